@@ -1,0 +1,279 @@
+import {
+  type Admin,
+  type Consumer as KafkaJsConsumer,
+  type IHeaders,
+  Kafka,
+  Partitioners,
+  type Producer as KafkaJsProducer,
+  logLevel,
+} from 'kafkajs';
+import { BoundedQueue } from '../../streams/bounded-queue.ts';
+import type {
+  ConsumedMessage,
+  Consumer,
+  ConsumerOptions,
+  Message,
+  PartitionBatch,
+  PartitionOffset,
+  Producer,
+  TopicPartition,
+  Transport,
+} from '../transport.ts';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId?: string;
+  /** A consumer that misses heartbeats this long is dropped from its group and its partitions reassigned. */
+  sessionTimeoutMs?: number;
+  /** Largest message the topics we create accept (the broker's `message.max.bytes` must allow it too). */
+  maxMessageBytes?: number;
+}
+
+/** Errors that only mean "the group is rebalancing": the commit is retried by the next owner's progress. */
+const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP']);
+
+function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+  }
+  return out;
+}
+
+/**
+ * Kafka through kafkajs. kafkajs is unmaintained upstream; everything Kafka-specific stays in this folder behind
+ * the `Transport` interface, so a librdkafka-based client can replace it without touching pipelines.
+ */
+export class KafkaTransport implements Transport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private admin?: Promise<Admin>;
+  private readonly closers: Array<() => Promise<void>> = [];
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? 'driftline',
+      brokers: options.brokers,
+      logLevel: logLevel.ERROR,
+      retry: { retries: 8, initialRetryTime: 200 },
+    });
+  }
+
+  private adminClient(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.closers.push(() => admin.disconnect());
+      return admin;
+    })();
+    return this.admin;
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const admin = await this.adminClient();
+    const topics = await admin.listTopics();
+    if (!topics.includes(topic)) return 0;
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    return meta.topics[0]?.partitions.length ?? 0;
+  }
+
+  async ensureTopic(topic: string, partitions: number): Promise<void> {
+    const admin = await this.adminClient();
+    const existing = await this.partitionCount(topic);
+    if (existing === 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            replicationFactor: 1,
+            configEntries: [{ name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 20 * 1024 * 1024) }],
+          },
+        ],
+      });
+    } else if (existing < partitions) {
+      await admin.createPartitions({ topicPartitions: [{ topic, count: partitions }] });
+    }
+  }
+
+  /** The next offset to be written, per partition (the high watermark). */
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    const admin = await this.adminClient();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  }
+
+  async producer(): Promise<Producer> {
+    const producer: KafkaJsProducer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      maxInFlightRequests: 5,
+    });
+    await producer.connect();
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await producer.disconnect();
+    };
+    this.closers.push(close);
+    return {
+      async send(topic: string, messages: Message[]) {
+        if (messages.length === 0) return;
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            timestamp: String(Math.trunc(m.timestamp)),
+            headers: m.headers,
+            partition: m.partition,
+          })),
+        });
+      },
+      close,
+    };
+  }
+
+  async consumer(options: ConsumerOptions): Promise<Consumer> {
+    const kafka = this.kafka;
+    const admin = await this.adminClient();
+    const consumer: KafkaJsConsumer = kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1_000,
+      maxBytesPerPartition: 32 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
+    const buffered = new BoundedQueue<PartitionBatch>(8);
+    const ready: PartitionBatch[] = [];
+    const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+    let assigned = new Set<string>();
+    let joined = false;
+    /** Next offset to read per partition, as far as batches handed to the pipeline go. */
+    const positions = new Map<string, number>();
+    const revokeListeners: Array<(p: TopicPartition[]) => void> = [];
+
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const next = new Set<string>();
+      for (const [topic, parts] of Object.entries(event.payload.memberAssignment)) for (const p of parts) next.add(tpKey(topic, p));
+      const revoked: TopicPartition[] = [];
+      for (const id of assigned) {
+        if (next.has(id)) continue;
+        const [topic, partition] = id.split('\u0000');
+        revoked.push({ topic: topic!, partition: Number(partition) });
+        positions.delete(id);
+      }
+      assigned = next;
+      joined = true;
+      if (revoked.length > 0) for (const l of revokeListeners) l(revoked);
+    });
+
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
+    const maxBatch = options.maxBatchRecords ?? 10_000;
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (batch.messages.length === 0) return;
+        const messages: ConsumedMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: Number(m.offset),
+          key: m.key ? m.key.toString() : null,
+          value: m.value ?? Buffer.alloc(0),
+          timestamp: Number(m.timestamp),
+          headers: headersToStrings(m.headers),
+        }));
+        for (let i = 0; i < messages.length; i += maxBatch) {
+          const chunk = messages.slice(i, i + maxBatch);
+          // Wait for room while keeping the group membership alive: backpressure must not look like a crash.
+          while (!buffered.hasRoom) {
+            if (!isRunning() || isStale()) return;
+            await new Promise((r) => setTimeout(r, 50));
+            await heartbeat();
+          }
+          if (!isRunning() || isStale()) return;
+          buffered.pushNow({ topic: batch.topic, partition: batch.partition, messages: chunk });
+          resolveOffset(String(chunk[chunk.length - 1]!.offset));
+        }
+        await heartbeat();
+      },
+    });
+
+    const takeReady = (): PartitionBatch[] => {
+      const out: PartitionBatch[] = [];
+      while (buffered.depth > 0) ready.push(buffered.popNow()!);
+      for (const b of ready.splice(0)) {
+        const id = tpKey(b.topic, b.partition);
+        // Batches fetched before a rebalance took the partition away belong to its new owner now.
+        if (!assigned.has(id)) continue;
+        positions.set(id, b.messages[b.messages.length - 1]!.offset + 1);
+        out.push(b);
+      }
+      return out;
+    };
+
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await consumer.disconnect();
+    };
+    this.closers.push(close);
+
+    return {
+      async poll(waitMs: number) {
+        const deadline = Date.now() + waitMs;
+        for (;;) {
+          const out = takeReady();
+          if (out.length > 0 || Date.now() >= deadline) return out;
+          await new Promise((r) => setTimeout(r, Math.min(10, Math.max(1, deadline - Date.now()))));
+        }
+      },
+      async commit(offsets: PartitionOffset[]) {
+        const mine = offsets.filter((o) => assigned.has(tpKey(o.topic, o.partition)));
+        if (mine.length === 0) return;
+        try {
+          await consumer.commitOffsets(mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+        } catch (error) {
+          const type = (error as { type?: string }).type;
+          if (type && REBALANCE_ERRORS.has(type)) return; // the partition's new owner resumes from the last good commit
+          throw error;
+        }
+      },
+      async caughtUp() {
+        if (!joined || buffered.depth > 0 || ready.length > 0) return false;
+        for (const topic of options.topics) {
+          const mine = [...assigned].filter((id) => id.startsWith(`${topic}\u0000`)).map((id) => Number(id.split('\u0000')[1]));
+          if (mine.length === 0) continue;
+          const ends = await admin.fetchTopicOffsets(topic);
+          const committed = (await admin.fetchOffsets({ groupId: options.group, topics: [topic] }))[0]?.partitions ?? [];
+          for (const p of mine) {
+            const end = Number(ends.find((e) => e.partition === p)?.high ?? 0);
+            const low = Number(ends.find((e) => e.partition === p)?.low ?? 0);
+            const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
+            const position = positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : low);
+            if (position < end) return false;
+          }
+        }
+        return true;
+      },
+      onRevoked(listener) {
+        revokeListeners.push(listener);
+      },
+      close,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) await close().catch(() => {});
+  }
+}

@@ -1,0 +1,53 @@
+import type { StreamRecord } from '../../streams/record.ts';
+
+export type WindowSpec =
+  | { type: 'tumbling'; sizeMs: number }
+  | { type: 'hopping'; sizeMs: number; hopMs: number }
+  | { type: 'count'; count: number };
+
+export interface WindowOptions<T, A, R = A> {
+  spec: WindowSpec;
+  /**
+   * How far behind the newest event time of a partition a record may arrive and still count. The partition's
+   * watermark is `max event time − allowedLatenessMs`; a window closes (is emitted, once) when the watermark
+   * reaches its end. Default 0.
+   */
+  allowedLatenessMs?: number;
+  /** Close every open window of a partition that has seen no record for this long (wall clock). */
+  idleTimeoutMs?: number;
+  init: () => A;
+  add: (acc: A, value: T, record: StreamRecord<T>) => A;
+  result?: (acc: A) => R;
+}
+
+/** One emitted window. For count windows, start/end span the event times of its records (end exclusive). */
+export interface WindowResult<R> {
+  key: string | null;
+  start: number;
+  end: number;
+  count: number;
+  value: R;
+}
+
+export function tumbling(sizeMs: number): WindowSpec {
+  if (!(sizeMs > 0)) throw new Error('tumbling window size must be > 0 ms');
+  return { type: 'tumbling', sizeMs };
+}
+
+export function hopping(sizeMs: number, hopMs: number): WindowSpec {
+  if (!(sizeMs > 0) || !(hopMs > 0) || hopMs > sizeMs) throw new Error('hopping window needs 0 < hop <= size');
+  return { type: 'hopping', sizeMs, hopMs };
+}
+
+export function countWindow(count: number): WindowSpec {
+  if (!Number.isInteger(count) || count < 1) throw new Error('count window needs a positive integer count');
+  return { type: 'count', count };
+}
+
+/** Start times of the event-time windows containing `t`, newest first. Tumbling is hopping with hop = size. */
+export function windowStarts(spec: Exclude<WindowSpec, { type: 'count' }>, t: number): number[] {
+  const hop = spec.type === 'tumbling' ? spec.sizeMs : spec.hopMs;
+  const starts: number[] = [];
+  for (let s = Math.floor(t / hop) * hop; s > t - spec.sizeMs; s -= hop) starts.push(s);
+  return starts;
+}

@@ -1,0 +1,44 @@
+// Vitest globalSetup: make sure the real services the integration tests talk to are running.
+//
+// Unless KAFKA_BROKERS and CLICKHOUSE_URL are both already set (services provided elsewhere, e.g.
+// docker compose or a shared broker), this runs `bash scripts/services.sh up`, which starts a
+// single-node Kafka (127.0.0.1:9092) and ClickHouse (http://127.0.0.1:8123) or reuses the ones
+// already answering, so a re-run costs well under a second.
+//
+// The services are deliberately NOT stopped afterwards: tests are re-run often and CI machines are
+// thrown away. Stop them with `npm run services:down`.
+//
+// How tests get the addresses:
+//   - process.env.KAFKA_BROKERS / process.env.CLICKHOUSE_URL: set here in the main process before
+//     any test worker is forked; vitest 4 builds each fork's env from process.env at that point.
+//   - inject('KAFKA_BROKERS') / inject('CLICKHOUSE_URL') from 'vitest': the same values, typed.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    KAFKA_BROKERS: string;
+    CLICKHOUSE_URL: string;
+  }
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export default function setup(project: TestProject): void {
+  if (!process.env.KAFKA_BROKERS || !process.env.CLICKHOUSE_URL) {
+    try {
+      execFileSync('bash', ['scripts/services.sh', 'up'], { cwd: root, stdio: 'inherit' });
+    } catch (err) {
+      throw new Error(
+        'test/global-setup: `bash scripts/services.sh up` failed (output above; logs in .services/logs/). ' +
+          'Set KAFKA_BROKERS and CLICKHOUSE_URL to use services started some other way.',
+        { cause: err },
+      );
+    }
+  }
+  process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
+  process.env.CLICKHOUSE_URL ??= 'http://127.0.0.1:8123';
+  project.provide('KAFKA_BROKERS', process.env.KAFKA_BROKERS);
+  project.provide('CLICKHOUSE_URL', process.env.CLICKHOUSE_URL);
+}
