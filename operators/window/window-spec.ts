@@ -1,9 +1,7 @@
 import type { StreamRecord } from '../../streams/record.ts';
 
-export type WindowSpec =
-  | { type: 'tumbling'; sizeMs: number }
-  | { type: 'hopping'; sizeMs: number; hopMs: number }
-  | { type: 'count'; count: number };
+export type TimeWindowSpec = { type: 'tumbling'; sizeMs: number } | { type: 'hopping'; sizeMs: number; hopMs: number };
+export type WindowSpec = TimeWindowSpec | { type: 'count'; count: number };
 
 export interface WindowOptions<T, A, R = A> {
   spec: WindowSpec;
@@ -29,12 +27,12 @@ export interface WindowResult<R> {
   value: R;
 }
 
-export function tumbling(sizeMs: number): WindowSpec {
+export function tumbling(sizeMs: number): TimeWindowSpec {
   if (!(sizeMs > 0)) throw new Error('tumbling window size must be > 0 ms');
   return { type: 'tumbling', sizeMs };
 }
 
-export function hopping(sizeMs: number, hopMs: number): WindowSpec {
+export function hopping(sizeMs: number, hopMs: number): TimeWindowSpec {
   if (!(sizeMs > 0) || !(hopMs > 0) || hopMs > sizeMs) throw new Error('hopping window needs 0 < hop <= size');
   return { type: 'hopping', sizeMs, hopMs };
 }
@@ -45,7 +43,7 @@ export function countWindow(count: number): WindowSpec {
 }
 
 /** Start times of the event-time windows containing `t`, newest first. Tumbling is hopping with hop = size. */
-export function windowStarts(spec: Exclude<WindowSpec, { type: 'count' }>, t: number): number[] {
+export function windowStarts(spec: TimeWindowSpec, t: number): number[] {
   const hop = spec.type === 'tumbling' ? spec.sizeMs : spec.hopMs;
   const starts: number[] = [];
   for (let s = Math.floor(t / hop) * hop; s > t - spec.sizeMs; s -= hop) starts.push(s);

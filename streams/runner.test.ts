@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { deadLetterTopicSink } from '../connectors/dead-letter-topic-sink.ts';
+import { ArraySink } from '../connectors/memory/array-sink.ts';
+import { MemoryTransport } from '../connectors/memory/memory-log.ts';
+import { topicSource } from '../connectors/topic-source.ts';
+import { decodeJson } from '../operators/basic/decode-json.ts';
+import { Pipeline } from './pipeline.ts';
+import type { StreamRecord } from './record.ts';
+import { runPipeline } from './runner.ts';
+import type { Sink } from './sink.ts';
+
+async function topicWith(values: Buffer[], partitions = 2) {
+  const transport = new MemoryTransport();
+  await transport.ensureTopic('in', partitions);
+  const producer = await transport.producer();
+  await producer.send('in', values.map((value, i) => ({ key: `k${i}`, value, timestamp: 1_000 + i })));
+  return transport;
+}
+
+const numbers = (n: number) => Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ n: i })));
+
+describe('runtime', () => {
+  it('commits only what every sink acknowledged: a failed sink loses nothing across a restart', async () => {
+    const transport = await topicWith(numbers(5_000));
+    const delivered = new Set<number>();
+    let writes = 0;
+    const flaky: Sink<{ n: number }> = {
+      name: 'flaky',
+      async write(records: StreamRecord<{ n: number }>[]) {
+        if (++writes === 3) throw new Error('disk full');
+        for (const r of records) delivered.add(r.value.n);
+      },
+    };
+    const build = (sink: Sink<{ n: number }>) => {
+      const p = new Pipeline('ack-test');
+      p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 500 }))
+        .through(decodeJson<{ n: number }>('decode'))
+        .to(sink);
+      return p;
+    };
+    const committed = new Map<number, number>();
+    await expect(
+      runPipeline(build(flaky), { untilIdle: true, commitIntervalMs: 5, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) }),
+    ).rejects.toThrow('disk full');
+    // Committed offsets never run ahead of what the sink acknowledged before it failed.
+    const acknowledgedBeforeFailure = delivered.size;
+    expect(acknowledgedBeforeFailure).toBeLessThan(5_000);
+    expect([...committed.values()].reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(acknowledgedBeforeFailure);
+
+    // The restarted pipeline resumes from the last commit; every record arrives at least once.
+    const healthy = new ArraySink<{ n: number }>('healthy');
+    await runPipeline(build(healthy), { untilIdle: true });
+    for (const v of healthy.values) delivered.add(v.n);
+    expect(delivered.size).toBe(5_000);
+  });
+
+  it('routes malformed records to the dead-letter topic with reason and original bytes, and keeps going', async () => {
+    const bad = [Buffer.from([0xff, 0xfe, 0x00]), Buffer.from('{"n": 1'), Buffer.alloc(2 * 1024 * 1024, 0x20), Buffer.from('{"n":"x"}')];
+    const transport = await topicWith([...numbers(100), ...bad, ...numbers(50)], 1);
+    const sink = new ArraySink<{ n: number }>('numbers');
+    const p = new Pipeline('dlq-test').deadLetters(deadLetterTopicSink(transport));
+    p.from(topicSource(transport, { topic: 'in', group: 'g' }))
+      .through(
+        decodeJson('decode', {
+          validate: (v) => {
+            const n = (v as { n?: unknown }).n;
+            if (typeof n !== 'number') throw new Error(`field "n" must be a number, got ${typeof n}`);
+            return { n };
+          },
+        }),
+      )
+      .to(sink);
+    const result = await runPipeline(p, { untilIdle: true });
+    expect(sink.values.length).toBe(150);
+    expect(result.deadLetters).toBe(4);
+
+    const dlq = await transport.consumer({ group: 'inspect', topics: ['in.dlq'] });
+    const letters = (await dlq.poll(100)).flatMap((b) => b.messages);
+    expect(letters.map((m) => m.headers?.['dlq.error'])).toEqual([
+      'value is not valid UTF-8',
+      expect.stringMatching(/^value is not valid JSON/),
+      'value is 2097152 bytes, above the 1048576-byte limit',
+      'field "n" must be a number, got string',
+    ]);
+    letters.forEach((m, i) => {
+      expect(m.value.equals(bad[i]!)).toBe(true);
+      expect(m.headers?.['dlq.stage']).toBe('decode');
+      expect(m.headers?.['dlq.offset']).toBe(String(100 + i));
+    });
+  });
+
+  it('branches records and acknowledges each branch independently', async () => {
+    const transport = await topicWith(numbers(1_000));
+    const even = new ArraySink<{ n: number }>('even');
+    const odd = new ArraySink<{ n: number }>('odd');
+    const p = new Pipeline('branch-test');
+    const [evens, odds] = p
+      .from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 64 }))
+      .through(decodeJson<{ n: number }>('decode'))
+      .branch('parity', (v) => v.n % 2 === 0);
+    evens!.to(even);
+    odds!.to(odd);
+    const committed = new Map<number, number>();
+    await runPipeline(p, { untilIdle: true, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) });
+    expect(even.values.length).toBe(500);
+    expect(odd.values.length).toBe(500);
+    const total = [...committed.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBe(1_000);
+  });
+});
