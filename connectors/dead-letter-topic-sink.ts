@@ -5,10 +5,10 @@ import type { Message, Producer, Transport } from './transport.ts';
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
 
 /**
- * Writes each dead letter to `<source topic>.dlq`: the original bytes as the value and the reason, stage and
+ * Writes each dead letter to `topic`, or by default to `<source topic>.dlq`: the original bytes as the value and the reason, stage and
  * source position as headers (the Kafka Connect convention), so a fixed record can be re-produced as it was.
  */
-export function deadLetterTopicSink(transport: Transport): Sink<DeadLetter> {
+export function deadLetterTopicSink(transport: Transport, topic?: string): Sink<DeadLetter> {
   let producer: Promise<Producer> | undefined;
   const ensured = new Set<string>();
   return {
@@ -17,9 +17,9 @@ export function deadLetterTopicSink(transport: Transport): Sink<DeadLetter> {
       producer ??= transport.producer();
       const byTopic = new Map<string, Message[]>();
       for (const { value: d } of records) {
-        const topic = deadLetterTopic(d.position.topic);
-        let list = byTopic.get(topic);
-        if (!list) byTopic.set(topic, (list = []));
+        const target = topic ?? deadLetterTopic(d.position.topic);
+        let list = byTopic.get(target);
+        if (!list) byTopic.set(target, (list = []));
         list.push({
           key: d.key,
           value: d.original,
@@ -35,12 +35,12 @@ export function deadLetterTopicSink(transport: Transport): Sink<DeadLetter> {
         });
       }
       const p = await producer;
-      for (const [topic, messages] of byTopic) {
-        if (!ensured.has(topic)) {
-          await transport.ensureTopic(topic, 1);
-          ensured.add(topic);
+      for (const [target, messages] of byTopic) {
+        if (!ensured.has(target)) {
+          await transport.ensureTopic(target, 1);
+          ensured.add(target);
         }
-        await p.send(topic, messages);
+        await p.send(target, messages);
       }
     },
     async close() {

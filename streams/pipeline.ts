@@ -1,4 +1,5 @@
 import { branch, branchPort } from '../operators/basic/branch.ts';
+import { assignEventTime } from '../operators/basic/event-time.ts';
 import { filter } from '../operators/basic/filter.ts';
 import { flatMap } from '../operators/basic/flat-map.ts';
 import { keyBy } from '../operators/basic/key-by.ts';
@@ -80,6 +81,10 @@ export class Stream<T> {
 
   keyBy(name: string, keyOf: (value: T, record: StreamRecord<T>) => string): Stream<T> {
     return this.through(keyBy(name, keyOf));
+  }
+
+  eventTime(name: string, timeOf: (value: T, record: StreamRecord<T>) => number): Stream<T> {
+    return this.through(assignEventTime(name, timeOf));
   }
 
   mapBatch<O>(name: string, fn: (records: StreamRecord<T>[]) => StreamRecord<O>[] | Promise<StreamRecord<O>[]>): Stream<O> {

@@ -179,7 +179,6 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
         headers: {},
         position: d.position,
       }));
-      deadLetterMetrics.recordsIn += records.length;
       await deadLetterQueue.push({ kind: 'batch', batch: { records, tokens: tokens.slice() } });
     }
     for (const { batch, port } of collector.emitted) await forward(node, port, batch);

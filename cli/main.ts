@@ -1,0 +1,86 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { pipelines } from '../streams/pipelines/registry.ts';
+import { demoCommand } from './demo.ts';
+import { produceCommand } from './produce.ts';
+import { runCommand } from './run.ts';
+
+const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+
+/** Commands whose issue has not landed yet say so plainly instead of pretending. */
+const notYet = (what: string) => () => {
+  process.stderr.write(`driftline ${what}: not yet available in this version\n`);
+  process.exitCode = 2;
+};
+
+const program = new Command('driftline')
+  .description('Typed stream-processing dataflows for ML pipelines: Kafka in, models, drift and cost reports out.')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `\nPipelines: ${pipelines.map((p) => p.name).join(', ')}\n` +
+      'Environment: DRIFTLINE_HOME (state, default .driftline), DRIFTLINE_DATA_DIR (datasets),\n' +
+      '             KAFKA_BROKERS, CLICKHOUSE_URL, SCHEMA_REGISTRY_URL (use real services instead of embedded ones)',
+  );
+
+program
+  .command('run')
+  .description("run a pipeline on its input topic (or on files with --input) until stopped")
+  .argument('<pipeline>', `one of: ${pipelines.map((p) => p.name).join(', ')}`)
+  .option('--input <file|dir>', 'read these files directly instead of the input topic (stops at their end)')
+  .option('--until-idle', 'stop once everything in the input has been processed')
+  .option('--config <file>', 'JSON file with per-pipeline options: {"pipelines": {"<name>": {...}}}')
+  .option('--group <id>', 'consumer group (default driftline-<pipeline>)')
+  .action(async (name: string, options) => {
+    await runCommand(name, options);
+  });
+
+program
+  .command('produce')
+  .description("publish input files to a pipeline's input topic")
+  .argument('<pipeline>', `one of: ${pipelines.map((p) => p.name).join(', ')}`)
+  .argument('<paths...>', 'files or directories')
+  .option('--rate <records/s>', 'pace publishing to this many records per second', positiveNumber)
+  .action(async (name: string, paths: string[], options) => {
+    await produceCommand(name, paths, options);
+  });
+
+program
+  .command('replay')
+  .description('replay recorded input through a pipeline in event time')
+  .argument('<pipeline>')
+  .option('--from <ISO time>')
+  .option('--to <ISO time>')
+  .option('--input <file|dir>')
+  .action(notYet('replay'));
+
+const models = program.command('models').description('train, quantize, evaluate and promote models');
+for (const sub of ['list', 'train', 'quantize', 'eval', 'parity', 'promote']) models.command(sub).description(`models ${sub}`).action(notYet(`models ${sub}`));
+
+program.command('label').description('human labels').command('import').argument('<file>').description('import labels from a JSON file').action(notYet('label import'));
+program.command('bench').description('benchmarks').option('--quick', 'a short run').action(notYet('bench'));
+const report = program.command('report').description('the static report site');
+report.command('build').description('build the site').action(notYet('report build'));
+report.command('preview').description('serve the built site').action(notYet('report preview'));
+program
+  .command('sql')
+  .description('run SQL on the warehouse')
+  .argument('<query>')
+  .option('--format <table|json|csv>', 'output format', 'table')
+  .action(notYet('sql'));
+
+program
+  .command('demo')
+  .description('the whole journey on embedded defaults (what `npm start` runs)')
+  .option('--data <dir>', 'datasets laid out as in shared/data (default: DRIFTLINE_DATA_DIR, else generated fixtures)')
+  .action(async (options) => {
+    await demoCommand(options);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`driftline: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

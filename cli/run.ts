@@ -1,0 +1,45 @@
+import { loadSettings } from '../config/settings.ts';
+import { fileSource } from '../connectors/files/file-source.ts';
+import { listFiles } from '../connectors/files/list-files.ts';
+import { openTransport } from '../connectors/open-transport.ts';
+import { topicSource } from '../connectors/topic-source.ts';
+import { formatMetricsTable } from '../streams/metrics.ts';
+import { pipelineNamed } from '../streams/pipelines/registry.ts';
+import { type RunResult, runPipeline } from '../streams/runner.ts';
+
+export interface RunCommandOptions {
+  input?: string;
+  untilIdle?: boolean;
+  config?: string;
+  group?: string;
+  quiet?: boolean;
+}
+
+/** `driftline run`: reads the pipeline's topic (or --input files), stops on SIGINT/SIGTERM after draining. */
+export async function runCommand(name: string, options: RunCommandOptions): Promise<RunResult> {
+  const settings = loadSettings(process.env, options.config);
+  const definition = pipelineNamed(name);
+  const transport = openTransport(settings);
+  const source = options.input
+    ? fileSource(listFiles([options.input], definition.acceptsFile), (file) => definition.readFile(file))
+    : topicSource(transport, { topic: definition.inputTopic, group: options.group ?? `driftline-${name}`, partitions: definition.partitions });
+  const pipeline = definition.build(source, { transport, settings, options: settings.pipelines[name] ?? {} });
+
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    if (!options.quiet) process.stderr.write(`\n${signal}: stopping — draining in-flight records, flushing sinks, committing…\n`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (!options.quiet) process.stderr.write(`running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${definition.inputTopic}`}\n`);
+    const result = await runPipeline(pipeline, { untilIdle: options.untilIdle || Boolean(options.input), signal: stop.signal });
+    if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters\n`);
+    return result;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await transport.close();
+  }
+}

@@ -1,0 +1,40 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/** Everything driftline reads from the environment, in one place. */
+export interface Settings {
+  /** State: embedded log, embedded warehouse, model artifacts. */
+  home: string;
+  /** Where input datasets are read from when a command is not given --input. */
+  dataDir?: string;
+  kafkaBrokers?: string[];
+  clickhouseUrl?: string;
+  schemaRegistryUrl?: string;
+  /** Per-pipeline overrides from --config <file> (JSON). */
+  pipelines: Record<string, Record<string, unknown>>;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: string): Settings {
+  const pipelines = configFile ? readConfigFile(configFile) : {};
+  return {
+    home: resolve(env.DRIFTLINE_HOME || '.driftline'),
+    dataDir: env.DRIFTLINE_DATA_DIR ? resolve(env.DRIFTLINE_DATA_DIR) : undefined,
+    kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
+    clickhouseUrl: env.CLICKHOUSE_URL || undefined,
+    schemaRegistryUrl: env.SCHEMA_REGISTRY_URL || undefined,
+    pipelines,
+  };
+}
+
+function readConfigFile(path: string): Record<string, Record<string, unknown>> {
+  if (!existsSync(path)) throw new Error(`config file ${path} does not exist`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const pipelines = (parsed as { pipelines?: unknown }).pipelines ?? {};
+  if (typeof pipelines !== 'object' || pipelines === null) throw new Error(`config file ${path}: "pipelines" must be an object`);
+  return pipelines as Record<string, Record<string, unknown>>;
+}

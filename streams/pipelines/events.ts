@@ -1,0 +1,64 @@
+import { deadLetterTopicSink } from '../../connectors/dead-letter-topic-sink.ts';
+import { isEventFile, parseEventTime, readEventFile } from '../../connectors/files/event-files.ts';
+import { jsonBytes, topicSink } from '../../connectors/topic-sink.ts';
+import { decodeJson } from '../../operators/basic/decode-json.ts';
+import { tumbling } from '../../operators/window/window-spec.ts';
+import { Pipeline } from '../pipeline.ts';
+import { type PipelineDefinition, numberOption } from './pipeline-definition.ts';
+
+export interface Event {
+  source: string;
+  key: string;
+  ts: number;
+  value: number;
+}
+
+export interface EventStats {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+/** Checks a raw event and says exactly what is wrong with it. */
+export function validateEvent(raw: unknown): Event {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('event must be a JSON object');
+  const r = raw as Record<string, unknown>;
+  if (typeof r.key !== 'string' || r.key === '') throw new Error('event "key" must be a non-empty string');
+  const ts = parseEventTime(r.timestamp);
+  if (!Number.isFinite(ts)) throw new Error(`event "timestamp" is not a date: ${JSON.stringify(r.timestamp)}`);
+  if (typeof r.value !== 'number' || !Number.isFinite(r.value)) throw new Error(`event "value" must be a finite number, got ${JSON.stringify(r.value)}`);
+  return { source: typeof r.source === 'string' ? r.source : 'unknown', key: r.key, ts, value: r.value };
+}
+
+/**
+ * events → decode + validate → event time → key by series → tumbling window stats → events.windows
+ *                         ↘ dead letters (events.dlq)          ↘ late records (events.late)
+ */
+export const eventsPipeline: PipelineDefinition = {
+  name: 'events',
+  description: 'Timestamped numeric events (e.g. NAB series) → per-series tumbling-window statistics',
+  inputTopic: 'events',
+  partitions: 4,
+  acceptsFile: isEventFile,
+  readFile: readEventFile,
+  build(source, { transport, options }) {
+    const windowMs = numberOption(options, 'windowMinutes', 60) * 60_000;
+    const p = new Pipeline('events').deadLetters(deadLetterTopicSink(transport, 'events.dlq'));
+    const windows = p
+      .from(source)
+      .through(decodeJson('decode', { validate: validateEvent }))
+      .eventTime('event-time', (e) => e.ts)
+      .keyBy('by-series', (e) => e.key)
+      .window('stats', {
+        spec: tumbling(windowMs),
+        allowedLatenessMs: numberOption(options, 'allowedLatenessMinutes', 0) * 60_000,
+        idleTimeoutMs: numberOption(options, 'idleTimeoutSeconds', 30) * 1000,
+        init: (): EventStats => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }),
+        add: (s, e) => ({ count: s.count + 1, sum: s.sum + e.value, min: Math.min(s.min, e.value), max: Math.max(s.max, e.value) }),
+      });
+    windows.to(topicSink(transport, { topic: 'events.windows', partitions: 4, serialize: jsonBytes }));
+    windows.late.to(topicSink(transport, { topic: 'events.late', serialize: jsonBytes }));
+    return p;
+  },
+};

@@ -1,0 +1,33 @@
+import type { Settings } from '../../config/settings.ts';
+import type { Message, Transport } from '../../connectors/transport.ts';
+import type { Pipeline } from '../pipeline.ts';
+import type { Source } from '../source.ts';
+
+/** What a pipeline needs from the outside world; everything else is in its definition. */
+export interface PipelineContext {
+  transport: Transport;
+  settings: Settings;
+  /** Overrides from --config for this pipeline. */
+  options: Record<string, unknown>;
+}
+
+/** A runnable pipeline: `driftline run|produce|replay <name>` all go through this. */
+export interface PipelineDefinition {
+  name: string;
+  description: string;
+  /** The topic `produce` publishes to and `run` reads from (unless --input is given). */
+  inputTopic: string;
+  partitions: number;
+  /** Which files under an input path this pipeline reads. */
+  acceptsFile(path: string): boolean;
+  /** Input files as messages for the input topic. */
+  readFile(path: string): AsyncIterable<Message[]>;
+  build(source: Source<Buffer>, context: PipelineContext): Pipeline;
+}
+
+export function numberOption(options: Record<string, unknown>, name: string, fallback: number): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`config option "${name}" must be a number, got ${JSON.stringify(value)}`);
+  return value;
+}

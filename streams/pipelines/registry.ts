@@ -1,0 +1,10 @@
+import { eventsPipeline } from './events.ts';
+import type { PipelineDefinition } from './pipeline-definition.ts';
+
+export const pipelines: PipelineDefinition[] = [eventsPipeline];
+
+export function pipelineNamed(name: string): PipelineDefinition {
+  const found = pipelines.find((p) => p.name === name);
+  if (!found) throw new Error(`no pipeline named "${name}"; available: ${pipelines.map((p) => p.name).join(', ')}`);
+  return found;
+}
