@@ -6,6 +6,7 @@ import { topicSource } from '../connectors/topic-source.ts';
 import type { Transport } from '../connectors/transport.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
 import { eventsPipeline } from '../streams/pipelines/events.ts';
+import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { runPipeline } from '../streams/runner.ts';
 
 interface DemoOptions {
@@ -61,14 +62,15 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   }
 
   const transport = new EmbeddedLogTransport({ dir: join(demoHome, 'log') });
+  const topic = (name: string) => topicName({ settings }, name);
   try {
     // 1. Publish the series to the embedded log, as `driftline produce events <files>` would.
-    await transport.ensureTopic(eventsPipeline.inputTopic, eventsPipeline.partitions);
+    await transport.ensureTopic(topic(eventsPipeline.inputTopic), eventsPipeline.partitions);
     const producer = await transport.producer();
     let produced = 0;
     for (const file of files) {
       for await (const batch of eventsPipeline.readFile(file)) {
-        await producer.send(eventsPipeline.inputTopic, batch);
+        await producer.send(topic(eventsPipeline.inputTopic), batch);
         produced += batch.length;
       }
     }
@@ -76,14 +78,14 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
     console.log(`1/2 produced ${produced} events to the embedded log (${join(demoHome, 'log')})`);
 
     // 2. Run the pipeline until it has consumed everything, as `driftline run events --until-idle` would.
-    const source = topicSource(transport, { topic: eventsPipeline.inputTopic, group: 'demo', partitions: eventsPipeline.partitions });
+    const source = topicSource(transport, { topic: topic(eventsPipeline.inputTopic), group: 'demo', partitions: eventsPipeline.partitions });
     const pipeline = eventsPipeline.build(source, { transport, settings, options: { windowMinutes: 360 } });
     const result = await runPipeline(pipeline, { untilIdle: true });
     console.log(`2/2 ran the events pipeline in ${(result.durationMs / 1000).toFixed(1)} s\n`);
     console.log(formatMetricsTable(result.metrics));
 
-    const windows = (await readTopic(transport, 'events.windows')).map((b) => JSON.parse(b.toString()));
-    const dead = await readTopic(transport, 'events.dlq');
+    const windows = (await readTopic(transport, topic('events.windows'))).map((b) => JSON.parse(b.toString()));
+    const dead = await readTopic(transport, topic('events.dlq'));
     const bySeries = new Map<string, number>();
     for (const w of windows) bySeries.set(w.key, (bySeries.get(w.key) ?? 0) + 1);
     console.log(`\nSummary: ${produced} events in, ${windows.length} six-hour windows out, ${dead.length} dead letters (events.dlq)`);

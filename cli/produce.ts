@@ -2,6 +2,7 @@ import { loadSettings } from '../config/settings.ts';
 import { listFiles } from '../connectors/files/list-files.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import type { Message, Producer } from '../connectors/transport.ts';
+import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
 
 export interface ProduceOptions {
@@ -27,21 +28,22 @@ async function sendPaced(producer: Producer, topic: string, messages: Message[],
 export async function produceCommand(name: string, paths: string[], options: ProduceOptions): Promise<number> {
   const settings = loadSettings();
   const definition = pipelineNamed(name);
+  const inputTopic = topicName({ settings }, definition.inputTopic);
   const files = listFiles(paths, definition.acceptsFile);
   if (files.length === 0) throw new Error(`no input files for ${name} under ${paths.join(', ')}`);
   const transport = openTransport(settings);
   try {
-    await transport.ensureTopic(definition.inputTopic, definition.partitions);
+    await transport.ensureTopic(inputTopic, definition.partitions);
     const producer = await transport.producer();
     const clock = { start: Date.now(), sent: 0 };
     for (const file of files) {
       const before = clock.sent;
-      for await (const batch of definition.readFile(file)) await sendPaced(producer, definition.inputTopic, batch, options.rate, clock);
+      for await (const batch of definition.readFile(file)) await sendPaced(producer, inputTopic, batch, options.rate, clock);
       if (!options.quiet) process.stderr.write(`${file}: ${clock.sent - before} records\n`);
     }
     await producer.close();
     const seconds = (Date.now() - clock.start) / 1000;
-    if (!options.quiet) process.stderr.write(`produced ${clock.sent} records to ${transport.kind} topic ${definition.inputTopic} in ${seconds.toFixed(1)} s\n`);
+    if (!options.quiet) process.stderr.write(`produced ${clock.sent} records to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);
     return clock.sent;
   } finally {
     await transport.close();

@@ -4,6 +4,7 @@ import { listFiles } from '../connectors/files/list-files.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import { topicSource } from '../connectors/topic-source.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
+import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
 
@@ -19,10 +20,11 @@ export interface RunCommandOptions {
 export async function runCommand(name: string, options: RunCommandOptions): Promise<RunResult> {
   const settings = loadSettings(process.env, options.config);
   const definition = pipelineNamed(name);
+  const inputTopic = topicName({ settings }, definition.inputTopic);
   const transport = openTransport(settings);
   const source = options.input
     ? fileSource(listFiles([options.input], definition.acceptsFile), (file) => definition.readFile(file))
-    : topicSource(transport, { topic: definition.inputTopic, group: options.group ?? `driftline-${name}`, partitions: definition.partitions });
+    : topicSource(transport, { topic: inputTopic, group: options.group ?? `driftline-${name}`, partitions: definition.partitions });
   const pipeline = definition.build(source, { transport, settings, options: settings.pipelines[name] ?? {} });
 
   const stop = new AbortController();
@@ -33,7 +35,7 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    if (!options.quiet) process.stderr.write(`running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${definition.inputTopic}`}\n`);
+    if (!options.quiet) process.stderr.write(`running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`);
     const result = await runPipeline(pipeline, { untilIdle: options.untilIdle || Boolean(options.input), signal: stop.signal });
     if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters\n`);
     return result;

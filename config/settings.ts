@@ -10,6 +10,8 @@ export interface Settings {
   kafkaBrokers?: string[];
   clickhouseUrl?: string;
   schemaRegistryUrl?: string;
+  /** Prepended to every topic name, so several users or test runs can share one Kafka cluster. */
+  topicPrefix: string;
   /** Per-pipeline overrides from --config <file> (JSON). */
   pipelines: Record<string, Record<string, unknown>>;
 }
@@ -22,6 +24,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: 
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
     clickhouseUrl: env.CLICKHOUSE_URL || undefined,
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL || undefined,
+    topicPrefix: env.DRIFTLINE_TOPIC_PREFIX ?? '',
     pipelines,
   };
 }

@@ -16,6 +16,9 @@
  * offset is the next one to read, a group without commits starts at the beginning (or the end). Embedded
  * mode is single-node: one consumer per group owns every partition of its topics, so there are no
  * rebalances.
+ *
+ * Consumed values are subarrays of the chunk (up to readChunkBytes) they were read in; the chunk is never
+ * reused, but it stays in memory while any value from it is referenced. Copy a value to keep it long.
  */
 import {
   closeSync,

@@ -15,6 +15,12 @@
  *
  * The length prefix is what lets a reader recognise a record that is still being written: if fewer
  * than `4 + bodyLength` bytes are present, the record is incomplete and the reader waits.
+ *
+ * Limitation: there is no per-record checksum or sync marker. If a write is torn for good (power loss
+ * with fsync off, or a producer killed with SIGKILL in the middle of a multi-MB write) and another
+ * producer then appends after the torn bytes, the partition cannot be decoded past that point; readers
+ * throw CorruptLogError when the lengths are implausible, but cannot always tell. A CRC per record
+ * (format version 2) would make such damage detectable and skippable.
  */
 import { readSync } from 'node:fs';
 import type { ConsumedMessage, Message } from '../transport.ts';

@@ -32,6 +32,22 @@ export interface KafkaTransportOptions {
 /** Errors that only mean "the group is rebalancing": the commit is retried by the next owner's progress. */
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP']);
 
+/** kafkajs wraps protocol errors (KafkaJSNonRetriableError → cause): look for a rebalance anywhere in the chain. */
+export function isRebalanceError(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.type && REBALANCE_ERRORS.has(e.type)) return true;
+  }
+  return false;
+}
+
+/** kafkajs logs ordinary rebalances at ERROR level; keep real errors, drop that noise. */
+const quietLogCreator = () => (entry: { level: number; log: { message: string; error?: string } }) => {
+  if (entry.level > logLevel.ERROR) return;
+  const text = `${entry.log.message} ${entry.log.error ?? ''}`;
+  if (/rebalanc|generation id is not valid|member id is not valid|not the correct coordinator/i.test(text)) return;
+  process.stderr.write(`kafkajs: ${entry.log.message}${entry.log.error ? `: ${entry.log.error}` : ''}\n`);
+};
+
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!headers) return out;
@@ -57,6 +73,7 @@ export class KafkaTransport implements Transport {
       clientId: options.clientId ?? 'driftline',
       brokers: options.brokers,
       logLevel: logLevel.ERROR,
+      logCreator: quietLogCreator,
       retry: { retries: 8, initialRetryTime: 200 },
     });
   }
@@ -244,8 +261,7 @@ export class KafkaTransport implements Transport {
         try {
           await consumer.commitOffsets(mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
         } catch (error) {
-          const type = (error as { type?: string }).type;
-          if (type && REBALANCE_ERRORS.has(type)) return; // the partition's new owner resumes from the last good commit
+          if (isRebalanceError(error)) return; // the partition's new owner resumes from the last good commit
           throw error;
         }
       },

@@ -4,7 +4,7 @@ import { jsonBytes, topicSink } from '../../connectors/topic-sink.ts';
 import { decodeJson } from '../../operators/basic/decode-json.ts';
 import { tumbling } from '../../operators/window/window-spec.ts';
 import { Pipeline } from '../pipeline.ts';
-import { type PipelineDefinition, numberOption } from './pipeline-definition.ts';
+import { type PipelineDefinition, numberOption, topicName } from './pipeline-definition.ts';
 
 export interface Event {
   source: string;
@@ -42,9 +42,10 @@ export const eventsPipeline: PipelineDefinition = {
   partitions: 4,
   acceptsFile: isEventFile,
   readFile: readEventFile,
-  build(source, { transport, options }) {
+  build(source, context) {
+    const { transport, options } = context;
     const windowMs = numberOption(options, 'windowMinutes', 60) * 60_000;
-    const p = new Pipeline('events').deadLetters(deadLetterTopicSink(transport, 'events.dlq'));
+    const p = new Pipeline('events').deadLetters(deadLetterTopicSink(transport, topicName(context, 'events.dlq')));
     const windows = p
       .from(source)
       .through(decodeJson('decode', { validate: validateEvent }))
@@ -57,8 +58,8 @@ export const eventsPipeline: PipelineDefinition = {
         init: (): EventStats => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }),
         add: (s, e) => ({ count: s.count + 1, sum: s.sum + e.value, min: Math.min(s.min, e.value), max: Math.max(s.max, e.value) }),
       });
-    windows.to(topicSink(transport, { topic: 'events.windows', partitions: 4, serialize: jsonBytes }));
-    windows.late.to(topicSink(transport, { topic: 'events.late', serialize: jsonBytes }));
+    windows.to(topicSink(transport, { topic: topicName(context, 'events.windows'), partitions: 4, serialize: jsonBytes }));
+    windows.late.to(topicSink(transport, { topic: topicName(context, 'events.late'), serialize: jsonBytes }));
     return p;
   },
 };

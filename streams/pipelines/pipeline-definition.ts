@@ -11,6 +11,9 @@ export interface PipelineContext {
   options: Record<string, unknown>;
 }
 
+/** The real name of a pipeline's topic, with the configured prefix. */
+export const topicName = (context: Pick<PipelineContext, 'settings'>, topic: string) => `${context.settings.topicPrefix}${topic}`;
+
 /** A runnable pipeline: `driftline run|produce|replay <name>` all go through this. */
 export interface PipelineDefinition {
   name: string;
