@@ -8,6 +8,8 @@ export interface TopicSinkOptions<T> {
   partitions?: number;
   serialize: (value: T) => Buffer;
   batchRecords?: number;
+  /** Produce requests in flight at once (default 4, like Kafka's max.in.flight). */
+  concurrency?: number;
 }
 
 /** Writes records to a topic; acknowledged once the log has accepted them. */
@@ -18,6 +20,7 @@ export function topicSink<T>(transport: Transport, options: TopicSinkOptions<T>)
   return {
     name: `sink:${options.topic}`,
     batchRecords: options.batchRecords,
+    concurrency: options.concurrency ?? 4,
     async write(records: StreamRecord<T>[]) {
       const messages: Message[] = new Array(records.length);
       for (let i = 0; i < records.length; i++) {

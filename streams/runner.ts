@@ -232,20 +232,32 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     let tokens: AckToken[] = [];
     let oldest = 0;
     let endsSeen = 0;
+    const concurrency = sink.concurrency ?? 1;
+    const inFlight: Promise<void>[] = [];
     const flush = async () => {
       if (records.length === 0) {
         releaseAll(tokens);
         tokens = [];
         return;
       }
-      const t0 = performance.now();
-      await sink.write(records);
-      m.batchLatency.record(performance.now() - t0);
-      m.batches += 1;
-      m.recordsOut += records.length;
-      releaseAll(tokens);
+      const batchRecords = records;
+      const batchTokens = tokens;
       records = [];
       tokens = [];
+      const t0 = performance.now();
+      const write = sink.write(batchRecords).then(() => {
+        m.batchLatency.record(performance.now() - t0);
+        m.batches += 1;
+        m.recordsOut += batchRecords.length;
+        releaseAll(batchTokens);
+      });
+      write.catch(() => {}); // surfaced when awaited below; avoids an unhandled rejection meanwhile
+      inFlight.push(write);
+      if (inFlight.length >= concurrency) await inFlight.shift();
+    };
+    const drain = async () => {
+      await flush();
+      while (inFlight.length > 0) await inFlight.shift();
     };
     for (;;) {
       const item = await queue.pop();
@@ -259,7 +271,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
         if (records.length > 0 && item.now - oldest >= maxWaitMs) await flush();
       } else if (item.kind === 'end' || item.kind === 'stop') {
         if (++endsSeen < node.parents) continue;
-        await flush();
+        await drain();
         return;
       }
     }

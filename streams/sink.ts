@@ -12,5 +12,7 @@ export interface Sink<T> {
   readonly batchRecords?: number;
   /** …but never hold records longer than this (default 1000 ms). */
   readonly maxWaitMs?: number;
+  /** Writes that may be in flight at once (default 1). Acknowledgements may then complete out of order. */
+  readonly concurrency?: number;
   close?(): Promise<void>;
 }

@@ -1,10 +1,10 @@
+import { Worker } from 'node:worker_threads';
 import {
   type Admin,
   type Consumer as KafkaJsConsumer,
   type IHeaders,
   Kafka,
   Partitioners,
-  type Producer as KafkaJsProducer,
   logLevel,
 } from 'kafkajs';
 import { BoundedQueue } from '../../streams/bounded-queue.ts';
@@ -27,6 +27,40 @@ export interface KafkaTransportOptions {
   sessionTimeoutMs?: number;
   /** Largest message the topics we create accept (the broker's `message.max.bytes` must allow it too). */
   maxMessageBytes?: number;
+}
+
+/** Request/response over a worker thread running the kafkajs producer (see producer-thread.js for why). */
+class ProducerThread {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  constructor(brokers: string[], clientId: string) {
+    this.worker = new Worker(new URL('./producer-thread.js', import.meta.url), { workerData: { brokers, clientId } });
+    this.worker.on('message', (reply: { id: number; error?: string }) => {
+      const waiter = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (reply.error) waiter?.reject(new Error(`Kafka produce failed: ${reply.error}`));
+      else waiter?.resolve();
+    });
+    this.worker.on('error', (error) => {
+      for (const w of this.pending.values()) w.reject(error);
+      this.pending.clear();
+    });
+  }
+
+  call(request: Record<string, unknown>): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.call({ type: 'close' });
+    await this.worker.terminate();
+  }
 }
 
 /** Errors that only mean "the group is rebalancing": the commit is retried by the next owner's progress. */
@@ -124,25 +158,37 @@ export class KafkaTransport implements Transport {
   }
 
   async producer(): Promise<Producer> {
-    const producer: KafkaJsProducer = this.kafka.producer({
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      maxInFlightRequests: 5,
-    });
-    await producer.connect();
+    const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline');
+    /** Partition counts the producer's metadata was built with. */
+    const known = new Map<string, number>();
     let closed = false;
     const close = async () => {
       if (closed) return;
       closed = true;
-      await producer.disconnect();
+      await thread.close();
     };
     this.closers.push(close);
+    // kafkajs silently drops messages for a partition missing from its cached metadata (e.g. one added after
+    // it connected). Check explicit partitions first: reconnect if the topic grew, refuse if it has no such partition.
+    const checkPartitions = async (topic: string, messages: Message[]) => {
+      let highest = -1;
+      for (const m of messages) if (m.partition !== undefined && m.partition > highest) highest = m.partition;
+      if (highest < 0) return;
+      if (!known.has(topic)) known.set(topic, await this.partitionCount(topic));
+      if (highest < known.get(topic)!) return;
+      const count = await this.partitionCount(topic);
+      if (highest >= count) throw new Error(`topic ${topic} has ${count} partitions; cannot send to partition ${highest}`);
+      await thread.call({ type: 'reconnect' });
+      known.clear();
+      known.set(topic, count);
+    };
     return {
       async send(topic: string, messages: Message[]) {
         if (messages.length === 0) return;
-        await producer.send({
+        await checkPartitions(topic, messages);
+        await thread.call({
+          type: 'send',
           topic,
-          acks: -1,
           messages: messages.map((m) => ({
             key: m.key,
             value: m.value,

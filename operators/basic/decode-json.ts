@@ -1,3 +1,4 @@
+import { withValue } from '../../streams/record.ts';
 import type { Stage } from '../../streams/stage.ts';
 import { perRecordStage } from './record-function.ts';
 
@@ -29,6 +30,6 @@ export function decodeJson<T = unknown>(name: string, options: DecodeJsonOptions
     } catch (error) {
       throw new Error(`value is not valid JSON: ${(error as Error).message}`);
     }
-    output.push({ ...record, value: validate(parsed) });
+    output.push(withValue(record, validate(parsed)));
   });
 }

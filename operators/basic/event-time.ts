@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../../streams/record.ts';
+import { type StreamRecord, withValue } from '../../streams/record.ts';
 import type { Stage } from '../../streams/stage.ts';
 import { perRecordStage } from './record-function.ts';
 
@@ -7,6 +7,8 @@ export function assignEventTime<T>(name: string, timeOf: (value: T, record: Stre
   return perRecordStage<T, T>(name, (record, output) => {
     const eventTime = timeOf(record.value, record);
     if (!Number.isFinite(eventTime)) throw new Error(`event time is not a valid time: ${eventTime}`);
-    output.push({ ...record, eventTime });
+    const timed = withValue(record, record.value);
+    timed.eventTime = eventTime;
+    output.push(timed);
   });
 }

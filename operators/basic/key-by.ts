@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../../streams/record.ts';
+import { type StreamRecord, withValue } from '../../streams/record.ts';
 import type { Stage } from '../../streams/stage.ts';
 import { perRecordStage } from './record-function.ts';
 
@@ -8,6 +8,8 @@ import { perRecordStage } from './record-function.ts';
  */
 export function keyBy<T>(name: string, keyOf: (value: T, record: StreamRecord<T>) => string): Stage<T, T> {
   return perRecordStage<T, T>(name, (record, output) => {
-    output.push({ ...record, key: keyOf(record.value, record) });
+    const keyed = withValue(record, record.value);
+    keyed.key = keyOf(record.value, record);
+    output.push(keyed);
   });
 }

@@ -1,10 +1,10 @@
-import type { StreamRecord } from '../../streams/record.ts';
+import { type StreamRecord, withValue } from '../../streams/record.ts';
 import type { Stage } from '../../streams/stage.ts';
 import { perRecordStage } from './record-function.ts';
 
 /** Transforms each value; key, event time, headers and source position travel along. */
 export function map<I, O>(name: string, fn: (value: I, record: StreamRecord<I>) => O): Stage<I, O> {
   return perRecordStage<I, O>(name, (record, output) => {
-    output.push({ ...record, value: fn(record.value, record) });
+    output.push(withValue(record, fn(record.value, record)));
   });
 }
