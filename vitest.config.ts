@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     // Starts (or reuses) Kafka + ClickHouse via scripts/services.sh; sets KAFKA_BROKERS / CLICKHOUSE_URL.
     globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
     include: ['**/*.test.ts'],
     exclude: [...configDefaults.exclude, '**/node_modules/**', '**/.services/**'],
     // Child processes rather than worker threads: native addons (onnxruntime-node, duckdb) and
