@@ -161,13 +161,7 @@ export class KafkaTransport implements Transport {
     const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline');
     /** Partition counts the producer's metadata was built with. */
     const known = new Map<string, number>();
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await thread.close();
-    };
-    this.closers.push(close);
+    const close = this.closeOnce(() => thread.close());
     // kafkajs silently drops messages for a partition missing from its cached metadata (e.g. one added after
     // it connected). Check explicit partitions first: reconnect if the topic grew, refuse if it has no such partition.
     const checkPartitions = async (topic: string, messages: Message[]) => {
@@ -284,13 +278,7 @@ export class KafkaTransport implements Transport {
       return out;
     };
 
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await consumer.disconnect();
-    };
-    this.closers.push(close);
+    const close = this.closeOnce(() => consumer.disconnect());
 
     return {
       async poll(waitMs: number) {
@@ -333,6 +321,14 @@ export class KafkaTransport implements Transport {
       },
       close,
     };
+  }
+
+  /** A close function that runs once, whether the client or `transport.close()` calls it first. */
+  private closeOnce(closeClient: () => Promise<void>): () => Promise<void> {
+    let closing: Promise<void> | undefined;
+    const close = () => (closing ??= closeClient());
+    this.closers.push(close);
+    return close;
   }
 
   async close(): Promise<void> {
