@@ -1,0 +1,29 @@
+/**
+ * DuckDB DDL from the same table definitions as ClickHouse (tables.ts): same table and column names.
+ * Dedup: PRIMARY KEY (id), and sinks upsert (a redelivered row replaces the stored one unless the stored version
+ * is newer), so plain `SELECT count(*)` is already duplicate-free — no FINAL needed (nor supported) here.
+ */
+import { type ColumnType, type TableDef, type TableName, tableDef } from './tables.ts';
+
+export const DUCKDB_TYPES: Record<ColumnType, string> = {
+  string: 'VARCHAR NOT NULL',
+  nullable_string: 'VARCHAR',
+  float64: 'DOUBLE NOT NULL',
+  nullable_float64: 'DOUBLE',
+  int64: 'BIGINT NOT NULL',
+  int32: 'INTEGER NOT NULL',
+  uint8: 'UTINYINT NOT NULL',
+  uint64: 'UBIGINT NOT NULL',
+  timestamp_ms: 'BIGINT NOT NULL',
+  array_string: 'VARCHAR[] NOT NULL',
+  array_float64: 'DOUBLE[] NOT NULL',
+  json_string: 'VARCHAR NOT NULL',
+};
+
+export const duckIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+export function duckdbCreateTable(table: TableName | TableDef): string {
+  const def = tableDef(table);
+  const columns = def.columns.map((col) => `  ${duckIdent(col.name)} ${col.name === 'id' ? 'VARCHAR PRIMARY KEY' : DUCKDB_TYPES[col.type]}`);
+  return `CREATE TABLE IF NOT EXISTS ${duckIdent(def.name)} (\n${columns.join(',\n')}\n)`;
+}

@@ -1,0 +1,70 @@
+/**
+ * The warehouse a deployment writes to: ClickHouse when CLICKHOUSE_URL is set, otherwise the embedded DuckDB file
+ * `${DRIFTLINE_HOME}/warehouse.duckdb`. Same tables and columns in both (tables.ts).
+ *
+ * Reading without duplicates: DuckDB tables are upserted by id, so plain queries are exact. ClickHouse tables are
+ * ReplacingMergeTree: write `FROM t FINAL` (or count `uniqExact(id)`) where redelivered rows must not count twice.
+ */
+import { join } from 'node:path';
+import type { Settings } from '../../config/settings.ts';
+import type { StreamRecord } from '../../streams/record.ts';
+import type { Sink } from '../../streams/sink.ts';
+import { clickhouseCreateTable } from './clickhouse-ddl.ts';
+import { type ClickHouseSinkOptions, clickhouseSink, createClickHouseClient } from './clickhouse-sink.ts';
+import { type DuckDBSinkOptions, DuckDBWarehouse, duckdbSink } from './duckdb-sink.ts';
+import { type Row, TABLE_NAMES, type TableDef, type TableName } from './tables.ts';
+
+export type WarehouseSinkOptions<T> = ClickHouseSinkOptions<T> & DuckDBSinkOptions<T>;
+
+export interface Warehouse {
+  readonly kind: 'clickhouse' | 'duckdb';
+  /** Where: the ClickHouse URL or the DuckDB file. */
+  readonly location: string;
+  /** CREATE TABLE IF NOT EXISTS for every table (or the given ones); idempotent. */
+  ensureTables(tables?: (TableName | TableDef)[]): Promise<void>;
+  sink<T>(table: TableName | TableDef, toRow: (record: StreamRecord<T>) => Row, options?: WarehouseSinkOptions<T>): Sink<T>;
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+export interface OpenWarehouseOptions {
+  /** Override the DuckDB file (default `${settings.home}/warehouse.duckdb`). */
+  duckdbPath?: string;
+  /** Use DuckDB even if CLICKHOUSE_URL is set. */
+  forceDuckdb?: boolean;
+  /** ClickHouse database for tables and unqualified names in queries (default: the server's, usually `default`). */
+  clickhouseDatabase?: string;
+}
+
+export async function openWarehouse(settings: Pick<Settings, 'home' | 'clickhouseUrl'>, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
+  if (settings.clickhouseUrl && !options.forceDuckdb) return openClickHouseWarehouse(settings.clickhouseUrl, options.clickhouseDatabase);
+  const path = options.duckdbPath ?? join(settings.home, 'warehouse.duckdb');
+  const db = await DuckDBWarehouse.open(path);
+  return {
+    kind: 'duckdb',
+    location: path,
+    ensureTables: (tables) => db.ensureTables(tables ?? TABLE_NAMES),
+    sink: (table, toRow, sinkOptions) => duckdbSink(db, table, toRow, sinkOptions),
+    query: (sql) => db.query(sql),
+    close: () => db.close(),
+  };
+}
+
+function openClickHouseWarehouse(url: string, database?: string): Warehouse {
+  const client = createClickHouseClient({ url, database });
+  return {
+    kind: 'clickhouse',
+    location: url,
+    async ensureTables(tables) {
+      for (const t of tables ?? TABLE_NAMES) await client.command({ query: clickhouseCreateTable(t) });
+    },
+    // Sinks share the warehouse's client (its keep-alive pool); closing the warehouse closes it.
+    sink: (table, toRow, sinkOptions) => clickhouseSink(table, toRow, { url, database, client, ...sinkOptions }),
+    async query(sql) {
+      // 64-bit integers as JSON numbers (not quoted strings) so rows look the same as DuckDB's.
+      const result = await client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+      return (await result.json()) as Record<string, unknown>[];
+    },
+    close: () => client.close(),
+  };
+}

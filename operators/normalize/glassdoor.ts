@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { asObject, clipTitle, optString, parsedValue, reject, validatePosting } from './common.ts';
+import type { JobPosting, RawPosting } from './job-posting.ts';
+import { parseSalaryEstimate } from './salary.ts';
+import { extractSkills, htmlToText } from './text.ts';
+
+/**
+ * What the Glassdoor CSV connector emits per row: the columns renamed by config/postings-csv.json, the label from the
+ * file, and the stable id. Fields are undefined when the row lacks the column.
+ */
+export interface GlassdoorRow {
+  id?: string;
+  title?: string;
+  company?: string;
+  location?: string;
+  description?: string;
+  salary?: string;
+  label?: 0 | 1;
+  file?: string;
+  /** Set instead of the fields when the file could not be parsed as CSV. */
+  csv_error?: string;
+}
+
+/** Stable id: sha1 of title, company, location and description as found in the file (duplicate rows share it). */
+export function glassdoorId(row: Pick<GlassdoorRow, 'title' | 'company' | 'location' | 'description'>): string {
+  return createHash('sha1')
+    .update([row.title ?? '', row.company ?? '', row.location ?? '', row.description ?? ''].join('\u0000'))
+    .digest('hex')
+    .slice(0, 20);
+}
+
+/** Glassdoor uses "-1" for a missing value. */
+const present = (v: string | null): string | null => (v === null || v === '-1' ? null : v);
+
+/** "MedBill\n4.4" → "MedBill": the company column carries the rating on a second line. */
+const companyName = (v: string | null): string | null => {
+  const name = present(v)?.replace(/\n\s*-?\d+(\.\d+)?\s*$/, '').trim() ?? null;
+  return name === '' ? null : name;
+};
+
+const REQUIRED = ['title', 'description'] as const;
+
+export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPosting {
+  const row = asObject(parsedValue(rec), 'Glassdoor row');
+  if (typeof row.csv_error === 'string') reject(`malformed CSV in ${String(row.file ?? 'file')}: ${row.csv_error}`);
+  for (const field of REQUIRED) {
+    if (row[field] === undefined) reject(`CSV row is missing the '${field}' column (too few columns?)`);
+  }
+  const rawTitle = optString(row, 'title');
+  if (rawTitle === null || present(rawTitle) === null) return reject("empty title: 'Job Title' is blank");
+  const title = clipTitle(rawTitle.replace(/\s+/g, ' '));
+  const description = htmlToText(present(optString(row, 'description')) ?? '');
+  if (description === '') reject("empty description: 'Job Description' is blank");
+  const label = row.label;
+  if (label !== 0 && label !== 1) reject(`label must be 0 or 1, got ${JSON.stringify(label)}`);
+  let salary;
+  try {
+    salary = parseSalaryEstimate(optString(row, 'salary'));
+  } catch (err) {
+    return reject((err as Error).message);
+  }
+  const fields = { title: rawTitle, company: optString(row, 'company') ?? '', location: optString(row, 'location') ?? '', description: optString(row, 'description') ?? '' };
+  const id = optString(row, 'id') ?? glassdoorId(fields);
+  return validatePosting(
+    {
+      id,
+      source: 'glassdoor',
+      title,
+      company: companyName(optString(row, 'company')),
+      location: present(optString(row, 'location')),
+      description,
+      skills: extractSkills(`${title}\n${description}`),
+      salary_min: salary.min,
+      salary_max: salary.max,
+      salary_currency: salary.currency,
+      salary_period: salary.period,
+      seniority: null,
+      employment_type: null,
+      // the 2020 scrape has no date column
+      posted_at: null,
+      scraped_at: null,
+      url: null,
+      label: label as 0 | 1,
+    },
+    now,
+  );
+}
