@@ -26,6 +26,8 @@ export const CLICKHOUSE_TYPES: Record<ColumnType, string> = {
   uint8: 'UInt8',
   uint64: 'UInt64',
   timestamp_ms: 'Int64',
+  nullable_timestamp_ms: 'Nullable(Int64)',
+  nullable_int32: 'Nullable(Int32)',
   array_string: 'Array(String)',
   array_float64: 'Array(Float64)',
   json_string: 'String',

@@ -15,6 +15,8 @@ export const DUCKDB_TYPES: Record<ColumnType, string> = {
   uint8: 'UTINYINT NOT NULL',
   uint64: 'UBIGINT NOT NULL',
   timestamp_ms: 'BIGINT NOT NULL',
+  nullable_timestamp_ms: 'BIGINT',
+  nullable_int32: 'INTEGER',
   array_string: 'VARCHAR[] NOT NULL',
   array_float64: 'DOUBLE[] NOT NULL',
   json_string: 'VARCHAR NOT NULL',

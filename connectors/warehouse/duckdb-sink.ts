@@ -156,12 +156,14 @@ function appendRows(appender: DuckDBAppender, def: TableDef, rows: Row[]): void 
           break;
         case 'int64':
         case 'timestamp_ms':
+        case 'nullable_timestamp_ms':
           appender.appendBigInt(BigInt(v as number));
           break;
         case 'uint64':
           appender.appendUBigInt(BigInt(v as number));
           break;
         case 'int32':
+        case 'nullable_int32':
           appender.appendInteger(v as number);
           break;
         case 'uint8':

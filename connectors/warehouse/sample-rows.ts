@@ -30,7 +30,7 @@ export function postingRow(n: number, version = 1): Row {
     posted_at: posted,
     scraped_at: posted + 3_600_000,
     url: `https://jobs.example.com/p/${n}`,
-    label: n % 3 === 0 ? 'ml' : null,
+    label: n % 3 === 0 ? 1 : null,
   };
 }
 

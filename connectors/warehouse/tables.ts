@@ -20,8 +20,10 @@ export type ColumnType =
   | 'uint8'
   /** Only for `version`: ReplacingMergeTree needs an unsigned (or Date/DateTime) version column. */
   | 'uint64'
+  | 'nullable_int32'
   /** Int64 epoch milliseconds (no DateTime64 on ClickHouse 18.16). */
   | 'timestamp_ms'
+  | 'nullable_timestamp_ms'
   | 'array_string'
   | 'array_float64'
   /** A JSON document serialised to a String column (no JSON/Map/Object types on 18.16). */
@@ -64,10 +66,10 @@ export const TABLES = {
       c('salary_period', 'nullable_string'),
       c('seniority', 'nullable_string'),
       c('employment_type', 'nullable_string'),
-      c('posted_at', 'timestamp_ms'),
-      c('scraped_at', 'timestamp_ms'),
+      c('posted_at', 'nullable_timestamp_ms'),
+      c('scraped_at', 'nullable_timestamp_ms'),
       c('url', 'nullable_string'),
-      c('label', 'nullable_string'),
+      c('label', 'nullable_int32', '0 = software engineering, 1 = data science, when known'),
     ],
   },
   frames: {
@@ -86,8 +88,8 @@ export const TABLES = {
   },
   events: {
     name: 'events',
-    doc: 'Generic keyed events; value is a JSON document.',
-    columns: [...KEY, c('source', 'string'), c('key', 'nullable_string'), c('ts', 'timestamp_ms'), c('value', 'json_string')],
+    doc: 'Timestamped numeric events (e.g. NAB series). id = source/key/ts.',
+    columns: [...KEY, c('source', 'string'), c('key', 'string'), c('ts', 'timestamp_ms'), c('value', 'float64'), c('attributes', 'json_string')],
   },
   predictions: {
     name: 'predictions',
@@ -97,7 +99,7 @@ export const TABLES = {
       c('record_id', 'string'),
       c('model_id', 'string'),
       c('model_version', 'string'),
-      c('label', 'nullable_string'),
+      c('label', 'int32'),
       c('probabilities', 'array_float64'),
       c('confidence', 'nullable_float64'),
       c('latency_ms', 'float64'),

@@ -87,7 +87,7 @@ describe('ClickHouse warehouse (real server)', () => {
       record_id: `rec-${i}`,
       model_id: 'm',
       model_version: '1',
-      label: i % 2 ? 'a' : null,
+      label: i % 2 ? 1 : null,
       probabilities: [0.25, 0.75],
       confidence: 0.75,
       latency_ms: badAt.has(i) ? 'not-a-number' : 1.25,
