@@ -2,12 +2,17 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSettings } from '../config/settings.ts';
 import { EmbeddedLogTransport } from '../connectors/embedded-log/embedded-log.ts';
+import { listFiles } from '../connectors/files/list-files.ts';
 import { topicSource } from '../connectors/topic-source.ts';
 import type { Transport } from '../connectors/transport.ts';
+import { type Warehouse, openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
 import { eventsPipeline } from '../streams/pipelines/events.ts';
-import { topicName } from '../streams/pipelines/pipeline-definition.ts';
+import { type PipelineDefinition, topicName } from '../streams/pipelines/pipeline-definition.ts';
+import { postingsPipeline } from '../streams/pipelines/postings.ts';
+import { newRunId, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
 import { runPipeline } from '../streams/runner.ts';
+import { formatRows } from './sql.ts';
 
 interface DemoOptions {
   data?: string;
@@ -31,70 +36,59 @@ function generateEventFixtures(dir: string): string[] {
   });
 }
 
-async function readTopic(transport: Transport, topic: string): Promise<Buffer[]> {
-  await transport.ensureTopic(topic, 1);
-  const consumer = await transport.consumer({ group: `demo-read-${Date.now()}`, topics: [topic] });
-  const values: Buffer[] = [];
-  for (;;) {
-    const batches = await consumer.poll(50);
-    for (const b of batches) for (const m of b.messages) values.push(m.value);
-    if (batches.length === 0 && (await consumer.caughtUp())) break;
+/** Publish files to the pipeline's topic and run it until it has consumed everything, as produce + run would. */
+async function produceAndRun(definition: PipelineDefinition, files: string[], transport: Transport, warehouse: Warehouse, options: Record<string, unknown>) {
+  const settings = loadSettings();
+  const topic = topicName({ settings }, definition.inputTopic);
+  await transport.ensureTopic(topic, definition.partitions);
+  const producer = await transport.producer();
+  let produced = 0;
+  for await (const batch of definition.read(files)) {
+    await producer.send(topic, batch);
+    produced += batch.length;
   }
-  await consumer.close();
-  return values;
+  await producer.close();
+  const source = topicSource(transport, { topic, group: 'demo', partitions: definition.partitions });
+  const result = await runPipeline(definition.build(source, { transport, warehouse, settings, options }), { untilIdle: true });
+  await recordRunMetrics(warehouse, newRunId(), definition.name, result.metrics);
+  console.log(`\n${definition.name}: ${produced} records from ${files.length} files through the embedded log in ${(result.durationMs / 1000).toFixed(1)} s`);
+  console.log(formatMetricsTable(result.metrics));
 }
 
-/** `npm start`: generated or real event series → embedded log → events pipeline → summary. No servers. */
+/** `npm start`: event series (and postings, with a data directory) → embedded log → pipelines → embedded warehouse. */
 export async function demoCommand(options: DemoOptions): Promise<void> {
   const settings = loadSettings();
   const dataDir = options.data ?? settings.dataDir;
   const nab = dataDir ? join(dataDir, 'events', 'nab', 'data', 'realKnownCause') : undefined;
+  const postingsDir = dataDir ? join(dataDir, 'postings') : undefined;
   const demoHome = join(settings.home, 'demo');
   rmSync(join(demoHome, 'log'), { recursive: true, force: true });
 
-  let files: string[];
+  let eventFiles: string[];
   if (nab && existsSync(nab)) {
-    files = ['nyc_taxi.csv', 'machine_temperature_system_failure.csv'].map((f) => join(nab, f));
-    console.log(`driftline demo: real NAB series from ${nab}`);
+    eventFiles = ['nyc_taxi.csv', 'machine_temperature_system_failure.csv'].map((f) => join(nab, f));
+    console.log(`driftline demo: real data from ${dataDir}`);
   } else {
-    files = generateEventFixtures(join(demoHome, 'fixtures', 'events'));
-    console.log('driftline demo: no data directory given (DRIFTLINE_DATA_DIR or --data), using small generated fixtures');
+    eventFiles = generateEventFixtures(join(demoHome, 'fixtures', 'events'));
+    console.log('driftline demo: no data directory given (DRIFTLINE_DATA_DIR or --data), using small generated event fixtures');
   }
 
   const transport = new EmbeddedLogTransport({ dir: join(demoHome, 'log') });
-  const topic = (name: string) => topicName({ settings }, name);
+  const warehouse = await openWarehouse({ ...settings, clickhouseUrl: undefined });
   try {
-    // 1. Publish the series to the embedded log, as `driftline produce events <files>` would.
-    await transport.ensureTopic(topic(eventsPipeline.inputTopic), eventsPipeline.partitions);
-    const producer = await transport.producer();
-    let produced = 0;
-    for (const file of files) {
-      for await (const batch of eventsPipeline.readFile(file)) {
-        await producer.send(topic(eventsPipeline.inputTopic), batch);
-        produced += batch.length;
-      }
-    }
-    await producer.close();
-    console.log(`1/2 produced ${produced} events to the embedded log (${join(demoHome, 'log')})`);
+    await warehouse.ensureTables();
+    await produceAndRun(eventsPipeline, eventFiles, transport, warehouse, { windowMinutes: 360 });
+    if (postingsDir && existsSync(postingsDir)) await produceAndRun(postingsPipeline, listFiles([postingsDir], postingsPipeline.acceptsFile), transport, warehouse, {});
 
-    // 2. Run the pipeline until it has consumed everything, as `driftline run events --until-idle` would.
-    const source = topicSource(transport, { topic: topic(eventsPipeline.inputTopic), group: 'demo', partitions: eventsPipeline.partitions });
-    const pipeline = eventsPipeline.build(source, { transport, settings, options: { windowMinutes: 360 } });
-    const result = await runPipeline(pipeline, { untilIdle: true });
-    console.log(`2/2 ran the events pipeline in ${(result.durationMs / 1000).toFixed(1)} s\n`);
-    console.log(formatMetricsTable(result.metrics));
-
-    const windows = (await readTopic(transport, topic('events.windows'))).map((b) => JSON.parse(b.toString()));
-    const dead = await readTopic(transport, topic('events.dlq'));
-    const bySeries = new Map<string, number>();
-    for (const w of windows) bySeries.set(w.key, (bySeries.get(w.key) ?? 0) + 1);
-    console.log(`\nSummary: ${produced} events in, ${windows.length} six-hour windows out, ${dead.length} dead letters (events.dlq)`);
-    for (const [series, count] of bySeries) {
-      const last = windows.filter((w) => w.key === series).at(-1);
-      const mean = last.value.sum / last.value.count;
-      console.log(`  ${series}: ${count} windows; last ${new Date(last.start).toISOString()} mean ${mean.toFixed(2)} min ${last.value.min} max ${last.value.max}`);
-    }
+    const summary = await warehouse.query(
+      `SELECT 'events' AS "table", count(*) AS "rows" FROM events UNION ALL SELECT 'postings', count(*) FROM postings UNION ALL SELECT 'dead_letters', count(*) FROM dead_letters`,
+    );
+    console.log(`\nIn the embedded warehouse (${warehouse.location}):\n${formatRows(summary, 'table')}`);
+    const reasons = await warehouse.query('SELECT stage, error, count(*) AS n FROM dead_letters GROUP BY stage, error ORDER BY n DESC LIMIT 5');
+    if (reasons.length > 0) console.log(`\nTop dead-letter reasons:\n${formatRows(reasons, 'table')}`);
+    console.log('\nQuery it yourself: npx driftline sql "SELECT source, count(*) FROM postings GROUP BY source"');
   } finally {
+    await warehouse.close();
     await transport.close();
   }
 }

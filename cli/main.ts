@@ -3,6 +3,7 @@ import { pipelines } from '../streams/pipelines/registry.ts';
 import { demoCommand } from './demo.ts';
 import { produceCommand } from './produce.ts';
 import { runCommand } from './run.ts';
+import { sqlCommand } from './sql.ts';
 
 const positiveNumber = (value: string) => {
   const n = Number(value);
@@ -70,7 +71,10 @@ program
   .description('run SQL on the warehouse')
   .argument('<query>')
   .option('--format <table|json|csv>', 'output format', 'table')
-  .action(notYet('sql'));
+  .addHelpText('after', '\nTables: postings, frames, events, predictions, dead_letters, pipeline_metrics.\nOn ClickHouse, add FINAL after a table name to see each id once (redelivered rows are merged).')
+  .action(async (query: string, options) => {
+    await sqlCommand(query, options);
+  });
 
 program
   .command('demo')

@@ -36,14 +36,10 @@ export async function produceCommand(name: string, paths: string[], options: Pro
     await transport.ensureTopic(inputTopic, definition.partitions);
     const producer = await transport.producer();
     const clock = { start: Date.now(), sent: 0 };
-    for (const file of files) {
-      const before = clock.sent;
-      for await (const batch of definition.readFile(file)) await sendPaced(producer, inputTopic, batch, options.rate, clock);
-      if (!options.quiet) process.stderr.write(`${file}: ${clock.sent - before} records\n`);
-    }
+    for await (const batch of definition.read(files)) await sendPaced(producer, inputTopic, batch, options.rate, clock);
     await producer.close();
     const seconds = (Date.now() - clock.start) / 1000;
-    if (!options.quiet) process.stderr.write(`produced ${clock.sent} records to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);
+    if (!options.quiet) process.stderr.write(`produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);
     return clock.sent;
   } finally {
     await transport.close();

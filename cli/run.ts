@@ -3,9 +3,11 @@ import { fileSource } from '../connectors/files/file-source.ts';
 import { listFiles } from '../connectors/files/list-files.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import { topicSource } from '../connectors/topic-source.ts';
+import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
+import { newRunId, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
 
 export interface RunCommandOptions {
@@ -22,10 +24,13 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   const definition = pipelineNamed(name);
   const inputTopic = topicName({ settings }, definition.inputTopic);
   const transport = openTransport(settings);
+  const warehouse = await openWarehouse(settings);
+  await warehouse.ensureTables();
   const source = options.input
-    ? fileSource(listFiles([options.input], definition.acceptsFile), (file) => definition.readFile(file))
+    ? fileSource(listFiles([options.input], definition.acceptsFile), (files) => definition.read(files))
     : topicSource(transport, { topic: inputTopic, group: options.group ?? `driftline-${name}`, partitions: definition.partitions });
-  const pipeline = definition.build(source, { transport, settings, options: settings.pipelines[name] ?? {} });
+  const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {} });
+  const runId = newRunId();
 
   const stop = new AbortController();
   const onSignal = (signal: string) => {
@@ -37,11 +42,13 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   try {
     if (!options.quiet) process.stderr.write(`running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`);
     const result = await runPipeline(pipeline, { untilIdle: options.untilIdle || Boolean(options.input), signal: stop.signal });
-    if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters\n`);
+    await recordRunMetrics(warehouse, runId, name, result.metrics);
+    if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters; results in ${warehouse.kind} (${warehouse.location})\n`);
     return result;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await warehouse.close();
     await transport.close();
   }
 }

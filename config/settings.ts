@@ -9,6 +9,8 @@ export interface Settings {
   dataDir?: string;
   kafkaBrokers?: string[];
   clickhouseUrl?: string;
+  /** ClickHouse database for the warehouse tables. Default `default`. */
+  clickhouseDatabase: string;
   schemaRegistryUrl?: string;
   /** Prepended to every topic name, so several users or test runs can share one Kafka cluster. */
   topicPrefix: string;
@@ -23,6 +25,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: 
     dataDir: env.DRIFTLINE_DATA_DIR ? resolve(env.DRIFTLINE_DATA_DIR) : undefined,
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
     clickhouseUrl: env.CLICKHOUSE_URL || undefined,
+    clickhouseDatabase: env.CLICKHOUSE_DATABASE || 'default',
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL || undefined,
     topicPrefix: env.DRIFTLINE_TOPIC_PREFIX ?? '',
     pipelines,

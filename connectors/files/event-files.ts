@@ -67,4 +67,9 @@ export async function* readEventFile(file: string): AsyncGenerator<Message[]> {
   if (batch.length > 0) yield batch;
 }
 
+/** Several event files, one after another. */
+export async function* readEventFiles(files: string[]): AsyncGenerator<Message[]> {
+  for (const file of files) yield* readEventFile(file);
+}
+
 export const isEventFile = (file: string) => ['.csv', '.jsonl', '.ndjson', '.json'].includes(extname(file).toLowerCase());

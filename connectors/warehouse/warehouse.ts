@@ -36,8 +36,8 @@ export interface OpenWarehouseOptions {
   clickhouseDatabase?: string;
 }
 
-export async function openWarehouse(settings: Pick<Settings, 'home' | 'clickhouseUrl'>, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
-  if (settings.clickhouseUrl && !options.forceDuckdb) return openClickHouseWarehouse(settings.clickhouseUrl, options.clickhouseDatabase);
+export async function openWarehouse(settings: Pick<Settings, 'home' | 'clickhouseUrl'> & { clickhouseDatabase?: string }, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
+  if (settings.clickhouseUrl && !options.forceDuckdb) return openClickHouseWarehouse(settings.clickhouseUrl, options.clickhouseDatabase ?? settings.clickhouseDatabase);
   const path = options.duckdbPath ?? join(settings.home, 'warehouse.duckdb');
   const db = await DuckDBWarehouse.open(path);
   return {
@@ -56,6 +56,10 @@ function openClickHouseWarehouse(url: string, database?: string): Warehouse {
     kind: 'clickhouse',
     location: url,
     async ensureTables(tables) {
+      if (database && database !== 'default') {
+        const admin = createClickHouseClient({ url });
+        await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }).finally(() => admin.close());
+      }
       for (const t of tables ?? TABLE_NAMES) await client.command({ query: clickhouseCreateTable(t) });
     },
     // Sinks share the warehouse's client (its keep-alive pool); closing the warehouse closes it.

@@ -1,9 +1,10 @@
-import { deadLetterTopicSink } from '../../connectors/dead-letter-topic-sink.ts';
-import { isEventFile, parseEventTime, readEventFile } from '../../connectors/files/event-files.ts';
+import { isEventFile, parseEventTime, readEventFiles } from '../../connectors/files/event-files.ts';
+import { compositeId } from '../../connectors/warehouse/tables.ts';
 import { jsonBytes, topicSink } from '../../connectors/topic-sink.ts';
 import { decodeJson } from '../../operators/basic/decode-json.ts';
 import { tumbling } from '../../operators/window/window-spec.ts';
 import { Pipeline } from '../pipeline.ts';
+import { pipelineDeadLetters } from './dead-letters.ts';
 import { type PipelineDefinition, numberOption, topicName } from './pipeline-definition.ts';
 
 export interface Event {
@@ -31,9 +32,13 @@ export function validateEvent(raw: unknown): Event {
   return { source: typeof r.source === 'string' ? r.source : 'unknown', key: r.key, ts, value: r.value };
 }
 
+/** The `events` warehouse row: one per series and timestamp, so a redelivered event replaces itself. */
+export const eventRow = (e: Event) => ({ id: compositeId(e.source, e.key, e.ts), version: 0, source: e.source, key: e.key, ts: e.ts, value: e.value, attributes: '{}' });
+
 /**
- * events → decode + validate → event time → key by series → tumbling window stats → events.windows
- *                         ↘ dead letters (events.dlq)          ↘ late records (events.late)
+ * events → decode + validate → event time → key by series ─→ warehouse.events
+ *                    ↘ dead letters                      └→ tumbling window stats → events.windows
+ *                                                                     ↘ late records (events.late)
  */
 export const eventsPipeline: PipelineDefinition = {
   name: 'events',
@@ -41,23 +46,24 @@ export const eventsPipeline: PipelineDefinition = {
   inputTopic: 'events',
   partitions: 4,
   acceptsFile: isEventFile,
-  readFile: readEventFile,
+  read: readEventFiles,
   build(source, context) {
     const { transport, options } = context;
     const windowMs = numberOption(options, 'windowMinutes', 60) * 60_000;
-    const p = new Pipeline('events').deadLetters(deadLetterTopicSink(transport, topicName(context, 'events.dlq')));
-    const windows = p
+    const p = new Pipeline('events').deadLetters(pipelineDeadLetters(context, 'events'));
+    const events = p
       .from(source)
       .through(decodeJson('decode', { validate: validateEvent }))
       .eventTime('event-time', (e) => e.ts)
-      .keyBy('by-series', (e) => e.key)
-      .window('stats', {
+      .keyBy('by-series', (e) => e.key);
+    events.to(context.warehouse.sink<Event>('events', (r) => eventRow(r.value), { deadLetters: 'table' }));
+    const windows = events.window('stats', {
         spec: tumbling(windowMs),
         allowedLatenessMs: numberOption(options, 'allowedLatenessMinutes', 0) * 60_000,
         idleTimeoutMs: numberOption(options, 'idleTimeoutSeconds', 30) * 1000,
         init: (): EventStats => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }),
         add: (s, e) => ({ count: s.count + 1, sum: s.sum + e.value, min: Math.min(s.min, e.value), max: Math.max(s.max, e.value) }),
-      });
+    });
     windows.to(topicSink(transport, { topic: topicName(context, 'events.windows'), partitions: 4, serialize: jsonBytes }));
     windows.late.to(topicSink(transport, { topic: topicName(context, 'events.late'), serialize: jsonBytes }));
     return p;

@@ -1,11 +1,14 @@
 import type { Settings } from '../../config/settings.ts';
 import type { Message, Transport } from '../../connectors/transport.ts';
+import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { Source } from '../source.ts';
 
 /** What a pipeline needs from the outside world; everything else is in its definition. */
 export interface PipelineContext {
   transport: Transport;
+  /** ClickHouse when CLICKHOUSE_URL is set, else the embedded DuckDB file. */
+  warehouse: Warehouse;
   settings: Settings;
   /** Overrides from --config for this pipeline. */
   options: Record<string, unknown>;
@@ -23,8 +26,8 @@ export interface PipelineDefinition {
   partitions: number;
   /** Which files under an input path this pipeline reads. */
   acceptsFile(path: string): boolean;
-  /** Input files as messages for the input topic. */
-  readFile(path: string): AsyncIterable<Message[]>;
+  /** Input files as messages for the input topic, read together (so duplicates across files can be dropped). */
+  read(files: string[]): AsyncIterable<Message[]>;
   build(source: Source<Buffer>, context: PipelineContext): Pipeline;
 }
 

@@ -1,7 +1,8 @@
 import { eventsPipeline } from './events.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
+import { postingsPipeline } from './postings.ts';
 
-export const pipelines: PipelineDefinition[] = [eventsPipeline];
+export const pipelines: PipelineDefinition[] = [eventsPipeline, postingsPipeline];
 
 export function pipelineNamed(name: string): PipelineDefinition {
   const found = pipelines.find((p) => p.name === name);

@@ -1,6 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
 import { readEventFile } from '../../connectors/files/event-files.ts';
+import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
 import { topicSource } from '../../connectors/topic-source.ts';
 import type { Message, Transport } from '../../connectors/transport.ts';
@@ -41,7 +45,9 @@ async function runEvents(transport: Transport, prefix: string) {
   await producer.close();
 
   const source = topicSource(transport, { topic: input, group: `${prefix}group`, partitions: eventsPipeline.partitions });
-  const pipeline = eventsPipeline.build(source, { transport, settings, options: { windowMinutes: 24 * 60 } });
+  const warehouse = await openWarehouse({ home: mkdtempSync(join(tmpdir(), 'driftline-events-')) });
+  await warehouse.ensureTables();
+  const pipeline = eventsPipeline.build(source, { transport, warehouse, settings, options: { windowMinutes: 24 * 60 } });
   const committed = new Map<number, number>();
   const result = await runPipeline(pipeline, { untilIdle: true, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) });
 
@@ -49,7 +55,12 @@ async function runEvents(transport: Transport, prefix: string) {
   windows.sort((a, b) => a.start - b.start || a.key.localeCompare(b.key));
   const dead = await readAll(transport, `${prefix}events.dlq`);
   dead.sort((a, b) => a.key!.localeCompare(b.key!));
-  return { result, windows, dead, committedTotal: [...committed.values()].reduce((a, b) => a + b, 0) };
+  const [{ n: eventRows }] = (await warehouse.query('SELECT count(*) AS n FROM events')) as [{ n: number }];
+  const [{ n: deadRows }] = (await warehouse.query('SELECT count(*) AS n FROM dead_letters')) as [{ n: number }];
+  await warehouse.close();
+  return {
+    eventRows: Number(eventRows),
+    deadRows: Number(deadRows), result, windows, dead, committedTotal: [...committed.values()].reduce((a, b) => a + b, 0) };
 }
 
 describe('the events pipeline on a real Kafka broker', () => {
@@ -71,6 +82,9 @@ describe('the events pipeline on a real Kafka broker', () => {
       // A clean end of input commits everything that was read.
       expect(run.committedTotal).toBe(NYC_TAXI_ROWS + badInputs.length);
       expect(run.result.deadLetters).toBe(badInputs.length);
+      // …and the embedded warehouse holds every valid event and every dead letter.
+      expect(run.eventRows).toBe(NYC_TAXI_ROWS);
+      expect(run.deadRows).toBe(badInputs.length);
     }
     // Same definition, same input, two transports: identical windows and dead letters.
     expect(onKafka.windows).toEqual(inMemory.windows);

@@ -1,0 +1,17 @@
+import { deadLetterTopicSink } from '../../connectors/dead-letter-topic-sink.ts';
+import { teeSink } from '../../connectors/tee-sink.ts';
+import { deadLetterRow } from '../../connectors/warehouse/tables.ts';
+import type { DeadLetter } from '../record.ts';
+import type { Sink } from '../sink.ts';
+import { type PipelineContext, topicName } from './pipeline-definition.ts';
+
+/**
+ * Where a pipeline's dead letters go: the `dead_letters` table, so anyone can query them with SQL, and the
+ * `<input topic>.dlq` topic, so they can be re-produced once fixed.
+ */
+export function pipelineDeadLetters(context: PipelineContext, inputTopic: string): Sink<DeadLetter> {
+  return teeSink('dead-letters', [
+    context.warehouse.sink<DeadLetter>('dead_letters', (r) => deadLetterRow(r.value), { batchRecords: 1_000, maxWaitMs: 500 }),
+    deadLetterTopicSink(context.transport, topicName(context, `${inputTopic}.dlq`)),
+  ]);
+}
