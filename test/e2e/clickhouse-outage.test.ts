@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
+import { dataFile } from '../data-dir.ts';
+import { uniqueName } from '../kafka/kafka-test-helpers.ts';
+import { driftline, driftlineOk, exitOf, sleep } from './cli.ts';
+
+const HN_2026_POSTINGS = 1_720;
+const prefix = `${uniqueName('outage')}.`;
+const database = `driftline_outage_${Date.now().toString(36)}`;
+const env = { DRIFTLINE_TOPIC_PREFIX: prefix, CLICKHOUSE_DATABASE: database, DRIFTLINE_HOME: mkdtempSync(join(tmpdir(), 'driftline-outage-')) };
+const services = (action: 'up' | 'down') => execFileSync('bash', ['scripts/services.sh', action], { env: { ...process.env, SERVICES: 'clickhouse' }, stdio: 'inherit' });
+const ping = () => fetch(`${process.env.CLICKHOUSE_URL}/ping`).then((r) => r.ok, () => false);
+
+let warehouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl: process.env.CLICKHOUSE_URL, clickhouseDatabase: database });
+afterAll(async () => {
+  services('up'); // never leave the shared server down, whatever happened
+  await warehouse.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
+  await warehouse.close();
+});
+
+describe('ClickHouse unavailable for 30 s mid-run', () => {
+  it('the pipeline waits, retries and finishes with nothing lost', async () => {
+    const run = driftline(['run', 'postings'], env);
+    // Wait until the pipeline has created its tables and joined its group, then take ClickHouse away.
+    while (!run.output().includes('running postings')) await sleep(100);
+    await sleep(8_000);
+    services('down');
+    expect(await ping()).toBe(false); // the server really is gone (it was started by scripts/services.sh)
+    const downAt = Date.now();
+
+    // Postings arrive while ClickHouse is down.
+    await driftlineOk(['produce', 'postings', dataFile('postings/hn-hiring-2026')], env);
+    await sleep(Math.max(0, 30_000 - (Date.now() - downAt)));
+    expect(run.exitCode).toBe(null); // still running, not crashed
+    services('up');
+
+    await warehouse.close();
+    warehouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl: process.env.CLICKHOUSE_URL, clickhouseDatabase: database });
+    const deadline = Date.now() + 120_000;
+    let landed = 0;
+    while (landed < HN_2026_POSTINGS && Date.now() < deadline) {
+      await sleep(500);
+      landed = Number(((await warehouse.query('SELECT count() AS n FROM postings FINAL')) as [{ n: number }])[0]?.n ?? 0);
+    }
+    run.kill('SIGTERM');
+    expect(await exitOf(run)).toBe(0);
+    expect(landed).toBe(HN_2026_POSTINGS);
+    console.log(`outage: ClickHouse down ${((Date.now() - downAt) / 1000).toFixed(0)} s incl. recovery; ${landed} postings landed`);
+  }, 240_000);
+});
