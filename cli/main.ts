@@ -45,6 +45,7 @@ program
   .argument('<pipeline>', `one of: ${pipelines.map((p) => p.name).join(', ')}`)
   .argument('<paths...>', 'files or directories')
   .option('--rate <records/s>', 'pace publishing to this many records per second', positiveNumber)
+  .option('--speed <factor>', 'replay at event-time pace: 1 = original, 60 = sixty times faster (default: as fast as possible)', positiveNumber)
   .action(async (name: string, paths: string[], options) => {
     await produceCommand(name, paths, options);
   });

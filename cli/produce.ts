@@ -1,5 +1,6 @@
 import { loadSettings } from '../config/settings.ts';
 import { listFiles } from '../connectors/files/list-files.ts';
+import { EventTimePacer } from '../connectors/files/pacing.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import type { Message, Producer } from '../connectors/transport.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
@@ -7,7 +8,26 @@ import { pipelineNamed } from '../streams/pipelines/registry.ts';
 
 export interface ProduceOptions {
   rate?: number;
+  /** Replay at event-time pace: 1 = original, 60 = sixty times faster. */
+  speed?: number;
   quiet?: boolean;
+}
+
+/** Sends messages as their event times come due (a record waits for its moment, then goes with those due with it). */
+async function sendByEventTime(producer: Producer, topic: string, messages: Message[], pacer: EventTimePacer, clock: { sent: number }) {
+  let pending: Message[] = [];
+  for (const m of messages) {
+    const wait = pacer.delayMs(m.timestamp);
+    if (wait > 0 && pending.length > 0) {
+      await producer.send(topic, pending);
+      clock.sent += pending.length;
+      pending = [];
+    }
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push(m);
+  }
+  if (pending.length > 0) await producer.send(topic, pending);
+  clock.sent += pending.length;
 }
 
 /** Sends messages, pacing them to `rate` records/s when given (in slices of a tenth of a second). */
@@ -36,7 +56,11 @@ export async function produceCommand(name: string, paths: string[], options: Pro
     await transport.ensureTopic(inputTopic, definition.partitions);
     const producer = await transport.producer();
     const clock = { start: Date.now(), sent: 0 };
-    for await (const batch of definition.read(files)) await sendPaced(producer, inputTopic, batch, options.rate, clock);
+    const pacer = options.speed ? new EventTimePacer(options.speed) : undefined;
+    for await (const batch of definition.read(files)) {
+      if (pacer) await sendByEventTime(producer, inputTopic, batch, pacer, clock);
+      else await sendPaced(producer, inputTopic, batch, options.rate, clock);
+    }
     await producer.close();
     const seconds = (Date.now() - clock.start) / 1000;
     if (!options.quiet) process.stderr.write(`produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);

@@ -1,33 +1,15 @@
+import type { JobPosting as JobPostingRecord } from '../../schemas/job-posting.ts';
+
 /**
- * The normalized job posting every postings source is turned into. Plain TypeScript for now: it will be replaced by
- * the Avro-derived type (schemas/) with the same field names.
+ * The normalized job posting every postings source is turned into: the Avro record of schemas/job-posting.ts
+ * (the single source of truth for its fields), with `source` and `label` narrowed to the values normalizers emit.
  */
 export type PostingSource = 'brightdata-linkedin' | 'glassdoor' | 'hn-2013-2018' | 'hn-2026';
 
 export const POSTING_SOURCES: readonly PostingSource[] = ['brightdata-linkedin', 'glassdoor', 'hn-2013-2018', 'hn-2026'];
 
-export interface JobPosting {
-  id: string;
+export interface JobPosting extends JobPostingRecord {
   source: PostingSource;
-  title: string;
-  company: string | null;
-  location: string | null;
-  /** Plain text (HTML stripped, entities decoded). */
-  description: string;
-  /** Keywords from the curated vocabulary in skills.ts, first-seen order, no duplicates. */
-  skills: string[];
-  salary_min: number | null;
-  salary_max: number | null;
-  salary_currency: string | null;
-  /** 'year' | 'month' | 'week' | 'day' | 'hour' */
-  salary_period: string | null;
-  seniority: string | null;
-  employment_type: string | null;
-  /** Epoch milliseconds. */
-  posted_at: number | null;
-  /** Epoch milliseconds. */
-  scraped_at: number | null;
-  url: string | null;
   /** 0 = software engineering, 1 = data science (Glassdoor, by file); null where the source has no label. */
   label: 0 | 1 | null;
 }

@@ -1,18 +1,15 @@
 import { isEventFile, parseEventTime, readEventFiles } from '../../connectors/files/event-files.ts';
 import { compositeId } from '../../connectors/warehouse/tables.ts';
 import { jsonBytes, topicSink } from '../../connectors/topic-sink.ts';
+import { conformsTo } from '../../operators/basic/conforms-to.ts';
 import { decodeJson } from '../../operators/basic/decode-json.ts';
 import { tumbling } from '../../operators/window/window-spec.ts';
+import type { Event } from '../../schemas/event.ts';
 import { Pipeline } from '../pipeline.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
 import { type PipelineDefinition, numberOption, topicName } from './pipeline-definition.ts';
 
-export interface Event {
-  source: string;
-  key: string;
-  ts: number;
-  value: number;
-}
+export type { Event } from '../../schemas/event.ts';
 
 export interface EventStats {
   count: number;
@@ -29,11 +26,11 @@ export function validateEvent(raw: unknown): Event {
   const ts = parseEventTime(r.timestamp);
   if (!Number.isFinite(ts)) throw new Error(`event "timestamp" is not a date: ${JSON.stringify(r.timestamp)}`);
   if (typeof r.value !== 'number' || !Number.isFinite(r.value)) throw new Error(`event "value" must be a finite number, got ${JSON.stringify(r.value)}`);
-  return { source: typeof r.source === 'string' ? r.source : 'unknown', key: r.key, ts, value: r.value };
+  return { source: typeof r.source === 'string' ? r.source : 'unknown', key: r.key, ts, value: r.value, values: {}, attributes: {} };
 }
 
 /** The `events` warehouse row: one per series and timestamp, so a redelivered event replaces itself. */
-export const eventRow = (e: Event) => ({ id: compositeId(e.source, e.key, e.ts), version: 0, source: e.source, key: e.key, ts: e.ts, value: e.value, attributes: '{}' });
+export const eventRow = (e: Event) => ({ id: compositeId(e.source, e.key, e.ts), version: 0, source: e.source, key: e.key, ts: e.ts, value: e.value, attributes: JSON.stringify(e.attributes) });
 
 /**
  * events → decode + validate → event time → key by series ─→ warehouse.events
@@ -54,6 +51,7 @@ export const eventsPipeline: PipelineDefinition = {
     const events = p
       .from(source)
       .through(decodeJson('decode', { validate: validateEvent }))
+      .through(conformsTo<Event>('schema', 'Event'))
       .eventTime('event-time', (e) => e.ts)
       .keyBy('by-series', (e) => e.key);
     events.to(context.warehouse.sink<Event>('events', (r) => eventRow(r.value), { deadLetters: 'table' }));

@@ -1,4 +1,5 @@
 import { isPostingsFile, rawPostingFromMessage, readPostingsMessages } from '../../connectors/postings/postings-messages.ts';
+import { conformsTo } from '../../operators/basic/conforms-to.ts';
 import { type JobPosting, normalizePosting } from '../../operators/normalize/index.ts';
 import { Pipeline } from '../pipeline.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
@@ -8,7 +9,7 @@ import type { PipelineDefinition } from './pipeline-definition.ts';
 export const postingRow = (p: JobPosting, version: number) => ({ ...p, version });
 
 /**
- * postings (scraper JSON, CSV, HN) → parse → normalize → warehouse.postings
+ * postings (scraper JSON, CSV, HN) → parse → normalize → schema check → warehouse.postings
  *                                     ↘ dead letters (dead_letters table, postings.dlq)
  */
 export const postingsPipeline: PipelineDefinition = {
@@ -23,6 +24,7 @@ export const postingsPipeline: PipelineDefinition = {
     p.from(source)
       .map('parse', (bytes, record) => rawPostingFromMessage(bytes, record.headers))
       .map('normalize', (raw) => normalizePosting(raw))
+      .through(conformsTo<JobPosting>('schema', 'JobPosting'))
       .keyBy('by-id', (posting) => posting.id)
       .to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime), { deadLetters: 'table' }));
     return p;
