@@ -23,66 +23,72 @@ const CONCURRENCY = Number(process.argv[4] ?? 1);
 const BATCH = Number(process.argv[5] ?? 10_000);
 const URL = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 
-const records = rowRecords(Array.from({ length: ROWS }, (_, i) => postingRow(i)));
-const batches = Array.from({ length: Math.ceil(ROWS / BATCH) }, (_, b) => records.slice(b * BATCH, (b + 1) * BATCH));
+type TableName = 'postings' | 'events';
+/** Two row shapes: postings (~500 B, long text) and events (~100 B, numbers), the extremes of what pipelines write. */
+const shapes: Record<TableName, (i: number) => Row> = {
+  postings: postingRow,
+  events: (i) => ({ id: `nab/series-${i % 50}/${1_400_000_000_000 + i}`, version: 0, source: 'nab', key: `series-${i % 50}`, ts: 1_400_000_000_000 + i * 300_000, value: Math.sin(i) * 100, attributes: '{}' }),
+};
 const identity = (r: { value: Row }) => r.value;
-const bytes = records.reduce((n, r) => n + JSON.stringify(r.value).length + 1, 0);
 
 /** Writes all batches keeping up to `concurrency` writes in flight, like the runtime does. */
-async function writeAll(write: (batch: (typeof batches)[number]) => Promise<void>, concurrency: number) {
+async function writeAll<B>(batches: B[], write: (batch: B) => Promise<void>, concurrency: number) {
   let next = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < batches.length) await write(batches[next++]!);
   }));
 }
 
-console.log(`${ROWS.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(0)} MB JSONEachRow) in ${BATCH.toLocaleString('en-US')}-row batches, ${REPETITIONS} repetitions`);
+async function benchTable(table: TableName) {
+  const records = rowRecords(Array.from({ length: ROWS }, (_, i) => shapes[table](i)));
+  const batches = Array.from({ length: Math.ceil(ROWS / BATCH) }, (_, b) => records.slice(b * BATCH, (b + 1) * BATCH));
+  const bytes = records.reduce((n, r) => n + JSON.stringify(r.value).length + 1, 0);
+  console.log(`${table}: ${ROWS.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(0)} MB JSONEachRow) in ${BATCH.toLocaleString('en-US')}-row batches, ${REPETITIONS} repetitions`);
 
-// ClickHouse
-const admin = createClient({ url: URL });
-const [{ version }] = (await (await admin.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })).json()) as { version: string }[];
-const db = `driftline_bench_${process.pid}`;
-await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-const chRates: number[] = [];
-try {
-  for (let rep = 1; rep <= REPETITIONS; rep++) {
-    await admin.command({ query: `DROP TABLE IF EXISTS ${db}.postings` });
-    await admin.command({ query: clickhouseCreateTable('postings', db) });
-    const sink = clickhouseSink<Row>('postings', identity, { url: URL, database: db, concurrency: CONCURRENCY, batchRecords: BATCH });
-    const start = process.hrtime.bigint();
-    await writeAll((b) => sink.write(b), CONCURRENCY);
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    await sink.close?.();
-    const [{ n }] = (await (await admin.query({ query: `SELECT count() AS n FROM ${db}.postings FINAL`, format: 'JSONEachRow' })).json()) as { n: string }[];
-    if (Number(n) !== ROWS) throw new Error(`ClickHouse has ${n} rows, expected ${ROWS}`);
-    chRates.push(ROWS / seconds);
-    console.log(`  clickhouse rep ${rep}: ${Math.round(ROWS / seconds).toLocaleString('en-US')} rows/s`);
-  }
-} finally {
-  await admin.command({ query: `DROP DATABASE IF EXISTS ${db}` });
-  await admin.close();
-}
-
-// DuckDB
-const duckRates: number[] = [];
-for (let rep = 1; rep <= REPETITIONS; rep++) {
-  const dir = mkdtempSync(join(tmpdir(), 'driftline-bench-wh-'));
+  const admin = createClient({ url: URL });
+  const [{ version }] = (await (await admin.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })).json()) as { version: string }[];
+  const db = `driftline_bench_${process.pid}`;
+  await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  const chRates: number[] = [];
   try {
-    const wh = await openWarehouse({ home: dir, clickhouseUrl: undefined });
-    await wh.ensureTables(['postings']);
-    const sink = wh.sink<Row>('postings', identity);
-    const start = process.hrtime.bigint();
-    await writeAll((b) => sink.write(b), 1);
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const [{ n }] = (await wh.query('SELECT count(*) AS n FROM postings')) as { n: number }[];
-    if (Number(n) !== ROWS) throw new Error(`DuckDB has ${n} rows, expected ${ROWS}`);
-    await wh.close();
-    duckRates.push(ROWS / seconds);
-    console.log(`  duckdb rep ${rep}: ${Math.round(ROWS / seconds).toLocaleString('en-US')} rows/s`);
+    for (let rep = 1; rep <= REPETITIONS; rep++) {
+      await admin.command({ query: `DROP TABLE IF EXISTS ${db}.${table}` });
+      await admin.command({ query: clickhouseCreateTable(table, db) });
+      const sink = clickhouseSink<Row>(table, identity, { url: URL, database: db, concurrency: CONCURRENCY, batchRecords: BATCH });
+      const start = process.hrtime.bigint();
+      await writeAll(batches, (b) => sink.write(b), CONCURRENCY);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      await sink.close?.();
+      const [{ n }] = (await (await admin.query({ query: `SELECT count() AS n FROM ${db}.${table} FINAL`, format: 'JSONEachRow' })).json()) as { n: string }[];
+      if (Number(n) !== ROWS) throw new Error(`ClickHouse has ${n} rows, expected ${ROWS}`);
+      chRates.push(ROWS / seconds);
+    }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+    await admin.close();
   }
+
+  const duckRates: number[] = [];
+  for (let rep = 1; rep <= REPETITIONS; rep++) {
+    const dir = mkdtempSync(join(tmpdir(), 'driftline-bench-wh-'));
+    try {
+      const wh = await openWarehouse({ home: dir, clickhouseUrl: undefined });
+      await wh.ensureTables([table]);
+      const sink = wh.sink<Row>(table, identity);
+      const start = process.hrtime.bigint();
+      await writeAll(batches, (b) => sink.write(b), 1);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const [{ n }] = (await wh.query(`SELECT count(*) AS n FROM ${table}`)) as { n: number }[];
+      if (Number(n) !== ROWS) throw new Error(`DuckDB has ${n} rows, expected ${ROWS}`);
+      await wh.close();
+      duckRates.push(ROWS / seconds);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`  ClickHouse ${version} sink (concurrency ${CONCURRENCY}): ${formatSpread(spread(chRates), ' rows/s')}`);
+  console.log(`  DuckDB sink:                    ${formatSpread(spread(duckRates), ' rows/s')}`);
 }
 
-console.log(`ClickHouse ${version} sink (concurrency ${CONCURRENCY}): ${formatSpread(spread(chRates), ' rows/s')}`);
-console.log(`DuckDB sink:                    ${formatSpread(spread(duckRates), ' rows/s')}`);
+await benchTable('postings');
+await benchTable('events');
