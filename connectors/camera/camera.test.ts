@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -133,8 +133,10 @@ describe('readVideo with ffmpeg', () => {
     const gen = readVideo(video, { cameraId: 'c', fps: 10, batchSize: 1 });
     const first = await gen.next();
     expect(first.done).toBe(false);
+    expect(ffmpegReading(video).length).toBe(1);
     await gen.return(undefined);
     expect((await gen.next()).done).toBe(true);
+    expect(ffmpegReading(video)).toEqual([]);
   });
 
   it('clear errors: missing input (with ffmpeg stderr) and missing ffmpeg', async () => {
@@ -159,4 +161,20 @@ function correlation(a: Uint8Array, b: Uint8Array): number {
     cov += x * y; va += x * x; vb += y * y;
   }
   return cov / Math.sqrt(va * vb);
+}
+
+/** Live ffmpeg processes (of this machine) whose command line names `path`. */
+function ffmpegReading(path: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/\bffmpeg$/.test(cmd[0] ?? '') && cmd.includes(path) && !/\) Z /.test(stat)) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
