@@ -84,6 +84,11 @@ export const TABLES = {
       c('height', 'int32'),
       c('channels', 'uint8'),
       c('encoding', 'string'),
+      c('brightness', 'nullable_float64', 'mean grey level, 0..1'),
+      c('contrast', 'nullable_float64', 'standard deviation of grey levels, 0..1'),
+      c('sharpness', 'nullable_float64', 'variance of the Laplacian of the 64×64 image'),
+      c('label', 'nullable_string', 'class from the file name, when it has one'),
+      c('file', 'nullable_string'),
     ],
   },
   events: {

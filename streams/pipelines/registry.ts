@@ -1,8 +1,9 @@
 import { eventsPipeline } from './events.ts';
+import { framesPipeline } from './frames.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
 import { postingsPipeline } from './postings.ts';
 
-export const pipelines: PipelineDefinition[] = [eventsPipeline, postingsPipeline];
+export const pipelines: PipelineDefinition[] = [eventsPipeline, postingsPipeline, framesPipeline];
 
 export function pipelineNamed(name: string): PipelineDefinition {
   const found = pipelines.find((p) => p.name === name);
