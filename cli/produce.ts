@@ -5,6 +5,8 @@ import { openTransport } from '../connectors/open-transport.ts';
 import type { Message, Producer } from '../connectors/transport.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
+import { decode } from '../schemas/registry.ts';
+import { createSerde } from '../schemas/wire-format.ts';
 
 export interface ProduceOptions {
   rate?: number;
@@ -57,7 +59,11 @@ export async function produceCommand(name: string, paths: string[], options: Pro
     const producer = await transport.producer();
     const clock = { start: Date.now(), sent: 0 };
     const pacer = options.speed ? new EventTimePacer(options.speed) : undefined;
-    for await (const batch of definition.read(files)) {
+    // With a Schema Registry, Avro values are re-framed in the Confluent wire format other clients expect.
+    const schema = definition.valueSchema;
+    const serde = settings.schemaRegistryUrl && schema ? createSerde(schema, { schemaRegistryUrl: settings.schemaRegistryUrl, topic: inputTopic }) : undefined;
+    for await (const plain of definition.read(files)) {
+      const batch = serde && schema ? await Promise.all(plain.map(async (m) => ({ ...m, value: await serde.encode(decode(schema, m.value) as never) }))) : plain;
       if (pacer) await sendByEventTime(producer, inputTopic, batch, pacer, clock);
       else await sendPaced(producer, inputTopic, batch, options.rate, clock);
     }

@@ -7,17 +7,16 @@
 //   bytes 1-4  schema id, 32-bit big-endian, as assigned by the Schema Registry
 //   bytes 5-   Avro binary body
 //
-// `@kafkajs/confluent-schema-registry` is not a dependency, so the framing and the two REST calls
-// it needs are implemented here with `fetch`:
-//   POST /subjects/<subject>/versions  {"schema": "<json>"}  -> {"id": n}   (register / look up)
-//   GET  /schemas/ids/<id>                                    -> {"schema": "<json>"}
-import avro from 'avsc';
+// Registration and writer-schema lookup go through `@kafkajs/confluent-schema-registry` (the Kafka
+// ecosystem's client); decoding resolves the writer schema into the current reader schema, so frames
+// written by older producers arrive in today's shape.
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type avro from 'avsc';
 import { decode as decodePlain, encode as encodePlain, getType, type RecordOf, type SchemaName } from './registry.ts';
 import { schemas } from './registry.ts';
 
 export const MAGIC_BYTE = 0;
 export const HEADER_SIZE = 5;
-const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 export interface SerdeOptions {
   /** e.g. http://localhost:8081. Without it, values are plain Avro binary with no framing. */
@@ -26,8 +25,6 @@ export interface SerdeOptions {
   topic?: string;
   /** Explicit subject, overriding `<topic>-value`. */
   subject?: string;
-  /** Extra headers for registry requests (e.g. Authorization). */
-  headers?: Record<string, string>;
 }
 
 export interface Serde<T> {
@@ -58,26 +55,6 @@ export function unframe(buf: Buffer): { schemaId: number; body: Buffer } {
   return { schemaId: buf.readUInt32BE(1), body: buf.subarray(HEADER_SIZE) };
 }
 
-async function registryRequest<T>(url: string, init: RequestInit): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(url, init);
-  } catch (err) {
-    throw new Error(`schema registry request ${init.method ?? 'GET'} ${url} failed: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    throw new Error(`schema registry ${init.method ?? 'GET'} ${url} -> HTTP ${res.status}: ${text.slice(0, 500)}`);
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new Error(`schema registry ${init.method ?? 'GET'} ${url} returned non-JSON: ${text.slice(0, 200)}`);
-  }
-}
-
 export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions = {}): Serde<RecordOf<N>> {
   const readerType = getType(name);
   const baseUrl = options.schemaRegistryUrl?.replace(/\/+$/, '');
@@ -90,23 +67,19 @@ export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions
   }
 
   const subject = options.subject ?? `${options.topic ?? name}-value`;
-  const headers = { 'Content-Type': REGISTRY_CONTENT_TYPE, Accept: REGISTRY_CONTENT_TYPE, ...options.headers };
+  const registry = new SchemaRegistry({ host: baseUrl, clientId: 'driftline' });
+  const describe = (what: string, err: unknown) =>
+    new Error(`schema registry ${baseUrl}: ${what} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 
   // Registration happens once per serde (concurrent encodes share the request; a failure is retried
   // on the next encode). The registry returns the existing id if the schema is already registered.
   let idPromise: Promise<number> | undefined;
   const schemaId = (): Promise<number> => {
-    idPromise ??= registryRequest<{ id: number }>(
-      `${baseUrl}/subjects/${encodeURIComponent(subject)}/versions`,
-      { method: 'POST', headers, body: JSON.stringify({ schema: JSON.stringify(schemas[name].schema) }) },
-    ).then(
-      ({ id }) => {
-        if (typeof id !== 'number') throw new Error(`schema registry did not return an id for subject ${subject}`);
-        return id;
-      },
+    idPromise ??= registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schemas[name].schema) }, { subject }).then(
+      ({ id }) => id,
       (err: unknown) => {
         idPromise = undefined;
-        throw err;
+        throw describe(`registering subject ${subject}`, err);
       },
     );
     return idPromise;
@@ -117,18 +90,11 @@ export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions
   const resolverFor = (id: number) => {
     let r = resolvers.get(id);
     if (!r) {
-      r = registryRequest<{ schema: string; schemaType?: string }>(`${baseUrl}/schemas/ids/${id}`, {
-        method: 'GET',
-        headers,
-      }).then(
-        ({ schema, schemaType }) => {
-          if (schemaType && schemaType !== 'AVRO') throw new Error(`schema id ${id} is ${schemaType}, not AVRO`);
-          const writer = avro.Type.forSchema(JSON.parse(schema) as Parameters<typeof avro.Type.forSchema>[0]);
-          return readerType.createResolver(writer);
-        },
+      r = registry.getSchema(id).then(
+        (writer) => readerType.createResolver(writer as unknown as avro.Type),
         (err: unknown) => {
           resolvers.delete(id);
-          throw err;
+          throw describe(`fetching schema id ${id}`, err);
         },
       );
       resolvers.set(id, r);

@@ -4,10 +4,12 @@ import { mapBatchSettled } from '../../operators/basic/map-batch-settled.ts';
 import { type NormalizedFrame, normalizeFrames } from '../../operators/normalize/frame.ts';
 import type { CameraFrame } from '../../schemas/camera-frame.ts';
 import { decode } from '../../schemas/registry.ts';
+import { createSerde } from '../../schemas/wire-format.ts';
+import type { Stage } from '../stage.ts';
 import { Pipeline } from '../pipeline.ts';
 import type { StreamRecord } from '../record.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
-import { type PipelineDefinition, numberOption } from './pipeline-definition.ts';
+import { type PipelineContext, type PipelineDefinition, numberOption, topicName } from './pipeline-definition.ts';
 
 export interface FrameFacts {
   frame: CameraFrame;
@@ -36,6 +38,28 @@ export const frameRow = (r: StreamRecord<FrameFacts>) => {
 };
 
 /**
+ * Avro CameraFrame bytes → record. With a Schema Registry, Confluent-framed values (magic byte 0, schema id) are
+ * decoded through it; plain Avro (files read with --input, topics written without a registry) directly. A plain
+ * CameraFrame never starts with byte 0: that would be an empty camera id, which no camera source writes.
+ */
+function decodeFrames(context: PipelineContext): Stage<Buffer, CameraFrame> {
+  const url = context.settings.schemaRegistryUrl;
+  if (!url) return mapBatchSettled('decode', async (values: Buffer[]) => values.map((v) => decodeOrError(() => decode('CameraFrame', v) as CameraFrame)));
+  const serde = createSerde('CameraFrame', { schemaRegistryUrl: url, topic: topicName(context, 'frames') });
+  return mapBatchSettled('decode', (values: Buffer[]) =>
+    Promise.all(values.map((v) => (v[0] === 0 ? serde.decode(v).catch((e: Error) => e) : decodeOrError(() => decode('CameraFrame', v) as CameraFrame)))),
+  );
+}
+
+function decodeOrError<T>(fn: () => T): T | Error {
+  try {
+    return fn();
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/**
  * camera frames (image folders, videos) → decode → normalize (grey, 64×64 tensor, brightness/contrast/sharpness)
  *                                                 ↘ dead letters                      → warehouse.frames
  */
@@ -44,13 +68,14 @@ export const framesPipeline: PipelineDefinition = {
   description: 'Camera frames → decoded, resized, measured → frame metadata and statistics in the warehouse',
   inputTopic: 'frames',
   partitions: 4,
+  valueSchema: 'CameraFrame',
   acceptsFile: isFrameFile,
   read: (files) => readFrameFiles(files),
   build(source, context) {
     const size = numberOption(context.options, 'size', 64);
     const p = new Pipeline('frames').deadLetters(pipelineDeadLetters(context, 'frames'));
     p.from(source)
-      .map('decode', (bytes) => decode('CameraFrame', bytes) as CameraFrame)
+      .through(decodeFrames(context))
       .through(
         mapBatchSettled<CameraFrame, FrameFacts>('normalize', async (frames) => {
           const normalized = await normalizeFrames(frames, { size, gray: true });

@@ -1,6 +1,7 @@
 import type { Settings } from '../../config/settings.ts';
 import type { Message, Transport } from '../../connectors/transport.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
+import type { SchemaName } from '../../schemas/registry.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { Source } from '../source.ts';
 
@@ -24,6 +25,8 @@ export interface PipelineDefinition {
   /** The topic `produce` publishes to and `run` reads from (unless --input is given). */
   inputTopic: string;
   partitions: number;
+  /** When the input topic carries Avro records of this schema: framed for the Schema Registry when one is set. */
+  valueSchema?: SchemaName;
   /** Which files under an input path this pipeline reads. */
   acceptsFile(path: string): boolean;
   /** Input files as messages for the input topic, read together (so duplicates across files can be dropped). */
