@@ -3,6 +3,17 @@ import type { JobPosting, RawPosting } from './job-posting.ts';
 import { extractSkills, htmlToText } from './text.ts';
 
 /** What the 2013–2018 connector emits: the month from the file name and the post as found in the file. */
+
+/** HN posts carry no structured salary, seniority or employment type. */
+const HN_HAS_NONE = {
+  salary_min: null,
+  salary_max: null,
+  salary_currency: null,
+  salary_period: null,
+  seniority: null,
+  employment_type: null,
+} as const;
+
 export interface Hn2013Value {
   month: string;
   post: unknown;
@@ -60,12 +71,7 @@ export function normalizeHn2013(rec: RawPosting, now = Date.now()): JobPosting {
       location: optString(post, 'location') ?? optString(post, 'address'),
       description,
       skills: extractSkills(description),
-      salary_min: null,
-      salary_max: null,
-      salary_currency: null,
-      salary_period: null,
-      seniority: null,
-      employment_type: null,
+      ...HN_HAS_NONE,
       posted_at: Date.UTC(Number(m[1]), Number(m[2]) - 1, 1),
       scraped_at: null,
       url,
@@ -98,12 +104,7 @@ export function normalizeHn2026(rec: RawPosting, now = Date.now()): JobPosting {
       location: null,
       description,
       skills: extractSkills(description),
-      salary_min: null,
-      salary_max: null,
-      salary_currency: null,
-      salary_period: null,
-      seniority: null,
-      employment_type: null,
+      ...HN_HAS_NONE,
       posted_at: time * 1000,
       scraped_at: optDate(value, 'fetched_at'),
       url: `https://news.ycombinator.com/item?id=${id}`,
