@@ -34,7 +34,7 @@ program
   .option('--input <file|dir>', 'read these files directly instead of the input topic (stops at their end)')
   .option('--until-idle', 'stop once everything in the input has been processed')
   .option('--config <file>', 'JSON file with per-pipeline options: {"pipelines": {"<name>": {...}}}')
-  .option('--group <id>', 'consumer group (default driftline-<pipeline>)')
+  .option('--group <id>', 'consumer group (default <DRIFTLINE_TOPIC_PREFIX>driftline-<pipeline>)')
   .action(async (name: string, options) => {
     await runCommand(name, options);
   });

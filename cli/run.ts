@@ -28,7 +28,7 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   await warehouse.ensureTables();
   const source = options.input
     ? fileSource(listFiles([options.input], definition.acceptsFile), (files) => definition.read(files))
-    : topicSource(transport, { topic: inputTopic, group: options.group ?? `driftline-${name}`, partitions: definition.partitions });
+    : topicSource(transport, { topic: inputTopic, group: options.group ?? `${settings.topicPrefix}driftline-${name}`, partitions: definition.partitions });
   const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {} });
   const runId = newRunId();
 

@@ -17,7 +17,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SVC="$ROOT/.services"
+# DRIFTLINE_SERVICES_DIR and the *_PORT variables let a test run a private instance beside the shared one.
+SVC="${DRIFTLINE_SERVICES_DIR:-$ROOT/.services}"
 LOGS="$SVC/logs"
 
 KAFKA_HOST=127.0.0.1
@@ -29,8 +30,8 @@ KAFKA_PID="$SVC/kafka.pid"
 KAFKA_LOG="$LOGS/kafka.log"
 
 CH_HOST=127.0.0.1
-CH_HTTP_PORT=8123
-CH_TCP_PORT=9000
+CH_HTTP_PORT="${CLICKHOUSE_HTTP_PORT:-8123}"
+CH_TCP_PORT="${CLICKHOUSE_TCP_PORT:-9000}"
 CH_DIR="$SVC/clickhouse"
 CH_PID="$SVC/clickhouse.pid"
 

@@ -280,6 +280,29 @@ export class KafkaTransport implements Transport {
 
     const close = this.closeOnce(() => consumer.disconnect());
 
+    /** True when every assigned partition's position has reached its end offset. */
+    const readToEnd = async (): Promise<boolean> => {
+      for (const topic of options.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const committed = (await admin.fetchOffsets({ groupId: options.group, topics: [topic] }))[0]?.partitions ?? [];
+        let mine = [...assigned].filter((id) => id.startsWith(`${topic}\u0000`)).map((id) => Number(id.split('\u0000')[1]));
+        // With nothing assigned (more members than partitions, or a rebalance still handing them to a member that
+        // died), this member is done only once the group as a whole has committed everything.
+        if (mine.length === 0) mine = ends.map((e) => e.partition);
+        if (mine.length === 0) return false;
+        for (const p of mine) {
+          const offsets = ends.find((e) => e.partition === p);
+          if (!offsets) return false; // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
+          const end = Number(offsets.high);
+          const low = Number(offsets.low);
+          const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
+          const position = positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : low);
+          if (position < end) return false;
+        }
+      }
+      return true;
+    };
+
     return {
       async poll(waitMs: number) {
         const deadline = Date.now() + waitMs;
@@ -301,20 +324,12 @@ export class KafkaTransport implements Transport {
       },
       async caughtUp() {
         if (!joined || buffered.depth > 0 || ready.length > 0) return false;
-        for (const topic of options.topics) {
-          const mine = [...assigned].filter((id) => id.startsWith(`${topic}\u0000`)).map((id) => Number(id.split('\u0000')[1]));
-          if (mine.length === 0) continue;
-          const ends = await admin.fetchTopicOffsets(topic);
-          const committed = (await admin.fetchOffsets({ groupId: options.group, topics: [topic] }))[0]?.partitions ?? [];
-          for (const p of mine) {
-            const end = Number(ends.find((e) => e.partition === p)?.high ?? 0);
-            const low = Number(ends.find((e) => e.partition === p)?.low ?? 0);
-            const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
-            const position = positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : low);
-            if (position < end) return false;
-          }
+        try {
+          return await readToEnd();
+        } catch {
+          // kafkajs' offset lookups fail transiently while its metadata catches up: not caught up yet, ask again.
+          return false;
         }
-        return true;
       },
       onRevoked(listener) {
         revokeListeners.push(listener);

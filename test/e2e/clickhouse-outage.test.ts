@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,17 +9,28 @@ import { uniqueName } from '../kafka/kafka-test-helpers.ts';
 import { driftline, driftlineOk, exitOf, sleep } from './cli.ts';
 
 const HN_2026_POSTINGS = 1_720;
-const prefix = `${uniqueName('outage')}.`;
-const database = `driftline_outage_${Date.now().toString(36)}`;
-const env = { DRIFTLINE_TOPIC_PREFIX: prefix, CLICKHOUSE_DATABASE: database, DRIFTLINE_HOME: mkdtempSync(join(tmpdir(), 'driftline-outage-')) };
-const services = (action: 'up' | 'down') => execFileSync('bash', ['scripts/services.sh', action], { env: { ...process.env, SERVICES: 'clickhouse' }, stdio: 'inherit' });
-const ping = () => fetch(`${process.env.CLICKHOUSE_URL}/ping`).then((r) => r.ok, () => false);
+// A private ClickHouse server (own ports and data), so stopping it disturbs nothing else.
+const HTTP_PORT = 18123;
+const clickhouseUrl = `http://127.0.0.1:${HTTP_PORT}`;
+const servicesDir = mkdtempSync(join(tmpdir(), 'driftline-outage-services-'));
+const services = (action: 'up' | 'down') =>
+  execFileSync('bash', ['scripts/services.sh', action], {
+    env: { ...process.env, SERVICES: 'clickhouse', DRIFTLINE_SERVICES_DIR: servicesDir, CLICKHOUSE_HTTP_PORT: String(HTTP_PORT), CLICKHOUSE_TCP_PORT: '19000' },
+    stdio: 'inherit',
+  });
+const ping = () => fetch(`${clickhouseUrl}/ping`).then((r) => r.ok, () => false);
+const env = {
+  DRIFTLINE_TOPIC_PREFIX: `${uniqueName('outage')}.`,
+  CLICKHOUSE_URL: clickhouseUrl,
+  DRIFTLINE_HOME: mkdtempSync(join(tmpdir(), 'driftline-outage-')),
+};
 
-let warehouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl: process.env.CLICKHOUSE_URL, clickhouseDatabase: database });
+services('up');
+let warehouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl });
 afterAll(async () => {
-  services('up'); // never leave the shared server down, whatever happened
-  await warehouse.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
   await warehouse.close();
+  services('down');
+  rmSync(servicesDir, { recursive: true, force: true });
 });
 
 describe('ClickHouse unavailable for 30 s mid-run', () => {
@@ -29,7 +40,7 @@ describe('ClickHouse unavailable for 30 s mid-run', () => {
     while (!run.output().includes('running postings')) await sleep(100);
     await sleep(8_000);
     services('down');
-    expect(await ping()).toBe(false); // the server really is gone (it was started by scripts/services.sh)
+    expect(await ping()).toBe(false); // the server really is gone
     const downAt = Date.now();
 
     // Postings arrive while ClickHouse is down.
@@ -39,7 +50,7 @@ describe('ClickHouse unavailable for 30 s mid-run', () => {
     services('up');
 
     await warehouse.close();
-    warehouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl: process.env.CLICKHOUSE_URL, clickhouseDatabase: database });
+    warehouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl });
     const deadline = Date.now() + 120_000;
     let landed = 0;
     while (landed < HN_2026_POSTINGS && Date.now() < deadline) {
