@@ -1,0 +1,300 @@
+/**
+ * Model A, the postings classifier (software engineering = 0, data science = 1), trained in tfjs on the Glassdoor
+ * 2020 files (`postings/glassdoor-2020/*.csv`), labelled by file through the Glassdoor connector.
+ *
+ * Data Engineer / Data Analyst (and similar) titles in data_science.csv keep label 1, as the connector labels them:
+ * the label is the search the posting came from, so "data science" here means the data-roles family (scientist,
+ * engineer, analyst), not data scientist titles only. No rows are relabelled or dropped by title. Duplicate rows are
+ * dropped by the connector (stable id over title, company, location, description), across both files.
+ *
+ * Determinism: the postings are read in sorted file order; a stratified held-out split by a seeded shuffle
+ * (mulberry32) per class; glorot-uniform kernels with fixed seeds, zero biases; a seeded shuffle per epoch; no dropout.
+ * The same config and data give identical weights and metrics (checked by the tests).
+ *
+ * Network: dense(FEATURE_DIM → hidden, relu) → dense(→ 2) → softmax, Adam, categorical cross-entropy, fixed epochs.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readGlassdoor } from '../../connectors/postings/index.ts';
+import { normalizePosting } from '../../operators/normalize/index.ts';
+import { FEATURE_DIM, featurizeBatch, type PostingText } from './features.ts';
+
+export const CLASSES = ['software_engineering', 'data_science'];
+
+export interface PostingsModelConfig {
+  seed: number;
+  hidden: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  heldOutFraction: number;
+  /** Folder under the data directory holding the labelled CSV files. */
+  dataset: string;
+}
+
+export const DEFAULT_POSTINGS_CONFIG: PostingsModelConfig = {
+  seed: 42,
+  hidden: 32,
+  epochs: 6,
+  batchSize: 32,
+  learningRate: 0.002,
+  heldOutFraction: 0.2,
+  dataset: 'postings/glassdoor-2020',
+};
+
+// --- small seeded helpers ---------------------------------------------------------------------------------------------
+
+/** mulberry32. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
+}
+
+/** JSON with object keys sorted (recursively): the form hashed for configHash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+// --- data ------------------------------------------------------------------------------------------------------------
+
+export interface PostingsDataset {
+  postings: PostingText[];
+  labels: Int32Array;
+  files: string[];
+  /** sha256 over the sorted files: for each, its name, a NUL, its length, a NUL and its bytes. */
+  datasetHash: string;
+  rejected: number;
+}
+
+export async function loadPostingsDataset(dataDir: string, dataset = DEFAULT_POSTINGS_CONFIG.dataset): Promise<PostingsDataset> {
+  const dir = join(dataDir, dataset);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort();
+  if (files.length === 0) throw new Error(`no CSV files in ${dir}`);
+  const hash = createHash('sha256');
+  for (const f of files) {
+    const bytes = await readFile(join(dir, f));
+    hash.update(`${f}\u0000${bytes.length}\u0000`).update(bytes);
+  }
+  const postings: PostingText[] = [];
+  const labels: number[] = [];
+  let rejected = 0;
+  for await (const batch of readGlassdoor(files.map((f) => join(dir, f)))) {
+    for (const raw of batch) {
+      try {
+        const p = normalizePosting(raw);
+        if (p.label === null) continue;
+        postings.push({ title: p.title, description: p.description });
+        labels.push(p.label);
+      } catch {
+        rejected++;
+      }
+    }
+  }
+  return { postings, labels: Int32Array.from(labels), files, datasetHash: hash.digest('hex'), rejected };
+}
+
+/** Stratified seeded split: per class, a seeded shuffle of its rows; the first round(fraction × count) are held out. */
+export function stratifiedSplit(labels: Int32Array, fraction: number, seed: number): { train: number[]; heldOut: number[] } {
+  const random = rng(seed);
+  const train: number[] = [];
+  const heldOut: number[] = [];
+  for (let c = 0; c < CLASSES.length; c++) {
+    const members = shuffleInPlace([...labels.keys()].filter((i) => labels[i] === c), random);
+    const k = Math.round(members.length * fraction);
+    heldOut.push(...members.slice(0, k));
+    train.push(...members.slice(k));
+  }
+  return { train, heldOut };
+}
+
+export function gatherRows(inputs: Float32Array, dim: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((src, r) => out.set(inputs.subarray(src * dim, (src + 1) * dim), r * dim));
+  return out;
+}
+
+// --- model -----------------------------------------------------------------------------------------------------------
+
+export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
+  if (tf.getBackend() !== name) {
+    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    const ok = await tf.setBackend(name);
+    if (!ok) throw new Error(`tfjs backend ${name} is not available`);
+  }
+  await tf.ready();
+}
+
+export function buildMlp(config: PostingsModelConfig): tf.Sequential {
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: config.seed * 101 + k });
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [FEATURE_DIM], units: config.hidden, activation: 'relu', kernelInitializer: init(1), biasInitializer: 'zeros', name: 'hidden' }),
+      tf.layers.dense({ units: CLASSES.length, activation: 'softmax', kernelInitializer: init(2), biasInitializer: 'zeros', name: 'output' }),
+    ],
+  });
+}
+
+/** Weights of the two dense layers, row-major [in, out]. */
+export interface MlpWeights {
+  sizes: [number, number, number];
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+}
+
+export function mlpWeights(model: tf.LayersModel): MlpWeights {
+  const [w1, b1, w2, b2] = model.getWeights().map((t) => t.dataSync() as Float32Array);
+  const hidden = b1!.length;
+  return { sizes: [w1!.length / hidden, hidden, b2!.length], w1: w1!.slice(), b1: b1!.slice(), w2: w2!.slice(), b2: b2!.slice() };
+}
+
+/** Class probabilities for row-major [n, FEATURE_DIM] inputs, in chunks. */
+export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, chunk = 256): Float32Array {
+  const n = inputs.length / FEATURE_DIM;
+  const k = CLASSES.length;
+  const out = new Float32Array(n * k);
+  for (let first = 0; first < n; first += chunk) {
+    const m = Math.min(chunk, n - first);
+    const probs = tf.tidy(() => model.predict(tf.tensor2d(inputs.subarray(first * FEATURE_DIM, (first + m) * FEATURE_DIM), [m, FEATURE_DIM])) as tf.Tensor);
+    out.set(probs.dataSync() as Float32Array, first * k);
+    probs.dispose();
+  }
+  return out;
+}
+
+// --- metrics ---------------------------------------------------------------------------------------------------------
+
+export interface BinaryMetrics {
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Expected calibration error: 10 equal-width bins on the max probability. */
+  ece: number;
+  n: number;
+}
+
+/** Metrics of 2-class probabilities (row-major [n, 2]); class 1 (data science) is the positive class. */
+export function binaryMetrics(probs: Float32Array, labels: Int32Array, bins = 10): BinaryMetrics {
+  const n = labels.length;
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let correct = 0;
+  const count = new Float64Array(bins);
+  const conf = new Float64Array(bins);
+  const hit = new Float64Array(bins);
+  for (let i = 0; i < n; i++) {
+    const p1 = probs[2 * i + 1]!;
+    const p0 = probs[2 * i]!;
+    const pred = p1 > p0 ? 1 : 0;
+    const top = Math.max(p0, p1);
+    const ok = pred === labels[i] ? 1 : 0;
+    correct += ok;
+    if (pred === 1 && labels[i] === 1) tp++;
+    else if (pred === 1) fp++;
+    else if (labels[i] === 1) fn++;
+    const b = Math.min(bins - 1, Math.floor(top * bins));
+    count[b]!++;
+    conf[b]! += top;
+    hit[b]! += ok;
+  }
+  let ece = 0;
+  for (let b = 0; b < bins; b++) if (count[b]! > 0) ece += (count[b]! / n) * Math.abs(hit[b]! / count[b]! - conf[b]! / count[b]!);
+  const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
+  const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { accuracy: correct / n, precision, recall, f1, ece, n };
+}
+
+// --- training --------------------------------------------------------------------------------------------------------
+
+export interface PostingsTrainResult {
+  model: tf.Sequential;
+  weights: MlpWeights;
+  config: PostingsModelConfig;
+  configHash: string;
+  datasetHash: string;
+  metrics: BinaryMetrics;
+  losses: number[];
+  trainSeconds: number;
+  /** Held-out and training rows in model-input form. */
+  heldOut: { inputs: Float32Array; labels: Int32Array };
+  train: { inputs: Float32Array; labels: Int32Array };
+  heldOutProbabilities: Float32Array;
+  dataset: { rows: number; rejected: number; files: string[]; perClass: number[] };
+}
+
+export async function trainPostingsModel(config: PostingsModelConfig, dataDir: string): Promise<PostingsTrainResult> {
+  // wasm runs the dense forward/backward ~10× faster than 'cpu'; both are deterministic for these ops
+  await useBackend('wasm');
+  const data = await loadPostingsDataset(dataDir, config.dataset);
+  const all = featurizeBatch(data.postings);
+  const split = stratifiedSplit(data.labels, config.heldOutFraction, config.seed);
+  const train = { inputs: gatherRows(all, FEATURE_DIM, split.train), labels: Int32Array.from(split.train, (i) => data.labels[i]!) };
+  const heldOut = { inputs: gatherRows(all, FEATURE_DIM, split.heldOut), labels: Int32Array.from(split.heldOut, (i) => data.labels[i]!) };
+
+  const model = buildMlp(config);
+  model.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'categoricalCrossentropy' });
+  const random = rng(config.seed ^ 0x5eed);
+  const n = train.labels.length;
+  const order = [...Array(n).keys()];
+  const losses: number[] = [];
+  const t0 = performance.now();
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    shuffleInPlace(order, random);
+    let sum = 0;
+    let batches = 0;
+    for (let first = 0; first < n; first += config.batchSize) {
+      const idx = order.slice(first, first + config.batchSize);
+      const x = tf.tensor2d(gatherRows(train.inputs, FEATURE_DIM, idx), [idx.length, FEATURE_DIM]);
+      const y = tf.oneHot(tf.tensor1d(Int32Array.from(idx, (i) => train.labels[i]!), 'int32'), CLASSES.length);
+      sum += (await model.trainOnBatch(x, y)) as number;
+      tf.dispose([x, y]);
+      batches++;
+    }
+    losses.push(sum / batches);
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const heldOutProbabilities = predictProbabilities(model, heldOut.inputs);
+  return {
+    model,
+    weights: mlpWeights(model),
+    config,
+    configHash: sha256(canonicalJson(config)),
+    datasetHash: data.datasetHash,
+    metrics: binaryMetrics(heldOutProbabilities, heldOut.labels),
+    losses,
+    trainSeconds,
+    heldOut,
+    train,
+    heldOutProbabilities,
+    dataset: { rows: data.labels.length, rejected: data.rejected, files: data.files, perClass: CLASSES.map((_, c) => data.labels.filter((l) => l === c).length) },
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * `infer`: runs ONNX classifiers on a stream. Records become float32 rows (`toInput`), rows are grouped into
+ * inference batches of at most `maxBatch`, and every batch runs in the inference threads (models/infer/), so the
+ * event loop stays free for Kafka heartbeats and the rest of the pipeline while the model computes.
+ *
+ * Each input record yields `{ input, predictions }` with one Prediction per model (several models side by side);
+ * records whose input is invalid (toInput throws, wrong length, NaN/Infinity) become dead letters.
+ *
+ * Hot swap: `swap(id, version)` loads the new version in every inference thread first, then switches between two
+ * batches of this stage. A batch runs entirely on the versions active when it started, and batches of one
+ * partition arrive in offset order, so the version changes at exactly one offset per partition and no record is
+ * dropped or predicted twice.
+ */
+import { INPUT_NAME, OUTPUT_NAME } from '../../models/model-contract.ts';
+import { InferencePool } from '../../models/infer/worker-pool.ts';
+import type { ModelRegistry } from '../../models/registry/registry.ts';
+import type { Prediction } from '../../schemas/prediction.ts';
+import { type StreamRecord, withValue } from '../../streams/record.ts';
+import { type Stage, reasonOf } from '../../streams/stage.ts';
+
+/** A model to run: its latest/production version, or a pinned one. */
+export interface ModelRef {
+  id: string;
+  version?: string;
+}
+
+export interface ResolvedModel {
+  id: string;
+  version: string;
+  bytes: Uint8Array;
+  /** Graph input and output to use; default the driftline contract (`input`, `probabilities`). */
+  inputName?: string;
+  outputName?: string;
+  /** 'softmax' when the output holds scores/logits rather than probabilities. Default 'none'. */
+  outputActivation?: 'none' | 'softmax';
+  /** Per-model transform of a valid row (e.g. the user model's scaling), applied in place on a copy. */
+  preprocess?: (row: Float32Array) => void;
+}
+
+export interface InferOptions<I> {
+  models: ModelRef[];
+  /** One input row per record; may throw (the record becomes a dead letter with that reason). */
+  toInput: (value: I, record: StreamRecord<I>) => Float32Array | ArrayLike<number>;
+  /** Shape of one row without the batch dimension, e.g. [8] or [3, 32, 32]. */
+  featureShape: number[];
+  resolveModel: (ref: ModelRef) => Promise<ResolvedModel>;
+  /** Upper bound on rows per inference call. Default 256. */
+  maxBatch?: number;
+  /**
+   * Upper bound on how long a small input batch may be held back to gather more rows. Default 5. This stage never
+   * holds rows at all (see README: the runtime only hands a stage its next batch after the current one returns, so
+   * waiting could not gather anything); small batches run at once.
+   */
+  maxWaitMs?: number;
+  /** Inference threads (worker_threads). Default 1. */
+  threads?: number;
+  /** ONNX Runtime intra-op threads per session. Default 1. */
+  intraOpNumThreads?: number;
+  /** The Prediction's record_id. Default: the record key, else topic/partition@offset. */
+  recordId?: (record: StreamRecord<I>) => string;
+  /**
+   * Check every input value is finite (NaN/±Infinity rows become dead letters). Default true. The check is a pass
+   * over all values in the inference thread; turn it off only when upstream already guarantees finite features.
+   */
+  checkFinite?: boolean;
+  /** Share a pool between stages (then the caller closes it). */
+  pool?: InferencePool;
+}
+
+export interface Inferred<I> {
+  input: I;
+  predictions: Prediction[];
+}
+
+export interface InferStage<I> extends Stage<I, Inferred<I>> {
+  /** Loads `version` of model `id` in every thread, then switches to it before the next batch. */
+  swap(id: string, version: string): Promise<void>;
+  /** Loads the configured models (otherwise done by the first batch). */
+  ready(): Promise<void>;
+  /** The versions the next batch will use, by model id. */
+  versions(): Record<string, string>;
+  /** Releases the sessions and (unless shared) the inference threads. */
+  close(): Promise<void>;
+  readonly pool: InferencePool;
+}
+
+interface Loaded {
+  id: string;
+  version: string;
+  key: string;
+  model: ResolvedModel;
+  /** Batches currently running on this session. */
+  users: number;
+  retired: boolean;
+}
+
+const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> {
+  if (options.models.length === 0) throw new Error(`${name}: no models`);
+  const ids = options.models.map((m) => m.id);
+  if (new Set(ids).size !== ids.length) throw new Error(`${name}: model ${ids.find((id, i) => ids.indexOf(id) !== i)} listed twice`);
+  const width = product(options.featureShape);
+  if (!Number.isInteger(width) || width <= 0) throw new Error(`${name}: featureShape [${options.featureShape.join(', ')}] is not a valid shape`);
+  const maxBatch = Math.max(1, options.maxBatch ?? 256);
+  const pool = options.pool ?? new InferencePool({ threads: options.threads ?? 1, intraOpNumThreads: options.intraOpNumThreads ?? 1 });
+  const ownsPool = options.pool === undefined;
+  const lengthProblem = (length: number) => `input has ${length} values, featureShape [${options.featureShape.join(', ')}] needs ${width}`;
+  const recordId = options.recordId ?? ((r: StreamRecord<I>) => r.key ?? `${r.position.topic}/${r.position.partition}@${r.position.offset}`);
+
+  /** model id → the session new batches use (in `options.models` order). */
+  const active = new Map<string, Loaded>();
+  let loads = 0;
+  let swaps: Promise<void> = Promise.resolve();
+
+  const load = async (ref: ModelRef): Promise<Loaded> => {
+    const model = await options.resolveModel(ref);
+    if (model.id !== ref.id) throw new Error(`${name}: resolving ${ref.id} gave model ${model.id}`);
+    const key = `${name}/${model.id}@${model.version}#${loads++}`;
+    await pool.load(key, model.bytes, { inputName: model.inputName ?? INPUT_NAME, outputName: model.outputName ?? OUTPUT_NAME });
+    return { id: model.id, version: model.version, key, model, users: 0, retired: false };
+  };
+
+  const release = (loaded: Loaded) => {
+    if (loaded.retired && loaded.users === 0) pool.unload(loaded.key).catch(() => {});
+  };
+
+  let initializing: Promise<void> | undefined;
+  const ready = () =>
+    (initializing ??= (async () => {
+      const loaded = await Promise.all(options.models.map(load));
+      for (const l of loaded) active.set(l.id, l);
+    })());
+
+  interface ModelResult {
+    version: string;
+    probs: Float32Array;
+    classes: number;
+    latency: number;
+    /** Chunk row → output row, or −1 for a row the thread found invalid (see `reasons`). */
+    outputRow: Int32Array;
+    reasons: Map<number, string>;
+  }
+  type Chunk = { start: number; end: number; results: Map<string, ModelResult | Error> };
+
+  const runChunk = async (rows: Float32Array[], chunk: Chunk, models: Loaded[]) => {
+    const n = chunk.end - chunk.start;
+    await Promise.all(
+      models.map(async (m) => {
+        const data = pool.acquire(n * width);
+        for (let i = 0; i < n; i++) {
+          const row = rows[chunk.start + i]!;
+          if (m.model.preprocess) {
+            const copy = row.slice();
+            m.model.preprocess(copy);
+            data.set(copy, i * width);
+          } else data.set(row, i * width);
+        }
+        try {
+          const { output, dims, invalid, roundTripMs: ms } = await pool.run(m.key, data, [n, ...options.featureShape], options.checkFinite ?? true);
+          const valid = n - invalid.length;
+          if (valid > 0 && (dims.length !== 2 || dims[0] !== valid)) throw new Error(`output has shape [${dims.join(', ')}], expected [${valid}, classes]`);
+          if (m.model.outputActivation === 'softmax' && valid > 0) softmaxRows(output, dims[1]!);
+          const outputRow = new Int32Array(n);
+          const reasons = new Map<number, string>();
+          for (const bad of invalid) reasons.set(bad.row, `input has ${bad.value} at index ${bad.index}`);
+          for (let i = 0, o = 0; i < n; i++) outputRow[i] = reasons.has(i) ? -1 : o++;
+          chunk.results.set(m.id, { version: m.version, probs: output, classes: dims[1] ?? 0, latency: ms / n, outputRow, reasons });
+        } catch (error) {
+          chunk.results.set(m.id, new Error(`model ${m.id}@${m.version} failed: ${reasonOf(error)}`));
+        }
+      }),
+    );
+  };
+
+  const stage: InferStage<I> = {
+    name,
+    pool,
+    ready,
+    versions: () => Object.fromEntries([...active.values()].map((l) => [l.id, l.version])),
+
+    swap(id, version) {
+      if (!ids.includes(id)) return Promise.reject(new Error(`${name}: model ${id} is not one of ${ids.join(', ')}`));
+      const next = swaps.then(async () => {
+        await ready();
+        const current = active.get(id)!;
+        if (current.version === version) return;
+        const loaded = await load({ id, version });
+        // Atomic with respect to batches: onBatch takes its snapshot of `active` synchronously when it starts.
+        active.set(id, loaded);
+        current.retired = true;
+        release(current);
+      });
+      swaps = next.catch(() => {});
+      return next;
+    },
+
+    async onBatch(batch, out) {
+      await ready();
+      // The versions this whole batch uses.
+      const models = options.models.map((ref) => active.get(ref.id)!);
+      for (const m of models) m.users++;
+      try {
+        const rows: Float32Array[] = [];
+        const valid: StreamRecord<I>[] = [];
+        for (const record of batch.records) {
+          let row: Float32Array | ArrayLike<number>;
+          try {
+            row = options.toInput(record.value, record);
+          } catch (error) {
+            out.deadLetter(record, new Error(`toInput failed: ${reasonOf(error)}`));
+            continue;
+          }
+          // Lengths are checked here; finiteness in the inference thread (an O(rows × features) scan).
+          const problem = row == null ? 'toInput returned no row' : row.length !== width ? lengthProblem(row.length) : null;
+          if (problem) {
+            out.deadLetter(record, new Error(problem));
+            continue;
+          }
+          rows.push(row instanceof Float32Array ? row : Float32Array.from(row));
+          valid.push(record);
+        }
+
+        const chunks: Chunk[] = [];
+        // Even split: 300 rows with maxBatch 256 run as 150 + 150, not 256 + 44.
+        const count = Math.ceil(rows.length / maxBatch);
+        for (let c = 0; c < count; c++) {
+          chunks.push({ start: Math.floor((c * rows.length) / count), end: Math.floor(((c + 1) * rows.length) / count), results: new Map() });
+        }
+        await Promise.all(chunks.map((chunk) => runChunk(rows, chunk, models)));
+
+        const output: StreamRecord<Inferred<I>>[] = [];
+        const now = Date.now();
+        for (const chunk of chunks) {
+          for (let i = chunk.start; i < chunk.end; i++) {
+            const record = valid[i]!;
+            const results = models.map((m) => chunk.results.get(m.id)!);
+            const failed = results.find((r) => r instanceof Error) as Error | undefined;
+            if (failed) {
+              out.deadLetter(record, failed);
+              continue;
+            }
+            const invalid = (results as ModelResult[]).find((r) => r.outputRow[i - chunk.start]! < 0);
+            if (invalid) {
+              out.deadLetter(record, new Error(invalid.reasons.get(i - chunk.start)));
+              continue;
+            }
+            const id = recordId(record);
+            const predictions: Prediction[] = models.map((m, j) => {
+              const r = results[j] as ModelResult;
+              const offset = r.outputRow[i - chunk.start]! * r.classes;
+              const probabilities = Array.from(r.probs.subarray(offset, offset + r.classes));
+              let label = 0;
+              for (let k = 1; k < probabilities.length; k++) if (probabilities[k]! > probabilities[label]!) label = k;
+              return {
+                record_id: id,
+                model_id: m.id,
+                model_version: r.version,
+                label,
+                probabilities,
+                confidence: probabilities[label]!,
+                latency_ms: r.latency,
+                predicted_at: now,
+              };
+            });
+            output.push(withValue(record, { input: record.value, predictions }));
+          }
+        }
+        out.emit({ records: output, tokens: batch.tokens });
+      } finally {
+        for (const m of models) {
+          m.users--;
+          release(m);
+        }
+      }
+    },
+
+    async close() {
+      await swaps;
+      if (ownsPool) await pool.close();
+      else await Promise.all([...active.values()].map((l) => pool.unload(l.key)));
+      active.clear();
+    },
+  };
+  return stage;
+}
+
+function softmaxRows(data: Float32Array, classes: number): void {
+  for (let r = 0; r < data.length; r += classes) {
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) max = Math.max(max, data[r + k]!);
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += data[r + k] = Math.exp(data[r + k]! - max);
+    for (let k = 0; k < classes; k++) data[r + k]! /= sum;
+  }
+}
+
+/** Resolves refs from the model registry (production version unless pinned), verifying the artifact's sha256. */
+export function registryResolver(registry: ModelRegistry): (ref: ModelRef) => Promise<ResolvedModel> {
+  return async (ref) => {
+    const { entry, bytes } = registry.readModel(ref.id, ref.version);
+    return { id: entry.id, version: entry.version, bytes };
+  };
+}
+
+/**
+ * Follows the registry: every `intervalMs`, swaps each model of the stage that was not pinned to the registry's
+ * current production (or latest) version. Returns a function that stops watching.
+ */
+export function watchRegistry<I>(registry: ModelRegistry, stage: InferStage<I>, models: ModelRef[], intervalMs = 1000, onError?: (error: unknown) => void): () => void {
+  const timer = setInterval(() => {
+    const current = stage.versions();
+    for (const ref of models) {
+      if (ref.version !== undefined || current[ref.id] === undefined) continue;
+      try {
+        const wanted = registry.get(ref.id).version;
+        if (wanted !== current[ref.id]) stage.swap(ref.id, wanted).catch((e) => onError?.(e));
+      } catch (error) {
+        onError?.(error);
+      }
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
