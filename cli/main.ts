@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { pipelines } from '../streams/pipelines/registry.ts';
+import { modelKinds } from '../models/kinds.ts';
 import { demoCommand } from './demo.ts';
+import { modelsEval, modelsList, modelsParity, modelsPromote, modelsQuantize, modelsTrain } from './models.ts';
 import { produceCommand } from './produce.ts';
 import { runCommand } from './run.ts';
 import { sqlCommand } from './sql.ts';
@@ -59,8 +61,54 @@ program
   .option('--input <file|dir>')
   .action(notYet('replay'));
 
-const models = program.command('models').description('train, quantize, evaluate and promote models');
-for (const sub of ['list', 'train', 'quantize', 'eval', 'parity', 'promote']) models.command(sub).description(`models ${sub}`).action(notYet(`models ${sub}`));
+const models = program
+  .command('models')
+  .description('train, quantize, evaluate and promote models (manifest: config/models.json or DRIFTLINE_MODELS_MANIFEST; artifacts under DRIFTLINE_HOME/models)');
+models.command('list').description('every registered version with its lineage and stage').action(() => modelsList());
+models
+  .command('train')
+  .description(`train a model on the data directory and register it as a candidate (kinds: ${Object.keys(modelKinds).join(', ')})`)
+  .argument('<kind>')
+  .option('--data <dir>', 'datasets laid out as in shared/data (default DRIFTLINE_DATA_DIR, else ../shared/data)')
+  .option('--id <id>', 'model id (default per kind, e.g. postings-a)')
+  .option('--seed <n>', 'training seed', positiveNumber)
+  .action(async (kind: string, options) => {
+    await modelsTrain(kind, options);
+  });
+models
+  .command('quantize')
+  .description('derive an int8 (or fp16) variant of an fp32 version and register it with its parent')
+  .argument('<id>')
+  .option('--version <v>', 'the fp32 version (default: production, else latest)')
+  .option('--precision <int8|fp16>', 'target precision', 'int8')
+  .action(async (id: string, options) => {
+    await modelsQuantize(id, options);
+  });
+models
+  .command('eval')
+  .description('accuracy of a version on its held-out data')
+  .argument('<id>')
+  .option('--version <v>')
+  .action(async (id: string, options) => {
+    await modelsEval(id, options);
+  });
+models
+  .command('parity')
+  .description('compare a variant with its parent on held-out data; exits 1 outside tolerance')
+  .argument('<id>')
+  .option('--version <v>', 'the variant (default: production, else latest)')
+  .option('--against <version>', 'reference version (default: the variant\'s parent)')
+  .option('--abs-tol <x>', 'largest allowed absolute difference of any probability', Number, 0.04)
+  .option('--mean-tol <x>', 'largest allowed mean absolute difference', Number, 0.01)
+  .action(async (id: string, options) => {
+    await modelsParity(id, options);
+  });
+models
+  .command('promote')
+  .description('make a version the production one (the previous one is archived)')
+  .argument('<id>')
+  .argument('<version>')
+  .action((id: string, version: string) => modelsPromote(id, version));
 
 program.command('label').description('human labels').command('import').argument('<file>').description('import labels from a JSON file').action(notYet('label import'));
 program.command('bench').description('benchmarks').option('--quick', 'a short run').action(notYet('bench'));

@@ -1,0 +1,115 @@
+import { resolve } from 'node:path';
+import { loadSettings } from '../config/settings.ts';
+import { accuracy, loadHeldOut, saveHeldOut } from '../models/held-out-store.ts';
+import { modelKind, modelKinds } from '../models/kinds.ts';
+import { compareProbabilities, createSession, runOnnx } from '../models/postings/parity.ts';
+import { FOLD_DEQUANTIZE_SESSION_OPTIONS } from '../models/postings/quantize.ts';
+import { type ModelEntry, ModelRegistry } from '../models/registry/registry.ts';
+import { formatRows } from './sql.ts';
+
+const registry = () => new ModelRegistry();
+
+function kindOf(entry: ModelEntry) {
+  const found = Object.entries(modelKinds).find(([name, k]) => name === entry.kind || k.kind.id === entry.kind);
+  if (!found) throw new Error(`model ${entry.id}@${entry.version} is of kind "${entry.kind}", which this version cannot handle`);
+  return found[1];
+}
+
+/** Held-out data of a version: its own, else its parent's (a quantized variant is evaluated on its parent's). */
+function heldOutFor(reg: ModelRegistry, entry: ModelEntry) {
+  for (const e of reg.lineage(entry.id, entry.version)) {
+    try {
+      return loadHeldOut(reg.path(e), 'held-out');
+    } catch {
+      // try the parent
+    }
+  }
+  throw new Error(`no held-out data for ${entry.id}@${entry.version} or its parents`);
+}
+
+/** Probabilities of a version on its held-out data. INT8 sessions fold the weights once at load (see quantize.ts). */
+async function predictHeldOut(reg: ModelRegistry, entry: ModelEntry) {
+  const heldOut = heldOutFor(reg, entry);
+  const { bytes } = reg.readModel(entry.id, entry.version);
+  const session = await createSession(bytes, entry.precision === 'int8' ? FOLD_DEQUANTIZE_SESSION_OPTIONS : {});
+  try {
+    return { heldOut, probabilities: await runOnnx(bytes, heldOut.inputs, heldOut.shape, { session }) };
+  } finally {
+    await session.release();
+  }
+}
+
+export function modelsList(): void {
+  const rows = registry()
+    .list()
+    .map((m) => ({ id: m.id, version: m.version, kind: m.kind, precision: m.precision, stage: m.stage, parent: m.parent ?? '', accuracy: m.metrics.accuracy?.toFixed(4) ?? '', created_at: m.created_at, sha256: m.sha256.slice(0, 12) }));
+  console.log(rows.length ? formatRows(rows, 'table') : 'no models registered yet: driftline models train postings');
+}
+
+export async function modelsTrain(kindName: string, options: { data?: string; id?: string; seed?: number }): Promise<ModelEntry> {
+  const { kind, defaultId } = modelKind(kindName);
+  const settings = loadSettings();
+  const dataDir = resolve(options.data ?? settings.dataDir ?? '../shared/data');
+  const config = { ...kind.defaultConfig, ...(options.seed === undefined ? {} : { seed: options.seed }) };
+  process.stderr.write(`training ${kindName} on ${dataDir}…\n`);
+  const trained = await kind.train(config, dataDir);
+  const reg = registry();
+  const entry = reg.register({ id: options.id ?? defaultId, kind: kindName, onnx: trained.onnx, datasetHash: trained.datasetHash, configHash: trained.configHash, metrics: trained.metrics });
+  saveHeldOut(reg.path(entry), 'held-out', trained.heldOut);
+  saveHeldOut(reg.path(entry), 'calibration', trained.calibration);
+  console.log(`registered ${entry.id}@${entry.version} (${entry.stage}); held-out metrics:`);
+  console.log(formatRows(Object.entries(trained.metrics).map(([metric, value]) => ({ metric, value: Number(value.toFixed(4)) })), 'table'));
+  return entry;
+}
+
+export async function modelsQuantize(id: string, options: { version?: string; precision: 'int8' | 'fp16' }): Promise<ModelEntry> {
+  const reg = registry();
+  const parent = reg.get(id, options.version);
+  if (parent.precision !== 'fp32') throw new Error(`${id}@${parent.version} is ${parent.precision}; quantize an fp32 version`);
+  const { kind } = kindOf(parent);
+  const { bytes } = reg.readModel(id, parent.version);
+  let onnx: Uint8Array;
+  if (options.precision === 'int8') onnx = kind.quantizeInt8(bytes, loadHeldOut(reg.path(parent), 'calibration'));
+  else if (kind.toFloat16) onnx = kind.toFloat16(bytes);
+  else throw new Error(`${parent.kind} models have no fp16 variant that ONNX Runtime's CPU provider runs`);
+  const heldOut = heldOutFor(reg, parent);
+  const session = await createSession(onnx, options.precision === 'int8' ? FOLD_DEQUANTIZE_SESSION_OPTIONS : {});
+  const probabilities = await runOnnx(onnx, heldOut.inputs, heldOut.shape, { session }).finally(() => session.release());
+  const metrics = { accuracy: accuracy(probabilities, heldOut.labels, kindOf(parent).classes) };
+  const entry = reg.register({ id, kind: parent.kind, onnx, precision: options.precision, parent: `${id}@${parent.version}`, datasetHash: parent.dataset_hash, configHash: parent.config_hash, metrics });
+  console.log(`registered ${entry.id}@${entry.version} (${entry.precision}, parent ${entry.parent}, ${(onnx.byteLength / 1024).toFixed(0)} KiB)`);
+  return entry;
+}
+
+export async function modelsEval(id: string, options: { version?: string }): Promise<number> {
+  const reg = registry();
+  const entry = reg.get(id, options.version);
+  const { heldOut, probabilities } = await predictHeldOut(reg, entry);
+  const acc = accuracy(probabilities, heldOut.labels, kindOf(entry).classes);
+  console.log(`${entry.id}@${entry.version} (${entry.precision}): accuracy ${acc.toFixed(4)} on ${heldOut.labels.length} held-out rows`);
+  return acc;
+}
+
+/** Compares a variant with its fp32 parent (or `--against`) on held-out data; exit code 1 outside tolerance. */
+export async function modelsParity(id: string, options: { version?: string; against?: string; absTol: number; meanTol: number }): Promise<boolean> {
+  const reg = registry();
+  const candidate = reg.get(id, options.version);
+  const referenceRef = options.against ?? candidate.parent;
+  if (!referenceRef) throw new Error(`${id}@${candidate.version} has no parent; name the reference with --against <version>`);
+  const [refId, refVersion] = referenceRef.includes('@') ? referenceRef.split('@') : [id, referenceRef];
+  const reference = reg.get(refId!, refVersion);
+  const [ref, cand] = [await predictHeldOut(reg, reference), await predictHeldOut(reg, candidate)];
+  const result = compareProbabilities(ref.probabilities, cand.probabilities, { absTol: options.absTol, meanTol: options.meanTol });
+  const classes = kindOf(candidate).classes;
+  const [refAcc, candAcc] = [accuracy(ref.probabilities, ref.heldOut.labels, classes), accuracy(cand.probabilities, cand.heldOut.labels, classes)];
+  console.log(`${candidate.id}@${candidate.version} (${candidate.precision}) vs ${reference.id}@${reference.version} (${reference.precision}) on ${ref.heldOut.labels.length} held-out rows`);
+  console.log(`  ${result.message}`);
+  console.log(`  accuracy ${candAcc.toFixed(4)} vs ${refAcc.toFixed(4)} (${((candAcc / refAcc) * 100).toFixed(2)} % of the reference)`);
+  if (!result.ok) process.exitCode = 1;
+  return result.ok;
+}
+
+export function modelsPromote(id: string, version: string): void {
+  const entry = registry().promote(id, version);
+  console.log(`${entry.id}@${entry.version} is now in production`);
+}

@@ -1,0 +1,13 @@
+import type { ModelKind } from './model-contract.ts';
+import { postingsClassifier } from './postings/postings-model.ts';
+
+/** The model kinds `driftline models train` knows, with the model id each trains by default. */
+export const modelKinds: Record<string, { kind: ModelKind<any>; defaultId: string; classes: number }> = {
+  postings: { kind: postingsClassifier, defaultId: 'postings-a', classes: 2 },
+};
+
+export function modelKind(name: string) {
+  const found = modelKinds[name];
+  if (!found) throw new Error(`unknown model kind "${name}"; known: ${Object.keys(modelKinds).join(', ')}`);
+  return found;
+}
