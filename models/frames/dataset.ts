@@ -7,6 +7,7 @@
  * split is stratified and seeded: per class, a seeded shuffle of that class's files, the first `heldOutFraction`
  * go to held-out. The dataset hash is sha256 over the files in sorted order (name and bytes).
  */
+import { rng, shuffleInPlace } from '../seeded-random.ts';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -35,26 +36,7 @@ export interface FrameDataset {
   datasetHash: string;
 }
 
-/** mulberry32: small, fast, seedable; good enough for shuffles and splits. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-/** Fisher-Yates in place with the given generator. */
-export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
 
 /** Files -> CameraFrames, the way the image-directory camera emits them (encoded bytes untouched). */
 export function fileFrame(data: Uint8Array, sequence: number): CameraFrame {

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs';
 import type { HeldOut, ModelKind, TrainedModel } from '../model-contract.ts';
-import { FRAMES_PREPROCESSING, loadNeuDet, rng, shuffleInPlace, type FrameDataset } from './dataset.ts';
+import { rng, shuffleInPlace } from '../seeded-random.ts';
+import { FRAMES_PREPROCESSING, loadNeuDet, type FrameDataset } from './dataset.ts';
 import { DEFAULT_CNN_CONFIG, evaluateProbabilities, predictProbabilities, trainCnn, type CnnConfig } from './train.ts';
 import { exportFramesOnnx, weightsFromModel } from './export.ts';
 import { framesToFloat16, quantizeFramesInt8 } from './quantize.ts';

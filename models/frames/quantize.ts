@@ -13,6 +13,7 @@
  * fp16: every float initializer as FLOAT16, a Cast to fp16 after the input and back to fp32 before the output, so
  * the model keeps the float32 `input`/`probabilities` contract.
  */
+import { toHalfBits } from '../postings/quantize.ts';
 import { DataType, buildModel, initializer, node, valueInfo, type Node, type Tensor } from '../onnx/builder.ts';
 import { INPUT_NAME, OUTPUT_NAME, type HeldOut } from '../model-contract.ts';
 import { cnnShapes } from './train.ts';
@@ -189,33 +190,8 @@ export function quantizeFramesInt8(fp32: Uint8Array, calibration: HeldOut, optio
   });
 }
 
-/** IEEE 754 binary16 bits of a float (round to nearest even). */
-export function toHalfBits(value: number): number {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  f[0] = value;
-  const x = u[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
+
+export { toHalfBits };
 
 export function toFloat16Array(data: Float32Array): Uint16Array {
   return Uint16Array.from(data, toHalfBits);

@@ -8,7 +8,8 @@
  * (tfjs 4.22), so it can only serve. The trained weights are plain tensors and move to wasm for inference.
  */
 import * as tf from '@tensorflow/tfjs';
-import { rng, shuffleInPlace, type FrameDataset } from './dataset.ts';
+import { rng, shuffleInPlace } from '../seeded-random.ts';
+import type { FrameDataset } from './dataset.ts';
 
 export interface CnnConfig {
   size: number;

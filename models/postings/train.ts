@@ -13,6 +13,7 @@
  *
  * Network: dense(FEATURE_DIM → hidden, relu) → dense(→ 2) → softmax, Adam, categorical cross-entropy, fixed epochs.
  */
+import { rng, shuffleInPlace } from '../seeded-random.ts';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,25 +47,7 @@ export const DEFAULT_POSTINGS_CONFIG: PostingsModelConfig = {
 
 // --- small seeded helpers ---------------------------------------------------------------------------------------------
 
-/** mulberry32. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-export function shuffleInPlace<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
 
 /** JSON with object keys sorted (recursively): the form hashed for configHash. */
 export function canonicalJson(value: unknown): string {
