@@ -2,7 +2,9 @@
 // loader when driftline starts through its register API, so this file must run as it is.
 //
 // Messages (each answered with { id, ... } or { id, error }):
-//   { type: 'load', key, bytes, inputName, outputName, intraOpNumThreads } → { inputNames, outputNames }
+//   { type: 'load', key, bytes, inputName, outputName, intraOpNumThreads, backend } → { inputNames, outputNames }
+//     backend 'onnxruntime' (default) or 'tfjs': the graph run with tfjs ops on the wasm backend (onnx-tfjs.js); tfjs
+//     is only imported by a thread once a tfjs model is loaded in it.
 //   { type: 'run', key, data: ArrayBuffer (float32, transferred), dims, checkFinite }
 //       → { data: ArrayBuffer (transferred), dims, ms, invalid, input: the request's buffer, transferred back for reuse }
 // `run` also checks every value is finite (the O(rows × features) scan stays off the main thread): rows holding
@@ -24,16 +26,44 @@ if (workerData?.nice) {
   }
 }
 
-/** key → { session, inputName, outputName } */
+/** key → { session, inputName, outputName } (session: an ort.InferenceSession, or for tfjs an adapter with run/release) */
 const sessions = new Map();
 
+/** An onnx-tfjs model behind the slice of the ort.InferenceSession API this file uses. */
+async function tfjsSession(bytes) {
+  const { loadOnnxTfjs } = await import('./onnx-tfjs.js');
+  const model = await loadOnnxTfjs(bytes);
+  return {
+    backend: 'tfjs',
+    inputNames: model.inputNames,
+    outputNames: model.outputNames,
+    async run(feeds, wanted) {
+      const input = {};
+      for (const [name, t] of Object.entries(feeds)) input[name] = { data: t.data, dims: t.dims };
+      const out = model.run(input, wanted);
+      const result = {};
+      for (const [name, t] of Object.entries(out)) result[name] = { type: 'float32', data: t.data, dims: t.dims };
+      return result;
+    },
+    async release() {
+      model.dispose();
+    },
+  };
+}
+
 async function load(request) {
+  if (request.backend === 'tfjs') return register(request, await tfjsSession(request.bytes));
+  if (request.backend !== undefined && request.backend !== 'onnxruntime') throw new Error(`unknown inference backend "${request.backend}" (onnxruntime or tfjs)`);
   const session = await ort.InferenceSession.create(request.bytes, {
     intraOpNumThreads: request.intraOpNumThreads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
+  return register(request, session);
+}
+
+async function register(request, session) {
   const { inputNames, outputNames } = session;
   if (!inputNames.includes(request.inputName)) {
     await session.release();

@@ -16,6 +16,9 @@ export interface PoolOptions {
   nice?: number;
 }
 
+/** What runs a model: ONNX Runtime (default), or its graph executed with tfjs ops on the wasm backend (onnx-tfjs.js). */
+export type InferenceBackend = 'onnxruntime' | 'tfjs';
+
 export interface InvalidRow {
   /** Row of the submitted batch. */
   row: number;
@@ -108,9 +111,11 @@ export class InferencePool {
   }
 
   /** Loads a session under `key` in every thread; resolves once all of them can run it. */
-  async load(key: string, bytes: Uint8Array, names: { inputName: string; outputName: string }): Promise<{ inputNames: string[]; outputNames: string[] }> {
+  async load(key: string, bytes: Uint8Array, names: { inputName: string; outputName: string; backend?: InferenceBackend }): Promise<{ inputNames: string[]; outputNames: string[] }> {
     const replies = await Promise.all(
-      this.workers.map((w) => w.request({ type: 'load', key, bytes, inputName: names.inputName, outputName: names.outputName, intraOpNumThreads: this.intraOpNumThreads })),
+      this.workers.map((w) =>
+        w.request({ type: 'load', key, bytes, inputName: names.inputName, outputName: names.outputName, intraOpNumThreads: this.intraOpNumThreads, backend: names.backend ?? 'onnxruntime' }),
+      ),
     );
     return replies[0] as { inputNames: string[]; outputNames: string[] };
   }

@@ -12,7 +12,7 @@
  * dropped or predicted twice.
  */
 import { INPUT_NAME, OUTPUT_NAME } from '../../models/model-contract.ts';
-import { InferencePool } from '../../models/infer/worker-pool.ts';
+import { type InferenceBackend, InferencePool } from '../../models/infer/worker-pool.ts';
 import type { ModelRegistry } from '../../models/registry/registry.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
 import { type StreamRecord, withValue } from '../../streams/record.ts';
@@ -52,9 +52,15 @@ export interface InferOptions<I> {
    * waiting could not gather anything); small batches run at once.
    */
   maxWaitMs?: number;
+  /**
+   * What runs the models: 'onnxruntime' (default, onnxruntime-node) or 'tfjs' (the same ONNX graph executed with
+   * @tensorflow/tfjs ops on the wasm backend, see models/infer/onnx-tfjs.js; a model using an op that backend lacks
+   * fails to load, naming the op).
+   */
+  backend?: InferenceBackend;
   /** Inference threads (worker_threads). Default 1. */
   threads?: number;
-  /** ONNX Runtime intra-op threads per session. Default 1. */
+  /** ONNX Runtime intra-op threads per session (onnxruntime backend). Default 1. */
   intraOpNumThreads?: number;
   /** The Prediction's record_id. Default: the record key, else topic/partition@offset. */
   recordId?: (record: StreamRecord<I>) => string;
@@ -117,7 +123,7 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
     const model = await options.resolveModel(ref);
     if (model.id !== ref.id) throw new Error(`${name}: resolving ${ref.id} gave model ${model.id}`);
     const key = `${name}/${model.id}@${model.version}#${loads++}`;
-    await pool.load(key, model.bytes, { inputName: model.inputName ?? INPUT_NAME, outputName: model.outputName ?? OUTPUT_NAME });
+    await pool.load(key, model.bytes, { inputName: model.inputName ?? INPUT_NAME, outputName: model.outputName ?? OUTPUT_NAME, backend: options.backend ?? 'onnxruntime' });
     return { id: model.id, version: model.version, key, model, users: 0, retired: false };
   };
 
