@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { loadSettings } from '../config/settings.ts';
-import { accuracy, loadHeldOut, saveHeldOut } from '../models/held-out-store.ts';
+import { accuracy } from '../models/classification-metrics.ts';
+import { loadHeldOut, saveHeldOut } from '../models/held-out-store.ts';
 import { modelKind, modelKinds } from '../models/kinds.ts';
 import { compareProbabilities, createSession, runOnnx } from '../models/postings/parity.ts';
 import { FOLD_DEQUANTIZE_SESSION_OPTIONS } from '../models/postings/quantize.ts';

@@ -21,14 +21,3 @@ export function loadHeldOut(modelFile: string, name: 'held-out' | 'calibration')
   const inputs = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   return { inputs, shape: meta.shape, labels: Int32Array.from(meta.labels) };
 }
-
-/** Share of rows whose most probable class is the label. */
-export function accuracy(probabilities: Float32Array, labels: Int32Array, classes: number): number {
-  let correct = 0;
-  for (let row = 0; row < labels.length; row++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probabilities[row * classes + c]! > probabilities[row * classes + best]!) best = c;
-    if (best === labels[row]) correct += 1;
-  }
-  return labels.length === 0 ? 0 : correct / labels.length;
-}

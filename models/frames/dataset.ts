@@ -5,10 +5,10 @@
  *
  * Class = file-name prefix (`labelFromFileName`), class index = position in the sorted class names. The held-out
  * split is stratified and seeded: per class, a seeded shuffle of that class's files, the first `heldOutFraction`
- * go to held-out. The dataset hash is sha256 over the files in sorted order (name and bytes).
+ * go to held-out. The dataset hash is the registry's lineage hash of the files read.
  */
+import { lineageHash } from '../registry/lineage.ts';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { labelFromFileName, listImageFiles } from '../../connectors/camera/image-directory.ts';
@@ -86,12 +86,7 @@ export async function loadNeuDet(dataDir: string, options: LoadOptions): Promise
   const labels = Int32Array.from(names, (n) => classes.indexOf(n));
 
   const contents = await Promise.all(files.map((f) => readFile(f)));
-  const hash = createHash('sha256');
-  files.forEach((f, i) => {
-    hash.update(`${basename(f)}\0${contents[i]!.length}\0`);
-    hash.update(contents[i]!);
-  });
-  const datasetHash = hash.digest('hex');
+  const datasetHash = lineageHash(files);
 
   const tensors = await preprocessFrames(contents.map((c, i) => fileFrame(c, i)), size);
 

@@ -3,7 +3,7 @@
  * frames preprocessed exactly as the stream does ('frames-gray-v1' at `size`), exported to ONNX (NCHW input
  * [batch,1,size,size] -> probabilities [batch,6]), with calibrated static QDQ INT8 and fp16 variants.
  */
-import { createHash } from 'node:crypto';
+import { configHash } from '../registry/lineage.ts';
 import type * as tf from '@tensorflow/tfjs';
 import type { HeldOut, ModelKind, TrainedModel } from '../model-contract.ts';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
@@ -19,10 +19,6 @@ export interface FramesModelConfig extends CnnConfig {
 
 export const DEFAULT_FRAMES_CONFIG: FramesModelConfig = { ...DEFAULT_CNN_CONFIG, heldOutFraction: 0.2, calibrationRows: 256 };
 
-export function configHash(config: object): string {
-  const sorted = Object.fromEntries(Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
-}
 
 export interface FramesTraining {
   trained: TrainedModel;

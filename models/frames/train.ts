@@ -7,6 +7,8 @@
  * Training runs on the tfjs 'cpu' backend: the wasm backend has no Conv2DBackpropFilter/Input kernels
  * (tfjs 4.22), so it can only serve. The trained weights are plain tensors and move to wasm for inference.
  */
+import { accuracy, argmax, expectedCalibrationError } from '../classification-metrics.ts';
+import { predictInChunks } from '../tfjs-predict.ts';
 import * as tf from '@tensorflow/tfjs';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
 import type { FrameDataset } from './dataset.ts';
@@ -266,19 +268,9 @@ export async function trainCnn(data: FrameDataset, config: CnnConfig): Promise<T
   return { model, losses, trainSeconds };
 }
 
-/** Class probabilities for NHWC rows (row-major [n, size, size]), in chunks. */
+/** Class probabilities for NHWC rows (row-major [n, size, size]). */
 export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, size: number, chunk = 256): Float32Array {
-  const px = size * size;
-  const n = inputs.length / px;
-  const k = (model.outputs[0]!.shape[1] as number) ?? 0;
-  const out = new Float32Array(n * k);
-  for (let first = 0; first < n; first += chunk) {
-    const m = Math.min(chunk, n - first);
-    const probs = tf.tidy(() => model.predict(tf.tensor4d(inputs.subarray(first * px, (first + m) * px), [m, size, size, 1])) as tf.Tensor);
-    out.set(probs.dataSync() as Float32Array, first * k);
-    probs.dispose();
-  }
-  return out;
+  return predictInChunks(model, inputs, [size, size, 1], chunk);
 }
 
 export interface ClassMetrics {
@@ -291,30 +283,15 @@ export interface ClassMetrics {
 /** Accuracy, per-class accuracy (= recall), macro F1 and 10-bin expected calibration error (top-1 confidence). */
 export function evaluateProbabilities(probs: Float32Array, labels: Int32Array, classes: string[], bins = 10): ClassMetrics {
   const k = classes.length;
-  const n = labels.length;
   const correctPerClass = new Array<number>(k).fill(0);
   const countPerClass = new Array<number>(k).fill(0);
   const predictedPerClass = new Array<number>(k).fill(0);
-  const binCount = new Array<number>(bins).fill(0);
-  const binConf = new Array<number>(bins).fill(0);
-  const binCorrect = new Array<number>(bins).fill(0);
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + best]!) best = c;
-    const conf = probs[i * k + best]!;
-    const ok = best === labels[i] ? 1 : 0;
-    correct += ok;
+  for (let i = 0; i < labels.length; i++) {
+    const best = argmax(probs, i, k);
     countPerClass[labels[i]!]!++;
-    correctPerClass[labels[i]!]! += ok;
+    if (best === labels[i]) correctPerClass[labels[i]!]!++;
     predictedPerClass[best]!++;
-    const b = Math.min(bins - 1, Math.floor(conf * bins));
-    binCount[b]!++;
-    binConf[b]! += conf;
-    binCorrect[b]! += ok;
   }
-  let ece = 0;
-  for (let b = 0; b < bins; b++) if (binCount[b]) ece += (binCount[b]! / n) * Math.abs(binCorrect[b]! / binCount[b]! - binConf[b]! / binCount[b]!);
   const perClassAccuracy: Record<string, number> = {};
   let f1Sum = 0;
   classes.forEach((name, c) => {
@@ -323,5 +300,5 @@ export function evaluateProbabilities(probs: Float32Array, labels: Int32Array, c
     perClassAccuracy[name] = recall;
     f1Sum += precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   });
-  return { accuracy: correct / n, ece, macroF1: f1Sum / k, perClassAccuracy };
+  return { accuracy: accuracy(probs, labels, k), ece: expectedCalibrationError(probs, labels, k, bins), macroF1: f1Sum / k, perClassAccuracy };
 }

@@ -9,7 +9,8 @@ import { FEATURE_DIM, PREPROCESSING } from './features.ts';
 import { convertToFloat16, decodeModel, FOLD_DEQUANTIZE_SESSION_OPTIONS, mapFloatInitializers } from './quantize.ts';
 import { compareProbabilities, createSession, runOnnx } from './parity.ts';
 import { postingsClassifier, toTrainedModel } from './postings-model.ts';
-import { binaryMetrics, canonicalJson, DEFAULT_POSTINGS_CONFIG, sha256, predictProbabilities, trainPostingsModel, type PostingsTrainResult } from './train.ts';
+import { canonicalJson, sha256 } from '../registry/lineage.ts';
+import { binaryMetrics, DEFAULT_POSTINGS_CONFIG, predictProbabilities, trainPostingsModel, type PostingsTrainResult } from './train.ts';
 import type { TrainedModel } from '../model-contract.ts';
 import { DataType } from '../onnx/builder.ts';
 

@@ -13,8 +13,10 @@
  *
  * Network: dense(FEATURE_DIM → hidden, relu) → dense(→ 2) → softmax, Adam, categorical cross-entropy, fixed epochs.
  */
+import { accuracy, argmax, expectedCalibrationError } from '../classification-metrics.ts';
+import { configHash, lineageHash } from '../registry/lineage.ts';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
-import { createHash } from 'node:crypto';
+import { predictInChunks } from '../tfjs-predict.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -49,19 +51,6 @@ export const DEFAULT_POSTINGS_CONFIG: PostingsModelConfig = {
 
 
 
-/** JSON with object keys sorted (recursively): the form hashed for configHash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 // --- data ------------------------------------------------------------------------------------------------------------
 
@@ -69,7 +58,7 @@ export interface PostingsDataset {
   postings: PostingText[];
   labels: Int32Array;
   files: string[];
-  /** sha256 over the sorted files: for each, its name, a NUL, its length, a NUL and its bytes. */
+  /** Lineage hash of the files read (see models/registry/lineage.ts). */
   datasetHash: string;
   rejected: number;
 }
@@ -78,11 +67,6 @@ export async function loadPostingsDataset(dataDir: string, dataset = DEFAULT_POS
   const dir = join(dataDir, dataset);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort();
   if (files.length === 0) throw new Error(`no CSV files in ${dir}`);
-  const hash = createHash('sha256');
-  for (const f of files) {
-    const bytes = await readFile(join(dir, f));
-    hash.update(`${f}\u0000${bytes.length}\u0000`).update(bytes);
-  }
   const postings: PostingText[] = [];
   const labels: number[] = [];
   let rejected = 0;
@@ -98,7 +82,7 @@ export async function loadPostingsDataset(dataDir: string, dataset = DEFAULT_POS
       }
     }
   }
-  return { postings, labels: Int32Array.from(labels), files, datasetHash: hash.digest('hex'), rejected };
+  return { postings, labels: Int32Array.from(labels), files, datasetHash: lineageHash(files.map((f) => join(dir, f))), rejected };
 }
 
 /** Stratified seeded split: per class, a seeded shuffle of its rows; the first round(fraction × count) are held out. */
@@ -157,18 +141,9 @@ export function mlpWeights(model: tf.LayersModel): MlpWeights {
   return { sizes: [w1!.length / hidden, hidden, b2!.length], w1: w1!.slice(), b1: b1!.slice(), w2: w2!.slice(), b2: b2!.slice() };
 }
 
-/** Class probabilities for row-major [n, FEATURE_DIM] inputs, in chunks. */
+/** Class probabilities for row-major [n, FEATURE_DIM] inputs. */
 export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, chunk = 256): Float32Array {
-  const n = inputs.length / FEATURE_DIM;
-  const k = CLASSES.length;
-  const out = new Float32Array(n * k);
-  for (let first = 0; first < n; first += chunk) {
-    const m = Math.min(chunk, n - first);
-    const probs = tf.tidy(() => model.predict(tf.tensor2d(inputs.subarray(first * FEATURE_DIM, (first + m) * FEATURE_DIM), [m, FEATURE_DIM])) as tf.Tensor);
-    out.set(probs.dataSync() as Float32Array, first * k);
-    probs.dispose();
-  }
-  return out;
+  return predictInChunks(model, inputs, [FEATURE_DIM], chunk);
 }
 
 // --- metrics ---------------------------------------------------------------------------------------------------------
@@ -189,31 +164,16 @@ export function binaryMetrics(probs: Float32Array, labels: Int32Array, bins = 10
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  let correct = 0;
-  const count = new Float64Array(bins);
-  const conf = new Float64Array(bins);
-  const hit = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
-    const p1 = probs[2 * i + 1]!;
-    const p0 = probs[2 * i]!;
-    const pred = p1 > p0 ? 1 : 0;
-    const top = Math.max(p0, p1);
-    const ok = pred === labels[i] ? 1 : 0;
-    correct += ok;
+    const pred = argmax(probs, i, 2);
     if (pred === 1 && labels[i] === 1) tp++;
     else if (pred === 1) fp++;
     else if (labels[i] === 1) fn++;
-    const b = Math.min(bins - 1, Math.floor(top * bins));
-    count[b]!++;
-    conf[b]! += top;
-    hit[b]! += ok;
   }
-  let ece = 0;
-  for (let b = 0; b < bins; b++) if (count[b]! > 0) ece += (count[b]! / n) * Math.abs(hit[b]! / count[b]! - conf[b]! / count[b]!);
   const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  return { accuracy: correct / n, precision, recall, f1, ece, n };
+  return { accuracy: accuracy(probs, labels, 2), precision, recall, f1, ece: expectedCalibrationError(probs, labels, 2, bins), n };
 }
 
 // --- training --------------------------------------------------------------------------------------------------------
@@ -270,7 +230,7 @@ export async function trainPostingsModel(config: PostingsModelConfig, dataDir: s
     model,
     weights: mlpWeights(model),
     config,
-    configHash: sha256(canonicalJson(config)),
+    configHash: configHash(config),
     datasetHash: data.datasetHash,
     metrics: binaryMetrics(heldOutProbabilities, heldOut.labels),
     losses,

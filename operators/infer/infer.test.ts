@@ -10,6 +10,7 @@ import { configHash } from '../../models/registry/lineage.ts';
 import { ModelRegistry } from '../../models/registry/registry.ts';
 import { Pipeline } from '../../streams/pipeline.ts';
 import type { DeadLetter } from '../../streams/record.ts';
+import type { Stage } from '../../streams/stage.ts';
 import { runPipeline } from '../../streams/runner.ts';
 import { type InferStage, type Inferred, infer, registryResolver, watchRegistry } from './infer.ts';
 import { loadUserModelConfig, userModel } from './user-model.ts';
@@ -39,6 +40,21 @@ async function runOn<T>(values: Array<{ key: string; value: unknown }>, build: (
   return { sink, dead };
 }
 
+/** JSON values through `decode → stage → sink`, the pipeline every test here runs. */
+function predictAll<T>(values: Array<{ key: string; value: unknown }>, stage: Stage<T, Inferred<T>>, partitions = 1) {
+  return runOn<Inferred<T>>(
+    values,
+    (_, s) => {
+      const out = new ArraySink<Inferred<T>>('out');
+      s.map('decode', (buf) => JSON.parse((buf as Buffer).toString()) as T)
+        .through(stage)
+        .to(out);
+      return out;
+    },
+    partitions,
+  );
+}
+
 const a = testModel('postings-a', 'v1', 11);
 const b = testModel('postings-b', 'v1', 22);
 
@@ -65,13 +81,7 @@ describe('infer', () => {
       resolveModel: memoryResolver([a]),
     });
     stages.push(stage as InferStage<unknown>);
-    const { sink, dead } = await runOn<Inferred<Row>>(values, (_, s) => {
-      const out = new ArraySink<Inferred<Row>>('out');
-      s.map('decode', (buf) => JSON.parse((buf as Buffer).toString()) as Row)
-        .through(stage)
-        .to(out);
-      return out;
-    });
+    const { sink, dead } = await predictAll<Row>(values, stage);
 
     expect(Object.fromEntries(dead.values.map((d) => [d.key, d.error]))).toEqual(Object.fromEntries(Object.entries(bad).map(([k, v]) => [k, v.reason])));
     expect(dead.values.every((d) => d.stage === 'predict')).toBe(true);
@@ -100,13 +110,7 @@ describe('infer', () => {
       resolveModel: memoryResolver([a, b]),
     });
     stages.push(stage as InferStage<unknown>);
-    const { sink, dead } = await runOn<Inferred<Row>>(values, (_, s) => {
-      const out = new ArraySink<Inferred<Row>>('out');
-      s.map('decode', (buf) => JSON.parse((buf as Buffer).toString()) as Row)
-        .through(stage)
-        .to(out);
-      return out;
-    }, 3);
+    const { sink, dead } = await predictAll<Row>(values, stage, 3);
     expect(dead.records.length).toBe(0);
     expect(sink.records.length).toBe(1000);
     let disagree = 0;
@@ -143,13 +147,7 @@ describe('infer', () => {
     const xs = Array.from({ length: 50 }, (_, i) => [i, i % 7, -i / 3, 2]);
     const values: Array<{ key: string; value: unknown }> = xs.map((x, i) => ({ key: `u${i}`, value: { payload: { x } } }));
     values.push({ key: 'u-bad', value: { payload: { x: [1, 2, 'three', 4] } } });
-    const { sink, dead } = await runOn<Inferred<unknown>>(values, (_, s) => {
-      const out = new ArraySink<Inferred<unknown>>('out');
-      s.map('decode', (buf) => JSON.parse((buf as Buffer).toString()) as unknown)
-        .through(stage)
-        .to(out);
-      return out;
-    });
+    const { sink, dead } = await predictAll<unknown>(values, stage);
     expect(dead.values.map((d) => [d.key, d.error])).toEqual([['u-bad', 'input has NaN at index 2']]);
     expect(sink.records.length).toBe(50);
     sink.values.forEach((r, i) => {

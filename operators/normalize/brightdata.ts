@@ -1,7 +1,7 @@
 import { asObject, clipTitle, optDate, optNumber, optString, parsedValue, reject, requireId, validatePosting } from './common.ts';
 import type { JobPosting, RawPosting } from './job-posting.ts';
 import { resolveRelativeDate } from './relative-date.ts';
-import { normalizePeriod, NO_SALARY, type Salary } from './salary.ts';
+import { normalizePeriod, NO_SALARY, type Salary, salaryFields } from './salary.ts';
 import { extractSkills, htmlToText } from './text.ts';
 
 function baseSalary(obj: Record<string, unknown>): Salary {
@@ -53,10 +53,7 @@ export function normalizeBrightData(rec: RawPosting, now = Date.now()): JobPosti
       location: optString(obj, 'job_location'),
       description,
       skills: extractSkills(`${title}\n${description}`),
-      salary_min: salary.min,
-      salary_max: salary.max,
-      salary_currency: salary.currency,
-      salary_period: salary.period,
+      ...salaryFields(salary),
       seniority: optString(obj, 'job_seniority_level'),
       employment_type: optString(obj, 'job_employment_type'),
       posted_at: postedAt,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { asObject, clipTitle, optString, parsedValue, reject, validatePosting } from './common.ts';
 import type { JobPosting, RawPosting } from './job-posting.ts';
-import { parseSalaryEstimate } from './salary.ts';
+import { parseSalaryEstimate, salaryFields } from './salary.ts';
 import { extractSkills, htmlToText } from './text.ts';
 
 /**
@@ -70,10 +70,7 @@ export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPostin
       location: present(optString(row, 'location')),
       description,
       skills: extractSkills(`${title}\n${description}`),
-      salary_min: salary.min,
-      salary_max: salary.max,
-      salary_currency: salary.currency,
-      salary_period: salary.period,
+      ...salaryFields(salary),
       seniority: null,
       employment_type: null,
       // the 2020 scrape has no date column

@@ -1,4 +1,5 @@
 import { asObject, clipTitle, optDate, optString, parsedValue, reject, validatePosting } from './common.ts';
+import { NO_SALARY, salaryFields } from './salary.ts';
 import type { JobPosting, RawPosting } from './job-posting.ts';
 import { extractSkills, htmlToText } from './text.ts';
 
@@ -6,10 +7,7 @@ import { extractSkills, htmlToText } from './text.ts';
 
 /** HN posts carry no structured salary, seniority or employment type. */
 const HN_HAS_NONE = {
-  salary_min: null,
-  salary_max: null,
-  salary_currency: null,
-  salary_period: null,
+  ...salaryFields(NO_SALARY),
   seniority: null,
   employment_type: null,
 } as const;

@@ -7,6 +7,14 @@ export interface Salary {
 
 export const NO_SALARY: Salary = { min: null, max: null, currency: null, period: null };
 
+/** The JobPosting salary fields of a parsed salary. */
+export const salaryFields = (salary: Salary) => ({
+  salary_min: salary.min,
+  salary_max: salary.max,
+  salary_currency: salary.currency,
+  salary_period: salary.period,
+});
+
 const PERIODS: Record<string, string> = {
   year: 'year', yr: 'year', years: 'year', yearly: 'year', annual: 'year', annually: 'year', annum: 'year', 'per year': 'year',
   month: 'month', mo: 'month', monthly: 'month', week: 'week', wk: 'week', weekly: 'week',
