@@ -8,7 +8,7 @@
  * (tfjs 4.22), so it can only serve. The trained weights are plain tensors and move to wasm for inference.
  */
 import { accuracy, argmax, expectedCalibrationError } from '../classification-metrics.ts';
-import { predictInChunks } from '../tfjs-predict.ts';
+import { predictInChunks, useBackend } from '../tfjs-runtime.ts';
 import * as tf from '@tensorflow/tfjs';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
 import type { FrameDataset } from './dataset.ts';
@@ -27,14 +27,7 @@ export interface CnnConfig {
 
 export const DEFAULT_CNN_CONFIG: CnnConfig = { size: 48, seed: 7, epochs: 20, batchSize: 32, learningRate: 0.004, filters: [8, 24], schedule: 'cosine' };
 
-export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  if (tf.getBackend() !== name) {
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    const ok = await tf.setBackend(name);
-    if (!ok) throw new Error(`tfjs backend ${name} is not available`);
-  }
-  await tf.ready();
-}
+export { useBackend };
 
 export function buildCnn(config: CnnConfig, classes: number): tf.Sequential {
   const { size, seed, filters } = config;

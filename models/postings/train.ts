@@ -16,7 +16,7 @@
 import { accuracy, argmax, expectedCalibrationError } from '../classification-metrics.ts';
 import { configHash, lineageHash } from '../registry/lineage.ts';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
-import { predictInChunks } from '../tfjs-predict.ts';
+import { predictInChunks, useBackend } from '../tfjs-runtime.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -107,14 +107,7 @@ export function gatherRows(inputs: Float32Array, dim: number, rows: readonly num
 
 // --- model -----------------------------------------------------------------------------------------------------------
 
-export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  if (tf.getBackend() !== name) {
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    const ok = await tf.setBackend(name);
-    if (!ok) throw new Error(`tfjs backend ${name} is not available`);
-  }
-  await tf.ready();
-}
+export { useBackend };
 
 export function buildMlp(config: PostingsModelConfig): tf.Sequential {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: config.seed * 101 + k });

@@ -1,5 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** Selects a tfjs backend once per process: 'wasm' (bundled binaries) for inference, 'cpu' where wasm lacks kernels. */
+export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
+  if (tf.getBackend() !== name) {
+    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+    const ok = await tf.setBackend(name);
+    if (!ok) throw new Error(`tfjs backend ${name} is not available`);
+  }
+  await tf.ready();
+}
+
 /**
  * Class probabilities of a tfjs model for row-major inputs whose rows have `rowShape` (e.g. [16384] or
  * [48, 48, 1]), predicted in chunks so memory stays flat; returns row-major [rows, classes].
