@@ -11,6 +11,14 @@ export interface WindowOptions<T, A, R = A> {
    * reaches its end. Default 0.
    */
   allowedLatenessMs?: number;
+  /**
+   * 'partition' (default): windows and watermark per source partition, as Kafka Streams/Flink keep keyed state.
+   * 'stream': one set of windows over every partition, with one watermark (the newest event time seen anywhere
+   * minus `allowedLatenessMs`) — for statistics over the whole stream (drift, labelling budgets). Its state is not
+   * dropped on a rebalance (it may hold records of partitions this consumer keeps), so run a stream-scoped window
+   * with one consumer per group, or on a single-partition topic, for exact results.
+   */
+  scope?: 'partition' | 'stream';
   /** Close every open window of a partition that has seen no record for this long (wall clock). */
   idleTimeoutMs?: number;
   init: () => A;

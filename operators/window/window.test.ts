@@ -143,6 +143,31 @@ describe('event-time windows', () => {
     expect(simplify(results.values)).toEqual(['quiet[0,1000)=7/1']);
   });
 
+  it("scope 'stream' keeps one window per key across partitions, with one watermark", async () => {
+    const transport = new MemoryTransport();
+    await transport.ensureTopic('readings', 2);
+    const producer = await transport.producer();
+    // Partition 0 and 1 both contribute to [0,10); the partition-scoped window would emit it twice.
+    await producer.send('readings', [
+      { key: 'x', value: Buffer.from(JSON.stringify({ sensor: 'x', t: 1, v: 1 })), timestamp: 1, partition: 0 },
+      { key: 'x', value: Buffer.from(JSON.stringify({ sensor: 'x', t: 2, v: 2 })), timestamp: 2, partition: 1 },
+      { key: 'x', value: Buffer.from(JSON.stringify({ sensor: 'x', t: 15, v: 4 })), timestamp: 15, partition: 1 },
+    ]);
+    const run = async (scope: 'stream' | 'partition') => {
+      const results = new ArraySink<WindowResult<number>>('results');
+      const p = new Pipeline('scope-test');
+      p.from(topicSource(transport, { topic: 'readings', group: `g-${scope}` }))
+        .map('parse', (b) => JSON.parse(b.toString()) as Reading)
+        .keyBy('by-sensor', (r) => r.sensor)
+        .window('sum', { spec: tumbling(10), scope, init: () => 0, add: (acc, r) => acc + r.v })
+        .to(results);
+      await runPipeline(p, { untilIdle: true });
+      return simplify(results.records.map((r) => r.value)).sort();
+    };
+    expect(await run('stream')).toEqual(['x[0,10)=3/2', 'x[10,20)=4/1']);
+    expect(await run('partition')).toEqual(['x[0,10)=1/1', 'x[0,10)=2/1', 'x[10,20)=4/1']);
+  });
+
   it('lists the windows a time falls into', () => {
     expect(windowStarts(hopping(10, 5), 7)).toEqual([5, 0]);
     expect(windowStarts(tumbling(10), -3)).toEqual([-10]);

@@ -43,8 +43,9 @@ export function windowStage<T, A, R = A>(name: string, options: WindowOptions<T,
   const result = options.result ?? ((acc: A) => acc as unknown as R);
   const partitions = new Map<string, PartitionWindows<A>>();
 
+  const streamScope = options.scope === 'stream';
   const partitionOf = (record: StreamRecord<unknown>) => {
-    const id = `${record.position.topic}\u0000${record.position.partition}`;
+    const id = streamScope ? '*' : `${record.position.topic}\u0000${record.position.partition}`;
     let state = partitions.get(id);
     if (!state) partitions.set(id, (state = new PartitionWindows<A>()));
     return state;
@@ -171,6 +172,7 @@ export function windowStage<T, A, R = A>(name: string, options: WindowOptions<T,
     },
 
     onRevoke(revoked: readonly TopicPartition[]) {
+      if (streamScope) return; // shared state also holds kept partitions' records: releasing it would lose them
       for (const p of revoked) {
         const id = `${p.topic}\u0000${p.partition}`;
         const state = partitions.get(id);
