@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { loadSettings } from '../config/settings.ts';
 import { accuracy } from '../models/classification-metrics.ts';
 import { loadHeldOut, saveHeldOut } from '../models/held-out-store.ts';
+import { saveReferenceProfile } from '../operators/drift/reference-profile.ts';
 import { modelKind, modelKinds } from '../models/kinds.ts';
 import { compareProbabilities, createSession, runOnnx } from '../models/postings/parity.ts';
 import { FOLD_DEQUANTIZE_SESSION_OPTIONS } from '../models/postings/quantize.ts';
@@ -58,6 +59,7 @@ export async function modelsTrain(kindName: string, options: { data?: string; id
   const entry = reg.register({ id: options.id ?? defaultId, kind: kindName, onnx: trained.onnx, datasetHash: trained.datasetHash, configHash: trained.configHash, metrics: trained.metrics });
   saveHeldOut(reg.path(entry), 'held-out', trained.heldOut);
   saveHeldOut(reg.path(entry), 'calibration', trained.calibration);
+  if (trained.referenceProfile) saveReferenceProfile(reg.path(entry), { ...trained.referenceProfile, model: `${entry.id}@${entry.version}` });
   console.log(`registered ${entry.id}@${entry.version} (${entry.stage}); held-out metrics:`);
   console.log(formatRows(Object.entries(trained.metrics).map(([metric, value]) => ({ metric, value: Number(value.toFixed(4)) })), 'table'));
   return entry;

@@ -1,3 +1,5 @@
+import type { ReferenceProfile } from '../operators/drift/reference-profile.ts';
+
 /**
  * What every trainable model kind delivers, so the registry, the `driftline models` commands and the infer
  * operator treat the postings classifier, the frame CNN and a user's own ONNX model alike.
@@ -33,6 +35,8 @@ export interface TrainedModel {
   calibration: HeldOut;
   /** Probabilities of the trained framework model on `heldOut` (for the ONNX-vs-framework parity check). */
   frameworkProbabilities: Float32Array;
+  /** What the model's data looked like (held-out rows with the model's predictions), for drift-window; kept beside the artifact. */
+  referenceProfile?: ReferenceProfile;
 }
 
 export interface ModelKind<Config = Record<string, unknown>> {

@@ -298,7 +298,7 @@ export const TABLES = {
       ...KEY,
       c('run_id', 'string'),
       c('model_id', 'string'),
-      c('version', 'string', 'the candidate version registered'),
+      c('candidate_version', 'string', 'the candidate version registered'),
       c('parent', 'nullable_string', 'id@version it was fine-tuned from'),
       c('trigger', 'string', 'labels | drift | schedule | manual'),
       c('pseudo_examples', 'int64'),

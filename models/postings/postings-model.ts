@@ -2,7 +2,10 @@
  * The postings classifier as a driftline ModelKind: hashed text features (features.ts) → tfjs MLP (train.ts) →
  * ONNX (export.ts), with INT8 weight quantization (quantize.ts).
  */
+import { buildReferenceProfile } from '../../operators/drift/reference-profile.ts';
+import { argmax } from '../classification-metrics.ts';
 import type { HeldOut, ModelKind, TrainedModel } from '../model-contract.ts';
+import { postingModelFeatures } from './drift-features.ts';
 import { exportMlpToOnnx } from './export.ts';
 import { FEATURE_DIM, PREPROCESSING } from './features.ts';
 import { convertToFloat16, quantizeWeightsInt8 } from './quantize.ts';
@@ -25,6 +28,13 @@ export function toTrainedModel(r: PostingsTrainResult): TrainedModel {
   calIdx.forEach((src, row) => calInputs.set(r.train.inputs.subarray(src * FEATURE_DIM, (src + 1) * FEATURE_DIM), row * FEATURE_DIM));
   const calibration: HeldOut = { inputs: calInputs, shape: [calRows, FEATURE_DIM], labels: Int32Array.from(calIdx, (i) => r.train.labels[i]!) };
   const { n: _n, ...metrics } = r.metrics;
+  // The reference for drift: rows the model never trained on, with its predictions (training rows would show
+  // over-confident outputs and make every live window look drifted on confidence).
+  const scored = r.heldOutTexts.map((t, i) => {
+    const label = argmax(r.heldOutProbabilities, i, CLASSES.length);
+    return { ...t, label, confidence: r.heldOutProbabilities[i * CLASSES.length + label]! };
+  });
+  const referenceProfile = buildReferenceProfile(scored, postingModelFeatures, { createdFrom: `held-out rows of dataset ${r.datasetHash.slice(0, 12)}` });
   return {
     onnx,
     classes: [...CLASSES],
@@ -34,6 +44,7 @@ export function toTrainedModel(r: PostingsTrainResult): TrainedModel {
     heldOut,
     calibration,
     frameworkProbabilities: r.heldOutProbabilities,
+    referenceProfile,
   };
 }
 

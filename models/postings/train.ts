@@ -184,6 +184,8 @@ export interface PostingsTrainResult {
   heldOut: { inputs: Float32Array; labels: Int32Array };
   train: { inputs: Float32Array; labels: Int32Array };
   heldOutProbabilities: Float32Array;
+  /** Title and description of the held-out rows, in `heldOut` order (the model's reference profile is built on them). */
+  heldOutTexts: PostingText[];
   dataset: { rows: number; rejected: number; files: string[]; perClass: number[] };
 }
 
@@ -231,6 +233,7 @@ export async function trainPostingsModel(config: PostingsModelConfig, dataDir: s
     heldOut,
     train,
     heldOutProbabilities,
+    heldOutTexts: split.heldOut.map((i) => data.postings[i]!),
     dataset: { rows: data.labels.length, rejected: data.rejected, files: data.files, perClass: CLASSES.map((_, c) => data.labels.filter((l) => l === c).length) },
   };
 }

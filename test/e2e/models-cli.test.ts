@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mapFloatInitializers } from '../../models/postings/quantize.ts';
 import { ModelRegistry } from '../../models/registry/registry.ts';
+import { loadReferenceProfile } from '../../operators/drift/reference-profile.ts';
 import { dataDir } from '../data-dir.ts';
 import { driftline, driftlineOk, exitOf } from './cli.ts';
 
@@ -17,6 +18,13 @@ describe('driftline models (train → quantize → parity → eval → promote)'
     const trained = await driftlineOk(['models', 'train', 'postings', '--data', dataDir()], env);
     const trainedAccuracy = Number(/accuracy\s+([\d.]+)/.exec(trained)?.[1]);
     expect(trainedAccuracy).toBeGreaterThan(0.85);
+    // the drift reference profile is stored with the version: held-out rows with the model's predictions
+    const reg = new ModelRegistry({ manifestPath: manifest, home: env.DRIFTLINE_HOME });
+    const profile = loadReferenceProfile(reg.path(reg.get('postings-a', 'v1')));
+    expect(profile.model).toBe('postings-a@v1');
+    expect(profile.rows).toBeGreaterThan(200);
+    expect(Object.keys(profile.numeric).sort()).toEqual(['confidence', 'description_length']);
+    expect(profile.categorical.predicted_class!.count).toBe(profile.rows);
 
     await driftlineOk(['models', 'quantize', 'postings-a', '--precision', 'int8'], env);
     const parity = await driftlineOk(['models', 'parity', 'postings-a', '--version', 'v2', '--abs-tol', '0.04', '--mean-tol', '0.01'], env);
