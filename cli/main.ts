@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pipelines } from '../streams/pipelines/registry.ts';
 import { modelKinds } from '../models/kinds.ts';
 import { demoCommand } from './demo.ts';
+import { labelImportCommand } from './label.ts';
 import { modelsEval, modelsList, modelsParity, modelsPromote, modelsQuantize, modelsTrain } from './models.ts';
 import { produceCommand } from './produce.ts';
 import { runCommand } from './run.ts';
@@ -110,7 +111,17 @@ models
   .argument('<version>')
   .action((id: string, version: string) => modelsPromote(id, version));
 
-program.command('label').description('human labels').command('import').argument('<file>').description('import labels from a JSON file').action(notYet('label import'));
+program
+  .command('label')
+  .description('ground-truth labels')
+  .command('import')
+  .description('publish labels from a JSON Lines or JSON array file to the labels topic (format: connectors/labels/README.md); invalid entries go to labels.dlq')
+  .argument('<file>')
+  .option('--classes <names>', 'comma-separated class names in index order, for labels given by name (default: the postings classes software_engineering,data_science)')
+  .option('--source <name>', 'who labelled them, for entries that do not say (default file:<file name>)')
+  .action(async (file: string, options) => {
+    await labelImportCommand(file, options);
+  });
 program.command('bench').description('benchmarks').option('--quick', 'a short run').action(notYet('bench'));
 const report = program.command('report').description('the static report site');
 report.command('build').description('build the site').action(notYet('report build'));
@@ -120,7 +131,7 @@ program
   .description('run SQL on the warehouse')
   .argument('<query>')
   .option('--format <table|json|csv>', 'output format', 'table')
-  .addHelpText('after', '\nTables: postings, frames, events, predictions, dead_letters, pipeline_metrics.\nOn ClickHouse, add FINAL after a table name to see each id once (redelivered rows are merged).')
+  .addHelpText('after', '\nTables: postings, frames, events, predictions, labels, model_comparison, dead_letters, pipeline_metrics.\nOn ClickHouse, add FINAL after a table name to see each id once (redelivered rows are merged).')
   .action(async (query: string, options) => {
     await sqlCommand(query, options);
   });

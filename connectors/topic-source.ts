@@ -3,24 +3,28 @@ import type { Source, SourceBatch } from '../streams/source.ts';
 import type { Consumer, PartitionOffset, TopicPartition, Transport } from './transport.ts';
 
 export interface TopicSourceOptions {
-  topic: string;
+  topic?: string;
+  /** Several topics read as one source (e.g. a pipeline's input and `labels`); records keep `position.topic`. */
+  topics?: string[];
   group: string;
-  /** Partitions to create the topic with if it does not exist yet. */
+  /** Partitions to create the topics with if they do not exist yet. */
   partitions?: number;
   maxBatchRecords?: number;
   fromBeginning?: boolean;
 }
 
-/** Reads a topic of any transport as raw bytes; the first operator of a pipeline decodes them. */
+/** Reads a topic (or several) of any transport as raw bytes; the first operator of a pipeline decodes them. */
 export function topicSource(transport: Transport, options: TopicSourceOptions): Source<Buffer> {
+  const topics = [...new Set([...(options.topic === undefined ? [] : [options.topic]), ...(options.topics ?? [])])];
+  if (topics.length === 0) throw new Error('topicSource needs a topic (or topics)');
   let consumer: Consumer | undefined;
   const revokeListeners: Array<(partitions: TopicPartition[]) => void> = [];
   const connect = async () => {
     if (consumer) return consumer;
-    await transport.ensureTopic(options.topic, options.partitions ?? 1);
+    for (const topic of topics) await transport.ensureTopic(topic, options.partitions ?? 1);
     consumer = await transport.consumer({
       group: options.group,
-      topics: [options.topic],
+      topics,
       fromBeginning: options.fromBeginning ?? true,
       maxBatchRecords: options.maxBatchRecords,
     });
@@ -28,7 +32,7 @@ export function topicSource(transport: Transport, options: TopicSourceOptions): 
     return consumer;
   };
   return {
-    name: `source:${options.topic}`,
+    name: `source:${topics.join('+')}`,
     async poll(waitMs: number): Promise<SourceBatch<Buffer>[]> {
       const batches = await (await connect()).poll(waitMs);
       return batches.map((b) => {

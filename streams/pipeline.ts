@@ -103,6 +103,19 @@ export class Stream<T> {
     return Object.assign(windowed, { late: new Stream<T>(this.pipeline, windowed.node, LATE_PORT) });
   }
 
+  /**
+   * One stream carrying the records of this stream and `other` (same pipeline), so one stage can see both, e.g.
+   * `predictions.merge('with-labels', labels)`. Batches keep their order within each input; across the two they
+   * interleave as they arrive. The merge node has two parents: it ends once both have ended.
+   */
+  merge<U>(name: string, other: Stream<U>): Stream<T | U> {
+    if (other.pipeline !== this.pipeline) throw new Error(`merge "${name}": both streams must belong to pipeline ${this.pipeline.name}`);
+    const node = this.pipeline.addNode({ name, stage: passThrough(name) });
+    this.connect(node);
+    other.connect(node);
+    return new Stream<T | U>(this.pipeline, node, MAIN);
+  }
+
   to(sink: Sink<T>): void {
     const node = this.pipeline.addNode({ name: sink.name, sink: sink as Sink<unknown> });
     this.connect(node);
@@ -114,4 +127,14 @@ export class Stream<T> {
     this.node.children.set(this.port, list);
     child.parents += 1;
   }
+}
+
+/** Hands every batch on unchanged (with its acknowledgement references): the node a merge joins at. */
+function passThrough(name: string): Stage<unknown, unknown> {
+  return {
+    name,
+    onBatch(batch, out) {
+      out.emit(batch);
+    },
+  };
 }

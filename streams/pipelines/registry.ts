@@ -1,9 +1,10 @@
 import { eventsPipeline } from './events.ts';
 import { framesPipeline } from './frames.ts';
+import { labelsPipeline } from './labels.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
 import { postingsPipeline } from './postings.ts';
 
-export const pipelines: PipelineDefinition[] = [eventsPipeline, postingsPipeline, framesPipeline];
+export const pipelines: PipelineDefinition[] = [eventsPipeline, postingsPipeline, framesPipeline, labelsPipeline];
 
 export function pipelineNamed(name: string): PipelineDefinition {
   const found = pipelines.find((p) => p.name === name);

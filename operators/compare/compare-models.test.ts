@@ -1,0 +1,355 @@
+/**
+ * compare-models on real data: two real ONNX postings classifiers (trained here on the Glassdoor files: Model A with
+ * the default config, Model B a smaller, shorter-trained one) predict every 2026 HN posting; the ground truth is
+ * `readHn2026Truth`, imported through the label file format. Every expected number is brute-forced in the test from
+ * the predictions the pipeline made and the truth.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importLabels } from '../../cli/label.ts';
+import { decodeLabel } from '../../connectors/labels/label-format.ts';
+import { readHn2026Truth } from '../../connectors/labels/hn-2026-truth.ts';
+import type { Label } from '../../connectors/labels/label.ts';
+import { ArraySink } from '../../connectors/memory/array-sink.ts';
+import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
+import { hn2026Files, readHn2026 } from '../../connectors/postings/index.ts';
+import { topicSource } from '../../connectors/topic-source.ts';
+import { exportMlpToOnnx } from '../../models/postings/export.ts';
+import { FEATURE_DIM, featurize } from '../../models/postings/features.ts';
+import { CLASSES, DEFAULT_POSTINGS_CONFIG, trainPostingsModel } from '../../models/postings/train.ts';
+import { CommitTracker } from '../../streams/ack.ts';
+import { Pipeline } from '../../streams/pipeline.ts';
+import { DEFAULT_LABEL_CLASSES } from '../../streams/pipelines/labels.ts';
+import type { DeadLetter, StreamRecord } from '../../streams/record.ts';
+import { runPipeline } from '../../streams/runner.ts';
+import type { StageOutput } from '../../streams/stage.ts';
+import { dataDir, dataFile } from '../../test/data-dir.ts';
+import { type InferStage, type Inferred, infer } from '../infer/infer.ts';
+import { type JobPosting, normalizePosting } from '../normalize/index.ts';
+import { hopping, type TimeWindowSpec, tumbling, windowStarts } from '../window/window-spec.ts';
+import { type CompareModelsStage, type CompareInput, type ModelComparison, compareModels, modelComparisonRow } from './compare-models.ts';
+
+const MONTH = 30 * 86_400_000;
+const A = 'postings-a';
+const B = 'postings-b';
+
+let postings: JobPosting[];
+let truth: Label[];
+const modelBytes = new Map<string, Uint8Array>();
+const stages: InferStage<JobPosting>[] = [];
+
+beforeAll(async () => {
+  const seen = new Set<string>();
+  postings = [];
+  for await (const batch of readHn2026(await hn2026Files(dataFile('postings', 'hn-hiring-2026')))) {
+    for (const raw of batch) {
+      try {
+        const p = normalizePosting(raw);
+        if (p.posted_at === null || seen.has(p.id)) continue;
+        seen.add(p.id);
+        postings.push(p);
+      } catch {
+        // malformed source records are the normalizer's business (tested there)
+      }
+    }
+  }
+  postings.sort((x, y) => x.posted_at! - y.posted_at!); // a stream arrives in event-time order
+  truth = await readHn2026Truth(dataFile('postings', 'hn-hiring-2026'));
+  const a = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
+  const b = await trainPostingsModel({ ...DEFAULT_POSTINGS_CONFIG, seed: 7, hidden: 8, epochs: 2 }, dataDir());
+  modelBytes.set(A, exportMlpToOnnx(a.weights));
+  modelBytes.set(B, exportMlpToOnnx(b.weights));
+  a.model.dispose();
+  b.model.dispose();
+});
+
+afterAll(async () => {
+  for (const s of stages) await s.close();
+});
+
+const predictBoth = () => {
+  const stage = infer<JobPosting>('predict', {
+    models: [{ id: A }, { id: B }],
+    featureShape: [FEATURE_DIM],
+    maxBatch: 128,
+    toInput: (p) => featurize(p),
+    resolveModel: async (ref) => ({ id: ref.id, version: 'v1', bytes: modelBytes.get(ref.id)! }),
+  });
+  stages.push(stage);
+  return stage;
+};
+
+/** The truth as a label file: half the labels by class name, half by index, ISO dates, plus two bad lines. */
+function truthFile(labels: Label[]): Buffer {
+  const lines = labels.map((l, i) =>
+    JSON.stringify({ record_id: l.record_id, label: i % 2 ? CLASSES[l.label] : l.label, label_name: l.label_name, source: l.source, labeled_at: new Date(l.labeled_at).toISOString() }),
+  );
+  lines.splice(10, 0, '{"record_id":"47","label":"frontend"}', '{"record_id":');
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+interface Expected {
+  records: number;
+  agreed: number;
+  labeled: number;
+  correctA: number;
+  correctB: number;
+}
+
+/** Per window start, straight from the predictions and the truth. */
+function bruteForce(predicted: StreamRecord<Inferred<JobPosting>>[], labels: Label[], spec: TimeWindowSpec = tumbling(MONTH)): Map<number, Expected> {
+  const labelOf = new Map(labels.map((l) => [l.record_id, l.label]));
+  const out = new Map<number, Expected>();
+  for (const r of predicted) {
+    const a = r.value.predictions.find((p) => p.model_id === A)!;
+    const b = r.value.predictions.find((p) => p.model_id === B)!;
+    for (const start of windowStarts(spec, r.eventTime)) {
+      const e = out.get(start) ?? { records: 0, agreed: 0, labeled: 0, correctA: 0, correctB: 0 };
+      out.set(start, e);
+      e.records++;
+      if (a.label === b.label) e.agreed++;
+      const truthLabel = labelOf.get(a.record_id);
+      if (truthLabel === undefined) continue;
+      e.labeled++;
+      if (a.label === truthLabel) e.correctA++;
+      if (b.label === truthLabel) e.correctB++;
+    }
+  }
+  return out;
+}
+
+const asExpected = (c: ModelComparison): Expected => ({ records: c.records, agreed: c.agreed, labeled: c.labeled, correctA: c.correct_a, correctB: c.correct_b });
+
+/** The newest row of every window. */
+const latest = (rows: ModelComparison[]) => {
+  const out = new Map<number, ModelComparison>();
+  for (const r of rows) if ((out.get(r.window_start)?.version ?? -1) < r.version) out.set(r.window_start, r);
+  return out;
+};
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * postings + labels topics → branch by topic → [infer A and B] / [decode label] → merge → compare-models, running
+ * until stopped (windows close by event time and, for the last one, after 1.5 s without predictions).
+ */
+function startPipeline(transport: MemoryTransport) {
+  const compare = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), idleTimeoutMs: 1_500 });
+  const rows = new ArraySink<ModelComparison>('rows');
+  const predicted = new ArraySink<Inferred<JobPosting>>('predicted');
+  const dead = new ArraySink<DeadLetter>('dead');
+  const p = new Pipeline('compare-test').deadLetters(dead);
+  const [postingsIn, labelsIn, other] = p
+    .from(topicSource(transport, { topics: ['postings', 'labels'], group: 'compare', maxBatchRecords: 200 }))
+    .branch('by-topic', (_, r) => r.position.topic === 'postings', (_, r) => r.position.topic === 'labels');
+  other!.to(new ArraySink('unexpected-topic'));
+  const predictions = postingsIn!.map('decode', (b) => JSON.parse(b.toString()) as JobPosting).through(predictBoth());
+  predictions.to(predicted);
+  const labels = labelsIn!.map('decode-label', (b) => decodeLabel(b, { classes: DEFAULT_LABEL_CLASSES }));
+  predictions.merge('with-labels', labels).through(compare).to(rows);
+  const stop = new AbortController();
+  const run = runPipeline(p, { signal: stop.signal, tickMs: 50, pollWaitMs: 20 });
+  return { compare, rows, predicted, dead, stop: async () => (stop.abort(), await run) };
+}
+
+async function producePostings(transport: MemoryTransport) {
+  const producer = await transport.producer();
+  await transport.ensureTopic('postings', 1);
+  await producer.send('postings', postings.map((p) => ({ key: p.id, value: Buffer.from(JSON.stringify(p)), timestamp: p.posted_at! })));
+}
+
+const importTruth = (transport: MemoryTransport) =>
+  importLabels(transport, { file: 'hn-2026-truth.jsonl', bytes: truthFile(truth), topic: 'labels', deadLetterTopic: 'labels.dlq' }, { classes: DEFAULT_LABEL_CLASSES });
+
+describe('compare-models on 2026 HN postings, two real ONNX models, monthly windows', () => {
+  it('labels imported after every window closed join the right predictions and update the past windows', async () => {
+    expect(DEFAULT_LABEL_CLASSES).toEqual(CLASSES);
+    const transport = new MemoryTransport();
+    await producePostings(transport);
+    const run = startPipeline(transport);
+    const windowCount = new Set(postings.map((p) => Math.floor(p.posted_at! / MONTH))).size;
+    await waitFor('every window to close', () => run.predicted.records.length === postings.length && run.compare.stats().windowsOpen === 0 && latest(run.rows.values).size === windowCount);
+    const before = [...latest(run.rows.values).values()];
+
+    // Without labels: agreement per window as brute-forced, accuracy unknown.
+    const expectedUnlabeled = bruteForce(run.predicted.records, []);
+    expect(new Set(before.map((r) => r.window_start))).toEqual(new Set(expectedUnlabeled.keys()));
+    for (const row of before) {
+      expect(asExpected(row)).toEqual(expectedUnlabeled.get(row.window_start));
+      expect(row.agreement).toBe(row.agreed / row.records);
+      expect([row.accuracy_a, row.accuracy_b]).toEqual([null, null]);
+      expect([row.model_a, row.model_b]).toEqual([`${A}@v1`, `${B}@v1`]);
+    }
+
+    // The labels arrive after the fact, through the import path and the labels topic.
+    const imported = await importTruth(transport);
+    expect(imported.imported).toBe(truth.length);
+    expect(imported.errors.map((e) => e.line)).toEqual([11, 12]);
+    expect((await transport.consumer({ group: 'dlq-reader', topics: ['labels.dlq'] }).then((c) => c.poll(100))).flatMap((b) => b.messages.map((m) => m.value.toString()))).toEqual([
+      '{"record_id":"47","label":"frontend"}',
+      '{"record_id":',
+    ]);
+    const expected = bruteForce(run.predicted.records, truth);
+    const predictedIds = new Set(postings.map((p) => p.id));
+    const joinable = truth.filter((l) => predictedIds.has(l.record_id)).length;
+    await waitFor('the labels to be joined', () => run.compare.stats().labelsJoined === joinable && [...latest(run.rows.values).values()].every((r) => r.labeled === expected.get(r.window_start)!.labeled));
+    await run.stop();
+
+    const after = latest(run.rows.values);
+    expect(after.size).toBe(windowCount);
+    let labeledTotal = 0;
+    for (const [start, row] of after) {
+      const want = expected.get(start)!;
+      expect(asExpected(row)).toEqual(want);
+      expect(row.accuracy_a).toBe(want.labeled > 0 ? want.correctA / want.labeled : null);
+      expect(row.accuracy_b).toBe(want.labeled > 0 ? want.correctB / want.labeled : null);
+      expect(row.version).toBeGreaterThan(before.find((r) => r.window_start === start)!.version);
+      labeledTotal += row.labeled;
+    }
+    expect(labeledTotal).toBe(joinable);
+    expect(joinable).toBeGreaterThan(1_000);
+    const stats = run.compare.stats();
+    expect(stats.labelsPending).toBe(truth.length - joinable); // truth for postings that never came (not in the stream)
+    expect([stats.labelsExpired, stats.predictionsTooLate, stats.duplicatePredictions]).toEqual([0, 0, 0]);
+    expect(run.dead.records).toHaveLength(0);
+
+    const total = [...after.values()].reduce((s, r) => ({ a: s.a + r.correct_a, b: s.b + r.correct_b, n: s.n + r.labeled, agree: s.agree + r.agreed, records: s.records + r.records }), { a: 0, b: 0, n: 0, agree: 0, records: 0 });
+    console.log(`[compare] ${total.records} postings in ${windowCount} windows, ${total.n} labelled: accuracy A ${(total.a / total.n).toFixed(3)}, B ${(total.b / total.n).toFixed(3)}, agreement ${(total.agree / total.records).toFixed(3)}`);
+    const row = modelComparisonRow(after.get(Math.max(...after.keys()))!, 'run-1');
+    expect(row.id).toBe(`postings/${Math.max(...after.keys())}/${A}/${B}`);
+    expect(Object.keys(row).sort()).toEqual(['accuracy_a', 'accuracy_b', 'agreement', 'correct_a', 'correct_b', 'id', 'labeled', 'model_a', 'model_b', 'pipeline', 'records', 'run_id', 'updated_at', 'version', 'window_end', 'window_start']);
+  });
+
+  it('labels that come before their predictions are held and applied when the predictions arrive', async () => {
+    const transport = new MemoryTransport();
+    await transport.ensureTopic('postings', 1);
+    await importTruth(transport);
+    const run = startPipeline(transport);
+    await waitFor('every label to be pending', () => run.compare.stats().labelsPending === truth.length);
+    expect(run.rows.records).toHaveLength(0);
+
+    await producePostings(transport);
+    const windowCount = new Set(postings.map((p) => Math.floor(p.posted_at! / MONTH))).size;
+    await waitFor('every window to close', () => run.predicted.records.length === postings.length && run.compare.stats().windowsOpen === 0 && latest(run.rows.values).size === windowCount);
+    await run.stop();
+
+    const expected = bruteForce(run.predicted.records, truth);
+    expect(run.rows.records).toHaveLength(windowCount); // one row per window: everything was known at close
+    for (const row of run.rows.values) expect(asExpected(row)).toEqual(expected.get(row.window_start));
+    const ids = new Set(postings.map((p) => p.id));
+    const joinable = truth.filter((l) => ids.has(l.record_id)).length;
+    const stats = run.compare.stats();
+    expect([stats.labelsJoined, stats.labelsPending, stats.reemitted]).toEqual([joinable, truth.length - joinable, 0]);
+  });
+});
+
+describe('compare-models state bounds, corrections and acknowledgements (stage called directly, real predictions)', () => {
+  let predicted: StreamRecord<Inferred<JobPosting>>[];
+  beforeAll(async () => {
+    const transport = new MemoryTransport();
+    await producePostings(transport);
+    const sink = new ArraySink<Inferred<JobPosting>>('predicted');
+    const p = new Pipeline('predict');
+    p.from(topicSource(transport, { topic: 'postings', group: 'g' }))
+      .map('decode', (b) => JSON.parse(b.toString()) as JobPosting)
+      .through(predictBoth())
+      .to(sink);
+    await runPipeline(p, { untilIdle: true });
+    predicted = sink.records.sort((x, y) => x.eventTime - y.eventTime);
+  });
+
+  /** Feeds values in batches of 100, each batch holding one fresh acknowledgement token of `topic`. */
+  function feeder(stage: CompareModelsStage<Inferred<JobPosting>>, tracker: CommitTracker) {
+    const rows: ModelComparison[] = [];
+    const dead: string[] = [];
+    const out: StageOutput<ModelComparison> = {
+      emit: (batch) => {
+        rows.push(...batch.records.map((r) => r.value));
+        for (const t of batch.tokens) t.release(); // the sink acknowledges at once
+      },
+      emitSide: () => {},
+      deadLetter: (_, error) => dead.push((error as Error).message),
+    };
+    const offsets = new Map<string, number>();
+    const feed = (topic: string, records: StreamRecord<CompareInput<Inferred<JobPosting>>>[]) => {
+      for (let i = 0; i < records.length; i += 100) {
+        const next = (offsets.get(topic) ?? 0) + Math.min(100, records.length - i);
+        offsets.set(topic, next);
+        stage.onBatch({ records: records.slice(i, i + 100), tokens: [tracker.track(topic, 0, next)] }, out);
+      }
+    };
+    const committed = () => Object.fromEntries(tracker.takeCommittable().map((o) => [o.topic, o.offset]));
+    return { rows, dead, out, feed, committed, offsets };
+  }
+
+  const labelRecords = (labels: Label[]): StreamRecord<Label>[] => labels.map((l, i) => ({ key: l.record_id, value: l, eventTime: l.labeled_at, headers: {}, position: { topic: 'labels', partition: 0, offset: i } }));
+
+  it('keeps at most maxClosedWindows windows and maxRecords records; labels beyond them pend, then expire — all counted', () => {
+    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), maxClosedWindows: 1, maxRecords: 400, maxPendingLabels: 50 });
+    const tracker = new CommitTracker();
+    const f = feeder(stage, tracker);
+    f.feed('predictions', predicted);
+    // The last window is still open and holds the references of the batches that contributed to it.
+    const lastStart = Math.floor(predicted.at(-1)!.eventTime / MONTH) * MONTH;
+    const firstOfLast = predicted.findIndex((r) => r.eventTime >= lastStart);
+    expect(f.committed().predictions).toBeLessThanOrEqual(firstOfLast);
+    stage.onEnd!(f.out);
+    expect(f.committed().predictions).toBe(predicted.length);
+    const windowCount = new Set(predicted.map((r) => Math.floor(r.eventTime / MONTH))).size;
+    expect(stage.stats()).toMatchObject({ predictions: predicted.length, windowsOpen: 0, windowsClosed: 1, windowsDropped: windowCount - 1, recordsKept: 400 });
+
+    f.feed('labels', labelRecords(truth));
+    // Joinable: among the newest 400 predictions, and in the one window still kept.
+    const kept = new Set(predicted.slice(-400).filter((r) => r.eventTime >= lastStart).map((r) => r.key));
+    const joined = truth.filter((l) => kept.has(l.record_id));
+    const stats = stage.stats();
+    expect(stats.labelsJoined).toBe(joined.length);
+    expect(stats.labelsPending).toBe(50);
+    expect(stats.labelsExpired).toBe(truth.length - joined.length - 50);
+    const row = latest(f.rows).get(lastStart)!;
+    const want = bruteForce(predicted.filter((r) => kept.has(r.key)), joined).get(lastStart)!;
+    expect([row.labeled, row.correct_a, row.correct_b]).toEqual([want.labeled, want.correctA, want.correctB]);
+    expect(row.records).toBe(predicted.filter((r) => r.eventTime >= lastStart).length); // dropped records still count
+    expect(f.committed().labels).toBe(truth.length); // label offsets are committable: nothing holds them
+
+    // A prediction for a window that was dropped is too late; a record without B's prediction is a dead letter.
+    const early = predicted[0]!;
+    const renamed = (id: string, models: string[]) => ({ ...early, value: { ...early.value, predictions: early.value.predictions.filter((p) => models.includes(p.model_id)).map((p) => ({ ...p, record_id: id })) } });
+    const bare = { ...early, value: early.value.predictions[0]! } as unknown as StreamRecord<Inferred<JobPosting>>; // a Prediction is no label
+    f.feed('predictions', [renamed('late-1', [A, B]), renamed('no-b', [A]), bare]);
+    expect(stage.stats().predictionsTooLate).toBe(1);
+    expect(f.dead).toEqual([`no prediction from model B (${B}); predictions from: ${A}`, 'neither predictions ({ predictions: [...] }) nor a label ({ record_id, label, labeled_at, ... })']);
+  });
+
+  it('a corrected label replaces the old one; a repeated label changes nothing; hopping windows update every window of a record', () => {
+    const spec = hopping(MONTH, MONTH / 2);
+    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: spec });
+    const f = feeder(stage, new CommitTracker());
+    f.feed('predictions', predicted);
+    stage.onEnd!(f.out);
+    f.feed('labels', labelRecords(truth));
+    const expected = bruteForce(predicted, truth, spec);
+    let rows = latest(f.rows);
+    expect(rows.size).toBe(expected.size);
+    for (const [start, row] of rows) expect(asExpected(row)).toEqual(expected.get(start));
+
+    const target = truth.find((l) => predicted.some((r) => r.key === l.record_id))!;
+    const emittedBefore = f.rows.length;
+    f.feed('labels', labelRecords([{ ...target }]));
+    expect(f.rows.length).toBe(emittedBefore);
+    expect(stage.stats().labelsRepeated).toBe(1);
+
+    const corrected = truth.map((l) => (l === target ? { ...l, label: 1 - l.label } : l));
+    f.feed('labels', labelRecords([{ ...target, label: 1 - target.label }]));
+    expect(stage.stats().labelsChanged).toBe(1);
+    expect(f.rows.length - emittedBefore).toBe(2); // the record is in two hopping windows
+    const fixed = bruteForce(predicted, corrected, spec);
+    rows = latest(f.rows);
+    for (const [start, row] of rows) expect(asExpected(row)).toEqual(fixed.get(start));
+  });
+});
