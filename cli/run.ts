@@ -29,8 +29,8 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   const source = options.input
     ? fileSource(listFiles([options.input], definition.acceptsFile), (files) => definition.read(files))
     : topicSource(transport, { topic: inputTopic, group: options.group ?? `${settings.topicPrefix}driftline-${name}`, partitions: definition.partitions });
-  const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {} });
   const runId = newRunId();
+  const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {}, runId });
 
   const stop = new AbortController();
   const onSignal = (signal: string) => {

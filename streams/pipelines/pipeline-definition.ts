@@ -13,6 +13,11 @@ export interface PipelineContext {
   settings: Settings;
   /** Overrides from --config for this pipeline. */
   options: Record<string, unknown>;
+  /**
+   * This run's id (live or replay). Result tables (drift, comparisons, …) carry it, so a replay's rows sit beside a
+   * live run's and can be compared. Default: a fresh id per build.
+   */
+  runId?: string;
 }
 
 /** The real name of a pipeline's topic, with the configured prefix. */
