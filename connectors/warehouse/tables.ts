@@ -314,6 +314,22 @@ export const TABLES = {
       c('finished_at', 'timestamp_ms'),
     ],
   },
+  anomaly_scores: {
+    name: 'anomaly_scores',
+    doc: "A run's drift alerts per series scored against labelled anomaly windows (NAB), at end of input. id = run_id/pipeline/series.",
+    columns: [
+      ...KEY,
+      c('run_id', 'string'),
+      c('pipeline', 'string'),
+      c('series', 'string', 'record key of the series, e.g. nyc_taxi'),
+      c('alerts', 'int64', 'drift alerts of the series'),
+      c('alerts_in_windows', 'int64', 'alerts inside a labelled window (true positives)'),
+      c('labelled_windows', 'int64'),
+      c('windows_detected', 'int64', 'labelled windows with at least one alert'),
+      c('precision', 'nullable_float64', 'alerts_in_windows / alerts; null without alerts'),
+      c('recall', 'nullable_float64', 'windows_detected / labelled_windows'),
+    ],
+  },
 } as const satisfies Record<string, TableDef>;
 
 export type TableName = keyof typeof TABLES;

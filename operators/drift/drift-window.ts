@@ -3,7 +3,8 @@
  * per window, a test per feature (KS or normalized Wasserstein + PSI for numeric features, chi-square or
  * Jensen–Shannon for categorical ones), the emerging and vanishing keywords, and dataset-level drift (≥ 50 % of the
  * features drifted). Per-event detectors (ADWIN, Page-Hinkley) on chosen scalars report change points at once, for
- * streams too sparse for windows. See README.md for the choices and thresholds.
+ * streams too sparse for windows. The reference is a stored profile or, with `warmUpReference`, each key's own first
+ * records. See README.md for the choices and thresholds.
  */
 import { retainAll } from '../../streams/ack.ts';
 import type { StreamRecord } from '../../streams/record.ts';
@@ -17,7 +18,7 @@ import type { DriftAlert, DriftReport } from './drift-report.ts';
 import { DEFAULT_THRESHOLDS, type DriftThresholds } from './drift-thresholds.ts';
 import { type DriftMetric, categoricalTest, datasetTest, numericTests, skipped } from './feature-tests.ts';
 import { type KeywordSkewOptions, keywordSkew } from './keyword-skew.ts';
-import type { ReferenceProfile } from './reference-profile.ts';
+import { buildReferenceProfile, type ReferenceProfile } from './reference-profile.ts';
 
 export const RECOMMENDED_MIN_WINDOW = 500;
 
@@ -32,7 +33,15 @@ export interface DetectorSpec<T> {
 
 export interface DriftWindowOptions<T> {
   pipeline: string;
-  reference: ReferenceProfile;
+  /** The fixed reference (e.g. the model's training data). Give this or `warmUpReference`. */
+  reference?: ReferenceProfile;
+  /**
+   * Reference from the stream itself, for series with no training data (NAB's probationary period): per window key
+   * (per record key with `perKey`, else one for the stream), the first `records` records build that key's profile
+   * with `buildReferenceProfile` and are not windowed, so windows are only tested once their key's reference is
+   * complete. Detectors see every record. The profile lives in memory: a restarted consumer builds a new one.
+   */
+  warmUpReference?: { records: number };
   features: DriftFeatures<T>;
   window: WindowSpec;
   allowedLatenessMs?: number;
@@ -62,8 +71,29 @@ export function driftWindow<T>(name: string, options: DriftWindowOptions<T>): St
   if (minWindow < RECOMMENDED_MIN_WINDOW) {
     (options.warn ?? console.warn)(`drift-window ${name}: minimum window size ${minWindow} < ${RECOMMENDED_MIN_WINDOW}; tests on small windows have little power and PSI/JS are noisy`);
   }
-  const { features, reference } = options;
-  const [modelId = '', modelVersion = ''] = (reference.model ?? '').split('@');
+  const { features, reference, warmUpReference } = options;
+  if ((reference === undefined) === (warmUpReference === undefined)) throw new Error(`drift-window ${name}: give either a reference profile or warmUpReference`);
+  if (warmUpReference && !(Number.isInteger(warmUpReference.records) && warmUpReference.records > 0)) throw new Error(`drift-window ${name}: warmUpReference.records must be a positive integer`);
+  const [modelId = '', modelVersion = ''] = (reference?.model ?? '').split('@');
+  // Warm-up: the records collected so far per window key, replaced by the profile once there are enough.
+  const warmUp = new Map<string | null, T[] | ReferenceProfile>();
+  const referenceFor = (key: string | null): ReferenceProfile | undefined => {
+    if (reference) return reference;
+    const found = warmUp.get(key);
+    return Array.isArray(found) ? undefined : found;
+  };
+  /** False while the record goes into its key's warm-up reference. */
+  const pastWarmUp = (key: string | null, value: T): boolean => {
+    if (!warmUpReference) return true;
+    let found = warmUp.get(key);
+    if (found && !Array.isArray(found)) return true;
+    if (!found) warmUp.set(key, (found = []));
+    found.push(value);
+    if (found.length >= warmUpReference.records) {
+      warmUp.set(key, buildReferenceProfile(found, features, { createdFrom: `warm-up: first ${found.length} records${key === null ? '' : ` of ${key}`}` }));
+    }
+    return false;
+  };
   const numericFeatures = Object.entries(features.numeric ?? {});
   const categoricalFeatures = Object.entries(features.categorical ?? {});
 
@@ -96,6 +126,8 @@ export function driftWindow<T>(name: string, options: DriftWindowOptions<T>): St
   });
 
   const report = (w: WindowResult<WindowAccumulator>): DriftReport => {
+    // With a warm-up reference, a window only holds records that came after its key's reference was complete.
+    const reference = referenceFor(w.key)!;
     const base = { kind: 'window' as const, pipeline: options.pipeline, modelId, modelVersion, key: w.key, windowStart: w.start, windowEnd: w.end, count: w.count, referenceRows: reference.rows };
     if (w.count < minWindow) {
       return { ...base, metrics: [skipped('dataset', 'dataset', `window has ${w.count} records < minimum ${minWindow}`)], keywords: [], alerts: [], datasetDrift: false };
@@ -142,7 +174,7 @@ export function driftWindow<T>(name: string, options: DriftWindowOptions<T>): St
     windowStart: record.eventTime,
     windowEnd: record.eventTime,
     count: 1,
-    referenceRows: reference.rows,
+    referenceRows: referenceFor(options.perKey ? record.key : null)?.rows ?? 0,
     metrics: [{ feature, kind: 'detector', test: spec.method, statistic: x, pValue: null, threshold: spec.method === 'adwin' ? (spec.delta ?? 0.002) : (spec.pageHinkley?.threshold ?? 50), drifted: true, primary: false, details: { key: record.key } }],
     keywords: [],
     alerts: [{ feature, kind: 'change_point', severity: 'minor', message: `${spec.method} change in ${feature}${record.key === null ? '' : ` (${record.key})`} at value ${x}`, eventTime: record.eventTime }],
@@ -172,7 +204,8 @@ export function driftWindow<T>(name: string, options: DriftWindowOptions<T>): St
           out.emit({ records: points, tokens: batch.tokens.slice() });
         }
       }
-      const records = options.perKey ? batch.records : batch.records.map((r) => (r.key === null ? r : { ...r, key: null }));
+      const keyed = options.perKey ? batch.records : batch.records.map((r) => (r.key === null ? r : { ...r, key: null }));
+      const records = warmUpReference ? keyed.filter((r) => pastWarmUp(r.key, r.value)) : keyed;
       return windows.onBatch({ records, tokens: batch.tokens }, mapOutput(out));
     },
     onTick: (now, out) => windows.onTick!(now, mapOutput(out)),
