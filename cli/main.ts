@@ -5,6 +5,7 @@ import { demoCommand } from './demo.ts';
 import { labelImportCommand } from './label.ts';
 import { modelsEval, modelsList, modelsParity, modelsPromote, modelsQuantize, modelsTrain } from './models.ts';
 import { produceCommand } from './produce.ts';
+import { replayCommand } from './replay.ts';
 import { runCommand } from './run.ts';
 import { sqlCommand } from './sql.ts';
 
@@ -56,11 +57,18 @@ program
 program
   .command('replay')
   .description('replay recorded input through a pipeline in event time')
-  .argument('<pipeline>')
-  .option('--from <ISO time>')
-  .option('--to <ISO time>')
-  .option('--input <file|dir>')
-  .action(notYet('replay'));
+  .argument('<pipeline>', `one of: ${pipelines.map((p) => p.name).join(', ')}`)
+  .option('--from <ISO time>', 'replay records with event time at or after this (ISO; zone-less = UTC; or epoch ms)')
+  .option('--to <ISO time>', 'replay records with event time before this')
+  .option('--input <file|dir>', 'replay these files instead of the recorded input topic')
+  .option('--topic <topic>', 'the recorded topic, full name (default <DRIFTLINE_TOPIC_PREFIX><pipeline input topic>)')
+  .option('--run-id <id>', 'run id for the warehouse rows (default replay-<time>-<random>)')
+  .option('--config <file>', 'JSON file with per-pipeline options, as for run')
+  .option('--sort-memory <MB>', 'input sorted in memory before sorted runs spill to disk (default 64)', positiveNumber)
+  .addHelpText('after', '\nSide-output topics (windows, dead letters) go to DRIFTLINE_HOME/replays/<run id>/log, never to live topics.')
+  .action(async (name: string, options) => {
+    await replayCommand(name, options);
+  });
 
 const models = program
   .command('models')

@@ -28,7 +28,11 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   await warehouse.ensureTables();
   const source = options.input
     ? fileSource(listFiles([options.input], definition.acceptsFile), (files) => definition.read(files))
-    : topicSource(transport, { topic: inputTopic, group: options.group ?? `${settings.topicPrefix}driftline-${name}`, partitions: definition.partitions });
+    : topicSource(transport, {
+        topics: [inputTopic, ...(definition.extraTopics ?? []).map((t) => topicName({ settings }, t))],
+        group: options.group ?? `${settings.topicPrefix}driftline-${name}`,
+        partitions: definition.partitions,
+      });
   const runId = newRunId();
   const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {}, runId });
 

@@ -29,6 +29,15 @@ export interface PartitionOffset extends TopicPartition {
   offset: number;
 }
 
+/** Where a partition's records from a point in time on start, and where the partition ends now. */
+export interface TimeOffsets {
+  partition: number;
+  /** The first offset whose timestamp is at or after the time (`end` when there is none). */
+  offset: number;
+  /** The next offset to be written, as of the call. */
+  end: number;
+}
+
 /** Messages of one partition, in offset order. */
 export interface PartitionBatch extends TopicPartition {
   messages: ConsumedMessage[];
@@ -41,6 +50,11 @@ export interface ConsumerOptions {
   fromBeginning?: boolean;
   /** Upper bound on messages per returned batch. */
   maxBatchRecords?: number;
+  /**
+   * Start these partitions here instead of at the group's committed offset (a replay, with offsets from
+   * `offsetsForTime`). Honoured by transports that implement `offsetsForTime`; others start as usual.
+   */
+  startOffsets?: PartitionOffset[];
 }
 
 export interface Consumer {
@@ -65,6 +79,12 @@ export interface Transport {
   ensureTopic(topic: string, partitions: number): Promise<void>;
   producer(): Promise<Producer>;
   consumer(options: ConsumerOptions): Promise<Consumer>;
+  /**
+   * Optional (Kafka: ListOffsets by timestamp): per partition of `topic` (none if it does not exist), the offset
+   * range holding the records from `timestamp` on, so a replay can start there. Without it, replays read from the
+   * beginning.
+   */
+  offsetsForTime?(topic: string, timestamp: number): Promise<TimeOffsets[]>;
   close(): Promise<void>;
 }
 

@@ -30,12 +30,20 @@ export interface GraphNode {
 export class Pipeline {
   readonly nodes: GraphNode[] = [];
   deadLetterSink?: Sink<DeadLetter>;
+  /** Resources the pipeline's stages hold (inference threads, a trainer): released after the run, in order. */
+  readonly closers: Array<() => Promise<void> | void> = [];
 
   constructor(readonly name: string) {}
 
   from<T>(source: Source<T>): Stream<T> {
     if (this.nodes.some((n) => n.source)) throw new Error(`pipeline ${this.name} already has a source`);
     return new Stream<T>(this, this.addNode({ name: source.name, source: source as Source<unknown> }), MAIN);
+  }
+
+  /** Releases a resource once the run ends (after sinks are flushed and closed), whether it succeeded or failed. */
+  onClose(close: () => Promise<void> | void): this {
+    this.closers.push(close);
+    return this;
   }
 
   /** Where records that fail to parse, validate or process go (with reason, original bytes and position). */

@@ -335,10 +335,12 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     await commit();
   } finally {
     clearInterval(commitTimer);
+    if (failure !== undefined) await Promise.allSettled(pipeline.closers.map(async (close) => close()));
   }
   await Promise.all(pipeline.nodes.filter((n) => n.sink).map((n) => n.sink!.close?.()));
   await deadLetterNode.sink!.close?.();
   await source.close();
+  for (const close of pipeline.closers) await close();
 
   const snapshots = [...pipeline.nodes, deadLetterNode].map((n) => metrics.get(n)!.snapshot());
   return {

@@ -16,6 +16,7 @@ import type {
   PartitionBatch,
   PartitionOffset,
   Producer,
+  TimeOffsets,
   TopicPartition,
   Transport,
 } from '../transport.ts';
@@ -157,6 +158,19 @@ export class KafkaTransport implements Transport {
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
+  async offsetsForTime(topic: string, timestamp: number): Promise<TimeOffsets[]> {
+    if ((await this.partitionCount(topic)) === 0) return []; // never created: nothing recorded
+    const admin = await this.adminClient();
+    const ends = await admin.fetchTopicOffsets(topic);
+    // Kafka timestamps are never negative: from 0 (or earlier) is simply the earliest offset.
+    const starts = timestamp > 0 ? await admin.fetchTopicOffsetsByTimestamp(topic, Math.ceil(timestamp)) : ends.map((e) => ({ partition: e.partition, offset: e.low }));
+    return ends.map((e) => ({
+      partition: e.partition,
+      offset: Number(starts.find((s) => s.partition === e.partition)?.offset ?? e.high),
+      end: Number(e.high),
+    }));
+  }
+
   async producer(): Promise<Producer> {
     const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline');
     /** Partition counts the producer's metadata was built with. */
@@ -264,6 +278,9 @@ export class KafkaTransport implements Transport {
         await heartbeat();
       },
     });
+    // Joined and assigned by now. A fetch already under way may still deliver a few earlier offsets: callers that
+    // seek skip records before their start.
+    for (const o of options.startOffsets ?? []) consumer.seek({ topic: o.topic, partition: o.partition, offset: String(o.offset) });
 
     const takeReady = (): PartitionBatch[] => {
       const out: PartitionBatch[] = [];

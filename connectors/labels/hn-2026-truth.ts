@@ -11,7 +11,7 @@
  * titles, so class 1 is the data-roles family). Runs overlap: the first classification seen for an id is kept.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Label } from './label.ts';
 
 const DATA_SCIENCE = new Set(['data scientist', 'data engineer', 'ml engineer', 'ai engineer']);
@@ -29,17 +29,22 @@ export function roleToClass(role: unknown): 0 | 1 | null {
 /** Labels for every classified 2026 job with a mappable role, in sorted run order, first classification per id. */
 export async function readHn2026Truth(dir: string): Promise<Label[]> {
   const runs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return readHn2026TruthFiles(runs.map((run) => join(dir, run, 'classified.json')));
+}
+
+/** The same from `<run>/classified.json` files (missing ones skipped), labelled at their run's date. */
+export async function readHn2026TruthFiles(files: string[]): Promise<Label[]> {
   const seen = new Set<string>();
   const labels: Label[] = [];
-  for (const run of runs) {
+  for (const file of files) {
     let doc: { jobs?: Array<{ id?: unknown; role?: unknown }> };
     try {
-      doc = JSON.parse(await readFile(join(dir, run, 'classified.json'), 'utf8'));
+      doc = JSON.parse(await readFile(file, 'utf8'));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new Error(`${join(dir, run, 'classified.json')}: ${(error as Error).message}`);
+      throw new Error(`${file}: ${(error as Error).message}`);
     }
-    const labeledAt = Date.parse(run) || 0;
+    const labeledAt = Date.parse(basename(dirname(file))) || 0;
     for (const job of doc.jobs ?? []) {
       const id = job.id === undefined || job.id === null ? '' : String(job.id);
       if (id === '' || seen.has(id)) continue;

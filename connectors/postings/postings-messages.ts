@@ -1,4 +1,5 @@
 import { basename, dirname, extname } from 'node:path';
+import { normalizePosting } from '../../operators/normalize/index.ts';
 import type { RawPosting } from '../../operators/normalize/job-posting.ts';
 import type { Message } from '../transport.ts';
 import { readBrightData } from './brightdata.ts';
@@ -59,10 +60,25 @@ export async function* readPostingsMessages(files: string[]): AsyncGenerator<Mes
       yield batch.map((rec) => ({
         key: null,
         value: rec.raw,
-        timestamp: now,
+        timestamp: postingTime(rec, now),
         headers: { [SOURCE]: rec.source, [CONTEXT]: JSON.stringify(contextOf(rec, csvHeaders)) },
       }));
     }
+  }
+}
+
+/**
+ * A posting's event time: when it was posted, as its normalizer reads it (HN 2013–2018: the month of the file; HN
+ * 2026: the job's `time`; Bright Data: `job_posted_date`, else the relative `job_posted_time` from the scrape time),
+ * so replays and windows run in the postings' own time. Glassdoor rows carry no date at all, and a posting the
+ * normalizer rejects has none it trusts: those get the read time.
+ */
+function postingTime(rec: RawPosting, readTime: number): number {
+  if (rec.source === 'glassdoor') return readTime;
+  try {
+    return normalizePosting(rec, readTime).posted_at ?? readTime;
+  } catch {
+    return readTime; // the pipeline rejects it again, with the reason, and dead-letters the original bytes
   }
 }
 

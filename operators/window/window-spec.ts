@@ -35,7 +35,7 @@ export interface WindowResult<R> {
   value: R;
 }
 
-export function tumbling(sizeMs: number): TimeWindowSpec {
+export function tumbling(sizeMs: number): TimeWindowSpec & { type: 'tumbling' } {
   if (!(sizeMs > 0)) throw new Error('tumbling window size must be > 0 ms');
   return { type: 'tumbling', sizeMs };
 }

@@ -29,6 +29,8 @@ export interface PipelineDefinition {
   description: string;
   /** The topic `produce` publishes to and `run` reads from (unless --input is given). */
   inputTopic: string;
+  /** More topics `run` reads besides the input topic (e.g. `labels`); records keep `position.topic`. */
+  extraTopics?: string[];
   partitions: number;
   /** When the input topic carries Avro records of this schema: framed for the Schema Registry when one is set. */
   valueSchema?: SchemaName;

@@ -1,0 +1,56 @@
+/** A binary min-heap: the k-way merge of sorted runs takes the smallest head in O(log k). */
+export class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly compare: (a: T, b: T) => number) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  push(item: T): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.compare(items[i]!, items[parent]!) >= 0) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): T | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      this.siftDown();
+    }
+    return top;
+  }
+
+  /** Call after the smallest item's key grew (its run advanced): restores the order without a pop and push. */
+  updateTop(): void {
+    this.siftDown();
+  }
+
+  private siftDown(): void {
+    const items = this.items;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < items.length && this.compare(items[left]!, items[smallest]!) < 0) smallest = left;
+      if (right < items.length && this.compare(items[right]!, items[smallest]!) < 0) smallest = right;
+      if (smallest === i) return;
+      [items[i], items[smallest]] = [items[smallest]!, items[i]!];
+      i = smallest;
+    }
+  }
+}
