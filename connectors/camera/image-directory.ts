@@ -4,7 +4,7 @@
  * from the file header. Files that are not readable images are still emitted, so the normalize
  * stage rejects them with a reason and they end up as dead letters instead of vanishing here.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Message } from '../transport.ts';
 import type { FrameEncoding } from '../../schemas/camera-frame.ts';
@@ -16,7 +16,10 @@ export interface ImageDirectoryOptions {
   cameraId?: string;
   /** Frames per second used to space captured_at. Default 30. */
   fps?: number;
-  /** captured_at of the first frame, epoch ms. Default: now. */
+  /**
+   * captured_at of the first frame, epoch ms. Default: the first file's modification time (whole seconds), so
+   * reading the same files again gives the same event times (replays compare runs row by row).
+   */
   startAt?: number;
   /** Messages per yielded batch. Default 64. */
   batchSize?: number;
@@ -43,11 +46,16 @@ export async function listImageFiles(dir: string, extensions = Object.keys(EXTEN
 }
 
 export async function* readImageDirectory(dir: string, options: ImageDirectoryOptions = {}): AsyncGenerator<Message[]> {
-  const cameraId = options.cameraId ?? basename(dir);
+  yield* readImageFiles(await listImageFiles(dir, options.extensions), { ...options, cameraId: options.cameraId ?? basename(dir) });
+}
+
+/** Image files as one camera's frames, in the order given (sequence = position in `files`). */
+export async function* readImageFiles(files: string[], options: ImageDirectoryOptions & { cameraId: string }): AsyncGenerator<Message[]> {
+  const { cameraId } = options;
   const fps = checkFps(options.fps ?? 30);
-  const startAt = options.startAt ?? Date.now();
   const batchSize = Math.max(1, options.batchSize ?? 64);
-  const files = await listImageFiles(dir, options.extensions);
+  if (files.length === 0) return;
+  const startAt = options.startAt ?? Math.floor((await stat(files[0]!)).mtimeMs / 1000) * 1000;
 
   for (let first = 0; first < files.length; first += batchSize) {
     const paths = files.slice(first, first + batchSize);

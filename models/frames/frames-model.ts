@@ -3,6 +3,7 @@
  * frames preprocessed exactly as the stream does ('frames-gray-v1' at `size`), exported to ONNX (NCHW input
  * [batch,1,size,size] -> probabilities [batch,6]), with calibrated static QDQ INT8 and fp16 variants.
  */
+import { buildReferenceProfile } from '../../operators/drift/reference-profile.ts';
 import { configHash } from '../registry/lineage.ts';
 import type * as tf from '@tensorflow/tfjs';
 import type { HeldOut, ModelKind, TrainedModel } from '../model-contract.ts';
@@ -11,6 +12,7 @@ import { FRAMES_PREPROCESSING, loadNeuDet, type FrameDataset } from './dataset.t
 import { DEFAULT_CNN_CONFIG, evaluateProbabilities, predictProbabilities, trainCnn, type CnnConfig } from './train.ts';
 import { exportFramesOnnx, weightsFromModel } from './export.ts';
 import { framesToFloat16, quantizeFramesInt8 } from './quantize.ts';
+import { frameModelFeatures, scoredFrames } from './drift-features.ts';
 
 export interface FramesModelConfig extends CnnConfig {
   heldOutFraction: number;
@@ -44,6 +46,11 @@ export async function trainFrames(config: FramesModelConfig, dataDir: string): P
   const px = size * size;
   const frameworkProbabilities = predictProbabilities(model, dataset.heldOut.inputs, size);
   const metrics = flatMetrics(frameworkProbabilities, dataset.heldOut.labels, classes);
+  // The reference for drift: frames the model never trained on, with its predictions, so live windows compare with
+  // what the model is known to handle (training frames would make its predictions look better than they are).
+  const referenceProfile = buildReferenceProfile(scoredFrames(dataset.heldOut.inputs, size, frameworkProbabilities, classes), frameModelFeatures, {
+    createdFrom: `held-out frames of dataset ${dataset.datasetHash.slice(0, 12)}`,
+  });
   const cHash = configHash(config);
   const onnx = exportFramesOnnx(weightsFromModel(model, size, classes), { 'driftline.dataset_hash': dataset.datasetHash, 'driftline.config_hash': cHash });
   // Calibration: a seeded sample of training rows. With one channel NHWC and NCHW rows are the same bytes.
@@ -53,7 +60,7 @@ export async function trainFrames(config: FramesModelConfig, dataDir: string): P
   const heldOut: HeldOut = { inputs: dataset.heldOut.inputs, shape: [dataset.heldOut.labels.length, 1, size, size], labels: dataset.heldOut.labels };
   const calibration: HeldOut = { inputs: calInputs, shape: [pick.length, 1, size, size], labels: Int32Array.from(pick, (i) => dataset.train.labels[i]!) };
   return {
-    trained: { onnx, classes, metrics, datasetHash: dataset.datasetHash, configHash: cHash, heldOut, calibration, frameworkProbabilities },
+    trained: { onnx, classes, metrics, datasetHash: dataset.datasetHash, configHash: cHash, heldOut, calibration, frameworkProbabilities, referenceProfile },
     model,
     dataset,
     trainSeconds,
