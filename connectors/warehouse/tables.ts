@@ -219,7 +219,7 @@ export const TABLES = {
   },
   keyword_skew: {
     name: 'keyword_skew',
-    doc: 'Terms whose share of documents rose or fell most against the reference, per window. id = pipeline/window_start/term.',
+    doc: 'Terms whose share of documents rose or fell most against the reference, per window. id = run_id/pipeline/model_id/model_version/key/window_start/direction/term.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -252,7 +252,7 @@ export const TABLES = {
   },
   pseudo_label_windows: {
     name: 'pseudo_label_windows',
-    doc: 'Pseudo-labelling per window: candidates, accepted, rejections by reason, accept rate, alarm. id = pipeline/window_start.',
+    doc: 'Pseudo-labelling per window: candidates, accepted, rejections by reason, accept rate, alarm. id = run_id/pipeline/window_start.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -272,7 +272,7 @@ export const TABLES = {
   },
   model_comparison: {
     name: 'model_comparison',
-    doc: 'Model A vs Model B per window: agreement, and accuracy of each where labels exist (late labels re-emit the row with a higher version). id = pipeline/window_start/model_a/model_b.',
+    doc: 'Model A vs Model B per window: agreement, and accuracy of each where labels exist (late labels re-emit the row with a higher version). id = run_id/pipeline/window_start/model_a/model_b.',
     columns: [
       ...KEY,
       c('run_id', 'string'),

@@ -221,7 +221,7 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
     const total = [...after.values()].reduce((s, r) => ({ a: s.a + r.correct_a, b: s.b + r.correct_b, n: s.n + r.labeled, agree: s.agree + r.agreed, records: s.records + r.records }), { a: 0, b: 0, n: 0, agree: 0, records: 0 });
     console.log(`[compare] ${total.records} postings in ${windowCount} windows, ${total.n} labelled: accuracy A ${(total.a / total.n).toFixed(3)}, B ${(total.b / total.n).toFixed(3)}, agreement ${(total.agree / total.records).toFixed(3)}`);
     const row = modelComparisonRow(after.get(Math.max(...after.keys()))!, 'run-1');
-    expect(row.id).toBe(`postings/${Math.max(...after.keys())}/${A}/${B}`);
+    expect(row.id).toBe(`run-1/postings/${Math.max(...after.keys())}/${A}/${B}`);
     expect(Object.keys(row).sort()).toEqual(['accuracy_a', 'accuracy_b', 'agreement', 'correct_a', 'correct_b', 'id', 'labeled', 'model_a', 'model_b', 'pipeline', 'records', 'run_id', 'updated_at', 'version', 'window_end', 'window_start']);
   });
 

@@ -398,7 +398,7 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
 /** The `model_comparison` row: id = pipeline/window_start/model A id/model B id, so re-emissions replace it. */
 export function modelComparisonRow(c: ModelComparison, runId: string): Row {
   return {
-    id: compositeId(c.pipeline, c.window_start, c.model_a_id, c.model_b_id),
+    id: compositeId(runId, c.pipeline, c.window_start, c.model_a_id, c.model_b_id), // a replay sits beside the live run
     version: c.version,
     run_id: runId,
     pipeline: c.pipeline,

@@ -99,6 +99,8 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
 
   const open = new Map<number, OpenWindow<T>>();
   const verdicts = new Map<number, boolean>();
+  /** drift-window reports windows in order: once a later window has its verdict, an earlier one will get none. */
+  let latestVerdict = -Infinity;
   let watermark = -Infinity;
 
   const windowOf = (start: number) => {
@@ -157,7 +159,7 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
 
   /** Windows whose end event time has passed and whose drift verdict is in (or not needed), oldest first. */
   const decideReady = (out: StageOutput<PseudoLabelOutput<T>>, all = false) => {
-    const ready = [...open.values()].filter((w) => all || (w.start + size <= watermark && (!pauseOnDrift || verdicts.has(w.start))));
+    const ready = [...open.values()].filter((w) => all || (w.start + size <= watermark && (!pauseOnDrift || verdicts.has(w.start) || latestVerdict > w.start)));
     ready.sort((a, b) => a.start - b.start);
     for (const w of ready) decide(w, out);
   };
@@ -169,6 +171,7 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
         const input = record.value;
         if ('drift' in input) {
           verdicts.set(input.drift.windowStart, input.drift.datasetDrift);
+          if (input.drift.windowStart > latestVerdict) latestVerdict = input.drift.windowStart;
           continue;
         }
         const t = record.eventTime;

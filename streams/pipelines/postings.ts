@@ -1,32 +1,214 @@
+import { readHn2026TruthFiles } from '../../connectors/labels/hn-2026-truth.ts';
+import { decodeLabel, encodeLabel } from '../../connectors/labels/label-format.ts';
+import type { Label } from '../../connectors/labels/label.ts';
 import { isPostingsFile, rawPostingFromMessage, readPostingsMessages } from '../../connectors/postings/postings-messages.ts';
+import type { Message } from '../../connectors/transport.ts';
+import { ModelBTrainer } from '../../models/continual/model-b-trainer.ts';
+import type { TrainingExample } from '../../models/continual/training-example.ts';
+import { loadHeldOut } from '../../models/held-out-store.ts';
+import { postingModelFeatures, type ScoredPosting } from '../../models/postings/drift-features.ts';
+import { featurize, FEATURE_DIM } from '../../models/postings/features.ts';
+import { CLASSES } from '../../models/postings/train.ts';
+import { ModelRegistry } from '../../models/registry/registry.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
+import { compareModels, modelComparisonRow } from '../../operators/compare/compare-models.ts';
+import { driftAlertRows, driftMetricRows, keywordSkewRows } from '../../operators/drift/drift-rows.ts';
+import { driftWindow } from '../../operators/drift/drift-window.ts';
+import { loadReferenceProfile, type ReferenceProfile } from '../../operators/drift/reference-profile.ts';
+import { infer, type Inferred, registryResolver } from '../../operators/infer/infer.ts';
 import { type JobPosting, normalizePosting } from '../../operators/normalize/index.ts';
+import { pseudoLabel, type PseudoLabel, type PseudoLabelWindow } from '../../operators/pseudo-label/pseudo-label.ts';
+import { pseudoLabelRow, pseudoLabelWindowRow } from '../../operators/pseudo-label/pseudo-label-rows.ts';
+import { postingKey } from '../../operators/uncertainty/near-duplicate.ts';
+import { labelQueueRow } from '../../operators/uncertainty/label-queue-row.ts';
+import { uncertaintySample } from '../../operators/uncertainty/uncertainty-sample.ts';
+import { tumbling } from '../../operators/window/window-spec.ts';
 import { Pipeline } from '../pipeline.ts';
+import type { Sink } from '../sink.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
-import type { PipelineDefinition } from './pipeline-definition.ts';
+import { humanExamples, type PostingOrLabel } from './human-examples.ts';
+import { labelRow } from './labels.ts';
+import { numberOption, type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
+import { predictionRow } from './prediction-rows.ts';
+
+const DAY = 86_400_000;
+/** Set on label messages that travel with the postings (files: `classified.json`); the labels topic needs none. */
+const LABEL_HEADER = 'driftline.record';
 
 /** The `postings` warehouse row; `version` lets a re-scraped posting replace the older copy. */
 export const postingRow = (p: JobPosting, version: number) => ({ ...p, version });
 
+const isClassified = (file: string) => /(^|[\\/])classified\.json$/.test(file);
+
+/** Postings files, then the HN 2026 ground truth (`classified.json`) as label messages stamped with their run date. */
+async function* readPostingsAndTruth(files: string[]): AsyncGenerator<Message[]> {
+  yield* readPostingsMessages(files.filter((f) => !isClassified(f)));
+  const truth = await readHn2026TruthFiles(files.filter(isClassified));
+  if (truth.length > 0) yield truth.map((l) => ({ ...encodeLabel(l), timestamp: l.labeled_at, headers: { [LABEL_HEADER]: 'label' } }));
+}
+
 /**
- * postings (scraper JSON, CSV, HN) → parse → normalize → schema check → warehouse.postings
- *                                     ↘ dead letters (dead_letters table, postings.dlq)
+ * postings (scraper JSON, CSV, HN)  ─┬─ parse → normalize → schema → key by id → event time ─┬→ warehouse.postings
+ * labels (topic, classified.json)  ─┘                                                         │
+ *                                                                                             ├→ infer A and B ─┬→ warehouse.predictions
+ *                                                                                             │                 ├→ uncertainty-sample (B) → label_queue
+ *                                                                                             │                 ├→ drift-window (A, vs A's reference) → drift_metrics, drift_alerts, keyword_skew
+ *                                                                                             │                 ├→ pseudo-label (A; paused by dataset drift) → pseudo_labels, pseudo_label_windows
+ *                                                                                             │                 └→ compare-models (A vs B, with labels) → model_comparison
+ *   labels ───────────────────────────────────────────────────────────────────────────────────┴→ warehouse.labels
+ *   pseudo-labels + human labels (joined to their text) → Model B trainer (fine-tunes in a worker; promotes → hot swap)
+ *
+ * The ML branch runs when Model A (`postings-a`) is registered (`driftline models train postings`); otherwise the
+ * pipeline normalizes and stores postings and labels only, and says so. Options (--config): windowDays (30),
+ * labelBudget (20 per window), pseudoThreshold (0.9), latenessDays (= windowDays), minWindowSize (100), driftReference ('model' | 'warm-up', with
+ * warmUpRecords 5000), train (true), retrainEvery (labels, 200).
  */
 export const postingsPipeline: PipelineDefinition = {
   name: 'postings',
-  description: 'Scraped and exported job postings → normalized JobPosting records in the warehouse',
+  description: 'Job postings → normalize → Model A and B → labelling queue, drift, pseudo-labels, A vs B, Model B training',
   inputTopic: 'postings',
+  extraTopics: ['labels'],
   partitions: 4,
-  acceptsFile: isPostingsFile,
-  read: readPostingsMessages,
+  acceptsFile: (f) => isPostingsFile(f) || isClassified(f),
+  read: readPostingsAndTruth,
   build(source, context) {
+    const labelsTopic = topicName(context, 'labels');
     const p = new Pipeline('postings').deadLetters(pipelineDeadLetters(context, 'postings'));
-    p.from(source)
+    const [labelMessages, postingMessages] = p
+      .from(source)
+      .branch('by-kind', (_, r) => r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label');
+    const labels = labelMessages!.map('decode-label', (bytes, r) => decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }));
+    labels.to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now()), { deadLetters: 'table' }));
+    const postings = postingMessages!
       .map('parse', (bytes, record) => rawPostingFromMessage(bytes, record.headers))
       .map('normalize', (raw) => normalizePosting(raw))
       .through(conformsTo<JobPosting>('schema', 'JobPosting'))
       .keyBy('by-id', (posting) => posting.id)
-      .to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime), { deadLetters: 'table' }));
+      .eventTime('posted', (posting, r) => posting.posted_at ?? r.eventTime);
+    postings.to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime), { deadLetters: 'table' }));
+
+    const ml = postingsModels(context);
+    if (!ml) {
+      process.stderr.write('postings: no model registered (driftline models train postings): normalizing only, no inference\n');
+      return p;
+    }
+    const runId = context.runId ?? 'run';
+    const windowDays = numberOption(context.options, 'windowDays', 30);
+    const window = tumbling(windowDays * DAY);
+    // Scrape runs and files are not in posting-time order: a posting may come this much after newer ones and count.
+    const allowedLatenessMs = numberOption(context.options, 'latenessDays', windowDays) * DAY;
+    const { registry, modelA, modelB } = ml;
+
+    const predict = infer<JobPosting>('infer-a-b', {
+      models: [{ id: modelA.id, version: modelA.version }, { id: modelB }],
+      toInput: (posting) => featurize(posting),
+      featureShape: [FEATURE_DIM],
+      resolveModel: registryResolver(registry),
+    });
+    const scored = postings.through(predict);
+    scored.flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime))).to(context.warehouse.sink('predictions', (r) => r.value));
+
+    // Labelling queue: where Model B is least sure (B is the model labels train).
+    scored
+      .through(uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', { pipeline: 'postings', prediction: (v) => v.predictions[1]!, window, allowedLatenessMs, budget: numberOption(context.options, 'labelBudget', 20), dedupKey: (v) => postingKey(v.input) }))
+      .to(context.warehouse.sink('label_queue', (r) => labelQueueRow(r.value)));
+
+    // Drift of the data Model A sees, against the data it learned from.
+    const drift = scored
+      .map('as-scored', (v): ScoredPosting => ({ title: v.input.title, description: v.input.description, label: v.predictions[0]!.label, confidence: v.predictions[0]!.confidence }))
+      .through(
+        driftWindow('drift-window', {
+          pipeline: 'postings',
+          ...driftReference(context, modelA.profile),
+          features: postingModelFeatures,
+          window,
+          allowedLatenessMs,
+          minWindowSize: numberOption(context.options, 'minWindowSize', 100),
+          warn: () => {},
+        }),
+      );
+    drift.flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId)).to(context.warehouse.sink('drift_metrics', (r) => r.value));
+    drift.flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId)).to(context.warehouse.sink('drift_alerts', (r) => r.value));
+    drift.flatMap('keyword-rows', (r) => keywordSkewRows(r, runId)).to(context.warehouse.sink('keyword_skew', (r) => r.value));
+
+    // Pseudo-labels from confident A predictions, paused while the drift-window reports dataset drift.
+    const verdicts = drift.filter('window-reports', (r) => r.kind === 'window').map('verdict', (r) => ({ drift: { windowStart: r.windowStart, datasetDrift: r.datasetDrift } }));
+    const pseudo = scored
+      .map('as-candidate', (v) => ({ prediction: v }))
+      .merge('with-verdicts', verdicts)
+      .through(pseudoLabel<Inferred<JobPosting>>('pseudo-label', { pipeline: 'postings', prediction: (v) => v.predictions[0]!, targetModelId: modelB, classPrior: modelA.prior, window, allowedLatenessMs, threshold: numberOption(context.options, 'pseudoThreshold', 0.9) }));
+    const accepted = pseudo.filter('accepted', (v) => v.kind === 'label').map('label', (v) => v as PseudoLabel<Inferred<JobPosting>>);
+    accepted.to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
+    pseudo.filter('windows', (v) => v.kind === 'window').to(context.warehouse.sink('pseudo_label_windows', (r) => pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId)));
+
+    // A vs B per window; labels join by record id however late they come.
+    scored
+      .merge('with-labels', labels)
+      .through(compareModels<Inferred<JobPosting>>('compare-a-b', { pipeline: 'postings', modelA: modelA.id, modelB, window, allowedLatenessMs }))
+      .to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
+
+    // Model B keeps learning: pseudo-labels and human labels (joined to their text) feed the trainer.
+    if (context.options.train !== false) {
+      const runsSink = context.warehouse.sink<Record<string, unknown>>('training_runs', (r) => r.value);
+      const runWrites: Promise<void>[] = [];
+      const trainer = new ModelBTrainer({
+        registry,
+        modelA: { id: modelA.id, version: modelA.version },
+        modelB,
+        runId,
+        triggers: { everyNewLabels: numberOption(context.options, 'retrainEvery', 200) },
+        onPromote: (version) => predict.swap(modelB, version),
+        onRun: (row) => runWrites.push(runsSink.write([{ key: null, value: row, eventTime: 0, headers: {}, position: { topic: 'training_runs', partition: 0, offset: runWrites.length } }])),
+      });
+      trainer.start();
+      p.onClose(async () => {
+        await trainer.close(); // finishes a fine-tune in progress, so its run is recorded
+        await Promise.all(runWrites);
+        await runsSink.close?.();
+      });
+      const pseudoExamples = accepted.map('pseudo-example', (l): TrainingExample => ({ record_id: l.recordId, text: { title: l.value.input.title, description: l.value.input.description }, label: l.label, source: 'pseudo', source_model: `${l.sourceModelId}@${l.sourceModelVersion}`, event_time: l.windowStart }));
+      const human = postings
+        .map('as-text', (posting): PostingOrLabel => ({ posting }))
+        .merge('with-human-labels', labels.map('as-label', (label): PostingOrLabel => ({ label })))
+        .through(humanExamples('human-examples'));
+      pseudoExamples.merge('examples', human).to(trainerSink(trainer));
+    }
+    p.onClose(() => predict.close()); // after the trainer's closer: a fine-tune finishing at the end may still swap
     return p;
   },
 };
+
+/** Model A (pinned: production, else latest), its reference profile and labelled class prior; B's id. Null without A. */
+function postingsModels(context: PipelineContext) {
+  const registry = new ModelRegistry({ home: context.settings.home });
+  const idA = typeof context.options.modelA === 'string' ? context.options.modelA : 'postings-a';
+  if (registry.list(idA).length === 0) return null;
+  const entry = registry.get(idA);
+  const file = registry.path(entry);
+  const labels = loadHeldOut(file, 'held-out').labels;
+  const prior = CLASSES.map((_, c) => labels.filter((l) => l === c).length / labels.length);
+  return { registry, modelA: { id: idA, version: entry.version, profile: loadReferenceProfile(file), prior }, modelB: typeof context.options.modelB === 'string' ? context.options.modelB : 'postings-b' };
+}
+
+/**
+ * What drift is measured against: Model A's reference profile (its held-out training data, the default), or with
+ * `driftReference: "warm-up"` the stream's own first `warmUpRecords` postings (default 5,000) — for a replay whose
+ * early years are the "before" (HN 2013–2018) when A was trained on another source (Glassdoor).
+ */
+function driftReference(context: PipelineContext, profile: ReferenceProfile) {
+  if (context.options.driftReference === 'warm-up') return { warmUpReference: { records: numberOption(context.options, 'warmUpRecords', 5000) } };
+  if (context.options.driftReference !== undefined && context.options.driftReference !== 'model') {
+    throw new Error(`config option "driftReference" must be "model" or "warm-up", got ${JSON.stringify(context.options.driftReference)}`);
+  }
+  return { reference: profile };
+}
+
+/** Hands examples to the trainer (in memory; fine-tunes run in its worker) and acknowledges them. */
+function trainerSink(trainer: ModelBTrainer): Sink<TrainingExample> {
+  return {
+    name: 'model-b-trainer',
+    async write(records) {
+      trainer.addAll(records.map((r) => r.value));
+    },
+  };
+}
