@@ -1,5 +1,5 @@
-import type { StreamRecord } from '../../streams/record.ts';
-import type { Source, SourceBatch } from '../../streams/source.ts';
+import type { Source } from '../../streams/source.ts';
+import { readOnceSource } from '../read-once-source.ts';
 import type { Message } from '../transport.ts';
 
 /**
@@ -9,36 +9,14 @@ import type { Message } from '../transport.ts';
  */
 export function fileSource(files: string[], read: (files: string[]) => AsyncIterable<Message[]>): Source<Buffer> {
   const topic = `files:${files[0] ?? 'none'}${files.length > 1 ? ` (+${files.length - 1})` : ''}`;
-  let reader: AsyncIterator<Message[]> | undefined;
   let offset = 0;
-  let done = files.length === 0;
-  return {
-    name: 'source:files',
-    async poll(): Promise<SourceBatch<Buffer>[]> {
-      if (done) return [];
-      reader ??= read(files)[Symbol.asyncIterator]();
-      const next = await reader.next();
-      if (next.done) {
-        done = true;
-        return [];
-      }
-      const records: StreamRecord<Buffer>[] = next.value.map((m) => ({
-        key: m.key,
-        value: m.value,
-        eventTime: m.timestamp,
-        headers: m.headers ?? {},
-        position: { topic, partition: 0, offset: offset++ },
-        raw: m.value,
-      }));
-      return [{ topic, partition: 0, records, nextOffset: offset }];
+  return readOnceSource(
+    'source:files',
+    () => read(files),
+    (batch) => {
+      const positions = batch.map(() => ({ topic, partition: 0, offset: offset++ }));
+      return { positions, topic, nextOffset: offset };
     },
-    async commit() {},
-    async caughtUp() {
-      return done;
-    },
-    onRevoked() {},
-    async close() {
-      await reader?.return?.();
-    },
-  };
+    files.length === 0,
+  );
 }

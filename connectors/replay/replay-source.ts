@@ -1,5 +1,5 @@
-import type { StreamRecord } from '../../streams/record.ts';
-import type { Source, SourceBatch } from '../../streams/source.ts';
+import type { Source } from '../../streams/source.ts';
+import { readOnceSource } from '../read-once-source.ts';
 import type { ConsumedMessage } from '../transport.ts';
 
 /** The one "partition" acknowledgements are tracked on: a replay reads in its own order and commits nothing. */
@@ -13,37 +13,9 @@ const ACK_TOPIC = 'replay';
  * starts over from its input every time.
  */
 export function replaySource(name: string, ordered: AsyncIterable<ConsumedMessage[]>): Source<Buffer> {
-  let reader: AsyncIterator<ConsumedMessage[]> | undefined;
   let sequence = 0;
-  let done = false;
-  return {
-    name,
-    async poll(): Promise<SourceBatch<Buffer>[]> {
-      if (done) return [];
-      reader ??= ordered[Symbol.asyncIterator]();
-      const next = await reader.next();
-      if (next.done) {
-        done = true;
-        return [];
-      }
-      const records: StreamRecord<Buffer>[] = next.value.map((m) => ({
-        key: m.key,
-        value: m.value,
-        eventTime: m.timestamp,
-        headers: m.headers ?? {},
-        position: { topic: m.topic, partition: m.partition, offset: m.offset },
-        raw: m.value,
-      }));
-      sequence += records.length;
-      return [{ topic: ACK_TOPIC, partition: 0, records, nextOffset: sequence }];
-    },
-    async commit() {},
-    async caughtUp() {
-      return done;
-    },
-    onRevoked() {},
-    async close() {
-      await reader?.return?.();
-    },
-  };
+  return readOnceSource(name, () => ordered, (batch) => {
+    sequence += batch.length;
+    return { positions: batch.map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset })), topic: ACK_TOPIC, nextOffset: sequence };
+  });
 }
