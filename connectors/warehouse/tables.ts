@@ -224,6 +224,7 @@ export const TABLES = {
       ...KEY,
       c('run_id', 'string'),
       c('pipeline', 'string'),
+      c('model_id', 'string'),
       c('model_version', 'string'),
       c('window_start', 'timestamp_ms'),
       c('window_end', 'timestamp_ms'),

@@ -8,16 +8,21 @@ import type { DriftReport } from './drift-report.ts';
 
 const windowId = (runId: string, r: DriftReport) => compositeId(runId, r.pipeline, r.modelId, r.modelVersion, r.key ?? '', r.windowStart);
 
+/** The columns every drift table shares: which run, pipeline, reference model and window a row is about. */
+const windowColumns = (report: DriftReport, runId: string) => ({
+  run_id: runId,
+  pipeline: report.pipeline,
+  model_id: report.modelId,
+  model_version: report.modelVersion,
+  window_start: report.windowStart,
+  window_end: report.windowEnd,
+});
+
 export function driftMetricRows(report: DriftReport, runId: string): Row[] {
   return report.metrics.map((m) => ({
     id: compositeId(windowId(runId, report), m.feature, m.test),
     version: report.windowEnd,
-    run_id: runId,
-    pipeline: report.pipeline,
-    model_id: report.modelId,
-    model_version: report.modelVersion,
-    window_start: report.windowStart,
-    window_end: report.windowEnd,
+    ...windowColumns(report, runId),
     window_count: report.count,
     reference_count: report.referenceRows,
     feature: m.feature,
@@ -35,12 +40,7 @@ export function driftAlertRows(report: DriftReport, runId: string): Row[] {
   return report.alerts.map((a) => ({
     id: compositeId(windowId(runId, report), a.feature, a.kind),
     version: a.eventTime,
-    run_id: runId,
-    pipeline: report.pipeline,
-    model_id: report.modelId,
-    model_version: report.modelVersion,
-    window_start: report.windowStart,
-    window_end: report.windowEnd,
+    ...windowColumns(report, runId),
     feature: a.feature,
     kind: a.kind,
     severity: a.severity,
@@ -53,11 +53,7 @@ export function keywordSkewRows(report: DriftReport, runId: string): Row[] {
   return report.keywords.map((k) => ({
     id: compositeId(windowId(runId, report), k.direction, k.term),
     version: report.windowEnd,
-    run_id: runId,
-    pipeline: report.pipeline,
-    model_version: report.modelVersion,
-    window_start: report.windowStart,
-    window_end: report.windowEnd,
+    ...windowColumns(report, runId),
     term: k.term,
     direction: k.direction,
     rank: k.rank,
