@@ -27,6 +27,7 @@ export const CLICKHOUSE_TYPES: Record<ColumnType, string> = {
   uint64: 'UInt64',
   timestamp_ms: 'Int64',
   nullable_timestamp_ms: 'Nullable(Int64)',
+  nullable_int64: 'Nullable(Int64)',
   nullable_int32: 'Nullable(Int32)',
   array_string: 'Array(String)',
   array_float64: 'Array(Float64)',

@@ -16,6 +16,7 @@ export const DUCKDB_TYPES: Record<ColumnType, string> = {
   uint64: 'UBIGINT NOT NULL',
   timestamp_ms: 'BIGINT NOT NULL',
   nullable_timestamp_ms: 'BIGINT',
+  nullable_int64: 'BIGINT',
   nullable_int32: 'INTEGER',
   array_string: 'VARCHAR[] NOT NULL',
   array_float64: 'DOUBLE[] NOT NULL',

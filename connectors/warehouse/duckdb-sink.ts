@@ -157,6 +157,7 @@ function appendRows(appender: DuckDBAppender, def: TableDef, rows: Row[]): void 
         case 'int64':
         case 'timestamp_ms':
         case 'nullable_timestamp_ms':
+        case 'nullable_int64':
           appender.appendBigInt(BigInt(v as number));
           break;
         case 'uint64':

@@ -21,13 +21,14 @@ const CHECKS: Record<ColumnType, (v: unknown) => boolean> = {
   uint64: (v) => isInt(v, 0, Number.MAX_SAFE_INTEGER),
   timestamp_ms: (v) => isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   nullable_timestamp_ms: (v) => v === null || isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+  nullable_int64: (v) => v === null || isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   nullable_int32: (v) => v === null || isInt(v, -2147483648, 2147483647),
   array_string: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
   array_float64: (v) => Array.isArray(v) && v.every(isNum),
   json_string: (v) => typeof v === 'string',
 };
 
-const NULLABLE = new Set<ColumnType>(['nullable_string', 'nullable_float64', 'nullable_timestamp_ms', 'nullable_int32']);
+const NULLABLE = new Set<ColumnType>(['nullable_string', 'nullable_float64', 'nullable_timestamp_ms', 'nullable_int64', 'nullable_int32']);
 
 /** Returns a function giving the reason a row does not fit the table, or undefined when it does. */
 export function rowValidator(def: TableDef): (row: Row) => string | undefined {
