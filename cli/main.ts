@@ -1,11 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { pipelines } from '../streams/pipelines/registry.ts';
 import { modelKinds } from '../models/kinds.ts';
+import { benchCommand } from './bench.ts';
 import { demoCommand } from './demo.ts';
 import { labelImportCommand } from './label.ts';
 import { modelsEval, modelsList, modelsParity, modelsPromote, modelsQuantize, modelsTrain } from './models.ts';
 import { produceCommand } from './produce.ts';
 import { replayCommand } from './replay.ts';
+import { reportBuildCommand, reportPreviewCommand } from './report.ts';
 import { runCommand } from './run.ts';
 import { sqlCommand } from './sql.ts';
 
@@ -13,12 +15,6 @@ const positiveNumber = (value: string) => {
   const n = Number(value);
   if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
   return n;
-};
-
-/** Commands whose issue has not landed yet say so plainly instead of pretending. */
-const notYet = (what: string) => () => {
-  process.stderr.write(`driftline ${what}: not yet available in this version\n`);
-  process.exitCode = 2;
 };
 
 const program = new Command('driftline')
@@ -50,6 +46,7 @@ program
   .argument('<paths...>', 'files or directories')
   .option('--rate <records/s>', 'pace publishing to this many records per second', positiveNumber)
   .option('--speed <factor>', 'replay at event-time pace: 1 = original, 60 = sixty times faster (default: as fast as possible)', positiveNumber)
+  .option('--config <file>', 'JSON file with per-pipeline options; produce applies those of the source, e.g. frames {"drift": {...}}')
   .action(async (name: string, paths: string[], options) => {
     await produceCommand(name, paths, options);
   });
@@ -130,16 +127,41 @@ program
   .action(async (file: string, options) => {
     await labelImportCommand(file, options);
   });
-program.command('bench').description('benchmarks').option('--quick', 'a short run').action(notYet('bench'));
+program
+  .command('bench')
+  .description('the trade-off benchmark: latency, throughput, memory, energy and accuracy of every registered model variant per backend (bench/tradeoff/README.md)')
+  .option('--quick', 'a short run (under 2 minutes): fewer repeats, batch sizes and Server rates')
+  .option('--out <file>', 'JSON results file (default DRIFTLINE_HOME/bench/<run id>.json)')
+  .option('--repeats <n>', 'measured repetitions per scenario (default 10, --quick 3)', positiveNumber)
+  .option('--server-bound-ms <ms>', 'Server scenario: p99 latency bound (default 10)', positiveNumber)
+  .option('--watts-per-core <W>', 'power figure of the energy estimate when RAPL is not readable (default: env DRIFTLINE_BENCH_WATTS_PER_CORE, else from the CPU model, else 5)', positiveNumber)
+  .action(async (options) => {
+    await benchCommand(options);
+  });
 const report = program.command('report').description('the static report site');
-report.command('build').description('build the site').action(notYet('report build'));
-report.command('preview').description('serve the built site').action(notYet('report preview'));
+report
+  .command('build')
+  .description('export page data from the warehouse and build the static site (offline; Observable Framework)')
+  .option('--out <dir>', 'where the site goes (default DRIFTLINE_HOME/report; emptied first)')
+  .option('--config <file>', 'JSON settings file, as for run')
+  .action(async (options) => {
+    await reportBuildCommand(options);
+  });
+report
+  .command('preview')
+  .description('serve the built site on 127.0.0.1 until Ctrl-C')
+  .option('--dir <dir>', 'the built site (default DRIFTLINE_HOME/report)')
+  .option('--port <port>', 'port (default 3000; 0 picks a free one)', Number)
+  .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+  .action(async (options) => {
+    await reportPreviewCommand(options);
+  });
 program
   .command('sql')
   .description('run SQL on the warehouse')
   .argument('<query>')
   .option('--format <table|json|csv>', 'output format', 'table')
-  .addHelpText('after', '\nTables: postings, frames, events, predictions, labels, model_comparison, dead_letters, pipeline_metrics.\nOn ClickHouse, add FINAL after a table name to see each id once (redelivered rows are merged).')
+  .addHelpText('after', '\nTables: postings, frames, events, predictions, labels, model_comparison, dead_letters, pipeline_metrics, pipeline_runs.\nOn ClickHouse, add FINAL after a table name to see each id once (redelivered rows are merged).')
   .action(async (query: string, options) => {
     await sqlCommand(query, options);
   });

@@ -2,44 +2,15 @@ import { resolve } from 'node:path';
 import { loadSettings } from '../config/settings.ts';
 import { accuracy } from '../models/classification-metrics.ts';
 import { loadHeldOut, saveHeldOut } from '../models/held-out-store.ts';
+import { heldOutFor, kindOf, predictHeldOut } from '../models/held-out-prediction.ts';
 import { saveReferenceProfile } from '../operators/drift/reference-profile.ts';
-import { modelKind, modelKinds } from '../models/kinds.ts';
+import { modelKind } from '../models/kinds.ts';
 import { compareProbabilities, createSession, runOnnx } from '../models/postings/parity.ts';
 import { FOLD_DEQUANTIZE_SESSION_OPTIONS } from '../models/postings/quantize.ts';
 import { type ModelEntry, ModelRegistry } from '../models/registry/registry.ts';
 import { formatRows } from './sql.ts';
 
 const registry = () => new ModelRegistry();
-
-function kindOf(entry: ModelEntry) {
-  const found = Object.entries(modelKinds).find(([name, k]) => name === entry.kind || k.kind.id === entry.kind);
-  if (!found) throw new Error(`model ${entry.id}@${entry.version} is of kind "${entry.kind}", which this version cannot handle`);
-  return found[1];
-}
-
-/** Held-out data of a version: its own, else its parent's (a quantized variant is evaluated on its parent's). */
-function heldOutFor(reg: ModelRegistry, entry: ModelEntry) {
-  for (const e of reg.lineage(entry.id, entry.version)) {
-    try {
-      return loadHeldOut(reg.path(e), 'held-out');
-    } catch {
-      // try the parent
-    }
-  }
-  throw new Error(`no held-out data for ${entry.id}@${entry.version} or its parents`);
-}
-
-/** Probabilities of a version on its held-out data. INT8 sessions fold the weights once at load (see quantize.ts). */
-async function predictHeldOut(reg: ModelRegistry, entry: ModelEntry) {
-  const heldOut = heldOutFor(reg, entry);
-  const { bytes } = reg.readModel(entry.id, entry.version);
-  const session = await createSession(bytes, entry.precision === 'int8' ? FOLD_DEQUANTIZE_SESSION_OPTIONS : {});
-  try {
-    return { heldOut, probabilities: await runOnnx(bytes, heldOut.inputs, heldOut.shape, { session }) };
-  } finally {
-    await session.release();
-  }
-}
 
 export function modelsList(): void {
   const rows = registry()

@@ -3,6 +3,7 @@ import { listFiles } from '../connectors/files/list-files.ts';
 import { EventTimePacer } from '../connectors/files/pacing.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import type { Message, Producer } from '../connectors/transport.ts';
+import { SENT_AT_HEADER } from '../streams/end-to-end-latency.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
 import { decode } from '../schemas/registry.ts';
@@ -13,6 +14,14 @@ export interface ProduceOptions {
   /** Replay at event-time pace: 1 = original, 60 = sixty times faster. */
   speed?: number;
   quiet?: boolean;
+  /** JSON file with per-pipeline options; `produce` uses the input-side ones (frames: `drift`, the camera fault). */
+  config?: string;
+}
+
+/** Stamps the send time on each message, where end-to-end latency starts (message timestamps are event times). */
+function stamped(messages: Message[]): Message[] {
+  const at = String(Date.now());
+  return messages.map((m) => ({ ...m, headers: { ...m.headers, [SENT_AT_HEADER]: at } }));
 }
 
 /** Sends messages as their event times come due (a record waits for its moment, then goes with those due with it). */
@@ -21,14 +30,14 @@ async function sendByEventTime(producer: Producer, topic: string, messages: Mess
   for (const m of messages) {
     const wait = pacer.delayMs(m.timestamp);
     if (wait > 0 && pending.length > 0) {
-      await producer.send(topic, pending);
+      await producer.send(topic, stamped(pending));
       clock.sent += pending.length;
       pending = [];
     }
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(m);
   }
-  if (pending.length > 0) await producer.send(topic, pending);
+  if (pending.length > 0) await producer.send(topic, stamped(pending));
   clock.sent += pending.length;
 }
 
@@ -36,7 +45,7 @@ async function sendByEventTime(producer: Producer, topic: string, messages: Mess
 async function sendPaced(producer: Producer, topic: string, messages: Message[], rate: number | undefined, clock: { start: number; sent: number }) {
   const slice = rate ? Math.max(1, Math.floor(rate / 10)) : messages.length;
   for (let i = 0; i < messages.length; i += slice) {
-    const part = messages.slice(i, i + slice);
+    const part = stamped(messages.slice(i, i + slice));
     await producer.send(topic, part);
     clock.sent += part.length;
     if (rate) {
@@ -48,7 +57,7 @@ async function sendPaced(producer: Producer, topic: string, messages: Message[],
 
 /** `driftline produce`: publishes input files to the pipeline's input topic. */
 export async function produceCommand(name: string, paths: string[], options: ProduceOptions): Promise<number> {
-  const settings = loadSettings();
+  const settings = loadSettings(process.env, options.config);
   const definition = pipelineNamed(name);
   const inputTopic = topicName({ settings }, definition.inputTopic);
   const files = listFiles(paths, definition.acceptsFile);
@@ -62,7 +71,7 @@ export async function produceCommand(name: string, paths: string[], options: Pro
     // With a Schema Registry, Avro values are re-framed in the Confluent wire format other clients expect.
     const schema = definition.valueSchema;
     const serde = settings.schemaRegistryUrl && schema ? createSerde(schema, { schemaRegistryUrl: settings.schemaRegistryUrl, topic: inputTopic }) : undefined;
-    for await (const plain of definition.read(files)) {
+    for await (const plain of definition.read(files, settings.pipelines[name] ?? {})) {
       const batch = serde && schema ? await Promise.all(plain.map(async (m) => ({ ...m, value: await serde.encode(decode(schema, m.value) as never) }))) : plain;
       if (pacer) await sendByEventTime(producer, inputTopic, batch, pacer, clock);
       else await sendPaced(producer, inputTopic, batch, options.rate, clock);

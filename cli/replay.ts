@@ -13,8 +13,9 @@ import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
-import { newRunId, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
+import { newRunId, recordRun, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
+import { formatRunFigures } from './run.ts';
 
 export interface ReplayCommandOptions {
   from?: string;
@@ -71,14 +72,15 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
     const pipeline = definition.build(source, { transport: outputs, warehouse, settings, options: settings.pipelines[name] ?? {}, runId });
     const what = options.input ? `files under ${options.input}` : `${recorded!.kind} topics ${topics.join(', ')}`;
     if (!options.quiet) process.stderr.write(`replaying ${name} on ${what}, ${describeRange(range)}, as run ${runId}\n`);
-    const result = await runPipeline(pipeline, { untilIdle: true, signal: stop.signal });
+    // Latency from the read time: recorded timestamps and headers are from the day the input was recorded.
+    const result = await runPipeline(pipeline, { untilIdle: true, signal: stop.signal, latencyStart: 'read' });
     await recordRunMetrics(warehouse, runId, name, result.metrics);
-    const records = result.metrics.find((m) => m.stage === source.name)?.recordsIn ?? 0;
-    const perSecond = records / Math.max(result.durationMs / 1000, 1e-3);
+    await recordRun(warehouse, { runId, pipeline: name, mode: 'replay', transport: options.input ? 'files' : recorded!.kind, warehouse: warehouse.kind }, result);
+    const records = result.recordsIn;
     if (!options.quiet) {
       process.stderr.write(
-        `\n${formatMetricsTable(result.metrics)}\n${name}: replay run ${runId} done${stop.signal.aborted ? ' (stopped early: not the whole range)' : ''}: ${records} records in ${(result.durationMs / 1000).toFixed(1)} s ` +
-          `(${Math.round(perSecond)} records/s), ${result.deadLetters} dead letters; results in ${warehouse.kind} (${warehouse.location}), ` +
+        `\n${formatMetricsTable(result.metrics)}\n${name}: replay run ${runId} done${stop.signal.aborted ? ' (stopped early: not the whole range)' : ''} in ${(result.durationMs / 1000).toFixed(1)} s: ` +
+          `${formatRunFigures(result)}, ${result.deadLetters} dead letters; results in ${warehouse.kind} (${warehouse.location}), ` +
           `side outputs in ${replayLogDir(settings, runId)}\n`,
       );
     }

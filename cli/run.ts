@@ -7,8 +7,9 @@ import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
-import { newRunId, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
+import { newRunId, recordRun, recordRunMetrics, type RunContext } from '../streams/pipelines/run-metrics.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
+import { logEnds } from './log-ends.ts';
 
 export interface RunCommandOptions {
   input?: string;
@@ -16,6 +17,10 @@ export interface RunCommandOptions {
   config?: string;
   group?: string;
   quiet?: boolean;
+  /** What the `pipeline_runs` row says this was: `bench` for benchmarks. Default `run`. */
+  mode?: RunContext['mode'];
+  /** Input is complete once this fires (a benchmark's producer finished): stop when caught up, as --until-idle. */
+  inputComplete?: AbortSignal;
 }
 
 /** `driftline run`: reads the pipeline's topic (or --input files), stops on SIGINT/SIGTERM after draining. */
@@ -26,13 +31,10 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   const transport = openTransport(settings);
   const warehouse = await openWarehouse(settings);
   await warehouse.ensureTables();
+  const topics = [inputTopic, ...(definition.extraTopics ?? []).map((t) => topicName({ settings }, t))];
   const source = options.input
     ? fileSource(listFiles([options.input], definition.acceptsFile), (files) => definition.read(files))
-    : topicSource(transport, {
-        topics: [inputTopic, ...(definition.extraTopics ?? []).map((t) => topicName({ settings }, t))],
-        group: options.group ?? `${settings.topicPrefix}driftline-${name}`,
-        partitions: definition.partitions,
-      });
+    : topicSource(transport, { topics, group: options.group ?? `${settings.topicPrefix}driftline-${name}`, partitions: definition.partitions });
   const runId = newRunId();
   const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {}, runId });
 
@@ -45,9 +47,15 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   process.once('SIGTERM', onSignal);
   try {
     if (!options.quiet) process.stderr.write(`running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`);
-    const result = await runPipeline(pipeline, { untilIdle: options.untilIdle || Boolean(options.input), signal: stop.signal });
+    const result = await runPipeline(pipeline, {
+      untilIdle: options.untilIdle || Boolean(options.input),
+      signal: stop.signal,
+      inputComplete: options.inputComplete,
+      logEnds: options.input ? undefined : logEnds(transport, topics),
+    });
     await recordRunMetrics(warehouse, runId, name, result.metrics);
-    if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters; results in ${warehouse.kind} (${warehouse.location})\n`);
+    await recordRun(warehouse, { runId, pipeline: name, mode: options.mode ?? 'run', transport: options.input ? 'files' : transport.kind, warehouse: warehouse.kind }, result);
+    if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters; ${formatRunFigures(result)}; results in ${warehouse.kind} (${warehouse.location})\n`);
     return result;
   } finally {
     process.off('SIGINT', onSignal);
@@ -55,4 +63,12 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
     await warehouse.close();
     await transport.close();
   }
+}
+
+/** Records/s, end-to-end latency and the largest lag, as printed when a run or replay ends. */
+export function formatRunFigures(result: RunResult): string {
+  const perSecond = result.recordsIn / Math.max(result.durationMs / 1000, 1e-3);
+  const e2e = result.endToEnd ? `end-to-end p50 ${result.endToEnd.p50Ms.toFixed(0)} ms, p99 ${result.endToEnd.p99Ms.toFixed(0)} ms` : 'no end-to-end latency (nothing acknowledged)';
+  const lag = result.maxConsumerLag === null ? '' : `, max consumer lag ${result.maxConsumerLag}`;
+  return `${result.recordsIn} records (${Math.round(perSecond)} records/s), ${e2e}${lag}`;
 }

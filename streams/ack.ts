@@ -13,7 +13,13 @@ export class AckToken {
     /** Offset to commit once this batch and everything before it is done. */
     readonly nextOffset: number,
     private readonly onDone: (token: AckToken) => void,
+    /** Records in the source batch, and when their end-to-end latency starts (end-to-end-latency.ts). */
+    readonly records = 0,
+    readonly start: number | Float64Array = 0,
   ) {}
+
+  /** When a record sink (one not behind a window) last acknowledged records of this batch; 0 until one did. */
+  recordSinkAckAt = 0;
 
   retain(count = 1): void {
     this.pending += count;
@@ -46,11 +52,17 @@ export class CommitTracker {
   private readonly inFlight = new Map<string, AckToken[]>();
   private readonly ready = new Map<string, PartitionOffset>();
 
-  track(topic: string, partition: number, nextOffset: number): AckToken {
+  /** `onAcknowledged` hears of every batch whose references were all released (end-to-end latency). */
+  constructor(private readonly onAcknowledged?: (token: AckToken) => void) {}
+
+  track(topic: string, partition: number, nextOffset: number, records = 0, start: number | Float64Array = 0): AckToken {
     const id = `${topic}\u0000${partition}`;
     let queue = this.inFlight.get(id);
     if (!queue) this.inFlight.set(id, (queue = []));
-    const token = new AckToken(topic, partition, nextOffset, () => this.advance(id, queue!));
+    const token = new AckToken(topic, partition, nextOffset, (t) => {
+      this.onAcknowledged?.(t);
+      this.advance(id, queue!);
+    }, records, start);
     queue.push(token);
     return token;
   }

@@ -10,10 +10,16 @@ export class LatencyHistogram {
   max = 0;
 
   record(ms: number): void {
+    this.recordMany(ms, 1);
+  }
+
+  /** `times` observations of the same value (a whole batch with one start time). */
+  recordMany(ms: number, times: number): void {
+    if (times <= 0) return;
     const i = ms <= FIRST_BUCKET_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / FIRST_BUCKET_MS) / Math.log(BUCKET_FACTOR)));
-    this.counts[i]! += 1;
-    this.count += 1;
-    this.sum += ms;
+    this.counts[i]! += times;
+    this.count += times;
+    this.sum += ms * times;
     if (ms > this.max) this.max = ms;
   }
 

@@ -1,6 +1,8 @@
 import type { TopicPartition } from '../connectors/transport.ts';
 import { type AckToken, CommitTracker, releaseAll, retainAll } from './ack.ts';
 import { BoundedQueue } from './bounded-queue.ts';
+import { ConsumerLag, type LogEnds } from './consumer-lag.ts';
+import { EndToEndLatency, type LatencyStart, startTimes } from './end-to-end-latency.ts';
 import { StageMetrics, type StageSnapshot } from './metrics.ts';
 import type { GraphNode, Pipeline } from './pipeline.ts';
 import type { DeadLetter, StreamRecord } from './record.ts';
@@ -10,6 +12,8 @@ import { type Batch, MAIN, type Port, type StageOutput, reasonOf } from './stage
 export interface RunOptions {
   /** Stop once the source has nothing more to read; open windows are emitted (end of input). */
   untilIdle?: boolean;
+  /** Like `untilIdle`, from the moment this signal fires (a producer running beside the pipeline has finished). */
+  inputComplete?: AbortSignal;
   /** Aborting stops reading, drains what is in flight, flushes sinks and commits (SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Batches each inter-stage queue may hold before the upstream stage waits. Default 4. */
@@ -19,6 +23,15 @@ export interface RunOptions {
   pollWaitMs?: number;
   /** Called after every commit, with what was committed (tests and progress displays). */
   onCommit?: (offsets: { topic: string; partition: number; offset: number }[]) => void;
+  /**
+   * Where end-to-end latency starts: a record's `driftline.sent_at` header, else its read time (default), or always
+   * the read time (replays: recorded headers are from another day).
+   */
+  latencyStart?: LatencyStart;
+  /** Log end offsets of the partitions read, for consumer lag; without it lag is not measured. */
+  logEnds?: LogEnds;
+  /** How often consumer lag is sampled. Default 1000 ms. */
+  lagSampleMs?: number;
 }
 
 export interface RunResult {
@@ -26,6 +39,17 @@ export interface RunResult {
   metrics: StageSnapshot[];
   deadLetters: number;
   durationMs: number;
+  /** Wall clock, epoch ms. */
+  startedAt: number;
+  endedAt: number;
+  /** Records the source read. */
+  recordsIn: number;
+  /** When the first record was read (after connecting, joining the group, loading models); null if none was. */
+  firstReadAt: number | null;
+  /** Start time (see `latencyStart`) → the record's own rows written (end-to-end-latency.ts); null if nothing was acknowledged. */
+  endToEnd: { p50Ms: number; p99Ms: number; count: number } | null;
+  /** Largest consumer lag sampled (records behind the log end); null without `logEnds` or a successful sample. */
+  maxConsumerLag: number | null;
 }
 
 type Item =
@@ -89,6 +113,25 @@ const stderrDeadLetters: Sink<DeadLetter> = {
 };
 
 /**
+ * Sinks reached from the source without passing a stateful stage (one with `onTick`/`onEnd`: windows, which hold
+ * records until event time closes them): where a record's own rows land, so where its end-to-end latency ends.
+ */
+function sinksNotBehindWindows(source: GraphNode): Set<GraphNode> {
+  const found = new Set<GraphNode>();
+  const seen = new Set<GraphNode>();
+  const visit = (node: GraphNode) => {
+    for (const child of [...node.children.values()].flat()) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      if (child.sink) found.add(child);
+      else if (child.stage && !child.stage.onTick && !child.stage.onEnd) visit(child);
+    }
+  };
+  visit(source);
+  return found;
+}
+
+/**
  * Runs a pipeline: one async loop per node, bounded queues between them, acknowledgements flowing back as
  * reference counts, and source offsets committed only for batches every sink has acknowledged.
  */
@@ -133,7 +176,13 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
   metrics.set(deadLetterNode, deadLetterMetrics);
   queues.set(deadLetterNode, deadLetterQueue);
 
-  const tracker = new CommitTracker();
+  let firstReadAt: number | null = null;
+  const endToEnd = new EndToEndLatency();
+  // A batch's latency ends when its records' own rows are written (record sinks), not when windows let go of it.
+  const tracker = new CommitTracker((token) => endToEnd.acknowledged(token.start, token.records, token.recordSinkAckAt || Date.now()));
+  const recordSinks = sinksNotBehindWindows(sourceNode);
+  const latencyStart = options.latencyStart ?? 'sent-or-read';
+  const lag = options.logEnds ? new ConsumerLag(options.logEnds) : undefined;
   let failure: unknown;
   const fail = (error: unknown): undefined => {
     failure ??= error;
@@ -233,6 +282,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     let oldest = 0;
     let endsSeen = 0;
     const concurrency = sink.concurrency ?? 1;
+    const recordSink = node === deadLetterNode || recordSinks.has(node);
     const inFlight: Promise<void>[] = [];
     const flush = async () => {
       if (records.length === 0) {
@@ -246,6 +296,10 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
       tokens = [];
       const t0 = performance.now();
       const write = sink.write(batchRecords).then(() => {
+        if (recordSink) {
+          const now = Date.now();
+          for (const t of batchTokens) t.recordSinkAckAt = now;
+        }
         m.batchLatency.record(performance.now() - t0);
         m.batches += 1;
         m.recordsOut += batchRecords.length;
@@ -300,20 +354,26 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     let ending: 'end' | 'stop' = 'stop';
     while (!options.signal?.aborted && failure === undefined) {
       const batches = await source.poll(pollWaitMs);
+      const readAt = Date.now();
       while (pendingRevokes.length > 0) await broadcast(sourceNode, { kind: 'revoke', partitions: pendingRevokes.shift()! });
       for (const b of batches) {
         if (b.records.length === 0) continue;
-        const token = tracker.track(b.topic, b.partition, b.nextOffset);
+        const token = tracker.track(b.topic, b.partition, b.nextOffset, b.records.length, startTimes(b.records, readAt, latencyStart));
+        lag?.read(b.topic, b.partition, b.nextOffset);
         m.recordsIn += b.records.length;
         m.batches += 1;
         await forward(sourceNode, MAIN, { records: b.records as StreamRecord<unknown>[], tokens: [token] });
+      }
+      if (firstReadAt === null && batches.length > 0) {
+        firstReadAt = readAt;
+        void lag?.sample(); // the backlog a run starts with is usually its largest lag
       }
       const now = Date.now();
       if (now - lastTick >= tickMs) {
         lastTick = now;
         await broadcast(sourceNode, { kind: 'tick', now });
       }
-      if (options.untilIdle && batches.length === 0 && (await source.caughtUp())) {
+      if ((options.untilIdle || options.inputComplete?.aborted) && batches.length === 0 && (await source.caughtUp())) {
         ending = 'end';
         break;
       }
@@ -322,6 +382,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
   };
 
   const commitTimer = setInterval(() => commit().catch(fail), options.commitIntervalMs ?? 1000);
+  const lagTimer = lag ? setInterval(() => void lag.sample(), options.lagSampleMs ?? 1000) : undefined;
   try {
     const loops = [
       runSource(),
@@ -335,6 +396,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     await commit();
   } finally {
     clearInterval(commitTimer);
+    clearInterval(lagTimer);
+    await lag?.settle();
     if (failure !== undefined) await Promise.allSettled(pipeline.closers.map(async (close) => close()));
   }
   await Promise.all(pipeline.nodes.filter((n) => n.sink).map((n) => n.sink!.close?.()));
@@ -343,10 +406,17 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
   for (const close of pipeline.closers) await close();
 
   const snapshots = [...pipeline.nodes, deadLetterNode].map((n) => metrics.get(n)!.snapshot());
+  const ended = Date.now();
   return {
     pipeline: pipeline.name,
     metrics: snapshots,
     deadLetters: snapshots.reduce((sum, s) => sum + s.deadLetters, 0),
-    durationMs: Date.now() - started,
+    durationMs: ended - started,
+    startedAt: started,
+    endedAt: ended,
+    recordsIn: metrics.get(sourceNode)!.recordsIn,
+    firstReadAt,
+    endToEnd: endToEnd.summary(),
+    maxConsumerLag: lag?.max ?? null,
   };
 }

@@ -20,13 +20,20 @@ export const WALL_CLOCK_COLUMNS: readonly string[] = [
   'train_seconds',
   'p50_ms',
   'p99_ms',
+  // pipeline_runs: a run's timing, throughput, latency and lag
+  'ended_at',
+  'records_per_s',
+  'e2e_p50_ms',
+  'e2e_p99_ms',
+  'max_consumer_lag',
 ];
 
 /**
- * Tables whose `version` is a time of processing: dead letters (failed_at), run metrics (at), and postings, whose
+ * Tables whose `version` is a time of processing: dead letters (failed_at), run metrics (at, ended_at), model
+ * comparisons (updated_at: a window's row is re-emitted as late labels arrive, the latest wins), and postings, whose
  * version is the event time, which is the read time for sources without a date (Glassdoor).
  */
-export const WALL_CLOCK_VERSION_TABLES: readonly string[] = ['dead_letters', 'pipeline_metrics', 'postings'];
+export const WALL_CLOCK_VERSION_TABLES: readonly string[] = ['dead_letters', 'model_comparison', 'pipeline_metrics', 'pipeline_runs', 'postings'];
 
 /** Stands in for the run id inside ids and other strings (e.g. pipeline_metrics ids `<run id>/<stage>`). */
 export const RUN_ID_PLACEHOLDER = '<run>';

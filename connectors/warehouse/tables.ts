@@ -334,7 +334,7 @@ export const TABLES = {
   },
   pipeline_runs: {
     name: 'pipeline_runs',
-    doc: 'One row per pipeline run or replay: throughput, end-to-end latency and consumer lag. id = run_id/pipeline.',
+    doc: 'One row per pipeline run or replay (written when it ends): throughput, end-to-end latency and consumer lag. id = run_id/pipeline; version = ended_at.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -345,10 +345,16 @@ export const TABLES = {
       c('started_at', 'timestamp_ms'),
       c('ended_at', 'timestamp_ms'),
       c('records_in', 'int64', 'records read from the source'),
-      c('records_per_s', 'float64', 'records_in / wall-clock duration'),
-      c('e2e_p50_ms', 'nullable_float64', 'source timestamp (or read time when the source has none) → sink acknowledgement, median'),
+      c('records_per_s', 'float64', 'records_in / wall-clock duration (start-up included: connecting, joining the group, loading models)'),
+      c(
+        'e2e_p50_ms',
+        'nullable_float64',
+        "end-to-end latency, median: from the record's send time (header driftline.sent_at, set by driftline produce; else the time the source read it; " +
+          'replays always from the read time, as event times are not wall clock) to the moment its own rows were written: the last acknowledgement ' +
+          'of its source batch by a sink not behind a window (windows hold records until event time closes them). Histogram bucket bound (+25 % at most); null when nothing was acknowledged',
+      ),
       c('e2e_p99_ms', 'nullable_float64', 'same, 99th percentile'),
-      c('max_consumer_lag', 'nullable_int64', 'largest lag (records behind the log end, summed over partitions) seen during the run'),
+      c('max_consumer_lag', 'nullable_int64', 'largest lag sampled about every second (records behind the log end, summed over the partitions the run has read from); null for --input files and replays'),
       c('dead_letters', 'int64'),
     ],
   },

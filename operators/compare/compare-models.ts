@@ -17,6 +17,7 @@ import type { Prediction } from '../../schemas/prediction.ts';
 import { type AckToken, releaseAll, retainAll } from '../../streams/ack.ts';
 import type { SourcePosition, StreamRecord } from '../../streams/record.ts';
 import type { Batch, Stage, StageOutput } from '../../streams/stage.ts';
+import { StreamWatermark } from '../window/stream-watermark.ts';
 import { type TimeWindowSpec, windowStarts } from '../window/window-spec.ts';
 
 /** One window's comparison, as emitted (again after every update) and stored in `model_comparison`. */
@@ -53,7 +54,7 @@ export interface CompareModelsOptions {
   modelB: string;
   /** Event-time windows (tumbling or hopping), one set over the whole stream (every partition and topic). */
   window: TimeWindowSpec;
-  /** Watermark = newest prediction event time − this; a window closes when the watermark passes its end. Default 0. */
+  /** Watermark = newest prediction event time of the slowest partition − this; a window closes when the watermark passes its end. Default 0. */
   allowedLatenessMs?: number;
   /** Close every open window once no prediction has arrived for this long (wall clock), e.g. when a replay ends. */
   idleTimeoutMs?: number;
@@ -147,6 +148,8 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
   /** record id → label waiting for its prediction, in arrival order. */
   const pending = new Map<string, Label>();
   let watermark = -Infinity;
+  /** The slowest partition's clock, so the interleaving of partitions does not decide which windows close. */
+  const streamClock = new StreamWatermark(lateness);
   let nextCloseAt = Infinity;
   /** Windows ending at or before this have been dropped: predictions for them are too late. */
   let droppedThrough = -Infinity;
@@ -289,6 +292,7 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
     const t = record.eventTime;
     if (!Number.isFinite(t)) throw new Error(`event time is not a finite number: ${t}`);
     lastPrediction = Date.now();
+    const wm = streamClock.observe(record, lastPrediction);
     const id = a.record_id;
     if (index.has(id)) {
       counts.duplicatePredictions++;
@@ -322,7 +326,6 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
       pending.delete(id);
       setLabel(entry, waiting.label);
     }
-    const wm = t - lateness;
     if (wm > watermark) {
       watermark = wm;
       if (wm >= nextCloseAt) closeUpTo(wm, closing);
@@ -375,6 +378,7 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
       closeUpTo(Infinity, closing);
       // Predictions still to come for these windows update them like late labels do.
       for (const w of closing) if (w.end > watermark) watermark = w.end;
+      streamClock.advanceTo(watermark);
       emit(closing, new Set(), [], out);
     },
 

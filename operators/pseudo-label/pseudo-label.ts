@@ -18,6 +18,7 @@ import { type AckToken, releaseAll } from '../../streams/ack.ts';
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Batch, Stage, StageOutput } from '../../streams/stage.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
+import { StreamWatermark } from '../window/stream-watermark.ts';
 import type { TimeWindowSpec } from '../window/window-spec.ts';
 
 export type PseudoLabelInput<T> = { prediction: T } | { drift: { windowStart: number; datasetDrift: boolean } };
@@ -102,6 +103,8 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
   /** drift-window reports windows in order: once a later window has its verdict, an earlier one will get none. */
   let latestVerdict = -Infinity;
   let watermark = -Infinity;
+  /** The slowest partition's clock, so the interleaving of partitions does not decide which windows close. */
+  const clock = new StreamWatermark(lateness);
 
   const windowOf = (start: number) => {
     let w = open.get(start);
@@ -190,7 +193,7 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
             }
           }
         }
-        if (t - lateness > watermark) watermark = t - lateness;
+        watermark = clock.observe(record);
       }
       releaseAll(batch.tokens);
       decideReady(out);

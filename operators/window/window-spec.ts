@@ -13,8 +13,10 @@ export interface WindowOptions<T, A, R = A> {
   allowedLatenessMs?: number;
   /**
    * 'partition' (default): windows and watermark per source partition, as Kafka Streams/Flink keep keyed state.
-   * 'stream': one set of windows over every partition, with one watermark (the newest event time seen anywhere
-   * minus `allowedLatenessMs`) — for statistics over the whole stream (drift, labelling budgets). Its state is not
+   * 'stream': one set of windows over every partition, with one watermark: the newest event time of the slowest
+   * partition minus `allowedLatenessMs` (stream-watermark.ts), so how partitions interleave does not change the
+   * windows — for statistics over the whole stream (drift, labelling budgets). With `idleTimeoutMs`, a partition
+   * quiet for that long stops holding the watermark back. Its state is not
    * dropped on a rebalance (it may hold records of partitions this consumer keeps), so run a stream-scoped window
    * with one consumer per group, or on a single-partition topic, for exact results.
    */

@@ -2,6 +2,7 @@ import type { TopicPartition } from '../../connectors/transport.ts';
 import { type AckToken, releaseAll, retainAll } from '../../streams/ack.ts';
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Batch, Stage, StageOutput } from '../../streams/stage.ts';
+import { StreamWatermark } from './stream-watermark.ts';
 import { type WindowOptions, type WindowResult, windowStarts } from './window-spec.ts';
 
 export const LATE_PORT = 'late';
@@ -44,6 +45,8 @@ export function windowStage<T, A, R = A>(name: string, options: WindowOptions<T,
   const partitions = new Map<string, PartitionWindows<A>>();
 
   const streamScope = options.scope === 'stream';
+  /** Stream scope: one set of windows, closed by the slowest partition's clock (see stream-watermark.ts). */
+  const streamClock = new StreamWatermark(lateness);
   const partitionOf = (record: StreamRecord<unknown>) => {
     const id = streamScope ? '*' : `${record.position.topic}\u0000${record.position.partition}`;
     let state = partitions.get(id);
@@ -137,7 +140,7 @@ export function windowStage<T, A, R = A>(name: string, options: WindowOptions<T,
           late.push(record);
           continue;
         }
-        const watermark = t - lateness;
+        const watermark = streamScope ? streamClock.observe(record, now) : t - lateness;
         if (watermark > state.watermark) {
           state.watermark = watermark;
           if (watermark >= state.nextCloseAt) closeWhere(state, (w) => w.end <= watermark, closed);
@@ -155,12 +158,23 @@ export function windowStage<T, A, R = A>(name: string, options: WindowOptions<T,
       const idle = options.idleTimeoutMs;
       if (idle === undefined) return;
       const closed: OpenWindow<A>[] = [];
+      if (streamScope) {
+        // Quiet partitions stop holding the shared clock back; windows the others have passed close now.
+        streamClock.forgetIdle(now, idle);
+        const state = partitions.get('*');
+        const watermark = streamClock.value;
+        if (state && watermark > state.watermark) {
+          state.watermark = watermark;
+          closeWhere(state, (w) => w.end <= watermark, closed);
+        }
+      }
       for (const state of partitions.values()) {
         if (state.open.size === 0 || now - state.lastArrival < idle) continue;
         const before = closed.length;
         closeWhere(state, () => true, closed);
         // Later records for the windows just closed count as late, as if event time had moved past them.
         for (let i = before; i < closed.length; i++) if (closed[i]!.end > state.watermark) state.watermark = closed[i]!.end;
+        if (streamScope) streamClock.advanceTo(state.watermark);
       }
       emitClosed(closed, out);
     },

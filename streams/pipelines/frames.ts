@@ -188,7 +188,8 @@ export const framesPipeline: PipelineDefinition = {
   partitions: 4,
   valueSchema: 'CameraFrame',
   acceptsFile: isFrameFile,
-  read: (files) => readFrameFiles(files),
+  // `produce --config` with a `drift` publishes frames as the drifted camera would have sent them.
+  read: (files, produceOptions = {}) => readFrameFiles(files, produceOptions.drift === undefined ? {} : { drift: parseCameraDrift(produceOptions.drift) }),
   build(source, context) {
     const { options } = context;
     const models = frameModels(context);

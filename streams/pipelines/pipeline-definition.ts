@@ -36,8 +36,13 @@ export interface PipelineDefinition {
   valueSchema?: SchemaName;
   /** Which files under an input path this pipeline reads. */
   acceptsFile(path: string): boolean;
-  /** Input files as messages for the input topic, read together (so duplicates across files can be dropped). */
-  read(files: string[]): AsyncIterable<Message[]>;
+  /**
+   * Input files as messages for the input topic, read together (so duplicates across files can be dropped).
+   * `produceOptions` are the pipeline's --config options when `driftline produce` publishes the files, for options
+   * of the source itself (frames: the camera `drift`); `run --input` and `replay --input` pass none, as the pipeline
+   * applies its options itself.
+   */
+  read(files: string[], produceOptions?: Record<string, unknown>): AsyncIterable<Message[]>;
   build(source: Source<Buffer>, context: PipelineContext): Pipeline;
 }
 

@@ -68,7 +68,10 @@ export const postingsPipeline: PipelineDefinition = {
   description: 'Job postings → normalize → Model A and B → labelling queue, drift, pseudo-labels, A vs B, Model B training',
   inputTopic: 'postings',
   extraTopics: ['labels'],
-  partitions: 4,
+  // One partition: the ML stages keep stream-wide windows (one drift verdict, one labelling budget per month)
+  // under one consumer anyway, and one partition gives them one total order, so a live run, a replay and either
+  // transport close the same windows. Inference, the costly part, runs on worker threads whatever the count.
+  partitions: 1,
   acceptsFile: (f) => isPostingsFile(f) || isClassified(f),
   read: readPostingsAndTruth,
   build(source, context) {
@@ -148,7 +151,8 @@ export const postingsPipeline: PipelineDefinition = {
       .to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
 
     // Model B keeps learning: pseudo-labels and human labels (joined to their text) feed the trainer.
-    if (context.options.train !== false) {
+    if (context.options.train === false) registerModelBFromA(registry, modelA, modelB);
+    else {
       const runsSink = context.warehouse.sink<Record<string, unknown>>('training_runs', (r) => r.value);
       const runWrites: Promise<void>[] = [];
       const trainer = new ModelBTrainer({
@@ -188,6 +192,17 @@ function postingsModels(context: PipelineContext) {
   const labels = loadHeldOut(file, 'held-out').labels;
   const prior = CLASSES.map((_, c) => labels.filter((l) => l === c).length / labels.length);
   return { registry, modelA: { id: idA, version: entry.version, profile: loadReferenceProfile(file), prior }, modelB: typeof context.options.modelB === 'string' ? context.options.modelB : 'postings-b' };
+}
+
+/**
+ * With training off, Model B still runs beside A: when it has no version yet, its first one is a copy of A, as the
+ * trainer registers it when it starts (so a later run with training on continues from the same B).
+ */
+function registerModelBFromA(registry: ModelRegistry, modelA: { id: string; version: string }, modelB: string): void {
+  if (registry.list(modelB).length > 0) return;
+  const a = registry.get(modelA.id, modelA.version);
+  const { bytes } = registry.readModel(a.id, a.version);
+  registry.register({ id: modelB, kind: a.kind, onnx: bytes, parent: `${a.id}@${a.version}`, datasetHash: a.dataset_hash, configHash: a.config_hash, metrics: { ...a.metrics }, stage: 'production' });
 }
 
 /**

@@ -3,6 +3,7 @@ import { compositeId } from '../../connectors/warehouse/tables.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
 import type { StageSnapshot } from '../metrics.ts';
 import type { StreamRecord } from '../record.ts';
+import type { RunResult } from '../runner.ts';
 
 export const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
 
@@ -30,5 +31,44 @@ export async function recordRunMetrics(warehouse: Warehouse, runId: string, pipe
     position: { topic: `run:${runId}`, partition: 0, offset: i },
   }));
   await sink.write(records);
+  await sink.close?.();
+}
+
+/** How a run read its input and where it wrote: the `pipeline_runs` row's context. */
+export interface RunContext {
+  runId: string;
+  pipeline: string;
+  mode: 'run' | 'replay' | 'bench';
+  /** `files` for --input, else the transport the source read. */
+  transport: 'kafka' | 'embedded' | 'memory' | 'files';
+  warehouse: Warehouse['kind'];
+}
+
+/** The `pipeline_runs` row of a finished run: throughput, end-to-end latency and consumer lag (column docs: tables.ts). */
+export function pipelineRunRow(context: RunContext, result: RunResult) {
+  const seconds = Math.max(result.endedAt - result.startedAt, 1) / 1000;
+  return {
+    id: compositeId(context.runId, context.pipeline),
+    version: result.endedAt,
+    run_id: context.runId,
+    pipeline: context.pipeline,
+    mode: context.mode,
+    transport: context.transport,
+    warehouse: context.warehouse,
+    started_at: result.startedAt,
+    ended_at: result.endedAt,
+    records_in: result.recordsIn,
+    records_per_s: result.recordsIn / seconds,
+    e2e_p50_ms: result.endToEnd?.p50Ms ?? null,
+    e2e_p99_ms: result.endToEnd?.p99Ms ?? null,
+    max_consumer_lag: result.maxConsumerLag,
+    dead_letters: result.deadLetters,
+  };
+}
+
+/** Writes one `pipeline_runs` row for a run or replay. */
+export async function recordRun(warehouse: Warehouse, context: RunContext, result: RunResult): Promise<void> {
+  const sink = warehouse.sink<RunResult>('pipeline_runs', (r) => pipelineRunRow(context, r.value));
+  await sink.write([{ key: context.runId, value: result, eventTime: result.endedAt, headers: {}, position: { topic: `run:${context.runId}`, partition: 0, offset: 0 } }]);
   await sink.close?.();
 }

@@ -30,6 +30,7 @@ export async function warehouseSnapshot(home: string, runId: string): Promise<Re
   try {
     const snapshot: Record<string, string[]> = {};
     for (const table of TABLE_NAMES) {
+      if (table === 'pipeline_runs') continue; // describes the run itself (run or replay, how fast): differs by design
       const rows = await warehouse.query(`SELECT * FROM ${table}`).catch(() => []); // a table created by nobody yet
       snapshot[table] = rows.map((r) => canonical(comparableRow(table, r, runId))).sort();
     }

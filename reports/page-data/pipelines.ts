@@ -1,0 +1,50 @@
+/**
+ * Pipelines: every recorded run (throughput, end-to-end latency, consumer lag), the latest run's per-stage metrics
+ * for each pipeline, and dead letters by stage and reason.
+ */
+import { canonicalRows, num } from './canonical.ts';
+import type { PageExport } from './page.ts';
+import { sqlString, type Row } from './warehouse-reader.ts';
+
+/** Reasons longer than this are cut (they can quote a record): grouping stays readable. */
+const REASON_CHARS = 160;
+
+/** Dead letters per stage and (cut) reason. */
+export function deadLettersByReason(rows: Row[]): { stage: string; reason: string; count: number }[] {
+  const counts = new Map<string, { stage: string; reason: string; count: number }>();
+  for (const r of rows) {
+    const error = String(r.error ?? '');
+    const reason = error.length > REASON_CHARS ? `${error.slice(0, REASON_CHARS - 1)}…` : error;
+    const key = `${String(r.stage)}\u0000${reason}`;
+    const entry = counts.get(key) ?? { stage: String(r.stage), reason, count: 0 };
+    entry.count += num(r.n) ?? 1;
+    counts.set(key, entry);
+  }
+  return [...counts.values()];
+}
+
+export const pipelinesPage: PageExport = {
+  name: 'pipelines',
+  tables: ['pipeline_runs', 'pipeline_metrics', 'dead_letters'],
+  async export(reader) {
+    const runs = canonicalRows(
+      await reader.rows(`SELECT run_id, pipeline, mode, transport, warehouse, started_at, ended_at, records_in, records_per_s, e2e_p50_ms, e2e_p99_ms, max_consumer_lag, dead_letters FROM ${reader.from('pipeline_runs')}`),
+      ['pipeline', 'started_at', 'run_id'],
+    );
+    const latest = [...(await reader.latestRuns()).values()];
+    const stages: Row[] = [];
+    for (const run of latest) {
+      const rows = await reader.rows(`SELECT pipeline, stage, records_in, records_out, dead_letters, p50_ms, p99_ms FROM ${reader.from('pipeline_metrics')} WHERE run_id = ${sqlString(run.run_id)} AND pipeline = ${sqlString(run.pipeline)}`);
+      stages.push(...rows);
+    }
+    const letters = await reader.rows(`SELECT stage, error, count(*) AS n FROM ${reader.from('dead_letters')} GROUP BY stage, error`);
+    return {
+      runs: canonicalRows(latest, ['pipeline']),
+      data: {
+        runs,
+        stages: canonicalRows(stages, ['pipeline', 'stage']),
+        dead_letters: canonicalRows(deadLettersByReason(letters), ['-count', 'stage', 'reason']),
+      },
+    };
+  },
+};

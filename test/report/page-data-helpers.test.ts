@@ -1,0 +1,133 @@
+/** Pure helpers of the report's page data and static server: canonical ordering, Pareto frontier, grouping. */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { canonicalRows, canonicalValue, pageJson } from '../../reports/page-data/canonical.ts';
+import { compareOnLabels, latestPredictions, parseModelRef } from '../../reports/page-data/drift.ts';
+import { downsample, seriesOfDriftId } from '../../reports/page-data/events.ts';
+import { paretoFrontier } from '../../reports/page-data/pareto.ts';
+import { deadLettersByReason } from '../../reports/page-data/pipelines.ts';
+import { markFrontier } from '../../reports/page-data/trade-offs.ts';
+import { latestPerPipeline } from '../../reports/page-data/warehouse-reader.ts';
+import { resolveRequest } from '../../reports/serve.ts';
+
+describe('canonical page data', () => {
+  it('makes numbers from either warehouse identical: bigint, float noise, -0, non-finite', () => {
+    expect(canonicalValue(12n)).toBe(12);
+    expect(canonicalValue(0.1 + 0.2)).toBe(0.3);
+    expect(canonicalValue(0.30000000000000004)).toBe(canonicalValue(0.3));
+    expect(canonicalValue(1776643200000)).toBe(1776643200000); // integers (epoch ms) are never rounded
+    expect(Object.is(canonicalValue(-0), 0)).toBe(true);
+    expect(canonicalValue(Number.NaN)).toBeNull();
+    expect(canonicalValue(undefined)).toBeNull();
+    expect(canonicalValue({ b: 1n, a: [0.1 + 0.2] })).toEqual({ a: [0.3], b: 1 });
+  });
+
+  it('sorts rows by the given keys, descending with "-", ties by the whole row, strings by code unit', () => {
+    const rows = [
+      { w: 2, term: 'b', n: 1n },
+      { w: 1, term: 'a', n: 3 },
+      { w: 2, term: 'B', n: 2 },
+      { w: null, term: 'z', n: 0 },
+      { w: 2, term: 'b', n: 0 },
+    ];
+    const sorted = canonicalRows(rows, ['-w', 'term']);
+    expect(sorted.map((r) => [r.w, r.term, r.n])).toEqual([[2, 'B', 2], [2, 'b', 0], [2, 'b', 1], [1, 'a', 3], [null, 'z', 0]]);
+    // The input order does not matter.
+    expect(canonicalRows([...rows].reverse(), ['-w', 'term'])).toEqual(sorted);
+    expect(pageJson({ b: [2], a: 1 })).toBe('{\n "a": 1,\n "b": [\n  2\n ]\n}\n');
+  });
+});
+
+describe('Pareto frontier', () => {
+  const min = (k: string) => ({ value: (r: Record<string, number | null>) => r[k] ?? null, goal: 'min' as const });
+  const max = (k: string) => ({ value: (r: Record<string, number | null>) => r[k] ?? null, goal: 'max' as const });
+
+  it('keeps the options no other beats on every objective', () => {
+    const options = [
+      { ms: 1, acc: 0.9 }, // fastest
+      { ms: 2, acc: 0.95 }, // more accurate
+      { ms: 3, acc: 0.94 }, // dominated by the second
+      { ms: 2, acc: 0.95 }, // tie with the second: both stay
+      { ms: null, acc: 0.99 }, // no latency measured: never on it
+    ];
+    expect(paretoFrontier(options, [min('ms'), max('acc')])).toEqual([true, true, false, true, false]);
+  });
+
+  it('with more objectives, a trade-off on any one keeps an option', () => {
+    const options = [{ ms: 1, j: 5 }, { ms: 2, j: 1 }, { ms: 2, j: 5 }];
+    expect(paretoFrontier(options, [min('ms'), min('j')])).toEqual([true, true, false]);
+    expect(() => paretoFrontier(options, [])).toThrow(/at least one objective/);
+  });
+
+  it('marks trade-off rows per model, over latency, accuracy, energy and memory', () => {
+    const row = (model_id: string, p50_ms: number, accuracy: number, energy_j_per_1k: number, peak_rss_mb: number) => ({ model_id, p50_ms, accuracy, energy_j_per_1k, peak_rss_mb });
+    const marked = markFrontier([row('a', 1, 0.9, 1, 100), row('a', 2, 0.9, 2, 200), row('a', 2, 0.9, 0.5, 200), row('b', 9, 0.5, 9, 900)]);
+    expect(marked.map((r) => [r.model_id, r.p50_ms, r.energy_j_per_1k, r.pareto])).toEqual([
+      ['a', 1, 1, true],
+      ['a', 2, 2, false],
+      ['a', 2, 0.5, true],
+      ['b', 9, 9, true], // alone in its model: nothing dominates it
+    ]);
+  });
+});
+
+describe('page data grouping', () => {
+  it('picks the latest run per pipeline', () => {
+    const latest = latestPerPipeline([
+      { pipeline: 'events', run_id: 'r1', at: 10 },
+      { pipeline: 'events', run_id: 'r2', at: 20 },
+      { pipeline: 'postings', run_id: 'r0', at: 5 },
+      { pipeline: 'events', run_id: 'r3', at: 20 },
+    ]);
+    expect(latest.get('events')?.run_id).toBe('r3');
+    expect(latest.get('postings')?.run_id).toBe('r0');
+  });
+
+  it('compares A and B on labelled records with each model’s latest prediction', () => {
+    const predictions = latestPredictions([
+      { record_id: '1', model_id: 'a', model_version: 'v1', label: 0, predicted_at: 1 },
+      { record_id: '1', model_id: 'b', model_version: 'v1', label: 0, predicted_at: 1 },
+      { record_id: '1', model_id: 'b', model_version: 'v2', label: 1, predicted_at: 2 },
+      { record_id: '2', model_id: 'a', model_version: 'v1', label: 1, predicted_at: 1 },
+      { record_id: '2', model_id: 'b', model_version: 'v1', label: 1, predicted_at: 1 },
+      { record_id: '3', model_id: 'a', model_version: 'v1', label: 1, predicted_at: 1 },
+    ]);
+    const { counts, aFailsBSucceeds } = compareOnLabels([{ record_id: '1', label: 1 }, { record_id: '2', label: 0 }, { record_id: '3', label: 1 }], predictions, 'a', 'b');
+    expect(counts).toEqual({ both_right: 0, a_wrong_b_right: 1, a_right_b_wrong: 0, both_wrong: 1 });
+    expect(aFailsBSucceeds.map((e) => [e.record_id, e.b_version])).toEqual([['1', 'v2']]);
+    expect(parseModelRef('postings-b@v1,v2')).toEqual({ id: 'postings-b', versions: ['v1', 'v2'] });
+  });
+
+  it('groups dead letters by stage and cut reason, and reads series keys and downsamples events', () => {
+    const long = `bad ${'x'.repeat(300)}`;
+    const grouped = deadLettersByReason([{ stage: 'parse', error: long, n: 2 }, { stage: 'parse', error: `${long}y`, n: 1n }, { stage: 'schema', error: 'no title', n: 4 }]);
+    expect(grouped.map((g) => [g.stage, g.count, g.reason.length])).toEqual([['parse', 3, 160], ['schema', 4, 8]]);
+    expect(seriesOfDriftId('run-1/events///nyc_taxi/1419496200000/z_score/change_point', 'run-1')).toBe('nyc_taxi');
+    expect(seriesOfDriftId('other/events///nyc_taxi/1/z', 'run-1')).toBeNull();
+    const points = Array.from({ length: 10 }, (_, i) => ({ ts: i, value: i }));
+    expect(downsample(points, 4)).toEqual([
+      { ts: 0, value: 1, min: 0, max: 2 },
+      { ts: 3, value: 4, min: 3, max: 5 },
+      { ts: 6, value: 7, min: 6, max: 8 },
+      { ts: 9, value: 9, min: 9, max: 9 },
+    ]);
+  });
+});
+
+describe('static server paths', () => {
+  it('serves files under the root only, with .html and index fallbacks', () => {
+    const root = mkdtempSync(join(tmpdir(), 'driftline-serve-'));
+    mkdirSync(join(root, 'sub'));
+    for (const f of ['index.html', 'drift.html', 'sub/index.html', 'a.js']) writeFileSync(join(root, f), 'x');
+    expect(resolveRequest(root, '/')).toBe(join(root, 'index.html'));
+    expect(resolveRequest(root, '/drift')).toBe(join(root, 'drift.html'));
+    expect(resolveRequest(root, '/sub/')).toBe(join(root, 'sub', 'index.html'));
+    expect(resolveRequest(root, '/a.js')).toBe(join(root, 'a.js'));
+    expect(resolveRequest(root, '/../etc/passwd')).toBeNull();
+    expect(resolveRequest(root, '/%2e%2e/%2e%2e/etc/passwd')).toBeNull();
+    expect(resolveRequest(root, '/missing')).toBeNull();
+    expect(resolveRequest(root, '/%E0%A4%A')).toBeNull();
+  });
+});
