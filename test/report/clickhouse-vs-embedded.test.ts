@@ -4,9 +4,8 @@
  * names of the services are left out (reports/page-data/comparable.ts lists them).
  *
  * Model B's fine-tuning is switched off (`train: false`) on both sides: a fine-tune runs beside the stream and is
- * hot-swapped whenever it finishes, so which postings the new B scores depends on timing, not on the input. Postings
- * are read from their files on both sides (events go through each side's topic): the embedded log and Kafka hash keys
- * to partitions differently, and the postings windows are kept per partition, so topic input gives other windows.
+ * hot-swapped whenever it finishes, so which postings the new B scores depends on timing, not on the input. Both
+ * pipelines read their topics on each side (produce, then run --until-idle).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +27,7 @@ async function exportFrom(side: 'embedded' | 'clickhouse', warehouse: PreparedWa
 }
 
 beforeAll(async () => {
-  const same = { postingsOptions: { train: false }, postingsVia: 'files' } as const;
+  const same = { postingsOptions: { train: false }, postingsVia: 'topic' } as const;
   prepared.embedded = await prepareWarehouse({ name: 'embedded', services: 'embedded', ...same });
   prepared.clickhouse = await prepareWarehouse({ name: 'clickhouse', services: 'kafka-clickhouse', modelsFrom: prepared.embedded, ...same });
   await exportFrom('embedded', prepared.embedded);

@@ -52,11 +52,10 @@ export interface PrepareOptions {
   /** Options for the postings pipeline (`--config`), e.g. `{ train: false }` for runs that must be repeatable. */
   postingsOptions?: Record<string, unknown>;
   /**
-   * How postings reach the pipeline (default 'topic'). 'files' reads them in one ordered source: the embedded log and
-   * Kafka spread keys over partitions with different hash functions, and the windows of postings are per partition.
+   * How postings reach the pipeline (default 'topic': produce, then run --until-idle); 'files' runs --input.
    */
   postingsVia?: 'topic' | 'files';
-  /** Run `driftline bench --quick` too (skipped, with `bench: false`, while the command is not available). */
+  /** Run `driftline bench --quick` too. */
   bench?: boolean;
   /** Where the services live, for 'kafka-clickhouse' (default: the variables the test global setup exported). */
   kafkaBrokers?: string;
