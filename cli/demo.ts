@@ -1,94 +1,104 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadSettings } from '../config/settings.ts';
-import { EmbeddedLogTransport } from '../connectors/embedded-log/embedded-log.ts';
-import { listFiles } from '../connectors/files/list-files.ts';
-import { topicSource } from '../connectors/topic-source.ts';
-import type { Transport } from '../connectors/transport.ts';
-import { type Warehouse, openWarehouse } from '../connectors/warehouse/warehouse.ts';
-import { formatMetricsTable } from '../streams/metrics.ts';
-import { eventsPipeline } from '../streams/pipelines/events.ts';
-import { type PipelineDefinition, topicName } from '../streams/pipelines/pipeline-definition.ts';
-import { postingsPipeline } from '../streams/pipelines/postings.ts';
-import { newRunId, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
-import { runPipeline } from '../streams/runner.ts';
-import { formatRows } from './sql.ts';
+import { loadSettings, type Settings } from '../config/settings.ts';
+import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
+import { newRunId } from '../streams/pipelines/run-metrics.ts';
+import { runDemoBench } from './demo/bench-step.ts';
+import { prepareDemoData } from './demo/data.ts';
+import { ensureDemoModels } from './demo/models-step.ts';
+import { Progress } from './demo/progress.ts';
+import { type FilesReplayResult, replayFiles } from './demo/replay-files.ts';
+import { demoReplays, frameShiftAt } from './demo/replays.ts';
+import { buildDemoReport } from './demo/report-step.ts';
+import { demoSummary } from './demo/summary.ts';
 
-interface DemoOptions {
+export interface DemoOptions {
   data?: string;
 }
 
-/** Two days of 5-minute readings for three sensors, with a handful of broken rows to show dead letters. */
-function generateEventFixtures(dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
-  const start = Date.UTC(2026, 0, 1);
-  return ['boiler', 'pump', 'fan'].map((sensor, s) => {
-    const rows = ['timestamp,value'];
-    for (let i = 0; i < 576; i++) {
-      const t = new Date(start + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
-      const value = 50 + 10 * s + 8 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919) % 13) / 6.5;
-      rows.push(`${t},${value.toFixed(3)}`);
-      if (i % 200 === 199) rows.push(i % 400 === 199 ? 'not a time,1.0' : `${t},n/a`);
-    }
-    const file = join(dir, `${sensor}.csv`);
-    writeFileSync(file, `${rows.join('\n')}\n`);
-    return file;
-  });
-}
+/** Prepare data, models, three replays, bench, report. */
+const STEPS = 7;
+/** Services the demo never uses: it runs on the embedded log and warehouse whatever the environment says. */
+const SERVICE_VARIABLES = ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'SCHEMA_REGISTRY_URL'];
 
-/** Publish files to the pipeline's topic and run it until it has consumed everything, as produce + run would. */
-async function produceAndRun(definition: PipelineDefinition, files: string[], transport: Transport, warehouse: Warehouse, options: Record<string, unknown>) {
-  const settings = loadSettings();
-  const topic = topicName({ settings }, definition.inputTopic);
-  await transport.ensureTopic(topic, definition.partitions);
-  const producer = await transport.producer();
-  let produced = 0;
-  for await (const batch of definition.read(files)) {
-    await producer.send(topic, batch);
-    produced += batch.length;
-  }
-  await producer.close();
-  const source = topicSource(transport, { topic, group: 'demo', partitions: definition.partitions });
-  const result = await runPipeline(definition.build(source, { transport, warehouse, settings, options }), { untilIdle: true });
-  await recordRunMetrics(warehouse, newRunId(), definition.name, result.metrics);
-  console.log(`\n${definition.name}: ${produced} records from ${files.length} files through the embedded log in ${(result.durationMs / 1000).toFixed(1)} s`);
-  console.log(formatMetricsTable(result.metrics));
-}
-
-/** `npm start`: event series (and postings, with a data directory) → embedded log → pipelines → embedded warehouse. */
+/**
+ * `npm start`: the whole journey on embedded defaults (no server, no network): data (a data directory, else
+ * generated fixtures) → Model A and the frame CNN (trained unless already trained on the same data) → the postings,
+ * frames and events pipelines replayed over the data's timeline, Model B learning along the way → `bench --quick`
+ * → the report site → a summary. cli/demo/README.md describes each step.
+ */
 export async function demoCommand(options: DemoOptions): Promise<void> {
-  const settings = loadSettings();
-  const dataDir = options.data ?? settings.dataDir;
-  const nab = dataDir ? join(dataDir, 'events', 'nab', 'data', 'realKnownCause') : undefined;
-  const postingsDir = dataDir ? join(dataDir, 'postings') : undefined;
-  const demoHome = join(settings.home, 'demo');
-  rmSync(join(demoHome, 'log'), { recursive: true, force: true });
-
-  let eventFiles: string[];
-  if (nab && existsSync(nab)) {
-    eventFiles = ['nyc_taxi.csv', 'machine_temperature_system_failure.csv'].map((f) => join(nab, f));
-    console.log(`driftline demo: real data from ${dataDir}`);
-  } else {
-    eventFiles = generateEventFixtures(join(demoHome, 'fixtures', 'events'));
-    console.log('driftline demo: no data directory given (DRIFTLINE_DATA_DIR or --data), using small generated event fixtures');
-  }
-
-  const transport = new EmbeddedLogTransport({ dir: join(demoHome, 'log') });
-  const warehouse = await openWarehouse({ ...settings, clickhouseUrl: undefined });
+  const ignored = SERVICE_VARIABLES.filter((v) => process.env[v]);
+  // Removed from the environment, so what runs in this process (models, bench, report) sees embedded defaults too.
+  for (const v of SERVICE_VARIABLES) delete process.env[v];
+  const settings: Settings = { ...loadSettings(), kafkaBrokers: undefined, clickhouseUrl: undefined, schemaRegistryUrl: undefined };
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  if (ignored.length > 0) say(`driftline demo runs on the embedded log and warehouse only: ignoring ${ignored.join(', ')}`);
+  const progress = new Progress(STEPS);
   try {
-    await warehouse.ensureTables();
-    await produceAndRun(eventsPipeline, eventFiles, transport, warehouse, { windowMinutes: 360 });
-    if (postingsDir && existsSync(postingsDir)) await produceAndRun(postingsPipeline, listFiles([postingsDir], postingsPipeline.acceptsFile), transport, warehouse, {});
+    progress.start('prepare data');
+    const data = await prepareDemoData(options.data ?? settings.dataDir, settings.home);
+    progress.done(data.generated ? `no data directory given (DRIFTLINE_DATA_DIR or --data): using small generated fixtures in ${data.dir}` : `real data from ${data.dir}`);
 
-    const summary = await warehouse.query(
-      `SELECT 'events' AS "table", count(*) AS "rows" FROM events UNION ALL SELECT 'postings', count(*) FROM postings UNION ALL SELECT 'dead_letters', count(*) FROM dead_letters`,
-    );
-    console.log(`\nIn the embedded warehouse (${warehouse.location}):\n${formatRows(summary, 'table')}`);
-    const reasons = await warehouse.query('SELECT stage, error, count(*) AS n FROM dead_letters GROUP BY stage, error ORDER BY n DESC LIMIT 5');
-    if (reasons.length > 0) console.log(`\nTop dead-letter reasons:\n${formatRows(reasons, 'table')}`);
-    console.log('\nQuery it yourself: npx driftline sql "SELECT source, count(*) FROM postings GROUP BY source"');
+    progress.start('models');
+    const models = await ensureDemoModels(data.dir);
+    progress.done(models.lines.join('; '));
+
+    const stamp = newRunId();
+    const replays: Partial<Record<string, FilesReplayResult>> = {};
+    const plans = demoReplays(data);
+    for (const plan of plans) {
+      const name = plan.definition.name;
+      progress.start(`replay ${name}`);
+      say(`  ${name}: ${plan.about}`);
+      const result = await replayFiles({ ...plan, runId: `demo-${stamp}-${name}`, settings: { ...settings, dataDir: data.dir }, onRecords: (n) => progress.records(n) });
+      replays[name] = result;
+      const perSecond = Math.round(result.records / Math.max(result.durationMs / 1000, 1e-3));
+      progress.done(`${result.records.toLocaleString('en-US')} records (${perSecond.toLocaleString('en-US')}/s), ${result.deadLetters} dead letters, run ${result.runId}`);
+    }
+
+    const bench = await tolerantStep(progress, 'bench --quick', (log) => runDemoBench(settings, log), (b) => `run ${b.runId}`);
+    const report = await tolerantStep(progress, 'report build', async (log) => ({ site: await buildDemoReport(settings, log) }), (r) => `site in ${r.site}`);
+    const failed = 'failed' in bench || 'failed' in report;
+
+    progress.close();
+    const warehouse = await openWarehouse(settings);
+    try {
+      const outcome = { data, models, replays: replays as Record<'postings' | 'frames' | 'events', FilesReplayResult>, frameShiftAt: frameShiftAt(data), bench, report, timings: progress.timings, cli: cliPrefix() };
+      console.log(await demoSummary(warehouse, outcome));
+    } finally {
+      await warehouse.close();
+    }
+    if (failed) process.exitCode = 1;
   } finally {
-    await warehouse.close();
-    await transport.close();
+    progress.close();
   }
+}
+
+/**
+ * A step whose failure does not stop the demo (the summary is still worth printing; the demo then exits 1). Its log
+ * stays quiet: the latest line is shown as progress, and the last 30 lines are printed only if it fails.
+ */
+async function tolerantStep<T>(progress: Progress, name: string, run: (log: (line: string) => void) => Promise<T>, describe: (result: T) => string): Promise<T | { failed: string }> {
+  const tail: string[] = [];
+  const log = (line: string) => {
+    tail.push(line);
+    if (tail.length > 30) tail.shift();
+    if (line.trim() !== '') progress.note(line.trim());
+  };
+  progress.start(name);
+  try {
+    const result = await run(log);
+    progress.done(describe(result));
+    return result;
+  } catch (error) {
+    process.stderr.write(tail.map((l) => `  ${l}\n`).join(''));
+    const failed = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+    progress.done(`failed: ${failed}`);
+    return { failed };
+  }
+}
+
+/** How to run driftline on this demo's state: the same DRIFTLINE_HOME (and manifest) when they are not the defaults. */
+function cliPrefix(): string {
+  const vars = ['DRIFTLINE_HOME', 'DRIFTLINE_MODELS_MANIFEST'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`);
+  return [...vars, 'npx driftline'].join(' ');
 }
