@@ -69,7 +69,7 @@ program
 
 const models = program
   .command('models')
-  .description('train, quantize, evaluate and promote models (manifest: config/models.json or DRIFTLINE_MODELS_MANIFEST; artifacts under DRIFTLINE_HOME/models)');
+  .description('train, quantize, evaluate and promote models (manifest and artifacts under DRIFTLINE_HOME/models; DRIFTLINE_MODELS_MANIFEST names another manifest)');
 models.command('list').description('every registered version with its lineage and stage').action(() => modelsList());
 models
   .command('train')

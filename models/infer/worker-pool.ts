@@ -94,13 +94,20 @@ class InferenceThread {
   }
 }
 
+const MAX_FREE_BUFFERS = 32;
+
 export class InferencePool {
   readonly threads: number;
   readonly intraOpNumThreads: number;
   private readonly workers: InferenceThread[];
   private readonly queue: Job[] = [];
-  /** Input buffers the threads handed back, by length in floats: reusing them avoids fresh pages per batch. */
-  private readonly free = new Map<number, ArrayBuffer[]>();
+  /**
+   * Input buffers the threads handed back: reusing them avoids fresh (zeroed) pages and garbage per batch. Chunks
+   * differ in size by a row or so, so a buffer serves any batch it is large enough for (the thread reads `dims`).
+   */
+  private readonly free: ArrayBuffer[] = [];
+  /** Buffers `acquire` handed out: transferred whole even when the batch is a shorter view of them. */
+  private readonly pooled = new WeakSet<ArrayBufferLike>();
   private closed = false;
 
   constructor(options: PoolOptions = {}) {
@@ -126,15 +133,21 @@ export class InferencePool {
 
   /** A float32 buffer of `length` values for a batch (recycled when possible; contents are not zeroed). */
   acquire(length: number): Float32Array {
-    const buffer = this.free.get(length)?.pop();
-    return buffer ? new Float32Array(buffer) : new Float32Array(length);
+    // The smallest free buffer that fits, unless it is more than twice the size needed (memory held for nothing).
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const size = this.free[i]!.byteLength;
+      if (size >= length * 4 && size <= length * 8 && (best < 0 || size < this.free[best]!.byteLength)) best = i;
+    }
+    const buffer = best >= 0 ? this.free.splice(best, 1)[0]! : new ArrayBuffer(length * 4);
+    this.pooled.add(buffer);
+    return new Float32Array(buffer, 0, length);
   }
 
   private recycle(buffer: ArrayBuffer): void {
-    const length = buffer.byteLength / 4;
-    const list = this.free.get(length) ?? [];
-    if (list.length < this.threads * 4) list.push(buffer);
-    this.free.set(length, list);
+    // Enough for the chunks of a few models in flight at once (infer hands all of a batch's chunks over together).
+    if (this.free.length >= MAX_FREE_BUFFERS) this.free.shift();
+    this.free.push(buffer);
   }
 
   /**
@@ -160,8 +173,10 @@ export class InferencePool {
       const job = this.queue.shift()!;
       w.busy = true;
       const sentAt = performance.now();
-      // A view over part of a larger buffer cannot be transferred alone: copy it into its own buffer then.
-      const own = job.data.byteOffset === 0 && job.data.byteLength === job.data.buffer.byteLength ? job.data : job.data.slice();
+      // A view over part of a larger buffer cannot be transferred alone: copy it into its own buffer then, unless the
+      // buffer came from `acquire` (the thread reads only the batch's `dims` worth of it).
+      const whole = job.data.byteOffset === 0 && (job.data.byteLength === job.data.buffer.byteLength || this.pooled.has(job.data.buffer));
+      const own = whole ? job.data : job.data.slice();
       w.request({ type: 'run', key: job.key, data: own.buffer, dims: job.dims, checkFinite: job.checkFinite }, [own.buffer as ArrayBuffer])
         .then(
           (m) => {

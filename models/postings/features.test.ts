@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FEATURE_DIM, featurize, featurizeBatch } from './features.ts';
+import { FEATURE_DIM, featurize, featurizeBatch, featurizeSparse } from './features.ts';
 
 const a = { title: 'Senior Data Scientist', description: 'Python, scikit-learn and SQL. Build ML models; C++ and C# a plus.\nNode.js too.' };
 const b = { title: 'Software Engineer II', description: 'Java / Kotlin micro-services on AWS. CI/CD, React, TypeScript.' };
@@ -22,6 +22,19 @@ describe('postings features (postings-hashed-v1)', () => {
     expect(batch.subarray(0, FEATURE_DIM)).toEqual(featurize(a));
     expect(batch.subarray(FEATURE_DIM, 2 * FEATURE_DIM)).toEqual(featurize(b));
     expect(batch.subarray(2 * FEATURE_DIM)).toEqual(featurize(a));
+  });
+
+  it('sparse rows hold exactly the nonzero values of the dense rows', () => {
+    for (const p of [a, b, { title: '', description: '' }]) {
+      const dense = featurize(p);
+      const { length, indices, values } = featurizeSparse(p);
+      expect(length).toBe(FEATURE_DIM);
+      const rebuilt = new Float32Array(FEATURE_DIM);
+      indices.forEach((k, i) => (rebuilt[k] = values[i]!));
+      expect(rebuilt).toEqual(dense);
+      expect(new Set(indices).size).toBe(indices.length);
+      expect(indices.length).toBe(dense.filter((v) => v !== 0).length);
+    }
   });
 
   it('is case-insensitive, title-sensitive, and empty text gives a zero row', () => {

@@ -28,6 +28,13 @@ const NS_DESC_WORD = 0x2b5a8f3d;
 const BIGRAM_SEP = 0x20;
 const TITLE_WEIGHT = 3;
 
+/** A row's nonzero values: `values[i]` belongs at `indices[i]` of a `length`-long row (the shape infer accepts). */
+export interface SparseFeatures {
+  length: number;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
 export interface PostingText {
   title: string;
   description: string;
@@ -70,6 +77,33 @@ class RowAccumulator {
   /** log1p + L2 into `out` at `offset` (which must be zero there), then resets the accumulator. */
   flush(out: Float32Array, offset: number): void {
     const { counts, touched } = this;
+    const inv = this.normalize();
+    for (let i = 0; i < this.nTouched; i++) {
+      const b = touched[i]!;
+      out[offset + b] = Math.fround(counts[b]! * inv);
+      counts[b] = 0;
+    }
+    this.nTouched = 0;
+  }
+
+  /** The same values as `flush`, as (bucket, value) pairs in first-touched order; then resets the accumulator. */
+  flushSparse(): SparseFeatures {
+    const { counts, touched } = this;
+    const inv = this.normalize();
+    const indices = touched.slice(0, this.nTouched);
+    const values = new Float32Array(this.nTouched);
+    for (let i = 0; i < this.nTouched; i++) {
+      const b = touched[i]!;
+      values[i] = counts[b]! * inv;
+      counts[b] = 0;
+    }
+    this.nTouched = 0;
+    return { length: FEATURE_DIM, indices, values };
+  }
+
+  /** log1p of every touched count, in place; returns the factor that L2-normalizes them (0 for an empty row). */
+  private normalize(): number {
+    const { counts, touched } = this;
     let sq = 0;
     for (let i = 0; i < this.nTouched; i++) {
       const b = touched[i]!;
@@ -77,13 +111,7 @@ class RowAccumulator {
       counts[b] = v;
       sq += v * v;
     }
-    const inv = sq > 0 ? 1 / Math.sqrt(sq) : 0;
-    for (let i = 0; i < this.nTouched; i++) {
-      const b = touched[i]!;
-      out[offset + b] = Math.fround(counts[b]! * inv);
-      counts[b] = 0;
-    }
-    this.nTouched = 0;
+    return sq > 0 ? 1 / Math.sqrt(sq) : 0;
   }
 }
 
@@ -171,12 +199,26 @@ function addCharGrams(acc: RowAccumulator, text: string, ns: number, weight: num
 
 const shared = new RowAccumulator();
 
-function featurizeInto(posting: PostingText, out: Float32Array, offset: number): void {
+/** Hashes a posting's features into `shared` (flushed by the caller). */
+function accumulate(posting: PostingText): void {
   const title = posting.title ?? '';
   addWords(shared, title, NS_TITLE_WORD, TITLE_WEIGHT);
   addCharGrams(shared, title, NS_TITLE_CHAR, 1);
   addWords(shared, posting.description ?? '', NS_DESC_WORD, 1);
+}
+
+function featurizeInto(posting: PostingText, out: Float32Array, offset: number): void {
+  accumulate(posting);
   shared.flush(out, offset);
+}
+
+/**
+ * One posting → its nonzero features only (a few hundred of FEATURE_DIM): the same values as `featurize`, for the
+ * stream, where a dense 64 KB row per posting would mostly be zeros to allocate, copy and collect.
+ */
+export function featurizeSparse(posting: PostingText): SparseFeatures {
+  accumulate(posting);
+  return shared.flushSparse();
 }
 
 /** One posting → a FEATURE_DIM row (a fresh array). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { denseModel, randomDense } from '../infer/dense-model.ts';
 import { canonicalJson, configHash, lineageHash, sha256 } from './lineage.ts';
-import { DEFAULT_MANIFEST, ModelRegistry } from './registry.ts';
+import { ModelRegistry } from './registry.ts';
 
 function tempRegistry() {
   const dir = mkdtempSync(join(tmpdir(), 'driftline-registry-'));
@@ -23,8 +23,11 @@ const bytes = denseModel({ sizes: [8, 3], layers: randomDense([8, 3], 1) });
 const config = { seed: 7, epochs: 3, lr: 0.01, layers: [8, 3] };
 
 describe('model registry', () => {
-  it('starts from the committed, empty manifest', () => {
-    expect(JSON.parse(readFileSync(DEFAULT_MANIFEST, 'utf8'))).toEqual({ models: expect.any(Array) });
+  it('keeps its manifest beside the artifacts in DRIFTLINE_HOME unless DRIFTLINE_MODELS_MANIFEST names one', () => {
+    const home = mkdtempSync(join(tmpdir(), 'driftline-registry-home-'));
+    expect(new ModelRegistry({ env: { DRIFTLINE_HOME: home } }).manifestPath).toBe(join(home, 'models', 'manifest.json'));
+    expect(new ModelRegistry({ env: { DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: join(home, 'team.json') } }).manifestPath).toBe(join(home, 'team.json'));
+    expect(new ModelRegistry({ env: { DRIFTLINE_HOME: home } }).list()).toEqual([]);
   });
 
   it('gives identical hashes for identical bytes, data and config, and changes only the hash of what changed', () => {

@@ -1,10 +1,11 @@
 /**
- * The model registry: a committed manifest (`config/models.json`) listing every model version with its lineage,
- * and the ONNX artifacts themselves under `${DRIFTLINE_HOME}/models/<id>/<version>/model.onnx` (git-ignored).
+ * The model registry: a manifest listing every model version with its lineage, and the ONNX artifacts themselves
+ * under `${DRIFTLINE_HOME}/models/<id>/<version>/model.onnx`. The manifest lives beside the artifacts by default
+ * (`${DRIFTLINE_HOME}/models/manifest.json`), so a home is self-contained and a checkout stays clean; a team that
+ * wants the manifest under version control points DRIFTLINE_MODELS_MANIFEST at a committed file.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../../config/settings.ts';
 import type { Precision } from '../model-contract.ts';
 import { sha256 } from './lineage.ts';
@@ -49,14 +50,13 @@ export interface RegisterInput {
 }
 
 export interface RegistryOptions {
-  /** Default: env DRIFTLINE_MODELS_MANIFEST, else the repository's `config/models.json`. */
+  /** Default: env DRIFTLINE_MODELS_MANIFEST, else `<home>/models/manifest.json`. */
   manifestPath?: string;
   /** Where artifacts live. Default: DRIFTLINE_HOME (see config/settings.ts). */
   home?: string;
   env?: NodeJS.ProcessEnv;
 }
 
-export const DEFAULT_MANIFEST = fileURLToPath(new URL('../../config/models.json', import.meta.url));
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface VerifyResult {
@@ -73,8 +73,8 @@ export class ModelRegistry {
 
   constructor(options: RegistryOptions = {}) {
     const env = options.env ?? process.env;
-    this.manifestPath = resolve(options.manifestPath ?? (env.DRIFTLINE_MODELS_MANIFEST || DEFAULT_MANIFEST));
     this.home = resolve(options.home ?? loadSettings(env).home);
+    this.manifestPath = resolve(options.manifestPath ?? (env.DRIFTLINE_MODELS_MANIFEST || join(this.home, 'models', 'manifest.json')));
   }
 
   /** Every version, in registration order; only `id`'s when given. */

@@ -6,6 +6,7 @@ import { ArraySink } from '../../connectors/memory/array-sink.ts';
 import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
 import { topicSource } from '../../connectors/topic-source.ts';
 import { denseForward, denseModel, randomDense } from '../../models/infer/dense-model.ts';
+import { InferencePool } from '../../models/infer/worker-pool.ts';
 import { configHash } from '../../models/registry/lineage.ts';
 import { ModelRegistry } from '../../models/registry/registry.ts';
 import { Pipeline } from '../../streams/pipeline.ts';
@@ -122,6 +123,43 @@ describe('infer', () => {
       if (r.predictions[0]!.label !== r.predictions[1]!.label) disagree++;
     }
     expect(disagree).toBeGreaterThan(50); // different weights, visibly different answers
+  });
+
+  it('takes sparse rows: the predictions of the same dense rows; bad ones dead-lettered with the same reasons', async () => {
+    // Every third feature zero, so the sparse rows leave values out (and reused batch buffers must be cleared).
+    const dense = (i: number) => featuresOf(i).map((x, k) => ((i + k) % 3 === 0 ? 0 : x));
+    const sparse = (x: number[]) => ({ length: x.length, indices: x.flatMap((v, k) => (v === 0 ? [] : [k])), values: x.filter((v) => v !== 0) });
+    type SparseValue = { id: string; row: { length: number; indices: number[]; values: (number | string)[] } };
+    const values: Array<{ key: string; value: SparseValue }> = Array.from({ length: 400 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, row: sparse(dense(i)) } }));
+    const bad: Record<string, { row: SparseValue['row']; reason: string }> = {
+      'bad-nan': { row: { length: 8, indices: [1, 7], values: [1, 'NaN'] }, reason: 'input has NaN at index 7' },
+      'bad-inf': { row: { length: 8, indices: [2], values: [1e39] }, reason: 'input has Infinity at index 2' }, // overflows float32
+      'bad-index': { row: { length: 8, indices: [0, 8], values: [1, 2] }, reason: 'sparse input index 8 is outside [0, 8)' },
+      'bad-pairs': { row: { length: 8, indices: [0, 1], values: [1] }, reason: 'sparse input has 2 indices but 1 values' },
+      'bad-length': { row: { length: 9, indices: [0], values: [1] }, reason: 'input has 9 values, featureShape [8] needs 8' },
+    };
+    values.splice(150, 0, ...Object.entries(bad).map(([key, v]) => ({ key, value: { id: key, row: v.row } })));
+    // One pool: the sparse stage reuses the batch buffers the dense run filled, so a value left over would show.
+    const pool = new InferencePool();
+    const stage = infer<SparseValue>('sparse', {
+      models: [{ id: 'postings-a' }, { id: 'postings-b' }],
+      featureShape: [FEATURES],
+      maxBatch: 32,
+      pool,
+      toInput: (v) => ({ ...v.row, values: v.row.values.map((x) => (x === 'NaN' ? Number.NaN : Number(x))) }),
+      resolveModel: memoryResolver([a, b]),
+    });
+    const denseStage = infer<Row>('dense', { models: [{ id: 'postings-a' }, { id: 'postings-b' }], featureShape: [FEATURES], maxBatch: 32, pool, toInput: (v) => v.features as number[], resolveModel: memoryResolver([a, b]) });
+
+    const want = await predictAll<Row>(Array.from({ length: 400 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, features: dense(i) } })), denseStage);
+    const { sink, dead } = await predictAll<SparseValue>(values, stage);
+    await stage.close();
+    await denseStage.close();
+    await pool.close();
+    expect(Object.fromEntries(dead.values.map((d) => [d.key, d.error]))).toEqual(Object.fromEntries(Object.entries(bad).map(([k, v]) => [k, v.reason])));
+    expect(sink.records.length).toBe(400);
+    const strip = (r: Inferred<unknown>) => r.predictions.map(({ label, probabilities, model_id }) => ({ label, probabilities, model_id }));
+    expect(sink.values.map(strip)).toEqual(want.sink.values.map(strip));
   });
 
   it("runs a user's own classifier with other input/output names and preprocessing, from its JSON config", async () => {

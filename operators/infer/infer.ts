@@ -37,10 +37,21 @@ export interface ResolvedModel {
   preprocess?: (row: Float32Array) => void;
 }
 
+/**
+ * A row given by its nonzero values (`values[i]` at `indices[i]`, distinct indices; every other value is 0), e.g.
+ * hashed text features: a few hundred values of a 16k-wide row, so the stage need not allocate and copy the zeros.
+ */
+export interface SparseRow {
+  /** The full row's length (must match featureShape). */
+  length: number;
+  indices: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
 export interface InferOptions<I> {
   models: ModelRef[];
-  /** One input row per record; may throw (the record becomes a dead letter with that reason). */
-  toInput: (value: I, record: StreamRecord<I>) => Float32Array | ArrayLike<number>;
+  /** One input row per record, dense or sparse; may throw (the record becomes a dead letter with that reason). */
+  toInput: (value: I, record: StreamRecord<I>) => Float32Array | ArrayLike<number> | SparseRow;
   /** Shape of one row without the batch dimension, e.g. [8] or [3, 32, 32]. */
   featureShape: number[];
   resolveModel: (ref: ModelRef) => Promise<ResolvedModel>;
@@ -149,21 +160,25 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
   }
   type Chunk = { start: number; end: number; results: Map<string, ModelResult | Error> };
 
-  const runChunk = async (rows: Float32Array[], chunk: Chunk, models: Loaded[]) => {
+  const runChunk = async (rows: (Float32Array | SparseRow)[], chunk: Chunk, models: Loaded[]) => {
     const n = chunk.end - chunk.start;
+    // Sparse rows with finite values are finite throughout (the rest is 0): no need for the thread's dense scan then.
+    let checkFinite = options.checkFinite ?? true;
+    if (checkFinite && rows.slice(chunk.start, chunk.end).every((row) => isSparse(row) && finiteValues(row.values))) checkFinite = false;
     await Promise.all(
       models.map(async (m) => {
         const data = pool.acquire(n * width);
         for (let i = 0; i < n; i++) {
           const row = rows[chunk.start + i]!;
           if (m.model.preprocess) {
-            const copy = row.slice();
+            const copy = row instanceof Float32Array ? row.slice() : densify(row, width);
             m.model.preprocess(copy);
             data.set(copy, i * width);
-          } else data.set(row, i * width);
+          } else if (row instanceof Float32Array) data.set(row, i * width);
+          else scatter(row, data, i * width, width);
         }
         try {
-          const { output, dims, invalid, roundTripMs: ms } = await pool.run(m.key, data, [n, ...options.featureShape], options.checkFinite ?? true);
+          const { output, dims, invalid, roundTripMs: ms } = await pool.run(m.key, data, [n, ...options.featureShape], checkFinite);
           const valid = n - invalid.length;
           if (valid > 0 && (dims.length !== 2 || dims[0] !== valid)) throw new Error(`output has shape [${dims.join(', ')}], expected [${valid}, classes]`);
           if (m.model.outputActivation === 'softmax' && valid > 0) softmaxRows(output, dims[1]!);
@@ -207,23 +222,24 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
       const models = options.models.map((ref) => active.get(ref.id)!);
       for (const m of models) m.users++;
       try {
-        const rows: Float32Array[] = [];
+        const rows: (Float32Array | SparseRow)[] = [];
         const valid: StreamRecord<I>[] = [];
         for (const record of batch.records) {
-          let row: Float32Array | ArrayLike<number>;
+          let row: Float32Array | ArrayLike<number> | SparseRow;
           try {
             row = options.toInput(record.value, record);
           } catch (error) {
             out.deadLetter(record, new Error(`toInput failed: ${reasonOf(error)}`));
             continue;
           }
-          // Lengths are checked here; finiteness in the inference thread (an O(rows × features) scan).
-          const problem = row == null ? 'toInput returned no row' : row.length !== width ? lengthProblem(row.length) : null;
+          // Lengths are checked here; finiteness in the inference thread (an O(rows × features) scan), except for
+          // chunks of sparse rows, whose few values runChunk checks itself.
+          const problem = row == null ? 'toInput returned no row' : row.length !== width ? lengthProblem(row.length) : isSparse(row) ? sparseProblem(row, width) : null;
           if (problem) {
             out.deadLetter(record, new Error(problem));
             continue;
           }
-          rows.push(row instanceof Float32Array ? row : Float32Array.from(row));
+          rows.push(row instanceof Float32Array || isSparse(row) ? row : Float32Array.from(row as ArrayLike<number>));
           valid.push(record);
         }
 
@@ -289,6 +305,36 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
     },
   };
   return stage;
+}
+
+const isSparse = (row: Float32Array | ArrayLike<number> | SparseRow): row is SparseRow => (row as SparseRow).indices !== undefined;
+
+/** Why a sparse row is unusable, or null. */
+function sparseProblem(row: SparseRow, width: number): string | null {
+  if (row.indices.length !== row.values.length) return `sparse input has ${row.indices.length} indices but ${row.values.length} values`;
+  for (let i = 0; i < row.indices.length; i++) {
+    const k = row.indices[i]!;
+    if (!Number.isInteger(k) || k < 0 || k >= width) return `sparse input index ${k} is outside [0, ${width})`;
+  }
+  return null;
+}
+
+/** Every value finite as a float32 (1e39 is a finite number but Infinity once stored in the batch). */
+function finiteValues(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(Math.fround(values[i]!))) return false;
+  return true;
+}
+
+/** Writes a sparse row into `data` at `offset`: zeros, then its values (the pool's buffers are not zeroed). */
+function scatter(row: SparseRow, data: Float32Array, offset: number, width: number): void {
+  data.fill(0, offset, offset + width);
+  for (let i = 0; i < row.indices.length; i++) data[offset + row.indices[i]!] = row.values[i]!;
+}
+
+function densify(row: SparseRow, width: number): Float32Array {
+  const dense = new Float32Array(width);
+  scatter(row, dense, 0, width);
+  return dense;
 }
 
 function softmaxRows(data: Float32Array, classes: number): void {

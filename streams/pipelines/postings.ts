@@ -7,7 +7,7 @@ import { ModelBTrainer } from '../../models/continual/model-b-trainer.ts';
 import type { TrainingExample } from '../../models/continual/training-example.ts';
 import { loadHeldOut } from '../../models/held-out-store.ts';
 import { postingModelFeatures, type ScoredPosting } from '../../models/postings/drift-features.ts';
-import { featurize, FEATURE_DIM } from '../../models/postings/features.ts';
+import { featurizeSparse, FEATURE_DIM } from '../../models/postings/features.ts';
 import { CLASSES } from '../../models/postings/train.ts';
 import { ModelRegistry } from '../../models/registry/registry.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
@@ -104,7 +104,7 @@ export const postingsPipeline: PipelineDefinition = {
 
     const predict = infer<JobPosting>('infer-a-b', {
       models: [{ id: modelA.id, version: modelA.version }, { id: modelB }],
-      toInput: (posting) => featurize(posting),
+      toInput: (posting) => featurizeSparse(posting), // a few hundred nonzeros of 16k: no dense row per posting
       featureShape: [FEATURE_DIM],
       resolveModel: registryResolver(registry),
     });
