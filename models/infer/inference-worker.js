@@ -59,6 +59,8 @@ async function load(request) {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Weight-only INT8: fold DequantizeLinear(initializer) into fp32 weights once (models/postings/quantize.ts).
+    ...(request.foldDequantize ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
   });
   return register(request, session);
 }

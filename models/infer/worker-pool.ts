@@ -118,10 +118,10 @@ export class InferencePool {
   }
 
   /** Loads a session under `key` in every thread; resolves once all of them can run it. */
-  async load(key: string, bytes: Uint8Array, names: { inputName: string; outputName: string; backend?: InferenceBackend }): Promise<{ inputNames: string[]; outputNames: string[] }> {
+  async load(key: string, bytes: Uint8Array, names: { inputName: string; outputName: string; backend?: InferenceBackend; foldDequantize?: boolean }): Promise<{ inputNames: string[]; outputNames: string[] }> {
     const replies = await Promise.all(
       this.workers.map((w) =>
-        w.request({ type: 'load', key, bytes, inputName: names.inputName, outputName: names.outputName, intraOpNumThreads: this.intraOpNumThreads, backend: names.backend ?? 'onnxruntime' }),
+        w.request({ type: 'load', key, bytes, inputName: names.inputName, outputName: names.outputName, intraOpNumThreads: this.intraOpNumThreads, backend: names.backend ?? 'onnxruntime', foldDequantize: names.foldDequantize === true }),
       ),
     );
     return replies[0] as { inputNames: string[]; outputNames: string[] };

@@ -33,6 +33,11 @@ export interface ResolvedModel {
   outputName?: string;
   /** 'softmax' when the output holds scores/logits rather than probabilities. Default 'none'. */
   outputActivation?: 'none' | 'softmax';
+  /**
+   * Weight-only INT8 (the registry's `int8` variants): fold DequantizeLinear(weights) into fp32 weights at load,
+   * as `models eval` and `driftline bench` do, instead of running the dequantize on every batch.
+   */
+  foldDequantize?: boolean;
   /** Per-model transform of a valid row (e.g. the user model's scaling), applied in place on a copy. */
   preprocess?: (row: Float32Array) => void;
 }
@@ -134,7 +139,7 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
     const model = await options.resolveModel(ref);
     if (model.id !== ref.id) throw new Error(`${name}: resolving ${ref.id} gave model ${model.id}`);
     const key = `${name}/${model.id}@${model.version}#${loads++}`;
-    await pool.load(key, model.bytes, { inputName: model.inputName ?? INPUT_NAME, outputName: model.outputName ?? OUTPUT_NAME, backend: options.backend ?? 'onnxruntime' });
+    await pool.load(key, model.bytes, { inputName: model.inputName ?? INPUT_NAME, outputName: model.outputName ?? OUTPUT_NAME, backend: options.backend ?? 'onnxruntime', foldDequantize: model.foldDequantize });
     return { id: model.id, version: model.version, key, model, users: 0, retired: false };
   };
 
@@ -351,7 +356,7 @@ function softmaxRows(data: Float32Array, classes: number): void {
 export function registryResolver(registry: ModelRegistry): (ref: ModelRef) => Promise<ResolvedModel> {
   return async (ref) => {
     const { entry, bytes } = registry.readModel(ref.id, ref.version);
-    return { id: entry.id, version: entry.version, bytes };
+    return { id: entry.id, version: entry.version, bytes, foldDequantize: entry.precision === 'int8' };
   };
 }
 
