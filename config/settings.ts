@@ -16,6 +16,11 @@ export interface Settings {
   topicPrefix: string;
   /** Per-pipeline overrides from --config <file> (JSON). */
   pipelines: Record<string, Record<string, unknown>>;
+  /**
+   * Longest a warehouse sink holds rows before inserting them (DRIFTLINE_WAREHOUSE_FLUSH_MS, default 1000). Lower
+   * means lower end-to-end latency and more, smaller inserts (ClickHouse prefers few large ones).
+   */
+  warehouseFlushMs?: number;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: string): Settings {
@@ -29,7 +34,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: 
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL || undefined,
     topicPrefix: env.DRIFTLINE_TOPIC_PREFIX ?? '',
     pipelines,
+    warehouseFlushMs: positiveOrUndefined(env.DRIFTLINE_WAREHOUSE_FLUSH_MS, 'DRIFTLINE_WAREHOUSE_FLUSH_MS'),
   };
+}
+
+function positiveOrUndefined(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!(n > 0)) throw new Error(`${name} must be a positive number of milliseconds, got "${value}"`);
+  return n;
 }
 
 function readConfigFile(path: string): Record<string, Record<string, unknown>> {

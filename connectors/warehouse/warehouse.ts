@@ -36,21 +36,25 @@ export interface OpenWarehouseOptions {
   clickhouseDatabase?: string;
 }
 
-export async function openWarehouse(settings: Pick<Settings, 'home' | 'clickhouseUrl'> & { clickhouseDatabase?: string }, options: OpenWarehouseOptions = {}): Promise<Warehouse> {
-  if (settings.clickhouseUrl && !options.forceDuckdb) return openClickHouseWarehouse(settings.clickhouseUrl, options.clickhouseDatabase ?? settings.clickhouseDatabase);
+export async function openWarehouse(
+  settings: Pick<Settings, 'home' | 'clickhouseUrl'> & { clickhouseDatabase?: string; warehouseFlushMs?: number },
+  options: OpenWarehouseOptions = {},
+): Promise<Warehouse> {
+  const flush = settings.warehouseFlushMs;
+  if (settings.clickhouseUrl && !options.forceDuckdb) return openClickHouseWarehouse(settings.clickhouseUrl, options.clickhouseDatabase ?? settings.clickhouseDatabase, flush);
   const path = options.duckdbPath ?? join(settings.home, 'warehouse.duckdb');
   const db = await DuckDBWarehouse.open(path);
   return {
     kind: 'duckdb',
     location: path,
     ensureTables: (tables) => db.ensureTables(tables ?? TABLE_NAMES),
-    sink: (table, toRow, sinkOptions) => duckdbSink(db, table, toRow, sinkOptions),
+    sink: (table, toRow, sinkOptions) => duckdbSink(db, table, toRow, { maxWaitMs: flush, ...sinkOptions }),
     query: (sql) => db.query(sql),
     close: () => db.close(),
   };
 }
 
-function openClickHouseWarehouse(url: string, database?: string): Warehouse {
+function openClickHouseWarehouse(url: string, database?: string, flushMs?: number): Warehouse {
   const client = createClickHouseClient({ url, database });
   return {
     kind: 'clickhouse',
@@ -63,7 +67,7 @@ function openClickHouseWarehouse(url: string, database?: string): Warehouse {
       for (const t of tables ?? TABLE_NAMES) await client.command({ query: clickhouseCreateTable(t) });
     },
     // Sinks share the warehouse's client (its keep-alive pool); closing the warehouse closes it.
-    sink: (table, toRow, sinkOptions) => clickhouseSink(table, toRow, { url, database, client, ...sinkOptions }),
+    sink: (table, toRow, sinkOptions) => clickhouseSink(table, toRow, { url, database, client, maxWaitMs: flushMs, ...sinkOptions }),
     async query(sql) {
       // 64-bit integers as JSON numbers (not quoted strings) so rows look the same as DuckDB's.
       const result = await client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
