@@ -69,7 +69,7 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
   process.once('SIGTERM', onSignal);
   try {
     await warehouse.ensureTables();
-    const pipeline = definition.build(source, { transport: outputs, warehouse, settings, options: settings.pipelines[name] ?? {}, runId });
+    const pipeline = definition.build(source, { transport: outputs, warehouse, settings, options: settings.pipelines[name] ?? {}, runId, replay: true });
     const what = options.input ? `files under ${options.input}` : `${recorded!.kind} topics ${topics.join(', ')}`;
     if (!options.quiet) process.stderr.write(`replaying ${name} on ${what}, ${describeRange(range)}, as run ${runId}\n`);
     // Latency from the read time: recorded timestamps and headers are from the day the input was recorded.

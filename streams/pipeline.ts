@@ -32,12 +32,20 @@ export class Pipeline {
   deadLetterSink?: Sink<DeadLetter>;
   /** Resources the pipeline's stages hold (inference threads, a trainer): released after the run, in order. */
   readonly closers: Array<() => Promise<void> | void> = [];
+  /** Work to finish before the first record is read (loading what stages need), in order. */
+  readonly starters: Array<() => Promise<void> | void> = [];
 
   constructor(readonly name: string) {}
 
   from<T>(source: Source<T>): Stream<T> {
     if (this.nodes.some((n) => n.source)) throw new Error(`pipeline ${this.name} already has a source`);
     return new Stream<T>(this, this.addNode({ name: source.name, source: source as Source<unknown> }), MAIN);
+  }
+
+  /** Runs before the source reads its first record; a failure fails the run. */
+  onStart(start: () => Promise<void> | void): this {
+    this.starters.push(start);
+    return this;
   }
 
   /** Releases a resource once the run ends (after sinks are flushed and closed), whether it succeeded or failed. */

@@ -352,6 +352,7 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     let lastTick = Date.now();
     const m = metrics.get(sourceNode)!;
     let ending: 'end' | 'stop' = 'stop';
+    for (const start of pipeline.starters) await start();
     while (!options.signal?.aborted && failure === undefined) {
       const batches = await source.poll(pollWaitMs);
       const readAt = Date.now();

@@ -48,7 +48,7 @@ export async function replayFiles(replay: FilesReplay): Promise<FilesReplayResul
   const warehouse = await openWarehouse(settings);
   try {
     await warehouse.ensureTables();
-    const pipeline = definition.build(source, { transport: outputs, warehouse, settings, options: replay.options, runId });
+    const pipeline = definition.build(source, { transport: outputs, warehouse, settings, options: replay.options, runId, replay: true });
     // Latency from the read time, as `replay` measures it: the recorded times are from when the data was recorded.
     const result = await runPipeline(pipeline, { untilIdle: true, latencyStart: 'read' });
     await recordRunMetrics(warehouse, runId, definition.name, result.metrics);

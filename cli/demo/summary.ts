@@ -1,6 +1,7 @@
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
 import type { DemoBench } from './bench-step.ts';
 import type { DemoData } from './data.ts';
+import { modelBStory } from './model-b-story.ts';
 import type { DemoModels } from './models-step.ts';
 import type { StepTiming } from './progress.ts';
 import type { FilesReplayResult } from './replay-files.ts';
@@ -21,6 +22,7 @@ export interface DemoOutcome {
 
 const n = (v: unknown) => Number(v ?? 0);
 const count = (v: unknown) => n(v).toLocaleString('en-US');
+const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
 const ratio = (v: unknown) => (v === null || v === undefined ? '—' : n(v).toFixed(3));
 const duration = (ms: number) => (ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
 
@@ -32,8 +34,8 @@ export async function demoSummary(warehouse: Warehouse, o: DemoOutcome): Promise
   const [frames] = await q('SELECT count(*) AS n FROM frames');
   const [events] = await q('SELECT count(*) AS n FROM events');
   const predictions = await q('SELECT model_id, count(*) AS n FROM predictions GROUP BY model_id ORDER BY model_id');
-  const [truth] = await q(`SELECT sum(labeled) AS n, sum(correct_a) AS a, sum(correct_b) AS b FROM model_comparison WHERE run_id = '${runs.postings.runId}' AND labeled > 0`);
-  const bVersions = await q(`SELECT DISTINCT model_b FROM model_comparison WHERE run_id = '${runs.postings.runId}' AND labeled > 0`);
+  const [truth] = await q(`SELECT sum(labeled) AS n FROM model_comparison WHERE run_id = '${runs.postings.runId}' AND labeled > 0`);
+  const story = await modelBStory(warehouse, runs.postings.runId);
   const training = await q(`SELECT candidate_version, promoted, candidate_accuracy, model_a_accuracy, holdout_size FROM training_runs WHERE run_id = '${runs.postings.runId}' ORDER BY finished_at`);
   const alerts = await q(`SELECT pipeline, count(*) AS n, min(window_start) AS first FROM drift_alerts WHERE run_id IN ('${runs.postings.runId}', '${runs.frames.runId}', '${runs.events.runId}') GROUP BY pipeline`);
   const scores = await q(`SELECT series, alerts, precision, recall FROM anomaly_scores WHERE run_id = '${runs.events.runId}' ORDER BY series`);
@@ -52,10 +54,12 @@ export async function demoSummary(warehouse: Warehouse, o: DemoOutcome): Promise
     `  Records        postings ${count(postings?.n)} (${dead('postings')}) · frames ${count(frames?.n)} (${dead('frames')}) · events ${count(events?.n)} (${dead('events')})`,
     `  Predictions    ${predictions.map((p) => `${p.model_id} ${count(p.n)}`).join(' · ') || 'none'}`,
     `  Model A        held-out accuracy ${ratio(o.models.postingsA.metrics.accuracy)} (${o.models.postingsA.id}@${o.models.postingsA.version}, Glassdoor 2020 postings)`,
-    labelled > 0
-      ? `  2026 labels    Model A ${ratio(n(truth!.a) / labelled)} vs Model B ${ratio(n(truth!.b) / labelled)} on ${count(labelled)} labelled 2026 postings, as scored during the replay` +
-        (promoted.length > 0 && bVersions.length === 1 ? ` (all by ${bVersions[0]!.model_b}: the replay scored them before B's first promotion)` : '')
-      : '  2026 labels    none arrived (no classified.json in the data)',
+    labelled === 0
+      ? '  A vs B         no labels arrived (no classified.json in the data)'
+      : story === null
+        ? `  A vs B         B was not promoted during the replay: both scored ${count(labelled)} labelled postings with B's first version`
+        : `  A vs B         Model B ${ratio(story.accuracyB)} vs Model A ${ratio(story.accuracyA)} (${signed(story.accuracyB - story.accuracyA)}) on the ${count(story.records)} labelled postings scored after B's first promotion` +
+          ` (postings-b@${story.firstVersion}, in force from ${new Date(story.inForceFrom).toISOString().slice(0, 10)}; trained only on labels from before each posting)`,
     `  Model B        ${training.length} fine-tunes, ${promoted.length} promoted${lastPromoted ? ` (last: postings-b@${lastPromoted.candidate_version}, holdout ${ratio(lastPromoted.candidate_accuracy)} vs A ${ratio(lastPromoted.model_a_accuracy)} on ${count(lastPromoted.holdout_size)} labels)` : ''}`,
     `  Drift alerts   postings ${alertsOf('postings')} · frames ${alertsOf('frames')} (lighting fault from frame ${o.frameShiftAt}) · events ${alertsOf('events')}`,
     ...scores.map((s) => `                 ${s.series}: ${count(s.alerts)} alerts, precision ${ratio(s.precision)}, recall ${ratio(s.recall)} against the labelled anomaly windows`),

@@ -30,10 +30,11 @@ export const WALL_CLOCK_COLUMNS: readonly string[] = [
 
 /**
  * Tables whose `version` is a time of processing: dead letters (failed_at), run metrics (at, ended_at), model
- * comparisons (updated_at: a window's row is re-emitted as late labels arrive, the latest wins), and postings, whose
- * version is the event time, which is the read time for sources without a date (Glassdoor).
+ * comparisons (updated_at: a window's row is re-emitted as late labels arrive, the latest wins), postings, whose
+ * version is the event time, which is the read time for sources without a date (Glassdoor), and training runs
+ * (finished_at).
  */
-export const WALL_CLOCK_VERSION_TABLES: readonly string[] = ['dead_letters', 'model_comparison', 'pipeline_metrics', 'pipeline_runs', 'postings'];
+export const WALL_CLOCK_VERSION_TABLES: readonly string[] = ['dead_letters', 'model_comparison', 'pipeline_metrics', 'pipeline_runs', 'postings', 'training_runs'];
 
 /** Stands in for the run id inside ids and other strings (e.g. pipeline_metrics ids `<run id>/<stage>`). */
 export const RUN_ID_PLACEHOLDER = '<run>';

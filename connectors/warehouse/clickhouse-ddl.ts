@@ -14,7 +14,7 @@
  *
  * A plain `SELECT count() FROM postings` may count redelivered rows twice until a merge (or `OPTIMIZE TABLE ... FINAL`).
  */
-import { type ColumnType, type TableDef, type TableName, tableDef } from './tables.ts';
+import { type ColumnDef, type ColumnType, type TableDef, type TableName, tableDef } from './tables.ts';
 
 export const CLICKHOUSE_TYPES: Record<ColumnType, string> = {
   string: 'String',
@@ -24,6 +24,7 @@ export const CLICKHOUSE_TYPES: Record<ColumnType, string> = {
   int64: 'Int64',
   int32: 'Int32',
   uint8: 'UInt8',
+  nullable_uint8: 'Nullable(UInt8)',
   uint64: 'UInt64',
   timestamp_ms: 'Int64',
   nullable_timestamp_ms: 'Nullable(Int64)',
@@ -45,6 +46,13 @@ export function clickhouseCreateTable(table: TableName | TableDef, database?: st
   const name = database ? `${chIdent(database)}.${chIdent(def.name)}` : chIdent(def.name);
   const columns = def.columns.map((col) => `  ${chIdent(col.name)} ${CLICKHOUSE_TYPES[col.type]}`).join(',\n');
   return `CREATE TABLE IF NOT EXISTS ${name}\n(\n${columns}\n)\nENGINE = ReplacingMergeTree(${chIdent('version')})\nORDER BY ${chIdent('id')}`;
+}
+
+/** Adds a column a table created earlier lacks (18.16 has no IF NOT EXISTS here: see missing-columns.ts). */
+export function clickhouseAddColumn(table: TableName | TableDef, column: ColumnDef, database?: string): string {
+  const def = tableDef(table);
+  const name = database ? `${chIdent(database)}.${chIdent(def.name)}` : chIdent(def.name);
+  return `ALTER TABLE ${name} ADD COLUMN ${chIdent(column.name)} ${CLICKHOUSE_TYPES[column.type]}`;
 }
 
 /**

@@ -3,7 +3,7 @@
  * Dedup: PRIMARY KEY (id), and sinks upsert (a redelivered row replaces the stored one unless the stored version
  * is newer), so plain `SELECT count(*)` is already duplicate-free — no FINAL needed (nor supported) here.
  */
-import { type ColumnType, type TableDef, type TableName, tableDef } from './tables.ts';
+import { type ColumnDef, type ColumnType, type TableDef, type TableName, tableDef } from './tables.ts';
 
 export const DUCKDB_TYPES: Record<ColumnType, string> = {
   string: 'VARCHAR NOT NULL',
@@ -13,6 +13,7 @@ export const DUCKDB_TYPES: Record<ColumnType, string> = {
   int64: 'BIGINT NOT NULL',
   int32: 'INTEGER NOT NULL',
   uint8: 'UTINYINT NOT NULL',
+  nullable_uint8: 'UTINYINT',
   uint64: 'UBIGINT NOT NULL',
   timestamp_ms: 'BIGINT NOT NULL',
   nullable_timestamp_ms: 'BIGINT',
@@ -29,4 +30,9 @@ export function duckdbCreateTable(table: TableName | TableDef): string {
   const def = tableDef(table);
   const columns = def.columns.map((col) => `  ${duckIdent(col.name)} ${col.name === 'id' ? 'VARCHAR PRIMARY KEY' : DUCKDB_TYPES[col.type]}`);
   return `CREATE TABLE IF NOT EXISTS ${duckIdent(def.name)} (\n${columns.join(',\n')}\n)`;
+}
+
+/** Adds a column a table created earlier lacks (see missing-columns.ts). */
+export function duckdbAddColumn(table: TableName | TableDef, column: ColumnDef): string {
+  return `ALTER TABLE ${duckIdent(tableDef(table).name)} ADD COLUMN IF NOT EXISTS ${duckIdent(column.name)} ${DUCKDB_TYPES[column.type]}`;
 }

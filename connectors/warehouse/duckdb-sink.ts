@@ -23,7 +23,8 @@ import {
 } from '@duckdb/node-api';
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Sink } from '../../streams/sink.ts';
-import { duckdbCreateTable, duckIdent } from './duckdb-ddl.ts';
+import { duckdbAddColumn, duckdbCreateTable, duckIdent } from './duckdb-ddl.ts';
+import { missingColumns } from './missing-columns.ts';
 import { type RejectedRow, type RejectionHandling, routeRejected } from './rejected.ts';
 import { type ColumnType, type Row, type TableDef, type TableName, TABLES, deadLetterRow, tableDef } from './tables.ts';
 import { rowValidator } from './validate.ts';
@@ -55,7 +56,15 @@ export class DuckDBWarehouse {
 
   async ensureTables(tables: (TableName | TableDef)[] = Object.keys(TABLES) as TableName[]): Promise<void> {
     await this.exclusive(async () => {
-      for (const t of tables) await this.connection.run(duckdbCreateTable(t));
+      for (const t of tables) {
+        await this.connection.run(duckdbCreateTable(t));
+        const def = tableDef(t);
+        const where = `table_catalog = current_database() AND table_schema = 'main' AND table_name = '${def.name.replace(/'/g, "''")}'`;
+        const stored = await this.connection.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE ${where}`);
+        const missing = missingColumns(def, stored.getRowObjectsJS().map((r) => String(r.column_name)));
+        for (const column of missing) await this.connection.run(duckdbAddColumn(def, column));
+        if (missing.length > 0 && this.staged.delete(def.name)) await this.connection.run(`DROP TABLE IF EXISTS temp.main.${duckIdent(`_staging_${def.name}`)}`); // it copied the old columns
+      }
     });
   }
 
@@ -74,7 +83,9 @@ export class DuckDBWarehouse {
     await this.exclusive(async () => {
       const stage = duckIdent(`_staging_${def.name}`);
       if (!this.staged.has(def.name)) {
-        await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${stage} AS SELECT * FROM ${duckIdent(def.name)} LIMIT 0`);
+        // In definition order, which the appender follows (a column added later sits last in the table).
+        const columns = def.columns.map((c) => duckIdent(c.name)).join(', ');
+        await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${stage} AS SELECT ${columns} FROM ${duckIdent(def.name)} LIMIT 0`);
         this.staged.add(def.name);
       }
       await this.connection.run(`DELETE FROM ${stage}`);
@@ -168,6 +179,7 @@ function appendRows(appender: DuckDBAppender, def: TableDef, rows: Row[]): void 
           appender.appendInteger(v as number);
           break;
         case 'uint8':
+        case 'nullable_uint8':
           appender.appendUTinyInt(v as number);
           break;
         case 'array_string':

@@ -19,6 +19,8 @@ export type ColumnType =
   | 'nullable_int64'
   | 'int32'
   | 'uint8'
+  /** A 0/1 flag that may be unknown. */
+  | 'nullable_uint8'
   /** Only for `version`: ReplacingMergeTree needs an unsigned (or Date/DateTime) version column. */
   | 'uint64'
   | 'nullable_int32'
@@ -274,7 +276,7 @@ export const TABLES = {
   },
   model_comparison: {
     name: 'model_comparison',
-    doc: 'Model A vs Model B per window: agreement, and accuracy of each where labels exist (late labels re-emit the row with a higher version). id = run_id/pipeline/window_start/model_a/model_b.',
+    doc: 'Model A vs Model B per window: agreement, accuracy of each where labels exist (late labels re-emit the row with a higher version), and accuracy estimated from calibrated confidence (CBPE). id = run_id/pipeline/window_start/model_a/model_b.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -291,11 +293,18 @@ export const TABLES = {
       c('accuracy_a', 'nullable_float64'),
       c('accuracy_b', 'nullable_float64'),
       c('updated_at', 'timestamp_ms'),
+      c('estimated_accuracy_a', 'nullable_float64', 'CBPE: mean calibrated top-class probability of A in the window; null without calibrations for every version of A in it'),
+      c('estimated_accuracy_b', 'nullable_float64', 'same for B'),
+      c('reference_accuracy_a', 'nullable_float64', 'held-out accuracy of the version(s) of A the estimate is held against'),
+      c('reference_accuracy_b', 'nullable_float64'),
+      c('estimate_method', 'nullable_string', 'calibration method(s) behind the estimates: isotonic | platt | isotonic,platt'),
+      c('estimate_alert_a', 'nullable_uint8', '1 when estimated_accuracy_a < reference_accuracy_a − margin (default 0.05)'),
+      c('estimate_alert_b', 'nullable_uint8'),
     ],
   },
   training_runs: {
     name: 'training_runs',
-    doc: 'Model B fine-tunes: trigger, data, holdout comparison with the current B and with A, promotion decision. id = model_id/version.',
+    doc: 'Model B fine-tunes: trigger, data, holdout comparison with the current B and with A, promotion decision. id = run_id/model_id/version.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -314,6 +323,8 @@ export const TABLES = {
       c('reason', 'string'),
       c('started_at', 'timestamp_ms'),
       c('finished_at', 'timestamp_ms'),
+      c('trigger_event_time', 'nullable_timestamp_ms', 'event time the fine-tune was triggered at (event-time training): its data is what was usable by then'),
+      c('in_force_from', 'nullable_timestamp_ms', 'when promoted in event time: the first event time the version scores'),
     ],
   },
   anomaly_scores: {

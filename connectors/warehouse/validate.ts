@@ -18,6 +18,7 @@ const CHECKS: Record<ColumnType, (v: unknown) => boolean> = {
   int64: (v) => isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   int32: (v) => isInt(v, -2147483648, 2147483647),
   uint8: (v) => isInt(v, 0, 255),
+  nullable_uint8: (v) => v === null || isInt(v, 0, 255),
   uint64: (v) => isInt(v, 0, Number.MAX_SAFE_INTEGER),
   timestamp_ms: (v) => isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   nullable_timestamp_ms: (v) => v === null || isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
@@ -28,7 +29,7 @@ const CHECKS: Record<ColumnType, (v: unknown) => boolean> = {
   json_string: (v) => typeof v === 'string',
 };
 
-const NULLABLE = new Set<ColumnType>(['nullable_string', 'nullable_float64', 'nullable_timestamp_ms', 'nullable_int64', 'nullable_int32']);
+const NULLABLE = new Set<ColumnType>(['nullable_string', 'nullable_float64', 'nullable_timestamp_ms', 'nullable_int64', 'nullable_int32', 'nullable_uint8']);
 
 /** Returns a function giving the reason a row does not fit the table, or undefined when it does. */
 export function rowValidator(def: TableDef): (row: Row) => string | undefined {

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatRows } from '../../cli/sql.ts';
+import { type ModelComparison, modelComparisonRow } from '../../operators/compare/compare-models.ts';
 import type { DeadLetter } from '../../streams/record.ts';
 import { clickhouseCreateTable, countDistinctSql, countFinalSql } from './clickhouse-ddl.ts';
 import { type RejectedRow, classifyClickHouseError, clickhouseSink } from './clickhouse-sink.ts';
 import { duckdbCreateTable } from './duckdb-ddl.ts';
 import { postingRow, rowRecords } from './sample-rows.ts';
-import { type Row, TABLE_NAMES } from './tables.ts';
+import { type Row, TABLE_NAMES, TABLES, type TableDef } from './tables.ts';
 import { type Warehouse, openWarehouse } from './warehouse.ts';
 
 const CLICKHOUSE_URL = inject('CLICKHOUSE_URL');
@@ -30,8 +31,48 @@ describe('table definitions → DDL', () => {
       expect(ddl).not.toMatch(/DateTime64|LowCardinality|Map\(|Bool|TTL/);
       expect(duckdbCreateTable(t)).toContain('"id" VARCHAR PRIMARY KEY');
     }
+    expect(clickhouseCreateTable('model_comparison')).toContain('`estimate_alert_a` Nullable(UInt8)');
+    expect(duckdbCreateTable('model_comparison')).toContain('"estimate_alert_a" UTINYINT,');
   });
 });
+
+/** The CBPE columns model_comparison gained: a warehouse created before them must take them on. */
+const ESTIMATE_COLUMNS = ['estimated_accuracy_a', 'estimated_accuracy_b', 'reference_accuracy_a', 'reference_accuracy_b', 'estimate_method', 'estimate_alert_a', 'estimate_alert_b'];
+const comparisonBeforeEstimates: TableDef = { ...TABLES.model_comparison, columns: TABLES.model_comparison.columns.filter((c) => !ESTIMATE_COLUMNS.includes(c.name)) };
+
+function comparison(start: number, estimated: boolean): ModelComparison {
+  const [a, b] = estimated ? [0.8125, 0.6] : [null, null];
+  return {
+    pipeline: 'postings', window_start: start, window_end: start + 1_000, model_a_id: 'postings-a', model_b_id: 'postings-b', model_a: 'postings-a@v1', model_b: 'postings-b@v1,v2',
+    records: 10, agreed: 7, agreement: 0.7, labeled: 0, correct_a: 0, correct_b: 0, accuracy_a: null, accuracy_b: null,
+    estimated_accuracy_a: a, estimated_accuracy_b: b, reference_accuracy_a: estimated ? 0.85 : null, reference_accuracy_b: estimated ? 0.85 : null,
+    estimate_method: estimated ? 'isotonic,platt' : null, estimate_alert_a: estimated ? false : null, estimate_alert_b: estimated ? true : null,
+    version: 5, updated_at: 5,
+  };
+}
+
+/**
+ * A model_comparison made before the estimate columns gains them on ensureTables (twice: idempotent); its old row
+ * reads null there, a new row carries them; a missing column that cannot be null is refused, not made up.
+ */
+async function upgradesModelComparison(wh: Warehouse, drop: (table: string) => Promise<void>, final: string) {
+  await drop('model_comparison');
+  await wh.ensureTables([comparisonBeforeEstimates]);
+  const old = Object.fromEntries(Object.entries(modelComparisonRow(comparison(0, false), 'run-old')).filter(([k]) => !ESTIMATE_COLUMNS.includes(k)));
+  await wh.sink<Row>(comparisonBeforeEstimates, identity).write(rowRecords([old], 'model_comparison'));
+  await wh.ensureTables(['model_comparison']);
+  await wh.ensureTables(['model_comparison']);
+  await wh.sink<Row>('model_comparison', identity).write(rowRecords([modelComparisonRow(comparison(1_000, true), 'run-new'), modelComparisonRow(comparison(2_000, false), 'run-new')], 'model_comparison'));
+  const rows = await wh.query(`SELECT run_id, window_start, agreement, ${ESTIMATE_COLUMNS.join(', ')} FROM model_comparison ${final} ORDER BY window_start`);
+  const nulls = Object.fromEntries(ESTIMATE_COLUMNS.map((c) => [c, null]));
+  expect(rows).toEqual([
+    { run_id: 'run-old', window_start: 0, agreement: 0.7, ...nulls },
+    { run_id: 'run-new', window_start: 1_000, agreement: 0.7, estimated_accuracy_a: 0.8125, estimated_accuracy_b: 0.6, reference_accuracy_a: 0.85, reference_accuracy_b: 0.85, estimate_method: 'isotonic,platt', estimate_alert_a: 0, estimate_alert_b: 1 },
+    { run_id: 'run-new', window_start: 2_000, agreement: 0.7, ...nulls },
+  ]);
+  const required = { ...TABLES.model_comparison, columns: [...TABLES.model_comparison.columns, { name: 'windows_seen', type: 'int64' as const }] };
+  await expect(wh.ensureTables([required])).rejects.toThrow('model_comparison was created without windows_seen (int64), which cannot be null');
+}
 
 describe('ClickHouse warehouse (real server)', () => {
   let admin: ClickHouseClient;
@@ -73,6 +114,12 @@ describe('ClickHouse warehouse (real server)', () => {
     const [sample] = await wh.query(`SELECT * FROM postings FINAL WHERE id = 'posting-10'`);
     expect(sample).toMatchObject({ id: 'posting-10', skills: postingRow(10).skills, posted_at: postingRow(10).posted_at, salary_min: null });
     await sink.close?.();
+  });
+
+  it('adds the estimate columns to a model_comparison created before them (no ADD COLUMN IF NOT EXISTS on 18.16)', async () => {
+    await upgradesModelComparison(wh, (t) => admin.command({ query: `DROP TABLE IF EXISTS ${DB}.${t}` }).then(() => undefined), 'FINAL');
+    const [type] = await wh.query(`SELECT type FROM system.columns WHERE database = '${DB}' AND table = 'model_comparison' AND name = 'estimate_alert_a'`);
+    expect(type).toEqual({ type: 'Nullable(UInt8)' });
   });
 
   it('isolates rows ClickHouse rejects, inserts all the good ones and reports exactly the bad ones', async () => {
@@ -213,6 +260,17 @@ describe('DuckDB warehouse (embedded)', () => {
     expect(await count('SELECT count(*) AS n FROM postings')).toBe(25_000);
     const [sample] = await wh.query(`SELECT * FROM postings WHERE id = 'posting-10'`);
     expect(sample).toMatchObject({ ...postingRow(10) });
+  });
+
+  it('adds the estimate columns to a model_comparison created before them, and writes rows in definition order', async () => {
+    await upgradesModelComparison(wh, (t) => wh.query(`DROP TABLE IF EXISTS ${t}`).then(() => undefined), '');
+    // A column added in the middle of a definition lands last in the table: rows still go to the right columns.
+    const before: TableDef = { name: 'upgrade_probe', doc: '', columns: [...TABLES.labels.columns.slice(0, 2), { name: 'n', type: 'int64' }] };
+    const after: TableDef = { ...before, columns: [...before.columns.slice(0, 2), { name: 'note', type: 'nullable_string' }, ...before.columns.slice(2)] };
+    await wh.ensureTables([before]);
+    await wh.ensureTables([after]);
+    await wh.sink<Row>(after, identity).write(rowRecords([{ id: 'x', version: 1, note: 'mid', n: 42 }], 'upgrade_probe'));
+    expect(await wh.query('SELECT * FROM upgrade_probe')).toEqual([{ id: 'x', version: 1, n: 42, note: 'mid' }]);
   });
 
   it('rejects bad rows, keeps the good ones, dead-letters into dead_letters', async () => {

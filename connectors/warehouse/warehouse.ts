@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import type { Settings } from '../../config/settings.ts';
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Sink } from '../../streams/sink.ts';
-import { clickhouseCreateTable } from './clickhouse-ddl.ts';
+import { chString, clickhouseAddColumn, clickhouseCreateTable } from './clickhouse-ddl.ts';
 import { type ClickHouseSinkOptions, clickhouseSink, createClickHouseClient } from './clickhouse-sink.ts';
 import { type DuckDBSinkOptions, DuckDBWarehouse, duckdbSink } from './duckdb-sink.ts';
-import { type Row, TABLE_NAMES, type TableDef, type TableName } from './tables.ts';
+import { missingColumns } from './missing-columns.ts';
+import { type Row, TABLE_NAMES, type TableDef, type TableName, tableDef } from './tables.ts';
 
 export type WarehouseSinkOptions<T> = ClickHouseSinkOptions<T> & DuckDBSinkOptions<T>;
 
@@ -20,7 +21,7 @@ export interface Warehouse {
   readonly kind: 'clickhouse' | 'duckdb';
   /** Where: the ClickHouse URL or the DuckDB file. */
   readonly location: string;
-  /** CREATE TABLE IF NOT EXISTS for every table (or the given ones); idempotent. */
+  /** CREATE TABLE IF NOT EXISTS for every table (or the given ones), then adds the nullable columns an older table lacks; idempotent. */
   ensureTables(tables?: (TableName | TableDef)[]): Promise<void>;
   sink<T>(table: TableName | TableDef, toRow: (record: StreamRecord<T>) => Row, options?: WarehouseSinkOptions<T>): Sink<T>;
   query(sql: string): Promise<Record<string, unknown>[]>;
@@ -64,7 +65,10 @@ function openClickHouseWarehouse(url: string, database?: string, flushMs?: numbe
         const admin = createClickHouseClient({ url });
         await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }).finally(() => admin.close());
       }
-      for (const t of tables ?? TABLE_NAMES) await client.command({ query: clickhouseCreateTable(t) });
+      for (const t of tables ?? TABLE_NAMES) {
+        await client.command({ query: clickhouseCreateTable(t) });
+        await addMissingColumns(client, tableDef(t));
+      }
     },
     // Sinks share the warehouse's client (its keep-alive pool); closing the warehouse closes it.
     sink: (table, toRow, sinkOptions) => clickhouseSink(table, toRow, { url, database, client, maxWaitMs: flushMs, ...sinkOptions }),
@@ -75,4 +79,17 @@ function openClickHouseWarehouse(url: string, database?: string, flushMs?: numbe
     },
     close: () => client.close(),
   };
+}
+
+/** Adds the columns a table created by an earlier version lacks (missing-columns.ts). */
+async function addMissingColumns(client: ReturnType<typeof createClickHouseClient>, def: TableDef): Promise<void> {
+  const stored = async () => {
+    const result = await client.query({ query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${chString(def.name)}`, format: 'JSONEachRow' });
+    return ((await result.json()) as { name: string }[]).map((r) => r.name);
+  };
+  for (const column of missingColumns(def, await stored())) {
+    await client.command({ query: clickhouseAddColumn(def, column) }).catch(async (error: unknown) => {
+      if (!(await stored()).includes(column.name)) throw error; // else another process added it meanwhile
+    });
+  }
 }

@@ -223,9 +223,11 @@ describe('trainingRunRow', () => {
       reason: 'holdout accuracy 0.9000 > current 0.8500',
       startedAt: 1_000,
       finishedAt: 4_000,
+      triggerEventTime: 1_767_225_600_000,
+      inForceFrom: 1_767_225_600_001,
     };
     const row = trainingRunRow(run);
-    expect(row).toMatchObject({ id: 'postings-b/v2', version: 4_000, candidate_version: 'v2', candidate_accuracy: 0.9, current_accuracy: 0.85, model_a_accuracy: 0.7, promoted: 1 });
+    expect(row).toMatchObject({ id: 'r1/postings-b/v2', version: 4_000, trigger_event_time: 1_767_225_600_000, in_force_from: 1_767_225_600_001, candidate_version: 'v2', candidate_accuracy: 0.9, current_accuracy: 0.85, model_a_accuracy: 0.7, promoted: 1 });
     expect(rowValidator(tableDef('training_runs'))(row)).toBeUndefined();
   });
 });

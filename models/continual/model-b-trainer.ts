@@ -17,6 +17,7 @@ import { configHash as hashConfig } from '../registry/lineage.ts';
 import type { ModelEntry, ModelRegistry } from '../registry/registry.ts';
 import { PREPROCESSING, type PostingText } from '../postings/features.ts';
 import { type Row } from '../../connectors/warehouse/tables.ts';
+import { EventTimeFeed, type TimedExample } from './event-time-feed.ts';
 import { DEFAULT_FINE_TUNE_CONFIG, type FineTuneConfig } from './fine-tune.ts';
 import { FineTuneWorker } from './fine-tune-client.ts';
 import { DEFAULT_HOLDOUT, type HoldoutSpec, isHeldOut } from './holdout-split.ts';
@@ -24,6 +25,7 @@ import { promotionDecision } from './promotion.ts';
 import { type TrainingExample, exampleProblem, trainingSetHash } from './training-example.ts';
 import { type TrainingRun, trainingRunRow } from './training-run.ts';
 import { DEFAULT_TRIGGER_POLICY, type TriggerPolicy, type TriggerReason, decideTrigger } from './trigger-policy.ts';
+import { VersionTimeline } from './version-timeline.ts';
 
 export interface ModelBTrainerOptions {
   registry: ModelRegistry;
@@ -46,6 +48,16 @@ export interface ModelBTrainerOptions {
   runId?: string;
   /** A worker to use (and close) instead of starting one. */
   worker?: FineTuneWorker;
+  /**
+   * 'wall' (default): examples count as they are added, a fine-tune starts at once and `onPromote` swaps its version
+   * in when it finishes. 'event-time': examples come through `feed` from the named `producers` with the event time
+   * they became usable; a fine-tune is triggered at an event time T, and its version, if promoted, scores records
+   * after T (`versionAt`), however long training took. B starts from its first version (the copy of A), so every
+   * replay retrains the same way. See README.md, "Event time".
+   */
+  clock?: 'wall' | 'event-time';
+  /** The stages that make examples ('event-time'): each reports its progress through `feed`. */
+  producers?: readonly string[];
 }
 
 /** What `add` did with an example. */
@@ -76,6 +88,10 @@ export interface TrainerStats {
   waiting: string | null;
   runs: number;
   promoted: number;
+  /** Event time up to which every example is known ('event-time'; -Infinity until the producers report). */
+  frontier: number;
+  /** Fine-tunes triggered and not yet decided ('event-time'). */
+  queued: number;
 }
 
 const noOutcomes = (): Record<AddOutcome, number> => ({ accepted: 0, replaced: 0, holdout: 0, 'dropped-holdout': 0, 'dropped-human-known': 0, rejected: 0 });
@@ -85,6 +101,8 @@ interface Snapshot {
   examples: TrainingExample[];
   holdout: TrainingExample[];
   startedAt: number;
+  /** The event time the trigger fired at ('event-time'): its training data is everything usable up to then. */
+  eventTime?: number;
 }
 
 export class ModelBTrainer {
@@ -113,6 +131,12 @@ export class ModelBTrainer {
   private timer?: NodeJS.Timeout;
   private runs = 0;
   private promotions = 0;
+  readonly clock: 'wall' | 'event-time';
+  private readonly feedIn?: EventTimeFeed;
+  /** Triggered fine-tunes, oldest first ('event-time'): they run one after another, each from the last one's B. */
+  private readonly queue: Snapshot[] = [];
+  private timeline?: VersionTimeline;
+  private readonly waiters: Array<{ ready: () => boolean; resolve: () => void }> = [];
 
   constructor(private readonly options: ModelBTrainerOptions) {
     this.registry = options.registry;
@@ -124,6 +148,11 @@ export class ModelBTrainer {
     this.runId = options.runId ?? `${this.modelB}-${Date.now()}`;
     this.worker = options.worker ?? new FineTuneWorker();
     if (this.options.modelA.id === this.modelB) throw new Error(`Model A and Model B must differ (both ${this.modelB})`);
+    this.clock = options.clock ?? 'wall';
+    if (this.clock === 'event-time') {
+      this.feedIn = new EventTimeFeed(options.producers ?? []);
+      if (this.policy.scheduleMs !== null) throw new Error('a wall-clock schedule (scheduleMs) cannot trigger fine-tunes in event time: use everyNewLabels');
+    }
   }
 
   /**
@@ -139,6 +168,7 @@ export class ModelBTrainer {
       this.registry.register({ id: this.modelB, kind: a.kind, onnx: bytes, parent: `${a.id}@${a.version}`, datasetHash: a.dataset_hash, configHash: a.config_hash, metrics: { ...a.metrics }, stage: 'production' });
     }
     this.worker.start();
+    if (this.clock === 'event-time') this.timeline ??= new VersionTimeline(this.registry.list(this.modelB)[0]!.version);
     if (this.policy.scheduleMs !== null && this.timer === undefined) {
       this.timer = setInterval(() => {
         this.scheduleDue = true;
@@ -150,6 +180,7 @@ export class ModelBTrainer {
 
   /** Adds one labelled example (see AddOutcome); may start a fine-tune. */
   add(example: TrainingExample): AddOutcome {
+    this.wallClockOnly('add');
     const outcome = this.place(example);
     this.check();
     return outcome;
@@ -157,6 +188,7 @@ export class ModelBTrainer {
 
   /** Adds examples in order, then decides on a trigger once (a batch of labels starts at most one run). */
   addAll(examples: Iterable<TrainingExample>): Record<AddOutcome, number> {
+    this.wallClockOnly('addAll');
     const counts = noOutcomes();
     for (const e of examples) counts[this.place(e)]++;
     this.check();
@@ -167,6 +199,49 @@ export class ModelBTrainer {
   onDriftAlert(): void {
     this.driftAlert = true;
     this.check();
+  }
+
+  /**
+   * Examples from one producer ('event-time'), with the producer's promise that everything it makes later is usable
+   * only after `upTo` (Infinity at the end of its input). Examples usable up to every producer's progress are taken
+   * in event-time order; after each event time's examples, the triggers are decided at that time.
+   */
+  feed(producer: string, examples: readonly TimedExample[], upTo: number): void {
+    if (!this.feedIn) throw new Error(`feed() needs clock 'event-time' (this trainer runs on the wall clock: use add)`);
+    this.feedIn.push(producer, examples, upTo);
+    let group: number | undefined;
+    for (const { example, availableAt } of this.feedIn.take()) {
+      if (group !== undefined && availableAt !== group) this.check(group);
+      this.place(example);
+      group = availableAt;
+    }
+    if (group !== undefined) this.check(group);
+    this.wake();
+  }
+
+  /**
+   * Whether the version scoring records of this event time is known ('event-time'): every example usable before it
+   * has been fed, and every fine-tune triggered before it has been decided.
+   */
+  decided(eventTime: number): boolean {
+    return this.known(eventTime) && !this.queue.some((s) => s.eventTime! < eventTime);
+  }
+
+  /** Whether every example usable before this event time has been fed ('event-time'). */
+  known(eventTime: number): boolean {
+    return this.feedIn !== undefined && this.feedIn.frontier() >= eventTime - 1;
+  }
+
+  /** Resolves once `decided(eventTime)`. */
+  whenDecided(eventTime: number): Promise<void> {
+    if (this.decided(eventTime)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ ready: () => this.decided(eventTime), resolve }));
+  }
+
+  /** The version of Model B that scores a record of this event time ('event-time'; call once `decided`). */
+  versionAt(eventTime: number): string {
+    if (!this.timeline) throw new Error('versionAt() needs clock event-time and start()');
+    return this.timeline.at(eventTime);
   }
 
   /** Requests a fine-tune now (subject to the holdout's minimum); resolves when the trainer is idle again. */
@@ -193,7 +268,23 @@ export class ModelBTrainer {
       waiting: this.waiting,
       runs: this.runs,
       promoted: this.promotions,
+      frontier: this.feedIn?.frontier() ?? -Infinity,
+      queued: this.queue.length,
     };
+  }
+
+  private wallClockOnly(method: string): void {
+    if (this.clock === 'event-time') throw new Error(`${method}() is for the wall clock; an event-time trainer takes examples through feed()`);
+  }
+
+  /** Resolves the waiters whose condition now holds. */
+  private wake(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (!w.ready()) continue;
+      this.waiters.splice(i, 1);
+      w.resolve();
+    }
   }
 
   /** Stops the schedule, waits for a running fine-tune, and stops the worker process. */
@@ -240,7 +331,8 @@ export class ModelBTrainer {
     this.examples.delete(id);
   }
 
-  private check(): void {
+  /** Decides the triggers; `eventTime` is the event time they are decided at ('event-time'). */
+  private check(eventTime?: number): void {
     if (this.modelA === undefined) {
       this.waiting = 'not started: call start()';
       return;
@@ -251,7 +343,8 @@ export class ModelBTrainer {
         driftAlert: this.driftAlert,
         scheduleDue: this.scheduleDue,
         manual: this.manual,
-        running: this.running !== undefined,
+        // in event time a trigger is decided when it fires; its run waits in the queue for the runs before it
+        running: this.clock === 'wall' && this.running !== undefined,
         holdoutSize: this.holdout.size,
         humanExamples: this.humanCount,
         needsHuman: this.config.minHumanShare > 0,
@@ -269,10 +362,15 @@ export class ModelBTrainer {
     }
     this.waiting = null;
     // The snapshot is taken now, synchronously: labels arriving during the run count for the next one.
-    const snapshot: Snapshot = { trigger: decision.trigger, examples: [...this.examples.values()], holdout: [...this.holdout.values()], startedAt: Date.now() };
+    const snapshot: Snapshot = { trigger: decision.trigger, examples: [...this.examples.values()], holdout: [...this.holdout.values()], startedAt: Date.now(), eventTime };
     this.newLabels = 0;
     this.driftAlert = false;
     this.manual = false;
+    if (this.clock === 'event-time') {
+      this.queue.push(snapshot);
+      this.running ??= this.runQueue().finally(() => (this.running = undefined));
+      return;
+    }
     this.running = this.run(snapshot)
       .catch((error: unknown) => (this.options.onError ?? ((e) => console.error(`model B fine-tune failed: ${e instanceof Error ? e.message : String(e)}`)))(error))
       .finally(() => {
@@ -281,9 +379,21 @@ export class ModelBTrainer {
       });
   }
 
+  /** Runs the queued event-time fine-tunes in trigger order; each one's decision is final before the next starts. */
+  private async runQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      const snapshot = this.queue[0]!;
+      snapshot.startedAt = Date.now();
+      await this.run(snapshot).catch((error: unknown) => (this.options.onError ?? ((e) => console.error(`model B fine-tune failed: ${e instanceof Error ? e.message : String(e)}`)))(error));
+      this.queue.shift();
+      this.wake();
+    }
+  }
+
   private async run(snapshot: Snapshot): Promise<void> {
     const a = this.modelA!;
-    const current = this.registry.get(this.modelB);
+    // In event time B continues from the version in force at the trigger, not from whatever the registry says now.
+    const current = this.timeline ? this.registry.get(this.modelB, this.timeline.latest()) : this.registry.get(this.modelB);
     const parent = `${current.id}@${current.version}`;
     const currentBytes = this.registry.readModel(current.id, current.version).bytes;
     const aBytes = this.registry.readModel(a.id, a.version).bytes;
@@ -330,12 +440,17 @@ export class ModelBTrainer {
         train_seconds: tuned.trainSeconds,
       },
       stage: 'candidate',
+      reuseIdentical: this.clock === 'event-time',
     });
     if (decision.promote) {
       // register (sha256 + 2 MB write) and the swap (read + verify + post 2 MB) each hold the event loop ~10 ms:
       // never both in one turn
       await new Promise((r) => setImmediate(r));
       this.registry.promote(entry.id, entry.version);
+      if (this.timeline && snapshot.eventTime !== undefined) {
+        this.timeline.add(snapshot.eventTime + 1, entry.version);
+        this.registry.setInForceFrom(entry.id, entry.version, snapshot.eventTime + 1);
+      }
       await this.options.onPromote?.(entry.version);
       this.promotions++;
     }
@@ -361,6 +476,8 @@ export class ModelBTrainer {
       reason: decision.reason,
       startedAt: snapshot.startedAt,
       finishedAt: Date.now(),
+      triggerEventTime: snapshot.eventTime ?? null,
+      inForceFrom: decision.promote && snapshot.eventTime !== undefined ? snapshot.eventTime + 1 : null,
     };
     this.options.onRun?.(trainingRunRow(run), run);
   }

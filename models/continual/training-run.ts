@@ -28,11 +28,16 @@ export interface TrainingRun {
   reason: string;
   startedAt: number;
   finishedAt: number;
+  /** The event time the fine-tune was triggered at (event-time training), else null. */
+  triggerEventTime: number | null;
+  /** When promoted in event time: the first event time the version scores (trigger + 1 ms), else null. */
+  inForceFrom: number | null;
 }
 
 export function trainingRunRow(run: TrainingRun): Row {
   return {
-    id: compositeId(run.modelId, run.version),
+    // the run id too: a replay that trains the same candidate again names the same version
+    id: compositeId(run.runId, run.modelId, run.version),
     version: run.finishedAt,
     run_id: run.runId,
     model_id: run.modelId,
@@ -50,5 +55,7 @@ export function trainingRunRow(run: TrainingRun): Row {
     reason: run.reason,
     started_at: run.startedAt,
     finished_at: run.finishedAt,
+    trigger_event_time: run.triggerEventTime,
+    in_force_from: run.inForceFrom,
   };
 }

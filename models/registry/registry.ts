@@ -29,6 +29,12 @@ export interface ModelEntry {
   stage: ModelStage;
   /** Artifact path relative to DRIFTLINE_HOME. */
   file: string;
+  /**
+   * Event time (ISO) from which this version scores records: the event time up to which its training data was
+   * taken (a replay, or a live run with the training barrier), or when a live run's hot swap took effect. Absent for
+   * versions that were never put in force by a stream.
+   */
+  in_force_from?: string;
 }
 
 export interface Manifest {
@@ -47,6 +53,11 @@ export interface RegisterInput {
   stage?: ModelStage;
   /** Defaults to now; tests pin it. */
   createdAt?: Date;
+  /**
+   * Return the existing version when one of this id already has the same bytes and parent, instead of registering a
+   * copy: a replay that trains the same candidate again then names it as the first replay did.
+   */
+  reuseIdentical?: boolean;
 }
 
 export interface RegistryOptions {
@@ -104,6 +115,11 @@ export class ModelRegistry {
   register(input: RegisterInput): ModelEntry {
     if (!ID_PATTERN.test(input.id)) throw new Error(`model id "${input.id}" must match ${ID_PATTERN}`);
     const manifest = this.read();
+    const digest = sha256(input.onnx);
+    if (input.reuseIdentical) {
+      const same = manifest.models.find((m) => m.id === input.id && m.sha256 === digest && m.parent === (input.parent ?? null));
+      if (same) return same;
+    }
     const previous = manifest.models.filter((m) => m.id === input.id).map((m) => versionNumber(m.version));
     const version = `v${Math.max(0, ...previous) + 1}`;
     if (input.parent) this.parseRef(input.parent, manifest);
@@ -115,7 +131,7 @@ export class ModelRegistry {
       precision: input.precision ?? 'fp32',
       parent: input.parent ?? null,
       created_at: (input.createdAt ?? new Date()).toISOString(),
-      sha256: sha256(input.onnx),
+      sha256: digest,
       dataset_hash: input.datasetHash,
       config_hash: input.configHash,
       metrics: input.metrics ?? {},
@@ -138,6 +154,16 @@ export class ModelRegistry {
     if (!entry) throw new Error(`model ${id} has no version ${version}`);
     for (const m of manifest.models) if (m.id === id && m.stage === 'production' && m !== entry) m.stage = 'archived';
     entry.stage = 'production';
+    this.write(manifest);
+    return entry;
+  }
+
+  /** Records the event time from which a version scores records (see `ModelEntry.in_force_from`). */
+  setInForceFrom(id: string, version: string, eventTime: number): ModelEntry {
+    const manifest = this.read();
+    const entry = manifest.models.find((m) => m.id === id && m.version === version);
+    if (!entry) throw new Error(`model ${id} has no version ${version}`);
+    entry.in_force_from = new Date(eventTime).toISOString();
     this.write(manifest);
     return entry;
   }

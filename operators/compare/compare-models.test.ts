@@ -13,9 +13,11 @@ import { ArraySink } from '../../connectors/memory/array-sink.ts';
 import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
 import { hn2026Files, readHn2026 } from '../../connectors/postings/index.ts';
 import { topicSource } from '../../connectors/topic-source.ts';
+import { type Calibration, calibrate, fitCalibration } from '../../models/calibration/calibration.ts';
+import { argmax } from '../../models/classification-metrics.ts';
 import { exportMlpToOnnx } from '../../models/postings/export.ts';
 import { FEATURE_DIM, featurize } from '../../models/postings/features.ts';
-import { CLASSES, DEFAULT_POSTINGS_CONFIG, trainPostingsModel } from '../../models/postings/train.ts';
+import { CLASSES, DEFAULT_POSTINGS_CONFIG, type PostingsTrainResult, trainPostingsModel } from '../../models/postings/train.ts';
 import { CommitTracker } from '../../streams/ack.ts';
 import { Pipeline } from '../../streams/pipeline.ts';
 import { DEFAULT_LABEL_CLASSES } from '../../streams/pipelines/labels.ts';
@@ -29,12 +31,15 @@ import { hopping, type TimeWindowSpec, tumbling, windowStarts } from '../window/
 import { type CompareModelsStage, type CompareInput, type ModelComparison, compareModels, modelComparisonRow } from './compare-models.ts';
 
 const MONTH = 30 * 86_400_000;
+const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 const A = 'postings-a';
 const B = 'postings-b';
 
 let postings: JobPosting[];
 let truth: Label[];
 const modelBytes = new Map<string, Uint8Array>();
+/** Each model's calibrations fitted on its own held-out data, as calibrationFromHeldOut fits them. */
+const calibrations = new Map<string, { isotonic: Calibration; platt: Calibration }>();
 const stages: InferStage<JobPosting>[] = [];
 
 beforeAll(async () => {
@@ -58,6 +63,8 @@ beforeAll(async () => {
   const b = await trainPostingsModel({ ...DEFAULT_POSTINGS_CONFIG, seed: 7, hidden: 8, epochs: 2 }, dataDir());
   modelBytes.set(A, exportMlpToOnnx(a.weights));
   modelBytes.set(B, exportMlpToOnnx(b.weights));
+  calibrations.set(A, heldOutCalibrations(a));
+  calibrations.set(B, heldOutCalibrations(b));
   a.model.dispose();
   b.model.dispose();
 });
@@ -65,6 +72,14 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of stages) await s.close();
 });
+
+function heldOutCalibrations(r: PostingsTrainResult) {
+  const rows = r.heldOut.labels.length;
+  const best = Array.from({ length: rows }, (_, row) => argmax(r.heldOutProbabilities, row, CLASSES.length));
+  const top = best.map((c, row) => r.heldOutProbabilities[row * CLASSES.length + c]!);
+  const correct = best.map((c, row) => c === r.heldOut.labels[row]);
+  return { isotonic: fitCalibration(top, correct, 'isotonic'), platt: fitCalibration(top, correct, 'platt') };
+}
 
 const predictBoth = () => {
   const stage = infer<JobPosting>('predict', {
@@ -222,7 +237,12 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
     console.log(`[compare] ${total.records} postings in ${windowCount} windows, ${total.n} labelled: accuracy A ${(total.a / total.n).toFixed(3)}, B ${(total.b / total.n).toFixed(3)}, agreement ${(total.agree / total.records).toFixed(3)}`);
     const row = modelComparisonRow(after.get(Math.max(...after.keys()))!, 'run-1');
     expect(row.id).toBe(`run-1/postings/${Math.max(...after.keys())}/${A}/${B}`);
-    expect(Object.keys(row).sort()).toEqual(['accuracy_a', 'accuracy_b', 'agreement', 'correct_a', 'correct_b', 'id', 'labeled', 'model_a', 'model_b', 'pipeline', 'records', 'run_id', 'updated_at', 'version', 'window_end', 'window_start']);
+    expect(Object.keys(row).sort()).toEqual([
+      'accuracy_a', 'accuracy_b', 'agreement', 'correct_a', 'correct_b', 'estimate_alert_a', 'estimate_alert_b', 'estimate_method', 'estimated_accuracy_a', 'estimated_accuracy_b', 'id', 'labeled', 'model_a', 'model_b',
+      'pipeline', 'records', 'reference_accuracy_a', 'reference_accuracy_b', 'run_id', 'updated_at', 'version', 'window_end', 'window_start',
+    ]);
+    // Without the estimate option there is no estimate, only the realized accuracy.
+    expect([row.estimated_accuracy_a, row.estimated_accuracy_b, row.estimate_method, row.estimate_alert_a, row.estimate_alert_b]).toEqual([null, null, null, null, null]);
   });
 
   it('labels that come before their predictions are held and applied when the predictions arrive', async () => {
@@ -351,5 +371,157 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
     const fixed = bruteForce(predicted, corrected, spec);
     rows = latest(f.rows);
     for (const [start, row] of rows) expect(asExpected(row)).toEqual(fixed.get(start));
+  });
+
+  type CalibrationFor = (model: string, version: string) => Calibration | undefined;
+
+  interface ExpectedEstimate {
+    a: number | null;
+    b: number | null;
+    referenceA: number | null;
+    referenceB: number | null;
+    methods: string | null;
+  }
+
+  /** Per window start, each model's mean calibrated confidence, straight from the predictions (null if any is missing). */
+  function bruteEstimates(records: StreamRecord<Inferred<JobPosting>>[], calibrationFor: CalibrationFor): Map<number, ExpectedEstimate> {
+    const sums = new Map<number, Record<string, { p: number; ref: number; n: number; missing: number; methods: Set<string> }>>();
+    for (const r of records) {
+      for (const start of windowStarts(tumbling(MONTH), r.eventTime)) {
+        const w = sums.get(start) ?? { [A]: { p: 0, ref: 0, n: 0, missing: 0, methods: new Set() }, [B]: { p: 0, ref: 0, n: 0, missing: 0, methods: new Set() } };
+        sums.set(start, w);
+        for (const p of r.value.predictions) {
+          const cal = calibrationFor(p.model_id, p.model_version);
+          const s = w[p.model_id]!;
+          if (!cal || !Number.isFinite(p.confidence)) s.missing++;
+          else {
+            s.p += calibrate(cal, p.confidence);
+            s.ref += cal.reference_accuracy;
+            s.n++;
+            s.methods.add(cal.method);
+          }
+        }
+      }
+    }
+    const out = new Map<number, ExpectedEstimate>();
+    for (const [start, w] of sums) {
+      const ok = (m: string) => w[m]!.missing === 0;
+      const methods = new Set([...(ok(A) ? w[A]!.methods : []), ...(ok(B) ? w[B]!.methods : [])]);
+      out.set(start, {
+        a: ok(A) ? w[A]!.p / w[A]!.n : null,
+        b: ok(B) ? w[B]!.p / w[B]!.n : null,
+        referenceA: ok(A) ? w[A]!.ref / w[A]!.n : null,
+        referenceB: ok(B) ? w[B]!.ref / w[B]!.n : null,
+        methods: methods.size ? [...methods].sort().join(',') : null,
+      });
+    }
+    return out;
+  }
+
+  function expectEstimates(rows: Map<number, ModelComparison>, expected: Map<number, ExpectedEstimate>, margin = 0.05) {
+    expect(new Set(rows.keys())).toEqual(new Set(expected.keys()));
+    const close = (got: number | null, want: number | null) => (want === null ? expect(got).toBeNull() : expect(got).toBeCloseTo(want, 12));
+    for (const [start, row] of rows) {
+      const want = expected.get(start)!;
+      close(row.estimated_accuracy_a, want.a);
+      close(row.estimated_accuracy_b, want.b);
+      close(row.reference_accuracy_a, want.referenceA);
+      close(row.reference_accuracy_b, want.referenceB);
+      expect(row.estimate_method).toBe(want.methods);
+      expect(row.estimate_alert_a).toBe(want.a === null ? null : want.a < want.referenceA! - margin);
+      expect(row.estimate_alert_b).toBe(want.b === null ? null : want.b < want.referenceB! - margin);
+    }
+  }
+
+  it('estimates each model accuracy per window from its calibrated confidence before any label; labels leave it alone', () => {
+    const asked: string[] = [];
+    const calibrationFor: CalibrationFor = (model, version) => {
+      asked.push(`${model}@${version}`);
+      return calibrations.get(model)?.isotonic;
+    };
+    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), estimate: { calibrationFor } });
+    const f = feeder(stage, new CommitTracker());
+    f.feed('predictions', predicted);
+    stage.onEnd!(f.out);
+    const expected = bruteEstimates(predicted, (m) => calibrations.get(m)!.isotonic);
+    const before = latest(f.rows);
+    expectEstimates(before, expected);
+    for (const row of before.values()) expect([row.accuracy_a, row.accuracy_b, row.estimate_method]).toEqual([null, null, 'isotonic']);
+    expect(asked).toEqual([`${A}@v1`, `${B}@v1`]); // asked once per version, then kept
+    // Calibrated, not the raw confidence: somewhere they differ by more than a point.
+    const rawA = (start: number) => mean(predicted.filter((r) => Math.floor(r.eventTime / MONTH) * MONTH === start).map((r) => r.value.predictions.find((p) => p.model_id === A)!.confidence));
+    expect([...before.values()].some((row) => Math.abs(row.estimated_accuracy_a! - rawA(row.window_start)) > 0.01)).toBe(true);
+
+    f.feed('labels', labelRecords(truth));
+    const after = latest(f.rows);
+    expectEstimates(after, expected);
+    const realized = bruteForce(predicted, truth);
+    for (const [start, row] of after) expect(asExpected(row)).toEqual(realized.get(start));
+
+    for (const row of after.values()) {
+      const db = modelComparisonRow(row, 'run-1');
+      expect(db).toMatchObject({ estimated_accuracy_a: row.estimated_accuracy_a, estimated_accuracy_b: row.estimated_accuracy_b, reference_accuracy_a: row.reference_accuracy_a, estimate_method: 'isotonic' });
+      expect([db.estimate_alert_a, db.estimate_alert_b]).toEqual([Number(row.estimate_alert_a), Number(row.estimate_alert_b)]);
+    }
+
+    // Over the labelled windows: estimate against realized accuracy, and the reference both are held against.
+    const labelled = [...after.values()].filter((r) => r.labeled > 0);
+    const weighted = (pick: (r: ModelComparison) => number) => labelled.reduce((s, r) => s + pick(r) * r.labeled, 0) / labelled.reduce((s, r) => s + r.labeled, 0);
+    const summary = [A, B].map((m, i) => {
+      const cal = calibrations.get(m)!.isotonic;
+      const est = weighted((r) => (i ? r.estimated_accuracy_b! : r.estimated_accuracy_a!));
+      const acc = weighted((r) => (i ? r.accuracy_b! : r.accuracy_a!));
+      const alerts = [...after.values()].filter((r) => (i ? r.estimate_alert_b : r.estimate_alert_a)).length;
+      return `${m}: reference ${cal.reference_accuracy.toFixed(3)}, estimated ${est.toFixed(3)}, realized ${acc.toFixed(3)}, alerts in ${alerts}/${after.size} windows`;
+    });
+    console.log(`[compare cbpe] ${summary.join('; ')}`);
+  });
+
+  it('a version without a calibration or a prediction without a confidence empties that model estimate in its windows; versions mix', () => {
+    const starts = [...new Set(predicted.map((r) => Math.floor(r.eventTime / MONTH) * MONTH))];
+    const [first, second, third] = [starts[0]!, starts[1]!, starts[2]!];
+    const inWindow = (r: StreamRecord<Inferred<JobPosting>>, start: number) => Math.floor(r.eventTime / MONTH) * MONTH === start;
+    const ofSecond = predicted.filter((r) => inWindow(r, second));
+    const secondHalf = new Set(ofSecond.slice(ofSecond.length >> 1).map((r) => r.key));
+    const noConfidence = predicted.findIndex((r) => inWindow(r, third));
+    const changed = predicted.map((r, i) => {
+      const predictions = r.value.predictions.map((p) => {
+        if (p.model_id === B && inWindow(r, first)) return { ...p, model_version: 'v2' }; // B@v2 has no calibration
+        if (p.model_id === A && secondHalf.has(r.key)) return { ...p, model_version: 'v2' }; // A@v2 is Platt-calibrated
+        if (p.model_id === A && i === noConfidence) return { ...p, confidence: Number.NaN };
+        return p;
+      });
+      return { ...r, value: { ...r.value, predictions } };
+    });
+    const calibrationFor: CalibrationFor = (model, version) => (version === 'v1' ? calibrations.get(model)!.isotonic : model === A ? calibrations.get(A)!.platt : undefined);
+    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), estimate: { calibrationFor, alertMargin: 0.02 } });
+    const f = feeder(stage, new CommitTracker());
+    f.feed('predictions', changed);
+    stage.onEnd!(f.out);
+    const rows = latest(f.rows);
+    expectEstimates(rows, bruteEstimates(changed, calibrationFor), 0.02);
+    expect(rows.get(first)).toMatchObject({ model_b: `${B}@v2`, estimated_accuracy_b: null, estimate_alert_b: null, estimate_method: 'isotonic' });
+    expect(rows.get(first)!.estimated_accuracy_a).not.toBeNull();
+    expect(rows.get(second)).toMatchObject({ model_a: `${A}@v1,v2`, estimate_method: 'isotonic,platt' });
+    expect(rows.get(second)!.estimated_accuracy_a).not.toBeNull();
+    expect(rows.get(third)).toMatchObject({ estimated_accuracy_a: null, estimate_alert_a: null });
+    expect(rows.get(third)!.estimated_accuracy_b).not.toBeNull();
+  });
+
+  it('alerts when the estimate falls below the reference accuracy minus the margin', () => {
+    const run = (reference: number, alertMargin?: number) => {
+      const cal = (m: string) => ({ ...calibrations.get(m)!.isotonic, reference_accuracy: reference });
+      const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), estimate: { calibrationFor: cal, alertMargin } });
+      const f = feeder(stage, new CommitTracker());
+      f.feed('predictions', predicted);
+      stage.onEnd!(f.out);
+      return [...latest(f.rows).values()];
+    };
+    const rows = run(1);
+    expect(rows.every((r) => r.estimate_alert_a === r.estimated_accuracy_a! < 0.95 && r.estimate_alert_b === r.estimated_accuracy_b! < 0.95)).toBe(true);
+    expect(rows.filter((r) => r.estimate_alert_a).length).toBeGreaterThan(0);
+    expect(run(0).some((r) => r.estimate_alert_a || r.estimate_alert_b)).toBe(false);
+    const wide = run(1, 0.6);
+    expect(wide.every((r) => r.estimate_alert_a === r.estimated_accuracy_a! < 0.4 && r.estimate_alert_b === r.estimated_accuracy_b! < 0.4)).toBe(true);
   });
 });

@@ -7,12 +7,17 @@
  * id: a label for a record of an already-emitted window re-emits that window's row with updated counts and a higher
  * `version`; a label that comes before its prediction waits (pending) and is applied when the prediction arrives.
  *
+ * With option `estimate`, each row also carries each model's estimated accuracy (CBPE): the mean calibrated top-class
+ * probability of its predictions in the window, each calibrated with the calibration of the version that made it, so
+ * there is a figure to watch while labels are late or never come, with an alert when it falls below the reference.
+ *
  * State is bounded (README.md): `maxRecords` predictions kept for joining (oldest dropped first), `maxClosedWindows`
  * emitted windows kept for updates (oldest dropped first), `maxPendingLabels` labels waiting for a prediction
  * (oldest expire first). Everything dropped is counted in `stats()`; the warehouse `labels` table stays complete.
  */
 import type { Label } from '../../connectors/labels/label.ts';
 import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
+import { type Calibration, calibrate } from '../../models/calibration/calibration.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
 import { type AckToken, releaseAll, retainAll } from '../../streams/ack.ts';
 import type { SourcePosition, StreamRecord } from '../../streams/record.ts';
@@ -40,9 +45,36 @@ export interface ModelComparison {
   /** correct / labeled; null while nothing in the window is labelled. */
   accuracy_a: number | null;
   accuracy_b: number | null;
+  /**
+   * Estimated accuracy (option `estimate`): the mean calibrated top-class probability of the model's predictions in the
+   * window. Null without the option, or when one of them came from a version without a calibration (or without a
+   * confidence in [0, 1]): an estimate over part of a window would pass for one over all of it.
+   */
+  estimated_accuracy_a: number | null;
+  estimated_accuracy_b: number | null;
+  /** What the estimate is held against: the reference accuracy of the version behind each prediction, averaged. */
+  reference_accuracy_a: number | null;
+  reference_accuracy_b: number | null;
+  /** Calibration method(s) behind the estimates (`isotonic`, `platt`, `isotonic,platt` across versions); null without any. */
+  estimate_method: string | null;
+  /** estimated accuracy < reference accuracy − alertMargin; null without an estimate. */
+  estimate_alert_a: boolean | null;
+  estimate_alert_b: boolean | null;
   /** Emission time (epoch ms), strictly increasing per window: the latest row of a window wins in the warehouse. */
   version: number;
   updated_at: number;
+}
+
+/** Confidence-based performance estimation: accuracy per window from each version's calibrated confidence. */
+export interface CompareEstimateOptions {
+  /**
+   * A model version's calibration (see models/calibration: `calibrationFromHeldOut` fits one on the version's held-out
+   * data), or undefined when it has none. Asked for every prediction of a version until it answers, then kept: make it
+   * a lookup, not a fit.
+   */
+  calibrationFor(modelId: string, version: string): Calibration | undefined;
+  /** Alert when a model's estimate falls below its reference accuracy minus this. Default 0.05. */
+  alertMargin?: number;
 }
 
 export type CompareInput<P extends { predictions: Prediction[] }> = P | Label;
@@ -66,6 +98,8 @@ export interface CompareModelsOptions {
   maxPendingLabels?: number;
   /** Clock for `version`/`updated_at` (tests). Default Date.now. */
   now?: () => number;
+  /** Estimated accuracy per window and model from calibrated confidence (CBPE); without it the estimate columns are null. */
+  estimate?: CompareEstimateOptions;
 }
 
 /** Counters since the stage started. */
@@ -112,11 +146,39 @@ interface WindowState {
   labeled: number;
   correctA: number;
   correctB: number;
+  estimateA: EstimateSums;
+  estimateB: EstimateSums;
   /** Source batches that contributed while open: their offsets stay uncommitted until the window is emitted. */
   tokens: AckToken[];
   tokenSet: Set<AckToken>;
   position: SourcePosition;
 }
+
+/** A model's estimate in a window, as sums over its predictions there. */
+interface EstimateSums {
+  calibrated: number;
+  reference: number;
+  estimated: number;
+  /** Predictions that could not be estimated (no calibration for their version, no usable confidence). */
+  missing: number;
+  methods: Set<string>;
+}
+
+/** One prediction's part of an estimate; null when it cannot be estimated. */
+type PredictionEstimate = { calibrated: number; reference: number; method: string } | null;
+
+const noEstimate = (): EstimateSums => ({ calibrated: 0, reference: 0, estimated: 0, missing: 0, methods: new Set() });
+
+const addEstimate = (sums: EstimateSums, e: PredictionEstimate) => {
+  if (e === null) {
+    sums.missing++;
+    return;
+  }
+  sums.calibrated += e.calibrated;
+  sums.reference += e.reference;
+  sums.estimated++;
+  sums.methods.add(e.method);
+};
 
 /** What a late label needs of a record: both predicted classes, its label so far and the windows it counts in. */
 interface Entry {
@@ -160,7 +222,7 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
     let w = windows.get(start);
     if (!w) {
       const end = start + spec.sizeMs;
-      w = { start, end, closed: end <= watermark, version: 0, versionsA: new Set(), versionsB: new Set(), records: 0, agreed: 0, labeled: 0, correctA: 0, correctB: 0, tokens: [], tokenSet: new Set(), position };
+      w = { start, end, closed: end <= watermark, version: 0, versionsA: new Set(), versionsB: new Set(), records: 0, agreed: 0, labeled: 0, correctA: 0, correctB: 0, estimateA: noEstimate(), estimateB: noEstimate(), tokens: [], tokenSet: new Set(), position };
       windows.set(start, w);
       if (!w.closed && end < nextCloseAt) nextCloseAt = end;
     }
@@ -219,9 +281,32 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
     return undefined;
   };
 
+  /** Calibrations found so far, by model id and version (a version without one is asked again next time). */
+  const calibrations = new Map<string, Calibration>();
+  const estimateOf = (p: Prediction): PredictionEstimate => {
+    const key = `${p.model_id}@${p.model_version}`;
+    let cal = calibrations.get(key);
+    if (!cal) {
+      cal = options.estimate!.calibrationFor(p.model_id, p.model_version);
+      if (!cal) return null;
+      calibrations.set(key, cal);
+    }
+    if (!(p.confidence >= 0 && p.confidence <= 1 + 1e-6)) return null;
+    return { calibrated: calibrate(cal, p.confidence), reference: cal.reference_accuracy, method: cal.method };
+  };
+
+  const alertMargin = options.estimate?.alertMargin ?? 0.05;
+  const summarize = (s: EstimateSums) => {
+    if (s.estimated === 0 || s.missing > 0) return { estimated: null, reference: null, alert: null };
+    const [estimated, reference] = [s.calibrated / s.estimated, s.reference / s.estimated];
+    return { estimated, reference, alert: estimated < reference - alertMargin };
+  };
+
   const toRecord = (w: WindowState): StreamRecord<ModelComparison> => {
     const now = clock();
     w.version = Math.max(now, w.version + 1);
+    const [estA, estB] = [summarize(w.estimateA), summarize(w.estimateB)];
+    const methods = new Set([...(estA.estimated === null ? [] : w.estimateA.methods), ...(estB.estimated === null ? [] : w.estimateB.methods)]);
     const value: ModelComparison = {
       pipeline: options.pipeline,
       window_start: w.start,
@@ -238,6 +323,13 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
       correct_b: w.correctB,
       accuracy_a: w.labeled > 0 ? w.correctA / w.labeled : null,
       accuracy_b: w.labeled > 0 ? w.correctB / w.labeled : null,
+      estimated_accuracy_a: estA.estimated,
+      estimated_accuracy_b: estB.estimated,
+      reference_accuracy_a: estA.reference,
+      reference_accuracy_b: estB.reference,
+      estimate_method: methods.size > 0 ? [...methods].sort().join(',') : null,
+      estimate_alert_a: estA.alert,
+      estimate_alert_b: estB.alert,
       version: w.version,
       updated_at: w.version,
     };
@@ -299,11 +391,16 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
       return;
     }
     const entry: Entry = { a: a.label, b: b.label, label: null, windows: [] };
+    const [estimateA, estimateB] = options.estimate ? [estimateOf(a), estimateOf(b)] : [null, null];
     for (const start of windowStarts(spec, t)) {
       if (start + spec.sizeMs <= droppedThrough && !windows.has(start)) continue;
       const w = windowFor(start, record.position);
       w.records++;
       if (a.label === b.label) w.agreed++;
+      if (options.estimate) {
+        addEstimate(w.estimateA, estimateA);
+        addEstimate(w.estimateB, estimateB);
+      }
       w.versionsA.add(a.model_version);
       w.versionsB.add(b.model_version);
       w.position = record.position;
@@ -399,6 +496,9 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
   };
 }
 
+/** A UInt8 flag column: 1, 0, or null when unknown. */
+const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
+
 /** The `model_comparison` row: id = pipeline/window_start/model A id/model B id, so re-emissions replace it. */
 export function modelComparisonRow(c: ModelComparison, runId: string): Row {
   return {
@@ -418,5 +518,12 @@ export function modelComparisonRow(c: ModelComparison, runId: string): Row {
     accuracy_a: c.accuracy_a,
     accuracy_b: c.accuracy_b,
     updated_at: c.updated_at,
+    estimated_accuracy_a: c.estimated_accuracy_a,
+    estimated_accuracy_b: c.estimated_accuracy_b,
+    reference_accuracy_a: c.reference_accuracy_a,
+    reference_accuracy_b: c.reference_accuracy_b,
+    estimate_method: c.estimate_method,
+    estimate_alert_a: flag(c.estimate_alert_a),
+    estimate_alert_b: flag(c.estimate_alert_b),
   };
 }

@@ -87,6 +87,14 @@ export interface InferOptions<I> {
   checkFinite?: boolean;
   /** Share a pool between stages (then the caller closes it). */
   pool?: InferencePool;
+  /**
+   * Versions by event time: the version of `modelId` that scores a record of this event time, or undefined for the
+   * stage's current one. Model B's event-time training passes the trainer's timeline here, so which version scores a
+   * record depends on the record alone, not on when a fine-tune finished. Versions are loaded when first needed.
+   */
+  versionAt?: (modelId: string, eventTime: number) => string | undefined;
+  /** Called once for each version a model starts scoring with (after a swap or a new `versionAt` version), with the event time of its first record. */
+  onVersionInForce?: (modelId: string, version: string, eventTime: number) => void;
 }
 
 export interface Inferred<I> {
@@ -163,9 +171,48 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
     outputRow: Int32Array;
     reasons: Map<number, string>;
   }
-  type Chunk = { start: number; end: number; results: Map<string, ModelResult | Error> };
+  /** Rows [start, end) of a batch, run on one set of model versions. */
+  type Chunk = { start: number; end: number; models: Loaded[]; results: Map<string, ModelResult | Error> };
 
-  const runChunk = async (rows: (Float32Array | SparseRow)[], chunk: Chunk, models: Loaded[]) => {
+  /** Sessions loaded for `versionAt` versions, by `id@version`. */
+  const byVersion = new Map<string, Loaded>();
+  const loadVersion = async (id: string, version: string): Promise<Loaded> => {
+    const key = `${id}@${version}`;
+    let loaded = byVersion.get(key);
+    if (!loaded) byVersion.set(key, (loaded = await load({ id, version })));
+    return loaded;
+  };
+  /** Keeps only the versions the last record used: event time moves forward, so older versions are done with. */
+  const retireVersionsBut = (keep: Loaded[]) => {
+    for (const [key, loaded] of byVersion) {
+      if (keep.includes(loaded)) continue;
+      byVersion.delete(key);
+      loaded.retired = true;
+      release(loaded);
+    }
+  };
+  /** The version `versionAt` names for each configured model (undefined: the active one). */
+  const versionsOf = (record: StreamRecord<I>) => options.models.map((ref) => (ref.version === undefined ? options.versionAt!(ref.id, record.eventTime) : undefined));
+  const sessionsFor = (versions: (string | undefined)[]): Promise<Loaded[]> =>
+    Promise.all(
+      options.models.map(async (ref, j) => {
+        const current = active.get(ref.id)!;
+        const version = versions[j];
+        return version === undefined || version === current.version ? current : loadVersion(ref.id, version);
+      }),
+    );
+  /** Last version seen scoring, by model id, for `onVersionInForce`. */
+  const inForce = new Map<string, string>();
+  const noteInForce = (models: Loaded[], eventTime: number) => {
+    for (const m of models) {
+      if (inForce.get(m.id) === m.version) continue;
+      inForce.set(m.id, m.version);
+      options.onVersionInForce?.(m.id, m.version, eventTime);
+    }
+  };
+
+  const runChunk = async (rows: (Float32Array | SparseRow)[], chunk: Chunk) => {
+    const models = chunk.models;
     const n = chunk.end - chunk.start;
     // Sparse rows with finite values are finite throughout (the rest is 0): no need for the thread's dense scan then.
     let checkFinite = options.checkFinite ?? true;
@@ -199,6 +246,21 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
     );
   };
 
+  /** Consecutive records scored by the same versions. Without `versionAt`, one segment: the batch's versions. */
+  const segmentsByVersion = async (records: StreamRecord<I>[], batchModels: Loaded[]) => {
+    if (!options.versionAt || records.length === 0) return [{ start: 0, end: records.length, models: batchModels }];
+    const segments: { start: number; end: number; models: Loaded[] }[] = [];
+    let key = '';
+    for (let i = 0; i < records.length; i++) {
+      const versions = versionsOf(records[i]!);
+      const next = versions.join('\u0000');
+      if (segments.length > 0 && next === key) segments.at(-1)!.end = i + 1;
+      else segments.push({ start: i, end: i + 1, models: await sessionsFor(versions) });
+      key = next;
+    }
+    return segments;
+  };
+
   const stage: InferStage<I> = {
     name,
     pool,
@@ -223,9 +285,11 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
 
     async onBatch(batch, out) {
       await ready();
-      // The versions this whole batch uses.
-      const models = options.models.map((ref) => active.get(ref.id)!);
-      for (const m of models) m.users++;
+      // The versions this whole batch uses (with `versionAt`, per record; `active` is read now, so a swap waits).
+      const batchModels = options.models.map((ref) => active.get(ref.id)!);
+      const used = new Set<Loaded>(batchModels);
+      for (const m of used) m.users++;
+      let lastModels = batchModels;
       try {
         const rows: (Float32Array | SparseRow)[] = [];
         const valid: StreamRecord<I>[] = [];
@@ -249,18 +313,29 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
         }
 
         const chunks: Chunk[] = [];
-        // Even split: 300 rows with maxBatch 256 run as 150 + 150, not 256 + 44.
-        const count = Math.ceil(rows.length / maxBatch);
-        for (let c = 0; c < count; c++) {
-          chunks.push({ start: Math.floor((c * rows.length) / count), end: Math.floor(((c + 1) * rows.length) / count), results: new Map() });
+        for (const segment of await segmentsByVersion(valid, batchModels)) {
+          for (const m of segment.models) {
+            if (used.has(m)) continue;
+            used.add(m);
+            m.users++;
+          }
+          lastModels = segment.models;
+          noteInForce(segment.models, valid[segment.start]!.eventTime);
+          // Even split: 300 rows with maxBatch 256 run as 150 + 150, not 256 + 44.
+          const n = segment.end - segment.start;
+          const count = Math.ceil(n / maxBatch);
+          for (let c = 0; c < count; c++) {
+            chunks.push({ start: segment.start + Math.floor((c * n) / count), end: segment.start + Math.floor(((c + 1) * n) / count), models: segment.models, results: new Map() });
+          }
         }
-        await Promise.all(chunks.map((chunk) => runChunk(rows, chunk, models)));
+        await Promise.all(chunks.map((chunk) => runChunk(rows, chunk)));
 
         const output: StreamRecord<Inferred<I>>[] = [];
         const now = Date.now();
         for (const chunk of chunks) {
           for (let i = chunk.start; i < chunk.end; i++) {
             const record = valid[i]!;
+            const models = chunk.models;
             const results = models.map((m) => chunk.results.get(m.id)!);
             const failed = results.find((r) => r instanceof Error) as Error | undefined;
             if (failed) {
@@ -295,18 +370,20 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
         }
         out.emit({ records: output, tokens: batch.tokens });
       } finally {
-        for (const m of models) {
+        for (const m of used) {
           m.users--;
           release(m);
         }
+        if (options.versionAt) retireVersionsBut(lastModels);
       }
     },
 
     async close() {
       await swaps;
       if (ownsPool) await pool.close();
-      else await Promise.all([...active.values()].map((l) => pool.unload(l.key)));
+      else await Promise.all([...active.values(), ...byVersion.values()].map((l) => pool.unload(l.key)));
       active.clear();
+      byVersion.clear();
     },
   };
   return stage;

@@ -32,6 +32,8 @@ export interface PseudoLabel<T> {
   sourceModelId: string;
   sourceModelVersion: string;
   windowStart: number;
+  /** The event time the label became usable: when its window closed (its end plus the allowed lateness). */
+  availableAt: number;
 }
 
 export interface PseudoLabelWindow {
@@ -73,6 +75,12 @@ export interface PseudoLabelOptions<T> {
   minPredictionsForAlarm?: number;
   /** Called for every alarm (default console.warn). */
   onAlarm?: (window: PseudoLabelWindow) => void;
+  /**
+   * Called after every batch (and at the end) with the labels accepted meanwhile and the event time before which
+   * every label is decided: no later label is usable at or before `upTo` (Infinity at the end). Model B's
+   * event-time trainer takes its pseudo-labels from here.
+   */
+  onProgress?: (labels: PseudoLabel<T>[], upTo: number) => void;
 }
 
 interface Candidate<T> {
@@ -99,6 +107,17 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
   if (Math.abs(classPrior.reduce((a, b) => a + b, 0) - 1) > 1e-6) throw new Error(`pseudo-label ${name}: classPrior must sum to 1, got ${classPrior.join(', ')}`);
 
   const open = new Map<number, OpenWindow<T>>();
+  /** Labels accepted since the last `onProgress`. */
+  let decidedLabels: PseudoLabel<T>[] = [];
+  let seen = -Infinity;
+  /** Before this event time every label is decided: the clock so far, held back by windows still undecided. */
+  const decidedBefore = () => Math.min(seen, ...[...open.values()].map((w) => w.start + size + lateness)) - 1;
+  const reportProgress = (upTo: number) => {
+    if (!options.onProgress) return;
+    const labels = decidedLabels;
+    decidedLabels = [];
+    options.onProgress(labels, upTo);
+  };
   const verdicts = new Map<number, boolean>();
   /** drift-window reports windows in order: once a later window has its verdict, an earlier one will get none. */
   let latestVerdict = -Infinity;
@@ -151,10 +170,10 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
     };
     if (summary.alarm) onAlarm(summary);
     const tokens = [...w.tokens];
-    const records: StreamRecord<PseudoLabelOutput<T>>[] = accepted.map((x) => ({
-      ...x.record,
-      value: { kind: 'label', value: x.record.value, recordId: x.prediction.record_id, label: x.prediction.label, confidence: x.prediction.confidence, sourceModelId: x.prediction.model_id, sourceModelVersion: x.prediction.model_version, windowStart: w.start },
-    }));
+    const availableAt = w.start + size + lateness;
+    const labels = accepted.map((x): PseudoLabel<T> => ({ kind: 'label', value: x.record.value, recordId: x.prediction.record_id, label: x.prediction.label, confidence: x.prediction.confidence, sourceModelId: x.prediction.model_id, sourceModelVersion: x.prediction.model_version, windowStart: w.start, availableAt }));
+    decidedLabels.push(...labels);
+    const records: StreamRecord<PseudoLabelOutput<T>>[] = accepted.map((x, i) => ({ ...x.record, value: labels[i]! }));
     const last = w.candidates[w.candidates.length - 1]?.record;
     records.push({ key: null, value: summary, eventTime: w.start + size - 1, headers: {}, position: last?.position ?? { topic: '', partition: 0, offset: 0 } });
     out.emit({ records, tokens });
@@ -194,12 +213,15 @@ export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): St
           }
         }
         watermark = clock.observe(record);
+        seen = watermark + lateness;
       }
       releaseAll(batch.tokens);
       decideReady(out);
+      reportProgress(decidedBefore());
     },
     onEnd(out) {
       decideReady(out, true);
+      reportProgress(Infinity);
     },
     onRevoke() {
       // Windows span partitions (one pseudo-label rate per window): keep them, as a stream-scoped window does.

@@ -18,6 +18,8 @@ export interface PipelineContext {
    * live run's and can be compared. Default: a fresh id per build.
    */
   runId?: string;
+  /** A replay (recorded input, as fast as possible) rather than a live run: Model B then trains in event time. */
+  replay?: boolean;
 }
 
 /** The real name of a pipeline's topic, with the configured prefix. */

@@ -4,7 +4,9 @@ import type { Label } from '../../connectors/labels/label.ts';
 import { isPostingsFile, rawPostingFromMessage, readPostingsMessages } from '../../connectors/postings/postings-messages.ts';
 import type { Message } from '../../connectors/transport.ts';
 import { ModelBTrainer } from '../../models/continual/model-b-trainer.ts';
+import type { TimedExample } from '../../models/continual/event-time-feed.ts';
 import type { TrainingExample } from '../../models/continual/training-example.ts';
+import { InferencePool } from '../../models/infer/worker-pool.ts';
 import { loadHeldOut } from '../../models/held-out-store.ts';
 import { postingModelFeatures, type ScoredPosting } from '../../models/postings/drift-features.ts';
 import { featurizeSparse, FEATURE_DIM } from '../../models/postings/features.ts';
@@ -15,7 +17,7 @@ import { compareModels, modelComparisonRow } from '../../operators/compare/compa
 import { driftAlertRows, driftMetricRows, keywordSkewRows } from '../../operators/drift/drift-rows.ts';
 import { driftWindow } from '../../operators/drift/drift-window.ts';
 import { loadReferenceProfile, type ReferenceProfile } from '../../operators/drift/reference-profile.ts';
-import { infer, type Inferred, registryResolver } from '../../operators/infer/infer.ts';
+import { infer, type Inferred, type InferStage, registryResolver, type SparseRow } from '../../operators/infer/infer.ts';
 import { type JobPosting, normalizePosting } from '../../operators/normalize/index.ts';
 import { pseudoLabel, type PseudoLabel, type PseudoLabelWindow } from '../../operators/pseudo-label/pseudo-label.ts';
 import { pseudoLabelRow, pseudoLabelWindowRow } from '../../operators/pseudo-label/pseudo-label-rows.ts';
@@ -24,12 +26,13 @@ import { labelQueueRow } from '../../operators/uncertainty/label-queue-row.ts';
 import { uncertaintySample } from '../../operators/uncertainty/uncertainty-sample.ts';
 import { tumbling } from '../../operators/window/window-spec.ts';
 import { Pipeline } from '../pipeline.ts';
-import type { Sink } from '../sink.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
-import { humanExamples, type PostingOrLabel } from './human-examples.ts';
+import { humanExamples } from './human-examples.ts';
+import { ModelCalibrations } from './model-calibrations.ts';
 import { labelRow } from './labels.ts';
 import { numberOption, type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
 import { predictionRow } from './prediction-rows.ts';
+import { trainingBarrier } from './training-barrier.ts';
 
 const DAY = 86_400_000;
 /** Set on label messages that travel with the postings (files: `classified.json`); the labels topic needs none. */
@@ -48,20 +51,25 @@ async function* readPostingsAndTruth(files: string[]): AsyncGenerator<Message[]>
 }
 
 /**
- * postings (scraper JSON, CSV, HN)  ─┬─ parse → normalize → schema → key by id → event time ─┬→ warehouse.postings
- * labels (topic, classified.json)  ─┘                                                         │
- *                                                                                             ├→ infer A and B ─┬→ warehouse.predictions
- *                                                                                             │                 ├→ uncertainty-sample (B) → label_queue
- *                                                                                             │                 ├→ drift-window (A, vs A's reference) → drift_metrics, drift_alerts, keyword_skew
- *                                                                                             │                 ├→ pseudo-label (A; paused by dataset drift) → pseudo_labels, pseudo_label_windows
- *                                                                                             │                 └→ compare-models (A vs B, with labels) → model_comparison
- *   labels ───────────────────────────────────────────────────────────────────────────────────┴→ warehouse.labels
- *   pseudo-labels + human labels (joined to their text) → Model B trainer (fine-tunes in a worker; promotes → hot swap)
+ * postings (scraper JSON, CSV, HN) ─┬─ parse → normalize → schema → human-examples ─┬→ labels → warehouse.labels
+ * labels (topic, classified.json)  ─┘   (one stream, in source order)              └→ postings → key by id → event time → warehouse.postings
+ *
+ *   postings → infer A ─┬→ drift-window (vs A's reference) → drift_metrics, drift_alerts, keyword_skew
+ *                       ├→ pseudo-label (A; paused by dataset drift) → pseudo_labels, pseudo_label_windows
+ *                       └→ [training barrier] → infer B ─┬→ warehouse.predictions (A and B)
+ *                                                        ├→ uncertainty-sample (B) → label_queue
+ *                                                        └→ compare-models (A vs B, with labels) → model_comparison
+ *   pseudo-labels + human labels (joined to their text by human-examples) → Model B trainer (fine-tunes in a worker)
+ *
+ * Model B's versions: in a replay (and with `trainingClock: "event-time"`) a fine-tune is triggered at an event time,
+ * the training barrier holds the stream until it is decided, and its version scores the records after that time, so
+ * two replays give the same rows however fast training ran. A live run swaps B in when a fine-tune finishes (wall
+ * clock) and records when the swap took effect. See models/continual/README.md.
  *
  * The ML branch runs when Model A (`postings-a`) is registered (`driftline models train postings`); otherwise the
  * pipeline normalizes and stores postings and labels only, and says so. Options (--config): windowDays (30),
  * labelBudget (20 per window), pseudoThreshold (0.9), latenessDays (= windowDays), minWindowSize (100), driftReference ('model' | 'warm-up', with
- * warmUpRecords 5000), train (true), retrainEvery (labels, 200).
+ * warmUpRecords 5000), train (true), retrainEvery (labels, 200), trainingClock ('event-time' in replays, else 'wall').
  */
 export const postingsPipeline: PipelineDefinition = {
   name: 'postings',
@@ -77,20 +85,26 @@ export const postingsPipeline: PipelineDefinition = {
   build(source, context) {
     const labelsTopic = topicName(context, 'labels');
     const p = new Pipeline('postings').deadLetters(pipelineDeadLetters(context, 'postings'));
-    const [labelMessages, postingMessages] = p
+    const ml = postingsModels(context);
+    const calibrations = ml ? new ModelCalibrations(ml.registry) : undefined;
+    const learning = ml && context.options.train !== false ? modelBLearning(p, context, ml, calibrations!) : undefined;
+
+    // Postings and labels stay one stream until human-examples has joined them, so it sees them in source order.
+    const parsed = p
       .from(source)
-      .branch('by-kind', (_, r) => r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label');
-    const labels = labelMessages!.map('decode-label', (bytes, r) => decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }));
+      .map('parse', (bytes, r): Parsed => (r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label' ? { label: decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }) } : { raw: rawPostingFromMessage(bytes, r.headers) }))
+      .map('normalize', (v): PostingOrLabelItem => ('raw' in v ? { posting: normalizePosting(v.raw) } : v))
+      .through(conformsTo<PostingOrLabelItem>('schema', 'JobPosting', (v) => ('posting' in v ? v.posting : undefined)));
+    const joined = learning ? parsed.through(humanExamples<PostingOrLabelItem>('human-examples', learning.humanExamples)) : parsed;
+    const [labelItems, postingItems] = joined.branch('by-kind', (v) => 'label' in v);
+    const labels = labelItems!.map('label', (v) => (v as { label: Label }).label);
     labels.to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now()), { deadLetters: 'table' }));
-    const postings = postingMessages!
-      .map('parse', (bytes, record) => rawPostingFromMessage(bytes, record.headers))
-      .map('normalize', (raw) => normalizePosting(raw))
-      .through(conformsTo<JobPosting>('schema', 'JobPosting'))
+    const postings = postingItems!
+      .map('posting', (v) => (v as { posting: JobPosting }).posting)
       .keyBy('by-id', (posting) => posting.id)
       .eventTime('posted', (posting, r) => posting.posted_at ?? r.eventTime);
     postings.to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime), { deadLetters: 'table' }));
 
-    const ml = postingsModels(context);
     if (!ml) {
       process.stderr.write('postings: no model registered (driftline models train postings): normalizing only, no inference\n');
       return p;
@@ -102,13 +116,37 @@ export const postingsPipeline: PipelineDefinition = {
     const allowedLatenessMs = numberOption(context.options, 'latenessDays', windowDays) * DAY;
     const { registry, modelA, modelB } = ml;
 
-    const predict = infer<JobPosting>('infer-a-b', {
-      models: [{ id: modelA.id, version: modelA.version }, { id: modelB }],
-      toInput: (posting) => featurizeSparse(posting), // a few hundred nonzeros of 16k: no dense row per posting
+    // A and B run as two stages on one pool of inference threads: B may have to wait at a training barrier, and the
+    // stages that teach B (drift, pseudo-label) must not wait with it.
+    const pool = new InferencePool({ threads: 1, intraOpNumThreads: 1 });
+    const rows = new WeakMap<JobPosting, SparseRow>(); // B reuses the feature row A was given
+    const featuresOf = (posting: JobPosting) => rows.get(posting) ?? featurizeSparse(posting);
+    const predictA = infer<JobPosting>('infer-a', {
+      models: [{ id: modelA.id, version: modelA.version }],
+      toInput: (posting) => {
+        const row = featurizeSparse(posting); // a few hundred nonzeros of 16k: no dense row per posting
+        rows.set(posting, row);
+        return row;
+      },
       featureShape: [FEATURE_DIM],
       resolveModel: registryResolver(registry),
+      pool,
     });
-    const scored = postings.through(predict);
+    const scoredA = postings.through(predictA);
+    const trainer = learning?.trainer;
+    const eventTime = trainer?.clock === 'event-time';
+    const toB = eventTime ? scoredA.through(trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!)) : scoredA;
+    const predictB = infer<Inferred<JobPosting>>('infer-b', {
+      models: [{ id: modelB }],
+      toInput: (v) => featuresOf(v.input),
+      featureShape: [FEATURE_DIM],
+      resolveModel: registryResolver(registry),
+      pool,
+      versionAt: eventTime ? (_, t) => trainer!.versionAt(t) : undefined,
+      onVersionInForce: eventTime ? undefined : swapTakesEffect(registry),
+    });
+    learning?.swapTo(predictB);
+    const scored = toB.through(predictB).map('a-and-b', (v): Inferred<JobPosting> => ({ input: v.input.input, predictions: [...v.input.predictions, ...v.predictions] }));
     scored.flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime))).to(context.warehouse.sink('predictions', (r) => r.value));
 
     // Labelling queue: where Model B is least sure (B is the model labels train).
@@ -117,7 +155,7 @@ export const postingsPipeline: PipelineDefinition = {
       .to(context.warehouse.sink('label_queue', (r) => labelQueueRow(r.value)));
 
     // Drift of the data Model A sees, against the data it learned from.
-    const drift = scored
+    const drift = scoredA
       .map('as-scored', (v): ScoredPosting => ({ title: v.input.title, description: v.input.description, label: v.predictions[0]!.label, confidence: v.predictions[0]!.confidence }))
       .through(
         driftWindow('drift-window', {
@@ -136,51 +174,44 @@ export const postingsPipeline: PipelineDefinition = {
 
     // Pseudo-labels from confident A predictions, paused while the drift-window reports dataset drift.
     const verdicts = drift.filter('window-reports', (r) => r.kind === 'window').map('verdict', (r) => ({ drift: { windowStart: r.windowStart, datasetDrift: r.datasetDrift } }));
-    const pseudo = scored
+    const pseudo = scoredA
       .map('as-candidate', (v) => ({ prediction: v }))
       .merge('with-verdicts', verdicts)
-      .through(pseudoLabel<Inferred<JobPosting>>('pseudo-label', { pipeline: 'postings', prediction: (v) => v.predictions[0]!, targetModelId: modelB, classPrior: modelA.prior, window, allowedLatenessMs, threshold: numberOption(context.options, 'pseudoThreshold', 0.9) }));
-    const accepted = pseudo.filter('accepted', (v) => v.kind === 'label').map('label', (v) => v as PseudoLabel<Inferred<JobPosting>>);
+      .through(pseudoLabel<Inferred<JobPosting>>('pseudo-label', { pipeline: 'postings', prediction: (v) => v.predictions[0]!, targetModelId: modelB, classPrior: modelA.prior, window, allowedLatenessMs, threshold: numberOption(context.options, 'pseudoThreshold', 0.9), onProgress: learning?.pseudoLabels }));
+    const accepted = pseudo.filter('accepted', (v) => v.kind === 'label').map('label-of', (v) => v as PseudoLabel<Inferred<JobPosting>>);
     accepted.to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
     pseudo.filter('windows', (v) => v.kind === 'window').to(context.warehouse.sink('pseudo_label_windows', (r) => pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId)));
 
     // A vs B per window; labels join by record id however late they come.
     scored
       .merge('with-labels', labels)
-      .through(compareModels<Inferred<JobPosting>>('compare-a-b', { pipeline: 'postings', modelA: modelA.id, modelB, window, allowedLatenessMs }))
+      .through(compareModels<Inferred<JobPosting>>('compare-a-b', { pipeline: 'postings', modelA: modelA.id, modelB, window, allowedLatenessMs, estimate: { calibrationFor: calibrations!.calibrationFor } }))
       .to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
 
-    // Model B keeps learning: pseudo-labels and human labels (joined to their text) feed the trainer.
-    if (context.options.train === false) registerModelBFromA(registry, modelA, modelB);
-    else {
-      const runsSink = context.warehouse.sink<Record<string, unknown>>('training_runs', (r) => r.value);
-      const runWrites: Promise<void>[] = [];
-      const trainer = new ModelBTrainer({
-        registry,
-        modelA: { id: modelA.id, version: modelA.version },
-        modelB,
-        runId,
-        triggers: { everyNewLabels: numberOption(context.options, 'retrainEvery', 200) },
-        onPromote: (version) => predict.swap(modelB, version),
-        onRun: (row) => runWrites.push(runsSink.write([{ key: null, value: row, eventTime: 0, headers: {}, position: { topic: 'training_runs', partition: 0, offset: runWrites.length } }])),
-      });
-      trainer.start();
-      p.onClose(async () => {
-        await trainer.close(); // finishes a fine-tune in progress, so its run is recorded
-        await Promise.all(runWrites);
-        await runsSink.close?.();
-      });
-      const pseudoExamples = accepted.map('pseudo-example', (l): TrainingExample => ({ record_id: l.recordId, text: { title: l.value.input.title, description: l.value.input.description }, label: l.label, source: 'pseudo', source_model: `${l.sourceModelId}@${l.sourceModelVersion}`, event_time: l.windowStart }));
-      const human = postings
-        .map('as-text', (posting): PostingOrLabel => ({ posting }))
-        .merge('with-human-labels', labels.map('as-label', (label): PostingOrLabel => ({ label })))
-        .through(humanExamples('human-examples'));
-      pseudoExamples.merge('examples', human).to(trainerSink(trainer));
-    }
-    p.onClose(() => predict.close()); // after the trainer's closer: a fine-tune finishing at the end may still swap
+    if (!learning) registerModelBFromA(registry, modelA, modelB);
+    else learning.start();
+    // Estimated accuracy needs each scoring version's calibration before its first window closes.
+    p.onStart(async () => {
+      await calibrations!.load(modelA.id, modelA.version);
+      for (const b of new Set([registry.list(modelB)[0]!.version, registry.get(modelB).version])) await calibrations!.load(modelB, b);
+    });
+    p.onClose(() => Promise.all([predictA.close(), predictB.close()]).then(() => pool.close())); // after the trainer's closer: a fine-tune finishing at the end may still swap
     return p;
   },
 };
+
+/** A message of the postings stream once parsed: a posting's raw fields or a decoded label. */
+type Parsed = { raw: ReturnType<typeof rawPostingFromMessage> } | { label: Label };
+type PostingOrLabelItem = { posting: JobPosting } | { label: Label };
+
+/** Wall-clock runs: records, in the registry, the event time at which a hot-swapped version scored its first record. */
+function swapTakesEffect(registry: ModelRegistry) {
+  const started = new Set<string>();
+  return (id: string, version: string, eventTime: number) => {
+    if (!started.has(id)) started.add(id); // the version the run started with took effect earlier
+    else registry.setInForceFrom(id, version, eventTime);
+  };
+}
 
 /** Model A (pinned: production, else latest), its reference profile and labelled class prior; B's id. Null without A. */
 function postingsModels(context: PipelineContext) {
@@ -218,12 +249,53 @@ function driftReference(context: PipelineContext, profile: ReferenceProfile) {
   return { reference: profile };
 }
 
-/** Hands examples to the trainer (in memory; fine-tunes run in its worker) and acknowledges them. */
-function trainerSink(trainer: ModelBTrainer): Sink<TrainingExample> {
+/**
+ * Model B's learning in this pipeline: the trainer, what feeds it (human labels joined to their text, accepted
+ * pseudo-labels) and how its versions reach infer B — by event time (replays, `trainingClock: "event-time"`: the
+ * trainer's timeline, behind the training barrier) or by a hot swap when a fine-tune finishes (live runs).
+ */
+function modelBLearning(p: Pipeline, context: PipelineContext, ml: NonNullable<ReturnType<typeof postingsModels>>, calibrations: ModelCalibrations) {
+  const clock = context.options.trainingClock ?? (context.replay ? 'event-time' : 'wall');
+  if (clock !== 'event-time' && clock !== 'wall') throw new Error(`config option "trainingClock" must be "event-time" or "wall", got ${JSON.stringify(clock)}`);
+  const runsSink = context.warehouse.sink<Record<string, unknown>>('training_runs', (r) => r.value);
+  const runWrites: Promise<void>[] = [];
+  let inferB: InferStage<unknown> | undefined;
+  const trainer = new ModelBTrainer({
+    registry: ml.registry,
+    modelA: { id: ml.modelA.id, version: ml.modelA.version },
+    modelB: ml.modelB,
+    runId: context.runId ?? 'run',
+    triggers: { everyNewLabels: numberOption(context.options, 'retrainEvery', 200) },
+    clock,
+    producers: ['human', 'pseudo'],
+    // calibrated before the version scores anything (estimated accuracy); in wall-clock runs, then swapped in
+    onPromote: async (version) => {
+      await calibrations.load(ml.modelB, version);
+      if (clock === 'wall') await inferB?.swap(ml.modelB, version);
+    },
+    onRun: (row) => runWrites.push(runsSink.write([{ key: null, value: row, eventTime: 0, headers: {}, position: { topic: 'training_runs', partition: 0, offset: runWrites.length } }])),
+  });
+  const pseudoExample = (l: PseudoLabel<Inferred<JobPosting>>): TrainingExample => ({ record_id: l.recordId, text: { title: l.value.input.title, description: l.value.input.description }, label: l.label, source: 'pseudo', source_model: `${l.sourceModelId}@${l.sourceModelVersion}`, event_time: l.windowStart });
   return {
-    name: 'model-b-trainer',
-    async write(records) {
-      trainer.addAll(records.map((r) => r.value));
+    trainer,
+    humanExamples(examples: TimedExample[], upTo: number) {
+      if (clock === 'event-time') trainer.feed('human', examples, upTo);
+      else if (examples.length > 0) trainer.addAll(examples.map((e) => e.example));
+    },
+    pseudoLabels(labels: PseudoLabel<Inferred<JobPosting>>[], upTo: number) {
+      if (clock === 'event-time') trainer.feed('pseudo', labels.map((l) => ({ example: pseudoExample(l), availableAt: l.availableAt })), upTo);
+      else if (labels.length > 0) trainer.addAll(labels.map(pseudoExample));
+    },
+    swapTo(stage: InferStage<Inferred<JobPosting>>) {
+      inferB = stage as InferStage<unknown>;
+    },
+    start() {
+      trainer.start();
+      p.onClose(async () => {
+        await trainer.close(); // finishes a fine-tune in progress, so its run is recorded
+        await Promise.all(runWrites);
+        await runsSink.close?.();
+      });
     },
   };
 }
