@@ -63,8 +63,10 @@ describe('calibrationFromHeldOut', () => {
     expect([cal.reference_rows, cal.reference_accuracy]).toEqual([ROWS, want.reference_accuracy]);
     expect(cal.reference_accuracy).toBeGreaterThan(0.4);
     expect(cal.reference_accuracy).toBeLessThan(0.95);
-    expect(cal.y).toEqual(want.y);
-    cal.x.forEach((x, i) => expect(x).toBeCloseTo(want.x[i]!, 5)); // float32 on ONNX Runtime, float64 here
+    // float32 on ONNX Runtime, float64 here (the curve is pulled toward the rows' confidence, so y carries it too)
+    expect(cal.y).toHaveLength(want.y.length);
+    cal.x.forEach((x, i) => expect(x).toBeCloseTo(want.x[i]!, 5));
+    cal.y.forEach((y, i) => expect(y).toBeCloseTo(want.y[i]!, 5));
 
     const file = calibrationFile(registry, entry);
     expect(file).toBe(join(dirname(registry.path(entry)), CALIBRATION_ESTIMATE_FILE));

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { rng } from '../seeded-random.ts';
-import { type Calibration, MIN_ISOTONIC_ROWS, calibrate, expectedAccuracy, fitCalibration } from './calibration.ts';
+import { type Calibration, ISOTONIC_PRIOR_ROWS, MIN_ISOTONIC_ROWS, calibrate, expectedAccuracy, fitCalibration } from './calibration.ts';
 
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, v) => s + v, 0) / xs.length;
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -27,7 +27,7 @@ describe('fitCalibration + expectedAccuracy on data with a known accuracy', () =
     const g = (p: number) => 0.5 + 0.5 * ((p - 0.5) / 0.5) ** 2; // right far less often than it claims, except near 1
     const random = rng(11);
     const reference = sample(5_000, random, uniformTop, g);
-    const cal = fitCalibration(reference.p, reference.correct, 'isotonic');
+    const cal = fitCalibration(reference.p, reference.correct, 'isotonic', { priorRows: 0 });
     expect(cal.method).toBe('isotonic');
 
     const fresh = sample(5_000, random, confidentTop, g);
@@ -75,7 +75,7 @@ describe('isotonic regression (pool-adjacent-violators)', () => {
       [0.7, 15], // 0.3 after 0.5: a violator, pooled with 0.6 into 0.4
       [0.8, 45],
     ]);
-    const cal = fitCalibration(p, correct, 'isotonic');
+    const cal = fitCalibration(p, correct, 'isotonic', { priorRows: 0 });
     expect(cal).toEqual({ method: 'isotonic', reference_rows: 150, reference_accuracy: 85 / 150, x: [0.6, 0.7, 0.8], y: [0.4, 0.4, 0.9] });
     expect(calibrate(cal, 0.65)).toBeCloseTo(0.4, 12);
     expect(calibrate(cal, 0.75)).toBeCloseTo(0.65, 12);
@@ -93,17 +93,17 @@ describe('isotonic regression (pool-adjacent-violators)', () => {
       [0.8, 20],
       [0.9, 40],
     ]);
-    const cal = fitCalibration(p, correct, 'isotonic');
+    const cal = fitCalibration(p, correct, 'isotonic', { priorRows: 0 });
     expect(cal).toMatchObject({ x: [0.6, 0.8, 0.9], y: [0.4, 0.4, 0.8] });
   });
 
   it('all right: 1 everywhere; one distinct probability: its accuracy everywhere', () => {
     const random = rng(3);
     const p = Array.from({ length: 200 }, () => 0.5 + 0.5 * random());
-    const allRight = fitCalibration(p, p.map(() => true), 'isotonic');
+    const allRight = fitCalibration(p, p.map(() => true), 'isotonic', { priorRows: 0 });
     expect(allRight).toMatchObject({ method: 'isotonic', reference_accuracy: 1, y: [1, 1] });
     expect(expectedAccuracy(allRight, [0.5, 0.7, 0.99])).toBe(1);
-    const constant = fitCalibration(Array(300).fill(0.7), Array.from({ length: 300 }, (_, i) => i % 5 < 3), 'isotonic');
+    const constant = fitCalibration(Array(300).fill(0.7), Array.from({ length: 300 }, (_, i) => i % 5 < 3), 'isotonic', { priorRows: 0 });
     expect(constant).toMatchObject({ x: [0.7], y: [0.6] });
     expect([calibrate(constant, 0.5), calibrate(constant, 0.95)]).toEqual([0.6, 0.6]);
   });
@@ -139,5 +139,19 @@ describe('tiny references and bad input', () => {
     const cal = fitCalibration([0.6, 0.9], [0, 1], 'platt');
     expect(() => calibrate(cal, Number.NaN)).toThrow('not a finite number');
     expect(() => expectedAccuracy(cal, [])).toThrow('no predictions');
+  });
+});
+
+describe('isotonic pulled toward the model’s own confidence where the reference is thin', () => {
+  it('a region with a few wrong rows does not claim 0 % accuracy; a dense region keeps its hit rate', () => {
+    // 2,000 rows at 0.99 (99 % right) and 3 wrong rows at 0.6: plain isotonic says 0 for anything near 0.6
+    const p = [...Array(2_000).fill(0.99), 0.6, 0.6, 0.6];
+    const correct = [...Array.from({ length: 2_000 }, (_, i) => i % 100 !== 0), false, false, false];
+    const plain = fitCalibration(p, correct, 'isotonic', { priorRows: 0 });
+    const pulled = fitCalibration(p, correct, 'isotonic');
+    expect(calibrate(plain, 0.6)).toBe(0);
+    expect(calibrate(pulled, 0.6)).toBeCloseTo((0 + ISOTONIC_PRIOR_ROWS * 0.6) / (3 + ISOTONIC_PRIOR_ROWS), 10);
+    expect(calibrate(pulled, 0.99)).toBeCloseTo((1_980 + ISOTONIC_PRIOR_ROWS * 0.99) / (2_000 + ISOTONIC_PRIOR_ROWS), 10);
+    expect(Math.abs(calibrate(pulled, 0.99) - 0.99)).toBeLessThan(1e-3);
   });
 });

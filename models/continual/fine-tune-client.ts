@@ -17,7 +17,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { PostingText } from '../postings/features.ts';
-import type { BinaryMetrics } from '../postings/train.ts';
+import type { HoldoutScore } from './holdout-evaluation.ts';
 import type { FineTuneConfig, FineTuneExample } from './fine-tune.ts';
 
 export interface FineTuneRequest {
@@ -75,10 +75,10 @@ export class FineTuneWorker {
   }
 
   /** Scores each model on the labelled texts (ONNX Runtime, in the worker). */
-  async evaluate(models: Array<{ name: string; onnx: Uint8Array }>, texts: PostingText[], labels: Int32Array): Promise<Record<string, BinaryMetrics>> {
+  async evaluate(models: Array<{ name: string; onnx: Uint8Array }>, texts: PostingText[], labels: Int32Array): Promise<Record<string, HoldoutScore>> {
     const textsKey = await this.stage(texts);
     const reply = await this.request({ type: 'evaluate', models, textsKey, labels });
-    return reply.metrics as Record<string, BinaryMetrics>;
+    return reply.metrics as Record<string, HoldoutScore>;
   }
 
   /**

@@ -10,7 +10,14 @@ import { type BinaryMetrics, CLASSES, binaryMetrics } from '../postings/train.ts
 
 const CHUNK = 256;
 
-export async function evaluateOnHoldout(models: ReadonlyArray<{ name: string; onnx: Uint8Array }>, texts: readonly PostingText[], labels: Int32Array): Promise<Record<string, BinaryMetrics>> {
+/** A model's figures on the holdout, with each row's top-class probability: what a calibration is fitted on. */
+export interface HoldoutScore extends BinaryMetrics {
+  topProbabilities: Float32Array;
+  /** 1 where the top class was the label. */
+  correct: Uint8Array;
+}
+
+export async function evaluateOnHoldout(models: ReadonlyArray<{ name: string; onnx: Uint8Array }>, texts: readonly PostingText[], labels: Int32Array): Promise<Record<string, HoldoutScore>> {
   if (texts.length !== labels.length) throw new Error(`holdout has ${texts.length} texts and ${labels.length} labels`);
   const sessions: ort.InferenceSession[] = [];
   try {
@@ -24,7 +31,10 @@ export async function evaluateOnHoldout(models: ReadonlyArray<{ name: string; on
         probs[k]!.set(await runOnnx(models[k]!.onnx, x, [m, FEATURE_DIM], { session: sessions[k]! }), first * CLASSES.length);
       }
     }
-    return Object.fromEntries(models.map((m, k) => [m.name, binaryMetrics(probs[k]!, labels)]));
+    // two classes: the top class is 1 when its probability is the larger
+    const top = (p: Float32Array) => Float32Array.from(labels, (_, i) => Math.max(p[2 * i]!, p[2 * i + 1]!));
+    const correct = (p: Float32Array) => Uint8Array.from(labels, (label, i) => ((p[2 * i + 1]! > p[2 * i]! ? 1 : 0) === label ? 1 : 0));
+    return Object.fromEntries(models.map((m, k) => [m.name, { ...binaryMetrics(probs[k]!, labels), topProbabilities: top(probs[k]!), correct: correct(probs[k]!) }]));
   } finally {
     for (const s of sessions) await s.release();
   }

@@ -13,6 +13,8 @@
  * Model A is never trained, registered or promoted here. Model B starts as an exact copy of A: `start()` registers
  * B v1 with A's bytes and `parent = A@version` when B has no version yet, so every B version descends from A.
  */
+import { fitCalibration } from '../calibration/calibration.ts';
+import { saveCalibration } from '../calibration/calibration-store.ts';
 import { configHash as hashConfig } from '../registry/lineage.ts';
 import type { ModelEntry, ModelRegistry } from '../registry/registry.ts';
 import { PREPROCESSING, type PostingText } from '../postings/features.ts';
@@ -20,6 +22,7 @@ import { type Row } from '../../connectors/warehouse/tables.ts';
 import { EventTimeFeed, type TimedExample } from './event-time-feed.ts';
 import { DEFAULT_FINE_TUNE_CONFIG, type FineTuneConfig } from './fine-tune.ts';
 import { FineTuneWorker } from './fine-tune-client.ts';
+import type { HoldoutScore } from './holdout-evaluation.ts';
 import { DEFAULT_HOLDOUT, type HoldoutSpec, isHeldOut } from './holdout-split.ts';
 import { promotionDecision } from './promotion.ts';
 import { type TrainingExample, exampleProblem, trainingSetHash } from './training-example.ts';
@@ -93,6 +96,9 @@ export interface TrainerStats {
   /** Fine-tunes triggered and not yet decided ('event-time'). */
   queued: number;
 }
+
+/** The holdout figures without the per-row arrays the calibration is fitted on. */
+const metricsOf = ({ topProbabilities: _top, correct: _correct, ...metrics }: HoldoutScore) => metrics;
 
 const noOutcomes = (): Record<AddOutcome, number> => ({ accepted: 0, replaced: 0, holdout: 0, 'dropped-holdout': 0, 'dropped-human-known': 0, rejected: 0 });
 
@@ -418,7 +424,7 @@ export class ModelBTrainer {
       texts,
       labels,
     );
-    const [candidate, currentScore, aScore] = [scores.candidate!, scores.current!, scores.a!];
+    const [candidate, currentScore, aScore] = [metricsOf(scores.candidate!), metricsOf(scores.current!), metricsOf(scores.a!)];
     const decision = promotionDecision(candidate.accuracy, currentScore.accuracy, labels.length);
     const human = snapshot.examples.filter((e) => e.source === 'human').length;
     const entry = this.registry.register({
@@ -447,6 +453,8 @@ export class ModelBTrainer {
       // never both in one turn
       await new Promise((r) => setImmediate(r));
       this.registry.promote(entry.id, entry.version);
+      // its estimated accuracy (CBPE) is calibrated on the holdout it was judged on: recent human labels
+      saveCalibration(this.registry, entry, fitCalibration(scores.candidate!.topProbabilities, Array.from(scores.candidate!.correct, (c) => c === 1), 'isotonic'));
       if (this.timeline && snapshot.eventTime !== undefined) {
         this.timeline.add(snapshot.eventTime + 1, entry.version);
         this.registry.setInForceFrom(entry.id, entry.version, snapshot.eventTime + 1);

@@ -32,7 +32,7 @@ import { ModelCalibrations } from './model-calibrations.ts';
 import { labelRow } from './labels.ts';
 import { numberOption, type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
 import { predictionRow } from './prediction-rows.ts';
-import { trainingBarrier } from './training-barrier.ts';
+import { trainingBarrier, type TrainingBarrierStats } from './training-barrier.ts';
 
 const DAY = 86_400_000;
 /** Set on label messages that travel with the postings (files: `classified.json`); the labels topic needs none. */
@@ -135,7 +135,9 @@ export const postingsPipeline: PipelineDefinition = {
     const scoredA = postings.through(predictA);
     const trainer = learning?.trainer;
     const eventTime = trainer?.clock === 'event-time';
-    const toB = eventTime ? scoredA.through(trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!)) : scoredA;
+    const barrier = eventTime ? trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!) : undefined;
+    const toB = barrier ? scoredA.through(barrier) : scoredA;
+    if (barrier) p.onClose(() => void process.stderr.write(`postings: ${describeTraining(trainer!, barrier.stats())}\n`));
     const predictB = infer<Inferred<JobPosting>>('infer-b', {
       models: [{ id: modelB }],
       toInput: (v) => featuresOf(v.input),
@@ -199,6 +201,12 @@ export const postingsPipeline: PipelineDefinition = {
     return p;
   },
 };
+
+/** One line on Model B's event-time training: fine-tunes, promotions, and how long the barrier held the stream. */
+function describeTraining(trainer: ModelBTrainer, barrier: TrainingBarrierStats): string {
+  const { runs, promoted } = trainer.stats();
+  return `Model B trained in event time: ${runs} fine-tunes, ${promoted} promoted; the training barrier held the stream ${(barrier.trainingWaitMs / 1000).toFixed(1)} s in ${barrier.trainingWaits} waits`;
+}
 
 /** A message of the postings stream once parsed: a posting's raw fields or a decoded label. */
 type Parsed = { raw: ReturnType<typeof rawPostingFromMessage> } | { label: Label };

@@ -54,7 +54,7 @@ describe('driftline demo on generated fixtures', () => {
     expect(first.output).toMatch(/\[1\/7\] prepare data: no data directory given .* generated fixtures/);
     for (const step of ['prepare data', 'models', 'replay postings', 'replay frames', 'replay events', 'bench --quick', 'report build']) expect(Object.keys(first.steps)).toContain(step);
     expect(first.output).toMatch(/^driftline demo: done in .*, on generated fixtures/m);
-    for (const line of ['Records', 'Predictions', 'Model A', '2026 labels', 'Model B', 'Drift alerts', 'Bench', 'Report', 'Query', 'Steps']) expect(first.output).toMatch(new RegExp(`^  ${line} +\\S`, 'm'));
+    for (const line of ['Records', 'Predictions', 'Model A', 'A vs B', 'Model B', 'Drift alerts', 'Bench', 'Report', 'Query', 'Steps']) expect(first.output).toMatch(new RegExp(`^  ${line} +\\S`, 'm'));
     expect(first.output).toMatch(/Model A +held-out accuracy 0\.9\d\d/);
     expect(first.output).toMatch(/Report +.*report — preview: .*driftline report preview/);
   });
@@ -107,6 +107,22 @@ describe('driftline demo on generated fixtures', () => {
     for (const r of promoted) expect(num(r.candidate_accuracy)).toBeGreaterThan(num(r.model_a_accuracy));
     const [truth] = await rows(`select sum(labeled) n from model_comparison where run_id = '${runIds(second).postings}' and labeled > 0`);
     expect(num(truth!.n)).toBeGreaterThan(1500);
+  });
+
+  it('shows B ahead of A on the labelled postings it scored after its first promotion, as the summary says', async () => {
+    const line = /A vs B +Model B (\d\.\d{3}) vs Model A (\d\.\d{3}) \(\+(\d\.\d{3})\) on the ([\d,]+) labelled postings scored after B's first promotion \(postings-b@(v\d+), in force from (\d{4}-\d\d-\d\d)/.exec(second.output);
+    expect(line, 'the summary line').not.toBeNull();
+    const [, b, a, , records, version] = line!;
+    expect(Number(b)).toBeGreaterThanOrEqual(Number(a) + 0.1);
+    // The same figure, computed here from the warehouse: B's promoted versions of this run, A on the same records.
+    const promoted = (await rows(`select candidate_version v from training_runs where run_id = '${runIds(second).postings}' and promoted = 1`)).map((r) => `'${r.v}'`);
+    expect(promoted).toContain(`'${version}'`);
+    const [check] = await rows(`select count(*) n, avg(case when pa.label = l.label then 1 else 0 end) a, avg(case when pb.label = l.label then 1 else 0 end) b
+      from predictions pb join predictions pa on pa.record_id = pb.record_id and pa.model_id = 'postings-a' join labels l on l.record_id = pb.record_id
+      where pb.model_id = 'postings-b' and pb.model_version in (${promoted.join(', ')})`);
+    expect(num(check!.n)).toBe(Number(records!.replace(/,/g, '')));
+    expect(num(check!.b).toFixed(3)).toBe(b);
+    expect(num(check!.a).toFixed(3)).toBe(a);
   });
 
   it('runs the quick benchmark (energy labelled with its method) and builds the report site', async () => {

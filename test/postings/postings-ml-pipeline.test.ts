@@ -75,6 +75,14 @@ describe('postings pipeline with Models A and B (real 2026 HN postings)', () => 
     expect(versions[0]!.parent).toBe('postings-a@v1');
     for (const v of versions.slice(1)) expect(v.parent).toMatch(/^postings-b@v\d+$/);
     for (const r of runs) expect(num(r.human_examples)).toBeGreaterThan(0);
+    // A live run swaps B in when a fine-tune finishes (wall clock) and records when the swap took effect: the event
+    // time of the first posting the new version scored.
+    const scoredBy = await rows(`select p.model_version v, list(distinct po.posted_at) times from predictions p join postings po on po.id = p.record_id where p.model_id = 'postings-b' and p.model_version <> 'v1' group by 1`);
+    for (const s of scoredBy) {
+      const from = registry.get('postings-b', String(s.v)).in_force_from;
+      expect(from, `in_force_from of ${s.v}`).toBeDefined();
+      expect((s.times as unknown[]).map(num)).toContain(Date.parse(from!));
+    }
     console.log(runs.map((r) => `${r.candidate_version}: candidate ${num(r.candidate_accuracy).toFixed(4)} vs current ${num(r.current_accuracy).toFixed(4)} vs A ${num(r.model_a_accuracy).toFixed(4)} → ${num(r.promoted) ? 'promoted' : 'kept'}`).join('\n'));
   });
 });
