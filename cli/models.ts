@@ -15,7 +15,18 @@ const registry = () => new ModelRegistry();
 export function modelsList(): void {
   const rows = registry()
     .list()
-    .map((m) => ({ id: m.id, version: m.version, kind: m.kind, precision: m.precision, stage: m.stage, parent: m.parent ?? '', accuracy: m.metrics.accuracy?.toFixed(4) ?? '', created_at: m.created_at, sha256: m.sha256.slice(0, 12) }));
+    .map((m) => ({
+      id: m.id,
+      version: m.version,
+      kind: m.kind,
+      precision: m.precision,
+      stage: m.stage,
+      parent: m.parent ?? '',
+      accuracy: (m.metrics.accuracy ?? m.metrics.holdout_accuracy)?.toFixed(4) ?? '',
+      in_force_from: m.in_force_from ?? '', // the event time a stream first scored with it
+      created_at: m.created_at,
+      sha256: m.sha256.slice(0, 12),
+    }));
   console.log(rows.length ? formatRows(rows, 'table') : 'no models registered yet: driftline models train postings');
 }
 

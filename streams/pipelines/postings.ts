@@ -14,6 +14,7 @@ import { CLASSES } from '../../models/postings/train.ts';
 import { ModelRegistry } from '../../models/registry/registry.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
 import { compareModels, modelComparisonRow } from '../../operators/compare/compare-models.ts';
+import { estimateAlertRows } from '../../operators/compare/estimate-alert-rows.ts';
 import { driftAlertRows, driftMetricRows, keywordSkewRows } from '../../operators/drift/drift-rows.ts';
 import { driftWindow } from '../../operators/drift/drift-window.ts';
 import { loadReferenceProfile, type ReferenceProfile } from '../../operators/drift/reference-profile.ts';
@@ -184,11 +185,13 @@ export const postingsPipeline: PipelineDefinition = {
     accepted.to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
     pseudo.filter('windows', (v) => v.kind === 'window').to(context.warehouse.sink('pseudo_label_windows', (r) => pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId)));
 
-    // A vs B per window; labels join by record id however late they come.
-    scored
+    // A vs B per window; labels join by record id however late they come. Accuracy is also estimated from each
+    // model's calibrated confidence (CBPE), so a drop is an alert before any label arrives.
+    const comparisons = scored
       .merge('with-labels', labels)
-      .through(compareModels<Inferred<JobPosting>>('compare-a-b', { pipeline: 'postings', modelA: modelA.id, modelB, window, allowedLatenessMs, estimate: { calibrationFor: calibrations!.calibrationFor } }))
-      .to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
+      .through(compareModels<Inferred<JobPosting>>('compare-a-b', { pipeline: 'postings', modelA: modelA.id, modelB, window, allowedLatenessMs, estimate: { calibrationFor: calibrations!.calibrationFor } }));
+    comparisons.to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
+    comparisons.flatMap('estimate-alert-rows', (c) => estimateAlertRows(c, runId)).to(context.warehouse.sink('drift_alerts', (r) => r.value, { name: 'accuracy-alerts' }));
 
     if (!learning) registerModelBFromA(registry, modelA, modelB);
     else learning.start();
