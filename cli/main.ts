@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { redactText } from '../config/redact.ts';
 import { pipelines } from '../streams/pipelines/registry.ts';
 import { modelKinds } from '../models/kinds.ts';
 import { benchCommand } from './bench.ts';
@@ -174,7 +175,12 @@ program
     await demoCommand(options);
   });
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`driftline: ${error instanceof Error ? error.message : String(error)}\n`);
+// Errors can quote a connection URL or a library's config: printed redacted (config/redact.ts).
+const fail = (error: unknown, detail: 'message' | 'stack') => {
+  const text = error instanceof Error ? (detail === 'stack' ? (error.stack ?? error.message) : error.message) : String(error);
+  process.stderr.write(`driftline: ${redactText(text)}\n`);
   process.exit(1);
-});
+};
+process.on('uncaughtException', (error) => fail(error, 'stack'));
+process.on('unhandledRejection', (reason) => fail(reason, 'stack'));
+program.parseAsync(process.argv).catch((error: unknown) => fail(error, 'message'));

@@ -4,6 +4,7 @@ import { EventTimePacer } from '../connectors/files/pacing.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import type { Message, Producer } from '../connectors/transport.ts';
 import { SENT_AT_HEADER } from '../streams/end-to-end-latency.ts';
+import { INPUT_ERROR_HEADER } from '../streams/input-error.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
 import { decode } from '../schemas/registry.ts';
@@ -55,7 +56,26 @@ async function sendPaced(producer: Producer, topic: string, messages: Message[],
   }
 }
 
-/** `driftline produce`: publishes input files to the pipeline's input topic. */
+/** Records a reader flagged as broken input (input-error.ts): published all the same, the pipeline dead-letters them. */
+class FlaggedInput {
+  count = 0;
+  private readonly shown: string[] = [];
+  note(messages: Message[]): void {
+    for (const m of messages) {
+      const reason = m.headers?.[INPUT_ERROR_HEADER];
+      if (reason === undefined) continue;
+      this.count += 1;
+      if (this.shown.length < 5) this.shown.push(reason);
+    }
+  }
+  summary(): string {
+    if (this.count === 0) return '';
+    const more = this.count > this.shown.length ? `\n  … and ${this.count - this.shown.length} more` : '';
+    return `${this.count} records could not be read and go to the dead letters when the pipeline runs:\n  ${this.shown.join('\n  ')}${more}\n`;
+  }
+}
+
+/** `driftline produce`: publishes input files to the pipeline's input topic; one bad record never stops a file. */
 export async function produceCommand(name: string, paths: string[], options: ProduceOptions): Promise<number> {
   const settings = loadSettings(process.env, options.config);
   const definition = pipelineNamed(name);
@@ -63,24 +83,38 @@ export async function produceCommand(name: string, paths: string[], options: Pro
   const files = listFiles(paths, definition.acceptsFile);
   if (files.length === 0) throw new Error(`no input files for ${name} under ${paths.join(', ')}`);
   const transport = openTransport(settings);
+  const clock = { start: Date.now(), sent: 0 };
   try {
     await transport.ensureTopic(inputTopic, definition.partitions);
     const producer = await transport.producer();
-    const clock = { start: Date.now(), sent: 0 };
     const pacer = options.speed ? new EventTimePacer(options.speed) : undefined;
     // With a Schema Registry, Avro values are re-framed in the Confluent wire format other clients expect.
     const schema = definition.valueSchema;
     const serde = settings.schemaRegistryUrl && schema ? createSerde(schema, { schemaRegistryUrl: settings.schemaRegistryUrl, topic: inputTopic }) : undefined;
+    const flagged = new FlaggedInput();
     for await (const plain of definition.read(files, settings.pipelines[name] ?? {})) {
+      flagged.note(plain);
       const batch = serde && schema ? await Promise.all(plain.map(async (m) => ({ ...m, value: await serde.encode(decode(schema, m.value) as never) }))) : plain;
       if (pacer) await sendByEventTime(producer, inputTopic, batch, pacer, clock);
       else await sendPaced(producer, inputTopic, batch, options.rate, clock);
     }
     await producer.close();
     const seconds = (Date.now() - clock.start) / 1000;
-    if (!options.quiet) process.stderr.write(`produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);
+    if (!options.quiet) process.stderr.write(`${flagged.summary()}produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);
     return clock.sent;
+  } catch (error) {
+    throw diskFull(error, settings.home, clock.sent) ?? error;
   } finally {
     await transport.close();
   }
+}
+
+/** A full disk under the embedded log: where, what to do, and how many records were acknowledged before it. */
+function diskFull(error: unknown, home: string, acknowledged: number): Error | undefined {
+  if ((error as NodeJS.ErrnoException | null)?.code !== 'ENOSPC') return undefined;
+  return new Error(
+    `no space left under DRIFTLINE_HOME (${home}): free space and run again; nothing acknowledged was lost ` +
+      `(${acknowledged} records were acknowledged before the disk filled)\n  ${(error as Error).message}`,
+    { cause: error },
+  );
 }

@@ -1,6 +1,7 @@
 /** `driftline sql "<query>"`: runs a query against the warehouse (ClickHouse if CLICKHOUSE_URL is set, else DuckDB). */
 import { loadSettings } from '../config/settings.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
+import { csvField } from './csv.ts';
 
 export type SqlFormat = 'table' | 'json' | 'csv';
 
@@ -27,8 +28,8 @@ export function formatRows(rows: Record<string, unknown>[], format: SqlFormat): 
   if (format === 'json') return rows.map((r) => JSON.stringify(r, jsonReplacer)).join('\n') + (rows.length ? '\n' : '');
   const columns = columnsOf(rows);
   if (format === 'csv') {
-    const lines = [columns.map(csvField).join(',')];
-    for (const row of rows) lines.push(columns.map((c) => csvField(cell(row[c]))).join(','));
+    const lines = [columns.map((c) => csvField(c)).join(',')];
+    for (const row of rows) lines.push(columns.map((c) => csvField(cell(row[c]), isNumber(row[c]) ? 'number' : 'text')).join(','));
     return lines.join('\n') + '\n';
   }
   return formatTable(columns, rows);
@@ -50,9 +51,7 @@ function cell(value: unknown): string {
   return JSON.stringify(value, jsonReplacer);
 }
 
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+const isNumber = (value: unknown) => typeof value === 'number' || typeof value === 'bigint';
 
 const MAX_CELL = 60;
 

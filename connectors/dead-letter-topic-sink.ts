@@ -1,5 +1,7 @@
 import type { DeadLetter, StreamRecord } from '../streams/record.ts';
 import type { Sink } from '../streams/sink.ts';
+import { safeText, toWellFormed } from '../streams/well-formed-text.ts';
+import { MAX_REASON_CHARS } from './warehouse/dead-letter-row.ts';
 import type { Message, Producer, Transport } from './transport.ts';
 
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
@@ -7,6 +9,8 @@ export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
 /**
  * Writes each dead letter to `topic`, or by default to `<source topic>.dlq`: the original bytes as the value and the reason, stage and
  * source position as headers (the Kafka Connect convention), so a fixed record can be re-produced as it was.
+ * Key and headers are made valid Unicode and the reason bounded, as in the `dead_letters` table: a dead letter's
+ * own write must not fail (dead-letter-row.ts).
  */
 export function deadLetterTopicSink(transport: Transport, topic?: string): Sink<DeadLetter> {
   let producer: Promise<Producer> | undefined;
@@ -21,13 +25,13 @@ export function deadLetterTopicSink(transport: Transport, topic?: string): Sink<
         let list = byTopic.get(target);
         if (!list) byTopic.set(target, (list = []));
         list.push({
-          key: d.key,
+          key: d.key === null ? null : toWellFormed(d.key),
           value: d.original,
           timestamp: d.failedAt,
           headers: {
-            'dlq.stage': d.stage,
-            'dlq.error': d.error,
-            'dlq.topic': d.position.topic,
+            'dlq.stage': toWellFormed(d.stage),
+            'dlq.error': safeText(d.error, MAX_REASON_CHARS),
+            'dlq.topic': toWellFormed(d.position.topic),
             'dlq.partition': String(d.position.partition),
             'dlq.offset': String(d.position.offset),
             'dlq.event_time': String(d.eventTime),

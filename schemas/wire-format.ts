@@ -12,6 +12,7 @@
 // written by older producers arrive in today's shape.
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
+import { redactText } from '../config/redact.ts';
 import { decode as decodePlain, encode as encodePlain, getType, type RecordOf, type SchemaName } from './registry.ts';
 import { schemas } from './registry.ts';
 
@@ -69,7 +70,8 @@ export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions
   const subject = options.subject ?? `${options.topic ?? name}-value`;
   const registry = new SchemaRegistry({ host: baseUrl, clientId: 'driftline' });
   const describe = (what: string, err: unknown) =>
-    new Error(`schema registry ${baseUrl}: ${what} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    // The message can end up in a dead-letter row: no credentials from the URL (the library's message may quote it).
+    new Error(redactText(`schema registry ${baseUrl}: ${what} failed: ${(err as Error)?.message ?? String(err)}`), { cause: err });
 
   // Registration happens once per serde (concurrent encodes share the request; a failure is retried
   // on the next encode). The registry returns the existing id if the schema is already registered.

@@ -5,7 +5,7 @@ import { MemoryTransport } from '../connectors/memory/memory-log.ts';
 import { topicSource } from '../connectors/topic-source.ts';
 import { decodeJson } from '../operators/basic/decode-json.ts';
 import { Pipeline } from './pipeline.ts';
-import type { StreamRecord } from './record.ts';
+import type { DeadLetter, StreamRecord } from './record.ts';
 import { runPipeline } from './runner.ts';
 import type { Sink } from './sink.ts';
 
@@ -87,6 +87,46 @@ describe('runtime', () => {
       expect(m.headers?.['dlq.stage']).toBe('decode');
       expect(m.headers?.['dlq.offset']).toBe(String(100 + i));
     });
+  });
+
+  it('dead-letters records a sink rejects, counts them, and commits past them only once the dead letter is written', async () => {
+    const transport = await topicWith(numbers(100), 1);
+    const stored: number[] = [];
+    /** Stores every number but those ending in 3, which it hands back to the runtime as rejected. */
+    const picky: Sink<{ n: number }> = {
+      name: 'picky',
+      async write(records, reject) {
+        for (const r of records) {
+          if (r.value.n % 10 === 3) reject!(r, `n ${r.value.n} ends in 3`);
+          else stored.push(r.value.n);
+        }
+      },
+    };
+    const build = (deadLetters: Sink<DeadLetter>) => {
+      const p = new Pipeline('reject-test').deadLetters(deadLetters);
+      p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 10 }))
+        .through(decodeJson<{ n: number }>('decode'))
+        .to(picky);
+      return p;
+    };
+    const committed = new Map<number, number>();
+    const onCommit = (o: { partition: number; offset: number }[]) => o.forEach((x) => committed.set(x.partition, x.offset));
+    // The dead-letter sink is down: the rejected records' offsets must not be committed.
+    const down: Sink<DeadLetter> = { name: 'dlq-down', write: async () => Promise.reject(new Error('dlq down')) };
+    await expect(runPipeline(build(down), { untilIdle: true, commitIntervalMs: 5, onCommit })).rejects.toThrow('dlq down');
+    expect(committed.get(0) ?? 0).toBe(0); // offset 3 sits in the first batch of 10: nothing may be committed
+
+    stored.length = 0;
+    const result = await runPipeline(build(deadLetterTopicSink(transport)), { untilIdle: true, onCommit });
+    expect(stored).toHaveLength(90);
+    expect(result.deadLetters).toBe(10);
+    expect(result.metrics.find((m) => m.stage === 'picky')).toMatchObject({ recordsIn: 100, recordsOut: 90, deadLetters: 10 });
+    expect(committed.get(0)).toBe(100);
+    const dlq = await transport.consumer({ group: 'inspect', topics: ['in.dlq'] });
+    const letters = (await dlq.poll(100)).flatMap((b) => b.messages);
+    expect(letters.map((m) => m.headers?.['dlq.error'])).toEqual(Array.from({ length: 10 }, (_, i) => `n ${i * 10 + 3} ends in 3`));
+    expect(letters.map((m) => m.headers?.['dlq.stage'])).toEqual(Array(10).fill('picky'));
+    expect(letters.map((m) => m.value.toString())).toEqual(Array.from({ length: 10 }, (_, i) => JSON.stringify({ n: i * 10 + 3 })));
   });
 
   it('branches records and acknowledges each branch independently', async () => {

@@ -6,7 +6,7 @@ import { EndToEndLatency, type LatencyStart, startTimes } from './end-to-end-lat
 import { StageMetrics, type StageSnapshot } from './metrics.ts';
 import type { GraphNode, Pipeline } from './pipeline.ts';
 import type { DeadLetter, StreamRecord } from './record.ts';
-import type { Sink } from './sink.ts';
+import type { RejectRecord, Sink } from './sink.ts';
 import { type Batch, MAIN, type Port, type StageOutput, reasonOf } from './stage.ts';
 
 export interface RunOptions {
@@ -81,16 +81,21 @@ class Collector implements StageOutput<unknown> {
   deadLetter(record: StreamRecord<unknown>, error: unknown): void {
     const reason = reasonOf(error);
     this.metrics.countDeadLetter(reason);
-    this.deadLetters.push({
-      stage: this.stage,
-      error: reason,
-      position: record.position,
-      key: record.key,
-      original: record.raw ?? Buffer.from(safeJson(record.value)),
-      eventTime: record.eventTime,
-      failedAt: Date.now(),
-    });
+    this.deadLetters.push(deadLetterOf(this.stage, record, reason));
   }
+}
+
+/** A record as a dead letter of `stage`: its original bytes (or its value as JSON when it has none) and position. */
+function deadLetterOf(stage: string, record: StreamRecord<unknown>, reason: string): DeadLetter {
+  return {
+    stage,
+    error: reason,
+    position: record.position,
+    key: record.key,
+    original: record.raw ?? Buffer.from(safeJson(record.value)),
+    eventTime: record.eventTime,
+    failedAt: Date.now(),
+  };
 }
 
 function safeJson(value: unknown): string {
@@ -160,14 +165,15 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     }
   }
 
-  // Every stage may dead-letter, so the dead-letter sink hears from every stage node.
+  // Every stage may dead-letter, and every sink may reject records, so the dead-letter sink hears from all of them.
   const stageNodes = pipeline.nodes.filter((n) => n.stage);
+  const sinkNodes = pipeline.nodes.filter((n) => n.sink);
   const deadLetterNode: GraphNode = {
     id: -1,
     name: DEAD_LETTERS,
     sink: (pipeline.deadLetterSink ?? stderrDeadLetters) as Sink<unknown>,
     children: new Map(),
-    parents: stageNodes.length,
+    parents: stageNodes.length + sinkNodes.length,
   };
   const deadLetterMetrics = new StageMetrics(deadLetterNode.sink!.name);
   const deadLetterQueue = new BoundedQueue<Item>(capacity * 4);
@@ -216,20 +222,15 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     }
   };
 
+  /** Dead letters hold the offsets of the batch they came from until the dead-letter sink has them too. */
+  const queueDeadLetters = async (letters: DeadLetter[], tokens: AckToken[]) => {
+    retainAll(tokens);
+    const records = letters.map((d) => ({ key: d.key, value: d, eventTime: d.eventTime, headers: {}, position: d.position }));
+    await deadLetterQueue.push({ kind: 'batch', batch: { records, tokens: tokens.slice() } });
+  };
+
   const deliver = async (node: GraphNode, collector: Collector, inputTokens: AckToken[] | null) => {
-    if (collector.deadLetters.length > 0) {
-      // Dead letters hold the input batch's offsets until the dead-letter sink has them too.
-      const tokens = inputTokens ?? [];
-      retainAll(tokens);
-      const records = collector.deadLetters.map((d) => ({
-        key: d.key,
-        value: d,
-        eventTime: d.eventTime,
-        headers: {},
-        position: d.position,
-      }));
-      await deadLetterQueue.push({ kind: 'batch', batch: { records, tokens: tokens.slice() } });
-    }
+    if (collector.deadLetters.length > 0) await queueDeadLetters(collector.deadLetters, inputTokens ?? []);
     for (const { batch, port } of collector.emitted) await forward(node, port, batch);
   };
 
@@ -295,14 +296,24 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
       records = [];
       tokens = [];
       const t0 = performance.now();
-      const write = sink.write(batchRecords).then(() => {
+      // Records the sink refuses become dead letters; the dead-letter sink itself has no one to hand them to.
+      const rejected: DeadLetter[] = [];
+      const reject: RejectRecord | undefined =
+        node === deadLetterNode
+          ? undefined
+          : (record, reason) => {
+              m.countDeadLetter(reason);
+              rejected.push(deadLetterOf(sink.name, record, reason));
+            };
+      const write = sink.write(batchRecords, reject).then(async () => {
+        if (rejected.length > 0) await queueDeadLetters(rejected, batchTokens);
         if (recordSink) {
           const now = Date.now();
           for (const t of batchTokens) t.recordSinkAckAt = now;
         }
         m.batchLatency.record(performance.now() - t0);
         m.batches += 1;
-        m.recordsOut += batchRecords.length;
+        m.recordsOut += batchRecords.length - rejected.length;
         releaseAll(batchTokens);
       });
       write.catch(() => {}); // surfaced when awaited below; avoids an unhandled rejection meanwhile
@@ -326,6 +337,8 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
       } else if (item.kind === 'end' || item.kind === 'stop') {
         if (++endsSeen < node.parents) continue;
         await drain();
+        // Only now can this sink reject nothing more: the dead-letter sink waits for this before it ends.
+        if (node !== deadLetterNode) await deadLetterQueue.push(item);
         return;
       }
     }

@@ -1,5 +1,8 @@
 import type { StreamRecord } from './record.ts';
 
+/** Hands one record a sink could not store, with the reason, to the pipeline's dead letters. */
+export type RejectRecord = (record: StreamRecord<unknown>, reason: string) => void;
+
 /**
  * Where records end up. `write` resolves only once the records are durable: that is the acknowledgement that
  * lets the runtime commit source offsets. Sinks that prefer big writes say so with `batchRecords` and
@@ -7,7 +10,11 @@ import type { StreamRecord } from './record.ts';
  */
 export interface Sink<T> {
   readonly name: string;
-  write(records: StreamRecord<T>[]): Promise<void>;
+  /**
+   * `reject`, given by the runtime, takes a record the sink could not store (a row the warehouse refuses) to the
+   * pipeline's dead letters: counted, and its offset committed only once the dead letter is written too.
+   */
+  write(records: StreamRecord<T>[], reject?: RejectRecord): Promise<void>;
   /** Accumulate at least this many records per write (default: write each batch as it comes). */
   readonly batchRecords?: number;
   /** …but never hold records longer than this (default 1000 ms). */

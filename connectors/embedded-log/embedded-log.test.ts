@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { transportConformance } from '../transport-conformance.ts';
 import { partitionForKey, type ConsumedMessage, type Consumer, type Message } from '../transport.ts';
 import { EmbeddedLogTransport } from './embedded-log.ts';
@@ -190,7 +190,7 @@ describe('embedded log', () => {
     await log.close();
   });
 
-  it('does not return a torn trailing record until it is complete', async () => {
+  it('waits for a record another live writer is still writing, and cuts it once that writer is gone', async () => {
     const dir = freshDir();
     const log = new EmbeddedLogTransport({ dir });
     await log.ensureTopic('t', 1);
@@ -199,24 +199,46 @@ describe('embedded log', () => {
     const consumer = await log.consumer({ group: 'g', topics: ['t'] });
     expect((await drain(consumer, 2)).map((m) => m.value.toString())).toEqual(['first', 'second']);
 
-    const value = Buffer.alloc(3000, 0xab);
-    const record = encodeRecords([{ key: 'torn', value, timestamp: 42, headers: { h: 'v' } }]);
-    const file = join(dir, 't', '0.log');
-    appendFileSync(file, record.subarray(0, 2)); // not even the whole length prefix
-    expect(await consumer.poll(60)).toEqual([]);
-    expect(await consumer.caughtUp()).toBe(false);
-    appendFileSync(file, record.subarray(2, 1500)); // header complete, body not
-    expect(await consumer.poll(60)).toEqual([]);
-    appendFileSync(file, record.subarray(1500));
-    const [m] = await drain(consumer, 1);
-    expect(m!.offset).toBe(2);
-    expect(m!.key).toBe('torn');
-    expect(m!.timestamp).toBe(42);
-    expect(m!.headers).toEqual({ h: 'v' });
-    expect(m!.value.equals(value)).toBe(true);
-    expect(await consumer.caughtUp()).toBe(true);
-    await log.close();
-  });
+    // Another live process registered as a writer: an incomplete tail may be its write in flight.
+    const writer = spawnChild(['writer', dir, 't']);
+    const stderr = vi.spyOn(process.stderr, 'write');
+    try {
+      await waitForReady(writer);
+      const value = Buffer.alloc(3000, 0xab);
+      const record = encodeRecords([{ key: 'torn', value, timestamp: 42, headers: { h: 'v' } }]);
+      const file = join(dir, 't', '0.log');
+      appendFileSync(file, record.subarray(0, 2)); // not even the whole length prefix
+      expect(await consumer.poll(60)).toEqual([]);
+      expect(await consumer.caughtUp()).toBe(false);
+      appendFileSync(file, record.subarray(2, 1500)); // header complete, body not
+      expect(await consumer.poll(60)).toEqual([]);
+      appendFileSync(file, record.subarray(1500));
+      const [m] = await drain(consumer, 1);
+      expect([m!.offset, m!.key, m!.timestamp, m!.headers]).toEqual([2, 'torn', 42, { h: 'v' }]);
+      expect(m!.value.equals(value)).toBe(true);
+      expect(await consumer.caughtUp()).toBe(true);
+
+      // This one never completes: its writer dies mid-write.
+      appendFileSync(file, record.subarray(0, 700));
+      expect(await consumer.caughtUp()).toBe(false);
+      const exited = new Promise((resolve) => writer.on('exit', resolve));
+      writer.kill('SIGKILL');
+      await exited;
+      expect(await consumer.caughtUp()).toBe(true); // cut, so --until-idle ends
+      expect(readFileSync(file).length).toBe(1 + encodeRecords([msg('k', 'first'), msg('k', 'second')]).length + record.length);
+      const reports = stderr.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('embedded log: t/0'));
+      expect(reports).toHaveLength(1);
+      expect(reports[0]).toMatch(/incomplete record at offset 3 .*cut 700 bytes/);
+
+      await producer.send('t', [msg('k', 'after')]);
+      const [after] = await drain(consumer, 1);
+      expect([after!.offset, after!.value.toString()]).toEqual([3, 'after']);
+    } finally {
+      stderr.mockRestore();
+      writer.kill('SIGKILL');
+      await log.close();
+    }
+  }, 20_000);
 
   it('refuses a second live consumer in the same group and frees the group on close', async () => {
     const log = new EmbeddedLogTransport({ dir: freshDir() });

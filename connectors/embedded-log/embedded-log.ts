@@ -6,16 +6,21 @@
  * Layout under `dir` (normally `${DRIFTLINE_HOME}/log`):
  *
  *   <topic>/meta.json               {"partitions": n}
- *   <topic>/<partition>.log         version byte + length-prefixed records (see format.ts); offsets are
- *                                   implied by record order
+ *   <topic>/<partition>.log         version byte + length-prefixed, checksummed records (see format.ts);
+ *                                   offsets are implied by record order
  *   <topic>/groups/<group>.json     committed offsets: {"partitions": {"0": {"offset", "position"}}}; the byte
  *                                   position lets a restarted consumer seek straight to the offset
  *   <topic>/groups/<group>.lock     pid of the one process consuming as that group (see lock.ts)
+ *   <topic>/writers/, *.cut-lock    which processes may append, and who is cutting a damaged tail (writers.ts)
+ *   <topic>/<partition>.log.damaged-<offset>-<ms>   bytes of a damaged tail, kept when it was cut (tail-repair.ts)
  *
  * Semantics follow Kafka: keys pick partitions (partitionForKey), offsets are per partition, a committed
  * offset is the next one to read, a group without commits starts at the beginning (or the end). Embedded
  * mode is single-node: one consumer per group owns every partition of its topics, so there are no
  * rebalances.
+ *
+ * A failed append (disk full, I/O error) is cut back to the last complete record, and a damaged tail left by a
+ * crash is cut when a producer or consumer opens the partition (tail-repair.ts), so neither blocks what follows.
  *
  * Consumed values are subarrays of the chunk (up to readChunkBytes) they were read in; the chunk is never
  * reused, but it stays in memory while any value from it is referenced. Copy a value to keep it long.
@@ -53,8 +58,14 @@ import {
   type TopicPartition,
   type Transport,
 } from '../transport.ts';
-import { decodeRecords, encodeRecords, FIRST_RECORD_POSITION, FORMAT_VERSION, scanRecords, type LogPoint } from './format.ts';
+import { CorruptLogError, decodeRecords, encodeRecords, FIRST_RECORD_POSITION, FORMAT_VERSION, type LogPoint, recordHeaderSize } from './format.ts';
 import { acquireLock, releaseLock } from './lock.ts';
+import { readFormatVersion, scanRecords } from './scan.ts';
+import { checkTail, cutBackAfterFailedAppend, cutDamagedTail, type PartitionFile } from './tail-repair.ts';
+import { registerWriter, unregisterWriter } from './writers.ts';
+
+/** The write(2) appends go through (fs.writeSync's signature). */
+export type WriteSync = (fd: number, buffer: Buffer, offset: number, length: number) => number;
 
 export interface EmbeddedLogOptions {
   /** Root directory of the log, e.g. `${DRIFTLINE_HOME}/log`. Created if missing. */
@@ -76,6 +87,8 @@ export interface EmbeddedLogOptions {
   maxBatchBytes?: number;
   /** How long a producer trusts its cached partition count of a topic. Default 1000 ms. */
   metadataMaxAgeMs?: number;
+  /** The write call appends use. Default fs.writeSync; fault tests inject ENOSPC or EIO here. */
+  writeSync?: WriteSync;
 }
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
@@ -114,20 +127,24 @@ function writeFileAtomic(path: string, data: string | Buffer, fsync: boolean): v
   const tmp = tmpName(path);
   const fd = openSync(tmp, 'w');
   try {
-    writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    if (fsync) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data, writeSync);
+      if (fsync) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* ignore */
-    }
+    unlinkQuiet(tmp); // a full disk must not also collect half-written temp files
     throw e;
+  }
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
   }
 }
 
@@ -138,9 +155,9 @@ function writeFileAtomic(path: string, data: string | Buffer, fsync: boolean): v
  * signal) is finished with a second write, which could then interleave; that case is not atomic.
  * Network filesystems (NFS) give no such guarantee: keep the log on a local disk.
  */
-function writeAll(fd: number, buf: Buffer): void {
+function writeAll(fd: number, buf: Buffer, write: WriteSync): void {
   let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+  while (done < buf.length) done += write(fd, buf, done, buf.length - done);
 }
 
 function readAt(fd: number, buf: Buffer, position: number): Promise<number> {
@@ -181,6 +198,7 @@ export class EmbeddedLogTransport implements Transport {
       readChunkBytes: options.readChunkBytes ?? 4 * 1024 * 1024,
       maxBatchBytes: options.maxBatchBytes ?? 32 * 1024 * 1024,
       metadataMaxAgeMs: options.metadataMaxAgeMs ?? 1000,
+      writeSync: options.writeSync ?? writeSync,
     };
     mkdirSync(this.dir, { recursive: true });
   }
@@ -205,6 +223,10 @@ export class EmbeddedLogTransport implements Transport {
   }
   lockFile(topic: string, group: string): string {
     return join(this.groupsDir(topic), `${groupFileName(group)}.lock`);
+  }
+  /** A partition file of `version`, as tail checks and cuts need it. */
+  partitionRef(topic: string, partition: number, version: number): PartitionFile {
+    return { topic, partition, file: this.partitionFile(topic, partition), topicDir: this.topicDir(topic), version, fsync: this.options.fsync };
   }
 
   // ---- topics ------------------------------------------------------------------------------------
@@ -237,13 +259,13 @@ export class EmbeddedLogTransport implements Transport {
     const path = this.partitionFile(topic, partition);
     if (existsSync(path)) return;
     const tmp = tmpName(path);
-    writeFileSync(tmp, Buffer.from([FORMAT_VERSION]));
     try {
+      writeFileSync(tmp, Buffer.from([FORMAT_VERSION]));
       linkSync(tmp, path);
     } catch (e) {
       if (!isErrno(e, 'EEXIST')) throw e;
     } finally {
-      unlinkSync(tmp);
+      unlinkQuiet(tmp);
     }
   }
 
@@ -282,14 +304,28 @@ export class EmbeddedLogTransport implements Transport {
     return result;
   }
 
-  /** The end of a partition file (last complete record), scanning on from the last known end. */
+  /** The end of a partition file (last intact record), scanning on from the last known end. */
   findEnd(file: string, fd: number): LogPoint {
     const size = fstatSync(fd).size;
-    let from = this.endHints.get(file);
-    if (!from || from.position > size) from = { offset: 0, position: FIRST_RECORD_POSITION };
-    const end = scanRecords(fd, from, Number.POSITIVE_INFINITY, size);
+    const scan = scanRecords(fd, this.knownBoundary(file, size), Number.POSITIVE_INFINITY, size, readFormatVersion(fd, file));
+    const end = { offset: scan.offset, position: scan.position };
     this.endHints.set(file, end);
     return end;
+  }
+
+  /**
+   * The furthest record boundary of `file` this transport knows, else the first record. A known boundary stays
+   * one: a cut only ever removes bytes after the intact records every scan stopped at.
+   */
+  knownBoundary(file: string, size: number): LogPoint {
+    const hint = this.endHints.get(file);
+    return hint && hint.position <= size ? hint : { offset: 0, position: FIRST_RECORD_POSITION };
+  }
+
+  /** Records a boundary found intact (by a tail check), so later scans start there. */
+  noteBoundary(file: string, point: LogPoint): void {
+    const hint = this.endHints.get(file);
+    if (!hint || hint.position < point.position) this.endHints.set(file, point);
   }
 
   // ---- clients -----------------------------------------------------------------------------------
@@ -321,8 +357,18 @@ export class EmbeddedLogTransport implements Transport {
 
 // ---- producer ------------------------------------------------------------------------------------
 
+/** A partition file a producer appends to. */
+interface AppendFile {
+  fd: number;
+  ref: PartitionFile;
+  /** A record boundary at or before the end, known intact: where a cut-back scan starts. */
+  intact: LogPoint;
+}
+
 class EmbeddedProducer implements Producer {
-  private readonly fds = new Map<string, number>();
+  private readonly files = new Map<string, AppendFile>();
+  /** This producer's writer registration per topic (writers.ts). */
+  private readonly registrations = new Map<string, string>();
   private roundRobin = 0;
   private closed = false;
 
@@ -366,38 +412,64 @@ class EmbeddedProducer implements Producer {
       (groups[p] ??= []).push(m);
     }
 
-    const fsync = this.log.options.fsync;
     for (let p = 0; p < groups.length; p++) {
       const group = groups[p];
       if (group === undefined) continue;
-      const buf = encodeRecords(group);
-      const fd = this.fd(topic, p);
-      writeAll(fd, buf);
-      if (fsync) fdatasyncSync(fd);
+      const target = this.file(topic, p);
+      this.append(target, encodeRecords(group, target.ref.version), group.length);
     }
   }
 
-  private fd(topic: string, partition: number): number {
-    const file = this.log.partitionFile(topic, partition);
-    let fd = this.fds.get(file);
-    if (fd === undefined) {
-      try {
-        // No O_CREAT: a partition file is only ever created by ensureTopic, with its version byte.
-        fd = openSync(file, fsConstants.O_WRONLY | fsConstants.O_APPEND);
-      } catch (e) {
-        if (isErrno(e, 'ENOENT')) throw new Error(`embedded log: partition file ${file} is missing`);
-        throw e;
-      }
-      this.fds.set(file, fd);
+  /** One append; a failed one is cut back to where it began, so a retry starts clean. */
+  private append(target: AppendFile, buf: Buffer, records: number): void {
+    const start = fstatSync(target.fd).size;
+    try {
+      writeAll(target.fd, buf, this.log.options.writeSync);
+    } catch (e) {
+      throw cutBackAfterFailedAppend(target.ref, target.fd, start, target.intact, e);
     }
-    return fd;
+    if (this.log.options.fsync) fdatasyncSync(target.fd);
+    // The file grew by exactly this append after the last known boundary: nobody else wrote, so its end is one too.
+    if (target.intact.position === start && fstatSync(target.fd).size === start + buf.length) {
+      target.intact = { offset: target.intact.offset + records, position: start + buf.length };
+    }
+  }
+
+  /** Opens a partition for appending: registers as a writer of the topic, then makes sure its tail is intact. */
+  private file(topic: string, partition: number): AppendFile {
+    const path = this.log.partitionFile(topic, partition);
+    const open = this.files.get(path);
+    if (open !== undefined) return open;
+    if (!this.registrations.has(topic)) this.registrations.set(topic, registerWriter(this.log.topicDir(topic)));
+    let fd: number;
+    try {
+      // No O_CREAT: a partition file is only ever created by ensureTopic, with its version byte. Read access is for
+      // the tail check.
+      fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_APPEND);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) throw new Error(`embedded log: partition file ${path} is missing`);
+      throw e;
+    }
+    try {
+      const ref = this.log.partitionRef(topic, partition, readFormatVersion(fd, path));
+      const intact = checkTail(ref, fd, this.log.knownBoundary(path, fstatSync(fd).size));
+      this.log.noteBoundary(path, intact);
+      const file = { fd, ref, intact };
+      this.files.set(path, file);
+      return file;
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const fd of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    for (const { fd } of this.files.values()) closeSync(fd);
+    this.files.clear();
+    for (const registration of this.registrations.values()) unregisterWriter(registration);
+    this.registrations.clear();
     this.onClose();
   }
 }
@@ -409,6 +481,7 @@ interface PartitionState {
   partition: number;
   file: string;
   fd: number;
+  ref: PartitionFile;
   /** Next offset to return. */
   offset: number;
   /** Byte position of that offset's record. */
@@ -489,35 +562,35 @@ class EmbeddedConsumer implements Consumer {
     }
   }
 
+  /** Opens a partition at the group's position, after checking (and if safe, cutting) a damaged tail. */
   private openPartition(topic: string, partition: number, initial: boolean): PartitionState {
     const file = this.log.partitionFile(topic, partition);
     const fd = openSync(file, 'r');
     try {
-      const head = Buffer.alloc(1);
-      if (readSync(fd, head, 0, 1, 0) !== 1 || head[0] !== FORMAT_VERSION) {
-        throw new Error(`embedded log: ${file} has format version ${head[0]}, this build reads version ${FORMAT_VERSION}`);
-      }
-      const size = fstatSync(fd).size;
-      let start: LogPoint;
-      const saved = this.committed.get(topic)![String(partition)];
-      if (saved) {
-        if (Number.isInteger(saved.position) && saved.position >= FIRST_RECORD_POSITION && saved.position <= size) {
-          start = { offset: saved.offset, position: saved.position };
-        } else {
-          start = scanRecords(fd, { offset: 0, position: FIRST_RECORD_POSITION }, saved.offset, size);
-        }
-      } else if (initial && !this.fromBeginning) {
-        start = this.log.findEnd(file, fd);
-      } else {
-        // Partitions that appear after the consumer started are read from their beginning, since
-        // everything in them was written after this consumer subscribed.
-        start = { offset: 0, position: FIRST_RECORD_POSITION };
-      }
-      return { topic, partition, file, fd, offset: start.offset, position: start.position, chunk: null, chunkStart: 0, marks: [start] };
+      const ref = this.log.partitionRef(topic, partition, readFormatVersion(fd, file));
+      const start = this.startPoint(ref, fd, initial);
+      this.log.noteBoundary(file, checkTail(ref, fd, start));
+      return { topic, partition, file, fd, ref, offset: start.offset, position: start.position, chunk: null, chunkStart: 0, marks: [start] };
     } catch (e) {
       closeSync(fd);
       throw e;
     }
+  }
+
+  private startPoint(ref: PartitionFile, fd: number, initial: boolean): LogPoint {
+    const size = fstatSync(fd).size;
+    const saved = this.committed.get(ref.topic)![String(ref.partition)];
+    if (saved) {
+      if (Number.isInteger(saved.position) && saved.position >= FIRST_RECORD_POSITION && saved.position <= size) {
+        return { offset: saved.offset, position: saved.position };
+      }
+      const found = scanRecords(fd, { offset: 0, position: FIRST_RECORD_POSITION }, saved.offset, size, ref.version);
+      return { offset: found.offset, position: found.position };
+    }
+    if (initial && !this.fromBeginning) return this.log.findEnd(ref.file, fd);
+    // Partitions that appear after the consumer started are read from their beginning, since everything in them was
+    // written after this consumer subscribed.
+    return { offset: 0, position: FIRST_RECORD_POSITION };
   }
 
   async poll(waitMs: number): Promise<PartitionBatch[]> {
@@ -554,34 +627,41 @@ class EmbeddedConsumer implements Consumer {
     const out: ConsumedMessage[] = [];
     const max = this.maxBatchRecords;
     const { readChunkBytes, maxBatchBytes } = this.log.options;
+    const header = recordHeaderSize(st.ref.version);
     const size = fstatSync(st.fd).size;
     let budget = maxBatchBytes;
+    let fresh = false; // whether st.chunk was read by this call
     for (;;) {
       if (st.chunk !== null) {
         const chunk = st.chunk;
         const start = st.position - st.chunkStart;
         if (start >= 0 && start < chunk.length) {
-          const r = decodeRecords(chunk, start, st.topic, st.partition, st.offset, max - out.length, budget, out, st.file, st.chunkStart);
+          const r = decodeRecords(chunk, start, st.ref, st.offset, max - out.length, budget, out);
           const consumed = r.end - start;
           st.position += consumed;
           st.offset += r.count;
           budget -= consumed;
+          if (r.corrupt !== undefined) {
+            if (out.length > 0) break; // hand out the records before it first
+            if (fresh) {
+              this.cutCorruptTail(st, r.corrupt);
+              break;
+            }
+            st.chunk = null; // an older chunk may hold bytes cut since: look at the file again
+            continue;
+          }
           if (out.length >= max || budget <= 0) break;
           // Stopped before the end of the chunk with a complete record left: the byte budget is spent.
-          if (r.end + 4 <= chunk.length && r.end + 4 + chunk.readUInt32LE(r.end) <= chunk.length) break;
+          if (r.end + header <= chunk.length && r.end + header + chunk.readUInt32LE(r.end) <= chunk.length) break;
         }
       }
       const avail = size - st.position;
-      if (avail < 4) break;
-      let need: number;
-      const inChunk = st.chunk !== null ? st.position - st.chunkStart : -1;
-      if (st.chunk !== null && inChunk >= 0 && inChunk + 4 <= st.chunk.length) {
-        need = 4 + st.chunk.readUInt32LE(inChunk);
-      } else {
-        const head = Buffer.allocUnsafe(4);
-        if (readSync(st.fd, head, 0, 4, st.position) < 4) break;
-        need = 4 + head.readUInt32LE(0);
-      }
+      if (avail < header) break;
+      // The length comes from the file, not the chunk: bytes after the intact records may have been cut and
+      // rewritten since the chunk was read (tail-repair.ts).
+      const head = Buffer.allocUnsafe(4);
+      if (readSync(st.fd, head, 0, 4, st.position) < 4) break;
+      const need = header + head.readUInt32LE(0);
       if (need > avail) break; // the last record is still being written: wait for the rest
       if (out.length > 0 && need > budget) break;
       const want = Math.max(need, Math.min(readChunkBytes, avail));
@@ -589,6 +669,7 @@ class EmbeddedConsumer implements Consumer {
       const got = await readAt(st.fd, chunk, st.position);
       st.chunk = got < want ? chunk.subarray(0, got) : chunk;
       st.chunkStart = st.position;
+      fresh = true;
       if (got < need) break;
     }
     if (out.length > 0) {
@@ -596,6 +677,16 @@ class EmbeddedConsumer implements Consumer {
       if (st.marks.length > MAX_MARKS) st.marks.splice(0, st.marks.length - MAX_MARKS / 2);
     }
     return out;
+  }
+
+  /**
+   * The record at the state's position cannot be read (`detail`): cut the tail there (tail-repair.ts), or throw
+   * when that is not safe now.
+   */
+  private cutCorruptTail(st: PartitionState, detail: string): void {
+    const after = cutDamagedTail(st.ref, st.fd, st);
+    st.chunk = null; // its bytes from the position on are gone
+    if (after.position !== st.position || after.damage) throw new CorruptLogError(st.file, st.position, detail);
   }
 
   async commit(offsets: PartitionOffset[]): Promise<void> {
@@ -630,7 +721,7 @@ class EmbeddedConsumer implements Consumer {
     const saved = this.committed.get(st.topic)![String(st.partition)];
     if (saved && saved.offset <= offset && saved.offset > best.offset && saved.position >= FIRST_RECORD_POSITION) best = saved;
     if (best.offset === offset) return best.position;
-    const found = scanRecords(st.fd, best, offset, fstatSync(st.fd).size);
+    const found = scanRecords(st.fd, best, offset, fstatSync(st.fd).size, st.ref.version);
     if (found.offset !== offset) {
       throw new RangeError(`embedded log: cannot commit offset ${offset} for ${st.topic}/${st.partition}: the partition ends at offset ${found.offset}`);
     }
@@ -641,7 +732,13 @@ class EmbeddedConsumer implements Consumer {
   async caughtUp(): Promise<boolean> {
     if (this.closed) throw new Error('embedded log: consumer is closed');
     this.refreshAssignment(true);
-    for (const st of this.parts) if (st.position < fstatSync(st.fd).size) return false;
+    for (const st of this.parts) {
+      if (st.position >= fstatSync(st.fd).size) continue;
+      // Nothing more to read, yet bytes remain: a write in flight, or a tail torn by a writer that is gone (cut
+      // now, so that --until-idle ends).
+      checkTail(st.ref, st.fd, st);
+      if (st.position < fstatSync(st.fd).size) return false;
+    }
     return true;
   }
 

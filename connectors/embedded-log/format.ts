@@ -1,11 +1,13 @@
 /**
  * On-disk record format of the embedded log.
  *
- * A partition file `<partition>.log` starts with one format-version byte (FORMAT_VERSION), followed by
- * records back to back. A record's offset is implied by its position in that sequence (the first record
- * is offset 0). Every number is little-endian.
+ * A partition file `<partition>.log` starts with one format-version byte, followed by records back to back. A
+ * record's offset is implied by its position in that sequence (the first record is offset 0). Every number is
+ * little-endian. Version 2 (written to every new partition file):
  *
- *   u32  bodyLength                  bytes that follow this field
+ *   u32  bodyLength                  bytes of the body (after the checksum)
+ *   u32  crc32                       CRC-32 of the body (crc32.ts)
+ *   body:
  *   u8   flags                       bit 0: key present (else null), bit 1: headers present (else absent)
  *   f64  timestamp                   epoch ms; a double keeps any JS number exactly
  *   [u32 keyLength, key utf8]        if flags & 1
@@ -13,30 +15,39 @@
  *     headerCount × (u32 nameLength, name utf8, u32 valueLength, value utf8)]
  *   value bytes                      the rest of the body
  *
- * The length prefix is what lets a reader recognise a record that is still being written: if fewer
- * than `4 + bodyLength` bytes are present, the record is incomplete and the reader waits.
+ * Version 1 is the same without the checksum field. Files written as version 1 stay version 1: they are read
+ * and appended to as they are, never rewritten in place, because other processes may hold them open and group
+ * files store byte positions into them. A new topic (or partition) gets version 2.
  *
- * Limitation: there is no per-record checksum or sync marker. If a write is torn for good (power loss
- * with fsync off, or a producer killed with SIGKILL in the middle of a multi-MB write) and another
- * producer then appends after the torn bytes, the partition cannot be decoded past that point; readers
- * throw CorruptLogError when the lengths are implausible, but cannot always tell. A CRC per record
- * (format version 2) would make such damage detectable and skippable.
+ * The length prefix lets a reader recognise a record that is still being written (fewer than header + bodyLength
+ * bytes present: wait for the rest). The checksum lets it recognise a record that will never be right: a write
+ * torn by a crash and then followed by other bytes. Such tails are cut when they are found (tail-repair.ts).
  */
-import { readSync } from 'node:fs';
 import type { ConsumedMessage, Message } from '../transport.ts';
+import { crc32 } from './crc32.ts';
 
-export const FORMAT_VERSION = 1;
+/** The version written to new partition files. */
+export const FORMAT_VERSION = 2;
 /** Byte position of the first record (just after the version byte). */
 export const FIRST_RECORD_POSITION = 1;
+
+export function isReadableVersion(version: number | undefined): boolean {
+  return version === 1 || version === 2;
+}
+
+/** Bytes before a record's body: the length, and from version 2 on the checksum. */
+export function recordHeaderSize(version: number): number {
+  return version >= 2 ? 8 : 4;
+}
 
 const FLAG_KEY = 1;
 const FLAG_HEADERS = 2;
 /** flags + timestamp */
-const MIN_BODY = 9;
+export const MIN_BODY = 9;
 
-/** Encoded size of one message, length prefix included. */
-function encodedSize(m: Message): number {
-  let n = 4 + MIN_BODY + m.value.length;
+/** Encoded size of one message, record header included. */
+function encodedSize(m: Message, header: number): number {
+  let n = header + MIN_BODY + m.value.length;
   if (m.key !== null) n += 4 + Buffer.byteLength(m.key, 'utf8');
   if (m.headers !== undefined) {
     n += 4;
@@ -47,55 +58,71 @@ function encodedSize(m: Message): number {
   return n;
 }
 
-/** Encodes messages into one buffer, in order, ready for a single append. */
-export function encodeRecords(messages: readonly Message[]): Buffer {
+/** Encodes messages into one buffer, in order, ready for a single append to a file of `version`. */
+export function encodeRecords(messages: readonly Message[], version: number = FORMAT_VERSION): Buffer {
+  const header = recordHeaderSize(version);
   let total = 0;
-  for (let i = 0; i < messages.length; i++) total += encodedSize(messages[i]!);
+  for (let i = 0; i < messages.length; i++) total += encodedSize(messages[i]!, header);
   const out = Buffer.allocUnsafe(total);
   let p = 0;
   for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
     const start = p;
-    p += 4;
-    let flags = 0;
-    if (m.key !== null) flags |= FLAG_KEY;
-    if (m.headers !== undefined) flags |= FLAG_HEADERS;
-    out[p++] = flags;
-    out.writeDoubleLE(m.timestamp, p);
-    p += 8;
-    if (m.key !== null) {
-      const n = out.write(m.key, p + 4, 'utf8');
-      out.writeUInt32LE(n, p);
-      p += 4 + n;
-    }
-    if (m.headers !== undefined) {
-      const countAt = p;
-      p += 4;
-      let count = 0;
-      for (const name of Object.keys(m.headers)) {
-        const nn = out.write(name, p + 4, 'utf8');
-        out.writeUInt32LE(nn, p);
-        p += 4 + nn;
-        const vn = out.write(m.headers[name]!, p + 4, 'utf8');
-        out.writeUInt32LE(vn, p);
-        p += 4 + vn;
-        count++;
-      }
-      out.writeUInt32LE(count, countAt);
-    }
-    out.set(m.value, p);
-    p += m.value.length;
-    out.writeUInt32LE(p - start - 4, start);
+    p = encodeBody(messages[i]!, out, start + header);
+    out.writeUInt32LE(p - start - header, start);
+    if (header === 8) out.writeUInt32LE(crc32(out, start + 8, p), start + 4);
   }
   if (p !== total) throw new Error(`embedded log: encoded ${p} bytes, expected ${total}`);
   return out;
 }
 
+/** Writes a message's body at `p`; returns the index after it. */
+function encodeBody(m: Message, out: Buffer, p: number): number {
+  let flags = 0;
+  if (m.key !== null) flags |= FLAG_KEY;
+  if (m.headers !== undefined) flags |= FLAG_HEADERS;
+  out[p++] = flags;
+  out.writeDoubleLE(m.timestamp, p);
+  p += 8;
+  if (m.key !== null) {
+    const n = out.write(m.key, p + 4, 'utf8');
+    out.writeUInt32LE(n, p);
+    p += 4 + n;
+  }
+  if (m.headers !== undefined) {
+    const countAt = p;
+    p += 4;
+    let count = 0;
+    for (const name of Object.keys(m.headers)) {
+      const nn = out.write(name, p + 4, 'utf8');
+      out.writeUInt32LE(nn, p);
+      p += 4 + nn;
+      const vn = out.write(m.headers[name]!, p + 4, 'utf8');
+      out.writeUInt32LE(vn, p);
+      p += 4 + vn;
+      count++;
+    }
+    out.writeUInt32LE(count, countAt);
+  }
+  out.set(m.value, p);
+  return p + m.value.length;
+}
+
+/** A damaged record a reader met but could not cut, because another live process writes the topic. */
 export class CorruptLogError extends Error {
   constructor(file: string, position: number, detail: string) {
-    super(`embedded log: corrupt record in ${file} at byte ${position}: ${detail}`);
+    super(
+      `embedded log: corrupt record in ${file} at byte ${position}: ${detail}. It is cut (kept in a side file) once no ` +
+        'other process writes this topic: stop its producers and read again; the records before it stay readable',
+    );
     this.name = 'CorruptLogError';
   }
+}
+
+/** The partition records are decoded from, and its file's format version. */
+export interface RecordSource {
+  topic: string;
+  partition: number;
+  version: number;
 }
 
 export interface DecodeResult {
@@ -103,37 +130,39 @@ export interface DecodeResult {
   end: number;
   /** Records decoded. */
   count: number;
+  /** Set when decoding stopped at `end` because the record there is damaged: what is wrong with it. */
+  corrupt?: string;
 }
 
 /**
  * Decodes complete records from `buf` starting at index `start`, appending them to `out`, until `max`
- * records, `maxBytes` consumed bytes (at least one record is always decoded if complete), or the first
- * incomplete record. Values are subarrays of `buf`: the caller must never overwrite `buf` afterwards.
- * No syscalls, no promises: this is the hot loop.
+ * records, `maxBytes` consumed bytes (at least one record is always decoded if complete), the first
+ * incomplete record or the first damaged one (`corrupt`). Values are subarrays of `buf`: the caller must never
+ * overwrite `buf` afterwards. No syscalls, no promises: this is the hot loop.
  */
 export function decodeRecords(
   buf: Buffer,
   start: number,
-  topic: string,
-  partition: number,
+  src: RecordSource,
   firstOffset: number,
   max: number,
   maxBytes: number,
   out: ConsumedMessage[],
-  file: string,
-  bufFilePosition: number,
 ): DecodeResult {
+  const { topic, partition } = src;
+  const header = recordHeaderSize(src.version);
   const len = buf.length;
   let i = start;
   let count = 0;
   let offset = firstOffset;
-  while (count < max && i + 4 <= len) {
+  while (count < max && i + header <= len) {
     const bodyLen = buf.readUInt32LE(i);
-    const recEnd = i + 4 + bodyLen;
+    const recEnd = i + header + bodyLen;
     if (recEnd > len) break;
     if (count > 0 && recEnd - start > maxBytes) break;
-    if (bodyLen < MIN_BODY) throw new CorruptLogError(file, bufFilePosition + i, `body length ${bodyLen}`);
-    let p = i + 4;
+    if (bodyLen < MIN_BODY) return { end: i, count, corrupt: `body length ${bodyLen}` };
+    let p = i + header;
+    if (header === 8 && crc32(buf, p, recEnd) !== buf.readUInt32LE(i + 4)) return { end: i, count, corrupt: `checksum mismatch (offset ${offset})` };
     const flags = buf[p]!;
     p += 1;
     const timestamp = buf.readDoubleLE(p);
@@ -142,7 +171,7 @@ export function decodeRecords(
     if (flags & FLAG_KEY) {
       const kl = buf.readUInt32LE(p);
       p += 4;
-      if (p + kl > recEnd) throw new CorruptLogError(file, bufFilePosition + i, 'key overruns record');
+      if (p + kl > recEnd) return { end: i, count, corrupt: 'key overruns record' };
       key = kl === 0 ? '' : buf.toString('utf8', p, p + kl);
       p += kl;
     }
@@ -150,7 +179,7 @@ export function decodeRecords(
       const headers: Record<string, string> = {};
       const hc = buf.readUInt32LE(p);
       p += 4;
-      for (let h = 0; h < hc; h++) {
+      for (let h = 0; h < hc && p <= recEnd; h++) {
         const nl = buf.readUInt32LE(p);
         p += 4;
         const name = buf.toString('utf8', p, p + nl);
@@ -162,10 +191,10 @@ export function decodeRecords(
         else headers[name] = hv;
         p += vl;
       }
-      if (p > recEnd) throw new CorruptLogError(file, bufFilePosition + i, 'headers overrun record');
+      if (p > recEnd) return { end: i, count, corrupt: 'headers overrun record' };
       out.push({ topic, partition, offset, key, value: buf.subarray(p, recEnd), timestamp, headers });
     } else {
-      if (p > recEnd) throw new CorruptLogError(file, bufFilePosition + i, 'record too short');
+      if (p > recEnd) return { end: i, count, corrupt: 'record too short' };
       out.push({ topic, partition, offset, key, value: buf.subarray(p, recEnd), timestamp });
     }
     offset++;
@@ -180,30 +209,4 @@ export interface LogPoint {
   offset: number;
   /** Byte position of that offset's record. */
   position: number;
-}
-
-/**
- * Walks record length prefixes from `from` until `targetOffset` or the last complete record before
- * `fileSize`, reading 1 MB chunks and jumping over bodies without reading them.
- */
-export function scanRecords(fd: number, from: LogPoint, targetOffset: number, fileSize: number): LogPoint {
-  let { offset, position } = from;
-  const chunk = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(64, fileSize - position)));
-  while (offset < targetOffset && position + 4 <= fileSize) {
-    const want = Math.min(chunk.length, fileSize - position);
-    const got = readSync(fd, chunk, 0, want, position);
-    if (got < 4) break;
-    let i = 0;
-    let progressed = false;
-    while (offset < targetOffset && i + 4 <= got) {
-      const next = i + 4 + chunk.readUInt32LE(i);
-      if (position + next > fileSize) return { offset, position: position + i };
-      i = next;
-      offset++;
-      progressed = true;
-    }
-    position += i;
-    if (!progressed) break;
-  }
-  return { offset, position };
 }

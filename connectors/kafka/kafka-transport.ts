@@ -7,6 +7,7 @@ import {
   Partitioners,
   logLevel,
 } from 'kafkajs';
+import { redactText } from '../../config/redact.ts';
 import { BoundedQueue } from '../../streams/bounded-queue.ts';
 import type {
   ConsumedMessage,
@@ -80,7 +81,7 @@ const quietLogCreator = () => (entry: { level: number; log: { message: string; e
   if (entry.level > logLevel.ERROR) return;
   const text = `${entry.log.message} ${entry.log.error ?? ''}`;
   if (/rebalanc|generation id is not valid|member id is not valid|not the correct coordinator/i.test(text)) return;
-  process.stderr.write(`kafkajs: ${entry.log.message}${entry.log.error ? `: ${entry.log.error}` : ''}\n`);
+  process.stderr.write(redactText(`kafkajs: ${entry.log.message}${entry.log.error ? `: ${entry.log.error}` : ''}\n`));
 };
 
 function headersToStrings(headers: IHeaders | undefined): Record<string, string> {

@@ -23,7 +23,8 @@ import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickh
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Sink } from '../../streams/sink.ts';
 import { chIdent } from './clickhouse-ddl.ts';
-import { type Row, type TableDef, type TableName, deadLetterRow, tableDef } from './tables.ts';
+import { deadLetterRow } from './dead-letter-row.ts';
+import { type Row, type TableDef, type TableName, tableDef } from './tables.ts';
 import { rowValidator } from './validate.ts';
 import { type RejectedRow, type RejectionHandling, routeRejected } from './rejected.ts';
 
@@ -233,7 +234,7 @@ export function clickhouseSink<T>(
     batchRecords: options.batchRecords ?? 10_000,
     maxWaitMs: options.maxWaitMs ?? 1_000,
     concurrency: options.concurrency ?? 1,
-    async write(records) {
+    async write(records, reject) {
       if (records.length === 0) return;
       const rejected: RejectedRow<T>[] = [];
       const lines: string[] = [];
@@ -262,6 +263,7 @@ export function clickhouseSink<T>(
         table: `ClickHouse table ${def.name}`,
         stage,
         batchSize: records.length,
+        reject,
         writeDeadLetterTable: async (letters) => {
           const bad = await deadLetterInserter!.insertIsolating(letters.map((l) => JSON.stringify(deadLetterRow(l))));
           if (bad.length) throw new Error(`dead_letters rejected ${bad.length} rows: ${bad[0]!.reason}`);

@@ -10,7 +10,7 @@
  * row — and ~15% faster than `INSERT … ON CONFLICT` in DuckDB 1.5 (200k-row measurement). Duplicates inside one
  * batch are collapsed first (highest version wins). PRIMARY KEY (id) guarantees no duplicate can ever be stored.
  */
-import { mkdirSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   DOUBLE,
@@ -26,7 +26,8 @@ import type { Sink } from '../../streams/sink.ts';
 import { duckdbAddColumn, duckdbCreateTable, duckIdent } from './duckdb-ddl.ts';
 import { missingColumns } from './missing-columns.ts';
 import { type RejectedRow, type RejectionHandling, routeRejected } from './rejected.ts';
-import { type ColumnType, type Row, type TableDef, type TableName, TABLES, deadLetterRow, tableDef } from './tables.ts';
+import { deadLetterRow } from './dead-letter-row.ts';
+import { type ColumnType, type Row, type TableDef, type TableName, TABLES, tableDef } from './tables.ts';
 import { rowValidator } from './validate.ts';
 
 /** One DuckDB database file and one connection, shared by every sink and query of a warehouse. */
@@ -42,7 +43,7 @@ export class DuckDBWarehouse {
   private readonly staged = new Set<string>();
 
   static async open(path: string): Promise<DuckDBWarehouse> {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') await ensureDatabaseFile(path);
     const instance = await DuckDBInstance.create(path);
     const connection = await instance.connect();
     return new DuckDBWarehouse(path, instance, connection);
@@ -125,6 +126,47 @@ export class DuckDBWarehouse {
     await this.chain;
     this.connection.closeSync();
     this.instance.closeSync();
+  }
+}
+
+/** DuckDB's three header blocks: every database file has at least these 12 KiB, written before any data. */
+const DUCKDB_HEADER_BYTES = 3 * 4096;
+
+/**
+ * Makes sure `path` is a complete DuckDB file before it is opened. DuckDB writes a new file in place, so a crash or
+ * a full disk while it is created leaves a file it can never open (0, 4 or 8 KiB), and every later run fails on it.
+ * So a new file is made under a temporary name, closed, and only then linked to its name (a link, not a rename: if
+ * another process created it meanwhile, theirs stays). A file shorter than the headers, as earlier versions could
+ * leave, holds no data: it is removed, with a message, and created again.
+ */
+async function ensureDatabaseFile(path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const size = sizeOrNull(path);
+  if (size !== null && size >= DUCKDB_HEADER_BYTES) return;
+  if (size !== null) {
+    unlinkSync(path);
+    process.stderr.write(`warehouse: ${path} was left incomplete (${size} bytes, by a crash or a full disk while it was created): creating it again\n`);
+  }
+  const tmp = `${path}.creating-${process.pid}`;
+  try {
+    const instance = await DuckDBInstance.create(tmp);
+    instance.closeSync();
+    linkSync(tmp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    const full = /No space left on device/i.test(String((error as Error).message));
+    throw full ? new Error(`warehouse: no space left under ${dirname(path)} to create ${path}: free space and run again`, { cause: error }) : error;
+  } finally {
+    for (const leftover of [tmp, `${tmp}.wal`]) rmSync(leftover, { force: true });
+  }
+}
+
+function sizeOrNull(path: string): number | null {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }
 
@@ -217,7 +259,7 @@ export function duckdbSink<T>(
     batchRecords: options.batchRecords ?? 10_000,
     maxWaitMs: options.maxWaitMs ?? 1_000,
     concurrency: 1,
-    async write(records) {
+    async write(records, reject) {
       const rows: Row[] = [];
       const rejected: RejectedRow<T>[] = [];
       for (const record of records) {
@@ -236,6 +278,7 @@ export function duckdbSink<T>(
         table: `DuckDB table ${def.name}`,
         stage,
         batchSize: records.length,
+        reject,
         writeDeadLetterTable: (letters) => warehouse.upsert(tableDef('dead_letters'), letters.map(deadLetterRow)),
       });
     },

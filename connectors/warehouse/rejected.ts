@@ -1,5 +1,6 @@
 /** Rows a warehouse sink could not write, and where they go: never silently dropped. */
 import type { DeadLetter, StreamRecord } from '../../streams/record.ts';
+import type { RejectRecord } from '../../streams/sink.ts';
 import type { Row } from './tables.ts';
 
 export interface RejectedRow<T> {
@@ -15,7 +16,8 @@ export interface RejectionHandling<T> {
   onRejected?: (rejected: RejectedRow<T>[]) => void | Promise<void>;
   /**
    * Dead-letter rejected rows: 'table' inserts them into the warehouse's `dead_letters` table; a function gets
-   * DeadLetter objects. Used in addition to onRejected.
+   * DeadLetter objects. Used in addition to onRejected. With neither, inside a pipeline run rejected rows go to the
+   * pipeline's dead letters (table, `.dlq` topic and counts); outside one, `write` throws.
    */
   deadLetters?: 'table' | ((letters: DeadLetter[]) => Promise<void>);
   /** Stage name written on dead letters. Default `<warehouse>:<table>`. */
@@ -43,15 +45,20 @@ function safeJson(row: Row): string {
 }
 
 /**
- * Hands rejected rows to onRejected and/or the dead-letter writer; with neither configured, throws (the good rows
- * of the batch are already written) so nothing disappears silently.
+ * Hands rejected rows to onRejected and/or the dead-letter writer; with neither configured, to the runtime's
+ * `reject` (the pipeline's dead letters); with none of these, throws (the good rows of the batch are already
+ * written) so nothing disappears silently.
  */
 export async function routeRejected<T>(
   rejected: RejectedRow<T>[],
   handling: RejectionHandling<T>,
-  context: { table: string; stage: string; batchSize: number; writeDeadLetterTable?: (letters: DeadLetter[]) => Promise<void> },
+  context: { table: string; stage: string; batchSize: number; writeDeadLetterTable?: (letters: DeadLetter[]) => Promise<void>; reject?: RejectRecord },
 ): Promise<void> {
   if (rejected.length === 0) return;
+  if (!handling.onRejected && !handling.deadLetters && context.reject) {
+    for (const r of rejected) context.reject(r.record, r.reason);
+    return;
+  }
   let handled = false;
   if (handling.onRejected) {
     await handling.onRejected(rejected);

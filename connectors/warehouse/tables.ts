@@ -96,7 +96,7 @@ export const TABLES = {
   },
   events: {
     name: 'events',
-    doc: 'Timestamped numeric events (e.g. NAB series). id = source/key/ts.',
+    doc: 'Timestamped numeric events (e.g. NAB series). id = source/key/ts/value: two readings at one time with different values are both kept.',
     columns: [...KEY, c('source', 'string'), c('key', 'string'), c('ts', 'timestamp_ms'), c('value', 'float64'), c('attributes', 'json_string')],
   },
   predictions: {
@@ -116,7 +116,7 @@ export const TABLES = {
   },
   dead_letters: {
     name: 'dead_letters',
-    doc: 'Records that failed a stage. id = topic/partition/offset/stage; original is base64.',
+    doc: 'Records that failed a stage. id = topic/partition/offset/stage; original is base64. Every dead letter fits: text is made valid Unicode and bounded (dead-letter-row.ts).',
     columns: [
       ...KEY,
       c('stage', 'string'),
@@ -126,8 +126,9 @@ export const TABLES = {
       c('offset', 'int64'),
       c('key', 'nullable_string'),
       c('original', 'string', 'base64 of the bytes the source read'),
-      c('event_time', 'timestamp_ms'),
+      c('event_time', 'timestamp_ms', '0 when the record\'s event time was not an integer that fits (then in event_time_original)'),
       c('failed_at', 'timestamp_ms'),
+      c('event_time_original', 'nullable_string', 'the event time as the record had it, when event_time could not hold it (NaN, 1.5, 9e18)'),
     ],
   },
   pipeline_metrics: {
@@ -214,7 +215,7 @@ export const TABLES = {
       c('window_start', 'timestamp_ms'),
       c('window_end', 'timestamp_ms'),
       c('feature', 'string'),
-      c('kind', 'string', 'dataset_drift | feature_drift | change_point'),
+      c('kind', 'string', 'dataset_drift | feature_drift | change_point | accuracy_estimate'),
       c('severity', 'string', 'minor | major'),
       c('message', 'string'),
       c('event_time', 'timestamp_ms'),
@@ -439,29 +440,3 @@ export function tableDef(name: TableName | TableDef): TableDef {
 
 /** Composite ids are joined with '/': `compositeId(topic, partition, offset, stage)`. */
 export const compositeId = (...parts: (string | number)[]): string => parts.join('/');
-
-/** The `dead_letters` row for a dead letter (id = topic/partition/offset/stage, original as base64). */
-export function deadLetterRow(letter: {
-  stage: string;
-  error: string;
-  position: { topic: string; partition: number; offset: number };
-  key: string | null;
-  original: Buffer;
-  eventTime: number;
-  failedAt: number;
-}): Row {
-  const { topic, partition, offset } = letter.position;
-  return {
-    id: compositeId(topic, partition, offset, letter.stage),
-    version: letter.failedAt,
-    stage: letter.stage,
-    error: letter.error,
-    topic,
-    partition,
-    offset,
-    key: letter.key,
-    original: letter.original.toString('base64'),
-    event_time: letter.eventTime,
-    failed_at: letter.failedAt,
-  };
-}

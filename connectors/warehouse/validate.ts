@@ -4,15 +4,19 @@
  * ClickHouse 18.16 silently coerces some bad values instead of rejecting them: a JSON string "3.5" is accepted into a
  * Float64 column and 300 into a UInt8 column becomes 44 (wraps). DuckDB's appender needs exact JS types. Checking
  * rows before sending catches these as rejected rows (dead letters) instead of corrupted or failed inserts.
+ * Strings must be valid Unicode: a lone UTF-16 surrogate fails a whole ClickHouse INSERT (code 25) while DuckDB
+ * stores U+FFFD in its place, so both warehouses refuse it here, alike.
  */
+import { isWellFormed, toWellFormed } from '../../streams/well-formed-text.ts';
 import type { ColumnType, Row, TableDef } from './tables.ts';
 
 const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+const isText = (v: unknown) => typeof v === 'string' && isWellFormed(v);
 
 const CHECKS: Record<ColumnType, (v: unknown) => boolean> = {
-  string: (v) => typeof v === 'string',
-  nullable_string: (v) => v === null || typeof v === 'string',
+  string: isText,
+  nullable_string: (v) => v === null || isText(v),
   float64: isNum,
   nullable_float64: (v) => v === null || isNum(v),
   int64: (v) => isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
@@ -24,12 +28,16 @@ const CHECKS: Record<ColumnType, (v: unknown) => boolean> = {
   nullable_timestamp_ms: (v) => v === null || isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   nullable_int64: (v) => v === null || isInt(v, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
   nullable_int32: (v) => v === null || isInt(v, -2147483648, 2147483647),
-  array_string: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+  array_string: (v) => Array.isArray(v) && v.every(isText),
   array_float64: (v) => Array.isArray(v) && v.every(isNum),
-  json_string: (v) => typeof v === 'string',
+  json_string: isText,
 };
 
 const NULLABLE = new Set<ColumnType>(['nullable_string', 'nullable_float64', 'nullable_timestamp_ms', 'nullable_int64', 'nullable_int32', 'nullable_uint8']);
+
+/** The value as JSON, cut short (and kept well-formed where the cut splits a surrogate pair). */
+const shown = (value: unknown) => toWellFormed(JSON.stringify(value)?.slice(0, 80) ?? String(value));
+const unicodeHint = (value: unknown) => (typeof value === 'string' && !isWellFormed(value) ? ' (not valid Unicode: a lone UTF-16 surrogate)' : '');
 
 /** Returns a function giving the reason a row does not fit the table, or undefined when it does. */
 export function rowValidator(def: TableDef): (row: Row) => string | undefined {
@@ -45,7 +53,7 @@ export function rowValidator(def: TableDef): (row: Row) => string | undefined {
         return `missing column ${col.name} (${col.type})`;
       }
       seen++;
-      if (!CHECKS[col.type](value)) return `column ${col.name}: ${JSON.stringify(value)?.slice(0, 80)} is not a valid ${col.type}`;
+      if (!CHECKS[col.type](value)) return `column ${col.name}: ${shown(value)} is not a valid ${col.type}${unicodeHint(value)}`;
     }
     const keys = Object.keys(row);
     if (keys.length !== seen) {

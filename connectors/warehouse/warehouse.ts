@@ -6,6 +6,7 @@
  * ReplacingMergeTree: write `FROM t FINAL` (or count `uniqExact(id)`) where redelivered rows must not count twice.
  */
 import { join } from 'node:path';
+import { redactUrl } from '../../config/redact.ts';
 import type { Settings } from '../../config/settings.ts';
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Sink } from '../../streams/sink.ts';
@@ -19,7 +20,7 @@ export type WarehouseSinkOptions<T> = ClickHouseSinkOptions<T> & DuckDBSinkOptio
 
 export interface Warehouse {
   readonly kind: 'clickhouse' | 'duckdb';
-  /** Where: the ClickHouse URL or the DuckDB file. */
+  /** Where: the ClickHouse URL (display form: its password redacted) or the DuckDB file. */
   readonly location: string;
   /** CREATE TABLE IF NOT EXISTS for every table (or the given ones), then adds the nullable columns an older table lacks; idempotent. */
   ensureTables(tables?: (TableName | TableDef)[]): Promise<void>;
@@ -59,7 +60,8 @@ function openClickHouseWarehouse(url: string, database?: string, flushMs?: numbe
   const client = createClickHouseClient({ url, database });
   return {
     kind: 'clickhouse',
-    location: url,
+    // Printed in summaries and stored in report pages: never the password.
+    location: redactUrl(url),
     async ensureTables(tables) {
       if (database && database !== 'default') {
         const admin = createClickHouseClient({ url });

@@ -1,3 +1,4 @@
+import { inputErrorOf } from '../../streams/input-error.ts';
 import { withValue } from '../../streams/record.ts';
 import type { Stage } from '../../streams/stage.ts';
 import { perRecordStage } from './record-function.ts';
@@ -11,11 +12,16 @@ export interface DecodeJsonOptions<T> {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Bytes → UTF-8 text → JSON → validated value. Every failure becomes a dead letter with its reason. */
+/**
+ * Bytes → UTF-8 text → JSON → validated value. Every failure becomes a dead letter with its reason, as does a
+ * record its reader already flagged as broken input (input-error.ts).
+ */
 export function decodeJson<T = unknown>(name: string, options: DecodeJsonOptions<T> = {}): Stage<Buffer, T> {
   const maxBytes = options.maxBytes ?? 1024 * 1024;
   const validate = options.validate ?? ((v: unknown) => v as T);
   return perRecordStage<Buffer, T>(name, (record, output) => {
+    const flagged = inputErrorOf(record);
+    if (flagged !== undefined) throw new Error(flagged);
     const bytes = record.value;
     if (bytes.length > maxBytes) throw new Error(`value is ${bytes.length} bytes, above the ${maxBytes}-byte limit`);
     let text: string;

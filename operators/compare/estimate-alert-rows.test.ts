@@ -45,6 +45,7 @@ describe('estimateAlertRows', () => {
     const [first] = estimateAlertRows(comparison({}), 'r');
     const [later] = estimateAlertRows(comparison({ labeled: 200, correct_a: 150, estimated_accuracy_a: 0.9, version: 9 }), 'r');
     expect(later!.id).toBe(first!.id);
+    expect(later!.version).toBeGreaterThan(first!.version as number);
     expect(later!.severity).toBe('minor');
     expect(later!.message).toMatch(/realized so far 0\.750 on 200 labels/);
     expect(estimateAlertRows(comparison({ estimate_alert_a: null, estimated_accuracy_a: null }), 'r')).toEqual([]);

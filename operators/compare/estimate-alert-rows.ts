@@ -18,7 +18,9 @@ export function estimateAlertRows(c: ModelComparison, runId: string): Row[] {
     .filter((m) => m.alert === true && m.estimate !== null && m.reference !== null)
     .map((m) => ({
       id: compositeId(runId, c.pipeline, m.id, c.window_start, 'accuracy', 'accuracy_estimate'),
-      version: c.version,
+      // the latest emission of a window wins; labels only grow, so their count orders emissions (and, unlike the
+      // emission time, is the same in every replay)
+      version: c.labeled,
       run_id: runId,
       pipeline: c.pipeline,
       model_id: m.id,

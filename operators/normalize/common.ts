@@ -75,11 +75,21 @@ export function parsedValue(rec: RawPosting): unknown {
   }
 }
 
+/** A character a person can see: not a control, format, unassigned or private-use character (\p{C}) nor a space. */
+const VISIBLE = /[^\p{C}\p{Z}\s]/u;
+
+/** 'empty title' / 'title has no visible characters…': a text field that says nothing (trim() keeps NULs). */
+function blankText(field: 'title' | 'description', text: string): string | undefined {
+  if (text.trim() === '') return `empty ${field}`;
+  if (!VISIBLE.test(text)) return `${field} has no visible characters (only control or format characters, e.g. NUL)`;
+  return undefined;
+}
+
 /** Checks shared by every source; returns the posting unchanged or throws the reason. */
 export function validatePosting(p: JobPosting, now = Date.now()): JobPosting {
   if (p.id === '') reject('missing id');
-  if (p.title.trim() === '') reject('empty title');
-  if (p.description.trim() === '') reject('empty description');
+  const blank = blankText('title', p.title) ?? blankText('description', p.description);
+  if (blank) reject(blank);
   // length * 3 bounds the UTF-8 size of a UTF-16 string, so the byte count is only taken for long texts
   if (p.description.length * 3 > MAX_DESCRIPTION_BYTES) {
     const bytes = Buffer.byteLength(p.description, 'utf8');

@@ -146,6 +146,12 @@ add('HN 2026 id missing', () => rec('hn-2026', hn26({ id: undefined })), /missin
 for (const t of ['', '   ', '<b></b>', '&nbsp;', '\n\t']) {
   add(`Bright Data title ${JSON.stringify(t)}`, () => rec('brightdata-linkedin', bd({ job_title: t })), /empty title/);
 }
+// a title or description of only NULs / control / format characters says nothing either (trim() keeps them)
+for (const t of ['\u0000', '\u0000\u0000\u0000', '\u0001\u0007\u001b', ' \u0000 \u200b\u200d\u00ad ']) {
+  add(`Bright Data title ${JSON.stringify(t)}`, () => rec('brightdata-linkedin', bd({ job_title: t })), /title has no visible characters \(only control or format characters, e.g. NUL\)/);
+}
+add('Bright Data description of only NULs', () => rec('brightdata-linkedin', bd({ job_description_formatted: '<p>\u0000\u0000</p>', job_summary: null })), /description has no visible characters/);
+add('HN 2026 post of only NULs', () => rec('hn-2026', hn26({ text: '\u0000\u0000<p>\u0000' })), /title has no visible characters/);
 add('Bright Data title null', () => rec('brightdata-linkedin', bd({ job_title: null })), /empty title: 'job_title' is missing/);
 add('Bright Data title absent', () => rec('brightdata-linkedin', bd({}, ['job_title'])), /empty title: 'job_title' is missing/);
 add('Bright Data no description at all', () => rec('brightdata-linkedin', bd({ job_description_formatted: null, job_summary: null })), /empty description/);

@@ -1,11 +1,13 @@
 /**
  * Reads for the page data, written once for both warehouses: `from(table)` adds `FINAL` on ClickHouse (its
  * ReplacingMergeTree tables may still hold a redelivered row twice; DuckDB upserts, so it needs nothing). Queries
- * stick to SQL both ClickHouse 18.16 and DuckDB run: no joins (done in TypeScript), `count(*)`, `IN (subquery)`.
+ * stick to SQL both ClickHouse 18.16 and DuckDB run: no joins (done in TypeScript), `count(*)`, `IN (subquery)`, and
+ * standard string literals (`sqlString`; the reader translates them for ClickHouse).
  */
 import type { TableName } from '../../connectors/warehouse/tables.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
 import { num } from './canonical.ts';
+import { clickhouseStrings, sqlString } from './sql-string.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -25,11 +27,8 @@ export type RunRef = {
   at: number;
 };
 
-/** A SQL string literal. Backslashes are refused: ClickHouse reads them as escapes, DuckDB does not. */
-export function sqlString(value: string): string {
-  if (value.includes('\\')) throw new Error(`page data: refusing a backslash in a SQL literal: ${JSON.stringify(value)}`);
-  return `'${value.replace(/'/g, "''")}'`;
-}
+/** Page modules import the literal helper from here, beside the reader that runs their SQL. */
+export { sqlString };
 
 export function warehouseReader(warehouse: Warehouse): WarehouseReader {
   const from = (table: TableName) => (warehouse.kind === 'clickhouse' ? `${table} FINAL` : table);
@@ -37,7 +36,8 @@ export function warehouseReader(warehouse: Warehouse): WarehouseReader {
   return {
     kind: warehouse.kind,
     from,
-    rows: (sql) => warehouse.query(sql),
+    // Queries are standard SQL (sql-string.ts): ClickHouse gets its own form of their string literals.
+    rows: (sql) => warehouse.query(warehouse.kind === 'clickhouse' ? clickhouseStrings(sql) : sql),
     latestRuns() {
       latest ??= (async () => {
         // pipeline_metrics is written by every run and replay; pipeline_runs too once a run records it.

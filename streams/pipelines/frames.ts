@@ -206,7 +206,7 @@ export const framesPipeline: PipelineDefinition = {
         return results.map((n, i) => (n instanceof Error ? n : { frame: batch[i]!, normalized: n }));
       }),
     );
-    normalized.to(context.warehouse.sink<FrameFacts>('frames', frameRow, { deadLetters: 'table' }));
+    normalized.to(context.warehouse.sink<FrameFacts>('frames', frameRow));
     if (!models) return p;
 
     const predicted = predict(p, normalized, models);

@@ -66,7 +66,7 @@ export const labelsPipeline: PipelineDefinition = {
         if (problem !== undefined) throw new Error(problem);
         return decodeLabel(bytes, { ...format, now: record.eventTime });
       })
-      .to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now()), { deadLetters: 'table' }));
+      .to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now())));
     return p;
   },
 };

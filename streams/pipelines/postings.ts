@@ -99,12 +99,12 @@ export const postingsPipeline: PipelineDefinition = {
     const joined = learning ? parsed.through(humanExamples<PostingOrLabelItem>('human-examples', learning.humanExamples)) : parsed;
     const [labelItems, postingItems] = joined.branch('by-kind', (v) => 'label' in v);
     const labels = labelItems!.map('label', (v) => (v as { label: Label }).label);
-    labels.to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now()), { deadLetters: 'table' }));
+    labels.to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now())));
     const postings = postingItems!
       .map('posting', (v) => (v as { posting: JobPosting }).posting)
       .keyBy('by-id', (posting) => posting.id)
       .eventTime('posted', (posting, r) => posting.posted_at ?? r.eventTime);
-    postings.to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime), { deadLetters: 'table' }));
+    postings.to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime)));
 
     if (!ml) {
       process.stderr.write('postings: no model registered (driftline models train postings): normalizing only, no inference\n');

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalRows, canonicalValue, pageJson } from '../../reports/page-data/canonical.ts';
-import { compareOnLabels, latestPredictions, parseModelRef } from '../../reports/page-data/drift.ts';
+import { accuracyWindows, MIN_LABELLED } from '../../reports/page-data/accuracy-windows.ts';
+import { parseModelRef } from '../../reports/page-data/drift.ts';
 import { downsample, seriesOfDriftId } from '../../reports/page-data/events.ts';
 import { paretoFrontier } from '../../reports/page-data/pareto.ts';
 import { deadLettersByReason } from '../../reports/page-data/pipelines.ts';
 import { markFrontier } from '../../reports/page-data/trade-offs.ts';
 import { latestPerPipeline } from '../../reports/page-data/warehouse-reader.ts';
+import { windowPosition } from '../../reports/page-data/window-axis.ts';
 import { resolveRequest } from '../../reports/serve.ts';
 
 describe('canonical page data', () => {
@@ -85,19 +87,35 @@ describe('page data grouping', () => {
     expect(latest.get('postings')?.run_id).toBe('r0');
   });
 
-  it('compares A and B on labelled records with each model’s latest prediction', () => {
-    const predictions = latestPredictions([
-      { record_id: '1', model_id: 'a', model_version: 'v1', label: 0, predicted_at: 1 },
-      { record_id: '1', model_id: 'b', model_version: 'v1', label: 0, predicted_at: 1 },
-      { record_id: '1', model_id: 'b', model_version: 'v2', label: 1, predicted_at: 2 },
-      { record_id: '2', model_id: 'a', model_version: 'v1', label: 1, predicted_at: 1 },
-      { record_id: '2', model_id: 'b', model_version: 'v1', label: 1, predicted_at: 1 },
-      { record_id: '3', model_id: 'a', model_version: 'v1', label: 1, predicted_at: 1 },
-    ]);
-    const { counts, aFailsBSucceeds } = compareOnLabels([{ record_id: '1', label: 1 }, { record_id: '2', label: 0 }, { record_id: '3', label: 1 }], predictions, 'a', 'b');
-    expect(counts).toEqual({ both_right: 0, a_wrong_b_right: 1, a_right_b_wrong: 0, both_wrong: 1 });
-    expect(aFailsBSucceeds.map((e) => [e.record_id, e.b_version])).toEqual([['1', 'v2']]);
+  it('reads model refs with their versions', () => {
     expect(parseModelRef('postings-b@v1,v2')).toEqual({ id: 'postings-b', versions: ['v1', 'v2'] });
+    expect(parseModelRef('postings-a')).toEqual({ id: 'postings-a', versions: [] });
+  });
+
+  it('charts only the windows with enough labels, one slot each, and flags estimates off by more than 0.05', () => {
+    const windows = accuracyWindows([
+      { window_start: 0, window_end: 10, labeled: 0, accuracy_a: null, estimated_accuracy_a: 0.7, accuracy_b: null, estimated_accuracy_b: 0.7 },
+      { window_start: 10, window_end: 20, labeled: MIN_LABELLED, accuracy_a: 0.6, estimated_accuracy_a: 0.9, accuracy_b: 0.9, estimated_accuracy_b: 0.86 },
+      { window_start: 20, window_end: 30, labeled: 1, accuracy_a: 1, estimated_accuracy_a: 0.8, accuracy_b: 0, estimated_accuracy_b: 0.9 },
+      { window_start: 40, window_end: 50, labeled: 300, accuracy_a: 0.8, estimated_accuracy_a: null, accuracy_b: 0.9, estimated_accuracy_b: 0.96 },
+    ]);
+    expect(windows.map((w) => w.slot)).toEqual([null, 0, null, 1]);
+    expect(windows.map((w) => [w.estimate_off_a, w.estimate_off_b])).toEqual([[false, false], [true, false], [false, false], [false, true]]);
+    expect(windows[1]!.estimate_gap_a).toBeCloseTo(0.3);
+    expect(windows[2]!.estimate_gap_b).toBeNull(); // one label: nothing to hold the estimate against
+    expect(windows[3]!.estimate_gap_a).toBeNull();
+    // Without a window that has enough labels every window is charted (estimates are all there is).
+    expect(accuracyWindows([{ labeled: 0 }, { labeled: 2 }]).map((w) => w.slot)).toEqual([0, 1]);
+  });
+
+  it('places event times on the window axis: inside a window by its share of it, in a gap on the boundary', () => {
+    const shown = [{ window_start: 100, window_end: 200 }, { window_start: 500, window_end: 600 }];
+    expect(windowPosition(shown, 150)).toBe(0.5);
+    expect(windowPosition(shown, 50)).toBe(0);
+    expect(windowPosition(shown, 300)).toBe(1);
+    expect(windowPosition(shown, 575)).toBe(1.75);
+    expect(windowPosition(shown, 600)).toBe(2);
+    expect(windowPosition([], 600)).toBe(0);
   });
 
   it('groups dead letters by stage and cut reason, and reads series keys and downsamples events', () => {

@@ -52,9 +52,11 @@ export interface PrepareOptions {
   /** Options for the postings pipeline (`--config`), e.g. `{ train: false }` for runs that must be repeatable. */
   postingsOptions?: Record<string, unknown>;
   /**
-   * How postings reach the pipeline (default 'topic': produce, then run --until-idle); 'files' runs --input.
+   * How postings reach the pipeline (default 'topic': produce, then run --until-idle); 'files' runs --input;
+   * 'replay' replays the files in event time, where Model B trains in event time too (promotions have an event time
+   * they are in force from, and the postings after it are scored by the promoted version).
    */
-  postingsVia?: 'topic' | 'files';
+  postingsVia?: 'topic' | 'files' | 'replay';
   /** Run `driftline bench --quick` too. */
   bench?: boolean;
   /** Where the services live, for 'kafka-clickhouse' (default: the variables the test global setup exported). */
@@ -110,6 +112,8 @@ export async function prepareWarehouse(options: PrepareOptions): Promise<Prepare
   }
   if (options.postingsVia === 'files') {
     await driftlineOk(['run', 'postings', '--input', postings, ...configArgs], env);
+  } else if (options.postingsVia === 'replay') {
+    await driftlineOk(['replay', 'postings', '--input', postings, ...configArgs], env);
   } else {
     await driftlineOk(['produce', 'postings', postings], env);
     await driftlineOk(['run', 'postings', '--until-idle', ...configArgs], env);

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driftline, driftlineOk, exitOf } from '../e2e/cli.ts';
 import { prepareWarehouse, type PreparedWarehouse, XSS_FLAG, XSS_TITLE } from './prepare-warehouse.ts';
@@ -19,11 +19,44 @@ function expectedCharts(bench: boolean): Record<string, string[]> {
   return {
     index: ['table-rows', 'drift-alerts'],
     'trade-offs': bench ? ['latency-accuracy', 'energy-memory', 'offline-throughput', 'server-rate', 'results-table'] : [],
-    drift: ['accuracy-agreement', 'feature-drift', 'dataset-drift', 'alerts', 'keywords', 'training-runs'],
+    drift: ['accuracy', 'accuracy-windows', 'a-fails-b-succeeds', 'feature-drift', 'dataset-drift', 'alerts', 'keywords', 'training-runs'],
     'active-learning': ['queue-size', 'uncertainty', 'labels-received', 'labels-effect', 'pseudo-labels'],
     pipelines: ['throughput', 'latency', 'consumer-lag', 'stages'],
     events: ['series-nyc_taxi', 'event-drift-tests', 'anomaly-scores'],
   };
+}
+
+/**
+ * The Drift page's A vs B story as drawn: the headline's answer, B's promotion marked on the accuracy chart with the
+ * realized A and B lines apart after it, and postings where A's class is wrong and B's right.
+ */
+async function expectModelBStory(tab: Page): Promise<void> {
+  expect(await tab.textContent('[data-headline]')).toMatch(/^After B's first promotion \(v\d+, in force from \d{4}-\d\d-\d\d\), Model B is right on \d+\.\d % of [\d,]+ labelled postings, Model A on \d+\.\d % of the same\.$/);
+
+  const drawn = await tab.$eval('[data-chart="accuracy"]', (el) => {
+    // Plot draws each line as one path (M x,y L x,y …) in a group named by the mark's aria-description.
+    const points = (description: string) =>
+      [...el.querySelectorAll(`g[aria-description="${description}"] path`)].flatMap((path) => [...(path.getAttribute('d') ?? '').matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) })));
+    const promotions = [...el.querySelectorAll('g[aria-description="promotion"] line')].map((line) => Number(line.getAttribute('x1')));
+    return { a: points('realized accuracy A'), b: points('realized accuracy B'), promotions };
+  });
+  expect(drawn.promotions.length).toBeGreaterThan(0);
+  const first = Math.min(...drawn.promotions);
+  const [a, b] = [drawn.a.filter((p) => p.x > first), drawn.b.filter((p) => p.x > first)];
+  expect(a.length).toBeGreaterThan(0);
+  expect(b.map((p) => p.x)).toEqual(a.map((p) => p.x));
+  expect(Math.max(...a.map((p, i) => Math.abs(p.y - b[i]!.y))), 'A and B drawn apart after the promotion (px)').toBeGreaterThan(5);
+
+  // Cells: record, posting, truth, A's class, B's class (each cell's first line).
+  const rows = await tab.$$eval('[data-chart="a-fails-b-succeeds"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.firstChild?.textContent?.trim() ?? '')));
+  expect(rows.length).toBeGreaterThan(0);
+  for (const [record, , truth, aSaid, bSaid] of rows) {
+    expect(record).toMatch(/\S/);
+    expect(['software engineering', 'data science']).toContain(truth);
+    expect(aSaid, `record ${record}`).not.toBe(truth);
+    expect(bSaid, `record ${record}`).toBe(truth);
+  }
+  expect(await tab.locator('[data-chart="a-fails-b-succeeds"] [data-b-version]').count()).toBe(rows.length);
 }
 
 let warehouse: PreparedWarehouse;
@@ -33,7 +66,8 @@ let siteUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  warehouse = await prepareWarehouse({ name: 'site', services: 'embedded', bench: true });
+  // Postings replayed: Model B trains in event time, so the Drift page has promotions and postings scored after them.
+  warehouse = await prepareWarehouse({ name: 'site', services: 'embedded', bench: true, postingsVia: 'replay' });
   const out = join(mkdtempSync(join(tmpdir(), 'driftline-site-')), 'site');
   siteDir = (await driftlineOk(['report', 'build', '--out', out], warehouse.env)).trim().split('\n').at(-1)!;
   preview = driftline(['report', 'preview', '--dir', siteDir, '--port', '0'], warehouse.env);
@@ -95,6 +129,8 @@ describe('report site', () => {
         }
         if (page === 'trade-offs' && !warehouse.bench) expect(await tab.textContent('[data-empty="bench"]')).toContain('driftline bench --quick');
         if (page === 'trade-offs' && warehouse.bench) expect(await tab.textContent('[data-energy-method]')).toMatch(/Energy method: (rapl|estimate)/);
+
+        if (page === 'drift') await expectModelBStory(tab);
 
         // Every page says when and from which warehouse and runs its data was taken.
         const meta = await tab.textContent('[data-page-meta]');

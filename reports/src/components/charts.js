@@ -15,11 +15,12 @@ export function chart(name, element) {
 
 /**
  * A Vega-Lite spec rendered as SVG, in a named container. vega-tooltip escapes HTML in tooltips by default. `width`
- * applies to single views; faceted specs set theirs inside `spec`.
+ * applies to single views; faceted specs set theirs inside `spec`. `ast: true` runs Vega's expression interpreter
+ * instead of compiling expressions with `new Function`, so the preview's CSP needs no 'unsafe-eval'.
  */
 export async function vegaLite(name, spec, width) {
   const element = document.createElement("div");
-  await embed(element, width === undefined ? spec : {width, ...spec}, {renderer: "svg", actions: false});
+  await embed(element, width === undefined ? spec : {width, ...spec}, {renderer: "svg", actions: false, ast: true});
   return chart(name, element);
 }
 
