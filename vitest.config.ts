@@ -3,7 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // Starts (or reuses) Kafka + ClickHouse via scripts/services.sh; sets KAFKA_BROKERS / CLICKHOUSE_URL.
-    globalSetup: ['test/global-setup.ts'],
+    // Then a per-run cache directory for the trained models test files share (test/shared-models.ts).
+    globalSetup: ['test/global-setup.ts', 'test/shared-models-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
     include: ['**/*.test.ts'],
     exclude: [...configDefaults.exclude, '**/node_modules/**', '**/.services/**'],

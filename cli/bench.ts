@@ -1,4 +1,7 @@
+import { join } from 'node:path';
+import { formatEventsBench, runEventsBench } from '../bench/nab-events.ts';
 import { runTradeoffBench } from '../bench/tradeoff/runner.ts';
+import { loadSettings } from '../config/settings.ts';
 import { summaryTable } from '../bench/tradeoff/summary-table.ts';
 
 export interface BenchCommandOptions {
@@ -7,10 +10,13 @@ export interface BenchCommandOptions {
   repeats?: number;
   serverBoundMs?: number;
   wattsPerCore?: number;
+  /** 'events': the NAB benchmark of the events anomaly score instead of the trade-off benchmark. */
+  suite?: string;
 }
 
 /** `driftline bench`: the trade-off benchmark over every registered model variant (bench/tradeoff/README.md). */
 export async function benchCommand(options: BenchCommandOptions): Promise<void> {
+  if (options.suite !== undefined) return benchSuite(options);
   const started = performance.now();
   const result = await runTradeoffBench({ ...options, log: (line) => process.stderr.write(`${line}\n`) });
   console.log(summaryTable(result.rows));
@@ -18,4 +24,16 @@ export async function benchCommand(options: BenchCommandOptions): Promise<void> 
   const energy = run.energy_method === 'rapl' ? 'RAPL package counters' : `estimate (CPU time × ${run.watts_per_core?.toFixed(2)} W per core)`;
   console.log(`\nrun ${result.runId}: ${result.rows.length} rows in ${((performance.now() - started) / 1000).toFixed(0)} s; energy: ${energy}`);
   console.log(`results: ${result.jsonPath} and bench_results / bench_runs in ${result.warehouse}`);
+}
+
+/** `driftline bench events`: NAB under DRIFTLINE_DATA_DIR, scored for driftline and the baselines (bench/nab-events.ts) */
+function benchSuite(options: BenchCommandOptions): void {
+  if (options.suite !== 'events') {
+    throw new Error(`unknown benchmark "${options.suite}": the one suite is "events" (no argument: the trade-off benchmark)`);
+  }
+  const dataDir = loadSettings().dataDir;
+  if (!dataDir) throw new Error('driftline bench events needs NAB: set DRIFTLINE_DATA_DIR to the folder holding events/nab/');
+  const repeats = options.repeats ?? (options.quick ? 1 : 3);
+  const result = runEventsBench(join(dataDir, 'events', 'nab'), { repeats, log: (line) => process.stderr.write(`${line}\n`) });
+  console.log(formatEventsBench(result));
 }

@@ -16,6 +16,8 @@ export interface DemoOptions {
 
 /** Prepare data, models, three replays, bench, report. */
 const STEPS = 7;
+/** Steps DRIFTLINE_DEMO_SKIP may name: a re-run that only checks what is reused leaves them out (the demo test). */
+const SKIPPABLE: Record<string, string> = { bench: 'bench --quick', report: 'report build' };
 /** Services the demo never uses: it runs on the embedded log and warehouse whatever the environment says. */
 const SERVICE_VARIABLES = ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'SCHEMA_REGISTRY_URL'];
 
@@ -31,6 +33,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   for (const v of SERVICE_VARIABLES) delete process.env[v];
   const settings: Settings = { ...loadSettings(), kafkaBrokers: undefined, clickhouseUrl: undefined, schemaRegistryUrl: undefined };
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  const skipped = skippedSteps(process.env.DRIFTLINE_DEMO_SKIP);
   if (ignored.length > 0) say(`driftline demo runs on the embedded log and warehouse only: ignoring ${ignored.join(', ')}`);
   const progress = new Progress(STEPS);
   try {
@@ -55,8 +58,12 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
       progress.done(`${result.records.toLocaleString('en-US')} records (${perSecond.toLocaleString('en-US')}/s), ${result.deadLetters} dead letters, run ${result.runId}`);
     }
 
-    const bench = await tolerantStep(progress, 'bench --quick', (log) => runDemoBench(settings, log), (b) => `run ${b.runId}`);
-    const report = await tolerantStep(progress, 'report build', async (log) => ({ site: await buildDemoReport(settings, log) }), (r) => `site in ${r.site}`);
+    const bench = skipped.has('bench')
+      ? skipStep(progress, SKIPPABLE.bench!)
+      : await tolerantStep(progress, 'bench --quick', (log) => runDemoBench(settings, log), (b) => `run ${b.runId}`);
+    const report = skipped.has('report')
+      ? skipStep(progress, SKIPPABLE.report!)
+      : await tolerantStep(progress, 'report build', async (log) => ({ site: await buildDemoReport(settings, log) }), (r) => `site in ${r.site}`);
     const failed = 'failed' in bench || 'failed' in report;
 
     progress.close();
@@ -95,6 +102,23 @@ async function tolerantStep<T>(progress: Progress, name: string, run: (log: (lin
     progress.done(`failed: ${failed}`);
     return { failed };
   }
+}
+
+/** DRIFTLINE_DEMO_SKIP (comma-separated step names) as a set; an unknown name is an error that lists the known ones. */
+function skippedSteps(value: string | undefined): Set<string> {
+  const names = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((s) => !(s in SKIPPABLE));
+  if (unknown.length > 0) {
+    throw new Error(`DRIFTLINE_DEMO_SKIP: unknown step ${unknown.join(', ')}; steps that can be skipped: ${Object.keys(SKIPPABLE).join(', ')}`);
+  }
+  return new Set(names);
+}
+
+/** A step left out: said in its progress line and in the summary. */
+function skipStep(progress: Progress, name: string): { skipped: string } {
+  progress.start(name);
+  progress.done('skipped (DRIFTLINE_DEMO_SKIP)');
+  return { skipped: 'skipped (DRIFTLINE_DEMO_SKIP)' };
 }
 
 /** How to run driftline on this demo's state: the same DRIFTLINE_HOME (and manifest) when they are not the defaults. */

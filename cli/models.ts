@@ -5,6 +5,7 @@ import { loadHeldOut, saveHeldOut } from '../models/held-out-store.ts';
 import { heldOutFor, kindOf, predictHeldOut } from '../models/held-out-prediction.ts';
 import { saveReferenceProfile } from '../operators/drift/reference-profile.ts';
 import { modelKind } from '../models/kinds.ts';
+import type { TrainedModel } from '../models/model-contract.ts';
 import { compareProbabilities, createSession, runOnnx } from '../models/postings/parity.ts';
 import { FOLD_DEQUANTIZE_SESSION_OPTIONS } from '../models/postings/quantize.ts';
 import { type ModelEntry, ModelRegistry } from '../models/registry/registry.ts';
@@ -37,13 +38,19 @@ export async function modelsTrain(kindName: string, options: { data?: string; id
   const config = { ...kind.defaultConfig, ...(options.seed === undefined ? {} : { seed: options.seed }) };
   process.stderr.write(`training ${kindName} on ${dataDir}…\n`);
   const trained = await kind.train(config, dataDir);
-  const reg = registry();
-  const entry = reg.register({ id: options.id ?? defaultId, kind: kindName, onnx: trained.onnx, datasetHash: trained.datasetHash, configHash: trained.configHash, metrics: trained.metrics });
+  const entry = registerTrained(registry(), kindName, options.id ?? defaultId, trained);
+  console.log(`registered ${entry.id}@${entry.version} (${entry.stage}); held-out metrics:`);
+  console.log(formatRows(Object.entries(trained.metrics).map(([metric, value]) => ({ metric, value: Number(value.toFixed(4)) })), 'table'));
+  return entry;
+}
+
+/** A trained model into the registry, with what later commands read beside it: held-out, calibration, reference profile. */
+export function registerTrained(reg: ModelRegistry, kindName: string, id: string, trained: TrainedModel): ModelEntry {
+  const { onnx, datasetHash, configHash, metrics } = trained;
+  const entry = reg.register({ id, kind: kindName, onnx, datasetHash, configHash, metrics });
   saveHeldOut(reg.path(entry), 'held-out', trained.heldOut);
   saveHeldOut(reg.path(entry), 'calibration', trained.calibration);
   if (trained.referenceProfile) saveReferenceProfile(reg.path(entry), { ...trained.referenceProfile, model: `${entry.id}@${entry.version}` });
-  console.log(`registered ${entry.id}@${entry.version} (${entry.stage}); held-out metrics:`);
-  console.log(formatRows(Object.entries(trained.metrics).map(([metric, value]) => ({ metric, value: Number(value.toFixed(4)) })), 'table'));
   return entry;
 }
 

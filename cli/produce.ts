@@ -9,6 +9,7 @@ import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
 import { decode } from '../schemas/registry.ts';
 import { createSerde } from '../schemas/wire-format.ts';
+import { CommandProgress } from './progress.ts';
 
 export interface ProduceOptions {
   rate?: number;
@@ -84,6 +85,15 @@ export async function produceCommand(name: string, paths: string[], options: Pro
   if (files.length === 0) throw new Error(`no input files for ${name} under ${paths.join(', ')}`);
   const transport = openTransport(settings);
   const clock = { start: Date.now(), sent: 0 };
+  const progress = options.quiet ? undefined : new CommandProgress(`produce ${name}`, () => ({ records: clock.sent }));
+  // Ctrl-C: what was acknowledged so far, then the usual exit code of an interrupted command.
+  const onSignal = (signal: string) => {
+    progress?.stop();
+    process.stderr.write(`\n${signal}: stopped; ${clock.sent} records acknowledged to ${transport.kind} topic ${inputTopic} in ${((Date.now() - clock.start) / 1000).toFixed(1)} s\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await transport.ensureTopic(inputTopic, definition.partitions);
     const producer = await transport.producer();
@@ -99,12 +109,16 @@ export async function produceCommand(name: string, paths: string[], options: Pro
       else await sendPaced(producer, inputTopic, batch, options.rate, clock);
     }
     await producer.close();
+    progress?.stop();
     const seconds = (Date.now() - clock.start) / 1000;
     if (!options.quiet) process.stderr.write(`${flagged.summary()}produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);
     return clock.sent;
   } catch (error) {
     throw diskFull(error, settings.home, clock.sent) ?? error;
   } finally {
+    progress?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await transport.close();
   }
 }

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { loadSettings } from '../config/settings.ts';
-import { listFiles } from '../connectors/files/list-files.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import { inEventTimeOrder } from '../connectors/replay/event-time-order.ts';
 import { readRecordedFiles } from '../connectors/replay/recorded-files.ts';
@@ -11,13 +10,18 @@ import { describeRange, timeRange } from '../connectors/replay/time-range.ts';
 import type { Transport } from '../connectors/transport.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
+import { lateWarning } from './late-warning.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
 import { newRunId, recordRun, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
+import type { LiveRun } from '../streams/live-run.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
+import { inputFiles, inputMisfit } from './input-fit.ts';
+import { type MetricsOptions, startMetricsExporter } from './metrics-exporter.ts';
+import { pipelineProgress } from './progress.ts';
 import { formatRunFigures } from './run.ts';
 
-export interface ReplayCommandOptions {
+export interface ReplayCommandOptions extends MetricsOptions {
   from?: string;
   to?: string;
   input?: string;
@@ -27,6 +31,8 @@ export interface ReplayCommandOptions {
   /** MB of input sorted in memory before sorted runs are spilled to disk. */
   sortMemory?: number;
   quiet?: boolean;
+  /** Largest tolerated share of dead letters (input-fit.ts); default: fail only when every record is one. */
+  maxDeadLetterRatio?: number;
 }
 
 export interface ReplayResult extends RunResult {
@@ -52,7 +58,7 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
 
   let recorded: Transport | undefined;
   const input = options.input
-    ? readRecordedFiles((files) => definition.read(files), listFiles([options.input], definition.acceptsFile), range)
+    ? readRecordedFiles((files) => definition.read(files), inputFiles(definition, options.input), range)
     : readRecordedTopics((recorded = openTransport(settings)), topics, range, `${settings.topicPrefix}driftline-replay-${runId}`);
   const ordered = inEventTimeOrder(input, {
     spillDir: join(replayDir(settings, runId), 'spill'),
@@ -62,9 +68,16 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
   const source = replaySource(options.input ? 'source:files' : `source:${topics.join('+')}`, ordered);
 
   const outputs = replayOutputs(settings, runId);
-  const warehouse = await openWarehouse(settings);
+  const metrics = await startMetricsExporter(name, settings, options);
+  const opened = await openWarehouse(settings);
+  const warehouse = metrics ? metrics.observe(opened) : opened;
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
+  const progress = pipelineProgress(`replay ${name}`);
+  const onSignal = (signal: string) => {
+    if (!options.quiet) process.stderr.write(`\n${signal}: stopping after ${progress.line() ?? 'no records'}; draining…\n`);
+    progress.stop();
+    stop.abort();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -73,7 +86,12 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
     const what = options.input ? `files under ${options.input}` : `${recorded!.kind} topics ${topics.join(', ')}`;
     if (!options.quiet) process.stderr.write(`replaying ${name} on ${what}, ${describeRange(range)}, as run ${runId}\n`);
     // Latency from the read time: recorded timestamps and headers are from the day the input was recorded.
-    const result = await runPipeline(pipeline, { untilIdle: true, signal: stop.signal, latencyStart: 'read' });
+    const onStart = (live: LiveRun) => {
+      metrics?.onStart(live);
+      if (!options.quiet) progress.onStart(live);
+    };
+    const result = await runPipeline(pipeline, { untilIdle: true, signal: stop.signal, latencyStart: 'read', onStart });
+    progress.stop();
     await recordRunMetrics(warehouse, runId, name, result.metrics);
     await recordRun(warehouse, { runId, pipeline: name, mode: 'replay', transport: options.input ? 'files' : recorded!.kind, warehouse: warehouse.kind }, result);
     const records = result.recordsIn;
@@ -83,12 +101,18 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
           `${formatRunFigures(result)}, ${result.deadLetters} dead letters; results in ${warehouse.kind} (${warehouse.location}), ` +
           `side outputs in ${replayLogDir(settings, runId)}\n`,
       );
+      const late = lateWarning(name, result.metrics);
+      if (late) process.stderr.write(`${late}\n`);
     }
+    const misfit = inputMisfit(name, result, options);
+    if (misfit) throw new Error(misfit);
     return { ...result, runId, records, outputs: replayLogDir(settings, runId) };
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await source.close();
+    await metrics?.close();
     await warehouse.close();
     await outputs.close();
     await recorded?.close();

@@ -1,17 +1,20 @@
 import { loadSettings } from '../config/settings.ts';
 import { fileSource } from '../connectors/files/file-source.ts';
-import { listFiles } from '../connectors/files/list-files.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import { topicSource } from '../connectors/topic-source.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
+import { lateWarning } from './late-warning.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed } from '../streams/pipelines/registry.ts';
-import { newRunId, recordRun, recordRunMetrics, type RunContext } from '../streams/pipelines/run-metrics.ts';
+import { liveRunId, recordRun, recordRunMetrics, type RunContext } from '../streams/pipelines/run-metrics.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
+import { inputFiles, inputMisfit } from './input-fit.ts';
 import { logEnds } from './log-ends.ts';
+import { pipelineProgress } from './progress.ts';
+import { type MetricsOptions, startMetricsExporter } from './metrics-exporter.ts';
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends MetricsOptions {
   input?: string;
   untilIdle?: boolean;
   config?: string;
@@ -21,6 +24,8 @@ export interface RunCommandOptions {
   mode?: RunContext['mode'];
   /** Input is complete once this fires (a benchmark's producer finished): stop when caught up, as --until-idle. */
   inputComplete?: AbortSignal;
+  /** Largest tolerated share of dead letters (input-fit.ts); default: fail only when every record is one. */
+  maxDeadLetterRatio?: number;
 }
 
 /** `driftline run`: reads the pipeline's topic (or --input files), stops on SIGINT/SIGTERM after draining. */
@@ -28,19 +33,26 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   const settings = loadSettings(process.env, options.config);
   const definition = pipelineNamed(name);
   const inputTopic = topicName({ settings }, definition.inputTopic);
+  const files = options.input ? inputFiles(definition, options.input) : [];
   const transport = openTransport(settings);
-  const warehouse = await openWarehouse(settings);
+  const metrics = await startMetricsExporter(name, settings, options);
+  const opened = await openWarehouse(settings);
+  const warehouse = metrics ? metrics.observe(opened) : opened;
   await warehouse.ensureTables();
   const topics = [inputTopic, ...(definition.extraTopics ?? []).map((t) => topicName({ settings }, t))];
+  const group = options.group ?? `${settings.topicPrefix}driftline-${name}`;
   const source = options.input
-    ? fileSource(listFiles([options.input], definition.acceptsFile), (files) => definition.read(files))
-    : topicSource(transport, { topics, group: options.group ?? `${settings.topicPrefix}driftline-${name}`, partitions: definition.partitions });
-  const runId = newRunId();
+    ? fileSource(files, (chosen) => definition.read(chosen))
+    : topicSource(transport, { topics, group, partitions: definition.partitions });
+  // One id for the live results across restarts: a window redelivered after a restart replaces its rows.
+  const runId = liveRunId(group);
   const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {}, runId });
 
   const stop = new AbortController();
+  const progress = pipelineProgress(name);
   const onSignal = (signal: string) => {
-    if (!options.quiet) process.stderr.write(`\n${signal}: stopping — draining in-flight records, flushing sinks, committing…\n`);
+    if (!options.quiet) process.stderr.write(`\n${signal}: stopping after ${progress.line() ?? 'no records'} — draining in-flight records, flushing sinks, committing…\n`);
+    progress.stop();
     stop.abort();
   };
   process.once('SIGINT', onSignal);
@@ -52,14 +64,25 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
       signal: stop.signal,
       inputComplete: options.inputComplete,
       logEnds: options.input ? undefined : logEnds(transport, topics),
+      onStart: (live) => {
+        metrics?.onStart(live);
+        if (!options.quiet) progress.onStart(live);
+      },
     });
+    progress.stop();
     await recordRunMetrics(warehouse, runId, name, result.metrics);
     await recordRun(warehouse, { runId, pipeline: name, mode: options.mode ?? 'run', transport: options.input ? 'files' : transport.kind, warehouse: warehouse.kind }, result);
     if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters; ${formatRunFigures(result)}; results in ${warehouse.kind} (${warehouse.location})\n`);
+    const late = lateWarning(name, result.metrics);
+    if (late && !options.quiet) process.stderr.write(`${late}\n`);
+    const misfit = inputMisfit(name, result, options);
+    if (misfit) throw new Error(misfit);
     return result;
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await metrics?.close();
     await warehouse.close();
     await transport.close();
   }

@@ -15,8 +15,12 @@ export const REDACTED = '***';
 const SECRET_FRAGMENTS = ['password', 'passwd', 'passphrase', 'secret', 'apikey', 'accesskey', 'privatekey', 'credential', 'signature'];
 /** Whole words that mark a secret (`GITHUB_TOKEN`, `access_token`); as fragments they would catch `TOKENIZERS_…`, `bypass`. */
 const SECRET_WORDS = new Set(['token', 'pass', 'pwd', 'sig', 'auth', 'key']);
-/** Environment variables that hold no secret though a word matches (`PWD` is the working directory). */
-const NOT_SECRET_VARIABLES = new Set(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'GPG_AGENT_INFO']);
+/**
+ * Environment variables that hold no secret though a word matches (`PWD` is the working directory; the key file's
+ * path is not the key, and an error about that file must be able to name it). Secret by name and scrubbed:
+ * KAFKA_SASL_PASSWORD, KAFKA_SSL_KEY_PASSWORD, CLICKHOUSE_PASSWORD.
+ */
+const NOT_SECRET_VARIABLES = new Set(['PWD', 'OLDPWD', 'SSH_AUTH_SOCK', 'GPG_AGENT_INFO', 'KAFKA_SSL_KEY_FILE']);
 /**
  * Literal values shorter than this are not scrubbed from free text: they would scrub ordinary words and numbers
  * from every line. URL passwords and `name=value` secrets are redacted by position, whatever their length.
@@ -63,7 +67,8 @@ function secretValues(env: NodeJS.ProcessEnv): string[] {
   const values = new Set<string>();
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
-    if (looksSecret(name) && !NOT_SECRET_VARIABLES.has(name)) values.add(value);
+    // Percent-encoded too: a password set as a variable travels in a URL's userinfo (CLICKHOUSE_PASSWORD).
+    if (looksSecret(name) && !NOT_SECRET_VARIABLES.has(name)) values.add(value).add(encodeURIComponent(value));
     const password = urlPassword(value);
     if (password) values.add(password).add(safeDecode(password));
   }

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import avro from 'avsc';
-import { fakeSchemaRegistry } from './fake-schema-registry.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { JobPosting } from './job-posting.ts';
 import { SchemaValidationError, encode as encodePlain, schemas } from './registry.ts';
 import { createSerde, frame, unframe } from './wire-format.ts';
@@ -26,12 +26,27 @@ const posting: JobPosting = {
 };
 
 /**
- * FAKE Confluent Schema Registry: a test double of the external HTTP API, implementing only the
- * two endpoints wire-format.ts calls. Registration always answers FIXED_ID for the current schema;
- * OLD_ID serves an older JobPosting (no `label`, `skills`) to test decoding older producers' frames.
+ * Against the real Schema Registry that test/global-setup.ts starts (Apicurio Registry, Confluent API). The
+ * registry is shared and in-memory for the whole run, so every test uses its own subjects (a fresh topic name).
  */
-const FIXED_ID = 42;
-const OLD_ID = 7;
+const registryUrl = inject('SCHEMA_REGISTRY_URL');
+const freshTopic = (what: string) => `wire-${what}-${randomUUID().slice(0, 8)}`;
+
+/** A call to the registry's own REST API (Confluent's), outside driftline. */
+async function registryCall(method: string, path: string, body?: object): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${registryUrl}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+const setBackward = (subject: string) => registryCall('PUT', `/config/${subject}`, { compatibility: 'BACKWARD' });
+const registerRaw = (subject: string, schema: object) =>
+  registryCall('POST', `/subjects/${subject}/versions`, { schema: JSON.stringify(schema) });
+
+/** JobPosting as an older producer wrote it: no location, skills, salaries, ... label (all have defaults now). */
 const oldJobPostingSchema = {
   type: 'record',
   name: 'JobPosting',
@@ -46,13 +61,6 @@ const oldJobPostingSchema = {
 };
 
 describe('Confluent wire format', () => {
-  const fake = fakeSchemaRegistry({ fixedId: FIXED_ID, preload: [[OLD_ID, JSON.stringify(oldJobPostingSchema)]] });
-  let url = '';
-  beforeAll(async () => {
-    url = await fake.start();
-  });
-  afterAll(() => fake.stop());
-
   it('frame/unframe: magic byte 0, 4-byte big-endian id, body', () => {
     const f = frame(0x01020304, Buffer.from([9, 8]));
     expect([...f]).toEqual([0, 1, 2, 3, 4, 9, 8]);
@@ -61,43 +69,84 @@ describe('Confluent wire format', () => {
     expect(() => unframe(Buffer.from([0, 0]))).toThrow(/at least 5/);
   });
 
-  it('encodes with the registered id and decodes back', async () => {
-    const serde = createSerde('JobPosting', { schemaRegistryUrl: url, topic: 'jobs' });
-    const buf = await serde.encode(posting);
-    expect(buf[0]).toBe(0);
-    expect(buf.readUInt32BE(1)).toBe(FIXED_ID);
-    expect(buf.subarray(5)).toEqual(encodePlain('JobPosting', posting));
-    expect(await serde.decode(buf)).toEqual(posting);
-
-    const register = fake.calls.find((c) => c.method === 'POST');
-    expect(register?.url).toBe('/subjects/jobs-value/versions');
-    expect(JSON.parse((register?.body as { schema: string }).schema)).toEqual(
-      JSON.parse(JSON.stringify(schemas.JobPosting.schema)),
-    );
-  });
-
-  it('registers once and fetches each writer schema at most once', async () => {
-    fake.calls.length = 0;
-    const serde = createSerde('JobPosting', { schemaRegistryUrl: url, topic: 'jobs' });
+  it('registers under <topic>-value, frames with the registry id and decodes back', async () => {
+    const topic = freshTopic('enc');
+    const serde = createSerde('JobPosting', { schemaRegistryUrl: registryUrl, topic });
     const bufs = await Promise.all([1, 2, 3].map((i) => serde.encode({ ...posting, id: `hn-${i}` })));
-    const decoded = await Promise.all(bufs.map((b) => serde.decode(b)));
-    expect(decoded.map((d) => d.id)).toEqual(['hn-1', 'hn-2', 'hn-3']);
-    expect(fake.calls.filter((c) => c.method === 'POST')).toHaveLength(1);
-    // The schema just registered is already known to the client: decoding needs no fetch at all.
-    expect(fake.calls.filter((c) => c.method === 'GET' && c.url.startsWith('/schemas/ids/')).length).toBeLessThanOrEqual(1);
+    const latest = await registryCall('GET', `/subjects/${topic}-value/versions/latest`);
+    expect(latest.status).toBe(200);
+    expect(JSON.parse(latest.json.schema)).toEqual(JSON.parse(JSON.stringify(schemas.JobPosting.schema)));
+    // Concurrent encodes share one registration: one version in the subject.
+    expect((await registryCall('GET', `/subjects/${topic}-value/versions`)).json).toEqual([1]);
+    for (const buf of bufs) {
+      expect(buf[0]).toBe(0);
+      expect(buf.readUInt32BE(1)).toBe(latest.json.id);
+    }
+    expect(bufs[0]!.subarray(5)).toEqual(encodePlain('JobPosting', { ...posting, id: 'hn-1' }));
+    // A second serde (another process, in effect) looks the writer schema up by id.
+    const reader = createSerde('JobPosting', { schemaRegistryUrl: registryUrl });
+    expect((await Promise.all(bufs.map((b) => reader.decode(b)))).map((d) => d.id)).toEqual(['hn-1', 'hn-2', 'hn-3']);
+    expect(await reader.decode(bufs[0]!)).toEqual({ ...posting, id: 'hn-1' });
   });
 
-  it('decodes frames written with an older schema id into the current shape', async () => {
+  it('one schema has one id in every subject, as in Confluent (contentId ids)', async () => {
+    const [a, b] = [freshTopic('same'), freshTopic('same')];
+    const idIn = async (topic: string) =>
+      (await createSerde('JobPosting', { schemaRegistryUrl: registryUrl, topic }).encode(posting)).readUInt32BE(1);
+    expect(await idIn(b)).toBe(await idIn(a));
+  });
+
+  it('evolves compatibly: old and new versions both decode, old data in the new shape', async () => {
+    const topic = freshTopic('evolve');
+    const subject = `${topic}-value`;
+    expect((await setBackward(subject)).status).toBe(200);
+    const v1 = await registerRaw(subject, oldJobPostingSchema);
+    expect(v1.status).toBe(200);
     const old = avro.Type.forSchema(oldJobPostingSchema as avro.schema.RecordType);
-    const buf = frame(OLD_ID, old.toBuffer({ id: 'o1', source: 'hn-2013-2018', title: 'Dev', company: 'X', description: 'd' }));
-    const serde = createSerde('JobPosting', { schemaRegistryUrl: url });
-    const value = await serde.decode(buf);
-    expect(value).toMatchObject({ id: 'o1', company: 'X', skills: [], label: null, salary_min: null });
+    const oldValue = { id: 'o1', source: 'hn-2013-2018', title: 'Dev', company: 'X', description: 'd' };
+    const oldFrame = frame(v1.json.id, old.toBuffer(oldValue));
+
+    // Today's JobPosting adds fields, all with defaults: the registry's BACKWARD check accepts it as version 2.
+    const serde = createSerde('JobPosting', { schemaRegistryUrl: registryUrl, topic });
+    const newFrame = await serde.encode(posting);
+    expect(newFrame.readUInt32BE(1)).not.toBe(v1.json.id);
+    expect((await registryCall('GET', `/subjects/${subject}/versions`)).json).toEqual([1, 2]);
+    expect((await registryCall('GET', `/config/${subject}`)).json.compatibilityLevel).toBe('BACKWARD');
+
+    const reader = createSerde('JobPosting', { schemaRegistryUrl: registryUrl, topic });
+    expect(await reader.decode(newFrame)).toEqual(posting);
+    expect(await reader.decode(oldFrame)).toMatchObject({ ...oldValue, skills: [], label: null, salary_min: null });
+  });
+
+  it('the registry refuses an incompatible change (409), and driftline says which subject and what to do', async () => {
+    const topic = freshTopic('refuse');
+    const subject = `${topic}-value`;
+    await setBackward(subject);
+    await createSerde('JobPosting', { schemaRegistryUrl: registryUrl, topic }).encode(posting);
+    // A new required field without a default cannot read the data already written: BACKWARD says no.
+    const current = JSON.parse(JSON.stringify(schemas.JobPosting.schema));
+    const withRequired = { ...current, fields: [...current.fields, { name: 'team', type: 'string' }] };
+    const refused = await registerRaw(subject, withRequired);
+    expect(refused.status).toBe(409);
+    expect(refused.json.error_code).toBe(409);
+    expect((await registryCall('GET', `/subjects/${subject}/versions`)).json).toEqual([1]);
+
+    // The other way round: the subject's latest lacks a field driftline's schema requires (title).
+    const other = freshTopic('refuse');
+    await setBackward(`${other}-value`);
+    const noTitle = { ...current, fields: current.fields.filter((f: { name: string }) => f.name !== 'title') };
+    expect((await registerRaw(`${other}-value`, noTitle)).status).toBe(200);
+    const err = await createSerde('JobPosting', { schemaRegistryUrl: registryUrl, topic: other })
+      .encode(posting)
+      .then(() => undefined, (e: Error) => e);
+    expect(err?.message).toContain(`registering subject ${other}-value failed`);
+    expect(err?.message).toMatch(/409.*DRIFTLINE_TOPIC_PREFIX/s);
   });
 
   it('surfaces registry errors and validation errors clearly', async () => {
-    const serde = createSerde('JobPosting', { schemaRegistryUrl: url });
-    await expect(serde.decode(frame(999, Buffer.alloc(0)))).rejects.toThrow(/fetching schema id 999 failed/);
+    const serde = createSerde('JobPosting', { schemaRegistryUrl: registryUrl });
+    const unknownId = 0x7ffffff0; // never handed out: ids count up from 1
+    await expect(serde.decode(frame(unknownId, Buffer.alloc(0)))).rejects.toThrow(`fetching schema id ${unknownId} failed`);
     await expect(serde.encode({ ...posting, title: 5 } as unknown as JobPosting)).rejects.toBeInstanceOf(
       SchemaValidationError,
     );

@@ -69,9 +69,11 @@ export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions
 
   const subject = options.subject ?? `${options.topic ?? name}-value`;
   const registry = new SchemaRegistry({ host: baseUrl, clientId: 'driftline' });
-  const describe = (what: string, err: unknown) =>
+  const describe = (what: string, err: unknown, hint = '') => {
     // The message can end up in a dead-letter row: no credentials from the URL (the library's message may quote it).
-    new Error(redactText(`schema registry ${baseUrl}: ${what} failed: ${(err as Error)?.message ?? String(err)}`), { cause: err });
+    const message = `schema registry ${baseUrl}: ${what} failed: ${(err as Error)?.message ?? String(err)}${hint}`;
+    return new Error(redactText(message), { cause: err });
+  };
 
   // Registration happens once per serde (concurrent encodes share the request; a failure is retried
   // on the next encode). The registry returns the existing id if the schema is already registered.
@@ -81,7 +83,7 @@ export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions
       ({ id }) => id,
       (err: unknown) => {
         idPromise = undefined;
-        throw describe(`registering subject ${subject}`, err);
+        throw describe(`registering subject ${subject}`, err, registrationHint(err, name, subject, baseUrl));
       },
     );
     return idPromise;
@@ -115,4 +117,22 @@ export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions
       return readerType.fromBuffer(body, resolver) as RecordOf<N>;
     },
   };
+}
+
+/** What to do when the registry refuses a registration: an incompatible schema (409) or another compatibility level. */
+function registrationHint(err: unknown, name: string, subject: string, baseUrl: string): string {
+  const e = err as { status?: number; name?: string } | undefined;
+  if (e?.status === 409) {
+    return (
+      ` (409: the registry's compatibility check found driftline's ${name} schema cannot read data written with` +
+      ` the subject's latest version, e.g. a field added without a default or a changed type; fix: produce to a` +
+      ` new subject, i.e. another topic (DRIFTLINE_TOPIC_PREFIX), or, if the data allows it, change the subject's` +
+      ` check: PUT ${baseUrl}/config/${encodeURIComponent(subject)} {"compatibility":"NONE"})`
+    );
+  }
+  if (e?.name === 'ConfluentSchemaRegistryCompatibilityError') {
+    const config = `${baseUrl}/config/${encodeURIComponent(subject)}`;
+    return ` (driftline registers with compatibility BACKWARD; set it: PUT ${config} {"compatibility":"BACKWARD"})`;
+  }
+  return '';
 }

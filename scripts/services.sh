@@ -3,13 +3,19 @@
 #   - Apache Kafka 3.9.1, single-node KRaft (broker+controller): 127.0.0.1:9092 (controller 127.0.0.1:9093)
 #     Jars come from Maven Central through scripts/kafka/pom.xml (Java 17 + Maven needed).
 #   - ClickHouse (Debian's clickhouse-server, or any newer clickhouse binary): HTTP 127.0.0.1:8123, native 127.0.0.1:9000
+#   - Schema Registry: Apicurio Registry 3.3.3 (Maven Central, Java 21+), Confluent API at
+#     http://127.0.0.1:8081/apis/ccompat/v7 (management/health 127.0.0.1:8082), in-memory storage
+# `up` first installs the Debian packages that are missing (as root; otherwise it prints the command to run).
 #
 # Usage: bash scripts/services.sh up|down|status      (npm run services:up|down|status)
+#        bash scripts/services.sh secure-kafka-up|secure-kafka-down   a second Kafka, SASL_SSL only, on 127.0.0.1:9094
 #
 # Environment:
-#   SERVICES=kafka|clickhouse|"kafka clickhouse"   which services to act on (default: both)
+#   SERVICES="kafka clickhouse schema-registry"    which services to act on (default: all three)
 #   KAFKA_HEAP=1g                                  broker max heap
-#   KAFKA_START_TIMEOUT=90 CLICKHOUSE_START_TIMEOUT=60   readiness timeouts (seconds)
+#   KAFKA_START_TIMEOUT=90 CLICKHOUSE_START_TIMEOUT=60 SCHEMA_REGISTRY_START_TIMEOUT=180   readiness timeouts (s)
+#   SCHEMA_REGISTRY_PORT=8081 SCHEMA_REGISTRY_MANAGEMENT_PORT=8082 APICURIO_JAVA_HOME   the registry's ports, Java 21+
+#   DRIFTLINE_SERVICES_DIR, KAFKA_PORT=9092, KAFKA_CONTROLLER_PORT=9093   a private broker beside the shared one
 #
 # Everything lives under .services/ (git-ignored): jars, data, configs, pid files, logs/.
 # `up` reuses a service that already answers on its port (whoever started it); `down` stops
@@ -22,10 +28,11 @@ SVC="${DRIFTLINE_SERVICES_DIR:-$ROOT/.services}"
 LOGS="$SVC/logs"
 
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
-KAFKA_CONTROLLER_PORT=9093
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_DIR="$SVC/kafka"
-KAFKA_LIBS="$KAFKA_DIR/libs"
+# Jars are shared with private instances (DRIFTLINE_SERVICES_DIR): fetched once, under the project's .services/.
+KAFKA_LIBS="$ROOT/.services/kafka/libs"
 KAFKA_PID="$SVC/kafka.pid"
 KAFKA_LOG="$LOGS/kafka.log"
 
@@ -35,7 +42,7 @@ CH_TCP_PORT="${CLICKHOUSE_TCP_PORT:-9000}"
 CH_DIR="$SVC/clickhouse"
 CH_PID="$SVC/clickhouse.pid"
 
-SERVICES="${SERVICES:-kafka clickhouse}"
+SERVICES="${SERVICES:-kafka clickhouse schema-registry}"
 SERVICES="${SERVICES//,/ }"
 
 log() { printf '[services] %s\n' "$*"; }
@@ -44,7 +51,10 @@ die() { printf '[services] ERROR: %s\n' "$*" >&2; exit 1; }
 want() { [[ " $SERVICES " == *" $1 "* ]]; }
 
 for s in $SERVICES; do
-  case "$s" in kafka | clickhouse) ;; *) die "unknown service '$s' in SERVICES (use kafka and/or clickhouse)" ;; esac
+  case "$s" in
+  kafka | clickhouse | schema-registry) ;;
+  *) die "unknown service '$s' in SERVICES (use kafka, clickhouse, schema-registry)" ;;
+  esac
 done
 
 # True when something accepts TCP connections on host:port.
@@ -101,6 +111,61 @@ stop_pid() {
 
 # Keep the previous run's log as *.1 so a fresh start has a fresh log.
 rotate_log() { if [[ -f "$1" ]]; then mv -f "$1" "$1.1"; fi; }
+
+# ----------------------------------------------------------------------------------------------
+# Debian packages the services and the tests need: installed when missing (as root, through apt-get);
+# otherwise `up` stops and prints the exact command to run.
+# ----------------------------------------------------------------------------------------------
+
+# command:package. chromium (browser tests), ffmpeg (frames) and prometheus (metrics test) are for the tests.
+REQUIRED_PACKAGES=(
+  clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client java:openjdk-17-jre-headless mvn:maven
+  curl:curl chromium:chromium ffmpeg:ffmpeg prometheus:prometheus
+)
+
+# The packages whose command is on neither PATH nor /usr/sbin (not on a non-root PATH), one per line.
+missing_packages() {
+  local entry cmd
+  for entry in "${REQUIRED_PACKAGES[@]}"; do
+    cmd="${entry%%:*}"
+    command -v "$cmd" >/dev/null 2>&1 || [[ -x "/usr/sbin/$cmd" ]] || printf '%s\n' "${entry#*:}"
+  done
+}
+
+# apt-get install, with package scripts kept from starting system services (clickhouse-server's postinst would
+# start the system instance; this script runs its own): a policy-rc.d that answers 101, "action forbidden".
+apt_install() {
+  local policy=/usr/sbin/policy-rc.d made_policy=0 rc=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" || rc=$?
+  if ((made_policy)); then rm -f "$policy"; fi
+  return "$rc"
+}
+
+ensure_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  ((${#missing[@]})) || return 0
+  local cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    die "missing: ${missing[*]} (Debian package names), and there is no apt-get here:" \
+      "install their equivalents, then run again"
+  fi
+  if [[ "$(id -u)" -ne 0 ]]; then
+    die "missing Debian packages: ${missing[*]}. Not root, so not installing them; run:  sudo sh -c '$cmd'"
+  fi
+  local t0
+  t0="$(now)"
+  log "installing missing Debian packages with apt-get: ${missing[*]} (log: ${LOGS#"$ROOT/"}/apt-get.log) ..."
+  if ! apt_install "${missing[@]}" >"$LOGS/apt-get.log" 2>&1; then
+    tail -n 30 "$LOGS/apt-get.log" >&2
+    die "apt-get failed (full output: $LOGS/apt-get.log); to retry by hand:  $cmd"
+  fi
+  log "installed ${missing[*]} in $(($(now) - t0))s"
+}
 
 # ----------------------------------------------------------------------------------------------
 # Kafka
@@ -174,9 +239,9 @@ kafka_fetch_jars() {
   fi
   command -v mvn >/dev/null 2>&1 || die "mvn not found: the Kafka jars come from Maven Central (install with: apt-get install -y maven)"
   log "kafka: fetching broker jars from Maven Central (scripts/kafka/pom.xml) ..."
-  local tmp="$KAFKA_DIR/libs.tmp"
+  local tmp="$KAFKA_LIBS.tmp"
   rm -rf "$tmp"
-  mkdir -p "$KAFKA_DIR"
+  mkdir -p "$KAFKA_DIR" "$(dirname "$KAFKA_LIBS")"
   # outputDirectory must be absolute: a relative one is resolved against the pom's folder.
   if ! mvn -B -ntp -Dstyle.color=never -f "$ROOT/scripts/kafka/pom.xml" \
     dependency:copy-dependencies -DoutputDirectory="$tmp" >"$LOGS/kafka-mvn.log" 2>&1; then
@@ -439,9 +504,483 @@ clickhouse_status() {
 }
 
 # ----------------------------------------------------------------------------------------------
+# Secure Kafka: a second single-node broker whose only client listener is SASL_SSL (SCRAM-SHA-512/256 and
+# PLAIN), for the SASL/TLS tests. Own directory and ports; the jars are the shared broker's. Certificates
+# (a CA, a broker cert for IP:127.0.0.1, a client cert) and random passwords are made on first start;
+# the settings a driftline client needs are written to .services/secure-kafka/client.env.
+# ----------------------------------------------------------------------------------------------
+
+SECURE_KAFKA_PORT="${SECURE_KAFKA_PORT:-9094}"
+SECURE_KAFKA_CONTROLLER_PORT="${SECURE_KAFKA_CONTROLLER_PORT:-9095}"
+SECURE_KAFKA_DIR="$SVC/secure-kafka"
+SECURE_KAFKA_PID="$SVC/secure-kafka.pid"
+SECURE_KAFKA_LOG="$LOGS/secure-kafka.log"
+SECURE_KAFKA_USER=driftline
+# A word of the broker's command line that tells it apart from the shared broker (kafka.Kafka for both).
+SECURE_KAFKA_MARKER=secure-kafka/server.properties
+
+# Closes every file descriptor above 2 in the current (sub)shell: a daemon must not keep the caller's pipes
+# open (a test runner waiting for their end would hang).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+}
+
+# A CA, a broker certificate (SAN IP:127.0.0.1, DNS:localhost) and a client certificate, PEM, signed by the CA.
+secure_kafka_certs() {
+  local certs="$SECURE_KAFKA_DIR/certs"
+  [[ -f "$certs/client.pem" ]] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl not found (install with: apt-get install -y openssl)"
+  log "secure-kafka: making certificates in ${certs#"$ROOT/"}"
+  rm -rf "$certs"
+  mkdir -p "$certs"
+  (
+    set -e
+    cd "$certs"
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=driftline test CA" \
+      -keyout ca.key -out ca.pem 2>/dev/null
+    for name in broker client; do
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=$name" -keyout "$name.key" -out "$name.csr" 2>/dev/null
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$name.ext"
+      openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile "$name.ext" -out "$name.pem" 2>/dev/null
+    done
+    # Kafka's PEM keystore: an unencrypted PKCS#8 key followed by the certificate.
+    openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.pk8
+    cat broker.pk8 broker.pem >broker-keystore.pem
+    chmod 644 ca.pem client.pem
+  ) || die "secure-kafka: openssl failed to make the certificates"
+}
+
+secure_kafka_write_config() {
+  local d="$SECURE_KAFKA_DIR" password="$1" admin_password="$2"
+  mkdir -p "$d/data"
+  # umask: the file holds the broker's own credentials.
+  (umask 077 && cat >"$d/server.properties") <<PROPERTIES
+# Written by scripts/services.sh - edits are overwritten on every 'secure-kafka-up'.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$KAFKA_HOST:$SECURE_KAFKA_CONTROLLER_PORT
+listeners=SASL_SSL://$KAFKA_HOST:$SECURE_KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$SECURE_KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_SSL://$KAFKA_HOST:$SECURE_KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule \
+  required username="admin" password="$admin_password";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule \
+  required username="admin" password="$admin_password";
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule \
+  required username="admin" password="$admin_password" user_admin="$admin_password" user_$SECURE_KAFKA_USER="$password";
+ssl.keystore.type=PEM
+ssl.keystore.location=$d/certs/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$d/certs/ca.pem
+# A client certificate is verified when one is offered, not required (SASL authenticates the client).
+ssl.client.auth=requested
+log.dirs=$d/data
+num.partitions=1
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=3000
+auto.create.topics.enable=false
+message.max.bytes=20971520
+replica.fetch.max.bytes=20971520
+log.retention.ms=-1
+PROPERTIES
+  cat >"$d/log4j.properties" <<'LOG4J'
+# Written by scripts/services.sh. stdout is redirected to .services/logs/secure-kafka.log.
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+# INFO for the startup line the readiness check waits for, and for authentication failures.
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+log4j.logger.kafka.server.BrokerServer=INFO
+log4j.logger.org.apache.kafka.common.network.Selector=INFO
+LOG4J
+}
+
+# Formats the storage once, with the SCRAM users (SCRAM-SHA-512 and -256) in the initial metadata.
+secure_kafka_format() {
+  local d="$SECURE_KAFKA_DIR" password="$1" admin_password="$2" cluster_id m
+  [[ -f "$d/data/meta.properties" ]] && return 0
+  cluster_id="$(java -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+  [[ -n "$cluster_id" ]] || die "secure-kafka: 'StorageTool random-uuid' printed nothing"
+  local scram=()
+  for m in SCRAM-SHA-512 SCRAM-SHA-256; do
+    scram+=(--add-scram "$m=[name=admin,password=$admin_password]")
+    scram+=(--add-scram "$m=[name=$SECURE_KAFKA_USER,password=$password]")
+  done
+  log "secure-kafka: formatting storage with SCRAM users admin and $SECURE_KAFKA_USER (cluster id $cluster_id)"
+  java -cp "$KAFKA_LIBS/*" -Dlog4j.configuration="file:$d/log4j.properties" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$d/server.properties" "${scram[@]}" \
+    >"$LOGS/secure-kafka-format.log" 2>&1 ||
+    { cat "$LOGS/secure-kafka-format.log" >&2; die "secure-kafka: storage format failed"; }
+}
+
+# What a driftline client needs for this broker (tests read it; in a shell: set -a; . client.env; set +a).
+secure_kafka_client_env() {
+  local d="$SECURE_KAFKA_DIR"
+  (umask 077 && cat >"$d/client.env") <<ENV
+KAFKA_BROKERS=$KAFKA_HOST:$SECURE_KAFKA_PORT
+KAFKA_SECURITY_PROTOCOL=SASL_SSL
+KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+KAFKA_SASL_USERNAME=$SECURE_KAFKA_USER
+KAFKA_SASL_PASSWORD=$1
+KAFKA_SSL_CA_FILE=$d/certs/ca.pem
+ENV
+}
+
+secure_kafka_up() {
+  local d="$SECURE_KAFKA_DIR" pid="" t0 p
+  if pid="$(live_pid "$SECURE_KAFKA_PID" "$SECURE_KAFKA_MARKER")"; then
+    if port_open "$KAFKA_HOST" "$SECURE_KAFKA_PORT"; then
+      log "secure-kafka: already running on $KAFKA_HOST:$SECURE_KAFKA_PORT (pid $pid) - reusing it"
+      return 0
+    fi
+    log "secure-kafka: pid $pid is alive but not listening yet - waiting for it"
+    if secure_kafka_wait_ready "$pid" "$(now)"; then return 0; fi
+  fi
+  for p in "$SECURE_KAFKA_PORT" "$SECURE_KAFKA_CONTROLLER_PORT"; do
+    if port_open "$KAFKA_HOST" "$p"; then
+      die "secure-kafka: port $p is taken by another process (choose SECURE_KAFKA_PORT / SECURE_KAFKA_CONTROLLER_PORT)"
+    fi
+  done
+  command -v java >/dev/null 2>&1 || die "java not found: Kafka needs Java 11+ (install with: apt-get install -y openjdk-17-jre-headless)"
+  t0="$(now)"
+  mkdir -p "$d" "$LOGS"
+  kafka_fetch_jars
+  secure_kafka_certs
+  if [[ ! -f "$d/password" ]]; then
+    (umask 077 && openssl rand -hex 12 >"$d/password" && openssl rand -hex 12 >"$d/admin-password")
+  fi
+  secure_kafka_write_config "$(cat "$d/password")" "$(cat "$d/admin-password")"
+  secure_kafka_format "$(cat "$d/password")" "$(cat "$d/admin-password")"
+  secure_kafka_client_env "$(cat "$d/password")"
+
+  rotate_log "$SECURE_KAFKA_LOG"
+  log "secure-kafka: starting SASL_SSL on $KAFKA_HOST:$SECURE_KAFKA_PORT (log: ${SECURE_KAFKA_LOG#"$ROOT/"})"
+  (
+    close_inherited_fds
+    exec setsid nohup java -Xms128m -Xmx"${SECURE_KAFKA_HEAP:-512m}" -XX:+UseG1GC -Djava.awt.headless=true \
+      -Dlog4j.configuration="file:$d/log4j.properties" \
+      -cp "$KAFKA_LIBS/*" kafka.Kafka "$d/server.properties" >"$SECURE_KAFKA_LOG" 2>&1 </dev/null
+  ) &
+  echo $! >"$SECURE_KAFKA_PID"
+  if ! secure_kafka_wait_ready "$!" "$t0"; then
+    tail -n 40 "$SECURE_KAFKA_LOG" >&2 || true
+    die "secure-kafka: the broker exited during startup (last lines of $SECURE_KAFKA_LOG above)"
+  fi
+}
+
+secure_kafka_wait_ready() {
+  # Returns 1 if the process exits; dies on timeout.
+  local pid="$1" t0="$2" deadline=$(($(now) + ${KAFKA_START_TIMEOUT:-90}))
+  while alive "$pid"; do
+    if port_open "$KAFKA_HOST" "$SECURE_KAFKA_PORT" && grep -q "Kafka Server started" "$SECURE_KAFKA_LOG" 2>/dev/null; then
+      log "secure-kafka: ready on $KAFKA_HOST:$SECURE_KAFKA_PORT (pid $pid, $(($(now) - t0))s; client settings in ${SECURE_KAFKA_DIR#"$ROOT/"}/client.env)"
+      return 0
+    fi
+    if (($(now) >= deadline)); then
+      tail -n 40 "$SECURE_KAFKA_LOG" >&2 || true
+      die "secure-kafka: not ready after ${KAFKA_START_TIMEOUT:-90}s (pid $pid; 'secure-kafka-down' stops it)"
+    fi
+    sleep 0.5
+  done
+  rm -f "$SECURE_KAFKA_PID"
+  return 1
+}
+
+secure_kafka_down() { stop_pid secure-kafka "$SECURE_KAFKA_PID" 45 "$SECURE_KAFKA_MARKER"; }
+
+# ----------------------------------------------------------------------------------------------
+# Schema Registry: Apicurio Registry (a Quarkus app from Maven Central), in-memory storage, with the
+# Confluent-compatible API under /apis/ccompat/v7. It needs Java 21+; Debian bookworm's Java is 17, so a newer
+# JDK under /usr/lib/jvm (or APICURIO_JAVA_HOME) is used. Ids: contentId (legacy-id-mode off), as Confluent,
+# where one schema has one id in every subject; canonical hash on, so a reformatted schema keeps its id.
+# ----------------------------------------------------------------------------------------------
+
+APICURIO_VERSION=3.3.3
+SR_HOST=127.0.0.1
+SR_PORT="${SCHEMA_REGISTRY_PORT:-8081}"
+# Quarkus' management interface (health, metrics); its default port 9000 is ClickHouse's.
+SR_MANAGEMENT_PORT="${SCHEMA_REGISTRY_MANAGEMENT_PORT:-8082}"
+SR_URL="http://$SR_HOST:$SR_PORT/apis/ccompat/v7"
+SR_DIR="$SVC/schema-registry"
+# The app (160 MB) is shared with private instances (DRIFTLINE_SERVICES_DIR), like the Kafka jars.
+SR_APP="$ROOT/.services/schema-registry/apicurio-registry-$APICURIO_VERSION"
+SR_PID="$SVC/schema-registry.pid"
+SR_LOG="$LOGS/schema-registry.log"
+SR_MARKER="apicurio-registry-$APICURIO_VERSION/quarkus-run.jar"
+SR_STARTED_PID=""
+
+sr_ping() { curl -sf --max-time 2 -o /dev/null "$SR_URL/subjects" 2>/dev/null; }
+
+# Sets SR_JAVA to a java of version 21 or newer: APICURIO_JAVA_HOME, JAVA_HOME, PATH, then /usr/lib/jvm/*.
+sr_find_java() {
+  local j major
+  for j in "${APICURIO_JAVA_HOME:-/nonexistent}/bin/java" "${JAVA_HOME:-/nonexistent}/bin/java" \
+    "$(command -v java 2>/dev/null || true)" /usr/lib/jvm/*/bin/java; do
+    [[ -n "$j" && -x "$j" ]] || continue
+    major="$("$j" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)"
+    if [[ "$major" =~ ^[0-9]+$ ]] && ((major >= 21)); then SR_JAVA="$j"; return 0; fi
+  done
+  return 1
+}
+
+sr_fetch_app() {
+  [[ -f "$SR_APP/quarkus-run.jar" ]] && return 0
+  command -v mvn >/dev/null 2>&1 ||
+    die "mvn not found: Apicurio Registry comes from Maven Central (install with: apt-get install -y maven)"
+  local artifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" tmp="$SR_APP.tmp"
+  log "schema-registry: fetching $artifact from Maven Central ..."
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  # cd: without a pom.xml in the working directory, mvn runs the plugin on its stub project.
+  if ! (cd "$tmp" && mvn -B -ntp -Dstyle.color=never dependency:copy -Dartifact="$artifact" -DoutputDirectory="$tmp" \
+    >"$LOGS/schema-registry-mvn.log" 2>&1); then
+    tail -n 30 "$LOGS/schema-registry-mvn.log" >&2
+    die "schema-registry: mvn dependency:copy failed (full output: $LOGS/schema-registry-mvn.log)"
+  fi
+  tar -xzf "$tmp/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$tmp" ||
+    die "schema-registry: could not unpack the tar.gz in $tmp"
+  rm -f "$tmp/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz"
+  [[ -f "$tmp/quarkus-run.jar" ]] || die "schema-registry: no quarkus-run.jar in $artifact"
+  rm -rf "$SR_APP"
+  mv "$tmp" "$SR_APP"
+}
+
+# Launches the registry without waiting (Kafka and ClickHouse start meanwhile); schema_registry_wait waits.
+schema_registry_start() {
+  local pid p
+  if sr_ping; then
+    if pid="$(live_pid "$SR_PID" "$SR_MARKER")"; then
+      log "schema-registry: already running on $SR_URL (pid $pid) - reusing it"
+    else
+      log "schema-registry: something already answers on $SR_URL (not started by this script) - reusing it"
+    fi
+    return 0
+  fi
+  if pid="$(live_pid "$SR_PID" "$SR_MARKER")"; then
+    log "schema-registry: pid $pid from an earlier 'up' is alive but not answering yet - waiting for it"
+    SR_STARTED_PID="$pid" SR_T0="$(now)"
+    return 0
+  fi
+  for p in "$SR_PORT" "$SR_MANAGEMENT_PORT"; do
+    if port_open "$SR_HOST" "$p"; then
+      die "schema-registry: port $p is taken by another process (another registry? set SCHEMA_REGISTRY_URL to use it;" \
+        "else move this one with SCHEMA_REGISTRY_PORT / SCHEMA_REGISTRY_MANAGEMENT_PORT)"
+    fi
+  done
+  sr_find_java || die "schema-registry: Apicurio Registry $APICURIO_VERSION needs Java 21 or newer and none was found" \
+    "(APICURIO_JAVA_HOME, JAVA_HOME, PATH, /usr/lib/jvm/*); Debian bookworm packages Java 17 only: install a JDK 21+" \
+    "(e.g. Eclipse Temurin) and set APICURIO_JAVA_HOME to it"
+  SR_T0="$(now)"
+  mkdir -p "$SR_DIR" "$LOGS"
+  sr_fetch_app
+  rotate_log "$SR_LOG"
+  log "schema-registry: starting Apicurio Registry $APICURIO_VERSION on $SR_URL (log: ${SR_LOG#"$ROOT/"})"
+  (
+    # A daemon must not keep the caller's descriptors (a test runner's pipes, a flock) open.
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    cd "$SR_DIR" && exec setsid nohup "$SR_JAVA" -Xms64m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+      -Dquarkus.http.host="$SR_HOST" -Dquarkus.http.port="$SR_PORT" \
+      -Dquarkus.management.host="$SR_HOST" -Dquarkus.management.port="$SR_MANAGEMENT_PORT" \
+      -Dapicurio.ccompat.legacy-id-mode.enabled=false -Dapicurio.ccompat.use-canonical-hash=true \
+      -jar "$SR_APP/quarkus-run.jar" >"$SR_LOG" 2>&1 </dev/null
+  ) &
+  echo $! >"$SR_PID"
+  SR_STARTED_PID=$!
+}
+
+schema_registry_wait() {
+  [[ -n "$SR_STARTED_PID" ]] || return 0
+  local pid="$SR_STARTED_PID" deadline=$(($(now) + ${SCHEMA_REGISTRY_START_TIMEOUT:-180}))
+  while alive "$pid"; do
+    if sr_ping; then
+      # Confluent's default compatibility (Apicurio's is NONE); subjects may still set their own.
+      curl -sf --max-time 10 -o /dev/null -X PUT -H 'Content-Type: application/json' \
+        --data '{"compatibility":"BACKWARD"}' "$SR_URL/config" || die "schema-registry: PUT $SR_URL/config failed"
+      log "schema-registry: ready on $SR_URL (pid $pid, $(($(now) - SR_T0))s; default compatibility BACKWARD)"
+      return 0
+    fi
+    if (($(now) >= deadline)); then
+      tail -n 30 "$SR_LOG" >&2 || true
+      die "schema-registry: not ready after ${SCHEMA_REGISTRY_START_TIMEOUT:-180}s" \
+        "(pid $pid; see $SR_LOG; 'down' stops it)"
+    fi
+    sleep 0.5
+  done
+  rm -f "$SR_PID"
+  tail -n 30 "$SR_LOG" >&2 || true
+  die "schema-registry: the registry exited during startup (last lines of $SR_LOG above)"
+}
+
+schema_registry_status() {
+  local pid=""
+  pid="$(live_pid "$SR_PID" "$SR_MARKER")" || true
+  if sr_ping; then
+    echo "schema-registry: up    $SR_URL ($(owner "$pid"))"
+    return 0
+  fi
+  if [[ -n "$pid" ]]; then
+    echo "schema-registry: down  $SR_URL (pid $pid alive but not answering: starting up or stuck)"
+  else
+    echo "schema-registry: down  $SR_URL"
+  fi
+  return 1
+}
+
+# ----------------------------------------------------------------------------------------------
+# Label Studio (labelling tool), for the label export/import round trip: pip-installed into a venv under
+# .services/label-studio/ on first use, served on 127.0.0.1 only, data (SQLite, uploads) in
+# .services/label-studio/data. A first user with a random password and API token (Label Studio's legacy
+# token, `Authorization: Token <token>`) is made on first start; both are kept in files readable by the
+# owner only (token, password), never printed.
+# ----------------------------------------------------------------------------------------------
+
+LS_PORT="${LABEL_STUDIO_PORT:-8089}"
+LS_VERSION="${LABEL_STUDIO_VERSION:-1.23.*}"
+LS_DIR="$SVC/label-studio"
+LS_VENV="$LS_DIR/venv"
+LS_PID="$SVC/label-studio.pid"
+LS_LOG="$LOGS/label-studio.log"
+LS_USER=annotator@driftline.local
+
+ls_health() { [[ "$(curl -s --max-time 3 "http://$KAFKA_HOST:$LS_PORT/health" 2>/dev/null)" == *'"UP"'* ]]; }
+
+# True when the API accepts our token (a server started with another data dir would not).
+ls_token_works() {
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Token $(cat "$LS_DIR/token")" \
+    "http://$KAFKA_HOST:$LS_PORT/api/projects?page_size=1" 2>/dev/null)" == 200 ]]
+}
+
+# Creates the venv and installs Label Studio from PyPI when it is not there yet (a few minutes, once).
+label_studio_install() {
+  [[ -f "$LS_VENV/.installed" && -x "$LS_VENV/bin/label-studio" ]] && return 0
+  command -v python3 >/dev/null 2>&1 ||
+    die "python3 not found: Label Studio needs Python 3.10+ (install with: apt-get install -y python3 python3-venv)"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+    die "label-studio: Python 3.10+ needed, found $(python3 --version 2>&1)"
+  local t0
+  t0="$(now)"
+  rm -rf "$LS_VENV"
+  mkdir -p "$LS_DIR" "$LOGS"
+  local pip_log="$LOGS/label-studio-pip.log"
+  if ! python3 -m venv "$LS_VENV" >"$pip_log" 2>&1; then
+    cat "$pip_log" >&2
+    die "label-studio: python3 -m venv failed (install with: apt-get install -y python3-venv)"
+  fi
+  log "label-studio: installing 'label-studio==$LS_VERSION' from PyPI into ${LS_VENV#"$ROOT/"} (minutes, once) ..."
+  # uv (a PyPI package) downloads in parallel: about half pip's time for Label Studio's ~200 packages.
+  # pip alone does the same job when uv cannot be had.
+  if ! { "$LS_VENV/bin/pip" install -q uv >>"$pip_log" 2>&1 &&
+    "$LS_VENV/bin/uv" pip install -q --python "$LS_VENV/bin/python" "label-studio==$LS_VERSION" \
+      >>"$pip_log" 2>&1; }; then
+    log "label-studio: uv did not install it (see $pip_log) - trying pip"
+    if ! "$LS_VENV/bin/pip" install -q "label-studio==$LS_VERSION" >>"$pip_log" 2>&1; then
+      tail -n 30 "$pip_log" >&2
+      die "label-studio: pip install failed (full output: $pip_log)"
+    fi
+  fi
+  "$LS_VENV/bin/pip" show label-studio 2>/dev/null | grep -m1 '^Version' >"$LS_VENV/.installed" || true
+  log "label-studio: installed in $(($(now) - t0))s"
+}
+
+# The first user's password and API token: random, made once, owner-only files.
+label_studio_secrets() {
+  local f
+  for f in token password; do
+    [[ -s "$LS_DIR/$f" ]] || (umask 077 && openssl rand -hex 20 >"$LS_DIR/$f") ||
+      die "label-studio: cannot write $LS_DIR/$f (openssl needed: apt-get install -y openssl)"
+  done
+}
+
+label_studio_up() {
+  local pid t0
+  mkdir -p "$LS_DIR" "$LOGS"
+  if pid="$(live_pid "$LS_PID" label-studio)" && ls_health; then
+    log "label-studio: already running on http://$KAFKA_HOST:$LS_PORT (pid $pid) - reusing it"
+    return 0
+  fi
+  if [[ -n "${pid:-}" ]]; then
+    log "label-studio: pid $pid from an earlier 'label-studio-up' is alive but not answering yet - waiting for it"
+    if label_studio_wait_ready "$pid" "$(now)"; then return 0; fi
+  fi
+  port_open "$KAFKA_HOST" "$LS_PORT" &&
+    die "label-studio: port $LS_PORT is taken by another process (choose another with LABEL_STUDIO_PORT)"
+  t0="$(now)"
+  label_studio_install
+  label_studio_secrets
+  rotate_log "$LS_LOG"
+  log "label-studio: starting on http://$KAFKA_HOST:$LS_PORT (log: ${LS_LOG#"$ROOT/"}; a first start migrates)"
+  # --internal-host: listen on loopback only (its default is 0.0.0.0). The first user comes from the
+  # LABEL_STUDIO_* variables (not arguments, which any process can read); legacy tokens are off unless enabled.
+  (
+    close_inherited_fds
+    export LABEL_STUDIO_USERNAME="$LS_USER" LABEL_STUDIO_PASSWORD="$(cat "$LS_DIR/password")"
+    export LABEL_STUDIO_USER_TOKEN="$(cat "$LS_DIR/token")" LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK=true
+    # Its data dir before any settings load; no update check or usage analytics (nothing leaves the machine).
+    export LABEL_STUDIO_BASE_DATA_DIR="$LS_DIR/data" LABEL_STUDIO_LATEST_VERSION_CHECK=false
+    export LABEL_STUDIO_COLLECT_ANALYTICS=false
+    exec setsid nohup "$LS_VENV/bin/label-studio" start --no-browser --internal-host "$KAFKA_HOST" --port "$LS_PORT" \
+      --data-dir "$LS_DIR/data" --enable-legacy-api-token >"$LS_LOG" 2>&1 </dev/null
+  ) &
+  echo $! >"$LS_PID"
+  if ! label_studio_wait_ready "$!" "$t0"; then
+    tail -n 40 "$LS_LOG" >&2 || true
+    die "label-studio: the server exited during startup (last lines of $LS_LOG above)"
+  fi
+}
+
+label_studio_wait_ready() {
+  # Returns 1 if the process exits; dies on timeout.
+  local pid="$1" t0="$2" deadline=$(($(now) + ${LABEL_STUDIO_START_TIMEOUT:-600}))
+  while alive "$pid"; do
+    if ls_health; then
+      ls_token_works || die "label-studio: up on port $LS_PORT but it refuses the token in $LS_DIR/token" \
+        "(its data dir was made with another; remove $LS_DIR/data to start afresh)"
+      log "label-studio: ready on http://$KAFKA_HOST:$LS_PORT (pid $pid, $(($(now) - t0))s;" \
+        "user $LS_USER, token in ${LS_DIR#"$ROOT/"}/token)"
+      return 0
+    fi
+    if (($(now) >= deadline)); then
+      tail -n 40 "$LS_LOG" >&2 || true
+      die "label-studio: not ready after ${LABEL_STUDIO_START_TIMEOUT:-600}s (pid $pid; 'label-studio-down' stops it)"
+    fi
+    sleep 1
+  done
+  rm -f "$LS_PID"
+  return 1
+}
+
+label_studio_down() {
+  [[ -f "$LS_PID" ]] || return 0
+  stop_pid label-studio "$LS_PID" 20 label-studio
+  # The exited server's listening socket lingers a moment; an 'up' right after must find the port free.
+  local deadline=$(($(now) + 10))
+  while port_open "$KAFKA_HOST" "$LS_PORT" && (($(now) < deadline)); do sleep 0.5; done
+}
+
+# ----------------------------------------------------------------------------------------------
 
 usage() {
-  echo "usage: bash scripts/services.sh up|down|status   (SERVICES=kafka|clickhouse to pick one)" >&2
+  echo "usage: bash scripts/services.sh up|down|status   (SERVICES=kafka|clickhouse|schema-registry to pick)" >&2
   exit 2
 }
 
@@ -452,11 +991,17 @@ main() {
   up)
     local t0
     t0="$(now)"
+    ensure_packages
+    if want schema-registry; then schema_registry_start; fi
     if want kafka; then kafka_up; fi
     if want clickhouse; then clickhouse_up; fi
+    if want schema-registry; then schema_registry_wait; fi
     log "up: done in $(($(now) - t0))s"
     ;;
   down)
+    label_studio_down
+    if want kafka; then secure_kafka_down; fi
+    if want schema-registry; then stop_pid schema-registry "$SR_PID" 30 "$SR_MARKER"; fi
     if want clickhouse; then stop_pid clickhouse "$CH_PID" 30 clickhouse; fi
     if want kafka; then stop_pid kafka "$KAFKA_PID" 45 kafka.Kafka; fi
     ;;
@@ -464,8 +1009,13 @@ main() {
     local rc=0
     if want kafka; then kafka_status || rc=1; fi
     if want clickhouse; then clickhouse_status || rc=1; fi
+    if want schema-registry; then schema_registry_status || rc=1; fi
     return "$rc"
     ;;
+  secure-kafka-up) secure_kafka_up ;;
+  secure-kafka-down) secure_kafka_down ;;
+  label-studio-up) label_studio_up ;;
+  label-studio-down) label_studio_down ;;
   *) usage ;;
   esac
 }

@@ -3,6 +3,13 @@ import type { PartitionOffset } from '../connectors/transport.ts';
 /** Log end offsets (next offset to be written) of the partitions a run reads, from the transport. */
 export type LogEnds = () => Promise<PartitionOffset[]>;
 
+/** Records of one partition behind its log end. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
 const id = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /**
@@ -16,6 +23,8 @@ export class ConsumerLag {
   /** Largest lag seen; null until a sample succeeded. */
   max: number | null = null;
   last: number | null = null;
+  /** Per partition, from the last successful sample (metrics exporters). */
+  lastByPartition: PartitionLag[] = [];
 
   constructor(private readonly logEnds: LogEnds) {}
 
@@ -26,19 +35,26 @@ export class ConsumerLag {
 
   /** Lag of the given log ends against the positions read so far. */
   lagAt(ends: readonly PartitionOffset[]): number {
-    let lag = 0;
+    return this.lagsAt(ends).reduce((sum, p) => sum + p.lag, 0);
+  }
+
+  /** Lag of each partition read so far against the given log ends. */
+  lagsAt(ends: readonly PartitionOffset[]): PartitionLag[] {
+    const lags: PartitionLag[] = [];
     for (const e of ends) {
       const position = this.positions.get(id(e.topic, e.partition));
-      if (position !== undefined && e.offset > position) lag += e.offset - position;
+      if (position === undefined) continue;
+      lags.push({ topic: e.topic, partition: e.partition, lag: Math.max(0, e.offset - position) });
     }
-    return lag;
+    return lags;
   }
 
   /** Starts a sample unless one is in flight; failures (a broker hiccup) just skip the sample. */
   sample(): Promise<void> {
     this.sampling ??= this.logEnds()
       .then((ends) => {
-        const lag = this.lagAt(ends);
+        this.lastByPartition = this.lagsAt(ends);
+        const lag = this.lastByPartition.reduce((sum, p) => sum + p.lag, 0);
         this.last = lag;
         if (this.max === null || lag > this.max) this.max = lag;
       })

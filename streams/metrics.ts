@@ -23,6 +23,11 @@ export class LatencyHistogram {
     if (ms > this.max) this.max = ms;
   }
 
+  /** Upper bound (ms) of bucket `i`; the last bucket also holds everything larger. */
+  static upperBoundMs(i: number): number {
+    return FIRST_BUCKET_MS * BUCKET_FACTOR ** i;
+  }
+
   /** Upper bound of the bucket holding the p-th percentile (0..100), capped at the observed maximum. */
   percentile(p: number): number {
     if (this.count === 0) return 0;
@@ -41,6 +46,8 @@ export class StageMetrics {
   recordsOut = 0;
   batches = 0;
   deadLetters = 0;
+  /** Records sent to the stage's `late` side output: they arrived after every window they belong to had closed. */
+  late = 0;
   readonly deadLettersByReason = new Map<string, number>();
   readonly batchLatency = new LatencyHistogram();
   queueDepth = () => 0;
@@ -65,6 +72,7 @@ export class StageMetrics {
       batchLatencyMaxMs: this.batchLatency.max,
       queueDepth: this.queueDepth(),
       maxQueueDepth: this.maxQueueDepth(),
+      late: this.late,
     };
   }
 }

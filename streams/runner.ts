@@ -3,6 +3,7 @@ import { type AckToken, CommitTracker, releaseAll, retainAll } from './ack.ts';
 import { BoundedQueue } from './bounded-queue.ts';
 import { ConsumerLag, type LogEnds } from './consumer-lag.ts';
 import { EndToEndLatency, type LatencyStart, startTimes } from './end-to-end-latency.ts';
+import { type LiveRun, nodeKind } from './live-run.ts';
 import { StageMetrics, type StageSnapshot } from './metrics.ts';
 import type { GraphNode, Pipeline } from './pipeline.ts';
 import type { DeadLetter, StreamRecord } from './record.ts';
@@ -32,6 +33,8 @@ export interface RunOptions {
   logEnds?: LogEnds;
   /** How often consumer lag is sampled. Default 1000 ms. */
   lagSampleMs?: number;
+  /** Called once before the source starts, with live figures a metrics exporter reads on demand (live-run.ts). */
+  onStart?: (live: LiveRun) => void;
 }
 
 export interface RunResult {
@@ -75,6 +78,8 @@ class Collector implements StageOutput<unknown> {
   }
 
   emitSide(port: Port, batch: Batch<unknown>): void {
+    // 'late': the window operators' side output (operators/window LATE_PORT), counted so runs can report it.
+    if (port === 'late') this.metrics.late += batch.records.length;
     this.emitted.push({ batch, port });
   }
 
@@ -395,6 +400,12 @@ export async function runPipeline(pipeline: Pipeline, options: RunOptions = {}):
     await broadcast(sourceNode, { kind: ending });
   };
 
+  options.onStart?.({
+    pipeline: pipeline.name,
+    nodes: [...metrics].map(([node, m]) => ({ kind: nodeKind(node), metrics: m })),
+    endToEnd: endToEnd.histogram,
+    consumerLag: () => lag?.lastByPartition ?? [],
+  });
   const commitTimer = setInterval(() => commit().catch(fail), options.commitIntervalMs ?? 1000);
   const lagTimer = lag ? setInterval(() => void lag.sample(), options.lagSampleMs ?? 1000) : undefined;
   try {

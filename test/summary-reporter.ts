@@ -1,6 +1,6 @@
 import type { Reporter, TestModule } from 'vitest/node';
 
-/** Ends the run with the plain "N passed, N failed, N skipped" line that CI systems read. */
+/** Ends the run with its wall time and the plain "N passed, N failed, N skipped" line that CI systems read. */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     let passed = 0;
@@ -15,6 +15,10 @@ export default class SummaryReporter implements Reporter {
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed += 1; // a file that failed to load
     }
+    // process.uptime(): the vitest process's whole life so far, services start-up and global setup included.
+    const seconds = Math.round(process.uptime());
+    const wall = `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+    process.stdout.write(`\ntests: wall time ${wall} (vitest, services start-up included)`);
     process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
 }

@@ -13,8 +13,8 @@ export interface DemoOutcome {
   replays: Record<'postings' | 'frames' | 'events', FilesReplayResult>;
   /** The lighting fault's first frame. */
   frameShiftAt: number;
-  bench: DemoBench | { failed: string };
-  report: { site: string } | { failed: string };
+  bench: DemoBench | { failed: string } | { skipped: string };
+  report: { site: string } | { failed: string } | { skipped: string };
   timings: StepTiming[];
   /** How to run `driftline` against this demo's state (e.g. `DRIFTLINE_HOME=/tmp/x npx driftline`). */
   cli: string;
@@ -64,8 +64,8 @@ export async function demoSummary(warehouse: Warehouse, o: DemoOutcome): Promise
     `  Drift alerts   postings ${alertsOf('postings')} · frames ${alertsOf('frames')} (lighting fault from frame ${o.frameShiftAt}) · events ${alertsOf('events')}`,
     ...scores.map((s) => `                 ${s.series}: ${count(s.alerts)} alerts, precision ${ratio(s.precision)}, recall ${ratio(s.recall)} against the labelled anomaly windows`),
     `  Frame model    ${o.models.frames.id}@${o.models.frames.version}, held-out accuracy ${ratio(o.models.frames.metrics.accuracy)}; fp32 and int8 on every frame`,
-    ...('failed' in o.bench ? [`  Bench          failed: ${o.bench.failed}`] : [`  Bench          ${o.bench.runId} (quick), SingleStream on ONNX Runtime; all rows in ${o.bench.jsonPath}`, ...o.bench.highlights.map((h) => `                 ${h}`)]),
-    'site' in o.report ? `  Report         ${o.report.site} — preview: ${o.cli} report preview` : `  Report         failed: ${o.report.failed}`,
+    ...('skipped' in o.bench ? [`  Bench          ${o.bench.skipped}`] : 'failed' in o.bench ? [`  Bench          failed: ${o.bench.failed}`] : [`  Bench          ${o.bench.runId} (quick), SingleStream on ONNX Runtime; all rows in ${o.bench.jsonPath}`, ...o.bench.highlights.map((h) => `                 ${h}`)]),
+    'site' in o.report ? `  Report         ${o.report.site} — preview: ${o.cli} report preview` : `  Report         ${'skipped' in o.report ? o.report.skipped : `failed: ${o.report.failed}`}`,
     `  Query          ${o.cli} sql "SELECT pipeline, kind, count(*) FROM drift_alerts GROUP BY 1, 2"`,
     `  Models         ${o.cli} models list`,
     '',

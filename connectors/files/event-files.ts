@@ -1,3 +1,4 @@
+import { open, readFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { INPUT_ERROR_HEADER } from '../../streams/input-error.ts';
@@ -95,8 +96,36 @@ async function* csvEvents(file: string, source: string, key: string): AsyncGener
   }
 }
 
-/** JSON lines of `{source?, key, timestamp, value}`, each travelling as its exact bytes. */
+/** The elements of a file holding one JSON array, or undefined when it holds something else (e.g. JSON lines). */
+async function jsonArrayElements(file: string): Promise<unknown[] | undefined> {
+  const handle = await open(file);
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64), 0, 64, 0);
+    if (!/^\uFEFF?\s*\[/.test(buffer.subarray(0, bytesRead).toString('utf8'))) return undefined;
+  } finally {
+    await handle.close();
+  }
+  try {
+    const parsed: unknown = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined; // not one valid array: read as lines, so each bad line is dead-lettered with its bytes
+  }
+}
+
+/**
+ * JSON lines of `{source?, key, timestamp, value}`, each travelling as its exact bytes; or one JSON array of them,
+ * each element travelling as its JSON text (so an array is one record per element, not one per line).
+ */
 async function* jsonLineEvents(file: string, key: string): AsyncGenerator<Message> {
+  const elements = await jsonArrayElements(file);
+  if (elements) {
+    for (const element of elements) {
+      const parsed = (element ?? {}) as Partial<RawEvent>;
+      yield toMessage({ source: '', key: String(parsed.key ?? key), timestamp: parsed.timestamp, value: undefined }, Buffer.from(JSON.stringify(element)));
+    }
+    return;
+  }
   for await (const line of readByteLines(file)) {
     if (line.bytes.toString('latin1').trim() === '') continue;
     let parsed: Partial<RawEvent> = {};
@@ -111,7 +140,7 @@ async function* jsonLineEvents(file: string, key: string): AsyncGenerator<Messag
 
 /**
  * Event files as messages for the `events` topic: a `timestamp,value` CSV (the NAB layout; the key is the file
- * name, the source its folder) or JSON lines of `{source?, key, timestamp, value}`. JSON lines travel as their
+ * name, the source its folder) or JSON lines (or a JSON array) of `{source?, key, timestamp, value}`. JSON lines travel as their
  * original bytes, so a malformed line reaches the pipeline as it was and is dead-lettered with a reason; so does a
  * CSV line that cannot be read, flagged with its line number (streams/input-error.ts).
  */

@@ -7,8 +7,13 @@ import {
   Partitioners,
   logLevel,
 } from 'kafkajs';
+import type { KafkaSecurity } from '../../config/kafka-security.ts';
 import { redactText } from '../../config/redact.ts';
 import { BoundedQueue } from '../../streams/bounded-queue.ts';
+import { isConnectionNoise } from './broker-errors.js';
+import { BrokerOutage } from './broker-outage.ts';
+import { explainKafkaError, kafkaJsSecurity } from './client-security.ts';
+import { firstContact } from './first-contact.ts';
 import type {
   ConsumedMessage,
   Consumer,
@@ -29,6 +34,12 @@ export interface KafkaTransportOptions {
   sessionTimeoutMs?: number;
   /** Largest message the topics we create accept (the broker's `message.max.bytes` must allow it too). */
   maxMessageBytes?: number;
+  /** SASL and TLS (config/kafka-security.ts); plaintext without. */
+  security?: KafkaSecurity;
+  /** How long to wait out a broker that went away mid-run (a restart) before failing. Default 300,000 ms. */
+  outageBudgetMs?: number;
+  /** Where the outage's state changes are told (one line each). Default: stderr. */
+  log?: (line: string) => void;
 }
 
 /** Request/response over a worker thread running the kafkajs producer (see producer-thread.js for why). */
@@ -37,16 +48,19 @@ class ProducerThread {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 
-  constructor(brokers: string[], clientId: string) {
-    this.worker = new Worker(new URL('./producer-thread.js', import.meta.url), { workerData: { brokers, clientId } });
-    this.worker.on('message', (reply: { id: number; error?: string }) => {
+  constructor(brokers: string[], clientId: string, security?: KafkaSecurity) {
+    const workerData = { brokers, clientId, ...kafkaJsSecurity(security) };
+    this.worker = new Worker(new URL('./producer-thread.js', import.meta.url), { workerData });
+    const explain = (error: Error) => explainKafkaError(error, security) as Error;
+    this.worker.on('message', (reply: { id: number; error?: string; unreachable?: boolean }) => {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if (reply.error) waiter?.reject(new Error(`Kafka produce failed: ${reply.error}`));
+      // `retriable` carries the thread's verdict (broker-errors.js) across the thread boundary.
+      if (reply.error) waiter?.reject(Object.assign(explain(new Error(`Kafka produce failed: ${reply.error}`)), { retriable: reply.unreachable === true }));
       else waiter?.resolve();
     });
     this.worker.on('error', (error) => {
-      for (const w of this.pending.values()) w.reject(error);
+      for (const w of this.pending.values()) w.reject(explain(error));
       this.pending.clear();
     });
   }
@@ -76,11 +90,26 @@ export function isRebalanceError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Commits; while kafkajs restarts the consumer after a broker outage ("Consumer group was not initialized"), the
+ * error is marked retriable, so the commit waits for the consumer to rejoin instead of failing the run.
+ */
+async function commitWhileRejoining(consumer: KafkaJsConsumer, commits: { topic: string; partition: number; offset: string }[]) {
+  try {
+    await consumer.commitOffsets(commits);
+  } catch (error) {
+    if (!/group was not initialized/i.test((error as Error).message)) throw error;
+    throw Object.assign(new Error(`the consumer is rejoining its group: ${(error as Error).message}`, { cause: error }), { retriable: true });
+  }
+}
+
 /** kafkajs logs ordinary rebalances at ERROR level; keep real errors, drop that noise. */
 const quietLogCreator = () => (entry: { level: number; log: { message: string; error?: string } }) => {
   if (entry.level > logLevel.ERROR) return;
   const text = `${entry.log.message} ${entry.log.error ?? ''}`;
   if (/rebalanc|generation id is not valid|member id is not valid|not the correct coordinator/i.test(text)) return;
+  // Lost connections and consumer restarts are told once per outage by BrokerOutage; kafkajs logs each attempt.
+  if (isConnectionNoise(text)) return;
   process.stderr.write(redactText(`kafkajs: ${entry.log.message}${entry.log.error ? `: ${entry.log.error}` : ''}\n`));
 };
 
@@ -103,38 +132,64 @@ export class KafkaTransport implements Transport {
   private readonly kafka: Kafka;
   private admin?: Promise<Admin>;
   private readonly closers: Array<() => Promise<void>> = [];
+  private readonly outage: BrokerOutage;
+  /** Whether a broker has answered this client yet (first-contact.ts). */
+  private contacted = false;
 
   constructor(private readonly options: KafkaTransportOptions) {
+    const log = options.log ?? ((line: string) => process.stderr.write(`${redactText(line)}\n`));
+    this.outage = new BrokerOutage({ budgetMs: options.outageBudgetMs ?? 300_000, log });
     this.kafka = new Kafka({
       clientId: options.clientId ?? 'driftline',
       brokers: options.brokers,
       logLevel: logLevel.ERROR,
       logCreator: quietLogCreator,
-      retry: { retries: 8, initialRetryTime: 200 },
+      // maxRetryTime: a consumer restarted after a broker outage tries again within 5 s (kafkajs' default: 30 s).
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+      ...kafkaJsSecurity(options.security),
     });
   }
 
   private adminClient(): Promise<Admin> {
     this.admin ??= (async () => {
       const admin = this.kafka.admin();
-      await admin.connect();
+      const connect = () => admin.connect().catch((error: unknown) => {
+        // A broker still starting can accept the socket and fail the handshake: close what was opened.
+        void admin.disconnect().catch(() => {});
+        throw explainKafkaError(error, this.options.security);
+      });
+      // The first contact fails fast with the fix (first-contact.ts); later reconnects are outages to wait out.
+      await (this.contacted ? connect() : firstContact(this.options.brokers, connect, () => void admin.disconnect().catch(() => {})));
+      this.contacted = true;
       this.closers.push(() => admin.disconnect());
       return admin;
-    })();
+    })().catch((error: unknown) => {
+      this.admin = undefined; // connect afresh next time: the broker may be back
+      throw error;
+    });
     return this.admin;
   }
 
+  /** An admin request, waiting out a broker outage (see BrokerOutage). */
+  private withAdmin<T>(what: string, request: (admin: Admin) => Promise<T>): Promise<T> {
+    return this.outage.retry(what, async () => request(await this.adminClient()));
+  }
+
   async partitionCount(topic: string): Promise<number> {
-    const admin = await this.adminClient();
-    const topics = await admin.listTopics();
-    if (!topics.includes(topic)) return 0;
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0]?.partitions.length ?? 0;
+    return this.withAdmin(`reading ${topic}'s partitions`, async (admin) => {
+      const topics = await admin.listTopics();
+      if (!topics.includes(topic)) return 0;
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]?.partitions.length ?? 0;
+    });
   }
 
   async ensureTopic(topic: string, partitions: number): Promise<void> {
-    const admin = await this.adminClient();
     const existing = await this.partitionCount(topic);
+    await this.withAdmin(`creating topic ${topic}`, (admin) => this.createOrGrow(admin, topic, partitions, existing));
+  }
+
+  private async createOrGrow(admin: Admin, topic: string, partitions: number, existing: number): Promise<void> {
     if (existing === 0) {
       await admin.createTopics({
         waitForLeaders: true,
@@ -154,17 +209,17 @@ export class KafkaTransport implements Transport {
 
   /** The next offset to be written, per partition (the high watermark). */
   async endOffsets(topic: string): Promise<Map<number, number>> {
-    const admin = await this.adminClient();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await this.withAdmin(`reading ${topic}'s end offsets`, (admin) => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
   async offsetsForTime(topic: string, timestamp: number): Promise<TimeOffsets[]> {
     if ((await this.partitionCount(topic)) === 0) return []; // never created: nothing recorded
-    const admin = await this.adminClient();
-    const ends = await admin.fetchTopicOffsets(topic);
+    const ends = await this.withAdmin(`reading ${topic}'s offsets`, (admin) => admin.fetchTopicOffsets(topic));
     // Kafka timestamps are never negative: from 0 (or earlier) is simply the earliest offset.
-    const starts = timestamp > 0 ? await admin.fetchTopicOffsetsByTimestamp(topic, Math.ceil(timestamp)) : ends.map((e) => ({ partition: e.partition, offset: e.low }));
+    const starts = timestamp > 0
+      ? await this.withAdmin(`finding ${topic}'s offsets by time`, (admin) => admin.fetchTopicOffsetsByTimestamp(topic, Math.ceil(timestamp)))
+      : ends.map((e) => ({ partition: e.partition, offset: e.low }));
     return ends.map((e) => ({
       partition: e.partition,
       offset: Number(starts.find((s) => s.partition === e.partition)?.offset ?? e.high),
@@ -173,7 +228,7 @@ export class KafkaTransport implements Transport {
   }
 
   async producer(): Promise<Producer> {
-    const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline');
+    const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline', this.options.security);
     /** Partition counts the producer's metadata was built with. */
     const known = new Map<string, number>();
     const close = this.closeOnce(() => thread.close());
@@ -192,27 +247,23 @@ export class KafkaTransport implements Transport {
       known.set(topic, count);
     };
     return {
-      async send(topic: string, messages: Message[]) {
+      send: async (topic: string, messages: Message[]) => {
         if (messages.length === 0) return;
         await checkPartitions(topic, messages);
-        await thread.call({
+        const request = {
           type: 'send',
           topic,
-          messages: messages.map((m) => ({
-            key: m.key,
-            value: m.value,
-            timestamp: String(Math.trunc(m.timestamp)),
-            headers: m.headers,
-            partition: m.partition,
-          })),
-        });
+          messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: String(Math.trunc(m.timestamp)), headers: m.headers, partition: m.partition })),
+        };
+        // A send retried after an outage may write a batch twice: output topics are at least once.
+        await this.outage.retry(`sending to ${topic}`, () => thread.call(request));
       },
       close,
     };
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {
-    const kafka = this.kafka;
+    const { kafka, outage } = this;
     const admin = await this.adminClient();
     const consumer: KafkaJsConsumer = kafka.consumer({
       groupId: options.group,
@@ -246,14 +297,23 @@ export class KafkaTransport implements Transport {
       joined = true;
       if (revoked.length > 0) for (const l of revokeListeners) l(revoked);
     });
+    // kafkajs restarts a consumer that lost its broker by itself; one that it gives up on must stop the run.
+    let crashed: Error | null = null;
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart) outage.failed('fetching', event.payload.error);
+      else crashed = event.payload.error;
+    });
 
-    await consumer.connect();
+    await consumer.connect().catch((error: unknown) => {
+      throw explainKafkaError(error, this.options.security);
+    });
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
     const maxBatch = options.maxBatchRecords ?? 10_000;
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        outage.answered();
         if (batch.messages.length === 0) return;
         const messages: ConsumedMessage[] = batch.messages.map((m) => ({
           topic: batch.topic,
@@ -290,8 +350,13 @@ export class KafkaTransport implements Transport {
         const id = tpKey(b.topic, b.partition);
         // Batches fetched before a rebalance took the partition away belong to its new owner now.
         if (!assigned.has(id)) continue;
-        positions.set(id, b.messages[b.messages.length - 1]!.offset + 1);
-        out.push(b);
+        // After kafkajs restarts a consumer (a broker restart), it fetches again from the last commit: the records
+        // this process already holds are in flight in the pipeline, not lost. Skip them, or they would count twice.
+        const position = positions.get(id) ?? -1;
+        const fresh = b.messages[0]!.offset >= position ? b.messages : b.messages.filter((m) => m.offset >= position);
+        if (fresh.length === 0) continue;
+        positions.set(id, fresh[fresh.length - 1]!.offset + 1);
+        out.push(fresh === b.messages ? b : { ...b, messages: fresh });
       }
       return out;
     };
@@ -325,6 +390,7 @@ export class KafkaTransport implements Transport {
       async poll(waitMs: number) {
         const deadline = Date.now() + waitMs;
         for (;;) {
+          if (crashed) throw new Error(`Kafka consumer of ${options.topics.join(', ')} stopped: ${crashed.message}`, { cause: crashed });
           const out = takeReady();
           if (out.length > 0 || Date.now() >= deadline) return out;
           await new Promise((r) => setTimeout(r, Math.min(10, Math.max(1, deadline - Date.now()))));
@@ -333,14 +399,16 @@ export class KafkaTransport implements Transport {
       async commit(offsets: PartitionOffset[]) {
         const mine = offsets.filter((o) => assigned.has(tpKey(o.topic, o.partition)));
         if (mine.length === 0) return;
+        const commits = mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) }));
         try {
-          await consumer.commitOffsets(mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+          await outage.retry('committing offsets', () => commitWhileRejoining(consumer, commits));
         } catch (error) {
           if (isRebalanceError(error)) return; // the partition's new owner resumes from the last good commit
           throw error;
         }
       },
       async caughtUp() {
+        if (crashed) throw new Error(`Kafka consumer of ${options.topics.join(', ')} stopped: ${crashed.message}`, { cause: crashed });
         if (!joined || buffered.depth > 0 || ready.length > 0) return false;
         try {
           return await readToEnd();

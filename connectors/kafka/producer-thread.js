@@ -4,32 +4,68 @@
 // register API, so this file must run as it is.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { isBrokerUnreachable, isConnectionNoise } from './broker-errors.js';
 
-const kafka = new Kafka({ clientId: workerData.clientId, brokers: workerData.brokers, logLevel: logLevel.ERROR, retry: { retries: 8, initialRetryTime: 200 } });
+// ssl and sasl: the parent's kafkajs security settings (client-security.ts), so the thread connects as it does.
+const { ssl, sasl } = workerData;
+const kafka = new Kafka({
+  clientId: workerData.clientId,
+  brokers: workerData.brokers,
+  logLevel: logLevel.ERROR,
+  logCreator: scrubbedLogCreator,
+  retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5_000 },
+  ssl,
+  sasl,
+});
 
-async function connect() {
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, maxInFlightRequests: 5 });
-  await producer.connect();
+/** kafkajs' error lines on stderr, with the secrets this thread holds scrubbed (config/redact.ts is TypeScript). */
+function scrubbedLogCreator() {
+  const secrets = [sasl?.password, ssl?.passphrase].filter((s) => typeof s === 'string' && s.length > 0);
+  return ({ log }) => {
+    let text = `kafkajs: ${log.message}${log.error ? `: ${log.error}` : ''}`;
+    if (isConnectionNoise(text)) return; // the main thread tells a broker outage once (broker-outage.ts)
+    for (const secret of secrets) text = text.split(secret).join('***');
+    process.stderr.write(`${text}\n`);
+  };
+}
+
+/** The connected producer, or null after a failure: the next request connects afresh (a broker may have restarted). */
+let producer = null;
+
+function connected() {
+  producer ??= (async () => {
+    const p = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, maxInFlightRequests: 5 });
+    await p.connect();
+    return p;
+  })().catch((error) => {
+    producer = null;
+    throw error;
+  });
   return producer;
 }
 
-let producer = connect();
+async function disconnect() {
+  const current = producer;
+  producer = null;
+  if (current) await (await current.catch(() => null))?.disconnect();
+}
 
 parentPort.on('message', async (request) => {
   try {
     if (request.type === 'send') {
       // Buffers arrive as plain Uint8Arrays after crossing the thread boundary; kafkajs needs Buffers.
       for (const m of request.messages) m.value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
-      await (await producer).send({ topic: request.topic, acks: -1, messages: request.messages });
+      await (await connected()).send({ topic: request.topic, acks: -1, messages: request.messages });
     } else if (request.type === 'reconnect') {
-      await (await producer).disconnect();
-      producer = connect();
-      await producer;
+      await disconnect();
+      await connected();
     } else if (request.type === 'close') {
-      await (await producer).disconnect();
+      await disconnect();
     }
     parentPort.postMessage({ id: request.id });
   } catch (error) {
-    parentPort.postMessage({ id: request.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    const unreachable = isBrokerUnreachable(error);
+    if (unreachable) await disconnect().catch(() => {}); // reconnect on the next request
+    parentPort.postMessage({ id: request.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), unreachable });
   }
 });

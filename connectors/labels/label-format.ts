@@ -10,12 +10,14 @@
  *   source      optional string; defaults to the importer's `source` option
  *   labeled_at  optional ISO 8601 date-time or epoch milliseconds; defaults to the import time
  *
- * Other fields are ignored. Every entry is parsed on its own: a bad line is reported with its line number, reason and
+ * Other fields are ignored. An element that is a Label Studio task (a JSON export of a Label Studio project) is
+ * read as its annotation's label (label-studio-export.ts). Every entry is parsed on its own: a bad line is reported with its line number, reason and
  * original bytes, and never stops the good ones. On the topic a label is the canonical JSON of `Label` (class index,
  * epoch ms), keyed by record_id; the topic decoder accepts the file format too, so hand-produced lines work.
  */
 import type { Message } from '../transport.ts';
 import type { Label } from './label.ts';
+import { isLabelStudioTask, labelFromLabelStudioTask } from './label-studio-export.ts';
 
 export interface LabelFormatOptions {
   /** Class names by index, for labels given by name and for the default `label_name`. */
@@ -37,6 +39,8 @@ export interface LabelError {
 export interface ParsedLabels {
   labels: Label[];
   errors: LabelError[];
+  /** Label Studio tasks with no annotation yet (or only skipped ones): no label, and nothing wrong. */
+  unlabelled: number;
 }
 
 /** Epoch-ms numbers below this (3 March 1973) are almost certainly seconds. */
@@ -108,18 +112,23 @@ export function parseLabels(bytes: Buffer, options: LabelFormatOptions): ParsedL
   const opts = { ...options, now };
   const labels: Label[] = [];
   const errors: LabelError[] = [];
+  let unlabelled = 0;
   for (const entry of splitEntries(bytes)) {
     if (entry.error) {
       errors.push({ line: entry.line, reason: entry.error, original: entry.bytes });
       continue;
     }
     try {
-      labels.push(validateLabel(parseJson(entry.bytes), opts));
+      const value = parseJson(entry.bytes);
+      // A Label Studio export is a JSON array of tasks: each task is one entry, turned into the fields above.
+      const fields = isLabelStudioTask(value) ? labelFromLabelStudioTask(value) : value;
+      if (fields === null) unlabelled++;
+      else labels.push(validateLabel(fields, opts));
     } catch (error) {
       errors.push({ line: entry.line, reason: (error as Error).message, original: entry.bytes });
     }
   }
-  return { labels, errors };
+  return { labels, errors, unlabelled };
 }
 
 /** A label as it goes on the `labels` topic: canonical JSON, keyed by record_id, event time = labeled_at. */

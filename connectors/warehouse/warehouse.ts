@@ -11,6 +11,7 @@ import type { Settings } from '../../config/settings.ts';
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Sink } from '../../streams/sink.ts';
 import { chString, clickhouseAddColumn, clickhouseCreateTable } from './clickhouse-ddl.ts';
+import { checkClickHouseReachable } from './first-contact.ts';
 import { type ClickHouseSinkOptions, clickhouseSink, createClickHouseClient } from './clickhouse-sink.ts';
 import { type DuckDBSinkOptions, DuckDBWarehouse, duckdbSink } from './duckdb-sink.ts';
 import { missingColumns } from './missing-columns.ts';
@@ -58,11 +59,15 @@ export async function openWarehouse(
 
 function openClickHouseWarehouse(url: string, database?: string, flushMs?: number): Warehouse {
   const client = createClickHouseClient({ url, database });
+  // Before the first request: an unreachable server fails in seconds with the fix (first-contact.ts).
+  let reachable: Promise<void> | undefined;
+  const reach = () => (reachable ??= checkClickHouseReachable(url));
   return {
     kind: 'clickhouse',
     // Printed in summaries and stored in report pages: never the password.
     location: redactUrl(url),
     async ensureTables(tables) {
+      await reach();
       if (database && database !== 'default') {
         const admin = createClickHouseClient({ url });
         await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` }).finally(() => admin.close());
@@ -75,6 +80,7 @@ function openClickHouseWarehouse(url: string, database?: string, flushMs?: numbe
     // Sinks share the warehouse's client (its keep-alive pool); closing the warehouse closes it.
     sink: (table, toRow, sinkOptions) => clickhouseSink(table, toRow, { url, database, client, maxWaitMs: flushMs, ...sinkOptions }),
     async query(sql) {
+      await reach();
       // 64-bit integers as JSON numbers (not quoted strings) so rows look the same as DuckDB's.
       const result = await client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
       return (await result.json()) as Record<string, unknown>[];

@@ -29,10 +29,10 @@ import { Pipeline } from '../../streams/pipeline.ts';
 import { runPipeline } from '../../streams/runner.ts';
 import type { Sink } from '../../streams/sink.ts';
 import { dataDir, dataFile } from '../../test/data-dir.ts';
-import { exportMlpToOnnx } from '../postings/export.ts';
+import { trainedOnce } from '../../test/shared-models.ts';
 import { FEATURE_DIM, featurize } from '../postings/features.ts';
 import { decodeModel } from '../postings/quantize.ts';
-import { DEFAULT_POSTINGS_CONFIG, trainPostingsModel } from '../postings/train.ts';
+import { DEFAULT_POSTINGS_CONFIG } from '../postings/train.ts';
 import { ModelRegistry } from '../registry/registry.ts';
 import { isHeldOut } from './holdout-split.ts';
 import { ModelBTrainer } from './model-b-trainer.ts';
@@ -137,12 +137,12 @@ beforeAll(async () => {
   registry = new ModelRegistry();
 
   // Model A: the project's trainer on Glassdoor 2020, registered as production and never touched again.
-  const trained = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
-  trained.model.dispose();
+  // Trained once per test run (test/shared-models.ts): the same ONNX as exported from trainPostingsModel's weights.
+  const { trained } = await trainedOnce('postings', dataDir(), DEFAULT_POSTINGS_CONFIG);
   registry.register({
     id: A,
     kind: 'postings',
-    onnx: exportMlpToOnnx(trained.weights, { datasetHash: trained.datasetHash, configHash: trained.configHash }),
+    onnx: trained.onnx,
     datasetHash: trained.datasetHash,
     configHash: trained.configHash,
     metrics: { accuracy: trained.metrics.accuracy },
@@ -193,7 +193,7 @@ beforeAll(async () => {
     .through(stage)
     .to(predictionsSink);
   pipelineDone = runPipeline(pipeline, { signal: abort.signal, pollWaitMs: 20 });
-}, 180_000);
+}, 600_000); // the first file of a run to need Model A trains it
 
 afterAll(async () => {
   abort.abort();

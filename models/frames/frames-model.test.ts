@@ -1,13 +1,15 @@
 /**
  * The frame CNN end to end on real NEU-DET frames: held-out accuracy, determinism, ONNX-vs-tfjs parity, calibrated
- * INT8 and fp16 variants under ONNX Runtime. The model is trained once (beforeAll) with the default config.
+ * INT8 and fp16 variants under ONNX Runtime. The model is trained with the default config once per test run
+ * (test/shared-models.ts: the first test file that needs it trains it for real, the others reuse that result).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { dataDir } from '../../test/data-dir.ts';
+import { trainedOnce } from '../../test/shared-models.ts';
 import type { TrainedModel } from '../model-contract.ts';
-import { DEFAULT_FRAMES_CONFIG, flatMetrics, framesCnn, trainFrames } from './frames-model.ts';
+import { DEFAULT_FRAMES_CONFIG, flatMetrics, framesCnn } from './frames-model.ts';
 import { hwioToOihw, oihwToHwio } from './export.ts';
 import { toHalfBits } from './quantize.ts';
 
@@ -40,11 +42,12 @@ describe('frames CNN (NEU-DET)', () => {
 
   beforeAll(async () => {
     const t0 = performance.now();
-    const r = await trainFrames(DEFAULT_FRAMES_CONFIG, dataDir());
+    const r = await trainedOnce('frames', dataDir(), DEFAULT_FRAMES_CONFIG);
     trained = r.trained;
     onnxProbs = await runOnnx(trained.onnx, trained.heldOut.inputs, trained.heldOut.shape);
-    console.log(`frames CNN size ${DEFAULT_FRAMES_CONFIG.size}: trained in ${r.trainSeconds.toFixed(1)} s (total ${((performance.now() - t0) / 1000).toFixed(1)} s), held-out`, trained.metrics);
-  });
+    const how = r.trainSeconds === null ? 'trained earlier (test/shared-models.ts cache)' : `trained in ${r.trainSeconds.toFixed(1)} s`;
+    console.log(`frames CNN size ${DEFAULT_FRAMES_CONFIG.size}: ${how} (total ${((performance.now() - t0) / 1000).toFixed(1)} s), held-out`, trained.metrics);
+  }, 900_000);
 
   it('reaches >= 90 % held-out accuracy on a stratified 20 % split', () => {
     expect(trained.classes).toEqual(['crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches']);

@@ -105,7 +105,9 @@ export function buildReferenceProfile<T>(values: Iterable<T>, features: DriftFea
   };
   for (const [name, xs] of numeric) {
     const sorted = Float64Array.from(xs).sort();
-    const edges = referenceBinEdges(sorted, options.psiBins ?? 10);
+    // A feature with no value in the reference (a constant series has no z-score) has no bins: its windows are
+    // reported as skipped ("no values in the reference") instead of failing the whole profile.
+    const edges = sorted.length > 0 ? referenceBinEdges(sorted, options.psiBins ?? 10) : [];
     profile.numeric[name] = { values: subsampleSorted(sorted, MAX_NUMERIC_SAMPLE), count: sorted.length, psiEdges: edges, psiCounts: binCounts(sorted, edges) };
   }
   for (const [name, counts] of categorical) profile.categorical[name] = topKWithOther(counts, topK);

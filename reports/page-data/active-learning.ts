@@ -3,7 +3,9 @@
  * received over time, the most uncertain queued postings (with their titles and whether a label came), pseudo-label
  * accept rates, and what labels did for Model B (its fine-tunes on the latest run, accuracy by examples used).
  */
+import { className } from './after-promotion.ts';
 import { canonicalRows, num } from './canonical.ts';
+import { postingHeading } from './posting-heading.ts';
 import type { PageExport } from './page.ts';
 import { latestRunCondition, sqlString, type Row } from './warehouse-reader.ts';
 
@@ -35,7 +37,7 @@ export const activeLearningPage: PageExport = {
       ['window_start', 'method'],
     );
     const uncertainty = canonicalRows(
-      await reader.rows(`SELECT window_start, method, score, top_probability, predicted_label FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)}`),
+      (await reader.rows(`SELECT window_start, method, score, top_probability, predicted_label FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)}`)).map((u) => ({ ...u, predicted_class: className(num(u.predicted_label)) })),
       ['window_start', '-score'],
     );
     const labelRows = await reader.rows(`SELECT record_id, labeled_at, source FROM ${reader.from('labels')}`);
@@ -47,9 +49,21 @@ export const activeLearningPage: PageExport = {
     ).slice(0, QUEUE_LISTED);
     const titles = new Map<string, Row>();
     if (queued.length > 0) {
-      for (const p of await reader.rows(`SELECT id, title, company FROM ${reader.from('postings')} WHERE id IN (${queued.map((q) => sqlString(String(q.record_id))).join(', ')})`)) titles.set(String(p.id), p);
+      for (const p of await reader.rows(`SELECT id, title, company, description FROM ${reader.from('postings')} WHERE id IN (${queued.map((q) => sqlString(String(q.record_id))).join(', ')})`)) titles.set(String(p.id), p);
     }
-    const queueItems = queued.map((q) => ({ ...q, title: titles.get(String(q.record_id))?.title ?? null, company: titles.get(String(q.record_id))?.company ?? null, labelled: labelled.has(String(q.record_id)) }));
+    // What a labeller needs: the record id to label, what the posting is, B's class by name and how unsure it was.
+    const queueItems = queued.map((q) => {
+      const posting = titles.get(String(q.record_id));
+      return {
+        ...q,
+        ...(posting ? postingHeading(posting) : { heading: null, company: null, excerpt: '' }),
+        predicted_class: className(num(q.predicted_label)),
+        labelled: labelled.has(String(q.record_id)),
+      };
+    });
+    const [waiting] = await reader.rows(
+      `SELECT count(*) AS n FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)} AND record_id NOT IN (SELECT record_id FROM ${reader.from('labels')})`,
+    );
 
     const pseudo = canonicalRows(
       await reader.rows(`SELECT window_start, window_end, predictions, confident, accepted, rejected_class_cap, rejected_drift_pause, rejected_own_model, accept_rate, alarm, paused FROM ${reader.from('pseudo_label_windows')} WHERE ${where}`),
@@ -69,6 +83,8 @@ export const activeLearningPage: PageExport = {
         labels_per_day: canonicalRows(labelsPerDay(labelRows), ['day', 'source']),
         labels_total: labelRows.length,
         queue_items: queueItems,
+        awaiting_label: num(waiting?.n) ?? 0,
+        classes: [0, 1].map((label) => className(label)),
         pseudo_label_windows: pseudo,
         training,
       },

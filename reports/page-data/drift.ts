@@ -72,6 +72,14 @@ export const driftPage: PageExport = {
         return { version: String(t.candidate_version), in_event_time: t.in_force_from !== null, at, trigger_event_time: num(t.trigger_event_time), position: windowPosition(charted, at) };
       });
     const eventTimePromotions: Promotion[] = promotions.filter((p) => p.in_event_time).map((p) => ({ version: p.version, trigger_event_time: p.trigger_event_time, in_force_from: p.at }));
+    // Drift onset: the first window whose dataset-level test drifted (else the first with any drifted feature).
+    const drifted = metrics.filter((m) => num(m.drifted) === 1);
+    const onsetRow = drifted.find((m) => m.kind === 'dataset') ?? drifted[0];
+    const datasetLevel = onsetRow?.kind === 'dataset';
+    const onsetStarts = drifted.filter((m) => !datasetLevel || m.kind === 'dataset').map((m) => num(m.window_start)!);
+    const onsetStart = onsetRow ? Math.min(...onsetStarts) : null;
+    const driftOnset =
+      onsetStart === null ? null : { window_start: onsetStart, dataset_level: datasetLevel, position: windowPosition(charted, onsetStart) };
     const aVersions = [...new Set(comparison.flatMap((c) => parseModelRef(String(c.model_a)).versions))].sort();
     return {
       runs: run ? [run] : [],
@@ -83,6 +91,7 @@ export const driftPage: PageExport = {
         comparison,
         charted_windows: { min_labelled: MIN_LABELLED, estimate_tolerance: ESTIMATE_TOLERANCE },
         promotions: canonicalRows(promotions, ['at', 'version']),
+        drift_onset: driftOnset,
         metrics,
         skipped_windows: skipped,
         alerts,

@@ -1,14 +1,18 @@
 /**
  * Events: each series of the events pipeline (averaged into at most MAX_POINTS buckets, so a long series stays a
  * small page), its drift alerts and drift tests from the latest run, NAB's labelled anomaly windows and the alerts'
- * precision/recall against them.
+ * precision/recall against them; each series' anomaly score over time (the bucket's highest) with its alerts, and
+ * the NAB scores of the stored anomaly scores beside the baselines recomputed from the same stored values.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { readNabProfiles } from '../../streams/pipelines/nab-corpus.ts';
 import { NAB_WINDOWS_PATH, readNabWindows } from '../../streams/pipelines/nab-labels.ts';
+import { nabRunScores, type StoredSeries } from '../../streams/pipelines/nab-run-scores.ts';
+import type { LabelledWindow } from '../../streams/pipelines/nab-scoring.ts';
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
-import { latestRunCondition, type Row } from './warehouse-reader.ts';
+import { latestRunCondition, type Row, sqlString, type WarehouseReader } from './warehouse-reader.ts';
 
 const PIPELINE = 'events';
 /** Points drawn per series. */
@@ -26,6 +30,45 @@ export function downsample(points: { ts: number; value: number }[], max = MAX_PO
   return out;
 }
 
+/** Like `downsample`, keeping each bucket's highest anomaly score and whether it holds an alert. */
+type ScorePoint = { ts: number; score: number; alert: number };
+export function downsampleMax(points: ScorePoint[], max = MAX_POINTS): ScorePoint[] {
+  const size = Math.max(1, Math.ceil(points.length / max));
+  const out: ScorePoint[] = [];
+  for (let i = 0; i < points.length; i += size) {
+    const bucket = points.slice(i, i + size);
+    out.push({ ts: bucket[0]!.ts, score: Math.max(...bucket.map((p) => p.score)), alert: Math.max(...bucket.map((p) => p.alert)) });
+  }
+  return out;
+}
+
+/** The stored per-record anomaly scores of the events pipeline, per series in record order. */
+async function storedSeries(reader: WarehouseReader): Promise<StoredSeries[]> {
+  const table = reader.from('event_anomaly_scores');
+  const rows = await reader.rows(`SELECT key, ts, value, score, alert FROM ${table} WHERE pipeline = ${sqlString(PIPELINE)}`);
+  const byKey = new Map<string, StoredSeries>();
+  const byTime = (a: Row, b: Row) => num(a.ts)! - num(b.ts)! || num(a.value)! - num(b.value)!;
+  rows.sort((a, b) => (String(a.key) < String(b.key) ? -1 : String(a.key) > String(b.key) ? 1 : byTime(a, b)));
+  for (const r of rows) {
+    const key = String(r.key);
+    let s = byKey.get(key);
+    if (!s) byKey.set(key, (s = { key, timestamps: [], values: [], scores: [], alerts: [] }));
+    s.timestamps.push(num(r.ts)!);
+    s.values.push(num(r.value)!);
+    s.scores.push(num(r.score)!);
+    s.alerts.push(num(r.alert)!);
+  }
+  return [...byKey.values()];
+}
+
+/** NAB scores of the stored scores and the baselines, when NAB's labels and profiles are under the data directory. */
+function nabScores(stored: StoredSeries[], labels: Map<string, LabelledWindow[]> | undefined, windowsFile?: string): Row[] {
+  const nabDir = windowsFile ? dirname(dirname(windowsFile)) : undefined; // …/events/nab/labels/combined_windows.json
+  if (!labels || !nabDir || !existsSync(join(nabDir, 'profiles.json'))) return [];
+  const rows = nabRunScores(stored, labels, readNabProfiles(nabDir));
+  return rows.map((r) => ({ ...r, threshold: Number.isFinite(r.threshold) ? r.threshold : null })); // JSON has no ∞
+}
+
 /**
  * The series key of an events drift row: ids are `<run id>/<pipeline>/<model id>/<model version>/<key>/<window start>/…`
  * (operators/drift/drift-rows.ts); `details.key` says the same for drift_metrics.
@@ -37,7 +80,7 @@ export function seriesOfDriftId(id: string, runId: string): string | null {
 
 export const eventsPage: PageExport = {
   name: 'events',
-  tables: ['events', 'drift_alerts', 'drift_metrics', 'anomaly_scores'],
+  tables: ['events', 'drift_alerts', 'drift_metrics', 'anomaly_scores', 'event_anomaly_scores'],
   async export(reader, options) {
     const { run, where } = await latestRunCondition(reader, PIPELINE);
     const raw = await reader.rows(`SELECT key, ts, value FROM ${reader.from('events')}`);
@@ -62,8 +105,13 @@ export const eventsPage: PageExport = {
     // Labelled windows: NAB's file under the data directory, for the series the warehouse holds.
     const windowsFile = options.dataDir ? join(options.dataDir, NAB_WINDOWS_PATH) : undefined;
     const windows: Row[] = [];
-    if (windowsFile && existsSync(windowsFile)) {
-      for (const [key, list] of readNabWindows(windowsFile)) if (byKey.has(key)) for (const w of list) windows.push({ key, start: w.start, end: w.end });
+    const labels = windowsFile && existsSync(windowsFile) ? readNabWindows(windowsFile) : undefined;
+    for (const [key, list] of labels ?? []) if (byKey.has(key)) for (const w of list) windows.push({ key, start: w.start, end: w.end });
+    const stored = await storedSeries(reader);
+    const anomaly: Row[] = [];
+    for (const s of stored) {
+      const points = s.timestamps.map((ts, i) => ({ ts, score: s.scores[i]!, alert: s.alerts[i]! }));
+      for (const p of downsampleMax(points)) anomaly.push({ key: s.key, ...p });
     }
     return {
       runs: run ? [run] : [],
@@ -74,6 +122,9 @@ export const eventsPage: PageExport = {
         labelled_windows: canonicalRows(windows, ['key', 'start']),
         labelled_windows_source: windowsFile && existsSync(windowsFile) ? NAB_WINDOWS_PATH : null,
         scores: canonicalRows(scores, ['series']),
+        anomaly: canonicalRows(anomaly, ['key', 'ts']),
+        anomaly_alerts: stored.reduce((n, s) => n + s.alerts.reduce((a, b) => a + b, 0), 0),
+        nab_scores: nabScores(stored, labels, windowsFile),
       },
     };
   },

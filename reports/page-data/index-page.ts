@@ -5,7 +5,8 @@
 import { TABLE_NAMES } from '../../connectors/warehouse/tables.ts';
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
-import { latestRunCondition } from './warehouse-reader.ts';
+import { postingHeading } from './posting-heading.ts';
+import { latestRunCondition, sqlString } from './warehouse-reader.ts';
 
 const LATEST_POSTINGS = 10;
 
@@ -23,8 +24,24 @@ export const indexPage: PageExport = {
     const labeled = num(totals?.labeled) ?? 0;
     const alerts = await reader.rows(`SELECT pipeline, kind, count(*) AS n FROM ${reader.from('drift_alerts')} GROUP BY pipeline, kind`);
     const [bench] = await reader.rows(`SELECT count(*) AS n FROM ${reader.from('bench_runs')}`);
-    const latest = await reader.rows(`SELECT id, title, company, source, posted_at FROM ${reader.from('postings')} ORDER BY posted_at DESC, id DESC LIMIT ${LATEST_POSTINGS}`);
+    const latest = await reader.rows(`SELECT id, title, company, description, source, posted_at FROM ${reader.from('postings')} ORDER BY posted_at DESC, id DESC LIMIT ${LATEST_POSTINGS}`);
     const runs = [...(await reader.latestRuns()).values()];
+    // What ran last, per pipeline: the headline's "what ran, when, anything needing attention".
+    const lastRuns = [];
+    for (const run of runs) {
+      const ofRun = `run_id = ${sqlString(run.run_id)} AND pipeline = ${sqlString(run.pipeline)}`;
+      const [row] = await reader.rows(`SELECT mode, ended_at, records_in, dead_letters FROM ${reader.from('pipeline_runs')} WHERE ${ofRun}`);
+      const [alerted] = await reader.rows(`SELECT count(*) AS n FROM ${reader.from('drift_alerts')} WHERE ${ofRun}`);
+      lastRuns.push({
+        pipeline: run.pipeline,
+        run_id: run.run_id,
+        mode: row?.mode ?? null,
+        ended_at: num(row?.ended_at) ?? num(run.at),
+        records_in: num(row?.records_in),
+        dead_letters: num(row?.dead_letters),
+        drift_alerts: num(alerted?.n) ?? 0,
+      });
+    }
     return {
       runs: canonicalRows(runs, ['pipeline']),
       data: {
@@ -37,7 +54,11 @@ export const indexPage: PageExport = {
         },
         drift_alerts: canonicalRows(alerts.map((a) => ({ pipeline: a.pipeline, kind: a.kind, alerts: num(a.n) })), ['pipeline', 'kind']),
         bench_runs: num(bench?.n) ?? 0,
-        latest_postings: canonicalRows(latest, ['-posted_at', '-id']),
+        last_runs: canonicalRows(lastRuns, ['pipeline']),
+        latest_postings: canonicalRows(
+          latest.map(({ description, ...p }) => ({ ...p, ...postingHeading({ ...p, description }) })),
+          ['-posted_at', '-id'],
+        ),
       },
     };
   },

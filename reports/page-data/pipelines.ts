@@ -7,7 +7,7 @@ import type { PageExport } from './page.ts';
 import { sqlString, type Row } from './warehouse-reader.ts';
 
 /** Reasons longer than this are cut (they can quote a record): grouping stays readable. */
-const REASON_CHARS = 160;
+const REASON_CHARS = 400;
 
 /** Dead letters per stage and (cut) reason. */
 export function deadLettersByReason(rows: Row[]): { stage: string; reason: string; count: number }[] {
@@ -21,6 +21,21 @@ export function deadLettersByReason(rows: Row[]): { stage: string; reason: strin
     counts.set(key, entry);
   }
   return [...counts.values()];
+}
+
+/**
+ * Stages in the order records flow, as far as the metrics tell: the source first, then the processing stages (more
+ * records in first: a stage sees at most what its upstream passed on, filters and windows cut it down), the sinks,
+ * and the dead-letter stage last. pipeline_metrics keeps no edges, so stages with equal counts keep name order.
+ */
+export function dataflowOrder<T extends Row>(stages: readonly T[]): T[] {
+  const rank = (stage: string) =>
+    stage.startsWith('source:') ? 0 : /^(duckdb|clickhouse|sink):/.test(stage) ? 2 : stage === 'dead-letters' ? 3 : 1;
+  return [...stages].sort((a, b) => {
+    const [sa, sb] = [String(a.stage), String(b.stage)];
+    const byRecords = rank(sa) === 1 ? (num(b.records_in) ?? 0) - (num(a.records_in) ?? 0) : 0;
+    return rank(sa) - rank(sb) || byRecords || (sa < sb ? -1 : sa > sb ? 1 : 0);
+  });
 }
 
 export const pipelinesPage: PageExport = {
@@ -42,7 +57,9 @@ export const pipelinesPage: PageExport = {
       runs: canonicalRows(latest, ['pipeline']),
       data: {
         runs,
-        stages: canonicalRows(stages, ['pipeline', 'stage']),
+        stages: [...new Set(stages.map((s) => String(s.pipeline)))].sort().flatMap((pipeline) =>
+          dataflowOrder(canonicalRows(stages.filter((s) => s.pipeline === pipeline), ['stage'])),
+        ),
         dead_letters: canonicalRows(deadLettersByReason(letters), ['-count', 'stage', 'reason']),
       },
     };

@@ -1,6 +1,8 @@
 import { isEventFile, parseEventTime, readEventFiles } from '../../connectors/files/event-files.ts';
 import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
 import { jsonBytes, topicSink } from '../../connectors/topic-sink.ts';
+import { anomalyAlertRows, anomalyScoreRow as anomalyRecordRow, DEFAULT_ALERT_THRESHOLD } from '../../operators/anomaly/anomaly-rows.ts';
+import { anomalyScores, type WithAnomaly } from '../../operators/anomaly/anomaly-score.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
 import { decodeJson } from '../../operators/basic/decode-json.ts';
 import type { DriftReport } from '../../operators/drift/drift-report.ts';
@@ -81,7 +83,29 @@ function scoreAgainstLabels(drift: Stream<DriftReport>, context: PipelineContext
 }
 
 /**
+ * Each event's anomaly score (operators/anomaly/) → warehouse.event_anomaly_scores, and those at or above the
+ * `anomalyThreshold` option → warehouse.anomaly_alerts.
+ */
+function scoreAnomalies(events: Stream<Event>, context: PipelineContext, runId: string): void {
+  const threshold = numberOption(context.options, 'anomalyThreshold', DEFAULT_ALERT_THRESHOLD);
+  if (!(threshold > 0 && threshold <= 1)) {
+    throw new Error(`config option "anomalyThreshold" must be in (0, 1], got ${threshold}`);
+  }
+  const scored = events
+    .mapBatch('anomaly', anomalyScores<Event>({ value: (e) => e.value }))
+    .filter('scored', (e) => e.anomaly !== null);
+  const signals = (e: WithAnomaly<Event>) => e.anomaly!;
+  const toRow = (e: WithAnomaly<Event>) => anomalyRecordRow(e, signals(e), threshold, 'events', runId);
+  scored.to(context.warehouse.sink<WithAnomaly<Event>>('event_anomaly_scores', (r) => toRow(r.value)));
+  scored
+    .flatMap('anomaly-alert-rows', (e) => anomalyAlertRows(e, signals(e), threshold, 'events', runId))
+    .to(context.warehouse.sink<Row>('anomaly_alerts', (r) => r.value));
+}
+
+/**
  * events → decode + validate → event time → key by series ─→ warehouse.events
+ *                                                        ├→ anomaly score per event → warehouse.event_anomaly_scores
+ *                                                        │                          ↘ ≥ threshold: anomaly_alerts
  *                    ↘ dead letters                      ├→ tumbling window stats → events.windows
  *                                                        │                ↘ late records (events.late)
  *                                                        └→ rolling features (mean, std, z-score, change)
@@ -121,6 +145,7 @@ export const eventsPipeline: PipelineDefinition = {
     windows.late.to(topicSink(transport, { topic: topicName(context, 'events.late'), serialize: jsonBytes }));
 
     const runId = context.runId ?? newRunId();
+    scoreAnomalies(events, context, runId);
     const featured = events.mapBatch('rolling', rollingFeatures<Event>({ size: numberOption(options, 'rollingEvents', 12), value: (e) => e.value }));
     // Count windows: per-series and independent of other series' clocks (NAB series cover different years).
     const driftWindowEvents = numberOption(options, 'driftWindowEvents', 288);

@@ -7,6 +7,12 @@ import type { RunResult } from '../runner.ts';
 
 export const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
 
+/**
+ * The run id of `driftline run` with consumer group `group`: the same for every restart, so the results' ids (which
+ * include it) are determined by their input and a redelivered window replaces its rows. Replays get fresh ids.
+ */
+export const liveRunId = (group: string) => `live-${group}`;
+
 /** Stores a run's per-stage metrics in `pipeline_metrics`, so throughput and dead letters can be queried later. */
 export async function recordRunMetrics(warehouse: Warehouse, runId: string, pipeline: string, metrics: StageSnapshot[]): Promise<void> {
   const at = Date.now();
@@ -48,7 +54,8 @@ export interface RunContext {
 export function pipelineRunRow(context: RunContext, result: RunResult) {
   const seconds = Math.max(result.endedAt - result.startedAt, 1) / 1000;
   return {
-    id: compositeId(context.runId, context.pipeline),
+    // One row per process: a live run id is shared by its restarts.
+    id: compositeId(context.runId, context.pipeline, result.startedAt),
     version: result.endedAt,
     run_id: context.runId,
     pipeline: context.pipeline,
@@ -63,6 +70,7 @@ export function pipelineRunRow(context: RunContext, result: RunResult) {
     e2e_p99_ms: result.endToEnd?.p99Ms ?? null,
     max_consumer_lag: result.maxConsumerLag,
     dead_letters: result.deadLetters,
+    late_records: lateRecords(result.metrics),
   };
 }
 
@@ -72,3 +80,6 @@ export async function recordRun(warehouse: Warehouse, context: RunContext, resul
   await sink.write([{ key: context.runId, value: result, eventTime: result.endedAt, headers: {}, position: { topic: `run:${context.runId}`, partition: 0, offset: 0 } }]);
   await sink.close?.();
 }
+
+/** Records a run's windows received after they had closed (their `late` side outputs), over all stages. */
+export const lateRecords = (metrics: readonly StageSnapshot[]) => metrics.reduce((sum, m) => sum + m.late, 0);

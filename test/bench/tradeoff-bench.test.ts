@@ -1,6 +1,7 @@
 /**
  * `driftline bench --quick` as a real process on embedded defaults, over real models in an isolated registry:
- * Model A (postings) trained on the real data with its int8 and fp16 variants. (The frame CNN takes ~2 minutes to
+ * Model A (postings) trained on the real data (once per test run: test/shared-models.ts) with its int8 and fp16
+ * variants (`driftline models quantize`). (The frame CNN takes ~2 minutes to
  * train; it is covered by the hand-run figures in bench/tradeoff/README.md, not here.)
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import type { BenchFile } from '../../bench/tradeoff/store-results.ts';
 import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
 import { dataDir } from '../data-dir.ts';
 import { driftline, driftlineOk, exitOf } from '../e2e/cli.ts';
+import { registerTrainedOnce } from '../shared-models.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'driftline-bench-'));
 const manifest = join(work, 'models.json');
@@ -20,10 +22,10 @@ const env = { DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: manifest, KAFKA_B
 
 describe('driftline bench --quick', () => {
   beforeAll(async () => {
-    await driftlineOk(['models', 'train', 'postings', '--data', dataDir()], env); // v1 fp32
+    await registerTrainedOnce('postings', dataDir(), { manifestPath: manifest, home }); // v1 fp32
     await driftlineOk(['models', 'quantize', 'postings-a', '--version', 'v1', '--precision', 'int8'], env); // v2
     await driftlineOk(['models', 'quantize', 'postings-a', '--version', 'v1', '--precision', 'fp16'], env); // v3
-  }, 180_000);
+  }, 600_000); // the first file of a run to need Model A trains it
 
   it('measures every variant on both backends in all three scenarios, into the warehouse and a JSON file that agree', async () => {
     const out = join(work, 'bench.json');
@@ -70,8 +72,10 @@ describe('driftline bench --quick', () => {
     expect(results.filter((r) => r.scenario === 'Offline').map((r) => r.batch_size)).toContain(128);
 
     // accuracy: ONNX Runtime rows carry exactly what `driftline models eval` prints; tfjs-wasm its own on the same rows
-    for (const version of ['v1', 'v2', 'v3']) {
-      const evaluated = await driftlineOk(['models', 'eval', 'postings-a', '--version', version], env);
+    const versions = ['v1', 'v2', 'v3'];
+    const evaluations = await Promise.all(versions.map((v) => driftlineOk(['models', 'eval', 'postings-a', '--version', v], env)));
+    for (const [i, version] of versions.entries()) {
+      const evaluated = evaluations[i]!;
       const [, accuracy, heldOutRows] = /accuracy ([\d.]+) on (\d+) held-out rows/.exec(evaluated)!;
       const rows = results.filter((r) => r.model_version === version);
       for (const r of rows.filter((x) => x.backend === 'onnxruntime')) expect(r.accuracy!.toFixed(4)).toBe(accuracy);

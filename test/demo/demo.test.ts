@@ -1,7 +1,8 @@
 /**
  * `driftline demo` (what `npm start` runs), the real process on embedded defaults with no data directory, in a fresh
  * DRIFTLINE_HOME: generated fixtures → models trained → the three pipelines replayed → bench --quick → report. Then
- * the same command again: the trained models are reused, not retrained.
+ * the same command again, without the benchmark and the report (DRIFTLINE_DEMO_SKIP: the first run checks those):
+ * the trained models are reused, not retrained, and the replays land the same rows again.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,9 +27,9 @@ interface Run {
   manifest: Manifest;
 }
 
-async function demo(): Promise<Run> {
+async function demo(extraEnv: Record<string, string> = {}): Promise<Run> {
   const started = performance.now();
-  const output = await driftlineOk(['demo'], env);
+  const output = await driftlineOk(['demo'], { ...env, ...extraEnv });
   const steps = Object.fromEntries([...output.matchAll(/^\[\d\/7\] ([^:\n]+): .*\((\d+\.\d) s\)$/gm)].map((m) => [m[1]!, Number(m[2])]));
   return { output, seconds: (performance.now() - started) / 1000, steps, manifest: JSON.parse(readFileSync(manifest, 'utf8')) as Manifest };
 }
@@ -40,7 +41,7 @@ let rows: (sql: string) => Promise<Record<string, unknown>[]>;
 beforeAll(async () => {
   writeFileSync(manifest, '{"models":[]}');
   first = await demo();
-  second = await demo();
+  second = await demo({ DRIFTLINE_DEMO_SKIP: 'bench,report' });
   console.log(`demo: first run ${first.seconds.toFixed(0)} s (${JSON.stringify(first.steps)}), second ${second.seconds.toFixed(0)} s (${JSON.stringify(second.steps)})`);
   const db = await (await DuckDBInstance.create(join(env.DRIFTLINE_HOME, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
   rows = async (sql) => (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
@@ -63,6 +64,7 @@ describe('driftline demo on generated fixtures', () => {
     expect(first.output).toMatch(/models: trained postings-a@v1.*int8 postings-a@v2 quantized; trained frames-cnn@v1.*int8 frames-cnn@v2 quantized/);
     expect(second.output).toMatch(/models: reused postings-a@v1.*int8 postings-a@v2 reused; reused frames-cnn@v1.*int8 frames-cnn@v2 reused/);
     expect(second.output).not.toMatch(/training (postings|frames) on/);
+    expect(second.output).toMatch(/bench --quick: skipped \(DRIFTLINE_DEMO_SKIP\)/);
     const trainedIds = (m: Manifest) => m.models.filter((e) => e.id !== 'postings-b').map((e) => `${e.id}@${e.version}:${e.stage}`);
     expect(trainedIds(second.manifest)).toEqual(trainedIds(first.manifest));
     expect(trainedIds(first.manifest)).toEqual(['postings-a@v1:production', 'postings-a@v2:candidate', 'frames-cnn@v1:production', 'frames-cnn@v2:candidate']);

@@ -1,5 +1,5 @@
 /**
- * Secrets never leave: with a password in CLICKHOUSE_URL, `run`, `replay` and `report build` work against a ClickHouse
+ * Secrets never leave: with a password in CLICKHOUSE_URL (or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD), `run`, `replay` and `report build` work against a ClickHouse
  * that enforces it, and the password is in no output, no file under DRIFTLINE_HOME and no warehouse row; neither is
  * a wrong password in the error of a rejected connection.
  *
@@ -48,8 +48,8 @@ const env = (clickhouseUrl: string) => ({ DRIFTLINE_HOME: home, CLICKHOUSE_URL: 
 const outputs: Record<string, string> = {};
 
 /** Runs a driftline command; returns its exit code and keeps its stdout + stderr for the scan. */
-async function command(name: string, args: string[], clickhouseUrl = url(PASSWORD)): Promise<number | null> {
-  const child = driftline(args, env(clickhouseUrl));
+async function command(name: string, args: string[], clickhouseUrl = url(PASSWORD), vars: Record<string, string> = {}): Promise<number | null> {
+  const child = driftline(args, { ...env(clickhouseUrl), ...vars });
   const code = await exitOf(child);
   outputs[name] = child.output();
   return code;
@@ -122,8 +122,17 @@ describe('a password in CLICKHOUSE_URL', () => {
     expect(outputs['sql-wrong-password']).toMatch(/Wrong password for user analyst/);
   });
 
+  it('works as CLICKHOUSE_USER / CLICKHOUSE_PASSWORD too, and a rejected one is not in the error', async () => {
+    const vars = (password: string) => ({ CLICKHOUSE_USER: 'analyst', CLICKHOUSE_PASSWORD: password });
+    expect(await command('sql-variables', ['sql', '--format', 'json', 'SELECT 1 AS ok'], `http://${host}`, vars(PASSWORD))).toBe(0);
+    expect(outputs['sql-variables']).toBe('{"ok":1}\n');
+    expect(await command('sql-variables-wrong', ['sql', 'SELECT 1'], `http://${host}`, vars(WRONG_PASSWORD))).toBe(1);
+    expect(outputs['sql-variables-wrong']).toMatch(/Wrong password for user analyst/);
+  });
+
   it('appears in no output, no file under DRIFTLINE_HOME and no warehouse row', async () => {
-    expect(Object.keys(outputs).sort()).toEqual(['replay', 'report', 'run', 'sql-wrong-password']);
+    const commands = ['replay', 'report', 'run', 'sql-variables', 'sql-variables-wrong', 'sql-wrong-password'];
+    expect(Object.keys(outputs).sort()).toEqual(commands);
     for (const [name, output] of Object.entries(outputs)) for (const form of [...forms(PASSWORD), ...forms(WRONG_PASSWORD)]) expect(output, name).not.toContain(form);
 
     const files = filesUnder(home);

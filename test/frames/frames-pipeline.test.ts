@@ -1,6 +1,7 @@
 /**
- * The `frames` pipeline with the frame CNN on the real NEU-DET frames: the CNN and its int8 variant are trained once
- * (isolated registry, `driftline models train frames` + `quantize`), then
+ * The `frames` pipeline with the frame CNN on the real NEU-DET frames: the CNN trained once per test run
+ * (test/shared-models.ts; registered as `driftline models train frames` does) and its int8 variant
+ * (`driftline models quantize`) in an isolated registry, then
  *   - all 1,770 frames in a fixed (seeded) order, one second apart, with a lighting shift from one frame on: drift is
  *     flagged within two windows of the shift and in none before it; fp32 and int8 predict exactly the same frames;
  *   - `driftline run frames --input <dir> --until-idle` (with a --config camera fault and time windows) exits 0, and
@@ -26,6 +27,7 @@ import { runPipeline } from '../../streams/runner.ts';
 import { dataDir, dataFile } from '../data-dir.ts';
 import { driftlineOk } from '../e2e/cli.ts';
 import { uniqueName } from '../kafka/kafka-test-helpers.ts';
+import { registerTrainedOnce } from '../shared-models.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'driftline-frames-model-'));
 const manifest = join(work, 'models.json');
@@ -92,9 +94,9 @@ interface PredictionRow {
 beforeAll(async () => {
   const env = { DRIFTLINE_MODELS_MANIFEST: manifest, DRIFTLINE_HOME: registryHome };
   const t0 = performance.now();
-  await driftlineOk(['models', 'train', 'frames', '--data', dataDir()], env);
+  await registerTrainedOnce('frames', dataDir(), { manifestPath: manifest, home: registryHome });
   await driftlineOk(['models', 'quantize', 'frames-cnn', '--precision', 'int8'], env);
-  console.log(`frames-cnn trained and quantized in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`frames-cnn registered and quantized in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }, 900_000);
 
 describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling and drift', () => {
@@ -209,9 +211,13 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     const config = join(work, 'frames-config.json');
     const fault = { from: 30, brightness: -0.25, blur: 1.5, noise: 0.02 };
     writeFileSync(config, JSON.stringify({ pipelines: { frames: { drift: fault, driftWindowSeconds: 1, driftMinWindow: 25, labelBudget: 5 } } }));
+    // Two runs over the same folder side by side (own homes): the second checks determinism at the end.
+    const again = homeWithModels('cli-again');
     const t0 = performance.now();
-    const output = await driftlineOk(['run', 'frames', '--input', dir, '--until-idle', '--config', config], embedded(home));
-    console.log(`driftline run frames --input (${files.length} frames): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const [output, secondOutput] = await Promise.all(
+      [home, again].map((h) => driftlineOk(['run', 'frames', '--input', dir, '--until-idle', '--config', config], embedded(h))),
+    );
+    console.log(`driftline run frames --input (${files.length} frames), two runs side by side: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     expect(output).toMatch(/frames: inference with frames-cnn@v1 \(fp32\) and frames-cnn@v2 \(int8\) side by side/);
     expect(output).toMatch(/frames: drift against frames-cnn@v1's reference profile \(354 held-out frames\), 1 s windows/);
 
@@ -234,9 +240,7 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     const queued = await query<{ n: number }>(home, 'SELECT count(*) AS n FROM label_queue GROUP BY window_start');
     expect(queued.every((q) => Number(q.n) <= 5)).toBe(true);
 
-    // Deterministic: a second run over the same folder writes the same rows, but for its run id and the wall clock.
-    const again = homeWithModels('cli-again');
-    const secondOutput = await driftlineOk(['run', 'frames', '--input', dir, '--until-idle', '--config', config], embedded(again));
+    // Deterministic: the second run over the same folder wrote the same rows, but for its run id and the wall clock.
     const runIds = [output, secondOutput].map((o) => /run (\S+) done/.exec(o)![1]!);
     for (const table of ['frames', 'predictions', 'label_queue', 'drift_metrics', 'drift_alerts']) {
       const [first, second] = await Promise.all([home, again].map(async (h, i) => comparable(await query(h, `SELECT * FROM ${table}`), runIds[i]!)));

@@ -7,10 +7,10 @@ import { iso, liveTopic, nabTimestamps, replay, replayTopic, tempHome, warehouse
 const embedded = { KAFKA_BROKERS: '', CLICKHOUSE_URL: '', DRIFTLINE_TOPIC_PREFIX: '' };
 const NYC_TAXI = dataFile('events/nab/data/realKnownCause/nyc_taxi.csv');
 
-/** Replays the same input into two fresh homes and returns both warehouse snapshots. */
+/** Replays the same input into two fresh homes, side by side (separate processes), and returns both warehouse snapshots. */
 async function replayTwice(args: string[]) {
   const homes = [tempHome('a'), tempHome('b')];
-  const runIds = [await replay([...args, '--run-id', 'replay-first'], { ...embedded, DRIFTLINE_HOME: homes[0] }), await replay(args, { ...embedded, DRIFTLINE_HOME: homes[1] })];
+  const runIds = await Promise.all([replay([...args, '--run-id', 'replay-first'], { ...embedded, DRIFTLINE_HOME: homes[0] }), replay(args, { ...embedded, DRIFTLINE_HOME: homes[1] })]);
   const snapshots = [await warehouseSnapshot(homes[0]!, runIds[0]!), await warehouseSnapshot(homes[1]!, runIds[1]!)];
   return { homes, runIds, snapshots };
 }

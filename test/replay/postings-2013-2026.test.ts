@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/registry/registry.ts';
 import { dataDir, dataFile } from '../data-dir.ts';
 import { driftlineOk } from '../e2e/cli.ts';
+import { registerTrainedOnce } from '../shared-models.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-postings-replay-'));
 // embedded defaults: the global setup exports KAFKA_BROKERS and CLICKHOUSE_URL, which this run must not use
@@ -26,7 +27,8 @@ beforeAll(async () => {
   for (const folder of ['hn-hiring-2013-2018', 'hn-hiring-2026']) symlinkSync(dataFile('postings', folder), join(input, folder));
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ pipelines: { postings: { driftReference: 'warm-up', warmUpRecords: 5000, windowDays: 30, minWindowSize: 200 } } }));
-  await driftlineOk(['models', 'train', 'postings', '--data', dataDir()], env);
+  // Model A as `driftline models train postings` registers it, trained once per test run (test/shared-models.ts).
+  await registerTrainedOnce('postings', dataDir(), { manifestPath: env.DRIFTLINE_MODELS_MANIFEST, home: env.DRIFTLINE_HOME });
   heldOut = new ModelRegistry({ manifestPath: env.DRIFTLINE_MODELS_MANIFEST, home: env.DRIFTLINE_HOME }).get('postings-a').metrics.accuracy!;
   await driftlineOk(['replay', 'postings', '--input', input, '--config', config], env);
   const db = await (await DuckDBInstance.create(join(env.DRIFTLINE_HOME, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();

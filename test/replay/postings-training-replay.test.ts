@@ -2,16 +2,16 @@
  * Replay determinism of `postings` with Model B training on. A replay trains B in event time: a fine-tune is
  * triggered at an event time, the training barrier holds the stream until it is decided, and its version scores the
  * records after that time. So two replays of the same input give identical rows in every table — B's predictions,
- * the labelling queue, A vs B and the training runs included — however long fine-tunes take (here 0.1 s and 5 s
- * added to each). Labels are used only from their own time (`labeled_at`), and B's accuracy on the labelled postings
- * it scored after its first promotion shows the learning: well above A's on the same records.
+ * the labelling queue, A vs B and the training runs included — however long fine-tunes take (here 0.1 s and 1 s
+ * added to each, a tenfold difference). Labels are used only from their own time (`labeled_at`), and B's accuracy on
+ * the labelled postings it scored after its first promotion shows the learning: well above A's on the same records.
  */
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dataDir, dataFile } from '../data-dir.ts';
-import { driftlineOk } from '../e2e/cli.ts';
+import { registerTrainedOnce } from '../shared-models.ts';
 import { replay, tempHome, warehouseSnapshot } from './replay-helpers.ts';
 
 const HN_2026 = dataFile('postings', 'hn-hiring-2026');
@@ -30,8 +30,8 @@ async function replayTwice(config: object, delaysMs = [0, 0]) {
   const file = join(base, `config-${Object.keys(config).length}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify({ pipelines: { postings: config } }));
   const envs = delaysMs.map((ms, i) => ({ ...homeWithModelA(`train-${i}`), DRIFTLINE_FINE_TUNE_DELAY_MS: String(ms) }));
-  const runIds: string[] = [];
-  for (const env of envs) runIds.push(await replay(['postings', '--input', HN_2026, '--config', file], env));
+  // Side by side: separate processes and homes, so neither can see the other (and the second core is used).
+  const runIds = await Promise.all(envs.map((env) => replay(['postings', '--input', HN_2026, '--config', file], env)));
   return Promise.all(envs.map((env, i) => warehouseSnapshot(env.DRIFTLINE_HOME, runIds[i]!)));
 }
 
@@ -39,12 +39,13 @@ const parsed = (rows: string[] | undefined) => (rows ?? []).map((r) => JSON.pars
 
 beforeAll(async () => {
   writeFileSync(baseEnv.DRIFTLINE_MODELS_MANIFEST, '{"models":[]}');
-  await driftlineOk(['models', 'train', 'postings', '--data', dataDir()], baseEnv);
-}, 120_000);
+  // Model A as `driftline models train postings` registers it, trained once per test run (test/shared-models.ts).
+  await registerTrainedOnce('postings', dataDir(), { manifestPath: baseEnv.DRIFTLINE_MODELS_MANIFEST, home: baseEnv.DRIFTLINE_HOME });
+}, 600_000); // the first file of a run to need Model A trains it
 
 describe('postings replay with Model B training', () => {
-  it('training on: identical rows in every table with fine-tunes of 0.1 s and 5 s, and B ahead of A after its promotion', async () => {
-    const [fast, slow] = await replayTwice({ retrainEvery: 200 }, [100, 5_000]);
+  it('training on: identical rows in every table with fine-tunes of 0.1 s and 1 s, and B ahead of A after its promotion', async () => {
+    const [fast, slow] = await replayTwice({ retrainEvery: 200 }, [100, 1_000]);
     const runs = parsed(fast!.training_runs);
     expect(runs.length, 'the replay fine-tuned B').toBeGreaterThan(1);
     const promoted = runs.filter((r) => Number(r.promoted) === 1);

@@ -8,7 +8,8 @@ import { accuracyWindows, MIN_LABELLED } from '../../reports/page-data/accuracy-
 import { parseModelRef } from '../../reports/page-data/drift.ts';
 import { downsample, seriesOfDriftId } from '../../reports/page-data/events.ts';
 import { paretoFrontier } from '../../reports/page-data/pareto.ts';
-import { deadLettersByReason } from '../../reports/page-data/pipelines.ts';
+import { dataflowOrder, deadLettersByReason } from '../../reports/page-data/pipelines.ts';
+import { postingHeading } from '../../reports/page-data/posting-heading.ts';
 import { markFrontier } from '../../reports/page-data/trade-offs.ts';
 import { latestPerPipeline } from '../../reports/page-data/warehouse-reader.ts';
 import { windowPosition } from '../../reports/page-data/window-axis.ts';
@@ -119,9 +120,9 @@ describe('page data grouping', () => {
   });
 
   it('groups dead letters by stage and cut reason, and reads series keys and downsamples events', () => {
-    const long = `bad ${'x'.repeat(300)}`;
+    const long = `bad ${'x'.repeat(500)}`;
     const grouped = deadLettersByReason([{ stage: 'parse', error: long, n: 2 }, { stage: 'parse', error: `${long}y`, n: 1n }, { stage: 'schema', error: 'no title', n: 4 }]);
-    expect(grouped.map((g) => [g.stage, g.count, g.reason.length])).toEqual([['parse', 3, 160], ['schema', 4, 8]]);
+    expect(grouped.map((g) => [g.stage, g.count, g.reason.length])).toEqual([['parse', 3, 400], ['schema', 4, 8]]);
     expect(seriesOfDriftId('run-1/events///nyc_taxi/1419496200000/z_score/change_point', 'run-1')).toBe('nyc_taxi');
     expect(seriesOfDriftId('other/events///nyc_taxi/1/z', 'run-1')).toBeNull();
     const points = Array.from({ length: 10 }, (_, i) => ({ ts: i, value: i }));
@@ -147,5 +148,49 @@ describe('static server paths', () => {
     expect(resolveRequest(root, '/%2e%2e/%2e%2e/etc/passwd')).toBeNull();
     expect(resolveRequest(root, '/missing')).toBeNull();
     expect(resolveRequest(root, '/%E0%A4%A')).toBeNull();
+  });
+});
+
+/** The Trade-offs page's recommendation (a browser module: plain JS, loaded by path so tsc leaves it alone). */
+interface Bench {
+  model_id: string; variant: string; backend: string; batch_size: number; threads: number;
+  accuracy: number; p99_ms: number; model_memory_mb: number | null; energy_j_per_1k: number;
+}
+interface Pick { model: string; pick: Bench | null; fastest: Bench | null }
+const recommendModule = '../../reports/src/components/recommend.js';
+
+describe('report pages: recommendation, stage order, posting headings', () => {
+  const row = (model_id: string, variant: string, accuracy: number, p99_ms: number, model_memory_mb: number | null, energy_j_per_1k = 1): Bench =>
+    ({ model_id, variant, backend: 'onnxruntime', batch_size: 1, threads: 1, accuracy, p99_ms, model_memory_mb, energy_j_per_1k });
+
+  it('picks, per model, the most accurate configuration within the latency and memory budgets', async () => {
+    const { recommend, configName, ms } = (await import(recommendModule)) as {
+      recommend: (rows: Bench[], latency: number, memory: number) => Pick[]; configName: (r: Bench) => string; ms: (x: number | null) => string;
+    };
+    const rows = [row('a', 'fp32', 0.9, 2, 40), row('a', 'int8', 0.88, 0.5, 10), row('a', 'int8-fast', 0.88, 0.4, 10, 2), row('b', 'fp32', 0.7, 1, null)];
+    const pick = (latency: number, memory: number) => recommend(rows, latency, memory).map((p) => [p.model, p.pick?.variant ?? null]);
+    expect(pick(10, 100)).toEqual([['a', 'fp32'], ['b', 'fp32']]);
+    expect(pick(1, 100)).toEqual([['a', 'int8-fast'], ['b', 'fp32']]); // equal accuracy: the lower p99
+    expect(pick(10, 20)).toEqual([['a', 'int8-fast'], ['b', 'fp32']]); // memory budget; no figure counts as fitting
+    expect(pick(0.3, 100)).toEqual([['a', null], ['b', null]]);
+    expect(recommend(rows, 0.3, 100)[0]!.fastest!.variant).toBe('int8-fast');
+    expect(configName({ ...rows[0]!, batch_size: 128, threads: 2 })).toBe('fp32 · onnxruntime · batch 128 · 2 threads');
+    expect([0.05234, 0.119, 1.6, 26.05, 1234.5, null].map(ms)).toEqual(['0.052', '0.12', '1.6', '26', '1,235', '–']);
+  });
+
+  it('orders stages source, processing (most records in first), sinks, dead letters', () => {
+    const stages = [
+      { stage: 'dead-letters', records_in: 2 }, { stage: 'duckdb:postings', records_in: 10 }, { stage: 'infer-a', records_in: 8 },
+      { stage: 'parse', records_in: 10 }, { stage: 'source:files', records_in: 10 }, { stage: 'drift-window', records_in: 8 },
+    ];
+    expect(dataflowOrder(stages).map((s) => s.stage)).toEqual(['source:files', 'parse', 'drift-window', 'infer-a', 'duckdb:postings', 'dead-letters']);
+  });
+
+  it('heads an HN posting with its role and company, not the company twice', () => {
+    const hn = postingHeading({ title: 'Regal.ai', company: 'Regal.ai', description: 'Regal.ai | Sr. Software Engineer | NYC Hybrid\nRegal is the AI Agent   Platform.' });
+    expect(hn).toEqual({ heading: 'Sr. Software Engineer', company: 'Regal.ai', excerpt: 'Regal is the AI Agent Platform.' });
+    expect(postingHeading({ title: 'Trace Labs', company: 'Trace Labs', description: 'Trace Labs | Remote (USA) | Full Time\nWe build.' }).heading).toBe('Trace Labs');
+    expect(postingHeading({ title: 'Data Scientist', company: 'Acme', description: 'x'.repeat(500) }).excerpt).toHaveLength(160);
+    expect(postingHeading({ title: 'Hiring now', company: null, description: 'Hiring now\nRemote.' })).toEqual({ heading: 'Hiring now', company: null, excerpt: 'Remote.' });
   });
 });

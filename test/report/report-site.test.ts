@@ -18,9 +18,9 @@ const SCREENSHOTS = join(process.cwd(), 'docs', 'screenshots');
 function expectedCharts(bench: boolean): Record<string, string[]> {
   return {
     index: ['table-rows', 'drift-alerts'],
-    'trade-offs': bench ? ['latency-accuracy', 'energy-memory', 'offline-throughput', 'server-rate', 'results-table'] : [],
+    'trade-offs': bench ? ['latency-accuracy', 'energy-memory', 'offline-throughput', 'server-rate', 'server-p99', 'results-table'] : [],
     drift: ['accuracy', 'accuracy-windows', 'a-fails-b-succeeds', 'feature-drift', 'dataset-drift', 'alerts', 'keywords', 'training-runs'],
-    'active-learning': ['queue-size', 'uncertainty', 'labels-received', 'labels-effect', 'pseudo-labels'],
+    'active-learning': ['queue-size', 'uncertainty', 'labels-received', 'labels-effect', 'pseudo-labels', 'queue-items'],
     pipelines: ['throughput', 'latency', 'consumer-lag', 'stages'],
     events: ['series-nyc_taxi', 'event-drift-tests', 'anomaly-scores'],
   };
@@ -41,6 +41,12 @@ async function expectModelBStory(tab: Page): Promise<void> {
     return { a: points('realized accuracy A'), b: points('realized accuracy B'), promotions };
   });
   expect(drawn.promotions.length).toBeGreaterThan(0);
+  // Both lines drawn with some length inside the chart: neither hidden behind the other nor squeezed to a point.
+  for (const line of [drawn.a, drawn.b]) {
+    expect(line.length).toBeGreaterThan(1);
+    expect(Math.max(...line.map((p) => p.x)) - Math.min(...line.map((p) => p.x))).toBeGreaterThan(50);
+  }
+  expect(await tab.textContent('[data-answer]')).toMatch(/^(Yes, B overtook A in the window of \d{4}-\d\d-\d\d|No, B has not overtaken A|No labelled windows yet)/);
   const first = Math.min(...drawn.promotions);
   const [a, b] = [drawn.a.filter((p) => p.x > first), drawn.b.filter((p) => p.x > first)];
   expect(a.length).toBeGreaterThan(0);
@@ -59,6 +65,54 @@ async function expectModelBStory(tab: Page): Promise<void> {
   expect(await tab.locator('[data-chart="a-fails-b-succeeds"] [data-b-version]').count()).toBe(rows.length);
 }
 
+/** The recommendation follows the latency budget: a budget just under the recommended p99 changes the pick. */
+async function expectBudgetChangesRecommendation(tab: Page): Promise<void> {
+  const before = (await tab.textContent('[data-recommendation]')) ?? '';
+  // The first model's pick and its p99: "deploy <model>: <configuration> (accuracy …, p99 <ms> ms, …)".
+  const pickedP99 = Number(/^Within p99 ≤ [\d.]+ ms and [\d.]+ MB of model memory, deploy \S+: [^(]*\(accuracy [\d.]+ %, p99 ([\d.]+) ms/.exec(before)?.[1]);
+  expect(pickedP99).toBeGreaterThan(0);
+  await tab.fill('[data-budget="latency"] input[type="number"]', String(pickedP99 * 0.9));
+  await tab.press('[data-budget="latency"] input[type="number"]', 'Enter');
+  await tab.waitForFunction((old) => document.querySelector('[data-recommendation]')?.textContent !== old, before, { timeout: 10_000 });
+  const after = (await tab.textContent('[data-recommendation]')) ?? '';
+  expect(after).not.toBe(before);
+  expect(after).toContain(`p99 ≤ ${Number((pickedP99 * 0.9).toPrecision(2))} ms`);
+}
+
+/** Every table cell shows its whole text: nothing is clipped or runs out of its cell. */
+async function expectNoOverflow(tab: Page, page: string): Promise<void> {
+  const clipped = await tab.$$eval('td, th', (cells) =>
+    cells.filter((c) => c.scrollWidth > c.clientWidth + 1 && c.clientWidth > 0).map((c) => (c.textContent ?? '').slice(0, 60)),
+  );
+  expect(clipped, `${page}: cells whose text overflows`).toEqual([]);
+  const wide = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(wide, `${page}: page wider than the window (px)`).toBeLessThanOrEqual(0);
+}
+
+/** p50 ≤ p99 in every row of page data that has both (bench results, runs, stages). */
+function expectP50AtMostP99(data: unknown, path = ''): void {
+  if (Array.isArray(data)) return data.forEach((d, i) => expectP50AtMostP99(d, `${path}[${i}]`));
+  if (data === null || typeof data !== 'object') return;
+  const row = data as Record<string, unknown>;
+  for (const [p50, p99] of [['p50_ms', 'p99_ms'], ['e2e_p50_ms', 'e2e_p99_ms']]) {
+    if (typeof row[p50] === 'number' && typeof row[p99] === 'number') expect(row[p50] as number, `${path}.${p50}`).toBeLessThanOrEqual(row[p99] as number);
+  }
+  for (const [key, value] of Object.entries(row)) expectP50AtMostP99(value, `${path}.${key}`);
+}
+
+/** Marks of a chart drawn inside its plot area (not clipped away or squeezed to nothing). */
+async function marksInside(tab: Page, name: string, selector: string): Promise<number> {
+  return tab.$eval(`[data-chart="${name}"]`, (el, sel) => {
+    const svg = el.querySelector('svg[class^="plot-"]') as SVGSVGElement | null;
+    const frame = svg?.getBoundingClientRect();
+    if (!frame) return 0;
+    return [...el.querySelectorAll(sel)].filter((m) => {
+      const b = m.getBoundingClientRect();
+      return b.width >= 2 && b.height >= 2 && b.left >= frame.left - 1 && b.right <= frame.right + 1 && b.top >= frame.top - 1 && b.bottom <= frame.bottom + 1;
+    }).length;
+  }, selector);
+}
+
 let warehouse: PreparedWarehouse;
 let siteDir: string;
 let preview: ReturnType<typeof driftline>;
@@ -71,7 +125,8 @@ beforeAll(async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'driftline-site-')), 'site');
   siteDir = (await driftlineOk(['report', 'build', '--out', out], warehouse.env)).trim().split('\n').at(-1)!;
   preview = driftline(['report', 'preview', '--dir', siteDir, '--port', '0'], warehouse.env);
-  for (let i = 0; i < 100 && !siteUrl; i++) {
+  // Up to a minute: on a loaded 2-core machine the CLI alone can take several seconds to start.
+  for (let i = 0; i < 600 && !siteUrl && preview.exitCode === null; i++) {
     siteUrl = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(preview.output())?.[1] ?? '';
     if (!siteUrl) await new Promise((r) => setTimeout(r, 100));
   }
@@ -89,6 +144,11 @@ afterAll(async () => {
 });
 
 describe('report site', () => {
+  it('has p50 ≤ p99 in every page data row that carries both', () => {
+    const dataDir = join(warehouse.home, 'report-src', 'src', 'data');
+    for (const file of readdirSync(dataDir).filter((f) => f.endsWith('.json'))) expectP50AtMostP99(JSON.parse(readFileSync(join(dataDir, file), 'utf8')), file);
+  });
+
   it('is built to the given folder with every page, and bundles the chart libraries (no bare imports left)', () => {
     const files = readdirSync(siteDir, { recursive: true }).map(String);
     for (const page of Object.keys(expectedCharts(false))) expect(files).toContain(`${page}.html`);
@@ -101,7 +161,7 @@ describe('report site', () => {
   for (const page of Object.keys(expectedCharts(true))) {
     it(`${page}: renders its charts from localhost only, without console errors; XSS payloads stay text`, async () => {
       const expected = expectedCharts(warehouse.bench)[page]!;
-      const tab = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const requests: string[] = [];
       const errors: string[] = [];
       const dialogs: string[] = [];
@@ -131,6 +191,10 @@ describe('report site', () => {
         if (page === 'trade-offs' && warehouse.bench) expect(await tab.textContent('[data-energy-method]')).toMatch(/Energy method: (rapl|estimate)/);
 
         if (page === 'drift') await expectModelBStory(tab);
+        if (page === 'active-learning') expect(await marksInside(tab, 'queue-size', 'g[aria-description="queued"] rect')).toBeGreaterThan(0);
+        if (page === 'pipelines') expect(await tab.locator('[data-health]').count()).toBeGreaterThanOrEqual(2);
+        if (page === 'index') expect(await tab.textContent('[data-headline]')).toMatch(/(Everything looks fine|needs? a look)\. Last runs: /);
+        if (page !== 'events') await expectNoOverflow(tab, page);
 
         // Every page says when and from which warehouse and runs its data was taken.
         const meta = await tab.textContent('[data-page-meta]');
@@ -139,8 +203,9 @@ describe('report site', () => {
 
         // Untrusted scraped text: the payload is shown literally and nothing it carries ran.
         if (page === 'index') {
-          const titles = await tab.$$eval('[data-list="latest-postings"] .title', (els) => els.map((e) => e.textContent));
-          expect(titles).toContain(XSS_TITLE);
+          // The XSS posting's role is read from its text; its title (the company) is shown beside it, as text.
+          const companies = await tab.$$eval('[data-list="latest-postings"] .company', (els) => els.map((e) => e.textContent));
+          expect(companies).toContain(XSS_TITLE);
           expect(await tab.locator('[data-list] img, [data-list] script').count()).toBe(0);
         }
         expect(await tab.evaluate((flag) => (window as unknown as Record<string, unknown>)[flag], XSS_FLAG)).toBeUndefined();
@@ -149,7 +214,9 @@ describe('report site', () => {
         expect(errors).toEqual([]);
         expect(requests.length).toBeGreaterThan(0);
         expect(requests.filter((url) => !url.startsWith(siteUrl) && !url.startsWith('data:'))).toEqual([]);
+        // Screenshot before the budget changes: the page as it opens.
         await tab.screenshot({ path: join(SCREENSHOTS, `${page}.png`), fullPage: true });
+        if (page === 'trade-offs' && warehouse.bench) await expectBudgetChangesRecommendation(tab);
       } finally {
         await tab.close();
       }

@@ -1,0 +1,3 @@
+/** See broker-errors.js. */
+export declare function isBrokerUnreachable(error: unknown): boolean;
+export declare function isConnectionNoise(text: string): boolean;
