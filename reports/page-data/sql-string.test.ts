@@ -64,8 +64,9 @@ for (const kind of ['duckdb', 'clickhouse'] as const) {
       await write(warehouse, 'postings', IDS.map((id, n) => ({ ...postingRow(n), id, title: `title of ${id}` })));
       await write(warehouse, 'label_queue', IDS.map(queued));
       const page = await activeLearningPage.export(warehouseReader(warehouse), {});
-      const items = page.data.queue_items as { record_id: string; title: string | null }[];
-      expect(items.map((q) => [q.record_id, q.title])).toEqual(IDS.map((id) => [id, `title of ${id}`]));
+      // The heading is the title when the text names no role (reports/page-data/posting-heading.ts).
+      const items = page.data.queue_items as { record_id: string; heading: string | null }[];
+      expect(items.map((q) => [q.record_id, q.heading])).toEqual(IDS.map((id) => [id, `title of ${id}`]));
     });
   });
 }
