@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 
 /** Selects a tfjs backend once per process: 'wasm' (bundled binaries) for inference, 'cpu' where wasm lacks kernels. */
 export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
+  // Production mode: no "install tfjs-node" banner on every command that trains (that package cannot install here).
+  if (!tf.env().getBool('PROD')) tf.enableProdMode();
   if (tf.getBackend() !== name) {
     if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
     const ok = await tf.setBackend(name);
