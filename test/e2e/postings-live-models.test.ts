@@ -12,6 +12,7 @@ import { openWarehouse, type Warehouse } from '../../connectors/warehouse/wareho
 import { dataDir, dataFile } from '../data-dir.ts';
 import { uniqueName } from '../kafka/kafka-test-helpers.ts';
 import { driftlineOk } from './cli.ts';
+import { registerTrainedOnce } from '../shared-models.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-postings-live-'));
 const database = `driftline_live_${Date.now().toString(36)}`;
@@ -32,7 +33,8 @@ beforeAll(async () => {
   expect(process.env.CLICKHOUSE_URL).toBeTruthy();
   clickhouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl: process.env.CLICKHOUSE_URL, clickhouseDatabase: database });
   writeFileSync(env.DRIFTLINE_MODELS_MANIFEST, '{"models":[]}');
-  await driftlineOk(['models', 'train', 'postings', '--data', dataDir()], env);
+  // Model A as `driftline models train postings` registers it, trained once per test run (test/shared-models.ts).
+  await registerTrainedOnce('postings', dataDir(), { manifestPath: env.DRIFTLINE_MODELS_MANIFEST, home: env.DRIFTLINE_HOME });
   await driftlineOk(['produce', 'postings', dataFile('postings', 'hn-hiring-2026')], env);
   runOutput = await driftlineOk(['run', 'postings', '--until-idle'], env);
 }, 170_000);

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/registry/registry.ts';
 import { dataDir, dataFile } from '../data-dir.ts';
 import { driftlineOk } from '../e2e/cli.ts';
+import { registerTrainedOnce } from '../shared-models.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-postings-ml-'));
 // embedded defaults: the test's global setup exports KAFKA_BROKERS and CLICKHOUSE_URL, which this run must not use
@@ -20,7 +21,8 @@ let heldOutAccuracy: number;
 
 beforeAll(async () => {
   writeFileSync(env.DRIFTLINE_MODELS_MANIFEST, '{"models":[]}');
-  await driftlineOk(['models', 'train', 'postings', '--data', dataDir()], env);
+  // Model A as `driftline models train postings` registers it, trained once per test run (test/shared-models.ts).
+  await registerTrainedOnce('postings', dataDir(), { manifestPath: env.DRIFTLINE_MODELS_MANIFEST, home: env.DRIFTLINE_HOME });
   heldOutAccuracy = new ModelRegistry({ manifestPath: env.DRIFTLINE_MODELS_MANIFEST, home: env.DRIFTLINE_HOME }).get('postings-a').metrics.accuracy!;
   await driftlineOk(['run', 'postings', '--input', dataFile('postings', 'hn-hiring-2026'), '--until-idle'], env);
   const db = await (await DuckDBInstance.create(join(env.DRIFTLINE_HOME, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
