@@ -26,7 +26,7 @@ const brokerPid = () => Number(readFileSync(join(broker.DRIFTLINE_SERVICES_DIR, 
 
 const stamp = Date.now().toString(36);
 const databases = { killed: `driftline_killed_${stamp}`, clean: `driftline_clean_${stamp}` };
-const TABLES = ['events', 'drift_metrics', 'drift_alerts', 'anomaly_scores', 'dead_letters'] as const;
+const TABLES = ['events', 'event_anomaly_scores', 'anomaly_alerts', 'drift_metrics', 'drift_alerts', 'anomaly_scores', 'dead_letters'] as const;
 const env = (database: string) => ({
   KAFKA_BROKERS: brokers,
   CLICKHOUSE_URL: process.env.CLICKHOUSE_URL,
