@@ -3,6 +3,7 @@ import {
   type Admin,
   type Consumer as KafkaJsConsumer,
   type IHeaders,
+  type Batch as KafkaBatch,
   Kafka,
   Partitioners,
   logLevel,
@@ -88,6 +89,62 @@ export function isRebalanceError(error: unknown): boolean {
     if (e.type && REBALANCE_ERRORS.has(e.type)) return true;
   }
   return false;
+}
+
+/** Key of a topic-partition in the consumer's assignment and position maps. */
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** A fetched kafkajs batch as the transport's messages. */
+function consumedMessages(batch: KafkaBatch): ConsumedMessage[] {
+  return batch.messages.map((m) => ({
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: Number(m.offset),
+    key: m.key ? m.key.toString() : null,
+    value: m.value ?? Buffer.alloc(0),
+    timestamp: Number(m.timestamp),
+    headers: headersToStrings(m.headers),
+  }));
+}
+
+/**
+ * The part of a batch at or after `position`, or null when none is. After kafkajs restarts a consumer (a broker
+ * restart) it fetches again from the last commit: the records this process already holds are in flight in the
+ * pipeline, not lost, and would count twice.
+ */
+function unseenPart(batch: PartitionBatch, position: number): PartitionBatch | null {
+  if (batch.messages[0]!.offset >= position) return batch;
+  const fresh = batch.messages.filter((m) => m.offset >= position);
+  return fresh.length === 0 ? null : { ...batch, messages: fresh };
+}
+
+const stoppedError = (topics: string[], crashed: Error) =>
+  new Error(`Kafka consumer of ${topics.join(', ')} stopped: ${crashed.message}`, { cause: crashed });
+
+/** True when every partition this member holds has been read (handed to the pipeline) up to its end offset. */
+async function readToEnd(
+  admin: Admin,
+  options: ConsumerOptions,
+  assigned: Set<string>,
+  positions: Map<string, number>,
+): Promise<boolean> {
+  for (const topic of options.topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = (await admin.fetchOffsets({ groupId: options.group, topics: [topic] }))[0]?.partitions ?? [];
+    let mine = [...assigned].filter((id) => id.startsWith(`${topic}\u0000`)).map((id) => Number(id.split('\u0000')[1]));
+    // With nothing assigned (more members than partitions, or a rebalance still handing them to a member that
+    // died), this member is done only once the group as a whole has committed everything.
+    if (mine.length === 0) mine = ends.map((e) => e.partition);
+    if (mine.length === 0) return false;
+    for (const p of mine) {
+      const offsets = ends.find((e) => e.partition === p);
+      if (!offsets) return false; // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
+      const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
+      const position = positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : Number(offsets.low));
+      if (position < Number(offsets.high)) return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -276,7 +333,6 @@ export class KafkaTransport implements Transport {
     });
     const buffered = new BoundedQueue<PartitionBatch>(8);
     const ready: PartitionBatch[] = [];
-    const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
     let assigned = new Set<string>();
     let joined = false;
     /** Next offset to read per partition, as far as batches handed to the pipeline go. */
@@ -315,15 +371,7 @@ export class KafkaTransport implements Transport {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         outage.answered();
         if (batch.messages.length === 0) return;
-        const messages: ConsumedMessage[] = batch.messages.map((m) => ({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: Number(m.offset),
-          key: m.key ? m.key.toString() : null,
-          value: m.value ?? Buffer.alloc(0),
-          timestamp: Number(m.timestamp),
-          headers: headersToStrings(m.headers),
-        }));
+        const messages = consumedMessages(batch);
         for (let i = 0; i < messages.length; i += maxBatch) {
           const chunk = messages.slice(i, i + maxBatch);
           // Wait for room while keeping the group membership alive: backpressure must not look like a crash.
@@ -350,47 +398,21 @@ export class KafkaTransport implements Transport {
         const id = tpKey(b.topic, b.partition);
         // Batches fetched before a rebalance took the partition away belong to its new owner now.
         if (!assigned.has(id)) continue;
-        // After kafkajs restarts a consumer (a broker restart), it fetches again from the last commit: the records
-        // this process already holds are in flight in the pipeline, not lost. Skip them, or they would count twice.
-        const position = positions.get(id) ?? -1;
-        const fresh = b.messages[0]!.offset >= position ? b.messages : b.messages.filter((m) => m.offset >= position);
-        if (fresh.length === 0) continue;
-        positions.set(id, fresh[fresh.length - 1]!.offset + 1);
-        out.push(fresh === b.messages ? b : { ...b, messages: fresh });
+        const fresh = unseenPart(b, positions.get(id) ?? -1);
+        if (!fresh) continue;
+        positions.set(id, fresh.messages[fresh.messages.length - 1]!.offset + 1);
+        out.push(fresh);
       }
       return out;
     };
 
     const close = this.closeOnce(() => consumer.disconnect());
 
-    /** True when every assigned partition's position has reached its end offset. */
-    const readToEnd = async (): Promise<boolean> => {
-      for (const topic of options.topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        const committed = (await admin.fetchOffsets({ groupId: options.group, topics: [topic] }))[0]?.partitions ?? [];
-        let mine = [...assigned].filter((id) => id.startsWith(`${topic}\u0000`)).map((id) => Number(id.split('\u0000')[1]));
-        // With nothing assigned (more members than partitions, or a rebalance still handing them to a member that
-        // died), this member is done only once the group as a whole has committed everything.
-        if (mine.length === 0) mine = ends.map((e) => e.partition);
-        if (mine.length === 0) return false;
-        for (const p of mine) {
-          const offsets = ends.find((e) => e.partition === p);
-          if (!offsets) return false; // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
-          const end = Number(offsets.high);
-          const low = Number(offsets.low);
-          const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
-          const position = positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : low);
-          if (position < end) return false;
-        }
-      }
-      return true;
-    };
-
     return {
       async poll(waitMs: number) {
         const deadline = Date.now() + waitMs;
         for (;;) {
-          if (crashed) throw new Error(`Kafka consumer of ${options.topics.join(', ')} stopped: ${crashed.message}`, { cause: crashed });
+          if (crashed) throw stoppedError(options.topics, crashed);
           const out = takeReady();
           if (out.length > 0 || Date.now() >= deadline) return out;
           await new Promise((r) => setTimeout(r, Math.min(10, Math.max(1, deadline - Date.now()))));
@@ -408,10 +430,10 @@ export class KafkaTransport implements Transport {
         }
       },
       async caughtUp() {
-        if (crashed) throw new Error(`Kafka consumer of ${options.topics.join(', ')} stopped: ${crashed.message}`, { cause: crashed });
+        if (crashed) throw stoppedError(options.topics, crashed);
         if (!joined || buffered.depth > 0 || ready.length > 0) return false;
         try {
-          return await readToEnd();
+          return await readToEnd(admin, options, assigned, positions);
         } catch {
           // kafkajs' offset lookups fail transiently while its metadata catches up: not caught up yet, ask again.
           return false;
