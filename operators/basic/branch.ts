@@ -1,6 +1,6 @@
 import type { StreamRecord } from '../../streams/record.ts';
-import type { Batch, Stage } from '../../streams/stage.ts';
-import { retainAll } from '../../streams/ack.ts';
+import type { Stage } from '../../streams/stage.ts';
+import { statefulStage } from '../../streams/stateful.ts';
 
 export const branchPort = (i: number) => `branch-${i}`;
 
@@ -9,11 +9,10 @@ export const branchPort = (i: number) => `branch-${i}`;
  * (`branch-<predicates.length>`), so nothing is dropped without the pipeline saying so.
  */
 export function branch<T>(name: string, predicates: Array<(value: T, record: StreamRecord<T>) => boolean>): Stage<T, T> {
-  return {
-    name,
-    onBatch(batch: Batch<T>, out) {
+  return statefulStage<T, T>(name, {
+    onBatch(records, ctx) {
       const routed: StreamRecord<T>[][] = Array.from({ length: predicates.length + 1 }, () => []);
-      for (const record of batch.records) {
+      for (const record of records) {
         let port = predicates.length;
         try {
           for (let i = 0; i < predicates.length; i++) {
@@ -23,14 +22,13 @@ export function branch<T>(name: string, predicates: Array<(value: T, record: Str
             }
           }
         } catch (error) {
-          out.deadLetter(record, error);
+          ctx.deadLetter(record, error);
           continue;
         }
         routed[port]!.push(record);
       }
-      // Every port gets the batch's references, so each branch acknowledges independently.
-      retainAll(batch.tokens, routed.length - 1);
-      routed.forEach((records, i) => out.emit({ records, tokens: batch.tokens.slice() }, branchPort(i)));
+      // Every port carries the batch (even empty), so each branch acknowledges independently.
+      routed.forEach((records, i) => ctx.emit(records, { port: branchPort(i), withBatch: true }));
     },
-  };
+  });
 }

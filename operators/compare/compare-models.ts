@@ -17,13 +17,14 @@
  */
 import type { Label } from '../../connectors/labels/label.ts';
 import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
-import { type Calibration, calibrate } from '../../models/calibration/calibration.ts';
+import type { Calibration } from '../../models/calibration/calibration.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import { type AckToken, releaseAll, retainAll } from '../../streams/ack.ts';
-import type { SourcePosition, StreamRecord } from '../../streams/record.ts';
-import type { Batch, Stage, StageOutput } from '../../streams/stage.ts';
+import type { StreamRecord } from '../../streams/record.ts';
+import { type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/stateful.ts';
+import type { Stage } from '../../streams/stage.ts';
 import { StreamWatermark } from '../window/stream-watermark.ts';
 import { type TimeWindowSpec, windowStarts } from '../window/window-spec.ts';
+import { addEstimate, Calibrations, type ComparisonWindow, comparisonOf, newComparisonWindow } from './comparison-window.ts';
 
 /** One window's comparison, as emitted (again after every update) and stored in `model_comparison`. */
 export interface ModelComparison {
@@ -134,270 +135,140 @@ export interface CompareModelsStage<P extends { predictions: Prediction[] }> ext
   stats(): CompareStats;
 }
 
-interface WindowState {
-  start: number;
-  end: number;
-  closed: boolean;
-  version: number;
-  versionsA: Set<string>;
-  versionsB: Set<string>;
-  records: number;
-  agreed: number;
-  labeled: number;
-  correctA: number;
-  correctB: number;
-  estimateA: EstimateSums;
-  estimateB: EstimateSums;
-  /** Source batches that contributed while open: their offsets stay uncommitted until the window is emitted. */
-  tokens: AckToken[];
-  tokenSet: Set<AckToken>;
-  position: SourcePosition;
-}
-
-/** A model's estimate in a window, as sums over its predictions there. */
-interface EstimateSums {
-  calibrated: number;
-  reference: number;
-  estimated: number;
-  /** Predictions that could not be estimated (no calibration for their version, no usable confidence). */
-  missing: number;
-  methods: Set<string>;
-}
-
-/** One prediction's part of an estimate; null when it cannot be estimated. */
-type PredictionEstimate = { calibrated: number; reference: number; method: string } | null;
-
-const noEstimate = (): EstimateSums => ({ calibrated: 0, reference: 0, estimated: 0, missing: 0, methods: new Set() });
-
-const addEstimate = (sums: EstimateSums, e: PredictionEstimate) => {
-  if (e === null) {
-    sums.missing++;
-    return;
-  }
-  sums.calibrated += e.calibrated;
-  sums.reference += e.reference;
-  sums.estimated++;
-  sums.methods.add(e.method);
-};
-
 /** What a late label needs of a record: both predicted classes, its label so far and the windows it counts in. */
 interface Entry {
   a: number;
   b: number;
   label: number | null;
-  windows: WindowState[];
+  windows: ComparisonWindow[];
 }
 
 const isPredictionInput = (v: unknown): v is { predictions: Prediction[] } => typeof v === 'object' && v !== null && Array.isArray((v as { predictions?: unknown }).predictions);
 /** A Label as decodeLabel makes it (a bare Prediction also has record_id and label: it is not one). */
 const isLabel = (v: unknown): v is Label => typeof v === 'object' && v !== null && 'record_id' in v && 'label' in v && 'labeled_at' in v && !('model_id' in v);
 
+type Counts = Omit<CompareStats, 'labelsPending' | 'recordsKept' | 'windowsOpen' | 'windowsClosed'>;
+type Context = StatefulContext<ModelComparison>;
+
 export function compareModels<P extends { predictions: Prediction[] }>(name: string, options: CompareModelsOptions): CompareModelsStage<P> {
-  const { spec, lateness, maxRecords, maxClosedWindows, maxPendingLabels } = {
-    spec: options.window,
-    lateness: options.allowedLatenessMs ?? 0,
-    maxRecords: options.maxRecords ?? 200_000,
-    maxClosedWindows: options.maxClosedWindows ?? 24,
-    maxPendingLabels: options.maxPendingLabels ?? 100_000,
-  };
   if (options.modelA === options.modelB) throw new Error(`${name}: model A and model B are both ${options.modelA}`);
-  if ((spec as { type: string }).type === 'count') throw new Error(`${name}: needs event-time windows (tumbling or hopping), not count windows`);
-  const clock = options.now ?? Date.now;
+  if ((options.window as { type: string }).type === 'count') throw new Error(`${name}: needs event-time windows (tumbling or hopping), not count windows`);
+  const comparer = new ModelComparer<P>(options);
+  return Object.assign(statefulStage(name, comparer), { stats: () => comparer.stats() });
+}
 
-  const windows = new Map<number, WindowState>();
+/**
+ * Windows over the whole stream that stay after they close (up to `maxClosedWindows`), so late labels can update
+ * them. An open window holds the batches of its predictions and labels; a closed one that changes is emitted
+ * again with the batch that changed it.
+ */
+class ModelComparer<P extends { predictions: Prediction[] }> implements StatefulLogic<CompareInput<P>, ModelComparison> {
+  private readonly spec: TimeWindowSpec;
+  private readonly windows = new Map<number, ComparisonWindow>();
   /** record id → entry, in arrival order (the first one is the oldest, dropped first). */
-  const index = new Map<string, Entry>();
+  private readonly index = new Map<string, Entry>();
   /** record id → label waiting for its prediction, in arrival order. */
-  const pending = new Map<string, Label>();
-  let watermark = -Infinity;
+  private readonly pending = new Map<string, Label>();
+  private watermark = -Infinity;
   /** The slowest partition's clock, so the interleaving of partitions does not decide which windows close. */
-  const streamClock = new StreamWatermark(lateness);
-  let nextCloseAt = Infinity;
+  private readonly streamClock: StreamWatermark;
+  private nextCloseAt = Infinity;
   /** Windows ending at or before this have been dropped: predictions for them are too late. */
-  let droppedThrough = -Infinity;
-  let lastPrediction = 0;
-  const counts = { predictions: 0, duplicatePredictions: 0, predictionsTooLate: 0, labelsJoined: 0, labelsChanged: 0, labelsRepeated: 0, labelsExpired: 0, recordsDropped: 0, windowsDropped: 0, reemitted: 0 };
+  private droppedThrough = -Infinity;
+  private lastPrediction = 0;
+  private readonly counts: Counts = { predictions: 0, duplicatePredictions: 0, predictionsTooLate: 0, labelsJoined: 0, labelsChanged: 0, labelsRepeated: 0, labelsExpired: 0, recordsDropped: 0, windowsDropped: 0, reemitted: 0 };
+  private readonly calibrations: Calibrations | undefined;
 
-  const windowFor = (start: number, position: SourcePosition): WindowState => {
-    let w = windows.get(start);
-    if (!w) {
-      const end = start + spec.sizeMs;
-      w = { start, end, closed: end <= watermark, version: 0, versionsA: new Set(), versionsB: new Set(), records: 0, agreed: 0, labeled: 0, correctA: 0, correctB: 0, estimateA: noEstimate(), estimateB: noEstimate(), tokens: [], tokenSet: new Set(), position };
-      windows.set(start, w);
-      if (!w.closed && end < nextCloseAt) nextCloseAt = end;
+  constructor(private readonly options: CompareModelsOptions) {
+    this.spec = options.window;
+    this.streamClock = new StreamWatermark(options.allowedLatenessMs ?? 0);
+    this.calibrations = options.estimate && new Calibrations((id, version) => options.estimate!.calibrationFor(id, version));
+  }
+
+  onBatch(records: StreamRecord<CompareInput<P>>[], ctx: Context): void {
+    const changed = new Set<ComparisonWindow>();
+    const closing: ComparisonWindow[] = [];
+    for (const record of records) {
+      const value = record.value as unknown;
+      try {
+        if (isPredictionInput(value)) this.onPrediction(record, value, ctx, changed, closing);
+        else if (isLabel(value)) this.onLabel(value, ctx, changed);
+        else throw new Error('neither predictions ({ predictions: [...] }) nor a label ({ record_id, label, labeled_at, ... })');
+      } catch (error) {
+        ctx.deadLetter(record, error);
+      }
     }
-    return w;
-  };
+    this.emit(closing, changed, ctx);
+  }
 
-  const hold = (w: WindowState, tokens: readonly AckToken[]) => {
-    for (const t of tokens) {
-      if (w.tokenSet.has(t)) continue;
-      w.tokenSet.add(t);
-      t.retain();
-      w.tokens.push(t);
-    }
-  };
+  onNotify(now: number, ctx: Context): void {
+    if (this.options.idleTimeoutMs === undefined || now - this.lastPrediction < this.options.idleTimeoutMs) return;
+    const closing: ComparisonWindow[] = [];
+    this.closeUpTo(Infinity, closing);
+    // Predictions still to come for these windows update them like late labels do.
+    for (const w of closing) if (w.end > this.watermark) this.watermark = w.end;
+    this.streamClock.advanceTo(this.watermark);
+    this.emit(closing, new Set(), ctx);
+  }
 
-  /** Adds (sign 1) or removes (sign −1) a label's contribution to a record's windows. */
-  const applyLabel = (e: Entry, label: number, sign: 1 | -1) => {
-    for (const w of e.windows) {
-      w.labeled += sign;
-      if (e.a === label) w.correctA += sign;
-      if (e.b === label) w.correctB += sign;
-    }
-  };
+  onEof(ctx: Context): void {
+    const closing: ComparisonWindow[] = [];
+    this.closeUpTo(Infinity, closing);
+    this.emit(closing, new Set(), ctx);
+  }
 
-  /** Sets a record's label; returns whether anything changed. */
-  const setLabel = (e: Entry, label: number): boolean => {
-    if (e.label === label) {
-      counts.labelsRepeated++;
-      return false;
-    }
-    if (e.label === null) counts.labelsJoined++;
-    else {
-      counts.labelsChanged++;
-      applyLabel(e, e.label, -1);
-    }
-    e.label = label;
-    applyLabel(e, label, 1);
-    return true;
-  };
+  // One set of windows over every partition: a rebalance does not drop it (run one consumer; see README).
+  onRevoke(): void {}
 
-  // A dropped window's records leave the join state lazily (when a label looks them up, or by maxRecords).
-  const dropWindow = (w: WindowState) => {
-    windows.delete(w.start);
-    if (w.end > droppedThrough) droppedThrough = w.end;
-    counts.windowsDropped++;
-  };
+  stats(): CompareStats {
+    let open = 0;
+    for (const w of this.windows.values()) if (!w.closed) open++;
+    return { ...this.counts, labelsPending: this.pending.size, recordsKept: this.index.size, windowsOpen: open, windowsClosed: this.windows.size - open };
+  }
 
-  /** The kept record for an id, if any of its windows is still kept. */
-  const lookup = (id: string): Entry | undefined => {
-    const e = index.get(id);
-    if (!e) return undefined;
-    e.windows = e.windows.filter((w) => windows.get(w.start) === w);
-    if (e.windows.length > 0) return e;
-    index.delete(id);
-    counts.recordsDropped++;
-    return undefined;
-  };
-
-  /** Calibrations found so far, by model id and version (a version without one is asked again next time). */
-  const calibrations = new Map<string, Calibration>();
-  const estimateOf = (p: Prediction): PredictionEstimate => {
-    const key = `${p.model_id}@${p.model_version}`;
-    let cal = calibrations.get(key);
-    if (!cal) {
-      cal = options.estimate!.calibrationFor(p.model_id, p.model_version);
-      if (!cal) return null;
-      calibrations.set(key, cal);
-    }
-    if (!(p.confidence >= 0 && p.confidence <= 1 + 1e-6)) return null;
-    return { calibrated: calibrate(cal, p.confidence), reference: cal.reference_accuracy, method: cal.method };
-  };
-
-  const alertMargin = options.estimate?.alertMargin ?? 0.05;
-  const summarize = (s: EstimateSums) => {
-    if (s.estimated === 0 || s.missing > 0) return { estimated: null, reference: null, alert: null };
-    const [estimated, reference] = [s.calibrated / s.estimated, s.reference / s.estimated];
-    return { estimated, reference, alert: estimated < reference - alertMargin };
-  };
-
-  const toRecord = (w: WindowState): StreamRecord<ModelComparison> => {
-    const now = clock();
-    w.version = Math.max(now, w.version + 1);
-    const [estA, estB] = [summarize(w.estimateA), summarize(w.estimateB)];
-    const methods = new Set([...(estA.estimated === null ? [] : w.estimateA.methods), ...(estB.estimated === null ? [] : w.estimateB.methods)]);
-    const value: ModelComparison = {
-      pipeline: options.pipeline,
-      window_start: w.start,
-      window_end: w.end,
-      model_a_id: options.modelA,
-      model_b_id: options.modelB,
-      model_a: `${options.modelA}@${[...w.versionsA].join(',')}`,
-      model_b: `${options.modelB}@${[...w.versionsB].join(',')}`,
-      records: w.records,
-      agreed: w.agreed,
-      agreement: w.records > 0 ? w.agreed / w.records : 0,
-      labeled: w.labeled,
-      correct_a: w.correctA,
-      correct_b: w.correctB,
-      accuracy_a: w.labeled > 0 ? w.correctA / w.labeled : null,
-      accuracy_b: w.labeled > 0 ? w.correctB / w.labeled : null,
-      estimated_accuracy_a: estA.estimated,
-      estimated_accuracy_b: estB.estimated,
-      reference_accuracy_a: estA.reference,
-      reference_accuracy_b: estB.reference,
-      estimate_method: methods.size > 0 ? [...methods].sort().join(',') : null,
-      estimate_alert_a: estA.alert,
-      estimate_alert_b: estB.alert,
-      version: w.version,
-      updated_at: w.version,
-    };
-    return { key: compositeId(options.pipeline, w.start, options.modelA, options.modelB), value, eventTime: w.end - 1, headers: {}, position: w.position };
-  };
-
-  /**
-   * Emits the windows that closed (with the references they held) and the closed ones that changed (with the current
-   * batch's references, so the labels that changed them are acknowledged once the new rows are written).
-   */
-  const emit = (closing: WindowState[], changed: Set<WindowState>, batchTokens: readonly AckToken[], out: StageOutput<ModelComparison>) => {
-    const rows = new Set<WindowState>(closing);
-    for (const w of changed) if (w.closed && windows.get(w.start) === w) rows.add(w);
-    if (rows.size === 0) return;
-    const tokens: AckToken[] = [];
-    for (const w of closing) {
-      for (const t of w.tokens) tokens.push(t);
-      w.tokens = [];
-      w.tokenSet.clear();
-    }
-    if ([...changed].some((w) => rows.has(w))) {
-      retainAll(batchTokens);
-      for (const t of batchTokens) tokens.push(t);
-    }
-    const ordered = [...rows].sort((x, y) => x.end - y.end || x.start - y.start);
-    for (const w of ordered) if (w.version > 0) counts.reemitted++;
-    out.emit({ records: ordered.map(toRecord), tokens });
-    // Keep at most maxClosedWindows emitted windows, dropping those that end first.
-    const closed = [...windows.values()].filter((w) => w.closed).sort((x, y) => x.end - y.end);
-    for (let i = 0; i < closed.length - maxClosedWindows; i++) dropWindow(closed[i]!);
-  };
-
-  const closeUpTo = (limit: number, closing: WindowState[]) => {
-    let next = Infinity;
-    for (const w of windows.values()) {
-      if (w.closed) continue;
-      if (w.end <= limit) {
-        w.closed = true;
-        closing.push(w);
-      } else if (w.end < next) next = w.end;
-    }
-    nextCloseAt = next;
-  };
-
-  const onPrediction = (record: StreamRecord<CompareInput<P>>, value: { predictions: Prediction[] }, tokens: readonly AckToken[], changed: Set<WindowState>, closing: WindowState[]) => {
-    const a = value.predictions.find((p) => p.model_id === options.modelA);
-    const b = value.predictions.find((p) => p.model_id === options.modelB);
-    const got = value.predictions.map((p) => p.model_id).join(', ') || 'none';
-    if (!a) throw new Error(`no prediction from model A (${options.modelA}); predictions from: ${got}`);
-    if (!b) throw new Error(`no prediction from model B (${options.modelB}); predictions from: ${got}`);
-    if (a.record_id !== b.record_id) throw new Error(`predictions are for different records: A ${a.record_id}, B ${b.record_id}`);
+  private onPrediction(record: StreamRecord<CompareInput<P>>, value: { predictions: Prediction[] }, ctx: Context, changed: Set<ComparisonWindow>, closing: ComparisonWindow[]): void {
+    const [a, b] = this.pair(value.predictions);
     const t = record.eventTime;
     if (!Number.isFinite(t)) throw new Error(`event time is not a finite number: ${t}`);
-    lastPrediction = Date.now();
-    const wm = streamClock.observe(record, lastPrediction);
-    const id = a.record_id;
-    if (index.has(id)) {
-      counts.duplicatePredictions++;
+    this.lastPrediction = Date.now();
+    const wm = this.streamClock.observe(record, this.lastPrediction);
+    if (this.index.has(a.record_id)) {
+      this.counts.duplicatePredictions++;
       return;
     }
     const entry: Entry = { a: a.label, b: b.label, label: null, windows: [] };
-    const [estimateA, estimateB] = options.estimate ? [estimateOf(a), estimateOf(b)] : [null, null];
-    for (const start of windowStarts(spec, t)) {
-      if (start + spec.sizeMs <= droppedThrough && !windows.has(start)) continue;
-      const w = windowFor(start, record.position);
+    this.count(entry, record, a, b, ctx, changed);
+    if (entry.windows.length === 0) {
+      this.counts.predictionsTooLate++;
+      return;
+    }
+    this.keep(a.record_id, entry);
+    if (wm > this.watermark) {
+      this.watermark = wm;
+      if (wm >= this.nextCloseAt) this.closeUpTo(wm, closing);
+    }
+  }
+
+  /** Model A's and model B's predictions of one record. */
+  private pair(predictions: Prediction[]): [Prediction, Prediction] {
+    const a = predictions.find((p) => p.model_id === this.options.modelA);
+    const b = predictions.find((p) => p.model_id === this.options.modelB);
+    const got = predictions.map((p) => p.model_id).join(', ') || 'none';
+    if (!a) throw new Error(`no prediction from model A (${this.options.modelA}); predictions from: ${got}`);
+    if (!b) throw new Error(`no prediction from model B (${this.options.modelB}); predictions from: ${got}`);
+    if (a.record_id !== b.record_id) throw new Error(`predictions are for different records: A ${a.record_id}, B ${b.record_id}`);
+    return [a, b];
+  }
+
+  /** Counts the prediction pair into every window of its time still kept. */
+  private count(entry: Entry, record: StreamRecord<unknown>, a: Prediction, b: Prediction, ctx: Context, changed: Set<ComparisonWindow>): void {
+    const [estimateA, estimateB] = this.calibrations ? [this.calibrations.estimateOf(a), this.calibrations.estimateOf(b)] : [null, null];
+    for (const start of windowStarts(this.spec, record.eventTime)) {
+      if (start + this.spec.sizeMs <= this.droppedThrough && !this.windows.has(start)) continue;
+      const w = this.windowFor(start, record);
       w.records++;
       if (a.label === b.label) w.agreed++;
-      if (options.estimate) {
+      if (this.calibrations) {
         addEstimate(w.estimateA, estimateA);
         addEstimate(w.estimateB, estimateB);
       }
@@ -406,94 +277,137 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
       w.position = record.position;
       entry.windows.push(w);
       if (w.closed) changed.add(w);
-      else hold(w, tokens);
+      else ctx.hold(w);
     }
-    if (entry.windows.length === 0) {
-      counts.predictionsTooLate++;
-      return;
-    }
-    counts.predictions++;
-    index.set(id, entry);
-    if (index.size > maxRecords) {
-      index.delete(index.keys().next().value!); // its windows keep its counts; it just cannot be joined any more
-      counts.recordsDropped++;
-    }
-    const waiting = pending.get(id);
-    if (waiting) {
-      pending.delete(id);
-      setLabel(entry, waiting.label);
-    }
-    if (wm > watermark) {
-      watermark = wm;
-      if (wm >= nextCloseAt) closeUpTo(wm, closing);
-    }
-  };
+  }
 
-  const onLabel = (value: Label, tokens: readonly AckToken[], changed: Set<WindowState>) => {
+  /** Keeps a counted record for joining, within `maxRecords`, and applies a label that came before it. */
+  private keep(id: string, entry: Entry): void {
+    this.counts.predictions++;
+    this.index.set(id, entry);
+    if (this.index.size > (this.options.maxRecords ?? 200_000)) {
+      this.index.delete(this.index.keys().next().value!); // its windows keep its counts; it just cannot be joined any more
+      this.counts.recordsDropped++;
+    }
+    const waiting = this.pending.get(id);
+    if (waiting) {
+      this.pending.delete(id);
+      this.setLabel(entry, waiting.label);
+    }
+  }
+
+  private windowFor(start: number, record: StreamRecord<unknown>): ComparisonWindow {
+    let w = this.windows.get(start);
+    if (!w) {
+      const end = start + this.spec.sizeMs;
+      w = newComparisonWindow(start, end, end <= this.watermark, record.position);
+      this.windows.set(start, w);
+      if (!w.closed && end < this.nextCloseAt) this.nextCloseAt = end;
+    }
+    return w;
+  }
+
+  private onLabel(value: Label, ctx: Context, changed: Set<ComparisonWindow>): void {
     if (typeof value.record_id !== 'string' || value.record_id === '') throw new Error('label without a record_id');
     if (!Number.isInteger(value.label) || value.label < 0) throw new Error(`label must be a class index, got ${JSON.stringify(value.label)}`);
-    const entry = lookup(value.record_id);
+    const entry = this.lookup(value.record_id);
     if (!entry) {
-      // Before its prediction (or after it was dropped): wait, newest last.
-      pending.delete(value.record_id);
-      pending.set(value.record_id, value);
-      if (pending.size > maxPendingLabels) {
-        pending.delete(pending.keys().next().value!);
-        counts.labelsExpired++;
-      }
+      this.wait(value);
       return;
     }
-    if (!setLabel(entry, value.label)) return;
+    if (!this.setLabel(entry, value.label)) return;
     for (const w of entry.windows) {
       if (w.closed) changed.add(w);
-      else hold(w, tokens);
+      else ctx.hold(w);
     }
-  };
+  }
 
-  return {
-    name,
-    onBatch(batch: Batch<CompareInput<P>>, out) {
-      const changed = new Set<WindowState>();
-      const closing: WindowState[] = [];
-      for (const record of batch.records) {
-        const value = record.value as unknown;
-        try {
-          if (isPredictionInput(value)) onPrediction(record, value, batch.tokens, changed, closing);
-          else if (isLabel(value)) onLabel(value, batch.tokens, changed);
-          else throw new Error('neither predictions ({ predictions: [...] }) nor a label ({ record_id, label, labeled_at, ... })');
-        } catch (error) {
-          out.deadLetter(record, error);
-        }
-      }
-      emit(closing, changed, batch.tokens, out);
-      releaseAll(batch.tokens);
-    },
+  /** A label before its prediction (or after it was dropped) waits, newest last, within `maxPendingLabels`. */
+  private wait(label: Label): void {
+    this.pending.delete(label.record_id);
+    this.pending.set(label.record_id, label);
+    if (this.pending.size > (this.options.maxPendingLabels ?? 100_000)) {
+      this.pending.delete(this.pending.keys().next().value!);
+      this.counts.labelsExpired++;
+    }
+  }
 
-    onTick(now, out) {
-      if (options.idleTimeoutMs === undefined || now - lastPrediction < options.idleTimeoutMs) return;
-      const closing: WindowState[] = [];
-      closeUpTo(Infinity, closing);
-      // Predictions still to come for these windows update them like late labels do.
-      for (const w of closing) if (w.end > watermark) watermark = w.end;
-      streamClock.advanceTo(watermark);
-      emit(closing, new Set(), [], out);
-    },
+  /** Sets a record's label; returns whether anything changed. */
+  private setLabel(e: Entry, label: number): boolean {
+    if (e.label === label) {
+      this.counts.labelsRepeated++;
+      return false;
+    }
+    if (e.label === null) this.counts.labelsJoined++;
+    else {
+      this.counts.labelsChanged++;
+      applyLabel(e, e.label, -1);
+    }
+    e.label = label;
+    applyLabel(e, label, 1);
+    return true;
+  }
 
-    onEnd(out) {
-      const closing: WindowState[] = [];
-      closeUpTo(Infinity, closing);
-      emit(closing, new Set(), [], out);
-    },
+  /** The kept record for an id, if any of its windows is still kept (a dropped window's records leave lazily). */
+  private lookup(id: string): Entry | undefined {
+    const e = this.index.get(id);
+    if (!e) return undefined;
+    e.windows = e.windows.filter((w) => this.windows.get(w.start) === w);
+    if (e.windows.length > 0) return e;
+    this.index.delete(id);
+    this.counts.recordsDropped++;
+    return undefined;
+  }
 
-    // One set of windows over every partition: a rebalance does not drop it (run one consumer; see README).
-    onRevoke() {},
+  private closeUpTo(limit: number, closing: ComparisonWindow[]): void {
+    let next = Infinity;
+    for (const w of this.windows.values()) {
+      if (w.closed) continue;
+      if (w.end <= limit) {
+        w.closed = true;
+        closing.push(w);
+      } else if (w.end < next) next = w.end;
+    }
+    this.nextCloseAt = next;
+  }
 
-    stats(): CompareStats {
-      let open = 0;
-      for (const w of windows.values()) if (!w.closed) open++;
-      return { ...counts, labelsPending: pending.size, recordsKept: index.size, windowsOpen: open, windowsClosed: windows.size - open };
-    },
-  };
+  /**
+   * Emits the windows that closed (acknowledged with the batches they held) and the closed ones that changed
+   * (acknowledged with the current batch, so the labels that changed them are committed once the new rows are written).
+   */
+  private emit(closing: ComparisonWindow[], changed: Set<ComparisonWindow>, ctx: Context): void {
+    const rows = new Set<ComparisonWindow>(closing);
+    for (const w of changed) if (w.closed && this.windows.get(w.start) === w) rows.add(w);
+    if (rows.size === 0) return;
+    const ordered = [...rows].sort((x, y) => x.end - y.end || x.start - y.start);
+    for (const w of ordered) if (w.version > 0) this.counts.reemitted++;
+    ctx.emit(ordered.map((w) => this.toRecord(w)), { closes: closing, withBatch: [...changed].some((w) => rows.has(w)) });
+    // Keep at most maxClosedWindows emitted windows, dropping those that end first.
+    const closed = [...this.windows.values()].filter((w) => w.closed).sort((x, y) => x.end - y.end);
+    for (let i = 0; i < closed.length - (this.options.maxClosedWindows ?? 24); i++) this.dropWindow(closed[i]!);
+  }
+
+  private dropWindow(w: ComparisonWindow): void {
+    this.windows.delete(w.start);
+    if (w.end > this.droppedThrough) this.droppedThrough = w.end;
+    this.counts.windowsDropped++;
+  }
+
+  private toRecord(w: ComparisonWindow): StreamRecord<ModelComparison> {
+    w.version = Math.max((this.options.now ?? Date.now)(), w.version + 1);
+    const { pipeline, modelA, modelB } = this.options;
+    const value = comparisonOf(w, { pipeline, modelA, modelB }, this.options.estimate?.alertMargin ?? 0.05);
+    return { key: compositeId(pipeline, w.start, modelA, modelB), value, eventTime: w.end - 1, headers: {}, position: w.position };
+  }
+}
+
+/** Adds (sign 1) or removes (sign −1) a label's contribution to a record's windows. */
+function applyLabel(e: Entry, label: number, sign: 1 | -1): void {
+  for (const w of e.windows) {
+    w.labeled += sign;
+    if (e.a === label) w.correctA += sign;
+    if (e.b === label) w.correctB += sign;
+  }
 }
 
 /** A UInt8 flag column: 1, 0, or null when unknown. */

@@ -33,11 +33,13 @@ const prediction = (record_id: string, model_id: string, p1: number): Prediction
 
 type Input = { time: number; value: PseudoLabelInput<Item> };
 
-async function run(inputs: Input[], options: { prior: number[]; pause?: boolean }, batch = 50) {
+async function run(inputs: Input[], options: { prior: number[]; pause?: boolean; keyed?: boolean }, batch = 50) {
   const transport = new MemoryTransport();
   await transport.ensureTopic('in', 1);
   const producer = await transport.producer();
-  await producer.send('in', inputs.map((x) => ({ key: null, value: Buffer.from(JSON.stringify(x.value)), timestamp: x.time, partition: 0 })));
+  // keyed: each record keyed by its own id, as the postings pipeline keys predictions
+  const keyOf = (x: Input) => (options.keyed && 'prediction' in x.value ? x.value.prediction.prediction.record_id : null);
+  await producer.send('in', inputs.map((x) => ({ key: keyOf(x), value: Buffer.from(JSON.stringify(x.value)), timestamp: x.time, partition: 0 })));
   const sink = new ArraySink<PseudoLabelOutput<Item>>('out');
   const alarms: PseudoLabelWindow[] = [];
   const p = new Pipeline('pseudo-label-test');
@@ -97,6 +99,19 @@ describe('pseudo-label on 2026 HN ground truth', () => {
     expect(wrongAfter).toBeLessThan(wrongBefore / 3);
     // the most confident of each class are the ones kept, and every accepted example came from A
     expect(accepted.every((a) => a.confidence > 0.9 && a.sourceModelId === 'postings-a')).toBe(true);
+  });
+
+  it('keeps one window over the stream whatever the records are keyed by (keyed records give the same windows)', async () => {
+    const labels = await load();
+    const prior = [labels.filter((l) => l.label === 0).length / labels.length, labels.filter((l) => l.label === 1).length / labels.length];
+    const inputs = biasedA(labels);
+    const unkeyed = await run(inputs, { prior, pause: false });
+    const keyed = await run(inputs, { prior, pause: false, keyed: true });
+    const predictions = inputs.filter((x) => 'prediction' in x.value).length;
+    expect(keyed.windows.reduce((sum, w) => sum + w.predictions, 0)).toBe(predictions);
+    expect(keyed.windows).toEqual(unkeyed.windows);
+    expect(keyed.labels.map((l) => l.recordId)).toEqual(unkeyed.labels.map((l) => l.recordId));
+    expect(keyed.labels.length).toBeGreaterThan(0);
   });
 
   it('pauses while drift-window reports dataset drift, whichever stream arrives first, and raises an alarm when the accept rate collapses', async () => {

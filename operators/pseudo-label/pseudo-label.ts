@@ -14,12 +14,13 @@
  * verdict has arrived (or at end of input), so the result does not depend on how the two streams interleave.
  * Output: accepted pseudo-labels (`kind: 'label'`) and one summary per window (`kind: 'window'`, accept rate, alarm).
  */
-import { type AckToken, releaseAll } from '../../streams/ack.ts';
 import type { StreamRecord } from '../../streams/record.ts';
-import type { Batch, Stage, StageOutput } from '../../streams/stage.ts';
+import type { Stage } from '../../streams/stage.ts';
+import { type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/stateful.ts';
+import { type Window, Windower } from '../../streams/windower.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import { StreamWatermark } from '../window/stream-watermark.ts';
 import type { TimeWindowSpec } from '../window/window-spec.ts';
+import { type Candidate, selectByClassPrior } from './pseudo-label-selection.ts';
 
 export type PseudoLabelInput<T> = { prediction: T } | { drift: { windowStart: number; datasetDrift: boolean } };
 
@@ -83,148 +84,167 @@ export interface PseudoLabelOptions<T> {
   onProgress?: (labels: PseudoLabel<T>[], upTo: number) => void;
 }
 
-interface Candidate<T> {
-  record: StreamRecord<T>;
-  prediction: Prediction;
-}
-
-interface OpenWindow<T> {
-  start: number;
+/** A window's predictions so far; the object is also the state id its confident predictions' batches are held under. */
+interface WindowCounts<T> {
   predictions: number;
   ownModel: number;
   candidates: Candidate<T>[];
-  tokens: Set<AckToken>;
 }
 
 export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): Stage<PseudoLabelInput<T>, PseudoLabelOutput<T>> {
-  const { classPrior, targetModelId } = options;
-  const size = options.window.sizeMs;
-  const threshold = options.threshold ?? 0.9;
-  const pauseOnDrift = options.pauseOnDrift ?? true;
-  const lateness = options.allowedLatenessMs ?? 0;
-  const minForAlarm = options.minPredictionsForAlarm ?? 20;
-  const onAlarm = options.onAlarm ?? ((w) => console.warn(`pseudo-label ${options.pipeline}: accept rate collapsed to 0 in window ${new Date(w.windowStart).toISOString()} (${w.predictions} predictions, ${w.confident} confident)`));
+  const { classPrior } = options;
   if (Math.abs(classPrior.reduce((a, b) => a + b, 0) - 1) > 1e-6) throw new Error(`pseudo-label ${name}: classPrior must sum to 1, got ${classPrior.join(', ')}`);
+  return statefulStage(name, new PseudoLabeller(options));
+}
 
-  const open = new Map<number, OpenWindow<T>>();
-  /** Labels accepted since the last `onProgress`. */
-  let decidedLabels: PseudoLabel<T>[] = [];
-  let seen = -Infinity;
-  /** Before this event time every label is decided: the clock so far, held back by windows still undecided. */
-  const decidedBefore = () => Math.min(seen, ...[...open.values()].map((w) => w.start + size + lateness)) - 1;
-  const reportProgress = (upTo: number) => {
-    if (!options.onProgress) return;
-    const labels = decidedLabels;
-    decidedLabels = [];
-    options.onProgress(labels, upTo);
-  };
-  const verdicts = new Map<number, boolean>();
+/**
+ * Tumbling windows over the whole stream (the windower, stream scope); a window the clock has closed waits for its
+ * drift verdict before it is decided. Only confident predictions hold their batches: the others have nothing to emit.
+ */
+class PseudoLabeller<T> implements StatefulLogic<PseudoLabelInput<T>, PseudoLabelOutput<T>> {
+  private readonly size: number;
+  private readonly lateness: number;
+  private readonly threshold: number;
+  private readonly pauseOnDrift: boolean;
+  private readonly windower: Windower<T, WindowCounts<T>>;
+  /** Windows the clock has closed, waiting for their verdict. */
+  private readonly awaiting = new Map<number, Window<WindowCounts<T>>>();
+  private readonly verdicts = new Map<number, boolean>();
   /** drift-window reports windows in order: once a later window has its verdict, an earlier one will get none. */
-  let latestVerdict = -Infinity;
-  let watermark = -Infinity;
-  /** The slowest partition's clock, so the interleaving of partitions does not decide which windows close. */
-  const clock = new StreamWatermark(lateness);
+  private latestVerdict = -Infinity;
+  /** Labels accepted since the last `onProgress`. */
+  private decidedLabels: PseudoLabel<T>[] = [];
+  /** The keys of the batch being windowed, given back to the labels it accepts. */
+  private readonly keys = new Map<StreamRecord<T>, string | null>();
+  /** The context of the batch being windowed, for holding confident predictions' batches. */
+  private ctx: StatefulContext<PseudoLabelOutput<T>> | undefined;
 
-  const windowOf = (start: number) => {
-    let w = open.get(start);
-    if (!w) open.set(start, (w = { start, predictions: 0, ownModel: 0, candidates: [], tokens: new Set() }));
-    return w;
-  };
+  constructor(private readonly options: PseudoLabelOptions<T>) {
+    this.size = options.window.sizeMs;
+    this.lateness = options.allowedLatenessMs ?? 0;
+    this.threshold = options.threshold ?? 0.9;
+    this.pauseOnDrift = options.pauseOnDrift ?? true;
+    this.windower = new Windower<T, WindowCounts<T>>({
+      spec: options.window,
+      scope: 'stream',
+      allowedLatenessMs: this.lateness,
+      holdBatches: false,
+      init: () => ({ predictions: 0, ownModel: 0, candidates: [] }),
+      add: (w, value, record) => this.count(w, value, record),
+    });
+  }
 
-  const decide = (w: OpenWindow<T>, out: StageOutput<PseudoLabelOutput<T>>) => {
-    open.delete(w.start);
-    const paused = pauseOnDrift && verdicts.get(w.start) === true;
-    verdicts.delete(w.start);
-    const accepted: Candidate<T>[] = [];
-    const perClass = classPrior.map(() => 0);
-    let rejectedCap = 0;
-    if (!paused) {
-      const confidentTotal = w.candidates.length;
-      for (let c = 0; c < classPrior.length; c++) {
-        const ofClass = w.candidates.filter((x) => x.prediction.label === c);
-        // Most confident first; ties by record id, so the choice is the same on every replay.
-        ofClass.sort((a, b) => b.prediction.confidence - a.prediction.confidence || (a.prediction.record_id < b.prediction.record_id ? -1 : 1));
-        const cap = Math.ceil(classPrior[c]! * confidentTotal);
-        accepted.push(...ofClass.slice(0, cap));
-        perClass[c] = Math.min(cap, ofClass.length);
-        rejectedCap += Math.max(0, ofClass.length - cap);
+  onBatch(records: StreamRecord<PseudoLabelInput<T>>[], ctx: StatefulContext<PseudoLabelOutput<T>>): void {
+    const predictions: StreamRecord<T>[] = [];
+    for (const record of records) {
+      const input = record.value;
+      if ('drift' in input) this.verdict(input.drift.windowStart, input.drift.datasetDrift);
+      else {
+        // One window over the whole stream, whatever the records' keys: the windower keys windows by record key.
+        const keyless: StreamRecord<T> = { ...record, key: null, value: input.prediction };
+        this.keys.set(keyless, record.key);
+        predictions.push(keyless);
       }
-      // Labels outside the prior's classes cannot be capped sensibly: refuse them.
-      rejectedCap += w.candidates.filter((x) => x.prediction.label < 0 || x.prediction.label >= classPrior.length).length;
     }
+    this.ctx = ctx;
+    // Windows already decided are too late to count (the late records are dropped); the windows the clock passed wait for their verdicts.
+    for (const w of this.windower.add(predictions, ctx).closed) this.awaiting.set(w.start, w);
+    this.ctx = undefined;
+    this.keys.clear();
+    this.decideReady(ctx, false);
+    this.reportProgress(this.decidedBefore());
+  }
+
+  onEof(ctx: StatefulContext<PseudoLabelOutput<T>>): void {
+    for (const w of this.windower.closeAll()) this.awaiting.set(w.start, w);
+    this.decideReady(ctx, true);
+    this.reportProgress(Infinity);
+  }
+
+  onRevoke(): void {
+    // Windows span partitions (one pseudo-label rate per window): keep them, as a stream-scoped window does.
+  }
+
+  private verdict(windowStart: number, datasetDrift: boolean): void {
+    this.verdicts.set(windowStart, datasetDrift);
+    if (windowStart > this.latestVerdict) this.latestVerdict = windowStart;
+  }
+
+  private count(w: WindowCounts<T>, value: T, record: StreamRecord<T>): WindowCounts<T> {
+    w.predictions++;
+    const prediction = this.options.prediction(value);
+    if (prediction.model_id === this.options.targetModelId) w.ownModel++;
+    else if (prediction.confidence > this.threshold) {
+      w.candidates.push({ record: { ...record, key: this.keys.get(record) ?? null }, prediction });
+      this.ctx!.hold(w);
+    }
+    return w;
+  }
+
+  /** Before this event time every label is decided: the clock so far, held back by windows still undecided. */
+  private decidedBefore(): number {
+    const seen = this.windower.streamWatermark + this.lateness;
+    let undecided = this.windower.earliestOpenEnd();
+    for (const w of this.awaiting.values()) if (w.end < undecided) undecided = w.end;
+    return Math.min(seen, undecided + this.lateness) - 1;
+  }
+
+  private reportProgress(upTo: number): void {
+    if (!this.options.onProgress) return;
+    const labels = this.decidedLabels;
+    this.decidedLabels = [];
+    this.options.onProgress(labels, upTo);
+  }
+
+  /** Closed windows whose drift verdict is in (or not needed), oldest first; every waiting one at the end. */
+  private decideReady(ctx: StatefulContext<PseudoLabelOutput<T>>, all: boolean): void {
+    const hasVerdict = (start: number) => !this.pauseOnDrift || this.verdicts.has(start) || this.latestVerdict > start;
+    const ready = [...this.awaiting.values()].filter((w) => all || hasVerdict(w.start));
+    ready.sort((a, b) => a.start - b.start);
+    for (const w of ready) this.decide(w, ctx);
+  }
+
+  private decide(w: Window<WindowCounts<T>>, ctx: StatefulContext<PseudoLabelOutput<T>>): void {
+    this.awaiting.delete(w.start);
+    const paused = this.pauseOnDrift && this.verdicts.get(w.start) === true;
+    this.verdicts.delete(w.start);
+    const { candidates } = w.acc;
+    const selection = paused ? { accepted: [], acceptedPerClass: this.options.classPrior.map(() => 0), rejectedClassCap: 0 } : selectByClassPrior(candidates, this.options.classPrior);
+    const summary = this.summaryOf(w, selection, paused);
+    const availableAt = w.end + this.lateness;
+    const labels = selection.accepted.map(({ prediction: p, record }): PseudoLabel<T> => ({ kind: 'label', value: record.value, recordId: p.record_id, label: p.label, confidence: p.confidence, sourceModelId: p.model_id, sourceModelVersion: p.model_version, windowStart: w.start, availableAt }));
+    this.decidedLabels.push(...labels);
+    const records: StreamRecord<PseudoLabelOutput<T>>[] = selection.accepted.map((x, i) => ({ ...x.record, value: labels[i]! }));
+    const last = candidates[candidates.length - 1]?.record;
+    records.push({ key: null, value: summary, eventTime: w.end - 1, headers: {}, position: last?.position ?? { topic: '', partition: 0, offset: 0 } });
+    ctx.emit(records, { closes: [w.acc] });
+  }
+
+  private summaryOf(w: Window<WindowCounts<T>>, selection: ReturnType<typeof selectByClassPrior<T>>, paused: boolean): PseudoLabelWindow {
+    const { predictions, candidates, ownModel } = w.acc;
+    const accepted = selection.accepted.length;
     const summary: PseudoLabelWindow = {
       kind: 'window',
-      pipeline: options.pipeline,
+      pipeline: this.options.pipeline,
       windowStart: w.start,
-      windowEnd: w.start + size,
-      predictions: w.predictions,
-      confident: w.candidates.length,
-      accepted: accepted.length,
-      acceptedPerClass: perClass,
-      rejectedClassCap: rejectedCap,
-      rejectedDriftPause: paused ? w.candidates.length : 0,
-      rejectedOwnModel: w.ownModel,
-      acceptRate: w.predictions === 0 ? 0 : accepted.length / w.predictions,
-      alarm: !paused && accepted.length === 0 && w.predictions >= minForAlarm,
+      windowEnd: w.end,
+      predictions,
+      confident: candidates.length,
+      accepted,
+      acceptedPerClass: selection.acceptedPerClass,
+      rejectedClassCap: selection.rejectedClassCap,
+      rejectedDriftPause: paused ? candidates.length : 0,
+      rejectedOwnModel: ownModel,
+      acceptRate: predictions === 0 ? 0 : accepted / predictions,
+      alarm: !paused && accepted === 0 && predictions >= (this.options.minPredictionsForAlarm ?? 20),
       paused,
     };
-    if (summary.alarm) onAlarm(summary);
-    const tokens = [...w.tokens];
-    const availableAt = w.start + size + lateness;
-    const labels = accepted.map((x): PseudoLabel<T> => ({ kind: 'label', value: x.record.value, recordId: x.prediction.record_id, label: x.prediction.label, confidence: x.prediction.confidence, sourceModelId: x.prediction.model_id, sourceModelVersion: x.prediction.model_version, windowStart: w.start, availableAt }));
-    decidedLabels.push(...labels);
-    const records: StreamRecord<PseudoLabelOutput<T>>[] = accepted.map((x, i) => ({ ...x.record, value: labels[i]! }));
-    const last = w.candidates[w.candidates.length - 1]?.record;
-    records.push({ key: null, value: summary, eventTime: w.start + size - 1, headers: {}, position: last?.position ?? { topic: '', partition: 0, offset: 0 } });
-    out.emit({ records, tokens });
-  };
+    if (summary.alarm) this.alarm(summary);
+    return summary;
+  }
 
-  /** Windows whose end event time has passed and whose drift verdict is in (or not needed), oldest first. */
-  const decideReady = (out: StageOutput<PseudoLabelOutput<T>>, all = false) => {
-    const ready = [...open.values()].filter((w) => all || (w.start + size <= watermark && (!pauseOnDrift || verdicts.has(w.start) || latestVerdict > w.start)));
-    ready.sort((a, b) => a.start - b.start);
-    for (const w of ready) decide(w, out);
-  };
-
-  return {
-    name,
-    onBatch(batch: Batch<PseudoLabelInput<T>>, out) {
-      for (const record of batch.records) {
-        const input = record.value;
-        if ('drift' in input) {
-          verdicts.set(input.drift.windowStart, input.drift.datasetDrift);
-          if (input.drift.windowStart > latestVerdict) latestVerdict = input.drift.windowStart;
-          continue;
-        }
-        const t = record.eventTime;
-        const start = Math.floor(t / size) * size;
-        if (start + size <= watermark) continue; // its window was decided already: too late to count
-        const w = windowOf(start);
-        w.predictions++;
-        const prediction = options.prediction(input.prediction);
-        if (prediction.model_id === targetModelId) w.ownModel++;
-        else if (prediction.confidence > threshold) {
-          w.candidates.push({ record: { ...record, value: input.prediction }, prediction });
-          for (const token of batch.tokens) {
-            if (!w.tokens.has(token)) {
-              token.retain();
-              w.tokens.add(token);
-            }
-          }
-        }
-        watermark = clock.observe(record);
-        seen = watermark + lateness;
-      }
-      releaseAll(batch.tokens);
-      decideReady(out);
-      reportProgress(decidedBefore());
-    },
-    onEnd(out) {
-      decideReady(out, true);
-      reportProgress(Infinity);
-    },
-    onRevoke() {
-      // Windows span partitions (one pseudo-label rate per window): keep them, as a stream-scoped window does.
-    },
-  };
+  private alarm(w: PseudoLabelWindow): void {
+    if (this.options.onAlarm) this.options.onAlarm(w);
+    else console.warn(`pseudo-label ${this.options.pipeline}: accept rate collapsed to 0 in window ${new Date(w.windowStart).toISOString()} (${w.predictions} predictions, ${w.confident} confident)`);
+  }
 }

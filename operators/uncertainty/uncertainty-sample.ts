@@ -11,13 +11,14 @@
  * Bounded memory: a window keeps at most `budget` candidates per class (`quota` without filling), plus the current
  * batch's arrivals; the candidates hold a few fields of the prediction, never the record value.
  */
-import { type AckToken, releaseAll } from '../../streams/ack.ts';
-import type { SourcePosition, StreamRecord } from '../../streams/record.ts';
-import type { Batch, Stage, StageOutput } from '../../streams/stage.ts';
+import type { StreamRecord } from '../../streams/record.ts';
+import type { Stage } from '../../streams/stage.ts';
+import { type BatchRef, type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/stateful.ts';
+import { type Window, Windower, windowRecord } from '../../streams/windower.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import { windowStage } from '../window/window.ts';
 import type { WindowResult, WindowSpec } from '../window/window-spec.ts';
-import { type DedupKey, type ItemKeys, QueuedKeys, isDuplicate, itemKeys } from './near-duplicate.ts';
+import { type DedupKey, QueuedKeys, itemKeys } from './near-duplicate.ts';
+import { type Candidate, type Pick, WindowPool, selectPicks } from './uncertainty-pool.ts';
 import { UNCERTAINTY_METHODS, type UncertaintyMethod, argmax, checkProbabilities, topProbability, uncertainty } from './uncertainty-scores.ts';
 
 export interface UncertaintySampleOptions<T> {
@@ -72,101 +73,12 @@ export interface LabelQueueEntry {
 export const DEFAULT_BAND: readonly [number, number] = [0.4, 0.7];
 export const DEFAULT_REMEMBER = 10_000;
 
-interface Candidate extends ItemKeys {
-  /** Arrival order: the earlier of two equally uncertain candidates wins. */
-  seq: number;
-  /** Until offered: the record, for the dedup key and payload reference (computed only if it can enter a pool). */
-  source: StreamRecord<unknown> | null;
-  score: number;
-  top: number;
-  label: number;
-  quota: number;
-  modelId: string;
-  modelVersion: string;
-  payloadRef: string;
-  position: SourcePosition;
-  /** The source batch's acknowledgement references (held by the window until it closes). */
-  tokens: AckToken[];
-}
-
-const moreUncertain = (a: Candidate, b: Candidate) => a.score > b.score || (a.score === b.score && a.seq < b.seq);
-const byUncertainty = (a: Candidate, b: Candidate) => b.score - a.score || a.seq - b.seq;
-
-/** The candidates of one window: per predicted class its most uncertain ones, no two of them duplicates. */
-class WindowPool {
-  readonly byClass: Candidate[][] = [];
-  /** Arrivals of the current batch, offered once the windows closed by that batch have queued theirs. */
-  readonly pending: Candidate[] = [];
-  private readonly byId = new Map<string, Candidate>();
-  private readonly byKey = new Map<string, Candidate>();
-  private readonly hashed = new Set<Candidate>();
-
-  /** Whether `c` would rank among the `capacity` most uncertain of its class. */
-  hasRoomFor(c: Candidate, capacity: number): boolean {
-    const list = this.byClass[c.label];
-    return capacity > 0 && (!list || list.length < capacity || moreUncertain(c, list[capacity - 1]!));
-  }
-
-  /** A group of duplicates keeps its most uncertain member. */
-  offer(c: Candidate, capacity: number): void {
-    const dups = this.duplicatesOf(c);
-    if (dups.some((d) => moreUncertain(d, c))) return;
-    for (const d of dups) this.remove(d);
-    const list = (this.byClass[c.label] ??= []);
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (moreUncertain(list[mid]!, c)) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo, 0, c);
-    this.index(c);
-    if (list.length > capacity) this.remove(list[list.length - 1]!);
-  }
-
-  /** Drops members that duplicate `item` (an item another window just queued). */
-  purge(item: ItemKeys): void {
-    for (const d of this.duplicatesOf(item)) this.remove(d);
-  }
-
-  members(): Candidate[] {
-    return this.byClass.flat().sort(byUncertainty);
-  }
-
-  private duplicatesOf(item: ItemKeys): Candidate[] {
-    const found = new Set<Candidate>();
-    const byId = this.byId.get(item.id);
-    if (byId) found.add(byId);
-    const byKey = item.key !== null ? this.byKey.get(item.key) : undefined;
-    if (byKey) found.add(byKey);
-    if (item.words !== null) for (const h of this.hashed) if (isDuplicate(item, h)) found.add(h);
-    return [...found];
-  }
-
-  private index(c: Candidate): void {
-    this.byId.set(c.id, c);
-    if (c.key !== null) this.byKey.set(c.key, c);
-    if (c.words !== null) this.hashed.add(c);
-  }
-
-  private remove(c: Candidate): void {
-    const list = this.byClass[c.label]!;
-    list.splice(list.indexOf(c), 1);
-    if (this.byId.get(c.id) === c) this.byId.delete(c.id);
-    if (c.key !== null && this.byKey.get(c.key) === c) this.byKey.delete(c.key);
-    this.hashed.delete(c);
-  }
-}
-
 const fmt = (x: number) => x.toFixed(3);
 
-export function uncertaintySample<T>(name: string, options: UncertaintySampleOptions<T>): Stage<T, LabelQueueEntry> {
+function checkOptions<T>(name: string, options: UncertaintySampleOptions<T>): void {
   const method = options.method ?? 'margin';
   const [low, high] = options.band ?? DEFAULT_BAND;
   const { budget } = options;
-  const fill = options.fillUnusedQuota ?? true;
-  const payloadRef = options.payloadRef ?? ((r: StreamRecord<T>) => `${r.position.topic}/${r.position.partition}@${r.position.offset}`);
   if (!UNCERTAINTY_METHODS.includes(method)) throw new Error(`${name}: unknown method ${JSON.stringify(method)} (known: ${UNCERTAINTY_METHODS.join(', ')})`);
   if (!(low >= 0 && low <= high && high <= 1)) throw new Error(`${name}: band [${low}, ${high}] must satisfy 0 <= low <= high <= 1`);
   if (!Number.isInteger(budget) || budget < 1) throw new Error(`${name}: budget must be a positive integer, got ${budget}`);
@@ -178,25 +90,98 @@ export function uncertaintySample<T>(name: string, options: UncertaintySampleOpt
   for (const q of typeof quotas === 'number' ? [quotas] : (quotas ?? [])) {
     if (!Number.isInteger(q) || q < 0) throw new Error(`${name}: class quotas must be non-negative integers, got ${q}`);
   }
-  const queued = new QueuedKeys(options.remember ?? DEFAULT_REMEMBER);
+}
 
-  const quotaOf = (label: number, classes: number): number => {
-    if (quotas === undefined) return Math.ceil(budget / (options.classes ?? classes));
-    if (typeof quotas === 'number') return quotas;
-    const q = quotas[label];
-    if (q === undefined) throw new Error(`no class quota for class ${label} (classQuota has ${quotas.length} entries)`);
-    return q;
-  };
-  // Without filling, a class can never take more than its quota: keeping more candidates would be wasted memory.
-  const capacityOf = (c: Candidate) => (fill ? budget : Math.min(budget, c.quota));
+export function uncertaintySample<T>(name: string, options: UncertaintySampleOptions<T>): Stage<T, LabelQueueEntry> {
+  checkOptions(name, options);
+  return statefulStage(name, new UncertaintySampler(options));
+}
 
-  let seq = 0;
+/**
+ * One budget per window over the whole stream (key null). A batch's arrivals wait in their pools' `pending` until
+ * the windows that batch closed have queued their entries: an arrival is checked against everything queued up to
+ * and including its batch. Queued entries are acknowledged with their own source batches; the window's others
+ * are released when it closes.
+ */
+class UncertaintySampler<T> implements StatefulLogic<T, LabelQueueEntry> {
+  private readonly method: UncertaintyMethod;
+  private readonly band: readonly [number, number];
+  private readonly fill: boolean;
+  private readonly payloadRef: (record: StreamRecord<T>) => string;
+  private readonly queued: QueuedKeys;
+  private readonly windower: Windower<Candidate | null, WindowPool>;
+  /** Pools of the windows still open, and those that received arrivals in the current batch. */
+  private readonly open = new Set<WindowPool>();
+  private arrived: WindowPool[] = [];
+  private seq = 0;
+
+  constructor(private readonly options: UncertaintySampleOptions<T>) {
+    this.method = options.method ?? 'margin';
+    this.band = options.band ?? DEFAULT_BAND;
+    this.fill = options.fillUnusedQuota ?? true;
+    this.payloadRef = options.payloadRef ?? ((r) => `${r.position.topic}/${r.position.partition}@${r.position.offset}`);
+    this.queued = new QueuedKeys(options.remember ?? DEFAULT_REMEMBER);
+    this.windower = new Windower<Candidate | null, WindowPool>({
+      spec: options.window,
+      scope: 'stream',
+      allowedLatenessMs: options.allowedLatenessMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      init: () => {
+        const pool = new WindowPool();
+        this.open.add(pool);
+        return pool;
+      },
+      add: (pool, c) => {
+        if (c) {
+          if (pool.pending.length === 0) this.arrived.push(pool);
+          pool.pending.push(c);
+        }
+        return pool;
+      },
+    });
+  }
+
+  onBatch(records: StreamRecord<T>[], ctx: StatefulContext<LabelQueueEntry>): void {
+    const batch = ctx.batch();
+    const keyless: StreamRecord<Candidate | null>[] = [];
+    for (const record of records) {
+      if (!Number.isFinite(record.eventTime)) {
+        ctx.deadLetter(record, new Error(`event time is not a finite number: ${record.eventTime}`));
+        continue;
+      }
+      let candidate: Candidate | null;
+      try {
+        candidate = this.candidateOf(record, batch);
+      } catch (error) {
+        ctx.deadLetter(record, error);
+        continue;
+      }
+      // Key null: one window (and one budget) over the whole stream, not one per record key.
+      keyless.push({ key: null, value: candidate, eventTime: record.eventTime, headers: record.headers, position: record.position });
+    }
+    // Late predictions are dropped: their window has already queued its entries.
+    this.settle(this.windower.add(keyless, ctx).closed, ctx);
+  }
+
+  onNotify(now: number, ctx: StatefulContext<LabelQueueEntry>): void {
+    this.settle(this.windower.closeIdle(now), ctx);
+  }
+
+  onEof(ctx: StatefulContext<LabelQueueEntry>): void {
+    this.settle(this.windower.closeAll(), ctx);
+  }
+
+  onRevoke(): void {
+    // Stream-wide windows: kept on a rebalance (the windower's stream scope keeps its state).
+  }
+
   /** Null for a prediction outside the band. Throws (→ dead letter) for an unusable prediction. */
-  const candidateOf = (record: StreamRecord<T>, tokens: AckToken[]): Candidate | null => {
-    const prediction = options.prediction(record.value);
+  private candidateOf(record: StreamRecord<T>, batch: BatchRef): Candidate | null {
+    const prediction = this.options.prediction(record.value);
     const p = prediction.probabilities;
     checkProbabilities(p);
     const top = topProbability(p);
+    const [low, high] = this.band;
     if (top < low || top > high) return null;
     const label = argmax(p);
     // One literal with every field (keys filled in by `complete`): spreading into it costs more than the scoring.
@@ -205,180 +190,100 @@ export function uncertaintySample<T>(name: string, options: UncertaintySampleOpt
       key: null,
       words: null,
       maxDistance: 0,
-      seq: seq++,
+      seq: this.seq++,
       source: record,
-      score: uncertainty(method, p),
+      score: uncertainty(this.method, p),
       top,
       label,
-      quota: quotaOf(label, p.length),
+      quota: this.quotaOf(label, p.length),
       modelId: prediction.model_id,
       modelVersion: prediction.model_version,
       payloadRef: '',
       position: record.position,
-      tokens,
+      batch,
     };
-  };
+  }
 
-  const open = new Set<WindowPool>();
-  let arrived: WindowPool[] = [];
-  const windows = windowStage<Candidate | null, WindowPool>(`${name}/window`, {
-    spec: options.window,
-    scope: 'stream',
-    allowedLatenessMs: options.allowedLatenessMs,
-    idleTimeoutMs: options.idleTimeoutMs,
-    init: () => {
-      const pool = new WindowPool();
-      open.add(pool);
-      return pool;
-    },
-    add: (pool, c) => {
-      if (c) {
-        if (pool.pending.length === 0) arrived.push(pool);
-        pool.pending.push(c);
-      }
-      return pool;
-    },
-  });
+  private quotaOf(label: number, classes: number): number {
+    const quotas = this.options.classQuota;
+    if (quotas === undefined) return Math.ceil(this.options.budget / (this.options.classes ?? classes));
+    if (typeof quotas === 'number') return quotas;
+    const q = quotas[label];
+    if (q === undefined) throw new Error(`no class quota for class ${label} (classQuota has ${quotas.length} entries)`);
+    return q;
+  }
+
+  /** Without filling, a class can never take more than its quota: keeping more candidates would be wasted memory. */
+  private capacityOf(c: Candidate): number {
+    return this.fill ? this.options.budget : Math.min(this.options.budget, c.quota);
+  }
 
   /** Fills in what only a candidate that can enter the pool needs: hashing every in-band record's text would cost 4×. */
-  const complete = (c: Candidate, out: StageOutput<LabelQueueEntry>): boolean => {
+  private complete(c: Candidate, ctx: StatefulContext<LabelQueueEntry>): boolean {
     const record = c.source as StreamRecord<T>;
     c.source = null;
     try {
-      const keys = itemKeys(c.id, options.dedupKey?.(record.value, record) ?? null);
+      const keys = itemKeys(c.id, this.options.dedupKey?.(record.value, record) ?? null);
       c.key = keys.key;
       c.words = keys.words;
       c.maxDistance = keys.maxDistance;
-      c.payloadRef = payloadRef(record);
+      c.payloadRef = this.payloadRef(record);
       return true;
     } catch (error) {
-      out.deadLetter(record, error);
+      ctx.deadLetter(record, error);
       return false;
     }
-  };
+  }
 
-  const offerPending = (pool: WindowPool, out: StageOutput<LabelQueueEntry>) => {
+  private offerPending(pool: WindowPool, ctx: StatefulContext<LabelQueueEntry>): void {
     for (const c of pool.pending) {
-      if (pool.hasRoomFor(c, capacityOf(c)) && complete(c, out) && !queued.has(c)) pool.offer(c, capacityOf(c));
+      if (pool.hasRoomFor(c, this.capacityOf(c)) && this.complete(c, ctx) && !this.queued.has(c)) pool.offer(c, this.capacityOf(c));
     }
     pool.pending.length = 0;
-  };
-
-  /** Quota pass, then (when filling) the rest of the budget by uncertainty alone. */
-  const select = (pool: WindowPool): { c: Candidate; overQuota: boolean }[] => {
-    const members = pool.members();
-    const picked = new Map<Candidate, boolean>();
-    const taken: number[] = [];
-    for (const c of members) {
-      if (picked.size >= budget) break;
-      if ((taken[c.label] ?? 0) < c.quota) {
-        picked.set(c, false);
-        taken[c.label] = (taken[c.label] ?? 0) + 1;
-      }
-    }
-    if (fill) for (const c of members) if (picked.size < budget && !picked.has(c)) picked.set(c, true);
-    return [...picked].sort(([a], [b]) => byUncertainty(a, b)).map(([c, overQuota]) => ({ c, overQuota }));
-  };
-
-  const entryOf = (w: WindowResult<WindowPool>, c: Candidate, rank: number, overQuota: boolean): LabelQueueEntry => ({
-    recordId: c.id,
-    pipeline: options.pipeline,
-    modelId: c.modelId,
-    modelVersion: c.modelVersion,
-    windowStart: w.start,
-    windowEnd: w.end,
-    method,
-    score: c.score,
-    topProbability: c.top,
-    predictedLabel: c.label,
-    rank,
-    reason:
-      `${method} uncertainty ${fmt(c.score)}, top ${fmt(c.top)} in [${low}, ${high}], #${rank} in window; ` +
-      (overQuota ? `class ${c.label} over its quota ${c.quota}: budget other classes left unused` : `within class ${c.label} quota ${c.quota}`),
-    payloadRef: c.payloadRef,
-  });
+  }
 
   /**
-   * Queues the windows the inner window stage closed (in its order), then offers the batch's remaining arrivals to
-   * the windows still open: so an arrival is checked against everything queued up to and including its batch.
-   * `held` are the closed windows' references: the queued entries keep those of their source batches.
+   * Queues the closed windows' picks (in the windower's order), then offers the batch's remaining arrivals to the
+   * windows still open. The entries go out acknowledged with their candidates' source batches only.
    */
-  const settle = (closed: WindowResult<WindowPool>[], held: AckToken[], out: StageOutput<LabelQueueEntry>) => {
+  private settle(closed: Window<WindowPool>[], ctx: StatefulContext<LabelQueueEntry>): void {
     const records: StreamRecord<LabelQueueEntry>[] = [];
-    const keep = new Set<AckToken>();
+    const sources: BatchRef[] = [];
     for (const w of closed) {
-      const pool = w.value;
-      open.delete(pool);
-      offerPending(pool, out);
-      const picks = select(pool);
-      picks.forEach(({ c, overQuota }, i) => {
-        queued.add(c);
-        for (const other of open) other.purge(c);
-        records.push({ key: c.id, value: entryOf(w, c, i + 1, overQuota), eventTime: w.end - 1, headers: {}, position: c.position });
-        for (const t of c.tokens) keep.add(t);
+      const pool = w.acc;
+      this.open.delete(pool);
+      this.offerPending(pool, ctx);
+      const bounds = windowRecord(w, this.options.window.type === 'count', null).value;
+      selectPicks(pool, this.options.budget, this.fill).forEach((pick, i) => {
+        this.queued.add(pick.c);
+        for (const other of this.open) other.purge(pick.c);
+        records.push({ key: pick.c.id, value: this.entryOf(bounds, pick, i + 1), eventTime: bounds.end - 1, headers: {}, position: pick.c.position });
+        sources.push(pick.c.batch);
       });
     }
-    for (const pool of arrived) offerPending(pool, out);
-    arrived = [];
-    if (records.length > 0) {
-      for (const t of keep) t.retain();
-      out.emit({ records, tokens: [...keep] });
-    }
-    releaseAll(held);
-  };
+    for (const pool of this.arrived) this.offerPending(pool, ctx);
+    this.arrived = [];
+    ctx.emit(records, { closes: closed, only: sources });
+  }
 
-  const capture = (closed: WindowResult<WindowPool>[], held: AckToken[], out: StageOutput<LabelQueueEntry>): StageOutput<WindowResult<WindowPool>> => ({
-    emit(batch) {
-      for (const r of batch.records) closed.push(r.value);
-      for (const t of batch.tokens) held.push(t);
-    },
-    // Late predictions: their window has already queued its entries.
-    emitSide(_port, batch) {
-      releaseAll(batch.tokens);
-    },
-    deadLetter: (record, error) => out.deadLetter(record, error),
-  });
-
-  return {
-    name,
-    async onBatch(batch: Batch<T>, out) {
-      const tokens = batch.tokens.slice();
-      const keyless: StreamRecord<Candidate | null>[] = [];
-      for (const record of batch.records) {
-        if (!Number.isFinite(record.eventTime)) {
-          out.deadLetter(record, new Error(`event time is not a finite number: ${record.eventTime}`));
-          continue;
-        }
-        let candidate: Candidate | null;
-        try {
-          candidate = candidateOf(record, tokens);
-        } catch (error) {
-          out.deadLetter(record, error);
-          continue;
-        }
-        // Key null: one window (and one budget) over the whole stream, not one per record key.
-        keyless.push({ key: null, value: candidate, eventTime: record.eventTime, headers: record.headers, position: record.position });
-      }
-      const closed: WindowResult<WindowPool>[] = [];
-      const held: AckToken[] = [];
-      // The window stage takes over the batch's references (it releases them once it has retained its own).
-      await windows.onBatch({ records: keyless, tokens: batch.tokens }, capture(closed, held, out));
-      settle(closed, held, out);
-    },
-    onTick(now, out) {
-      const closed: WindowResult<WindowPool>[] = [];
-      const held: AckToken[] = [];
-      windows.onTick!(now, capture(closed, held, out));
-      settle(closed, held, out);
-    },
-    async onEnd(out) {
-      const closed: WindowResult<WindowPool>[] = [];
-      const held: AckToken[] = [];
-      await windows.onEnd!(capture(closed, held, out));
-      settle(closed, held, out);
-    },
-    onRevoke(partitions) {
-      windows.onRevoke!(partitions);
-    },
-  };
+  private entryOf(w: WindowResult<unknown>, { c, overQuota }: Pick, rank: number): LabelQueueEntry {
+    const [low, high] = this.band;
+    return {
+      recordId: c.id,
+      pipeline: this.options.pipeline,
+      modelId: c.modelId,
+      modelVersion: c.modelVersion,
+      windowStart: w.start,
+      windowEnd: w.end,
+      method: this.method,
+      score: c.score,
+      topProbability: c.top,
+      predictedLabel: c.label,
+      rank,
+      reason:
+        `${this.method} uncertainty ${fmt(c.score)}, top ${fmt(c.top)} in [${low}, ${high}], #${rank} in window; ` +
+        (overQuota ? `class ${c.label} over its quota ${c.quota}: budget other classes left unused` : `within class ${c.label} quota ${c.quota}`),
+      payloadRef: c.payloadRef,
+    };
+  }
 }

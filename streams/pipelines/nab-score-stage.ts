@@ -3,10 +3,10 @@
  * series' labelled anomaly windows: one SeriesScore per labelled series seen. A live run never ends, so it writes
  * no scores. Series without labels are not scored.
  */
-import { releaseAll } from '../ack.ts';
 import type { DriftReport } from '../../operators/drift/drift-report.ts';
 import { type StreamRecord, withValue } from '../record.ts';
 import type { Stage } from '../stage.ts';
+import { statefulStage } from '../stateful.ts';
 import { type LabelledWindow, type SeriesScore, scoreSeries } from './nab-scoring.ts';
 
 export interface ScoredSeries extends SeriesScore {
@@ -24,10 +24,10 @@ interface SeriesAlerts {
 /** `onScore` hears each score as it is emitted (e.g. to print it). */
 export function nabScores(name: string, labels: ReadonlyMap<string, LabelledWindow[]>, onScore?: (score: ScoredSeries) => void): Stage<DriftReport, ScoredSeries> {
   const series = new Map<string, SeriesAlerts>();
-  return {
-    name,
-    onBatch(batch) {
-      for (const record of batch.records) {
+  return statefulStage<DriftReport, ScoredSeries>(name, {
+    // Nothing is emitted before the end: the scores are a summary, not part of any batch's at-least-once delivery.
+    onBatch(records) {
+      for (const record of records) {
         const report = record.value;
         if (report.key === null || !labels.has(report.key)) continue;
         let s = series.get(report.key);
@@ -36,15 +36,13 @@ export function nabScores(name: string, labels: ReadonlyMap<string, LabelledWind
         s.last = record;
         for (const a of report.alerts) s.alerts.set(`${report.windowStart}/${a.feature}/${a.kind}/${a.eventTime}`, a.eventTime);
       }
-      // Nothing is emitted before the end: the scores are a summary, not part of any batch's at-least-once delivery.
-      releaseAll(batch.tokens);
     },
-    onEnd(out) {
+    onEof(ctx) {
       const records = [...series]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([key, s]) => withValue(s.last, { ...scoreSeries(key, [...s.alerts.values()], labels.get(key)!), lastEventTime: s.lastEventTime }));
       for (const r of records) onScore?.(r.value);
-      out.emit({ records, tokens: [] });
+      ctx.emit(records);
     },
-  };
+  });
 }
