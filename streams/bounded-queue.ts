@@ -59,4 +59,25 @@ export class BoundedQueue<T> {
       this.waitingPopper = resolve;
     });
   }
+
+  /**
+   * The next item, or undefined once `waitMs` passes with none (at once when `waitMs` <= 0 and the queue is empty).
+   * Queued items come first, however late it is: a sink's flush timer drains what already arrived before it writes.
+   */
+  popWithin(waitMs: number): Promise<T | undefined> {
+    if (this.depth > 0) return Promise.resolve(this.popNow()!);
+    if (waitMs === Number.POSITIVE_INFINITY) return this.pop();
+    if (waitMs <= 0) return Promise.resolve(undefined);
+    if (this.waitingPopper) throw new Error('BoundedQueue supports a single consumer');
+    return new Promise<T | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waitingPopper = null;
+        resolve(undefined);
+      }, waitMs);
+      this.waitingPopper = (item) => {
+        clearTimeout(timer);
+        resolve(item);
+      };
+    });
+  }
 }

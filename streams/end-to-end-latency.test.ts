@@ -96,7 +96,8 @@ describe('runner figures', () => {
     expect(result.recordsIn).toBe(3_000);
     expect(result.endToEnd!.count).toBe(3_000);
     expect(result.endToEnd!.p50Ms).toBeGreaterThanOrEqual(2_000);
-    expect(result.endToEnd!.p99Ms).toBeLessThan(2_000 + result.durationMs + 50);
+    // No record waits longer than from its send time to now (the run's duration leaves out the producing before it).
+    expect(result.endToEnd!.p99Ms).toBeLessThanOrEqual(Date.now() - sentAt);
     // sampled right after the first batch of 500 was read: most of the backlog is still ahead
     expect(result.maxConsumerLag).toBeGreaterThan(0);
     expect(result.maxConsumerLag).toBeLessThanOrEqual(2_500);

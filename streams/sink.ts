@@ -1,5 +1,8 @@
 import type { StreamRecord } from './record.ts';
 
+/** How long a sink that does not set `maxWaitMs` holds records: the one default (warehouse sinks use it too). */
+export const DEFAULT_SINK_MAX_WAIT_MS = 1_000;
+
 /** Hands one record a sink could not store, with the reason, to the pipeline's dead letters. */
 export type RejectRecord = (record: StreamRecord<unknown>, reason: string) => void;
 
@@ -17,7 +20,7 @@ export interface Sink<T> {
   write(records: StreamRecord<T>[], reject?: RejectRecord): Promise<void>;
   /** Accumulate at least this many records per write (default: write each batch as it comes). */
   readonly batchRecords?: number;
-  /** …but never hold records longer than this (default 1000 ms). */
+  /** …but never hold records longer than this since the oldest arrived (default DEFAULT_SINK_MAX_WAIT_MS). */
   readonly maxWaitMs?: number;
   /** Writes that may be in flight at once (default 1). Acknowledgements may then complete out of order. */
   readonly concurrency?: number;

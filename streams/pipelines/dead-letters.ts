@@ -11,7 +11,7 @@ import { type PipelineContext, topicName } from './pipeline-definition.ts';
  */
 export function pipelineDeadLetters(context: PipelineContext, inputTopic: string): Sink<DeadLetter> {
   return teeSink('dead-letters', [
-    context.warehouse.sink<DeadLetter>('dead_letters', (r) => deadLetterRow(r.value), { batchRecords: 1_000, maxWaitMs: 500 }),
+    context.warehouse.sink<DeadLetter>('dead_letters', (r) => deadLetterRow(r.value), { batchRecords: 1_000 }),
     deadLetterTopicSink(context.transport, topicName(context, `${inputTopic}.dlq`)),
   ]);
 }
