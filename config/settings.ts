@@ -1,13 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readConfigFile } from './config-file.ts';
+import { listOf, nonNegativeMsOrUndefined, portOrUndefined, positiveMsOrUndefined, positiveSecondsAsMs, secondsAsMs } from './env-values.ts';
 import { type KafkaSecurity, kafkaSecurityFrom } from './kafka-security.ts';
 
-/** Everything driftline reads from the environment, in one place. */
+/**
+ * Everything driftline reads from the environment, in one place: no other module reads `process.env`; they are
+ * handed these values. config/README.md has the table of variables, defaults and meanings.
+ */
 export interface Settings {
-  /** State: embedded log, embedded warehouse, model artifacts. */
+  /** State: embedded log, embedded warehouse, model artifacts (DRIFTLINE_HOME, default `.driftline`). */
   home: string;
-  /** Where input datasets are read from when a command is not given --input. */
+  /** Where input datasets are read from when a command is not given --input (DRIFTLINE_DATA_DIR). */
   dataDir?: string;
+  /** The model registry's manifest (DRIFTLINE_MODELS_MANIFEST); default `<home>/models/manifest.json`. */
+  modelsManifest?: string;
   kafkaBrokers?: string[];
   /** SASL and TLS for Kafka (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*; see kafka-security.ts). */
   kafkaSecurity?: KafkaSecurity;
@@ -17,7 +23,10 @@ export interface Settings {
   schemaRegistryUrl?: string;
   /** Prepended to every topic name, so several users or test runs can share one Kafka cluster. */
   topicPrefix: string;
-  /** Per-pipeline overrides from --config <file> (JSON). */
+  /**
+   * Per-pipeline options from --config <file> (JSON), as written: each pipeline checks its own section against its
+   * typed options (streams/pipelines/registry.ts `pipelineOptions`).
+   */
   pipelines: Record<string, Record<string, unknown>>;
   /**
    * Longest a warehouse sink holds rows before inserting them (DRIFTLINE_WAREHOUSE_FLUSH_MS, default 1000). Lower
@@ -30,6 +39,15 @@ export interface Settings {
   metricsHost: string;
   /** How long `run` waits out a Kafka broker that went away mid-run (DRIFTLINE_KAFKA_OUTAGE_SECONDS, default 300). */
   kafkaOutageMs?: number;
+  /** Off a terminal, a progress line at most this often (DRIFTLINE_PROGRESS_SECONDS; default 10 s). */
+  progressEveryMs?: number;
+  /**
+   * Extra wall time before each Model B fine-tune (DRIFTLINE_FINE_TUNE_DELAY_MS, default 0): how a slower machine
+   * behaves. The replay tests use it to show event-time training does not depend on it.
+   */
+  fineTuneDelayMs: number;
+  /** Demo steps to leave out (DRIFTLINE_DEMO_SKIP, comma-separated: `bench`, `report`); checked by the demo. */
+  demoSkip: string[];
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: string): Settings {
@@ -37,6 +55,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: 
   return {
     home: resolve(env.DRIFTLINE_HOME || '.driftline'),
     dataDir: env.DRIFTLINE_DATA_DIR ? resolve(env.DRIFTLINE_DATA_DIR) : undefined,
+    modelsManifest: env.DRIFTLINE_MODELS_MANIFEST ? resolve(env.DRIFTLINE_MODELS_MANIFEST) : undefined,
     kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
     // Checked only when Kafka is used (KAFKA_BROKERS set); without it the embedded log needs none of this.
     kafkaSecurity: env.KAFKA_BROKERS ? kafkaSecurityFrom(env) : undefined,
@@ -45,12 +64,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: 
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL || undefined,
     topicPrefix: env.DRIFTLINE_TOPIC_PREFIX ?? '',
     pipelines,
-    warehouseFlushMs: positiveOrUndefined(env.DRIFTLINE_WAREHOUSE_FLUSH_MS, 'DRIFTLINE_WAREHOUSE_FLUSH_MS'),
+    warehouseFlushMs: positiveMsOrUndefined(env.DRIFTLINE_WAREHOUSE_FLUSH_MS, 'DRIFTLINE_WAREHOUSE_FLUSH_MS'),
     metricsPort: portOrUndefined(env.DRIFTLINE_METRICS_PORT, 'DRIFTLINE_METRICS_PORT'),
     metricsHost: env.DRIFTLINE_METRICS_HOST || '127.0.0.1',
     kafkaOutageMs: secondsAsMs(env.DRIFTLINE_KAFKA_OUTAGE_SECONDS, 'DRIFTLINE_KAFKA_OUTAGE_SECONDS'),
+    progressEveryMs: positiveSecondsAsMs(env.DRIFTLINE_PROGRESS_SECONDS, 'DRIFTLINE_PROGRESS_SECONDS'),
+    fineTuneDelayMs: nonNegativeMsOrUndefined(env.DRIFTLINE_FINE_TUNE_DELAY_MS, 'DRIFTLINE_FINE_TUNE_DELAY_MS') ?? 0,
+    demoSkip: listOf(env.DRIFTLINE_DEMO_SKIP),
   };
 }
+
+/** The settings of a driftline command: this process's environment, and the command's --config file if given. */
+export const commandSettings = (configFile?: string): Settings => loadSettings(process.env, configFile);
 
 /**
  * CLICKHOUSE_URL, with CLICKHOUSE_USER / CLICKHOUSE_PASSWORD as its user name and password when they are set: one
@@ -66,39 +91,4 @@ function clickhouseUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
   }
   const userinfo = `${encodeURIComponent(env.CLICKHOUSE_USER || 'default')}:${encodeURIComponent(env.CLICKHOUSE_PASSWORD ?? '')}`;
   return `${scheme[0]}${userinfo}@${url.slice(scheme[0].length)}`;
-}
-
-/** A TCP port 0..65535 (0: any free port). */
-export function portOrUndefined(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port 0-65535, got "${value}"`);
-  return n;
-}
-
-function positiveOrUndefined(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!(n > 0)) throw new Error(`${name} must be a positive number of milliseconds, got "${value}"`);
-  return n;
-}
-
-function secondsAsMs(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!(n >= 0)) throw new Error(`${name} must be a number of seconds (0 or more), got "${value}"`);
-  return n * 1000;
-}
-
-function readConfigFile(path: string): Record<string, Record<string, unknown>> {
-  if (!existsSync(path)) throw new Error(`config file ${path} does not exist`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new Error(`config file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  const pipelines = (parsed as { pipelines?: unknown }).pipelines ?? {};
-  if (typeof pipelines !== 'object' || pipelines === null) throw new Error(`config file ${path}: "pipelines" must be an object`);
-  return pipelines as Record<string, Record<string, unknown>>;
 }

@@ -45,8 +45,9 @@ export interface FineTuneWorkerOptions {
   /** Nice value of the worker process (0–19). Default 10, as the inference threads. */
   nice?: number;
   /**
-   * Extra wall time before each fine-tune, ms: how a slower or busier machine behaves. Default
-   * DRIFTLINE_FINE_TUNE_DELAY_MS, else 0. The replay tests use it to show event-time training does not depend on it.
+   * Extra wall time before each fine-tune, ms: how a slower or busier machine behaves. Default 0. The postings
+   * pipeline passes DRIFTLINE_FINE_TUNE_DELAY_MS (config/settings.ts `fineTuneDelayMs`): the replay tests use it to
+   * show event-time training does not depend on it.
    */
   delayMs?: number;
 }
@@ -67,7 +68,7 @@ export class FineTuneWorker {
   constructor(private readonly options: FineTuneWorkerOptions = {}) {}
 
   async fineTune(request: FineTuneRequest): Promise<FineTuneReply> {
-    const delayMs = this.options.delayMs ?? Number(process.env.DRIFTLINE_FINE_TUNE_DELAY_MS ?? 0);
+    const delayMs = this.options.delayMs ?? 0;
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     const { examples, ...rest } = request;
     const examplesKey = await this.stage(examples);

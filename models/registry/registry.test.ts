@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { denseModel, randomDense } from '../infer/dense-model.ts';
 import { canonicalJson, configHash, lineageHash, sha256 } from './lineage.ts';
+import { loadSettings } from '../../config/settings.ts';
 import { ModelRegistry } from './registry.ts';
 
 function tempRegistry() {
@@ -25,9 +26,10 @@ const config = { seed: 7, epochs: 3, lr: 0.01, layers: [8, 3] };
 describe('model registry', () => {
   it('keeps its manifest beside the artifacts in DRIFTLINE_HOME unless DRIFTLINE_MODELS_MANIFEST names one', () => {
     const home = mkdtempSync(join(tmpdir(), 'driftline-registry-home-'));
-    expect(new ModelRegistry({ env: { DRIFTLINE_HOME: home } }).manifestPath).toBe(join(home, 'models', 'manifest.json'));
-    expect(new ModelRegistry({ env: { DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: join(home, 'team.json') } }).manifestPath).toBe(join(home, 'team.json'));
-    expect(new ModelRegistry({ env: { DRIFTLINE_HOME: home } }).list()).toEqual([]);
+    const fromEnv = (env: NodeJS.ProcessEnv) => ModelRegistry.fromSettings(loadSettings(env));
+    expect(fromEnv({ DRIFTLINE_HOME: home }).manifestPath).toBe(join(home, 'models', 'manifest.json'));
+    expect(fromEnv({ DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: join(home, 'team.json') }).manifestPath).toBe(join(home, 'team.json'));
+    expect(fromEnv({ DRIFTLINE_HOME: home }).list()).toEqual([]);
   });
 
   it('gives identical hashes for identical bytes, data and config, and changes only the hash of what changed', () => {
@@ -110,7 +112,7 @@ describe('model registry', () => {
 
   it('reads the manifest path from DRIFTLINE_MODELS_MANIFEST and artifacts from DRIFTLINE_HOME', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftline-registry-env-'));
-    const registry = new ModelRegistry({ env: { DRIFTLINE_MODELS_MANIFEST: join(dir, 'm.json'), DRIFTLINE_HOME: join(dir, 'h') } });
+    const registry = ModelRegistry.fromSettings(loadSettings({ DRIFTLINE_MODELS_MANIFEST: join(dir, 'm.json'), DRIFTLINE_HOME: join(dir, 'h') }));
     expect(registry.manifestPath).toBe(join(dir, 'm.json'));
     expect(registry.home).toBe(join(dir, 'h'));
     expect(registry.list()).toEqual([]);

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { loadSettings } from '../../config/settings.ts';
+import type { Settings } from '../../config/settings.ts';
 import type { Precision } from '../model-contract.ts';
 import { sha256 } from './lineage.ts';
 
@@ -61,11 +61,10 @@ export interface RegisterInput {
 }
 
 export interface RegistryOptions {
-  /** Default: env DRIFTLINE_MODELS_MANIFEST, else `<home>/models/manifest.json`. */
+  /** Where artifacts live: DRIFTLINE_HOME (config/settings.ts). */
+  home: string;
+  /** Default `<home>/models/manifest.json`. */
   manifestPath?: string;
-  /** Where artifacts live. Default: DRIFTLINE_HOME (see config/settings.ts). */
-  home?: string;
-  env?: NodeJS.ProcessEnv;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -82,10 +81,14 @@ export class ModelRegistry {
   readonly manifestPath: string;
   readonly home: string;
 
-  constructor(options: RegistryOptions = {}) {
-    const env = options.env ?? process.env;
-    this.home = resolve(options.home ?? loadSettings(env).home);
-    this.manifestPath = resolve(options.manifestPath ?? (env.DRIFTLINE_MODELS_MANIFEST || join(this.home, 'models', 'manifest.json')));
+  constructor(options: RegistryOptions) {
+    this.home = resolve(options.home);
+    this.manifestPath = resolve(options.manifestPath ?? join(this.home, 'models', 'manifest.json'));
+  }
+
+  /** The registry the settings name: artifacts under DRIFTLINE_HOME, the manifest at DRIFTLINE_MODELS_MANIFEST if set. */
+  static fromSettings(settings: Pick<Settings, 'home' | 'modelsManifest'>): ModelRegistry {
+    return new ModelRegistry({ home: settings.home, manifestPath: settings.modelsManifest });
   }
 
   /** Every version, in registration order; only `id`'s when given. */

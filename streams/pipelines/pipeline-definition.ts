@@ -1,18 +1,25 @@
+import type { OptionRules } from '../../config/pipeline-options.ts';
 import type { Settings } from '../../config/settings.ts';
 import type { Message, Transport } from '../../connectors/transport.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
+import type { ModelRegistry } from '../../models/registry/registry.ts';
 import type { SchemaName } from '../../schemas/registry.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { Source } from '../source.ts';
 
-/** What a pipeline needs from the outside world; everything else is in its definition. */
-export interface PipelineContext {
+/**
+ * What a pipeline needs from the outside world, handed to it by the command that runs it; everything else is in its
+ * definition. A pipeline opens nothing itself: no registry, no warehouse, no environment variable.
+ */
+export interface PipelineContext<O = unknown> {
   transport: Transport;
   /** ClickHouse when CLICKHOUSE_URL is set, else the embedded DuckDB file. */
   warehouse: Warehouse;
+  /** The model registry (DRIFTLINE_MODELS_MANIFEST, artifacts under DRIFTLINE_HOME). */
+  models: ModelRegistry;
   settings: Settings;
-  /** Overrides from --config for this pipeline. */
-  options: Record<string, unknown>;
+  /** This pipeline's options (from --config), checked against its `options` rules (registry.ts `pipelineOptions`). */
+  options: O;
   /**
    * This run's id (live or replay). Result tables (drift, comparisons, …) carry it, so a replay's rows sit beside a
    * live run's and can be compared. Default: a fresh id per build.
@@ -25,8 +32,14 @@ export interface PipelineContext {
 /** The real name of a pipeline's topic, with the configured prefix. */
 export const topicName = (context: Pick<PipelineContext, 'settings'>, topic: string) => `${context.settings.topicPrefix}${topic}`;
 
-/** A runnable pipeline: `driftline run|produce|replay <name>` all go through this. */
-export interface PipelineDefinition {
+/** How input files are read, whatever the pipeline's options: from command-line flags. */
+export interface FileReadOptions {
+  /** `--csv-map`: columns of CSV postings exports that are not Glassdoor's (connectors/postings/csv-columns.ts). */
+  csvMap?: string;
+}
+
+/** A runnable pipeline with options `O`: `driftline run|produce|replay <name>` all go through this. */
+export interface PipelineDefinition<O = unknown> {
   name: string;
   description: string;
   /** The topic `produce` publishes to and `run` reads from (unless --input is given). */
@@ -36,6 +49,8 @@ export interface PipelineDefinition {
   partitions: number;
   /** When the input topic carries Avro records of this schema: framed for the Schema Registry when one is set. */
   valueSchema?: SchemaName;
+  /** A check for every option `--config` may give this pipeline (documented in streams/pipelines/README.md). */
+  options: OptionRules<O>;
   /** Which files under an input path this pipeline reads. */
   acceptsFile(path: string): boolean;
   /**
@@ -44,13 +59,6 @@ export interface PipelineDefinition {
    * of the source itself (frames: the camera `drift`); `run --input` and `replay --input` pass none, as the pipeline
    * applies its options itself.
    */
-  read(files: string[], produceOptions?: Record<string, unknown>): AsyncIterable<Message[]>;
-  build(source: Source<Buffer>, context: PipelineContext): Pipeline;
-}
-
-export function numberOption(options: Record<string, unknown>, name: string, fallback: number): number {
-  const value = options[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`config option "${name}" must be a number, got ${JSON.stringify(value)}`);
-  return value;
+  read(files: string[], produceOptions?: O, fileOptions?: FileReadOptions): AsyncIterable<Message[]>;
+  build(source: Source<Buffer>, context: PipelineContext<O>): Pipeline;
 }
