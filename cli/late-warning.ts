@@ -15,7 +15,7 @@ export function lateWarning(pipeline: string, metrics: readonly StageSnapshot[])
   return (
     `${pipeline}: warning: ${total.toLocaleString('en-US')} records arrived after their window had closed${share}: ${stages}. ` +
     'They are in the late output (e.g. topic events.late) and in no window. To keep them: raise allowedLatenessMinutes ' +
-    '(--config), or send the input in event-time order (one series per file: produce the files one at a time, or replay, ' +
-    'which reads them in event-time order). Counted in pipeline_runs.late_records.'
+    '(--config), or send the input in event-time order (`produce <dir>`, `run --input <dir>` and replay merge the files ' +
+    'of a folder by event time; records out of order inside one file stay late). Counted in pipeline_runs.late_records.'
   );
 }

@@ -36,6 +36,7 @@ export function deadLetterTopicSink(transport: Transport, topic?: string): Sink<
             'dlq.offset': String(d.position.offset),
             'dlq.event_time': String(d.eventTime),
           },
+          origin: d.position,
         });
       }
       const p = await producer;

@@ -11,6 +11,11 @@ export interface Message {
   headers?: Record<string, string>;
   /** Explicit partition; otherwise chosen by key hash (or round robin for null keys). */
   partition?: number;
+  /**
+   * The input record this message was derived from (its last one, for a window). Not sent: an exactly-once Kafka
+   * run holds the message until the transaction that commits the input past it (kafka/transaction-outbox.ts).
+   */
+  origin?: PartitionOffset;
 }
 
 export interface ConsumedMessage extends Message {

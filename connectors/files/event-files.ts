@@ -6,6 +6,7 @@ import { eventTimeProblem } from '../../streams/record-checks.ts';
 import { toWellFormed } from '../../streams/well-formed-text.ts';
 import type { Message } from '../transport.ts';
 import { type ByteLine, readByteLines } from './byte-lines.ts';
+import { mergeByEventTime } from './event-time-merge.ts';
 
 /** The raw event as it travels on the events topic: fields as found in the file, checked by the pipeline. */
 export interface RawEvent {
@@ -144,7 +145,7 @@ async function* jsonLineEvents(file: string, key: string): AsyncGenerator<Messag
  * original bytes, so a malformed line reaches the pipeline as it was and is dead-lettered with a reason; so does a
  * CSV line that cannot be read, flagged with its line number (streams/input-error.ts).
  */
-export async function* readEventFile(file: string): AsyncGenerator<Message[]> {
+export async function* readEventFile(file: string, batchRecords = BATCH): AsyncGenerator<Message[]> {
   const ext = extname(file).toLowerCase();
   const key = basename(file, extname(file));
   let messages: AsyncGenerator<Message>;
@@ -154,14 +155,18 @@ export async function* readEventFile(file: string): AsyncGenerator<Message[]> {
   let batch: Message[] = [];
   for await (const m of messages) {
     batch.push(m);
-    if (batch.length >= BATCH) yield batch.splice(0);
+    if (batch.length >= batchRecords) yield batch.splice(0);
   }
   if (batch.length > 0) yield batch;
 }
 
-/** Several event files, one after another. */
+/**
+ * Several event files merged in event time (event-time-merge.ts), as `run --input` and `produce` read a folder:
+ * each series starts on time however the files are named. Each file holds a small batch at a time while merged.
+ */
 export async function* readEventFiles(files: string[]): AsyncGenerator<Message[]> {
-  for (const file of files) yield* readEventFile(file);
+  if (files.length === 1) yield* readEventFile(files[0]!);
+  else yield* mergeByEventTime(files.map((file) => readEventFile(file, 500)), BATCH);
 }
 
 export const isEventFile = (file: string) => ['.csv', '.jsonl', '.ndjson', '.json'].includes(extname(file).toLowerCase());

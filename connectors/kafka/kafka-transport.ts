@@ -15,6 +15,7 @@ import { isConnectionNoise } from './broker-errors.js';
 import { BrokerOutage } from './broker-outage.ts';
 import { explainKafkaError, kafkaJsSecurity } from './client-security.ts';
 import { firstContact } from './first-contact.ts';
+import { type TransactionRequest, TransactionOutbox } from './transaction-outbox.ts';
 import type {
   ConsumedMessage,
   Consumer,
@@ -41,6 +42,11 @@ export interface KafkaTransportOptions {
   outageBudgetMs?: number;
   /** Where the outage's state changes are told (one line each). Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * Exactly once from the input topics to the output topics (transaction-outbox.ts): producers hold their messages
+   * until the consumer commits, then messages and offsets go in one transaction. One consumer per transport.
+   */
+  exactlyOnce?: boolean;
 }
 
 /** Request/response over a worker thread running the kafkajs producer (see producer-thread.js for why). */
@@ -127,6 +133,7 @@ async function readToEnd(
   options: ConsumerOptions,
   assigned: Set<string>,
   positions: Map<string, number>,
+  pastMarkers: Map<string, number>,
 ): Promise<boolean> {
   for (const topic of options.topics) {
     const ends = await admin.fetchTopicOffsets(topic);
@@ -141,7 +148,7 @@ async function readToEnd(
       if (!offsets) return false; // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
       const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
       const position = positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : Number(offsets.low));
-      if (position < Number(offsets.high)) return false;
+      if (Math.max(position, pastMarkers.get(tpKey(topic, p)) ?? -1) < Number(offsets.high)) return false;
     }
   }
   return true;
@@ -158,6 +165,21 @@ async function commitWhileRejoining(consumer: KafkaJsConsumer, commits: { topic:
     if (!/group was not initialized/i.test((error as Error).message)) throw error;
     throw Object.assign(new Error(`the consumer is rejoining its group: ${(error as Error).message}`, { cause: error }), { retriable: true });
   }
+}
+
+/** The kafkajs consumer driftline reads with: large fetches, commits left to the caller. */
+function kafkaJsConsumer(kafka: Kafka, groupId: string, sessionTimeout: number): KafkaJsConsumer {
+  return kafka.consumer({
+    groupId,
+    sessionTimeout,
+    heartbeatInterval: 1_000,
+    maxBytesPerPartition: 32 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+    // Only committed transactions (kafkajs' default, said out loud): exactly-once output is read as it was meant.
+    readUncommitted: false,
+  });
 }
 
 /** kafkajs logs ordinary rebalances at ERROR level; keep real errors, drop that noise. */
@@ -192,6 +214,10 @@ export class KafkaTransport implements Transport {
   private readonly outage: BrokerOutage;
   /** Whether a broker has answered this client yet (first-contact.ts). */
   private contacted = false;
+  /** With `exactlyOnce`: the output held for the consumer's next transaction, and the consumer it belongs to. */
+  private outbox?: TransactionOutbox;
+  private transactionThread?: ProducerThread;
+  private transactionalConsumer?: { group: string; assigned: () => TopicPartition[] };
 
   constructor(private readonly options: KafkaTransportOptions) {
     const log = options.log ?? ((line: string) => process.stderr.write(`${redactText(line)}\n`));
@@ -285,6 +311,7 @@ export class KafkaTransport implements Transport {
   }
 
   async producer(): Promise<Producer> {
+    if (this.options.exactlyOnce) return this.outboxProducer();
     const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline', this.options.security);
     /** Partition counts the producer's metadata was built with. */
     const known = new Map<string, number>();
@@ -319,25 +346,67 @@ export class KafkaTransport implements Transport {
     };
   }
 
+  /** Exactly once: producers write into the outbox, which sends with the consumer's next commit. */
+  private outboxProducer(): Producer {
+    return {
+      send: async (topic: string, messages: Message[]) => this.transactions().hold(topic, messages),
+      close: async () => {},
+    };
+  }
+
+  private transactions(): TransactionOutbox {
+    this.outbox ??= new TransactionOutbox({
+      run: (request: TransactionRequest) => {
+        this.transactionThread ??= this.producerThread();
+        return this.transactionThread.call({ type: 'transaction', ...request });
+      },
+      consumer: () => {
+        if (!this.transactionalConsumer) throw new Error('exactly-once: a commit before any consumer joined');
+        return { group: this.transactionalConsumer.group, assigned: this.transactionalConsumer.assigned() };
+      },
+    });
+    return this.outbox;
+  }
+
+  private producerThread(): ProducerThread {
+    const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline', this.options.security);
+    this.closeOnce(() => thread.close());
+    return thread;
+  }
+
+  /** Binds the outbox to the run's one consumer; output still held when it closes is derived again on restart. */
+  private bindTransactions(group: string, assigned: () => TopicPartition[]): Pick<Consumer, 'commit' | 'close'> & { revoke(p: TopicPartition[]): void } {
+    if (this.transactionalConsumer) throw new Error('exactly-once: one consumer per Kafka transport');
+    this.transactionalConsumer = { group, assigned };
+    const outbox = this.transactions();
+    const log = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    return {
+      commit: (offsets) => outbox.commit(offsets),
+      revoke: (partitions) => outbox.revoke(partitions),
+      close: async () => {
+        if (outbox.pending > 0) log(`exactly-once: ${outbox.pending} output records not committed at the stop; they are derived again from their input on restart`);
+      },
+    };
+  }
+
   async consumer(options: ConsumerOptions): Promise<Consumer> {
     const { kafka, outage } = this;
     const admin = await this.adminClient();
-    const consumer: KafkaJsConsumer = kafka.consumer({
-      groupId: options.group,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
-      heartbeatInterval: 1_000,
-      maxBytesPerPartition: 32 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
-      maxWaitTimeInMs: 100,
-      allowAutoTopicCreation: false,
-    });
+    const consumer = kafkaJsConsumer(kafka, options.group, this.options.sessionTimeoutMs ?? 10_000);
     const buffered = new BoundedQueue<PartitionBatch>(8);
     const ready: PartitionBatch[] = [];
     let assigned = new Set<string>();
     let joined = false;
     /** Next offset to read per partition, as far as batches handed to the pipeline go. */
     const positions = new Map<string, number>();
+    /**
+     * Where fetches got past records the pipeline never sees: transaction markers and aborted records at the end of
+     * a topic written with transactions (e.g. by an --exactly-once run). Only "read to the end" looks at it.
+     */
+    const pastMarkers = new Map<string, number>();
     const revokeListeners: Array<(p: TopicPartition[]) => void> = [];
+    const assignedPartitions = () => [...assigned].map((id) => ({ topic: id.split('\u0000')[0]!, partition: Number(id.split('\u0000')[1]) }));
+    const transactional = this.options.exactlyOnce ? this.bindTransactions(options.group, assignedPartitions) : undefined;
 
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const next = new Set<string>();
@@ -348,10 +417,16 @@ export class KafkaTransport implements Transport {
         const [topic, partition] = id.split('\u0000');
         revoked.push({ topic: topic!, partition: Number(partition) });
         positions.delete(id);
+        pastMarkers.delete(id);
       }
       assigned = next;
       joined = true;
+      if (revoked.length > 0) transactional?.revoke(revoked);
       if (revoked.length > 0) for (const l of revokeListeners) l(revoked);
+    });
+    // A fetched batch of nothing but markers or aborted records skips eachBatch; kafkajs reports it here.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) pastMarkers.set(tpKey(payload.topic, payload.partition), Number(payload.lastOffset) + 1);
     });
     // kafkajs restarts a consumer that lost its broker by itself; one that it gives up on must stop the run.
     let crashed: Error | null = null;
@@ -384,6 +459,8 @@ export class KafkaTransport implements Transport {
           buffered.pushNow({ topic: batch.topic, partition: batch.partition, messages: chunk });
           resolveOffset(String(chunk[chunk.length - 1]!.offset));
         }
+        // Everything handed on; the batch's last offset also counts a transaction marker after its last record.
+        pastMarkers.set(tpKey(batch.topic, batch.partition), Number(batch.lastOffset()) + 1);
         await heartbeat();
       },
     });
@@ -406,7 +483,10 @@ export class KafkaTransport implements Transport {
       return out;
     };
 
-    const close = this.closeOnce(() => consumer.disconnect());
+    const close = this.closeOnce(async () => {
+      await transactional?.close();
+      await consumer.disconnect();
+    });
 
     return {
       async poll(waitMs: number) {
@@ -421,6 +501,7 @@ export class KafkaTransport implements Transport {
       async commit(offsets: PartitionOffset[]) {
         const mine = offsets.filter((o) => assigned.has(tpKey(o.topic, o.partition)));
         if (mine.length === 0) return;
+        if (transactional) return transactional.commit(mine); // messages and offsets in one transaction
         const commits = mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) }));
         try {
           await outage.retry('committing offsets', () => commitWhileRejoining(consumer, commits));
@@ -433,7 +514,9 @@ export class KafkaTransport implements Transport {
         if (crashed) throw stoppedError(options.topics, crashed);
         if (!joined || buffered.depth > 0 || ready.length > 0) return false;
         try {
-          return await readToEnd(admin, options, assigned, positions);
+          const done = await readToEnd(admin, options, assigned, positions, pastMarkers);
+          // Batches fetched during the lookups are past the ends it saw, but not yet in the pipeline's hands.
+          return done && buffered.depth === 0 && ready.length === 0;
         } catch {
           // kafkajs' offset lookups fail transiently while its metadata catches up: not caught up yet, ask again.
           return false;

@@ -50,17 +50,66 @@ async function disconnect() {
   if (current) await (await current.catch(() => null))?.disconnect();
 }
 
+/** The transactional producer of an exactly-once run (transaction-outbox.ts), with its transactional id. */
+let transactional = null;
+
+function transactionalProducer(transactionalId) {
+  if (transactional?.id !== transactionalId) {
+    void closeTransactional(); // the partition set changed: a new id (the old one is fenced by its next owner)
+    const connecting = (async () => {
+      const p = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      await p.connect();
+      return p;
+    })();
+    transactional = { id: transactionalId, producer: connecting };
+    connecting.catch(() => {
+      if (transactional?.producer === connecting) transactional = null;
+    });
+  }
+  return transactional.producer;
+}
+
+async function closeTransactional() {
+  const current = transactional;
+  transactional = null;
+  if (current) await (await current.producer.catch(() => null))?.disconnect();
+}
+
+/**
+ * One transaction: the messages, then the consumer's offsets, committed together. The first transaction of an id
+ * registers it with the broker, which aborts whatever a killed worker with the same id left open and fences it.
+ */
+async function runTransaction({ transactionalId, topicMessages, offsets }) {
+  const producer = await transactionalProducer(transactionalId);
+  const transaction = await producer.transaction();
+  try {
+    for (const t of topicMessages) for (const m of t.messages) m.value = asBuffer(m.value);
+    if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages, acks: -1 });
+    if (offsets.topics.length > 0) await transaction.sendOffsets(offsets);
+    await transaction.commit();
+  } catch (error) {
+    await transaction.abort().catch(() => {});
+    await closeTransactional(); // a fenced or failed producer is not reused: the next transaction starts afresh
+    throw error;
+  }
+}
+
+/** Buffers arrive as plain Uint8Arrays after crossing the thread boundary; kafkajs needs Buffers. */
+const asBuffer = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 parentPort.on('message', async (request) => {
   try {
     if (request.type === 'send') {
-      // Buffers arrive as plain Uint8Arrays after crossing the thread boundary; kafkajs needs Buffers.
-      for (const m of request.messages) m.value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
+      for (const m of request.messages) m.value = asBuffer(m.value);
       await (await connected()).send({ topic: request.topic, acks: -1, messages: request.messages });
     } else if (request.type === 'reconnect') {
       await disconnect();
       await connected();
+    } else if (request.type === 'transaction') {
+      await runTransaction(request);
     } else if (request.type === 'close') {
       await disconnect();
+      await closeTransactional();
     }
     parentPort.postMessage({ id: request.id });
   } catch (error) {

@@ -18,7 +18,8 @@ import { pipelineDeadLetters } from './dead-letters.ts';
 import { nabWindowsFile, readNabWindows } from './nab-labels.ts';
 import { nabScores, type ScoredSeries } from './nab-score-stage.ts';
 import { anomalyScoreRow, formatScore } from './nab-scoring.ts';
-import { type PipelineContext, type PipelineDefinition, numberOption, topicName } from './pipeline-definition.ts';
+import { type EventsOptions, eventsOptionRules } from './events-options.ts';
+import { type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
 import { newRunId } from './run-metrics.ts';
 
 export type { Event } from '../../schemas/event.ts';
@@ -64,15 +65,13 @@ export const eventRow = (e: Event) => ({ id: compositeId(e.source, e.key, e.ts, 
  * (Page-Hinkley finds more labelled windows with 1.6× the alerts); on the raw value both follow the daily cycle.
  * Figures in README.md (`events` drift).
  */
-function changeDetector(options: Record<string, unknown>): DetectorSpec<WithRolling<Event>> {
-  const method = options.changeDetector ?? 'adwin';
-  if (method !== 'adwin' && method !== 'page_hinkley') throw new Error(`config option "changeDetector" must be "adwin" or "page_hinkley", got ${JSON.stringify(method)}`);
-  return { value: (e) => e.rolling.zScore, method, delta: 0.002 };
+function changeDetector(options: EventsOptions): DetectorSpec<WithRolling<Event>> {
+  return { value: (e) => e.rolling.zScore, method: options.changeDetector ?? 'adwin', delta: 0.002 };
 }
 
 /** At end of input, scores each series' alerts against its labelled anomaly windows, when the labels can be found. */
-function scoreAgainstLabels(drift: Stream<DriftReport>, context: PipelineContext, runId: string): void {
-  const file = nabWindowsFile(context.options, context.settings.dataDir);
+function scoreAgainstLabels(drift: Stream<DriftReport>, context: PipelineContext<EventsOptions>, runId: string): void {
+  const file = nabWindowsFile({ labelsFile: context.options.labelsFile }, context.settings.dataDir);
   if (!file) {
     process.stderr.write('events: no labelled anomaly windows (config option labelsFile, or NAB under DRIFTLINE_DATA_DIR): alerts are not scored, anomaly_scores stays empty\n');
     return;
@@ -86,11 +85,8 @@ function scoreAgainstLabels(drift: Stream<DriftReport>, context: PipelineContext
  * Each event's anomaly score (operators/anomaly/) → warehouse.event_anomaly_scores, and those at or above the
  * `anomalyThreshold` option → warehouse.anomaly_alerts.
  */
-function scoreAnomalies(events: Stream<Event>, context: PipelineContext, runId: string): void {
-  const threshold = numberOption(context.options, 'anomalyThreshold', DEFAULT_ALERT_THRESHOLD);
-  if (!(threshold > 0 && threshold <= 1)) {
-    throw new Error(`config option "anomalyThreshold" must be in (0, 1], got ${threshold}`);
-  }
+function scoreAnomalies(events: Stream<Event>, context: PipelineContext<EventsOptions>, runId: string): void {
+  const threshold = context.options.anomalyThreshold ?? DEFAULT_ALERT_THRESHOLD;
   const scored = events
     .mapBatch('anomaly', anomalyScores<Event>({ value: (e) => e.value }))
     .filter('scored', (e) => e.anomaly !== null);
@@ -116,16 +112,17 @@ function scoreAnomalies(events: Stream<Event>, context: PipelineContext, runId: 
  *                                                                                       NAB's labelled windows
  *                                                                                       → warehouse.anomaly_scores
  */
-export const eventsPipeline: PipelineDefinition = {
+export const eventsPipeline: PipelineDefinition<EventsOptions> = {
   name: 'events',
   description: 'Timestamped numeric events (e.g. NAB series) → per-series window statistics, rolling features, drift and change points scored against labelled anomalies',
   inputTopic: 'events',
   partitions: 4,
+  options: eventsOptionRules,
   acceptsFile: isEventFile,
   read: readEventFiles,
   build(source, context) {
     const { transport, options } = context;
-    const windowMs = numberOption(options, 'windowMinutes', 60) * 60_000;
+    const windowMs = (options.windowMinutes ?? 60) * 60_000;
     const p = new Pipeline('events').deadLetters(pipelineDeadLetters(context, 'events'));
     const events = p
       .from(source)
@@ -136,8 +133,10 @@ export const eventsPipeline: PipelineDefinition = {
     events.to(context.warehouse.sink<Event>('events', (r) => eventRow(r.value)));
     const windows = events.window('stats', {
         spec: tumbling(windowMs),
-        allowedLatenessMs: numberOption(options, 'allowedLatenessMinutes', 0) * 60_000,
-        idleTimeoutMs: numberOption(options, 'idleTimeoutSeconds', 30) * 1000,
+        allowedLatenessMs: (options.allowedLatenessMinutes ?? 0) * 60_000,
+        eventTime: options.eventTime ?? 'partition',
+        maxKeyLagMs: (options.maxSeriesLagMinutes ?? Infinity) * 60_000,
+        idleTimeoutMs: (options.idleTimeoutSeconds ?? 30) * 1000,
         init: (): EventStats => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }),
         add: (s, e) => ({ count: s.count + 1, sum: s.sum + e.value, min: Math.min(s.min, e.value), max: Math.max(s.max, e.value) }),
     });
@@ -146,12 +145,12 @@ export const eventsPipeline: PipelineDefinition = {
 
     const runId = context.runId ?? newRunId();
     scoreAnomalies(events, context, runId);
-    const featured = events.mapBatch('rolling', rollingFeatures<Event>({ size: numberOption(options, 'rollingEvents', 12), value: (e) => e.value }));
+    const featured = events.mapBatch('rolling', rollingFeatures<Event>({ size: options.rollingEvents ?? 12, value: (e) => e.value }));
     // Count windows: per-series and independent of other series' clocks (NAB series cover different years).
-    const driftWindowEvents = numberOption(options, 'driftWindowEvents', 288);
+    const driftWindowEvents = options.driftWindowEvents ?? 288;
     const drift = featured.through(driftWindow<WithRolling<Event>>('drift', {
         pipeline: 'events',
-        warmUpReference: { records: numberOption(options, 'referenceEvents', 1000) },
+        warmUpReference: { records: options.referenceEvents ?? 1000 },
         features: { numeric: { z_score: (e) => e.rolling.zScore } },
         window: countWindow(driftWindowEvents),
         minWindowSize: driftWindowEvents,
