@@ -870,13 +870,30 @@ ls_token_works() {
     "http://$KAFKA_HOST:$LS_PORT/api/projects?page_size=1" 2>/dev/null)" == 200 ]]
 }
 
+# Python 3.10+ with venv support, for Label Studio's venv. As root with apt-get, Debian's python3 and python3-venv
+# are installed when missing (a fresh Debian has neither); otherwise the error names the command to run.
+label_studio_python() {
+  local check='import sys, ensurepip; sys.exit(sys.version_info < (3, 10))'
+  python3 -c "$check" 2>/dev/null && return 0
+  local fix="apt-get update && apt-get install -y --no-install-recommends python3 python3-venv"
+  if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "label-studio: installing python3 python3-venv with apt-get (log: ${LOGS#"$ROOT/"}/apt-get-python.log) ..."
+    apt_install python3 python3-venv >"$LOGS/apt-get-python.log" 2>&1 ||
+      die "label-studio: apt-get failed (full output: $LOGS/apt-get-python.log); to retry by hand:  $fix"
+    python3 -c "$check" 2>/dev/null && return 0
+  fi
+  command -v python3 >/dev/null 2>&1 ||
+    die "label-studio: python3 not found; Label Studio needs Python 3.10+:  sudo sh -c '$fix'"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+    die "label-studio: Python 3.10+ needed, found $(python3 --version 2>&1) at $(command -v python3);" \
+      "put a newer python3 first on PATH"
+  die "label-studio: $(command -v python3) cannot make a venv (no ensurepip):  sudo sh -c '$fix'"
+}
+
 # Creates the venv and installs Label Studio from PyPI when it is not there yet (a few minutes, once).
 label_studio_install() {
   [[ -f "$LS_VENV/.installed" && -x "$LS_VENV/bin/label-studio" ]] && return 0
-  command -v python3 >/dev/null 2>&1 ||
-    die "python3 not found: Label Studio needs Python 3.10+ (install with: apt-get install -y python3 python3-venv)"
-  python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
-    die "label-studio: Python 3.10+ needed, found $(python3 --version 2>&1)"
+  label_studio_python
   local t0
   t0="$(now)"
   rm -rf "$LS_VENV"
@@ -884,22 +901,24 @@ label_studio_install() {
   local pip_log="$LOGS/label-studio-pip.log"
   if ! python3 -m venv "$LS_VENV" >"$pip_log" 2>&1; then
     cat "$pip_log" >&2
-    die "label-studio: python3 -m venv failed (install with: apt-get install -y python3-venv)"
+    die "label-studio: python3 -m venv failed (output above; on Debian: apt-get install -y python3-venv)"
   fi
   log "label-studio: installing 'label-studio==$LS_VERSION' from PyPI into ${LS_VENV#"$ROOT/"} (minutes, once) ..."
-  # uv (a PyPI package) downloads in parallel: about half pip's time for Label Studio's ~200 packages.
-  # pip alone does the same job when uv cannot be had.
+  # uv (a PyPI package) downloads and unpacks in parallel: several times faster than pip for Label Studio's ~200
+  # packages, all wheels. pip alone does the same job when uv cannot be had.
   if ! { "$LS_VENV/bin/pip" install -q uv >>"$pip_log" 2>&1 &&
     "$LS_VENV/bin/uv" pip install -q --python "$LS_VENV/bin/python" "label-studio==$LS_VERSION" \
       >>"$pip_log" 2>&1; }; then
     log "label-studio: uv did not install it (see $pip_log) - trying pip"
     if ! "$LS_VENV/bin/pip" install -q "label-studio==$LS_VERSION" >>"$pip_log" 2>&1; then
       tail -n 30 "$pip_log" >&2
-      die "label-studio: pip install failed (full output: $pip_log)"
+      die "label-studio: pip install failed (full output: $pip_log; network needed to reach pypi.org)"
     fi
   fi
-  "$LS_VENV/bin/pip" show label-studio 2>/dev/null | grep -m1 '^Version' >"$LS_VENV/.installed" || true
-  log "label-studio: installed in $(($(now) - t0))s"
+  local version
+  version="$("$LS_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("label-studio"))')"
+  echo "Version: $version" >"$LS_VENV/.installed"
+  log "label-studio: installed Label Studio $version in $(($(now) - t0))s"
 }
 
 # The first user's password and API token: random, made once, owner-only files.
@@ -911,9 +930,22 @@ label_studio_secrets() {
   done
 }
 
+# One 'label-studio-up' at a time: a test run starts one in the background (test/e2e/label-studio-setup.ts) and the
+# test's own call waits here for it, then finds the server running. The lock goes with this shell; the server
+# started below does not inherit it (close_inherited_fds).
+label_studio_lock() {
+  exec 8>"$LS_DIR/up.lock"
+  flock -n 8 && return 0
+  log "label-studio: another 'label-studio-up' is installing or starting it - waiting for that one" \
+    "(its output: ${LOGS#"$ROOT/"}/label-studio-up.log when the test run started it)"
+  flock -w "${LABEL_STUDIO_LOCK_TIMEOUT:-1800}" 8 ||
+    die "label-studio: another 'label-studio-up' still holds $LS_DIR/up.lock after ${LABEL_STUDIO_LOCK_TIMEOUT:-1800}s"
+}
+
 label_studio_up() {
   local pid t0
   mkdir -p "$LS_DIR" "$LOGS"
+  label_studio_lock
   if pid="$(live_pid "$LS_PID" label-studio)" && ls_health; then
     log "label-studio: already running on http://$KAFKA_HOST:$LS_PORT (pid $pid) - reusing it"
     return 0
@@ -924,10 +956,10 @@ label_studio_up() {
   fi
   port_open "$KAFKA_HOST" "$LS_PORT" &&
     die "label-studio: port $LS_PORT is taken by another process (choose another with LABEL_STUDIO_PORT)"
-  t0="$(now)"
   label_studio_install
   label_studio_secrets
   rotate_log "$LS_LOG"
+  t0="$(now)"
   log "label-studio: starting on http://$KAFKA_HOST:$LS_PORT (log: ${LS_LOG#"$ROOT/"}; a first start migrates)"
   # --internal-host: listen on loopback only (its default is 0.0.0.0). The first user comes from the
   # LABEL_STUDIO_* variables (not arguments, which any process can read); legacy tokens are off unless enabled.
@@ -935,9 +967,13 @@ label_studio_up() {
     close_inherited_fds
     export LABEL_STUDIO_USERNAME="$LS_USER" LABEL_STUDIO_PASSWORD="$(cat "$LS_DIR/password")"
     export LABEL_STUDIO_USER_TOKEN="$(cat "$LS_DIR/token")" LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK=true
-    # Its data dir before any settings load; no update check or usage analytics (nothing leaves the machine).
+    # Its data dir before any settings load. Nothing leaves the machine: no update check, no usage analytics,
+    # no error reports (its Sentry DSNs are set by default; empty turns them off).
     export LABEL_STUDIO_BASE_DATA_DIR="$LS_DIR/data" LABEL_STUDIO_LATEST_VERSION_CHECK=false
-    export LABEL_STUDIO_COLLECT_ANALYTICS=false
+    export LABEL_STUDIO_COLLECT_ANALYTICS=false LABEL_STUDIO_SENTRY_DSN= LABEL_STUDIO_FRONTEND_SENTRY_DSN=
+    # uv installs no .pyc files: let the first start write them (for the modules it imports), so later starts
+    # skip compiling them again.
+    unset PYTHONDONTWRITEBYTECODE
     exec setsid nohup "$LS_VENV/bin/label-studio" start --no-browser --internal-host "$KAFKA_HOST" --port "$LS_PORT" \
       --data-dir "$LS_DIR/data" --enable-legacy-api-token >"$LS_LOG" 2>&1 </dev/null
   ) &
@@ -950,7 +986,7 @@ label_studio_up() {
 
 label_studio_wait_ready() {
   # Returns 1 if the process exits; dies on timeout.
-  local pid="$1" t0="$2" deadline=$(($(now) + ${LABEL_STUDIO_START_TIMEOUT:-600}))
+  local pid="$1" t0="$2" deadline=$(($(now) + ${LABEL_STUDIO_START_TIMEOUT:-900}))
   while alive "$pid"; do
     if ls_health; then
       ls_token_works || die "label-studio: up on port $LS_PORT but it refuses the token in $LS_DIR/token" \
@@ -961,7 +997,7 @@ label_studio_wait_ready() {
     fi
     if (($(now) >= deadline)); then
       tail -n 40 "$LS_LOG" >&2 || true
-      die "label-studio: not ready after ${LABEL_STUDIO_START_TIMEOUT:-600}s (pid $pid; 'label-studio-down' stops it)"
+      die "label-studio: not ready after ${LABEL_STUDIO_START_TIMEOUT:-900}s (pid $pid; 'label-studio-down' stops it)"
     fi
     sleep 1
   done

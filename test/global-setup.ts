@@ -18,6 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { startLabelStudioInBackground } from './e2e/label-studio-setup.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -53,4 +54,6 @@ export default function setup(project: TestProject): void {
   project.provide('KAFKA_BROKERS', process.env.KAFKA_BROKERS);
   project.provide('CLICKHOUSE_URL', process.env.CLICKHOUSE_URL);
   project.provide('SCHEMA_REGISTRY_URL', process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7');
+  // Label Studio's install and first start take minutes: begun now, in the background, for its test to use later.
+  startLabelStudioInBackground(project, root);
 }

@@ -5,13 +5,12 @@
  * config through Label Studio's REST API, the tasks imported, annotations posted, the project exported as JSON,
  * and `driftline label import` + `driftline run labels` land the labels beside their predictions.
  *
- * Runs when Label Studio is installed (`bash scripts/services.sh label-studio-up`, once) or when
- * DRIFTLINE_TEST_LABEL_STUDIO=1 asks for the install. Skipped otherwise, for a written reason: a cold install and
- * first start (pip, then Label Studio's database migrations) took 4–10 minutes on the 2-core machine, which alone
- * would break the suite's 20-minute budget. The export and import formats are tested without it in
- * connectors/labels/label-studio.test.ts.
+ * On a fresh machine Label Studio's install and first start take minutes: test/global-setup.ts begins them in the
+ * background when the run starts (test/e2e/label-studio-setup.ts), and this file's `label-studio-up` waits for that,
+ * alongside its own model training and postings run. Skipped only where Label Studio cannot be had at all: no
+ * Python 3.10+ with venv, and no apt-get as root to install it.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,14 +26,21 @@ import { readAll, testKafka, uniqueName } from '../kafka/kafka-test-helpers.ts';
 import { driftlineOk } from './cli.ts';
 
 const servicesDir = process.env.DRIFTLINE_SERVICES_DIR ?? '.services';
-const installed = existsSync(join(servicesDir, 'label-studio', 'venv', 'bin', 'label-studio'));
-const wanted = installed || process.env.DRIFTLINE_TEST_LABEL_STUDIO === '1';
-if (!wanted) {
-  process.stderr.write(
-    'label-studio.test: skipped, Label Studio is not installed (a cold install takes minutes): ' +
-      'run `bash scripts/services.sh label-studio-up` once, or set DRIFTLINE_TEST_LABEL_STUDIO=1\n',
-  );
+
+/** Why Label Studio cannot be installed here, or '' when it is installed or can be (scripts/services.sh does it). */
+function unavailable(): string {
+  if (existsSync(join(servicesDir, 'label-studio', 'venv', 'bin', 'label-studio'))) return '';
+  const check = 'import sys, ensurepip; sys.exit(sys.version_info < (3, 10))';
+  const python = spawnSync('python3', ['-c', check], { stdio: 'ignore' });
+  if (python.status === 0) return '';
+  const root = process.getuid?.() === 0;
+  if (root && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0) return '';
+  const found = python.error ? 'no python3' : 'python3 is older than 3.10 or has no venv (ensurepip)';
+  const fix = 'apt-get install -y python3 python3-venv';
+  return `${found}, and ${root ? 'no apt-get' : 'not root'} to install it; run: ${root ? fix : `sudo ${fix}`}`;
 }
+const skipReason = unavailable();
+if (skipReason) process.stderr.write(`label-studio.test: skipped, Label Studio cannot be had here: ${skipReason}\n`);
 const port = Number(process.env.LABEL_STUDIO_PORT ?? 8089);
 const studio = `http://127.0.0.1:${port}`;
 const dir = mkdtempSync(join(tmpdir(), 'driftline-label-studio-'));
@@ -69,13 +75,35 @@ const choice = (label: string) => [
   { from_name: 'label', to_name: 'text', type: 'choices', value: { choices: [label] } },
 ];
 
-beforeAll(async () => {
-  if (!wanted) return;
-  // Cheap when it is running; the first time it installs Label Studio (minutes) and migrates its database.
+/**
+ * `bash scripts/services.sh label-studio-up`: instant when it runs, else it waits for the background start (or
+ * installs and starts Label Studio itself). Fails with the script's own error, which names the fix.
+ */
+async function labelStudioUp(): Promise<void> {
   const studioEnv = { ...process.env, LABEL_STUDIO_PORT: String(port) };
-  const up = await promisify(execFile)('bash', ['scripts/services.sh', 'label-studio-up'], { env: studioEnv });
-  process.stderr.write(up.stdout);
+  try {
+    const up = await promisify(execFile)('bash', ['scripts/services.sh', 'label-studio-up'], { env: studioEnv });
+    process.stderr.write(up.stdout);
+  } catch (err) {
+    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+    throw new Error(
+      `\`bash scripts/services.sh label-studio-up\` failed:\n${stdout}${stderr}` +
+        `(logs: ${servicesDir}/logs/label-studio-up.log, label-studio-pip.log, label-studio.log)`,
+      { cause: err },
+    );
+  }
   token = readFileSync(join(servicesDir, 'label-studio', 'token'), 'utf8').trim();
+}
+
+beforeAll(async () => {
+  if (skipReason) return;
+  // Label Studio comes up (or its background start is waited for) while the models train and the postings run.
+  const settled = await Promise.allSettled([labelStudioUp(), fillLabelQueue()]);
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+}, 1_800_000);
+
+/** The postings models trained, then one postings run: `label_queue` filled in this test's own ClickHouse database. */
+async function fillLabelQueue(): Promise<void> {
   const clickhouseUrl = process.env.CLICKHOUSE_URL;
   clickhouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl, clickhouseDatabase: database });
   writeFileSync(env.DRIFTLINE_MODELS_MANIFEST, '{"models":[]}');
@@ -85,10 +113,10 @@ beforeAll(async () => {
   writeFileSync(config, JSON.stringify({ pipelines: { postings: { train: false } } }));
   const input = dataFile('postings', 'hn-hiring-2026', '2026-03-15', 'raw.json');
   await driftlineOk(['run', 'postings', '--input', input, '--until-idle', '--config', config], env);
-}, 1_200_000);
+}
 
 afterAll(async () => {
-  if (!wanted) return;
+  if (skipReason) return;
   if (projectId) await api('DELETE', `/api/projects/${projectId}/`).catch(() => {});
   await clickhouse?.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
   await clickhouse?.close();
@@ -119,7 +147,7 @@ async function exportProject(): Promise<ExportedTask[]> {
   return api<ExportedTask[]>('GET', `/api/projects/${projectId}/exports/${snapshot.id}/download?exportType=JSON`);
 }
 
-describe.skipIf(!wanted)('label queue → Label Studio → labels (real Label Studio, Kafka and ClickHouse)', () => {
+describe.skipIf(skipReason !== '')('label queue → Label Studio → labels (real Label Studio, Kafka and ClickHouse)', () => {
   let tasks: LabelStudioTask[];
   let config: string;
 
