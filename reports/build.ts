@@ -106,6 +106,7 @@ function refuseToOverwrite(dir: string): void {
 function runFramework(work: string, log: (line: string) => void): Promise<void> {
   const bin = join(projectRoot, 'node_modules', '@observablehq', 'framework', 'dist', 'bin', 'observable.js');
   return new Promise((resolveBuild, reject) => {
+    // The environment passes through to the Framework build (PATH, HOME, …); no driftline variable is read from it.
     const child = spawn(process.execPath, [bin, 'build'], { cwd: work, env: { ...process.env, OBSERVABLE_TELEMETRY_DISABLE: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));

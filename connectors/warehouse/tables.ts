@@ -139,6 +139,7 @@ export const TABLES = {
       c('run_id', 'string'),
       c('pipeline', 'string'),
       c('stage', 'string'),
+      c('stage_index', 'nullable_int32', 'position in the dataflow: the source 0, every stage after its upstream, dead letters last; null in rows written before it was recorded'),
       c('at', 'timestamp_ms'),
       c('records_in', 'int64'),
       c('records_out', 'int64'),

@@ -23,20 +23,18 @@ const gap = (estimated: unknown, realized: unknown) => {
 };
 
 /**
- * Each window with its estimate gaps, and its slot on the chart's window axis: the windows with at least
+ * Each window with its estimate gaps, and whether its realized accuracy is charted: the windows with at least
  * MIN_LABELLED labelled postings (only they have a realized accuracy to hold the estimate against) or, when none has
- * that many, every window. `rows` are sorted by window start; windows not charted get slot null and no gaps.
+ * that many, every window. Windows not charted get no gaps.
  */
 export function accuracyWindows<T extends Row>(rows: readonly T[]) {
   const enough = (r: Row) => (num(r.labeled) ?? 0) >= MIN_LABELLED;
   const anyEnough = rows.some(enough);
-  let slot = 0;
   return rows.map((r) => {
     const [gapA, gapB] = enough(r) ? [gap(r.estimated_accuracy_a, r.accuracy_a), gap(r.estimated_accuracy_b, r.accuracy_b)] : [null, null];
-    const charted = !anyEnough || enough(r);
     return {
       ...r,
-      slot: charted ? slot++ : null,
+      charted: !anyEnough || enough(r),
       estimate_gap_a: gapA,
       estimate_gap_b: gapB,
       estimate_off_a: gapA !== null && Math.abs(gapA) > ESTIMATE_TOLERANCE,

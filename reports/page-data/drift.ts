@@ -1,7 +1,7 @@
 /**
  * Drift: Model A vs Model B on the postings pipeline's latest run — A and B on the labelled postings B scored after
- * its first promotion (after-promotion.ts), realized and estimated accuracy per window on a window axis
- * (accuracy-windows.ts, window-axis.ts) with B's promotions placed on it, drift tests per feature with thresholds,
+ * its first promotion (after-promotion.ts), realized and estimated accuracy per window and the drift tests per feature
+ * (with thresholds) on one window axis (accuracy-windows.ts, window-axis.ts) with B's promotions placed on it,
  * dataset-level drift, emerging and vanishing keywords, and Model B's fine-tunes.
  */
 import { accuracyWindows, ESTIMATE_TOLERANCE, MIN_LABELLED } from './accuracy-windows.ts';
@@ -9,7 +9,7 @@ import { afterFirstPromotion, type Promotion } from './after-promotion.ts';
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
 import { latestRunCondition, sqlString, type Row } from './warehouse-reader.ts';
-import { windowPosition } from './window-axis.ts';
+import { slotOf, windowAxis, windowPosition } from './window-axis.ts';
 
 const PIPELINE = 'postings';
 /** Keywords shown per window and direction. */
@@ -64,12 +64,15 @@ export const driftPage: PageExport = {
 
     const modelA = comparison[0] ? parseModelRef(String(comparison[0].model_a)).id : 'postings-a';
     const modelB = comparison[0] ? parseModelRef(String(comparison[0].model_b)).id : 'postings-b';
-    const charted = comparison.filter((c) => c.slot !== null).map((c) => ({ window_start: num(c.window_start)!, window_end: num(c.window_end)! }));
+    // One window axis for the accuracy chart and the drift tests: the windows with a realized accuracy to chart and
+    // the windows tested for drift, so a window sits at the same x in each chart and empty spans take no room.
+    const asWindow = (r: Row) => ({ window_start: num(r.window_start)!, window_end: num(r.window_end)! });
+    const axis = windowAxis(comparison.filter((c) => c.charted).map(asWindow), metrics.map(asWindow));
     const promotions = trainingRows
       .filter((t) => num(t.promoted) === 1 && t.model_id === modelB && (t.in_force_from !== null || t.first_window !== null))
       .map((t) => {
         const at = num(t.in_force_from) ?? num(t.first_window)!;
-        return { version: String(t.candidate_version), in_event_time: t.in_force_from !== null, at, trigger_event_time: num(t.trigger_event_time), position: windowPosition(charted, at) };
+        return { version: String(t.candidate_version), in_event_time: t.in_force_from !== null, at, trigger_event_time: num(t.trigger_event_time), position: windowPosition(axis, at) };
       });
     const eventTimePromotions: Promotion[] = promotions.filter((p) => p.in_event_time).map((p) => ({ version: p.version, trigger_event_time: p.trigger_event_time, in_force_from: p.at }));
     // Drift onset: the first window whose dataset-level test drifted (else the first with any drifted feature).
@@ -79,7 +82,7 @@ export const driftPage: PageExport = {
     const onsetStarts = drifted.filter((m) => !datasetLevel || m.kind === 'dataset').map((m) => num(m.window_start)!);
     const onsetStart = onsetRow ? Math.min(...onsetStarts) : null;
     const driftOnset =
-      onsetStart === null ? null : { window_start: onsetStart, dataset_level: datasetLevel, position: windowPosition(charted, onsetStart) };
+      onsetStart === null ? null : { window_start: onsetStart, dataset_level: datasetLevel, position: windowPosition(axis, onsetStart) };
     const aVersions = [...new Set(comparison.flatMap((c) => parseModelRef(String(c.model_a)).versions))].sort();
     return {
       runs: run ? [run] : [],
@@ -88,7 +91,8 @@ export const driftPage: PageExport = {
         model_a: modelA,
         model_b: modelB,
         after_promotion: await afterFirstPromotion(reader, { a: modelA, aVersions, b: modelB }, eventTimePromotions),
-        comparison,
+        comparison: comparison.map((c) => ({ ...c, slot: slotOf(axis, num(c.window_start)!) })),
+        window_axis: axis,
         charted_windows: { min_labelled: MIN_LABELLED, estimate_tolerance: ESTIMATE_TOLERANCE },
         promotions: canonicalRows(promotions, ['at', 'version']),
         drift_onset: driftOnset,

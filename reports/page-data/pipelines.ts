@@ -24,11 +24,14 @@ export function deadLettersByReason(rows: Row[]): { stage: string; reason: strin
 }
 
 /**
- * Stages in the order records flow, as far as the metrics tell: the source first, then the processing stages (more
- * records in first: a stage sees at most what its upstream passed on, filters and windows cut it down), the sinks,
- * and the dead-letter stage last. pipeline_metrics keeps no edges, so stages with equal counts keep name order.
+ * Stages in the order records flow: by `stage_index`, the position the run recorded (the source 0, every stage after
+ * its upstream, dead letters last). Rows written before that column existed have none; for them the order is
+ * estimated from the metrics: the source first, then the processing stages (more records in first: a stage sees at
+ * most what its upstream passed on, filters and windows cut it down), the sinks, and the dead-letter stage last, with
+ * equal counts in name order.
  */
 export function dataflowOrder<T extends Row>(stages: readonly T[]): T[] {
+  if (stages.length > 0 && stages.every((s) => num(s.stage_index) !== null)) return [...stages].sort((a, b) => num(a.stage_index)! - num(b.stage_index)!);
   const rank = (stage: string) =>
     stage.startsWith('source:') ? 0 : /^(duckdb|clickhouse|sink):/.test(stage) ? 2 : stage === 'dead-letters' ? 3 : 1;
   return [...stages].sort((a, b) => {
@@ -49,7 +52,7 @@ export const pipelinesPage: PageExport = {
     const latest = [...(await reader.latestRuns()).values()];
     const stages: Row[] = [];
     for (const run of latest) {
-      const rows = await reader.rows(`SELECT pipeline, stage, records_in, records_out, dead_letters, p50_ms, p99_ms FROM ${reader.from('pipeline_metrics')} WHERE run_id = ${sqlString(run.run_id)} AND pipeline = ${sqlString(run.pipeline)}`);
+      const rows = await reader.rows(`SELECT pipeline, stage, stage_index, records_in, records_out, dead_letters, p50_ms, p99_ms FROM ${reader.from('pipeline_metrics')} WHERE run_id = ${sqlString(run.run_id)} AND pipeline = ${sqlString(run.pipeline)}`);
       stages.push(...rows);
     }
     const letters = await reader.rows(`SELECT stage, error, count(*) AS n FROM ${reader.from('dead_letters')} GROUP BY stage, error`);

@@ -13,28 +13,33 @@ export const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, '').s
  */
 export const liveRunId = (group: string) => `live-${group}`;
 
-/** Stores a run's per-stage metrics in `pipeline_metrics`, so throughput and dead letters can be queried later. */
+/**
+ * Stores a run's per-stage metrics in `pipeline_metrics`, so throughput and dead letters can be queried later.
+ * `metrics` come in the runner's order, which is the dataflow's: the pipeline adds each node after its upstream (the
+ * source first) and the dead-letter stage goes last, so a stage's index there is its `stage_index`.
+ */
 export async function recordRunMetrics(warehouse: Warehouse, runId: string, pipeline: string, metrics: StageSnapshot[]): Promise<void> {
   const at = Date.now();
-  const sink = warehouse.sink<StageSnapshot>('pipeline_metrics', (r) => ({
-    id: compositeId(runId, r.value.stage),
+  const sink = warehouse.sink<{ snapshot: StageSnapshot; index: number }>('pipeline_metrics', (r) => ({
+    id: compositeId(runId, r.value.snapshot.stage),
     version: at,
     run_id: runId,
     pipeline,
-    stage: r.value.stage,
+    stage: r.value.snapshot.stage,
+    stage_index: r.value.index,
     at,
-    records_in: r.value.recordsIn,
-    records_out: r.value.recordsOut,
-    dead_letters: r.value.deadLetters,
-    p50_ms: r.value.batchLatencyP50Ms,
-    p99_ms: r.value.batchLatencyP99Ms,
+    records_in: r.value.snapshot.recordsIn,
+    records_out: r.value.snapshot.recordsOut,
+    dead_letters: r.value.snapshot.deadLetters,
+    p50_ms: r.value.snapshot.batchLatencyP50Ms,
+    p99_ms: r.value.snapshot.batchLatencyP99Ms,
   }));
-  const records: StreamRecord<StageSnapshot>[] = metrics.map((m, i) => ({
-    key: m.stage,
-    value: m,
+  const records: StreamRecord<{ snapshot: StageSnapshot; index: number }>[] = metrics.map((snapshot, index) => ({
+    key: snapshot.stage,
+    value: { snapshot, index },
     eventTime: at,
     headers: {},
-    position: { topic: `run:${runId}`, partition: 0, offset: i },
+    position: { topic: `run:${runId}`, partition: 0, offset: index },
   }));
   await sink.write(records);
   await sink.close?.();

@@ -12,7 +12,7 @@ import { dataflowOrder, deadLettersByReason } from '../../reports/page-data/pipe
 import { postingHeading } from '../../reports/page-data/posting-heading.ts';
 import { markFrontier } from '../../reports/page-data/trade-offs.ts';
 import { latestPerPipeline } from '../../reports/page-data/warehouse-reader.ts';
-import { windowPosition } from '../../reports/page-data/window-axis.ts';
+import { slotOf, windowAxis, windowPosition } from '../../reports/page-data/window-axis.ts';
 import { resolveRequest } from '../../reports/serve.ts';
 
 describe('canonical page data', () => {
@@ -100,13 +100,22 @@ describe('page data grouping', () => {
       { window_start: 20, window_end: 30, labeled: 1, accuracy_a: 1, estimated_accuracy_a: 0.8, accuracy_b: 0, estimated_accuracy_b: 0.9 },
       { window_start: 40, window_end: 50, labeled: 300, accuracy_a: 0.8, estimated_accuracy_a: null, accuracy_b: 0.9, estimated_accuracy_b: 0.96 },
     ]);
-    expect(windows.map((w) => w.slot)).toEqual([null, 0, null, 1]);
+    expect(windows.map((w) => w.charted)).toEqual([false, true, false, true]);
     expect(windows.map((w) => [w.estimate_off_a, w.estimate_off_b])).toEqual([[false, false], [true, false], [false, false], [false, true]]);
     expect(windows[1]!.estimate_gap_a).toBeCloseTo(0.3);
     expect(windows[2]!.estimate_gap_b).toBeNull(); // one label: nothing to hold the estimate against
     expect(windows[3]!.estimate_gap_a).toBeNull();
     // Without a window that has enough labels every window is charted (estimates are all there is).
-    expect(accuracyWindows([{ labeled: 0 }, { labeled: 2 }]).map((w) => w.slot)).toEqual([0, 1]);
+    expect(accuracyWindows([{ labeled: 0 }, { labeled: 2 }]).map((w) => w.charted)).toEqual([true, true]);
+  });
+
+  it('builds one window axis from the charted and the tested windows: each once, by start, skipped spans marked', () => {
+    const charted = [{ window_start: 500, window_end: 600 }, { window_start: 600, window_end: 700 }];
+    const tested = [{ window_start: 100, window_end: 200 }, { window_start: 500, window_end: 600 }, { window_start: 200, window_end: 300 }];
+    const axis = windowAxis(charted, tested);
+    expect(axis.map((w) => [w.window_start, w.gap_before])).toEqual([[100, false], [200, false], [500, true], [600, false]]);
+    expect([100, 600, 300].map((start) => slotOf(axis, start))).toEqual([0, 3, null]);
+    expect(windowAxis([], [])).toEqual([]);
   });
 
   it('places event times on the window axis: inside a window by its share of it, in a gap on the boundary', () => {
@@ -178,12 +187,15 @@ describe('report pages: recommendation, stage order, posting headings', () => {
     expect([0.05234, 0.119, 1.6, 26.05, 1234.5, null].map(ms)).toEqual(['0.052', '0.12', '1.6', '26', '1,235', '–']);
   });
 
-  it('orders stages source, processing (most records in first), sinks, dead letters', () => {
-    const stages = [
-      { stage: 'dead-letters', records_in: 2 }, { stage: 'duckdb:postings', records_in: 10 }, { stage: 'infer-a', records_in: 8 },
-      { stage: 'parse', records_in: 10 }, { stage: 'source:files', records_in: 10 }, { stage: 'drift-window', records_in: 8 },
+  it('orders stages by their recorded dataflow position, else source, processing (most records in first), sinks, dead letters', () => {
+    const recorded = [
+      { stage: 'dead-letters', stage_index: 5, records_in: 2 }, { stage: 'duckdb:postings', stage_index: 2, records_in: 10 }, { stage: 'infer-a', stage_index: 3, records_in: 8 },
+      { stage: 'parse', stage_index: 1, records_in: 10 }, { stage: 'source:files', stage_index: 0, records_in: 10 }, { stage: 'drift-window', stage_index: 4, records_in: 8 },
     ];
-    expect(dataflowOrder(stages).map((s) => s.stage)).toEqual(['source:files', 'parse', 'drift-window', 'infer-a', 'duckdb:postings', 'dead-letters']);
+    expect(dataflowOrder(recorded).map((s) => s.stage)).toEqual(['source:files', 'parse', 'duckdb:postings', 'infer-a', 'drift-window', 'dead-letters']);
+    // Rows from before stage_index was recorded: estimated from the names and counts.
+    const estimated = recorded.map(({ stage_index: _index, ...s }, i) => ({ ...s, stage_index: i === 0 ? 5 : null }));
+    expect(dataflowOrder(estimated).map((s) => s.stage)).toEqual(['source:files', 'parse', 'drift-window', 'infer-a', 'duckdb:postings', 'dead-letters']);
   });
 
   it('heads an HN posting with its role and company, not the company twice', () => {

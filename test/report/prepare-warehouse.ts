@@ -1,7 +1,7 @@
 /**
  * A warehouse with something on every report page, made with the real CLI on real data: Model A trained on Glassdoor
- * 2020, the 2026 HN postings (their `classified.json` as late ground truth) plus one posting carrying XSS payloads,
- * and the NAB `nyc_taxi` series. One place, so it can be swapped for `driftline demo` once that generates fixtures.
+ * 2020 (the test run's shared training, test/shared-models.ts), the 2026 HN postings (their `classified.json` as late
+ * ground truth) plus one posting carrying XSS payloads, and the NAB `nyc_taxi` series.
  *
  * `services: 'embedded'` uses the embedded log and DuckDB; `'kafka-clickhouse'` Kafka and ClickHouse (unique topic
  * prefix and database). Input is produced to each pipeline's topic and the pipeline run until idle; with
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataDir, dataFile } from '../data-dir.ts';
 import { driftlineOk } from '../e2e/cli.ts';
+import { registerTrainedOnce } from '../shared-models.ts';
 
 /** Set by the payloads if a browser ever runs them; the browser test asserts it stays unset. */
 export const XSS_FLAG = '__driftlineXss';
@@ -87,8 +88,9 @@ export async function prepareWarehouse(options: PrepareOptions): Promise<Prepare
     cpSync(options.modelsFrom.trained.manifest, env.DRIFTLINE_MODELS_MANIFEST!);
     cpSync(options.modelsFrom.trained.models, join(home, 'models'), { recursive: true });
   } else {
+    // Registered as `driftline models train postings` does, from the test run's shared training (trained once per run).
     writeFileSync(env.DRIFTLINE_MODELS_MANIFEST!, '{"models":[]}');
-    await driftlineOk(['models', 'train', 'postings', '--data', dataDir()], env);
+    await registerTrainedOnce('postings', dataDir(), { manifestPath: env.DRIFTLINE_MODELS_MANIFEST!, home });
   }
   const trained = { manifest: join(dir, 'trained', 'models.json'), models: join(dir, 'trained', 'models') };
   cpSync(env.DRIFTLINE_MODELS_MANIFEST!, trained.manifest);

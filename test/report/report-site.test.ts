@@ -3,26 +3,38 @@
  * pipelines on real data, served by `driftline report preview`. Every page renders its charts (named below), logs no
  * console error, requests nothing outside localhost, and shows scraped XSS payloads as text without running them.
  * Screenshots of each page go to docs/screenshots/<page>.png.
+ *
+ * DRIFTLINE_TEST_REPORT_HOME=<a DRIFTLINE_HOME> runs the same checks on the site built from that home's warehouse (a
+ * copy of it) instead of preparing one, e.g. the demo's (`npm start`; DRIFTLINE_TEST_REPORT_DATA_DIR=<home>/demo/data
+ * for its NAB labels); screenshots are then left alone.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NAB_WINDOWS_PATH, readNabWindows } from '../../streams/pipelines/nab-labels.ts';
 import { driftline, driftlineOk, exitOf } from '../e2e/cli.ts';
-import { prepareWarehouse, type PreparedWarehouse, XSS_FLAG, XSS_TITLE } from './prepare-warehouse.ts';
+import { prepareWarehouse, XSS_FLAG, XSS_TITLE } from './prepare-warehouse.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'docs', 'screenshots');
 
-/** Charts each page must render from the prepared warehouse (`data-chart` names in reports/src). */
-function expectedCharts(bench: boolean): Record<string, string[]> {
+/**
+ * Charts each page must render (`data-chart` names in reports/src). The prepared warehouse has all of them; another
+ * site (DRIFTLINE_TEST_REPORT_HOME) has what its page data holds: Trade-offs with a bench run, consumer lag when a run
+ * read a log, and its own event series.
+ */
+function expectedCharts(site?: { bench: boolean; prepared: boolean; dataDir?: string }): Record<string, string[]> {
+  const pageData = (page: string) => JSON.parse(readFileSync(join(site!.dataDir!, `${page}.json`), 'utf8')) as Record<string, Record<string, unknown>[]>;
+  const lag = !site || site.prepared || pageData('pipelines').runs!.some((r) => r.max_consumer_lag !== null);
+  const series = !site || site.prepared ? ['nyc_taxi'] : [...new Set(pageData('events').series!.map((p) => String(p.key)))];
   return {
     index: ['table-rows', 'drift-alerts'],
-    'trade-offs': bench ? ['latency-accuracy', 'energy-memory', 'offline-throughput', 'server-rate', 'server-p99', 'results-table'] : [],
+    'trade-offs': site?.bench === false ? [] : ['latency-accuracy', 'energy-memory', 'offline-throughput', 'server-rate', 'server-p99', 'results-table'],
     drift: ['accuracy', 'accuracy-windows', 'a-fails-b-succeeds', 'feature-drift', 'dataset-drift', 'alerts', 'keywords', 'training-runs'],
     'active-learning': ['queue-size', 'uncertainty', 'labels-received', 'labels-effect', 'pseudo-labels', 'queue-items'],
-    pipelines: ['throughput', 'latency', 'consumer-lag', 'stages'],
-    events: ['series-nyc_taxi', 'event-drift-tests', 'anomaly-scores'],
+    pipelines: ['throughput', 'latency', ...(lag ? ['consumer-lag'] : []), 'stages'],
+    events: [...series.map((key) => `series-${key}`), 'event-drift-tests', 'anomaly-scores'],
   };
 }
 
@@ -113,27 +125,103 @@ async function marksInside(tab: Page, name: string, selector: string): Promise<n
   }, selector);
 }
 
-let warehouse: PreparedWarehouse;
+/**
+ * The Drift page's charts share one window axis: every plot of the accuracy, feature-drift and dataset-drift charts
+ * draws its window boundaries at the same page x, one slot per window of the page data's axis (equal slots: skipped
+ * spans take no room).
+ */
+async function expectSharedWindowAxis(tab: Page, dataDir: string): Promise<void> {
+  const axis = (JSON.parse(readFileSync(join(dataDir, 'drift.json'), 'utf8')) as { window_axis: unknown[] }).window_axis;
+  expect(axis.length).toBeGreaterThan(1);
+  const plots = await tab.$$eval('[data-chart="accuracy"], [data-chart="feature-drift"], [data-chart="dataset-drift"]', (charts) =>
+    charts.flatMap((chart) =>
+      [...chart.querySelectorAll('svg[class^="plot-"]')].map((svg) => ({
+        chart: (chart as HTMLElement).dataset.chart,
+        xs: [...svg.querySelectorAll('g[aria-description="window boundary"] line')].map((line) => line.getBoundingClientRect().left).sort((a, b) => a - b),
+      })),
+    ),
+  );
+  expect(new Set(plots.map((p) => p.chart))).toEqual(new Set(['accuracy', 'feature-drift', 'dataset-drift']));
+  const [accuracy] = plots;
+  expect(accuracy!.xs).toHaveLength(axis.length + 1);
+  const slots = accuracy!.xs.slice(1).map((x, i) => x - accuracy!.xs[i]!);
+  expect(Math.max(...slots) - Math.min(...slots), 'equal window slots (px)').toBeLessThan(1.5);
+  for (const plot of plots) {
+    expect(plot.xs, plot.chart).toHaveLength(accuracy!.xs.length);
+    plot.xs.forEach((x, i) => expect(Math.abs(x - accuracy!.xs[i]!), `${plot.chart}: boundary ${i}`).toBeLessThan(1));
+  }
+}
+
+/** Events: each series' charts shade as many windows as NAB's labels file lists for that series, inside the plot. */
+async function expectShadedWindows(tab: Page, dataDir: string): Promise<void> {
+  const labels = readNabWindows(join(dataDir, NAB_WINDOWS_PATH));
+  const names = await tab.$$eval('[data-chart^="series-"], [data-chart^="anomaly-"]:not([data-chart="anomaly-scores"])', (els) => els.map((e) => (e as HTMLElement).dataset.chart!));
+  expect(names.filter((n) => n.startsWith('series-')).length).toBeGreaterThan(0);
+  for (const name of names) {
+    const key = name.replace(/^(series|anomaly)-/, '');
+    const expected = labels.get(key)?.length ?? 0;
+    expect(expected, `${key}: labelled windows in the labels file`).toBeGreaterThan(0);
+    expect(await marksInside(tab, name, 'g[aria-description="labelled window"] rect'), `${name}: shaded windows`).toBe(expected);
+  }
+}
+
+/** The site under test: where its warehouse lives, the environment to build it with, and what it holds. */
+interface Site {
+  env: Record<string, string>;
+  home: string;
+  /** Whether the warehouse holds a bench run (the Trade-offs page has its charts). */
+  bench: boolean;
+  /** Where NAB's labels are (`DRIFTLINE_DATA_DIR`). */
+  dataDir: string;
+  /** The warehouse this test prepared (real data, the XSS posting the newest): screenshots are taken of it only. */
+  prepared: boolean;
+}
+
+/** A copy of an existing home's warehouse (the build adds missing columns: the original stays as it was). */
+function existingSite(home: string): Site {
+  const copy = join(mkdtempSync(join(tmpdir(), 'driftline-report-existing-')), 'home');
+  mkdirSync(copy);
+  copyFileSync(join(home, 'warehouse.duckdb'), join(copy, 'warehouse.duckdb'));
+  const dataDir = process.env.DRIFTLINE_TEST_REPORT_DATA_DIR ?? join(home, 'demo', 'data');
+  const env = { DRIFTLINE_HOME: copy, DRIFTLINE_DATA_DIR: dataDir, KAFKA_BROKERS: '', CLICKHOUSE_URL: '' };
+  return { env, home: copy, bench: false, dataDir, prepared: false };
+}
+
+let site: Site;
 let siteDir: string;
 let preview: ReturnType<typeof driftline>;
 let siteUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  // Postings replayed: Model B trains in event time, so the Drift page has promotions and postings scored after them.
-  warehouse = await prepareWarehouse({ name: 'site', services: 'embedded', bench: true, postingsVia: 'replay' });
+  const started = performance.now();
+  const seconds = (from: number) => ((performance.now() - from) / 1000).toFixed(1);
+  // The browser starts while the warehouse is prepared.
+  const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const existing = process.env.DRIFTLINE_TEST_REPORT_HOME;
+  if (existing) {
+    site = existingSite(existing);
+  } else {
+    // Postings replayed: Model B trains in event time, so the Drift page has promotions and postings scored after them.
+    const prepared = await prepareWarehouse({ name: 'site', services: 'embedded', bench: true, postingsVia: 'replay' });
+    site = { env: prepared.env, home: prepared.home, bench: prepared.bench, dataDir: prepared.env.DRIFTLINE_DATA_DIR!, prepared: true };
+  }
+  const preparedAt = performance.now();
   const out = join(mkdtempSync(join(tmpdir(), 'driftline-site-')), 'site');
-  siteDir = (await driftlineOk(['report', 'build', '--out', out], warehouse.env)).trim().split('\n').at(-1)!;
-  preview = driftline(['report', 'preview', '--dir', siteDir, '--port', '0'], warehouse.env);
+  siteDir = (await driftlineOk(['report', 'build', '--out', out], site.env)).trim().split('\n').at(-1)!;
+  if (existing) site.bench = (JSON.parse(readFileSync(join(site.home, 'report-src', 'src', 'data', 'trade-offs.json'), 'utf8')) as { results: unknown[] }).results.length > 0;
+  const builtAt = performance.now();
+  preview = driftline(['report', 'preview', '--dir', siteDir, '--port', '0'], site.env);
   // Up to a minute: on a loaded 2-core machine the CLI alone can take several seconds to start.
   for (let i = 0; i < 600 && !siteUrl && preview.exitCode === null; i++) {
     siteUrl = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(preview.output())?.[1] ?? '';
     if (!siteUrl) await new Promise((r) => setTimeout(r, 100));
   }
   if (!siteUrl) throw new Error(`report preview did not start:\n${preview.output()}`);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await launched;
   mkdirSync(SCREENSHOTS, { recursive: true });
-}, 600_000);
+  console.log(`report site: warehouse ${existing ? `copied from ${existing}` : 'prepared'} in ${((preparedAt - started) / 1000).toFixed(1)} s, built in ${((builtAt - preparedAt) / 1000).toFixed(1)} s, served and browser ready after ${seconds(builtAt)} s more`);
+}, 1_800_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -145,22 +233,22 @@ afterAll(async () => {
 
 describe('report site', () => {
   it('has p50 ≤ p99 in every page data row that carries both', () => {
-    const dataDir = join(warehouse.home, 'report-src', 'src', 'data');
+    const dataDir = join(site.home, 'report-src', 'src', 'data');
     for (const file of readdirSync(dataDir).filter((f) => f.endsWith('.json'))) expectP50AtMostP99(JSON.parse(readFileSync(join(dataDir, file), 'utf8')), file);
   });
 
   it('is built to the given folder with every page, and bundles the chart libraries (no bare imports left)', () => {
     const files = readdirSync(siteDir, { recursive: true }).map(String);
-    for (const page of Object.keys(expectedCharts(false))) expect(files).toContain(`${page}.html`);
+    for (const page of Object.keys(expectedCharts())) expect(files).toContain(`${page}.html`);
     const code = files.filter((f) => /\.(html|js)$/.test(f)).map((f) => readFileSync(join(siteDir, f), 'utf8'));
     expect(code.filter((c) => /import\(\s*["']vega-embed["']\s*\)|from\s*["']vega-embed["']/.test(c))).toEqual([]);
     expect(code.filter((c) => /from\s*["'](@observablehq\/plot|@observablehq\/inputs|htl)["']/.test(c))).toEqual([]);
     expect(files.some((f) => f.includes('vega-embed@'))).toBe(true);
   });
 
-  for (const page of Object.keys(expectedCharts(true))) {
+  for (const page of Object.keys(expectedCharts())) {
     it(`${page}: renders its charts from localhost only, without console errors; XSS payloads stay text`, async () => {
-      const expected = expectedCharts(warehouse.bench)[page]!;
+      const expected = expectedCharts({ ...site, dataDir: join(site.home, 'report-src', 'src', 'data') })[page]!;
       const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       const requests: string[] = [];
       const errors: string[] = [];
@@ -187,14 +275,16 @@ describe('report site', () => {
           // A chart draws marks (axes alone are a few); a table (Inputs.table) has rows.
           expect(rendered.rows > 0 || rendered.marks > 10, `${page}/${name}: ${JSON.stringify(rendered)}`).toBe(true);
         }
-        if (page === 'trade-offs' && !warehouse.bench) expect(await tab.textContent('[data-empty="bench"]')).toContain('driftline bench --quick');
-        if (page === 'trade-offs' && warehouse.bench) expect(await tab.textContent('[data-energy-method]')).toMatch(/Energy method: (rapl|estimate)/);
+        if (page === 'trade-offs' && !site.bench) expect(await tab.textContent('[data-empty="bench"]')).toContain('driftline bench --quick');
+        if (page === 'trade-offs' && site.bench) expect(await tab.textContent('[data-energy-method]')).toMatch(/Energy method: (rapl|estimate)/);
 
         if (page === 'drift') await expectModelBStory(tab);
+        if (page === 'drift') await expectSharedWindowAxis(tab, join(site.home, 'report-src', 'src', 'data'));
+        if (page === 'events') await expectShadedWindows(tab, site.dataDir);
         if (page === 'active-learning') expect(await marksInside(tab, 'queue-size', 'g[aria-description="queued"] rect')).toBeGreaterThan(0);
         if (page === 'pipelines') expect(await tab.locator('[data-health]').count()).toBeGreaterThanOrEqual(2);
         if (page === 'index') expect(await tab.textContent('[data-headline]')).toMatch(/(Everything looks fine|needs? a look)\. Last runs: /);
-        if (page !== 'events') await expectNoOverflow(tab, page);
+        await expectNoOverflow(tab, page);
 
         // Every page says when and from which warehouse and runs its data was taken.
         const meta = await tab.textContent('[data-page-meta]');
@@ -202,21 +292,22 @@ describe('report site', () => {
         expect(await tab.locator('.observablehq--error').count()).toBe(0);
 
         // Untrusted scraped text: the payload is shown literally and nothing it carries ran.
-        if (page === 'index') {
+        if (page === 'index' && site.prepared) {
           // The XSS posting's role is read from its text; its title (the company) is shown beside it, as text.
-          const companies = await tab.$$eval('[data-list="latest-postings"] .company', (els) => els.map((e) => e.textContent));
+          const companies = await tab.$$eval('[data-list="latest-postings"] .company', (els) => els.map((e) => e.textContent ?? ''));
           expect(companies).toContain(XSS_TITLE);
           expect(await tab.locator('[data-list] img, [data-list] script').count()).toBe(0);
         }
-        expect(await tab.evaluate((flag) => (window as unknown as Record<string, unknown>)[flag], XSS_FLAG)).toBeUndefined();
+        // The prepared payloads set XSS_FLAG, the demo fixtures' `__xss`.
+        for (const flag of [XSS_FLAG, '__xss']) expect(await tab.evaluate((f) => (window as unknown as Record<string, unknown>)[f], flag)).toBeUndefined();
         expect(dialogs).toEqual([]);
 
         expect(errors).toEqual([]);
         expect(requests.length).toBeGreaterThan(0);
         expect(requests.filter((url) => !url.startsWith(siteUrl) && !url.startsWith('data:'))).toEqual([]);
         // Screenshot before the budget changes: the page as it opens.
-        await tab.screenshot({ path: join(SCREENSHOTS, `${page}.png`), fullPage: true });
-        if (page === 'trade-offs' && warehouse.bench) await expectBudgetChangesRecommendation(tab);
+        if (site.prepared) await tab.screenshot({ path: join(SCREENSHOTS, `${page}.png`), fullPage: true });
+        if (page === 'trade-offs' && site.bench) await expectBudgetChangesRecommendation(tab);
       } finally {
         await tab.close();
       }
