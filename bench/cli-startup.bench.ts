@@ -1,6 +1,7 @@
 /**
- * Start-up time of the `driftline` command: wall time of `driftline --help` and `driftline --version`, beside
- * plain `node` (the floor) and `node` with the TypeScript loader on an empty module (what the loader itself costs).
+ * Start-up time of the `driftline` command: wall time of `driftline --help` (compiled entry, and from source) and
+ * `driftline --version`, beside plain `node` (the floor) and `node` with the TypeScript loader on an empty module
+ * (what the loader itself costs).
  * Each command runs N times (default 10; `tsx bench/cli-startup.bench.ts 20`); prints median (min–max) and the load
  * average, since on a shared machine other work inflates every figure alike.
  *
@@ -17,6 +18,8 @@ const cases: Array<[string, string[]]> = [
   ['node + tsx loader (empty module)', ['--import', 'tsx/esm', '-e', '']],
   ['driftline --version', ['bin/driftline.js', '--version']],
   ['driftline --help', ['bin/driftline.js', '--help']],
+  // without the compiled entry (dist/cli.js): what --help cost before it, and costs when it is stale or missing
+  ['driftline --help, from source', ['--import', 'tsx/esm', 'cli/main.ts', '--help']],
 ];
 
 const exits = new Map<string, number | null>();

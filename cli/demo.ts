@@ -1,3 +1,4 @@
+import { join, relative } from 'node:path';
 import { loadSettings, type Settings } from '../config/settings.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { newRunId } from '../streams/pipelines/run-metrics.ts';
@@ -20,21 +21,31 @@ const STEPS = 7;
 const SKIPPABLE: Record<string, string> = { bench: 'bench --quick', report: 'report build' };
 /** Services the demo never uses: it runs on the embedded log and warehouse whatever the environment says. */
 const SERVICE_VARIABLES = ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'SCHEMA_REGISTRY_URL'];
+/** The demo's models live in its own home too: a manifest named for the user's runs is not the demo's. */
+const OWN_HOME_VARIABLES = ['DRIFTLINE_MODELS_MANIFEST'];
 
 /**
  * `npm start`: the whole journey on embedded defaults (no server, no network): data (a data directory, else
  * generated fixtures) → Model A and the frame CNN (trained unless already trained on the same data) → the postings,
  * frames and events pipelines replayed over the data's timeline, Model B learning along the way → `bench --quick`
  * → the report site → a summary. cli/demo/README.md describes each step.
+ *
+ * Everything it writes is in its own home, `<DRIFTLINE_HOME>/demo`: its models (trained on fixtures, maybe), log,
+ * warehouse and report never meet a later `driftline run` on real data, which uses DRIFTLINE_HOME itself.
  */
 export async function demoCommand(options: DemoOptions): Promise<void> {
-  const ignored = SERVICE_VARIABLES.filter((v) => process.env[v]);
-  // Removed from the environment, so what runs in this process (models, bench, report) sees embedded defaults too.
-  for (const v of SERVICE_VARIABLES) delete process.env[v];
+  const ignored = [...SERVICE_VARIABLES, ...OWN_HOME_VARIABLES].filter((v) => process.env[v]);
+  // Set in the environment, so what runs in this process (models, bench, report) sees the demo's home and embedded
+  // defaults too.
+  const userHome = loadSettings().home;
+  const home = join(userHome, 'demo');
+  for (const v of [...SERVICE_VARIABLES, ...OWN_HOME_VARIABLES]) delete process.env[v];
+  process.env.DRIFTLINE_HOME = home;
   const settings: Settings = { ...loadSettings(), kafkaBrokers: undefined, clickhouseUrl: undefined, schemaRegistryUrl: undefined };
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  const skipped = skippedSteps(process.env.DRIFTLINE_DEMO_SKIP);
-  if (ignored.length > 0) say(`driftline demo runs on the embedded log and warehouse only: ignoring ${ignored.join(', ')}`);
+  const skipped = skippedSteps(settings.demoSkip);
+  if (ignored.length > 0) say(`driftline demo runs on the embedded log and warehouse in its own home only: ignoring ${ignored.join(', ')}`);
+  say(`driftline demo: models, log, warehouse and report in ${shown(home)} (its own home: runs on your data use ${shown(userHome)})`);
   const progress = new Progress(STEPS);
   try {
     progress.start('prepare data');
@@ -69,7 +80,7 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
     progress.close();
     const warehouse = await openWarehouse(settings);
     try {
-      const outcome = { data, models, replays: replays as Record<'postings' | 'frames' | 'events', FilesReplayResult>, frameShiftAt: frameShiftAt(data), bench, report, timings: progress.timings, cli: cliPrefix() };
+      const outcome = { data, models, replays: replays as Record<'postings' | 'frames' | 'events', FilesReplayResult>, frameShiftAt: frameShiftAt(data), bench, report, timings: progress.timings, cli: cliPrefix(home) };
       console.log(await demoSummary(warehouse, outcome));
     } finally {
       await warehouse.close();
@@ -105,8 +116,7 @@ async function tolerantStep<T>(progress: Progress, name: string, run: (log: (lin
 }
 
 /** DRIFTLINE_DEMO_SKIP (comma-separated step names) as a set; an unknown name is an error that lists the known ones. */
-function skippedSteps(value: string | undefined): Set<string> {
-  const names = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+function skippedSteps(names: string[]): Set<string> {
   const unknown = names.filter((s) => !(s in SKIPPABLE));
   if (unknown.length > 0) {
     throw new Error(`DRIFTLINE_DEMO_SKIP: unknown step ${unknown.join(', ')}; steps that can be skipped: ${Object.keys(SKIPPABLE).join(', ')}`);
@@ -121,8 +131,13 @@ function skipStep(progress: Progress, name: string): { skipped: string } {
   return { skipped: 'skipped (DRIFTLINE_DEMO_SKIP)' };
 }
 
-/** How to run driftline on this demo's state: the same DRIFTLINE_HOME (and manifest) when they are not the defaults. */
-function cliPrefix(): string {
-  const vars = ['DRIFTLINE_HOME', 'DRIFTLINE_MODELS_MANIFEST'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`);
-  return [...vars, 'npx driftline'].join(' ');
+/** How to run driftline on this demo's state: in the demo's home. */
+function cliPrefix(home: string): string {
+  return `DRIFTLINE_HOME=${shown(home)} npx driftline`;
+}
+
+/** A path as short as it can be said: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside !== '' && !inside.startsWith('..') && !inside.startsWith('/') ? inside : path;
 }

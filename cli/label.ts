@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
-import { loadSettings } from '../config/settings.ts';
+import { commandSettings } from '../config/settings.ts';
 import { deadLetterTopicSink } from '../connectors/dead-letter-topic-sink.ts';
 import { encodeLabel, type LabelError, parseLabels } from '../connectors/labels/label-format.ts';
 import { type LabelQueueExport, readLabelQueue } from '../connectors/labels/label-queue.ts';
@@ -68,7 +68,7 @@ export async function importLabels(
 
 /** `driftline label import <file>`: fails (exit 1) only when the file is unreadable or holds no valid label. */
 export async function labelImportCommand(file: string, options: LabelImportOptions = {}): Promise<LabelImportResult> {
-  const settings = loadSettings();
+  const settings = commandSettings();
   const classes = options.classes ? options.classes.split(',').map((c) => c.trim()).filter(Boolean) : DEFAULT_LABEL_CLASSES;
   if (classes.length === 0) throw new Error('--classes needs at least one class name');
   const path = resolve(file);
@@ -136,7 +136,7 @@ export async function labelExportCommand(options: LabelExportOptions = {}): Prom
     throw new Error(`--limit must be a positive whole number, got ${limit}`);
   }
   const project = labelStudioProject(options.pipeline ?? 'postings');
-  const settings = loadSettings(process.env, options.config);
+  const settings = commandSettings(options.config);
   const out = resolve(options.out ?? join(settings.home, 'label-studio'));
   const warehouse = await openWarehouse(settings);
   let exported: LabelQueueExport;

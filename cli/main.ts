@@ -6,6 +6,19 @@ import { MODEL_KIND_NAMES, PIPELINE_NAMES } from './command-names.ts';
 
 // Command modules load in their action (dynamic import): they pull in DuckDB, ONNX Runtime and TF.js, which
 // `--help`, `--version` and a mistyped option should not wait for.
+
+/**
+ * A command's module, loaded when its action runs. Compiled ahead of time (dist/cli.js, bin/build-cli.js), this
+ * file runs without the TypeScript loader: it is registered here, only for a command that runs, so `--help` starts
+ * in about the time of plain node. From source (cli/main.ts, through bin/driftline.js's loader) it is there already.
+ * The path is the same from both places: dist/ and cli/ sit side by side.
+ */
+let typeScriptLoader: Promise<void> | undefined;
+async function command<M>(file: string): Promise<M> {
+  if (!import.meta.url.endsWith('.ts')) typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
+  await typeScriptLoader;
+  return (await import(new URL(`../cli/${file}`, import.meta.url).href)) as M;
+}
 const packageVersion = () =>
   (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -33,6 +46,8 @@ const printJson = (options: { json?: boolean }, result: unknown) => {
 const METRICS_PORT_HELP = 'serve Prometheus metrics at http://<host>:<port>/metrics (default DRIFTLINE_METRICS_PORT)';
 const DEAD_LETTER_HELP =
   'exit 1 when dead letters exceed this share (0-1) of the records read (default: only when all are)';
+const CSV_MAP_HELP =
+  'postings: columns of CSV exports that are not Glassdoor\'s, "<column>=<field>,..." or a JSON file {"<column>": "<field>"}; fields: title, company, location, description, salary, label (0/1; optional)';
 const METRICS_HOST_HELP = 'interface the metrics server listens on (default DRIFTLINE_METRICS_HOST, else 127.0.0.1)';
 
 // Positional: program options are read before the command only, so `models quantize --version v1` is the model
@@ -55,15 +70,17 @@ program
   .description("run a pipeline on its input topic (or on files with --input) until stopped")
   .argument('<pipeline>', `one of: ${PIPELINE_NAMES.join(', ')}`)
   .option('--input <file|dir>', 'read these files directly instead of the input topic (stops at their end)')
+  .option('--csv-map <map|file>', CSV_MAP_HELP)
   .option('--until-idle', 'stop once everything in the input has been processed')
   .option('--config <file>', 'JSON file with per-pipeline options: {"pipelines": {"<name>": {...}}}')
   .option('--group <id>', 'consumer group (default <DRIFTLINE_TOPIC_PREFIX>driftline-<pipeline>)')
+  .option('--exactly-once', 'Kafka only: write output topics in transactions with the input offsets (read them with read_committed)')
   .option('--max-dead-letter-ratio <r>', DEAD_LETTER_HELP, deadLetterRatio)
   .option('--json', JSON_HELP)
   .option('--metrics-port <port>', METRICS_PORT_HELP, portNumber)
   .option('--metrics-host <address>', METRICS_HOST_HELP)
   .action(async (name: string, options) => {
-    const { runCommand } = await import('./run.ts');
+    const { runCommand } = await command<typeof import('./run.ts')>('run.ts');
     printJson(options, await runCommand(name, options));
   });
 
@@ -75,8 +92,9 @@ program
   .option('--rate <records/s>', 'pace publishing to this many records per second', positiveNumber)
   .option('--speed <factor>', 'replay at event-time pace: 1 = original, 60 = sixty times faster (default: as fast as possible)', positiveNumber)
   .option('--config <file>', 'JSON file with per-pipeline options; produce applies those of the source, e.g. frames {"drift": {...}}')
+  .option('--csv-map <map|file>', CSV_MAP_HELP)
   .action(async (name: string, paths: string[], options) => {
-    const { produceCommand } = await import('./produce.ts');
+    const { produceCommand } = await command<typeof import('./produce.ts')>('produce.ts');
     await produceCommand(name, paths, options);
   });
 
@@ -87,6 +105,7 @@ program
   .option('--from <ISO time>', 'replay records with event time at or after this (ISO; zone-less = UTC; or epoch ms)')
   .option('--to <ISO time>', 'replay records with event time before this')
   .option('--input <file|dir>', 'replay these files instead of the recorded input topic')
+  .option('--csv-map <map|file>', CSV_MAP_HELP)
   .option('--topic <topic>', 'the recorded topic, full name (default <DRIFTLINE_TOPIC_PREFIX><pipeline input topic>)')
   .option('--run-id <id>', 'run id for the warehouse rows (default replay-<time>-<random>)')
   .option('--config <file>', 'JSON file with per-pipeline options, as for run')
@@ -97,14 +116,18 @@ program
   .option('--metrics-host <address>', METRICS_HOST_HELP)
   .addHelpText('after', '\nSide-output topics (windows, dead letters) go to DRIFTLINE_HOME/replays/<run id>/log, never to live topics.')
   .action(async (name: string, options) => {
-    const { replayCommand } = await import('./replay.ts');
+    const { replayCommand } = await command<typeof import('./replay.ts')>('replay.ts');
     printJson(options, await replayCommand(name, options));
   });
 
 const models = program
   .command('models')
   .description('train, quantize, evaluate and promote models (manifest and artifacts under DRIFTLINE_HOME/models; DRIFTLINE_MODELS_MANIFEST names another manifest)');
-models.command('list').description('every registered version with its lineage and stage').action(async () => (await import('./models.ts')).modelsList());
+models
+  .command('list')
+  .description('every registered version with its lineage and stage')
+  .option('--json', 'print every entry in full (all manifest fields) as one JSON array on stdout')
+  .action(async (options) => (await command<typeof import('./models.ts')>('models.ts')).modelsList(options));
 models
   .command('train')
   .description(`train a model on the data directory and register it as a candidate (kinds: ${MODEL_KIND_NAMES.join(', ')})`)
@@ -113,7 +136,7 @@ models
   .option('--id <id>', 'model id (default per kind, e.g. postings-a)')
   .option('--seed <n>', 'training seed', positiveNumber)
   .action(async (kind: string, options) => {
-    const { modelsTrain } = await import('./models.ts');
+    const { modelsTrain } = await command<typeof import('./models.ts')>('models.ts');
     await modelsTrain(kind, options);
   });
 models
@@ -123,7 +146,7 @@ models
   .option('--version <v>', 'the fp32 version (default: production, else latest)')
   .option('--precision <int8|fp16>', 'target precision', 'int8')
   .action(async (id: string, options) => {
-    const { modelsQuantize } = await import('./models.ts');
+    const { modelsQuantize } = await command<typeof import('./models.ts')>('models.ts');
     await modelsQuantize(id, options);
   });
 models
@@ -132,7 +155,7 @@ models
   .argument('<id>')
   .option('--version <v>')
   .action(async (id: string, options) => {
-    const { modelsEval } = await import('./models.ts');
+    const { modelsEval } = await command<typeof import('./models.ts')>('models.ts');
     await modelsEval(id, options);
   });
 models
@@ -144,7 +167,7 @@ models
   .option('--abs-tol <x>', 'largest allowed absolute difference of any probability', Number, 0.04)
   .option('--mean-tol <x>', 'largest allowed mean absolute difference', Number, 0.01)
   .action(async (id: string, options) => {
-    const { modelsParity } = await import('./models.ts');
+    const { modelsParity } = await command<typeof import('./models.ts')>('models.ts');
     await modelsParity(id, options);
   });
 models
@@ -152,7 +175,7 @@ models
   .description('make a version the production one (the previous one is archived)')
   .argument('<id>')
   .argument('<version>')
-  .action(async (id: string, version: string) => (await import('./models.ts')).modelsPromote(id, version));
+  .action(async (id: string, version: string) => (await command<typeof import('./models.ts')>('models.ts')).modelsPromote(id, version));
 
 const label = program.command('label').description('ground-truth labels: the labelling queue out, labels in');
 label
@@ -165,7 +188,7 @@ label
   .option('--classes <names>', 'comma-separated class names in index order, for labels given by name (default: the postings classes software_engineering,data_science)')
   .option('--source <name>', 'who labelled them, for entries that do not say (default file:<file name>)')
   .action(async (file: string, options) => {
-    const { labelImportCommand } = await import('./label.ts');
+    const { labelImportCommand } = await command<typeof import('./label.ts')>('label.ts');
     await labelImportCommand(file, options);
   });
 label
@@ -181,7 +204,7 @@ label
   .option('--all', 'also export queued records that already have a label')
   .option('--config <file>', 'JSON settings file, as for run')
   .action(async (options) => {
-    const { labelExportCommand } = await import('./label.ts');
+    const { labelExportCommand } = await command<typeof import('./label.ts')>('label.ts');
     await labelExportCommand(options);
   });
 program
@@ -193,8 +216,9 @@ program
   .option('--repeats <n>', 'measured repetitions per scenario (default 10, --quick 3)', positiveNumber)
   .option('--server-bound-ms <ms>', 'Server scenario: p99 latency bound (default 10)', positiveNumber)
   .option('--watts-per-core <W>', 'power figure of the energy estimate when RAPL is not readable (default: env DRIFTLINE_BENCH_WATTS_PER_CORE, else from the CPU model, else 5)', positiveNumber)
+  .option('--json', 'print the results as one JSON line on stdout (the summary table goes to stderr)')
   .action(async (suite: string | undefined, options) => {
-    const { benchCommand } = await import('./bench.ts');
+    const { benchCommand } = await command<typeof import('./bench.ts')>('bench.ts');
     await benchCommand({ ...options, suite });
   });
 const report = program.command('report').description('the static report site');
@@ -204,7 +228,7 @@ report
   .option('--out <dir>', 'where the site goes (default DRIFTLINE_HOME/report; emptied first)')
   .option('--config <file>', 'JSON settings file, as for run')
   .action(async (options) => {
-    const { reportBuildCommand } = await import('./report.ts');
+    const { reportBuildCommand } = await command<typeof import('./report.ts')>('report.ts');
     await reportBuildCommand(options);
   });
 report
@@ -214,21 +238,22 @@ report
   .option('--port <port>', 'port (default 3000; 0 picks a free one)', Number)
   .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
   .action(async (options) => {
-    const { reportPreviewCommand } = await import('./report.ts');
+    const { reportPreviewCommand } = await command<typeof import('./report.ts')>('report.ts');
     await reportPreviewCommand(options);
   });
 program
   .command('sql')
-  .description('run SQL on the warehouse')
+  .description('run SQL on the warehouse: every statement of <query> (separated by ;), each result printed in turn')
   .argument('<query>')
-  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'))
+  .addOption(new Option('--format <format>', 'output format: table, json (one line per row) or csv; json and csv hold every value in full').choices(['table', 'json', 'csv']).default('table'))
+  .option('--wide', 'table: print every value in full (default: cells cut at 60 characters)')
   .addHelpText(
     'after',
     `\nTables (every column: connectors/warehouse/tables.ts): ${TABLE_NAMES.join(', ')}.\n` +
       'On ClickHouse, add FINAL after a table name to see each id once (redelivered rows are merged).',
   )
   .action(async (query: string, options) => {
-    const { sqlCommand } = await import('./sql.ts');
+    const { sqlCommand } = await command<typeof import('./sql.ts')>('sql.ts');
     await sqlCommand(query, options);
   });
 
@@ -237,7 +262,7 @@ program
   .description('the whole journey on embedded defaults (what `npm start` runs)')
   .option('--data <dir>', 'datasets laid out as in shared/data (default: DRIFTLINE_DATA_DIR, else generated fixtures)')
   .action(async (options) => {
-    const { demoCommand } = await import('./demo.ts');
+    const { demoCommand } = await command<typeof import('./demo.ts')>('demo.ts');
     await demoCommand(options);
   });
 

@@ -11,12 +11,16 @@ import { FOLD_DEQUANTIZE_SESSION_OPTIONS } from '../models/postings/quantize.ts'
 import { type ModelEntry, ModelRegistry } from '../models/registry/registry.ts';
 import { formatRows } from './sql.ts';
 
-const registry = () => new ModelRegistry();
+const registry = () => ModelRegistry.fromSettings(loadSettings());
 
-export function modelsList(): void {
-  const rows = registry()
-    .list()
-    .map((m) => ({
+/** `models list`: a table, or with `json` every entry in full (the manifest's fields) as one JSON line. */
+export function modelsList(options: { json?: boolean } = {}): void {
+  const entries = registry().list();
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(entries)}\n`);
+    return;
+  }
+  const rows = entries.map((m) => ({
       id: m.id,
       version: m.version,
       kind: m.kind,

@@ -1,4 +1,4 @@
-import { loadSettings } from '../config/settings.ts';
+import { commandSettings } from '../config/settings.ts';
 import { listFiles } from '../connectors/files/list-files.ts';
 import { EventTimePacer } from '../connectors/files/pacing.ts';
 import { openTransport } from '../connectors/open-transport.ts';
@@ -6,7 +6,7 @@ import type { Message, Producer } from '../connectors/transport.ts';
 import { SENT_AT_HEADER } from '../streams/end-to-end-latency.ts';
 import { INPUT_ERROR_HEADER } from '../streams/input-error.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
-import { pipelineNamed } from '../streams/pipelines/registry.ts';
+import { pipelineNamed, pipelineOptions } from '../streams/pipelines/registry.ts';
 import { decode } from '../schemas/registry.ts';
 import { createSerde } from '../schemas/wire-format.ts';
 import { CommandProgress } from './progress.ts';
@@ -18,6 +18,8 @@ export interface ProduceOptions {
   quiet?: boolean;
   /** JSON file with per-pipeline options; `produce` uses the input-side ones (frames: `drift`, the camera fault). */
   config?: string;
+  /** `--csv-map`: the columns of CSV postings exports that are not Glassdoor's (connectors/postings/csv-columns.ts). */
+  csvMap?: string;
 }
 
 /** Stamps the send time on each message, where end-to-end latency starts (message timestamps are event times). */
@@ -78,14 +80,15 @@ class FlaggedInput {
 
 /** `driftline produce`: publishes input files to the pipeline's input topic; one bad record never stops a file. */
 export async function produceCommand(name: string, paths: string[], options: ProduceOptions): Promise<number> {
-  const settings = loadSettings(process.env, options.config);
+  const settings = commandSettings(options.config);
   const definition = pipelineNamed(name);
+  const pipelineConfig = pipelineOptions(definition, settings); // checked before anything is opened
   const inputTopic = topicName({ settings }, definition.inputTopic);
   const files = listFiles(paths, definition.acceptsFile);
   if (files.length === 0) throw new Error(`no input files for ${name} under ${paths.join(', ')}`);
   const transport = openTransport(settings);
   const clock = { start: Date.now(), sent: 0 };
-  const progress = options.quiet ? undefined : new CommandProgress(`produce ${name}`, () => ({ records: clock.sent }));
+  const progress = options.quiet ? undefined : new CommandProgress(`produce ${name}`, () => ({ records: clock.sent }), { plainEveryMs: settings.progressEveryMs });
   // Ctrl-C: what was acknowledged so far, then the usual exit code of an interrupted command.
   const onSignal = (signal: string) => {
     progress?.stop();
@@ -102,7 +105,7 @@ export async function produceCommand(name: string, paths: string[], options: Pro
     const schema = definition.valueSchema;
     const serde = settings.schemaRegistryUrl && schema ? createSerde(schema, { schemaRegistryUrl: settings.schemaRegistryUrl, topic: inputTopic }) : undefined;
     const flagged = new FlaggedInput();
-    for await (const plain of definition.read(files, settings.pipelines[name] ?? {})) {
+    for await (const plain of definition.read(files, pipelineConfig, { csvMap: options.csvMap })) {
       flagged.note(plain);
       const batch = serde && schema ? await Promise.all(plain.map(async (m) => ({ ...m, value: await serde.encode(decode(schema, m.value) as never) }))) : plain;
       if (pacer) await sendByEventTime(producer, inputTopic, batch, pacer, clock);

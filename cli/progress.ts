@@ -14,7 +14,7 @@ export interface ProgressOptions {
   out?: NodeJS.WriteStream;
   /** Default: whether `out` is a terminal. */
   tty?: boolean;
-  /** Not a terminal: a plain line at most this often. Default DRIFTLINE_PROGRESS_SECONDS, else 10 s. */
+  /** Not a terminal: a plain line at most this often. Default 10 s (commands pass DRIFTLINE_PROGRESS_SECONDS, config/settings.ts). */
   plainEveryMs?: number;
 }
 
@@ -52,8 +52,7 @@ export class CommandProgress {
   ) {
     this.out = options.out ?? process.stderr;
     this.tty = options.tty ?? Boolean(this.out.isTTY);
-    const fromEnv = Number(process.env.DRIFTLINE_PROGRESS_SECONDS);
-    this.plainEveryMs = options.plainEveryMs ?? (fromEnv > 0 ? fromEnv * 1000 : 10_000);
+    this.plainEveryMs = options.plainEveryMs ?? 10_000;
     this.timer = setInterval(() => this.show(), this.tty ? 250 : this.plainEveryMs);
     this.timer.unref();
   }

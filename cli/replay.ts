@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadSettings } from '../config/settings.ts';
+import { commandSettings } from '../config/settings.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import { inEventTimeOrder } from '../connectors/replay/event-time-order.ts';
 import { readRecordedFiles } from '../connectors/replay/recorded-files.ts';
@@ -9,10 +9,11 @@ import { replaySource } from '../connectors/replay/replay-source.ts';
 import { describeRange, timeRange } from '../connectors/replay/time-range.ts';
 import type { Transport } from '../connectors/transport.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
+import { ModelRegistry } from '../models/registry/registry.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
 import { lateWarning } from './late-warning.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
-import { pipelineNamed } from '../streams/pipelines/registry.ts';
+import { pipelineNamed, pipelineOptions } from '../streams/pipelines/registry.ts';
 import { newRunId, recordRun, recordRunMetrics } from '../streams/pipelines/run-metrics.ts';
 import type { LiveRun } from '../streams/live-run.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
@@ -33,6 +34,8 @@ export interface ReplayCommandOptions extends MetricsOptions {
   quiet?: boolean;
   /** Largest tolerated share of dead letters (input-fit.ts); default: fail only when every record is one. */
   maxDeadLetterRatio?: number;
+  /** `--csv-map`: the columns of CSV postings exports that are not Glassdoor's (connectors/postings/csv-columns.ts). */
+  csvMap?: string;
 }
 
 export interface ReplayResult extends RunResult {
@@ -49,8 +52,9 @@ export interface ReplayResult extends RunResult {
  * topics go to the replay's own embedded log (see replay-outputs.ts).
  */
 export async function replayCommand(name: string, options: ReplayCommandOptions): Promise<ReplayResult> {
-  const settings = loadSettings(process.env, options.config);
+  const settings = commandSettings(options.config);
   const definition = pipelineNamed(name);
+  const pipelineConfig = pipelineOptions(definition, settings); // checked before anything is opened
   const range = timeRange(options.from, options.to);
   const runId = options.runId ?? `replay-${newRunId()}`;
   // The topics `run` reads: the input topic (or --topic) and the definition's extra topics (e.g. labels).
@@ -58,7 +62,7 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
 
   let recorded: Transport | undefined;
   const input = options.input
-    ? readRecordedFiles((files) => definition.read(files), inputFiles(definition, options.input), range)
+    ? readRecordedFiles((files) => definition.read(files, undefined, { csvMap: options.csvMap }), inputFiles(definition, options.input), range)
     : readRecordedTopics((recorded = openTransport(settings)), topics, range, `${settings.topicPrefix}driftline-replay-${runId}`);
   const ordered = inEventTimeOrder(input, {
     spillDir: join(replayDir(settings, runId), 'spill'),
@@ -72,7 +76,7 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
   const opened = await openWarehouse(settings);
   const warehouse = metrics ? metrics.observe(opened) : opened;
   const stop = new AbortController();
-  const progress = pipelineProgress(`replay ${name}`);
+  const progress = pipelineProgress(`replay ${name}`, { plainEveryMs: settings.progressEveryMs });
   const onSignal = (signal: string) => {
     if (!options.quiet) process.stderr.write(`\n${signal}: stopping after ${progress.line() ?? 'no records'}; draining…\n`);
     progress.stop();
@@ -82,7 +86,7 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
   process.once('SIGTERM', onSignal);
   try {
     await warehouse.ensureTables();
-    const pipeline = definition.build(source, { transport: outputs, warehouse, settings, options: settings.pipelines[name] ?? {}, runId, replay: true });
+    const pipeline = definition.build(source, { transport: outputs, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: pipelineConfig, runId, replay: true });
     const what = options.input ? `files under ${options.input}` : `${recorded!.kind} topics ${topics.join(', ')}`;
     if (!options.quiet) process.stderr.write(`replaying ${name} on ${what}, ${describeRange(range)}, as run ${runId}\n`);
     // Latency from the read time: recorded timestamps and headers are from the day the input was recorded.

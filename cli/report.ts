@@ -1,7 +1,7 @@
 /** `driftline report build|preview`: the static report site (reports/). */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadSettings } from '../config/settings.ts';
+import { commandSettings } from '../config/settings.ts';
 import { buildReport } from '../reports/build.ts';
 import { serveStatic } from '../reports/serve.ts';
 
@@ -11,7 +11,7 @@ export interface ReportBuildOptions {
 }
 
 export async function reportBuildCommand(options: ReportBuildOptions): Promise<string> {
-  const settings = loadSettings(process.env, options.config);
+  const settings = commandSettings(options.config);
   const started = Date.now();
   const { siteDir } = await buildReport({ out: options.out, settings, log: (line) => process.stderr.write(`${line}\n`) });
   process.stderr.write(`report built in ${((Date.now() - started) / 1000).toFixed(1)} s from the ${settings.clickhouseUrl ? 'ClickHouse' : 'embedded DuckDB'} warehouse\n`);
@@ -27,7 +27,7 @@ export interface ReportPreviewOptions {
 
 /** Serves the built site until Ctrl-C. */
 export async function reportPreviewCommand(options: ReportPreviewOptions): Promise<void> {
-  const dir = resolve(options.dir ?? join(loadSettings().home, 'report'));
+  const dir = resolve(options.dir ?? join(commandSettings().home, 'report'));
   if (!existsSync(join(dir, 'index.html'))) throw new Error(`no built report in ${dir}: run \`driftline report build\` first`);
   const server = await serveStatic(dir, { port: options.port ?? 3000, host: options.host });
   process.stdout.write(`serving ${dir} at ${server.url} (Ctrl-C to stop)\n`);

@@ -1,12 +1,13 @@
-import { loadSettings } from '../config/settings.ts';
+import { commandSettings } from '../config/settings.ts';
 import { fileSource } from '../connectors/files/file-source.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import { topicSource } from '../connectors/topic-source.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
+import { ModelRegistry } from '../models/registry/registry.ts';
 import { formatMetricsTable } from '../streams/metrics.ts';
 import { lateWarning } from './late-warning.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
-import { pipelineNamed } from '../streams/pipelines/registry.ts';
+import { pipelineNamed, pipelineOptions } from '../streams/pipelines/registry.ts';
 import { liveRunId, recordRun, recordRunMetrics, type RunContext } from '../streams/pipelines/run-metrics.ts';
 import { type RunResult, runPipeline } from '../streams/runner.ts';
 import { inputFiles, inputMisfit } from './input-fit.ts';
@@ -26,15 +27,21 @@ export interface RunCommandOptions extends MetricsOptions {
   inputComplete?: AbortSignal;
   /** Largest tolerated share of dead letters (input-fit.ts); default: fail only when every record is one. */
   maxDeadLetterRatio?: number;
+  /** `--csv-map`: the columns of CSV postings exports that are not Glassdoor's (connectors/postings/csv-columns.ts). */
+  csvMap?: string;
+  /** Output topics written in Kafka transactions with the input offsets (connectors/kafka/transaction-outbox.ts). */
+  exactlyOnce?: boolean;
 }
 
 /** `driftline run`: reads the pipeline's topic (or --input files), stops on SIGINT/SIGTERM after draining. */
 export async function runCommand(name: string, options: RunCommandOptions): Promise<RunResult> {
-  const settings = loadSettings(process.env, options.config);
+  const settings = commandSettings(options.config);
   const definition = pipelineNamed(name);
+  const pipelineConfig = pipelineOptions(definition, settings); // checked before anything is opened
   const inputTopic = topicName({ settings }, definition.inputTopic);
   const files = options.input ? inputFiles(definition, options.input) : [];
-  const transport = openTransport(settings);
+  if (options.exactlyOnce && options.input) throw new Error('--exactly-once reads a Kafka topic; it does not apply to --input files');
+  const transport = openTransport(settings, { exactlyOnce: options.exactlyOnce });
   const metrics = await startMetricsExporter(name, settings, options);
   const opened = await openWarehouse(settings);
   const warehouse = metrics ? metrics.observe(opened) : opened;
@@ -42,14 +49,14 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   const topics = [inputTopic, ...(definition.extraTopics ?? []).map((t) => topicName({ settings }, t))];
   const group = options.group ?? `${settings.topicPrefix}driftline-${name}`;
   const source = options.input
-    ? fileSource(files, (chosen) => definition.read(chosen))
+    ? fileSource(files, (chosen) => definition.read(chosen, undefined, { csvMap: options.csvMap }))
     : topicSource(transport, { topics, group, partitions: definition.partitions });
   // One id for the live results across restarts: a window redelivered after a restart replaces its rows.
   const runId = liveRunId(group);
-  const pipeline = definition.build(source, { transport, warehouse, settings, options: settings.pipelines[name] ?? {}, runId });
+  const pipeline = definition.build(source, { transport, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: pipelineConfig, runId });
 
   const stop = new AbortController();
-  const progress = pipelineProgress(name);
+  const progress = pipelineProgress(name, { plainEveryMs: settings.progressEveryMs });
   const onSignal = (signal: string) => {
     if (!options.quiet) process.stderr.write(`\n${signal}: stopping after ${progress.line() ?? 'no records'} — draining in-flight records, flushing sinks, committing…\n`);
     progress.stop();

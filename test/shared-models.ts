@@ -5,8 +5,13 @@
  * Training is deterministic by seed (models/frames/frames-model.test.ts checks it), so a stored result is the
  * result. The key is a content address: the kind, its config, the data directory's files (path, size, mtime), every
  * source file the model kinds import and the locked dependency versions. Without the variable nothing is stored.
+ *
+ * A whole-suite run trains these models ahead, in a background process (test/shared-models-pretrain.ts, started by
+ * test/sequencer.ts): while it trains a kind, `<cache>/<kind>.pending` names its pid, and a file that needs that model
+ * meanwhile waits for the stored result instead of training the same thing a second time.
  */
 import { createHash } from 'node:crypto';
+import { setPriority } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +20,7 @@ import type { TrainedModel } from '../models/model-contract.ts';
 import { loadHeldOut, saveHeldOut } from '../models/held-out-store.ts';
 import { modelKind } from '../models/kinds.ts';
 import { ModelRegistry, type ModelEntry } from '../models/registry/registry.ts';
+import { pendingFile, pendingTrainer } from './shared-models-pending.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -30,12 +36,52 @@ export async function trainedOnce(kindName: string, dataDir: string, config?: ob
   const fullConfig = { ...kind.defaultConfig, ...config };
   const cacheRoot = process.env.DRIFTLINE_TEST_MODEL_CACHE;
   const dir = cacheRoot ? join(cacheRoot, `${kindName}-${cacheKey(kindName, fullConfig, dataDir)}`) : undefined;
-  if (dir && existsSync(join(dir, 'trained.json'))) return { trained: readTrained(dir), trainSeconds: null };
+  if (dir && (await storedOrTrainedAhead(cacheRoot!, kindName, dir))) return { trained: readTrained(dir), trainSeconds: null };
   const t0 = performance.now();
   const trained = await kind.train(fullConfig, dataDir);
   const trainSeconds = (performance.now() - t0) / 1000;
   if (dir) writeTrained(dir, trained);
   return { trained, trainSeconds };
+}
+
+/**
+ * For the background process: trains `kindName` with its default config into the run's cache, then removes its
+ * `.pending` file (written by whoever started the process, before any test file could look for it).
+ */
+export async function trainAhead(kindName: string, dataDir: string): Promise<SharedTraining> {
+  const cacheRoot = process.env.DRIFTLINE_TEST_MODEL_CACHE;
+  if (!cacheRoot) throw new Error('trainAhead: DRIFTLINE_TEST_MODEL_CACHE is not set');
+  try {
+    return await trainedOnce(kindName, dataDir);
+  } finally {
+    rmSync(pendingFile(cacheRoot, kindName), { force: true });
+  }
+}
+
+/**
+ * Whether `dir` holds a stored result, after waiting while the background process trains that kind: for the
+ * default config that is this result; for another one the wait is only a short detour.
+ */
+async function storedOrTrainedAhead(cacheRoot: string, kindName: string, dir: string): Promise<boolean> {
+  const stored = () => existsSync(join(dir, 'trained.json'));
+  const trainer = () => pendingTrainer(pendingFile(cacheRoot, kindName));
+  const elsewhere = (pid: number | undefined) => pid !== undefined && pid !== process.pid;
+  const first = trainer();
+  if (!stored() && elsewhere(first)) hurry(first!);
+  while (!stored() && elsewhere(trainer())) await new Promise((r) => setTimeout(r, 500));
+  return stored();
+}
+
+/**
+ * The background trainer runs below the test files' priority; a file waiting for it leaves its core idle, so the
+ * training need not give way any more. Raising a priority back takes root (CI) or CAP_SYS_NICE: else it stays low.
+ */
+function hurry(pid: number): void {
+  try {
+    setPriority(pid, 0);
+  } catch {
+    // not allowed here: the training goes on at its own pace
+  }
 }
 
 /**

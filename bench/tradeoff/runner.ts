@@ -48,7 +48,7 @@ export interface TradeoffBenchResult {
 export async function runTradeoffBench(options: TradeoffBenchOptions = {}): Promise<TradeoffBenchResult> {
   const log = options.log ?? (() => {});
   const settings = options.settings ?? loadSettings();
-  const reg = options.registry ?? new ModelRegistry();
+  const reg = options.registry ?? ModelRegistry.fromSettings(settings);
   const models = modelVariants(reg, log);
   if (models.length === 0) throw new Error(`no models registered (manifest ${reg.manifestPath}): train one first with \`driftline models train postings\` (and \`driftline models train frames\`)`);
 

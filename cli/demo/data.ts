@@ -30,7 +30,7 @@ const REAL_SERIES = ['nyc_taxi.csv', 'machine_temperature_system_failure.csv'];
 /** Laid out as shared/data: what the demo needs from a data directory. */
 const REQUIRED = [join('postings', 'glassdoor-2020'), join('frames', 'neu-det', 'images'), join('events', 'nab', 'data', 'realKnownCause')];
 
-/** The given data directory (checked), or the generated fixtures under `<home>/demo/data` (written if missing). */
+/** The given data directory (checked), or the generated fixtures under `<home>/data` (written if missing; home: the demo's). */
 export async function prepareDemoData(given: string | undefined, home: string): Promise<DemoData> {
   let dir: string;
   if (given !== undefined) {
@@ -39,7 +39,7 @@ export async function prepareDemoData(given: string | undefined, home: string): 
     const missing = REQUIRED.filter((p) => !existsSync(join(dir, p)));
     if (missing.length > 0) throw new Error(`data directory ${dir} is not laid out as shared/data: missing ${missing.join(', ')}`);
   } else {
-    dir = (await ensureFixtures(join(home, 'demo', 'data'))).dir;
+    dir = (await ensureFixtures(join(home, 'data'))).dir;
   }
   const postingsDirs = TIMELINE_POSTINGS.map((p) => join(dir, 'postings', p)).filter(existsSync);
   const nab = join(dir, 'events', 'nab', 'data', 'realKnownCause');

@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadSettings } from '../../config/settings.ts';
 import { listImageFiles } from '../../connectors/camera/image-directory.ts';
 import { neuDetImagesDir } from '../../models/frames/dataset.ts';
 import { modelKind } from '../../models/kinds.ts';
@@ -32,7 +33,7 @@ export interface DemoModels {
  * The fp32 version is made the production one, so the pipelines (production, else latest) run it, not a variant
  * or a model trained on other data.
  */
-export async function ensureDemoModels(dataDir: string, registry = new ModelRegistry()): Promise<DemoModels> {
+export async function ensureDemoModels(dataDir: string, registry = ModelRegistry.fromSettings(loadSettings())): Promise<DemoModels> {
   const lines: string[] = [];
   const entries: ModelEntry[] = [];
   let trainedAny = false;

@@ -6,6 +6,8 @@ import { replayDir, replayOutputs } from '../../connectors/replay/replay-outputs
 import { replaySource } from '../../connectors/replay/replay-source.ts';
 import type { ConsumedMessage, Message } from '../../connectors/transport.ts';
 import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
+import { parseOptions } from '../../config/pipeline-options.ts';
+import { ModelRegistry } from '../../models/registry/registry.ts';
 import type { StageSnapshot } from '../../streams/metrics.ts';
 import type { PipelineDefinition } from '../../streams/pipelines/pipeline-definition.ts';
 import { recordRun, recordRunMetrics } from '../../streams/pipelines/run-metrics.ts';
@@ -48,7 +50,7 @@ export async function replayFiles(replay: FilesReplay): Promise<FilesReplayResul
   const warehouse = await openWarehouse(settings);
   try {
     await warehouse.ensureTables();
-    const pipeline = definition.build(source, { transport: outputs, warehouse, settings, options: replay.options, runId, replay: true });
+    const pipeline = definition.build(source, { transport: outputs, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: parseOptions(definition.name, definition.options, replay.options), runId, replay: true });
     // Latency from the read time, as `replay` measures it: the recorded times are from when the data was recorded.
     const result = await runPipeline(pipeline, { untilIdle: true, latencyStart: 'read' });
     await recordRunMetrics(warehouse, runId, definition.name, result.metrics);

@@ -6,10 +6,14 @@ import { parse } from 'csv-parse/sync';
 import { glassdoorId, type GlassdoorRow } from '../../operators/normalize/glassdoor.ts';
 import type { RawPosting } from '../../operators/normalize/job-posting.ts';
 import { BATCH, inBatches } from './batches.ts';
+import { type CsvColumns, csvColumnsFor, csvHeader, labelCell } from './csv-columns.ts';
 
-/** config/postings-csv.json: CSV header → JobPosting-side field, and the label of each file by name. */
+/**
+ * config/postings-csv.json: the Glassdoor export's columns (header → posting field), by which its header is
+ * recognised, and the label of the project's own Glassdoor files by file name (the search each file came from).
+ */
 export interface PostingsCsvConfig {
-  columns: Record<string, string>;
+  columns: CsvColumns;
   labels: Record<string, 0 | 1>;
 }
 
@@ -23,14 +27,27 @@ export function loadPostingsCsvConfig(path = DEFAULT_CSV_CONFIG_PATH): PostingsC
 
 export interface GlassdoorReadOptions {
   config?: PostingsCsvConfig;
+  /** The user's column map (`--csv-map`, csv-columns.ts), used for files whose header has its columns. */
+  csvMap?: CsvColumns;
   /** Drop rows whose stable id (hash of title, company, location, description) was already seen. Default true. */
   dedupe?: boolean;
   batchSize?: number;
+  /** Told each file's columns and label once its header is read (the topic messages carry them). */
+  onFile?: (file: string, layout: CsvFileLayout) => void;
+}
+
+/** How one CSV file is read: its columns and the label its file name gives (null: none). */
+export interface CsvFileLayout {
+  header: string;
+  columns: CsvColumns;
+  label: 0 | 1 | null;
 }
 
 /**
- * Glassdoor CSV exports. Columns are renamed by the config; the label comes from the file name
- * (software_engineer.csv → 0, data_science.csv → 1). data_science.csv has an extra, unnamed leading index column:
+ * CSV exports of job postings. The Glassdoor export is recognised by its header, under any file name; other layouts
+ * need a column map (`--csv-map`). A label comes from a column mapped to `label` (0/1 per row), else from the file
+ * name for the project's Glassdoor files (software_engineer.csv → 0, data_science.csv → 1), else there is none: the
+ * posting is stored with no label, never a made-up one. data_science.csv has an extra, unnamed leading index column:
  * columns are matched by header name, so it is simply ignored.
  *
  * data_science.csv also holds Data Engineer / Data Analyst (and similar) titles. They keep label 1: the label records
@@ -45,18 +62,30 @@ export async function* readGlassdoor(files: string[], options: GlassdoorReadOpti
   const dedupe = options.dedupe ?? true;
   const seen = new Set<string>();
   for (const file of files) {
-    const label = config.labels[basename(file)];
-    if (label !== 0 && label !== 1) throw new Error(`${file}: no label configured for ${basename(file)} in postings-csv config`);
-    const records = glassdoorRecords(await readFile(file), basename(file), label, config, dedupe ? seen : null);
+    const bytes = await readFile(file);
+    const layout = csvFileLayout(file, bytes, config, options.csvMap);
+    options.onFile?.(file, layout);
+    const records = glassdoorRecords(bytes, basename(file), layout.label, { ...config, columns: layout.columns }, dedupe ? seen : null);
     yield* inBatches(records, options.batchSize ?? BATCH);
   }
+}
+
+/** The columns and file-name label of one CSV file (an error naming the header when its layout is unknown). */
+export function csvFileLayout(file: string, bytes: Buffer, config: PostingsCsvConfig, csvMap?: CsvColumns): CsvFileLayout {
+  const end = bytes.indexOf(0x0a);
+  const header = bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8').replace(/\r$/, '');
+  const columns = csvColumnsFor(file, csvHeader(bytes), config.columns, csvMap);
+  const byName = config.labels[basename(file)];
+  // a file-name label belongs to the Glassdoor files it was written for, not to a user's own layout
+  const label = columns === config.columns && (byName === 0 || byName === 1) ? byName : null;
+  return { header, columns, label };
 }
 
 /**
  * The rows of one Glassdoor CSV file (already read) as raw records. `seen` holds the ids met so far (shared across
  * files for cross-file dedupe); null disables dedupe. Pure apart from updating `seen`.
  */
-export function* glassdoorRecords(bytes: Buffer, fileName: string, label: 0 | 1, config: PostingsCsvConfig, seen: Set<string> | null): Generator<RawPosting> {
+export function* glassdoorRecords(bytes: Buffer, fileName: string, label: 0 | 1 | null, config: PostingsCsvConfig, seen: Set<string> | null): Generator<RawPosting> {
   let rows: { record: Record<string, string>; info: { bytes: number } }[];
   try {
     rows = parse(bytes, { columns: true, info: true, relax_column_count: true, skip_empty_lines: true, bom: true });
@@ -74,7 +103,8 @@ export function* glassdoorRecords(bytes: Buffer, fileName: string, label: 0 | 1,
     const value: GlassdoorRow = { label, file: fileName };
     for (const [header, field] of Object.entries(config.columns)) {
       const cell = record[header];
-      if (cell !== undefined) (value as Record<string, unknown>)[field] = cell;
+      if (field === 'label') value.label = cell === undefined ? label : labelCell(cell);
+      else if (cell !== undefined) value[field] = cell;
     }
     value.id = glassdoorId({
       title: value.title?.trim(),

@@ -3,13 +3,14 @@ import { normalizePosting } from '../../operators/normalize/index.ts';
 import type { RawPosting } from '../../operators/normalize/job-posting.ts';
 import type { Message } from '../transport.ts';
 import { readBrightData } from './brightdata.ts';
-import { glassdoorRecords, loadPostingsCsvConfig, readGlassdoor } from './glassdoor.ts';
+import { type CsvColumns, parseCsvMap } from './csv-columns.ts';
+import { type CsvFileLayout, glassdoorRecords, loadPostingsCsvConfig, readGlassdoor } from './glassdoor.ts';
 import { readHn2013, readHn2026 } from './hn.ts';
 
 /**
  * Postings on a topic: the value is the record's original bytes (a JSON element or a CSV row), and two headers
- * say how to read it again: `posting.source` and `posting.context` (the HN month or run; the CSV header line and
- * label). So a dead letter carries exactly the bytes the scraper or file delivered.
+ * say how to read it again: `posting.source` and `posting.context` (the HN month or run; the CSV header line, its
+ * column map and the file's label). So a dead letter carries exactly the bytes the scraper or file delivered.
  */
 const SOURCE = 'posting.source';
 const CONTEXT = 'posting.context';
@@ -29,39 +30,42 @@ export function postingsFileKind(file: string): Kind {
 
 export const isPostingsFile = (file: string) => postingsFileKind(file) !== 'skip';
 
-function contextOf(rec: RawPosting, csvHeaders: Map<string, string>): Record<string, unknown> {
+function contextOf(rec: RawPosting, csvFiles: Map<string, CsvFileLayout>): Record<string, unknown> {
   const v = rec.value as Record<string, unknown> | undefined;
   switch (rec.source) {
     case 'hn-2013-2018':
       return { month: v?.month };
     case 'hn-2026':
       return { run: v?.run, fetched_at: v?.fetched_at };
-    case 'glassdoor':
-      return { file: v?.file, label: v?.label, header: csvHeaders.get(String(v?.file)) };
+    case 'glassdoor': {
+      const layout = csvFiles.get(String(v?.file));
+      return { file: v?.file, label: layout?.label ?? null, header: layout?.header, columns: layout?.columns };
+    }
     default:
       return {};
   }
 }
 
+/** How postings files are read: `csvMap` maps the columns of CSV exports that are not Glassdoor's (csv-columns.ts). */
+export interface PostingsReadOptions {
+  csvMap?: string | Record<string, unknown>;
+}
+
 /** All postings files as topic messages, read together so duplicates across files and runs are dropped. */
-export async function* readPostingsMessages(files: string[]): AsyncGenerator<Message[]> {
+export async function* readPostingsMessages(files: string[], options: PostingsReadOptions = {}): AsyncGenerator<Message[]> {
   const byKind = (kind: Kind) => files.filter((f) => postingsFileKind(f) === kind);
-  const csvHeaders = new Map<string, string>();
-  const { readFile } = await import('node:fs/promises');
-  for (const f of byKind('glassdoor')) {
-    const bytes = await readFile(f);
-    const end = bytes.indexOf(0x0a);
-    csvHeaders.set(basename(f), bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8').replace(/\r$/, ''));
-  }
+  const csvFiles = new Map<string, CsvFileLayout>();
+  const csvMap = options.csvMap === undefined ? undefined : parseCsvMap(options.csvMap);
+  const onFile = (file: string, layout: CsvFileLayout) => csvFiles.set(basename(file), layout);
   const now = Date.now();
-  const readers = [readBrightData(byKind('brightdata')), readGlassdoor(byKind('glassdoor')), readHn2013(byKind('hn2013')), readHn2026(byKind('hn2026'))];
+  const readers = [readBrightData(byKind('brightdata')), readGlassdoor(byKind('glassdoor'), { csvMap, onFile }), readHn2013(byKind('hn2013')), readHn2026(byKind('hn2026'))];
   for (const reader of readers) {
     for await (const batch of reader) {
       yield batch.map((rec) => ({
         key: null,
         value: rec.raw,
         timestamp: postingTime(rec, now),
-        headers: { [SOURCE]: rec.source, [CONTEXT]: JSON.stringify(contextOf(rec, csvHeaders)) },
+        headers: { [SOURCE]: rec.source, [CONTEXT]: JSON.stringify(contextOf(rec, csvFiles)) },
       }));
     }
   }
@@ -110,8 +114,11 @@ export function rawPostingFromMessage(value: Buffer, headers: Record<string, str
       const header = String(context.header ?? '');
       const file = String(context.file ?? '');
       const label = context.label === 0 || context.label === 1 ? context.label : null;
-      if (!header || label === null) throw new Error('glassdoor posting without its CSV header or label (headers posting.context)');
-      const rows = [...glassdoorRecords(Buffer.concat([Buffer.from(`${header}\n`), value]), file, label, loadPostingsCsvConfig(), null)];
+      if (!header) throw new Error('CSV posting without its header (headers posting.context)');
+      // messages written before column maps travelled with them were all in the Glassdoor layout
+      const config = loadPostingsCsvConfig();
+      const columns = typeof context.columns === 'object' && context.columns !== null ? (context.columns as CsvColumns) : config.columns;
+      const rows = [...glassdoorRecords(Buffer.concat([Buffer.from(`${header}\n`), value]), file, label, { ...config, columns }, null)];
       if (rows.length !== 1) throw new Error(`CSV row did not parse as exactly one row (got ${rows.length})`);
       return { ...rows[0]!, raw: value };
     }

@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { csvColumnsFor, parseCsvMap } from './csv-columns.ts';
 import { glassdoorRecords, hn2026Files, inBatches, jsonRecords, loadPostingsCsvConfig, readBrightData, readHn2026 } from './index.ts';
 import { dataFile } from '../../test/data-dir.ts';
 import type { RawPosting } from '../../operators/normalize/job-posting.ts';
@@ -46,6 +47,33 @@ describe('glassdoorRecords', () => {
     // seen is shared: the same rows from another file are dropped
     expect([...glassdoorRecords(Buffer.from(csv), 'data_science.csv', 1, config, seen)]).toHaveLength(0);
     expect([...glassdoorRecords(Buffer.from(csv), 'data_science.csv', 1, config, null)]).toHaveLength(3);
+  });
+});
+
+describe('CSV column maps', () => {
+  const glassdoor = loadPostingsCsvConfig().columns;
+  const header = ['', 'Job Title', 'Salary Estimate', 'Job Description', 'Rating', 'Company Name', 'Location'];
+  it('recognises the Glassdoor header under any file name, and prefers a user map that fits', () => {
+    expect(csvColumnsFor('anything.csv', header, glassdoor)).toBe(glassdoor);
+    const map = parseCsvMap('Job Title=title, Job Description=description, Rating=label');
+    expect(map).toEqual({ 'Job Title': 'title', 'Job Description': 'description', Rating: 'label' });
+    expect(csvColumnsFor('anything.csv', header, glassdoor, map)).toBe(map);
+    expect(csvColumnsFor('anything.csv', header, glassdoor, parseCsvMap('Headline=title,Body=description'))).toBe(glassdoor);
+  });
+
+  it('refuses an unknown header, a map without title or description, and unknown fields', () => {
+    expect(() => csvColumnsFor('board.csv', ['Position', 'Text'], glassdoor)).toThrow('board.csv: CSV header not recognised (columns "Position", "Text")');
+    expect(() => csvColumnsFor('board.csv', ['Position', 'Text'], glassdoor, parseCsvMap('Position=title,Body=description'))).toThrow('--csv-map names "Body", not in its header');
+    expect(() => parseCsvMap('Position=title')).toThrow('no column maps to description');
+    expect(() => parseCsvMap('Position=title,Text=body')).toThrow('column "Text" maps to unknown field "body"');
+    expect(() => parseCsvMap('Position')).toThrow('"Position" is not <column>=<field>');
+  });
+
+  it('stores no label for a row without one, and keeps a wrong one for the normalizer to reject', () => {
+    const csv = 'Position,Text,Class\nA,x,1\nB,y,\nC,z,yes\n';
+    const config = { columns: parseCsvMap('Position=title,Text=description,Class=label'), labels: {} };
+    const rows = [...glassdoorRecords(Buffer.from(csv), 'board.csv', null, config, null)];
+    expect(rows.map((r) => (r.value as { label: unknown }).label)).toEqual([1, null, 'yes']);
   });
 });
 

@@ -21,7 +21,7 @@
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { StreamRecord } from '../../streams/record.ts';
-import type { Sink } from '../../streams/sink.ts';
+import { DEFAULT_SINK_MAX_WAIT_MS, type Sink } from '../../streams/sink.ts';
 import { chIdent } from './clickhouse-ddl.ts';
 import { deadLetterRow } from './dead-letter-row.ts';
 import { type Row, type TableDef, type TableName, tableDef } from './tables.ts';
@@ -51,7 +51,7 @@ export interface ClickHouseSinkOptions<T> extends RejectionHandling<T> {
   name?: string;
   /** Default 10,000. */
   batchRecords?: number;
-  /** Default 1,000 ms. */
+  /** Default: the runtime's sink default (DEFAULT_SINK_MAX_WAIT_MS, 1,000 ms). */
   maxWaitMs?: number;
   /** Default 1. */
   concurrency?: number;
@@ -207,7 +207,7 @@ const cleanMessage = (message: string) => message.replace(/\s*,\s*e\.what\(\) = 
 
 export function createClickHouseClient(options: { url?: string; database?: string; username?: string; password?: string; requestTimeoutMs?: number }): ClickHouseClient {
   return createClient({
-    url: options.url ?? process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123',
+    url: options.url ?? 'http://127.0.0.1:8123', // CLICKHOUSE_URL is read in config/settings.ts and passed in
     database: options.database,
     username: options.username,
     password: options.password,
@@ -232,7 +232,7 @@ export function clickhouseSink<T>(
   return {
     name: options.name ?? `clickhouse:${def.name}`,
     batchRecords: options.batchRecords ?? 10_000,
-    maxWaitMs: options.maxWaitMs ?? 1_000,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_SINK_MAX_WAIT_MS,
     concurrency: options.concurrency ?? 1,
     async write(records, reject) {
       if (records.length === 0) return;

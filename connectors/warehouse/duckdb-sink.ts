@@ -22,7 +22,7 @@ import {
   listValue,
 } from '@duckdb/node-api';
 import type { StreamRecord } from '../../streams/record.ts';
-import type { Sink } from '../../streams/sink.ts';
+import { DEFAULT_SINK_MAX_WAIT_MS, type Sink } from '../../streams/sink.ts';
 import { duckdbAddColumn, duckdbCreateTable, duckIdent } from './duckdb-ddl.ts';
 import { missingColumns } from './missing-columns.ts';
 import { type RejectedRow, type RejectionHandling, routeRejected } from './rejected.ts';
@@ -240,7 +240,7 @@ export interface DuckDBSinkOptions<T> extends RejectionHandling<T> {
   name?: string;
   /** Default 10,000. */
   batchRecords?: number;
-  /** Default 1,000 ms. */
+  /** Default: the runtime's sink default (DEFAULT_SINK_MAX_WAIT_MS, 1,000 ms). */
   maxWaitMs?: number;
 }
 
@@ -257,7 +257,7 @@ export function duckdbSink<T>(
   return {
     name: options.name ?? `duckdb:${def.name}`,
     batchRecords: options.batchRecords ?? 10_000,
-    maxWaitMs: options.maxWaitMs ?? 1_000,
+    maxWaitMs: options.maxWaitMs ?? DEFAULT_SINK_MAX_WAIT_MS,
     concurrency: 1,
     async write(records, reject) {
       const rows: Row[] = [];

@@ -134,7 +134,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'driftline-model-b-'));
   process.env.DRIFTLINE_HOME = join(dir, 'home');
   process.env.DRIFTLINE_MODELS_MANIFEST = join(dir, 'models.json');
-  registry = new ModelRegistry();
+  registry = new ModelRegistry({ home: join(dir, 'home'), manifestPath: join(dir, 'models.json') });
 
   // Model A: the project's trainer on Glassdoor 2020, registered as production and never touched again.
   // Trained once per test run (test/shared-models.ts): the same ONNX as exported from trainPostingsModel's weights.

@@ -7,6 +7,7 @@
 import type { DriftFeatures } from '../../operators/drift/drift-features.ts';
 import type { JobPosting } from '../../operators/normalize/index.ts';
 import type { PostingText } from './features.ts';
+import { postingTokens } from '../../operators/normalize/posting-tokens.ts';
 import { tokenize } from '../../operators/normalize/text.ts';
 
 const STOP_WORDS = new Set(
@@ -20,8 +21,13 @@ const STOP_WORDS = new Set(
 
 /** Distinct meaningful terms of a text, in first-seen order. */
 export function keywordsOf(text: string): string[] {
+  return keywordsOfTokens(tokenize(text));
+}
+
+/** `keywordsOf` over tokens already made by `tokenize`. */
+export function keywordsOfTokens(tokens: readonly string[]): string[] {
   const out = new Set<string>();
-  for (const token of tokenize(text)) {
+  for (const token of tokens) {
     if (token.length < 2 || STOP_WORDS.has(token) || !/[a-z]/.test(token)) continue;
     out.add(token);
   }
@@ -31,17 +37,19 @@ export function keywordsOf(text: string): string[] {
 export const postingTextFeatures: DriftFeatures<JobPosting> = {
   numeric: { description_length: (p) => p.description.length },
   categorical: { seniority: (p) => p.seniority ?? 'unknown' },
-  keywords: (p) => keywordsOf(`${p.title}\n${p.description}`),
+  keywords: (p) => keywordsOfTokens(postingTokens(p)),
 };
 
 /** A posting with the model's output for it: what the pipeline monitors, and what the reference profile holds. */
 export interface ScoredPosting extends PostingText {
   label: number;
   confidence: number;
+  /** Its drift keywords when already taken (on a map thread, prepare-posting.ts). */
+  keywords?: string[];
 }
 
 export const postingModelFeatures: DriftFeatures<ScoredPosting> = {
   numeric: { description_length: (p) => p.description.length, confidence: (p) => p.confidence },
   categorical: { predicted_class: (p) => String(p.label) },
-  keywords: (p) => keywordsOf(`${p.title}\n${p.description}`),
+  keywords: (p) => p.keywords ?? keywordsOfTokens(postingTokens(p)),
 };

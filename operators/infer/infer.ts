@@ -63,12 +63,6 @@ export interface InferOptions<I> {
   /** Upper bound on rows per inference call. Default 256. */
   maxBatch?: number;
   /**
-   * Upper bound on how long a small input batch may be held back to gather more rows. Default 5. This stage never
-   * holds rows at all (see README: the runtime only hands a stage its next batch after the current one returns, so
-   * waiting could not gather anything); small batches run at once.
-   */
-  maxWaitMs?: number;
-  /**
    * What runs the models: 'onnxruntime' (default, onnxruntime-node) or 'tfjs' (the same ONNX graph executed with
    * @tensorflow/tfjs ops on the wasm backend, see models/infer/onnx-tfjs.js; a model using an op that backend lacks
    * fails to load, naming the op).

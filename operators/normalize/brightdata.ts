@@ -2,7 +2,8 @@ import { asObject, clipTitle, optDate, optNumber, optString, parsedValue, reject
 import type { JobPosting, RawPosting } from './job-posting.ts';
 import { resolveRelativeDate } from './relative-date.ts';
 import { normalizePeriod, NO_SALARY, type Salary, salaryFields } from './salary.ts';
-import { extractSkills, htmlToText } from './text.ts';
+import { rememberTokens } from './posting-tokens.ts';
+import { htmlToText, skillsOfTokens, tokenize } from './text.ts';
 
 function baseSalary(obj: Record<string, unknown>): Salary {
   const v = obj.base_salary;
@@ -44,7 +45,8 @@ export function normalizeBrightData(rec: RawPosting, now = Date.now()): JobPosti
     if (postedAt === null) reject(`unparseable relative date in 'job_posted_time': ${JSON.stringify(relative.slice(0, 60))}`);
   }
   const salary = baseSalary(obj);
-  return validatePosting(
+  const tokens = tokenize(`${title}\n${description}`);
+  const posting = validatePosting(
     {
       id,
       source: 'brightdata-linkedin',
@@ -52,7 +54,7 @@ export function normalizeBrightData(rec: RawPosting, now = Date.now()): JobPosti
       company: optString(obj, 'company_name'),
       location: optString(obj, 'job_location'),
       description,
-      skills: extractSkills(`${title}\n${description}`),
+      skills: skillsOfTokens(tokens),
       ...salaryFields(salary),
       seniority: optString(obj, 'job_seniority_level'),
       employment_type: optString(obj, 'job_employment_type'),
@@ -63,4 +65,5 @@ export function normalizeBrightData(rec: RawPosting, now = Date.now()): JobPosti
     },
     now,
   );
+  return rememberTokens(posting, tokens);
 }

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { asObject, clipTitle, optString, parsedValue, reject, validatePosting } from './common.ts';
 import type { JobPosting, RawPosting } from './job-posting.ts';
 import { parseSalaryEstimate, salaryFields } from './salary.ts';
-import { extractSkills, htmlToText } from './text.ts';
+import { rememberTokens } from './posting-tokens.ts';
+import { htmlToText, skillsOfTokens, tokenize } from './text.ts';
 
 /**
- * What the Glassdoor CSV connector emits per row: the columns renamed by config/postings-csv.json, the label from the
- * file, and the stable id. Fields are undefined when the row lacks the column.
+ * What the CSV connector emits per row: the columns renamed (the Glassdoor layout of config/postings-csv.json, or
+ * the user's --csv-map), the label (from a label column or the file name; null: none), and the stable id. Fields are
+ * undefined when the row lacks the column; a label cell that is not 0 or 1 is kept as text, to be rejected here.
  */
 export interface GlassdoorRow {
   id?: string;
@@ -15,7 +17,7 @@ export interface GlassdoorRow {
   location?: string;
   description?: string;
   salary?: string;
-  label?: 0 | 1;
+  label?: 0 | 1 | null | string;
   file?: string;
   /** Set instead of the fields when the file could not be parsed as CSV. */
   csv_error?: string;
@@ -51,8 +53,9 @@ export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPostin
   const title = clipTitle(rawTitle.replace(/\s+/g, ' '));
   const description = htmlToText(present(optString(row, 'description')) ?? '');
   if (description === '') reject("empty description: 'Job Description' is blank");
-  const label = row.label;
-  if (label !== 0 && label !== 1) reject(`label must be 0 or 1, got ${JSON.stringify(label)}`);
+  // no label is fine (an export without one); a label that is there must be a class
+  const label = row.label ?? null;
+  if (label !== 0 && label !== 1 && label !== null) reject(`label must be 0 or 1, got ${JSON.stringify(label)}`);
   let salary;
   try {
     salary = parseSalaryEstimate(optString(row, 'salary'));
@@ -61,7 +64,8 @@ export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPostin
   }
   const fields = { title: rawTitle, company: optString(row, 'company') ?? '', location: optString(row, 'location') ?? '', description: optString(row, 'description') ?? '' };
   const id = optString(row, 'id') ?? glassdoorId(fields);
-  return validatePosting(
+  const tokens = tokenize(`${title}\n${description}`);
+  const posting = validatePosting(
     {
       id,
       source: 'glassdoor',
@@ -69,7 +73,7 @@ export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPostin
       company: companyName(optString(row, 'company')),
       location: present(optString(row, 'location')),
       description,
-      skills: extractSkills(`${title}\n${description}`),
+      skills: skillsOfTokens(tokens),
       ...salaryFields(salary),
       seniority: null,
       employment_type: null,
@@ -77,8 +81,9 @@ export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPostin
       posted_at: null,
       scraped_at: null,
       url: null,
-      label: label as 0 | 1,
+      label: label as 0 | 1 | null,
     },
     now,
   );
+  return rememberTokens(posting, tokens);
 }

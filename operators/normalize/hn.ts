@@ -1,7 +1,8 @@
 import { asObject, clipTitle, optDate, optString, parsedValue, reject, validatePosting } from './common.ts';
 import { NO_SALARY, salaryFields } from './salary.ts';
 import type { JobPosting, RawPosting } from './job-posting.ts';
-import { extractSkills, htmlToText } from './text.ts';
+import { rememberTokens } from './posting-tokens.ts';
+import { htmlToText, skillsOfTokens, tokenize } from './text.ts';
 
 /** What the 2013–2018 connector emits: the month from the file name and the post as found in the file. */
 
@@ -60,7 +61,8 @@ export function normalizeHn2013(rec: RawPosting, now = Date.now()): JobPosting {
   const html = post.full_html;
   if (typeof html !== 'string') return reject(`field 'full_html' must be a string, got ${html === null ? 'null' : typeof html}`);
   const { description, title, company } = fromText(html, 'full_html');
-  return validatePosting(
+  const descriptionTokens = tokenize(description);
+  const posting = validatePosting(
     {
       id,
       source: 'hn-2013-2018',
@@ -68,7 +70,7 @@ export function normalizeHn2013(rec: RawPosting, now = Date.now()): JobPosting {
       company,
       location: optString(post, 'location') ?? optString(post, 'address'),
       description,
-      skills: extractSkills(description),
+      skills: skillsOfTokens(descriptionTokens),
       ...HN_HAS_NONE,
       posted_at: Date.UTC(Number(m[1]), Number(m[2]) - 1, 1),
       scraped_at: null,
@@ -77,6 +79,8 @@ export function normalizeHn2013(rec: RawPosting, now = Date.now()): JobPosting {
     },
     now,
   );
+  // tokens never span the '\n', so the title's tokens then the description's are those of `${title}\n${description}`
+  return rememberTokens(posting, [...tokenize(title), ...descriptionTokens]);
 }
 
 export function normalizeHn2026(rec: RawPosting, now = Date.now()): JobPosting {
@@ -93,7 +97,8 @@ export function normalizeHn2026(rec: RawPosting, now = Date.now()): JobPosting {
   const text = job.text;
   if (typeof text !== 'string') return reject(`field 'text' must be a string, got ${text === null ? 'null' : typeof text} (deleted post?)`);
   const { description, title, company } = fromText(text, 'text');
-  return validatePosting(
+  const descriptionTokens = tokenize(description);
+  const posting = validatePosting(
     {
       id,
       source: 'hn-2026',
@@ -101,7 +106,7 @@ export function normalizeHn2026(rec: RawPosting, now = Date.now()): JobPosting {
       company,
       location: null,
       description,
-      skills: extractSkills(description),
+      skills: skillsOfTokens(descriptionTokens),
       ...HN_HAS_NONE,
       posted_at: time * 1000,
       scraped_at: optDate(value, 'fetched_at'),
@@ -110,4 +115,6 @@ export function normalizeHn2026(rec: RawPosting, now = Date.now()): JobPosting {
     },
     now,
   );
+  // tokens never span the '\n', so the title's tokens then the description's are those of `${title}\n${description}`
+  return rememberTokens(posting, [...tokenize(title), ...descriptionTokens]);
 }

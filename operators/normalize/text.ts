@@ -84,7 +84,11 @@ export function tokenize(text: string): string[] {
  * tokens; canonical names, first-seen order, no duplicates.
  */
 export function extractSkills(text: string): string[] {
-  const tokens = tokenize(text);
+  return skillsOfTokens(tokenize(text));
+}
+
+/** `extractSkills` over tokens already made by `tokenize` (so a text shared with other consumers is scanned once). */
+export function skillsOfTokens(tokens: readonly string[]): string[] {
   const found = new Set<string>();
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;

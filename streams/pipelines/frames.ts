@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { type CameraDrift, applyCameraDrift, parseCameraDrift } from '../../connectors/camera/camera-drift.ts';
+import { type CameraDrift, applyCameraDrift } from '../../connectors/camera/camera-drift.ts';
 import { isFrameFile, readFrameFiles } from '../../connectors/camera/frame-files.ts';
 import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
 import { type ScoredFrame, frameModelFeatures } from '../../models/frames/drift-features.ts';
 import { weightsFromOnnx } from '../../models/frames/export.ts';
-import { type ModelEntry, ModelRegistry } from '../../models/registry/registry.ts';
+import type { ModelEntry, ModelRegistry } from '../../models/registry/registry.ts';
 import { mapBatchSettled } from '../../operators/basic/map-batch-settled.ts';
 import { driftAlertRows, driftMetricRows } from '../../operators/drift/drift-rows.ts';
 import { driftWindow, RECOMMENDED_MIN_WINDOW } from '../../operators/drift/drift-window.ts';
@@ -22,7 +22,8 @@ import type { Stage } from '../stage.ts';
 import { Pipeline, type Stream } from '../pipeline.ts';
 import type { StreamRecord } from '../record.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
-import { type PipelineContext, type PipelineDefinition, numberOption, topicName } from './pipeline-definition.ts';
+import { type FramesOptions, framesOptionRules } from './frames-options.ts';
+import { type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
 import { predictionRow } from './prediction-rows.ts';
 import { newRunId } from './run-metrics.ts';
 
@@ -116,10 +117,9 @@ function findFrameModels(registry: ModelRegistry, id: string): FrameModels | str
 }
 
 /** Which frame CNN versions to run, with one line saying what runs (or that inference is off and how to enable it). */
-function frameModels(context: PipelineContext): FrameModels | null {
-  const id = typeof context.options.model === 'string' ? context.options.model : 'frames-cnn';
-  const registry = new ModelRegistry({ home: context.settings.home });
-  const models = findFrameModels(registry, id);
+function frameModels(context: PipelineContext<FramesOptions>): FrameModels | null {
+  const id = context.options.model ?? 'frames-cnn';
+  const models = findFrameModels(context.models, id);
   if (typeof models === 'string') {
     say(`inference is off: ${models}; frames are only normalized and stored. Enable it with \`driftline models train frames\` (and \`driftline models quantize ${id} --precision int8\` to run int8 beside fp32)`);
     return null;
@@ -157,13 +157,13 @@ function predict(p: Pipeline, frames: Stream<FrameFacts>, models: FrameModels): 
 }
 
 /** Drift and labelling windows: count windows of `driftWindowFrames` (default 500), or `driftWindowSeconds` of event time. */
-function windowsOf(options: Record<string, unknown>): { window: WindowSpec; minWindowSize: number; label: string } {
-  if (options.driftWindowSeconds !== undefined) {
-    const seconds = numberOption(options, 'driftWindowSeconds', 0);
-    return { window: tumbling(seconds * 1000), minWindowSize: numberOption(options, 'driftMinWindow', RECOMMENDED_MIN_WINDOW), label: `${seconds} s windows` };
+function windowsOf(options: FramesOptions): { window: WindowSpec; minWindowSize: number; label: string } {
+  const seconds = options.driftWindowSeconds;
+  if (seconds !== undefined) {
+    return { window: tumbling(seconds * 1000), minWindowSize: options.driftMinWindow ?? RECOMMENDED_MIN_WINDOW, label: `${seconds} s windows` };
   }
-  const frames = numberOption(options, 'driftWindowFrames', 500);
-  return { window: countWindow(frames), minWindowSize: numberOption(options, 'driftMinWindow', frames), label: `windows of ${frames} frames` };
+  const frames = options.driftWindowFrames ?? 500;
+  return { window: countWindow(frames), minWindowSize: options.driftMinWindow ?? frames, label: `windows of ${frames} frames` };
 }
 
 /** The fault of a `drift` option applied where frames enter the pipeline, as if the camera itself had drifted. */
@@ -181,25 +181,26 @@ function cameraDrift(drift: CameraDrift): Stage<CameraFrame, CameraFrame> {
  *                                                                                       → warehouse.drift_metrics, warehouse.drift_alerts
  * Options and the camera fault (`drift`): README.md.
  */
-export const framesPipeline: PipelineDefinition = {
+export const framesPipeline: PipelineDefinition<FramesOptions> = {
   name: 'frames',
   description: 'Camera frames → decoded, resized, measured → frame statistics; with a frames-cnn model: fp32 and int8 predictions, a label queue, drift',
   inputTopic: 'frames',
   partitions: 4,
   valueSchema: 'CameraFrame',
+  options: framesOptionRules,
   acceptsFile: isFrameFile,
   // `produce --config` with a `drift` publishes frames as the drifted camera would have sent them.
-  read: (files, produceOptions = {}) => readFrameFiles(files, produceOptions.drift === undefined ? {} : { drift: parseCameraDrift(produceOptions.drift) }),
+  read: (files, produceOptions = {}) => readFrameFiles(files, produceOptions.drift === undefined ? {} : { drift: produceOptions.drift }),
   build(source, context) {
     const { options } = context;
     const models = frameModels(context);
-    const size = numberOption(options, 'size', models?.size ?? 64);
+    const size = options.size ?? models?.size ?? 64;
     if (models && size !== models.size) throw new Error(`config option "size" is ${size}, but ${ref(models.fp32)} takes ${models.size}×${models.size} frames`);
     const runId = context.runId ?? newRunId();
     const p = new Pipeline('frames').deadLetters(pipelineDeadLetters(context, 'frames'));
 
     let frames = p.from(source).through(decodeFrames(context));
-    if (options.drift !== undefined) frames = frames.through(cameraDrift(parseCameraDrift(options.drift)));
+    if (options.drift !== undefined) frames = frames.through(cameraDrift(options.drift));
     const normalized = frames.through(
       mapBatchSettled<CameraFrame, FrameFacts>('normalize', async (batch) => {
         const results = await normalizeFrames(batch, { size, gray: true });
@@ -219,7 +220,7 @@ export const framesPipeline: PipelineDefinition = {
           pipeline: 'frames',
           prediction: (v) => v.predictions[0]!,
           window,
-          budget: numberOption(options, 'labelBudget', 20),
+          budget: options.labelBudget ?? 20,
           dedupKey: (v) => frameKey(v.input.normalized),
           payloadRef: (r) => `frames/${frameId(r.value.input.frame)}`,
         }),

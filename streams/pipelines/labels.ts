@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { nonEmptyStrings, type OptionRules } from '../../config/pipeline-options.ts';
 import { basename } from 'node:path';
 import { decodeLabel, encodeLabel, type LabelFormatOptions, parseLabels } from '../../connectors/labels/label-format.ts';
 import type { Label } from '../../connectors/labels/label.ts';
@@ -14,15 +15,13 @@ export const DEFAULT_LABEL_CLASSES: readonly string[] = ['software_engineering',
 /** Set on a message `read` could not make a label of: the pipeline dead-letters it with this reason. */
 const READ_ERROR_HEADER = 'driftline.label-error';
 
-/** Class names from the pipeline's --config options (`"classes": [...]`), else the postings classes. */
-export function labelClasses(options: Record<string, unknown>): readonly string[] {
-  const classes = options.classes;
-  if (classes === undefined) return DEFAULT_LABEL_CLASSES;
-  if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string' && c !== '')) {
-    throw new Error(`config option "classes" must be a non-empty array of class names, got ${JSON.stringify(classes)}`);
-  }
-  return classes;
+/** The `labels` pipeline's options (`--config`: `{"pipelines": {"labels": {...}}}`), checked at start-up. */
+export interface LabelsOptions {
+  /** Class names, in class-index order, for labels given by name [the postings classes, DEFAULT_LABEL_CLASSES]. */
+  classes?: string[];
 }
+
+const labelsOptionRules: OptionRules<LabelsOptions> = { classes: nonEmptyStrings };
 
 /** The `labels` warehouse row: one per record; a later label (by labeled_at) replaces an earlier one. */
 export const labelRow = (l: Label, receivedAt: number): Row => ({
@@ -50,15 +49,16 @@ async function* readLabelFiles(files: string[], options: LabelFormatOptions): As
  * labels (driftline label import, or any producer of the documented JSON) → decode + validate → warehouse.labels
  *                                                                          ↘ dead letters (dead_letters, labels.dlq)
  */
-export const labelsPipeline: PipelineDefinition = {
+export const labelsPipeline: PipelineDefinition<LabelsOptions> = {
   name: 'labels',
   description: 'Ground-truth labels (driftline label import, late human labels) → the warehouse labels table',
   inputTopic: 'labels',
   partitions: 1,
+  options: labelsOptionRules,
   acceptsFile: (path) => /\.(jsonl|ndjson|json)$/i.test(path),
   read: (files) => readLabelFiles(files, { classes: DEFAULT_LABEL_CLASSES }),
   build(source, context) {
-    const format: LabelFormatOptions = { classes: labelClasses(context.options), source: 'labels-topic' };
+    const format: LabelFormatOptions = { classes: context.options.classes ?? DEFAULT_LABEL_CLASSES, source: 'labels-topic' };
     const p = new Pipeline('labels').deadLetters(pipelineDeadLetters(context, 'labels'));
     p.from(source)
       .map('decode', (bytes, record) => {

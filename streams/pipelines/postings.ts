@@ -3,6 +3,7 @@ import { decodeLabel, encodeLabel } from '../../connectors/labels/label-format.t
 import type { Label } from '../../connectors/labels/label.ts';
 import { isPostingsFile, rawPostingFromMessage, readPostingsMessages } from '../../connectors/postings/postings-messages.ts';
 import type { Message } from '../../connectors/transport.ts';
+import { FineTuneWorker } from '../../models/continual/fine-tune-client.ts';
 import { ModelBTrainer } from '../../models/continual/model-b-trainer.ts';
 import type { TimedExample } from '../../models/continual/event-time-feed.ts';
 import type { TrainingExample } from '../../models/continual/training-example.ts';
@@ -10,8 +11,9 @@ import { InferencePool } from '../../models/infer/worker-pool.ts';
 import { loadHeldOut } from '../../models/held-out-store.ts';
 import { postingModelFeatures, type ScoredPosting } from '../../models/postings/drift-features.ts';
 import { featurizeSparse, FEATURE_DIM } from '../../models/postings/features.ts';
+import { preparedFeatures, preparedKeywords, preparePosting, rememberPrepared } from '../../models/postings/prepare-posting.ts';
 import { CLASSES } from '../../models/postings/train.ts';
-import { ModelRegistry } from '../../models/registry/registry.ts';
+import type { ModelRegistry } from '../../models/registry/registry.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
 import { compareModels, modelComparisonRow } from '../../operators/compare/compare-models.ts';
 import { estimateAlertRows } from '../../operators/compare/estimate-alert-rows.ts';
@@ -19,7 +21,7 @@ import { driftAlertRows, driftMetricRows, keywordSkewRows } from '../../operator
 import { driftWindow } from '../../operators/drift/drift-window.ts';
 import { loadReferenceProfile, type ReferenceProfile } from '../../operators/drift/reference-profile.ts';
 import { infer, type Inferred, type InferStage, registryResolver, type SparseRow } from '../../operators/infer/infer.ts';
-import { type JobPosting, normalizePosting } from '../../operators/normalize/index.ts';
+import type { JobPosting } from '../../operators/normalize/index.ts';
 import { pseudoLabel, type PseudoLabel, type PseudoLabelWindow } from '../../operators/pseudo-label/pseudo-label.ts';
 import { pseudoLabelRow, pseudoLabelWindowRow } from '../../operators/pseudo-label/pseudo-label-rows.ts';
 import { postingKey } from '../../operators/uncertainty/near-duplicate.ts';
@@ -31,7 +33,8 @@ import { pipelineDeadLetters } from './dead-letters.ts';
 import { humanExamples } from './human-examples.ts';
 import { ModelCalibrations } from './model-calibrations.ts';
 import { labelRow } from './labels.ts';
-import { numberOption, type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
+import { type FileReadOptions, type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
+import { type PostingsOptions, postingsOptionRules } from './postings-options.ts';
 import { predictionRow } from './prediction-rows.ts';
 import { trainingBarrier, type TrainingBarrierStats } from './training-barrier.ts';
 
@@ -45,8 +48,8 @@ export const postingRow = (p: JobPosting, version: number) => ({ ...p, version }
 const isClassified = (file: string) => /(^|[\\/])classified\.json$/.test(file);
 
 /** Postings files, then the HN 2026 ground truth (`classified.json`) as label messages stamped with their run date. */
-async function* readPostingsAndTruth(files: string[]): AsyncGenerator<Message[]> {
-  yield* readPostingsMessages(files.filter((f) => !isClassified(f)));
+async function* readPostingsAndTruth(files: string[], _options?: unknown, fileOptions: FileReadOptions = {}): AsyncGenerator<Message[]> {
+  yield* readPostingsMessages(files.filter((f) => !isClassified(f)), { csvMap: fileOptions.csvMap });
   const truth = await readHn2026TruthFiles(files.filter(isClassified));
   if (truth.length > 0) yield truth.map((l) => ({ ...encodeLabel(l), timestamp: l.labeled_at, headers: { [LABEL_HEADER]: 'label' } }));
 }
@@ -68,11 +71,9 @@ async function* readPostingsAndTruth(files: string[]): AsyncGenerator<Message[]>
  * clock) and records when the swap took effect. See models/continual/README.md.
  *
  * The ML branch runs when Model A (`postings-a`) is registered (`driftline models train postings`); otherwise the
- * pipeline normalizes and stores postings and labels only, and says so. Options (--config): windowDays (30),
- * labelBudget (20 per window), pseudoThreshold (0.9), latenessDays (= windowDays), minWindowSize (100), driftReference ('model' | 'warm-up', with
- * warmUpRecords 5000), train (true), retrainEvery (labels, 200), trainingClock ('event-time' in replays, else 'wall').
+ * pipeline normalizes and stores postings and labels only, and says so. Options (--config): postings-options.ts.
  */
-export const postingsPipeline: PipelineDefinition = {
+export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
   name: 'postings',
   description: 'Job postings → normalize → Model A and B → labelling queue, drift, pseudo-labels, A vs B, Model B training',
   inputTopic: 'postings',
@@ -81,6 +82,7 @@ export const postingsPipeline: PipelineDefinition = {
   // under one consumer anyway, and one partition gives them one total order, so a live run, a replay and either
   // transport close the same windows. Inference, the costly part, runs on worker threads whatever the count.
   partitions: 1,
+  options: postingsOptionRules,
   acceptsFile: (f) => isPostingsFile(f) || isClassified(f),
   read: readPostingsAndTruth,
   build(source, context) {
@@ -88,13 +90,15 @@ export const postingsPipeline: PipelineDefinition = {
     const p = new Pipeline('postings').deadLetters(pipelineDeadLetters(context, 'postings'));
     const ml = postingsModels(context);
     const calibrations = ml ? new ModelCalibrations(ml.registry) : undefined;
-    const learning = ml && context.options.train !== false ? modelBLearning(p, context, ml, calibrations!) : undefined;
+    const { options } = context;
+    const learning = ml && options.train !== false ? modelBLearning(p, context, ml, calibrations!) : undefined;
 
     // Postings and labels stay one stream until human-examples has joined them, so it sees them in source order.
     const parsed = p
       .from(source)
       .map('parse', (bytes, r): Parsed => (r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label' ? { label: decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }) } : { raw: rawPostingFromMessage(bytes, r.headers) }))
-      .map('normalize', (v): PostingOrLabelItem => ('raw' in v ? { posting: normalizePosting(v.raw) } : v))
+      // normalize, featurize and the drift keywords from one tokenization; infer and drift-window reuse them
+      .map('normalize', (v): PostingOrLabelItem => ('raw' in v ? { posting: rememberPrepared(preparePosting(v.raw)) } : v))
       .through(conformsTo<PostingOrLabelItem>('schema', 'JobPosting', (v) => ('posting' in v ? v.posting : undefined)));
     const joined = learning ? parsed.through(humanExamples<PostingOrLabelItem>('human-examples', learning.humanExamples)) : parsed;
     const [labelItems, postingItems] = joined.branch('by-kind', (v) => 'label' in v);
@@ -111,11 +115,12 @@ export const postingsPipeline: PipelineDefinition = {
       return p;
     }
     const runId = context.runId ?? 'run';
-    const windowDays = numberOption(context.options, 'windowDays', 30);
+    const windowDays = options.windowDays ?? 30;
     const window = tumbling(windowDays * DAY);
     // Scrape runs and files are not in posting-time order: a posting may come this much after newer ones and count.
-    const allowedLatenessMs = numberOption(context.options, 'latenessDays', windowDays) * DAY;
+    const allowedLatenessMs = (options.latenessDays ?? windowDays) * DAY;
     const { registry, modelA, modelB } = ml;
+    process.stderr.write(`postings: ${modelsInUse(registry, modelA, modelB)}\n`);
 
     // A and B run as two stages on one pool of inference threads: B may have to wait at a training barrier, and the
     // stages that teach B (drift, pseudo-label) must not wait with it.
@@ -125,7 +130,8 @@ export const postingsPipeline: PipelineDefinition = {
     const predictA = infer<JobPosting>('infer-a', {
       models: [{ id: modelA.id, version: modelA.version }],
       toInput: (posting) => {
-        const row = featurizeSparse(posting); // a few hundred nonzeros of 16k: no dense row per posting
+        // a few hundred nonzeros of 16k: no dense row per posting; normalize made it already
+        const row = preparedFeatures(posting) ?? featurizeSparse(posting);
         rows.set(posting, row);
         return row;
       },
@@ -154,20 +160,20 @@ export const postingsPipeline: PipelineDefinition = {
 
     // Labelling queue: where Model B is least sure (B is the model labels train).
     scored
-      .through(uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', { pipeline: 'postings', prediction: (v) => v.predictions[1]!, window, allowedLatenessMs, budget: numberOption(context.options, 'labelBudget', 20), dedupKey: (v) => postingKey(v.input) }))
+      .through(uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', { pipeline: 'postings', prediction: (v) => v.predictions[1]!, window, allowedLatenessMs, budget: options.labelBudget ?? 20, dedupKey: (v) => postingKey(v.input) }))
       .to(context.warehouse.sink('label_queue', (r) => labelQueueRow(r.value)));
 
     // Drift of the data Model A sees, against the data it learned from.
     const drift = scoredA
-      .map('as-scored', (v): ScoredPosting => ({ title: v.input.title, description: v.input.description, label: v.predictions[0]!.label, confidence: v.predictions[0]!.confidence }))
+      .map('as-scored', (v): ScoredPosting => ({ title: v.input.title, description: v.input.description, label: v.predictions[0]!.label, confidence: v.predictions[0]!.confidence, keywords: preparedKeywords(v.input) }))
       .through(
         driftWindow('drift-window', {
           pipeline: 'postings',
-          ...driftReference(context, modelA.profile),
+          ...driftReference(options, modelA.profile),
           features: postingModelFeatures,
           window,
           allowedLatenessMs,
-          minWindowSize: numberOption(context.options, 'minWindowSize', 100),
+          minWindowSize: options.minWindowSize ?? 100,
           warn: () => {},
         }),
       );
@@ -180,7 +186,7 @@ export const postingsPipeline: PipelineDefinition = {
     const pseudo = scoredA
       .map('as-candidate', (v) => ({ prediction: v }))
       .merge('with-verdicts', verdicts)
-      .through(pseudoLabel<Inferred<JobPosting>>('pseudo-label', { pipeline: 'postings', prediction: (v) => v.predictions[0]!, targetModelId: modelB, classPrior: modelA.prior, window, allowedLatenessMs, threshold: numberOption(context.options, 'pseudoThreshold', 0.9), onProgress: learning?.pseudoLabels }));
+      .through(pseudoLabel<Inferred<JobPosting>>('pseudo-label', { pipeline: 'postings', prediction: (v) => v.predictions[0]!, targetModelId: modelB, classPrior: modelA.prior, window, allowedLatenessMs, threshold: options.pseudoThreshold ?? 0.9, onProgress: learning?.pseudoLabels }));
     const accepted = pseudo.filter('accepted', (v) => v.kind === 'label').map('label-of', (v) => v as PseudoLabel<Inferred<JobPosting>>);
     accepted.to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
     pseudo.filter('windows', (v) => v.kind === 'window').to(context.warehouse.sink('pseudo_label_windows', (r) => pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId)));
@@ -224,16 +230,31 @@ function swapTakesEffect(registry: ModelRegistry) {
   };
 }
 
+/** What every run says before scoring: the Model A and B versions it uses, and which manifest they come from. */
+function modelsInUse(registry: ModelRegistry, modelA: { id: string; version: string }, modelB: string): string {
+  const a = registry.get(modelA.id, modelA.version);
+  const accuracy = a.metrics.accuracy === undefined ? '' : `, held-out accuracy ${a.metrics.accuracy.toFixed(3)}`;
+  const b = registry.list(modelB).length > 0 ? registry.get(modelB) : undefined;
+  const bText = b ? `${b.id}@${b.version} (${b.stage})` : `${modelB}: none yet, starts as a copy of A`;
+  return `Model A ${a.id}@${a.version} (${a.stage}, trained ${a.created_at.slice(0, 16)}, dataset ${a.dataset_hash.slice(0, 12)}${accuracy}); Model B ${bText}; manifest ${registry.manifestPath}`;
+}
+
+/** The line a promotion of Model B prints: which version, and the holdout figures it won on. */
+function promotionLine(b: { id: string; version: string; parent: string | null; metrics: Record<string, number> }): string {
+  const figure = (name: string) => (b.metrics[name] === undefined ? '?' : b.metrics[name]!.toFixed(3));
+  return `promoted Model B ${b.id}@${b.version} to production: holdout accuracy ${figure('holdout_accuracy')} vs ${figure('parent_holdout_accuracy')} for ${b.parent ?? 'its parent'} and ${figure('model_a_holdout_accuracy')} for Model A, on ${b.metrics.holdout_rows ?? '?'} recent labels`;
+}
+
 /** Model A (pinned: production, else latest), its reference profile and labelled class prior; B's id. Null without A. */
-function postingsModels(context: PipelineContext) {
-  const registry = new ModelRegistry({ home: context.settings.home });
-  const idA = typeof context.options.modelA === 'string' ? context.options.modelA : 'postings-a';
+function postingsModels(context: PipelineContext<PostingsOptions>) {
+  const registry = context.models;
+  const idA = context.options.modelA ?? 'postings-a';
   if (registry.list(idA).length === 0) return null;
   const entry = registry.get(idA);
   const file = registry.path(entry);
   const labels = loadHeldOut(file, 'held-out').labels;
   const prior = CLASSES.map((_, c) => labels.filter((l) => l === c).length / labels.length);
-  return { registry, modelA: { id: idA, version: entry.version, profile: loadReferenceProfile(file), prior }, modelB: typeof context.options.modelB === 'string' ? context.options.modelB : 'postings-b' };
+  return { registry, modelA: { id: idA, version: entry.version, profile: loadReferenceProfile(file), prior }, modelB: context.options.modelB ?? 'postings-b' };
 }
 
 /**
@@ -252,11 +273,8 @@ function registerModelBFromA(registry: ModelRegistry, modelA: { id: string; vers
  * `driftReference: "warm-up"` the stream's own first `warmUpRecords` postings (default 5,000) — for a replay whose
  * early years are the "before" (HN 2013–2018) when A was trained on another source (Glassdoor).
  */
-function driftReference(context: PipelineContext, profile: ReferenceProfile) {
-  if (context.options.driftReference === 'warm-up') return { warmUpReference: { records: numberOption(context.options, 'warmUpRecords', 5000) } };
-  if (context.options.driftReference !== undefined && context.options.driftReference !== 'model') {
-    throw new Error(`config option "driftReference" must be "model" or "warm-up", got ${JSON.stringify(context.options.driftReference)}`);
-  }
+function driftReference(options: PostingsOptions, profile: ReferenceProfile) {
+  if (options.driftReference === 'warm-up') return { warmUpReference: { records: options.warmUpRecords ?? 5000 } };
   return { reference: profile };
 }
 
@@ -265,9 +283,8 @@ function driftReference(context: PipelineContext, profile: ReferenceProfile) {
  * pseudo-labels) and how its versions reach infer B — by event time (replays, `trainingClock: "event-time"`: the
  * trainer's timeline, behind the training barrier) or by a hot swap when a fine-tune finishes (live runs).
  */
-function modelBLearning(p: Pipeline, context: PipelineContext, ml: NonNullable<ReturnType<typeof postingsModels>>, calibrations: ModelCalibrations) {
+function modelBLearning(p: Pipeline, context: PipelineContext<PostingsOptions>, ml: NonNullable<ReturnType<typeof postingsModels>>, calibrations: ModelCalibrations) {
   const clock = context.options.trainingClock ?? (context.replay ? 'event-time' : 'wall');
-  if (clock !== 'event-time' && clock !== 'wall') throw new Error(`config option "trainingClock" must be "event-time" or "wall", got ${JSON.stringify(clock)}`);
   const runsSink = context.warehouse.sink<Record<string, unknown>>('training_runs', (r) => r.value);
   const runWrites: Promise<void>[] = [];
   let inferB: InferStage<unknown> | undefined;
@@ -276,11 +293,13 @@ function modelBLearning(p: Pipeline, context: PipelineContext, ml: NonNullable<R
     modelA: { id: ml.modelA.id, version: ml.modelA.version },
     modelB: ml.modelB,
     runId: context.runId ?? 'run',
-    triggers: { everyNewLabels: numberOption(context.options, 'retrainEvery', 200) },
+    triggers: { everyNewLabels: context.options.retrainEvery ?? 200 },
+    worker: new FineTuneWorker({ delayMs: context.settings.fineTuneDelayMs }),
     clock,
     producers: ['human', 'pseudo'],
     // calibrated before the version scores anything (estimated accuracy); in wall-clock runs, then swapped in
     onPromote: async (version) => {
+      process.stderr.write(`postings: ${promotionLine(ml.registry.get(ml.modelB, version))}\n`);
       await calibrations.load(ml.modelB, version);
       if (clock === 'wall') await inferB?.swap(ml.modelB, version);
     },

@@ -2,21 +2,25 @@
  * `driftline demo` (what `npm start` runs), the real process on embedded defaults with no data directory, in a fresh
  * DRIFTLINE_HOME: generated fixtures → models trained → the three pipelines replayed → bench --quick → report. Then
  * the same command again, without the benchmark and the report (DRIFTLINE_DEMO_SKIP: the first run checks those):
- * the trained models are reused, not retrained, and the replays land the same rows again.
+ * the trained models are reused, not retrained, and the replays land the same rows again. The demo keeps to its own
+ * home (DRIFTLINE_HOME/demo): a run on real data afterwards, in the same DRIFTLINE_HOME, meets none of its models or rows.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { XSS_JOB_ID, XSS_TITLE } from '../../cli/demo/fixtures/postings.ts';
 import type { Manifest } from '../../models/registry/registry.ts';
+import { dataFile } from '../data-dir.ts';
 import { driftlineOk } from '../e2e/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-demo-'));
-const manifest = join(dir, 'models.json');
+// The demo's own home, and its manifest there: DRIFTLINE_MODELS_MANIFEST names the user's, which the demo must not use.
+const demoHome = join(dir, 'home', 'demo');
+const manifest = join(demoHome, 'models', 'manifest.json');
 // No data directory and no services: the global setup exports KAFKA_BROKERS and CLICKHOUSE_URL, which the demo must not use.
-const env = { DRIFTLINE_HOME: join(dir, 'home'), DRIFTLINE_MODELS_MANIFEST: manifest, DRIFTLINE_DATA_DIR: '', KAFKA_BROKERS: '', CLICKHOUSE_URL: '' };
+const env = { DRIFTLINE_HOME: join(dir, 'home'), DRIFTLINE_MODELS_MANIFEST: join(dir, 'user-models.json'), DRIFTLINE_DATA_DIR: '', KAFKA_BROKERS: '', CLICKHOUSE_URL: '' };
 const num = (v: unknown) => Number(v);
 
 interface Run {
@@ -39,11 +43,10 @@ let second: Run;
 let rows: (sql: string) => Promise<Record<string, unknown>[]>;
 
 beforeAll(async () => {
-  writeFileSync(manifest, '{"models":[]}');
   first = await demo();
   second = await demo({ DRIFTLINE_DEMO_SKIP: 'bench,report' });
   console.log(`demo: first run ${first.seconds.toFixed(0)} s (${JSON.stringify(first.steps)}), second ${second.seconds.toFixed(0)} s (${JSON.stringify(second.steps)})`);
-  const db = await (await DuckDBInstance.create(join(env.DRIFTLINE_HOME, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
+  const db = await (await DuckDBInstance.create(join(demoHome, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
   rows = async (sql) => (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
 }, 1_200_000);
 
@@ -131,6 +134,32 @@ describe('driftline demo on generated fixtures', () => {
     const results = await rows(`select distinct model_id, variant, energy_method from bench_results order by model_id, variant`);
     expect(results.map((r) => `${r.model_id} ${r.variant}`)).toEqual(expect.arrayContaining(['frames-cnn fp32', 'frames-cnn int8', 'postings-a fp32', 'postings-a int8']));
     expect(results.every((r) => r.energy_method === 'rapl' || r.energy_method === 'estimate')).toBe(true);
-    expect(existsSync(join(env.DRIFTLINE_HOME, 'report', 'index.html'))).toBe(true);
+    expect(existsSync(join(demoHome, 'report', 'index.html'))).toBe(true);
+  });
+
+  it('says which Model A and B versions each run uses, and prints a line per promotion of B', async () => {
+    expect(first.output).toMatch(/^postings: Model A postings-a@v1 \(production, .*held-out accuracy 0\.9\d\d\); Model B postings-b(@v\d+ \(production\)|: none yet, starts as a copy of A); manifest /m);
+    const promotions = first.output.match(/^postings: promoted Model B postings-b@v\d+ to production: holdout accuracy [01]\.\d{3} vs /gm) ?? [];
+    const [promoted] = await rows(`select count(*) n from training_runs where run_id = '${runIds(first).postings}' and promoted = 1`);
+    expect(promotions).toHaveLength(num(promoted!.n));
+  });
+
+  it('keeps to its own home: a run on real data afterwards uses no fixture model and sees no demo row', async () => {
+    expect(first.output).toContain(`models, log, warehouse and report in ${demoHome}`);
+    expect(first.output).toMatch(/Query +DRIFTLINE_HOME=\S+demo npx driftline sql/);
+    // Real postings: the Bright Data scrape and a Glassdoor export saved under a name of the user's own.
+    const input = mkdtempSync(join(tmpdir(), 'driftline-after-demo-'));
+    cpSync(dataFile('postings', 'brightdata-linkedin'), join(input, 'brightdata'), { recursive: true });
+    copyFileSync(dataFile('postings', 'glassdoor-2020', 'software_engineer.csv'), join(input, 'my-glassdoor-export.csv'));
+    const output = await driftlineOk(['run', 'postings', '--input', input], { ...env, DRIFTLINE_MODELS_MANIFEST: '' });
+    expect(output).toContain('postings: no model registered');
+    expect(output).not.toMatch(/postings-a@|postings-b@/);
+    const db = await (await DuckDBInstance.create(join(env.DRIFTLINE_HOME, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })).connect();
+    const read = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    expect((await read(`select distinct mode from pipeline_runs`)).map((r) => r.mode)).toEqual(['run']);
+    const bySource = await read(`select source, count(*) n, count(label) labelled from postings group by source order by source`);
+    // 632 distinct Glassdoor rows, stored without a label (its file name is no longer the project's); 22 Bright Data rows
+    expect(bySource.map((r) => [r.source, num(r.n), num(r.labelled)])).toEqual([['brightdata-linkedin', 22, 0], ['glassdoor', 632, 0]]);
+    expect(await read(`select count(*) n from predictions`)).toEqual([{ n: '0' }]);
   });
 });

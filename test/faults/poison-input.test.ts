@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../config/settings.ts';
+import { ModelRegistry } from '../../models/registry/registry.ts';
 import { fileSource } from '../../connectors/files/file-source.ts';
 import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
 import { openTransport } from '../../connectors/open-transport.ts';
@@ -59,7 +60,7 @@ async function runFiles(definition: PipelineDefinition, files: string[], warehou
   const transport = new MemoryTransport();
   const settings: Settings = { ...loadSettings({}), home: join(dir, 'home'), dataDir: undefined };
   const source = fileSource(files, (f) => definition.read(f));
-  const result = await runPipeline(definition.build(source, { transport, warehouse, settings, options: {} }), { untilIdle: true });
+  const result = await runPipeline(definition.build(source, { transport, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: {} }), { untilIdle: true });
   const dlq = result.deadLetters > 0 ? await readAll(transport, `${definition.inputTopic}.dlq`, 10_000) : [];
   const topic = source.name === 'source:files' ? `files:${files[0]}${files.length > 1 ? ` (+${files.length - 1})` : ''}` : '';
   const stored = await one(warehouse, `SELECT count(*) AS n FROM dead_letters WHERE topic = '${topic}'`);
@@ -153,7 +154,7 @@ describe('poison input is a dead letter, never a stop', () => {
       await producer.send('in', Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(JSON.stringify({ i })), timestamp: NAB_START + i })));
       const w = warehouses[kind];
       const settings: Settings = { ...loadSettings({}), home: join(dir, 'home') };
-      const p = new Pipeline('refused').deadLetters(pipelineDeadLetters({ transport, warehouse: w, settings, options: {} }, 'in'));
+      const p = new Pipeline('refused').deadLetters(pipelineDeadLetters({ transport, warehouse: w, models: ModelRegistry.fromSettings(settings), settings, options: {} }, 'in'));
       // Every tenth row carries a value the table cannot hold: DuckDB's row check refuses it, ClickHouse the INSERT (validation off).
       p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 30 }))
         .through(decodeJson<{ i: number }>('decode'))

@@ -33,8 +33,6 @@ const work = mkdtempSync(join(tmpdir(), 'driftline-frames-model-'));
 const manifest = join(work, 'models.json');
 const registryHome = join(work, 'registry');
 writeFileSync(manifest, '{"models":[]}');
-// In-process pipeline builds read the registry through the environment too.
-process.env.DRIFTLINE_MODELS_MANIFEST = manifest;
 const registry = new ModelRegistry({ manifestPath: manifest, home: registryHome });
 
 /** A fresh DRIFTLINE_HOME (own warehouse and log) that sees the registered model artifacts. */
@@ -128,7 +126,7 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
       // One camera, frames in the shuffled order, one second apart.
       const source = fileSource(files, (f) => readImageFiles(f, { cameraId: 'neu', fps: 1, startAt: start }));
       const options = { driftWindowFrames: window, drift: { from: shiftAt, brightness: 0.3 } };
-      const result = await runPipeline(framesPipeline.build(source, { transport, warehouse, settings, options, runId: 'shift-run' }), { untilIdle: true });
+      const result = await runPipeline(framesPipeline.build(source, { transport, warehouse, models: registry, settings, options, runId: 'shift-run' }), { untilIdle: true });
       expect(result.deadLetters).toBe(0);
     } finally {
       await warehouse.close();

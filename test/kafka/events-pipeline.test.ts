@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../config/settings.ts';
+import { ModelRegistry } from '../../models/registry/registry.ts';
 import { readEventFile } from '../../connectors/files/event-files.ts';
 import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
 import { mkdtempSync } from 'node:fs';
@@ -47,7 +48,7 @@ async function runEvents(transport: Transport, prefix: string) {
   const source = topicSource(transport, { topic: input, group: `${prefix}group`, partitions: eventsPipeline.partitions });
   const warehouse = await openWarehouse({ home: mkdtempSync(join(tmpdir(), 'driftline-events-')) });
   await warehouse.ensureTables();
-  const pipeline = eventsPipeline.build(source, { transport, warehouse, settings, options: { windowMinutes: 24 * 60 } });
+  const pipeline = eventsPipeline.build(source, { transport, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: { windowMinutes: 24 * 60 } });
   const committed = new Map<number, number>();
   const result = await runPipeline(pipeline, { untilIdle: true, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) });
 
