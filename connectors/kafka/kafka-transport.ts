@@ -1,33 +1,17 @@
 import { Worker } from 'node:worker_threads';
-import {
-  type Admin,
-  type Consumer as KafkaJsConsumer,
-  type IHeaders,
-  type Batch as KafkaBatch,
-  Kafka,
-  Partitioners,
-  logLevel,
-} from 'kafkajs';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type { KafkaSecurity } from '../../config/kafka-security.ts';
 import { redactText } from '../../config/redact.ts';
-import { BoundedQueue } from '../../streams/bounded-queue.ts';
 import { isConnectionNoise } from './broker-errors.js';
 import { BrokerOutage } from './broker-outage.ts';
 import { explainKafkaError, kafkaJsSecurity } from './client-security.ts';
+import { ConsumerAssignment } from './consumer-assignment.ts';
 import { firstContact } from './first-contact.ts';
+import { GroupConsumer, type TransactionalCommit } from './group-consumer.ts';
 import { type TransactionRequest, TransactionOutbox } from './transaction-outbox.ts';
-import type {
-  ConsumedMessage,
-  Consumer,
-  ConsumerOptions,
-  Message,
-  PartitionBatch,
-  PartitionOffset,
-  Producer,
-  TimeOffsets,
-  TopicPartition,
-  Transport,
-} from '../transport.ts';
+import type { Consumer, ConsumerOptions, Message, Producer, TimeOffsets, TopicPartition, Transport } from '../transport.ts';
+
+export { isRebalanceError } from './group-consumer.ts';
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -86,102 +70,6 @@ class ProducerThread {
   }
 }
 
-/** Errors that only mean "the group is rebalancing": the commit is retried by the next owner's progress. */
-const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP']);
-
-/** kafkajs wraps protocol errors (KafkaJSNonRetriableError → cause): look for a rebalance anywhere in the chain. */
-export function isRebalanceError(error: unknown): boolean {
-  for (let e = error as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.type && REBALANCE_ERRORS.has(e.type)) return true;
-  }
-  return false;
-}
-
-/** Key of a topic-partition in the consumer's assignment and position maps. */
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
-/** A fetched kafkajs batch as the transport's messages. */
-function consumedMessages(batch: KafkaBatch): ConsumedMessage[] {
-  return batch.messages.map((m) => ({
-    topic: batch.topic,
-    partition: batch.partition,
-    offset: Number(m.offset),
-    key: m.key ? m.key.toString() : null,
-    value: m.value ?? Buffer.alloc(0),
-    timestamp: Number(m.timestamp),
-    headers: headersToStrings(m.headers),
-  }));
-}
-
-/**
- * The part of a batch at or after `position`, or null when none is. After kafkajs restarts a consumer (a broker
- * restart) it fetches again from the last commit: the records this process already holds are in flight in the
- * pipeline, not lost, and would count twice.
- */
-function unseenPart(batch: PartitionBatch, position: number): PartitionBatch | null {
-  if (batch.messages[0]!.offset >= position) return batch;
-  const fresh = batch.messages.filter((m) => m.offset >= position);
-  return fresh.length === 0 ? null : { ...batch, messages: fresh };
-}
-
-const stoppedError = (topics: string[], crashed: Error) =>
-  new Error(`Kafka consumer of ${topics.join(', ')} stopped: ${crashed.message}`, { cause: crashed });
-
-/** True when every partition this member holds has been read (handed to the pipeline) up to its end offset. */
-async function readToEnd(
-  admin: Admin,
-  options: ConsumerOptions,
-  assigned: Set<string>,
-  positions: Map<string, number>,
-  pastMarkers: Map<string, number>,
-): Promise<boolean> {
-  for (const topic of options.topics) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = (await admin.fetchOffsets({ groupId: options.group, topics: [topic] }))[0]?.partitions ?? [];
-    let mine = [...assigned].filter((id) => id.startsWith(`${topic}\u0000`)).map((id) => Number(id.split('\u0000')[1]));
-    // With nothing assigned (more members than partitions, or a rebalance still handing them to a member that
-    // died), this member is done only once the group as a whole has committed everything.
-    if (mine.length === 0) mine = ends.map((e) => e.partition);
-    if (mine.length === 0) return false;
-    for (const p of mine) {
-      const offsets = ends.find((e) => e.partition === p);
-      if (!offsets) return false; // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
-      const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
-      const position = positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : Number(offsets.low));
-      if (Math.max(position, pastMarkers.get(tpKey(topic, p)) ?? -1) < Number(offsets.high)) return false;
-    }
-  }
-  return true;
-}
-
-/**
- * Commits; while kafkajs restarts the consumer after a broker outage ("Consumer group was not initialized"), the
- * error is marked retriable, so the commit waits for the consumer to rejoin instead of failing the run.
- */
-async function commitWhileRejoining(consumer: KafkaJsConsumer, commits: { topic: string; partition: number; offset: string }[]) {
-  try {
-    await consumer.commitOffsets(commits);
-  } catch (error) {
-    if (!/group was not initialized/i.test((error as Error).message)) throw error;
-    throw Object.assign(new Error(`the consumer is rejoining its group: ${(error as Error).message}`, { cause: error }), { retriable: true });
-  }
-}
-
-/** The kafkajs consumer driftline reads with: large fetches, commits left to the caller. */
-function kafkaJsConsumer(kafka: Kafka, groupId: string, sessionTimeout: number): KafkaJsConsumer {
-  return kafka.consumer({
-    groupId,
-    sessionTimeout,
-    heartbeatInterval: 1_000,
-    maxBytesPerPartition: 32 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-    // Only committed transactions (kafkajs' default, said out loud): exactly-once output is read as it was meant.
-    readUncommitted: false,
-  });
-}
-
 /** kafkajs logs ordinary rebalances at ERROR level; keep real errors, drop that noise. */
 const quietLogCreator = () => (entry: { level: number; log: { message: string; error?: string } }) => {
   if (entry.level > logLevel.ERROR) return;
@@ -191,16 +79,6 @@ const quietLogCreator = () => (entry: { level: number; log: { message: string; e
   if (isConnectionNoise(text)) return;
   process.stderr.write(redactText(`kafkajs: ${entry.log.message}${entry.log.error ? `: ${entry.log.error}` : ''}\n`));
 };
-
-function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers) return out;
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
-    out[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
-  }
-  return out;
-}
 
 /**
  * Kafka through kafkajs. kafkajs is unmaintained upstream; everything Kafka-specific stays in this folder behind
@@ -375,7 +253,7 @@ export class KafkaTransport implements Transport {
   }
 
   /** Binds the outbox to the run's one consumer; output still held when it closes is derived again on restart. */
-  private bindTransactions(group: string, assigned: () => TopicPartition[]): Pick<Consumer, 'commit' | 'close'> & { revoke(p: TopicPartition[]): void } {
+  private bindTransactions(group: string, assigned: () => TopicPartition[]): TransactionalCommit {
     if (this.transactionalConsumer) throw new Error('exactly-once: one consumer per Kafka transport');
     this.transactionalConsumer = { group, assigned };
     const outbox = this.transactions();
@@ -390,141 +268,19 @@ export class KafkaTransport implements Transport {
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {
-    const { kafka, outage } = this;
     const admin = await this.adminClient();
-    const consumer = kafkaJsConsumer(kafka, options.group, this.options.sessionTimeoutMs ?? 10_000);
-    const buffered = new BoundedQueue<PartitionBatch>(8);
-    const ready: PartitionBatch[] = [];
-    let assigned = new Set<string>();
-    let joined = false;
-    /** Next offset to read per partition, as far as batches handed to the pipeline go. */
-    const positions = new Map<string, number>();
-    /**
-     * Where fetches got past records the pipeline never sees: transaction markers and aborted records at the end of
-     * a topic written with transactions (e.g. by an --exactly-once run). Only "read to the end" looks at it.
-     */
-    const pastMarkers = new Map<string, number>();
-    const revokeListeners: Array<(p: TopicPartition[]) => void> = [];
-    const assignedPartitions = () => [...assigned].map((id) => ({ topic: id.split('\u0000')[0]!, partition: Number(id.split('\u0000')[1]) }));
-    const transactional = this.options.exactlyOnce ? this.bindTransactions(options.group, assignedPartitions) : undefined;
-
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const next = new Set<string>();
-      for (const [topic, parts] of Object.entries(event.payload.memberAssignment)) for (const p of parts) next.add(tpKey(topic, p));
-      const revoked: TopicPartition[] = [];
-      for (const id of assigned) {
-        if (next.has(id)) continue;
-        const [topic, partition] = id.split('\u0000');
-        revoked.push({ topic: topic!, partition: Number(partition) });
-        positions.delete(id);
-        pastMarkers.delete(id);
-      }
-      assigned = next;
-      joined = true;
-      if (revoked.length > 0) transactional?.revoke(revoked);
-      if (revoked.length > 0) for (const l of revokeListeners) l(revoked);
-    });
-    // A fetched batch of nothing but markers or aborted records skips eachBatch; kafkajs reports it here.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.batchSize === 0) pastMarkers.set(tpKey(payload.topic, payload.partition), Number(payload.lastOffset) + 1);
-    });
-    // kafkajs restarts a consumer that lost its broker by itself; one that it gives up on must stop the run.
-    let crashed: Error | null = null;
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (event.payload.restart) outage.failed('fetching', event.payload.error);
-      else crashed = event.payload.error;
-    });
-
-    await consumer.connect().catch((error: unknown) => {
-      throw explainKafkaError(error, this.options.security);
-    });
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
-    const maxBatch = options.maxBatchRecords ?? 10_000;
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        outage.answered();
-        if (batch.messages.length === 0) return;
-        const messages = consumedMessages(batch);
-        for (let i = 0; i < messages.length; i += maxBatch) {
-          const chunk = messages.slice(i, i + maxBatch);
-          // Wait for room while keeping the group membership alive: backpressure must not look like a crash.
-          while (!buffered.hasRoom) {
-            if (!isRunning() || isStale()) return;
-            await new Promise((r) => setTimeout(r, 50));
-            await heartbeat();
-          }
-          if (!isRunning() || isStale()) return;
-          buffered.pushNow({ topic: batch.topic, partition: batch.partition, messages: chunk });
-          resolveOffset(String(chunk[chunk.length - 1]!.offset));
-        }
-        // Everything handed on; the batch's last offset also counts a transaction marker after its last record.
-        pastMarkers.set(tpKey(batch.topic, batch.partition), Number(batch.lastOffset()) + 1);
-        await heartbeat();
-      },
-    });
-    // Joined and assigned by now. A fetch already under way may still deliver a few earlier offsets: callers that
-    // seek skip records before their start.
-    for (const o of options.startOffsets ?? []) consumer.seek({ topic: o.topic, partition: o.partition, offset: String(o.offset) });
-
-    const takeReady = (): PartitionBatch[] => {
-      const out: PartitionBatch[] = [];
-      while (buffered.depth > 0) ready.push(buffered.popNow()!);
-      for (const b of ready.splice(0)) {
-        const id = tpKey(b.topic, b.partition);
-        // Batches fetched before a rebalance took the partition away belong to its new owner now.
-        if (!assigned.has(id)) continue;
-        const fresh = unseenPart(b, positions.get(id) ?? -1);
-        if (!fresh) continue;
-        positions.set(id, fresh.messages[fresh.messages.length - 1]!.offset + 1);
-        out.push(fresh);
-      }
-      return out;
-    };
-
-    const close = this.closeOnce(async () => {
-      await transactional?.close();
-      await consumer.disconnect();
-    });
-
+    const assignment = new ConsumerAssignment();
+    const transactional = this.options.exactlyOnce ? this.bindTransactions(options.group, () => assignment.partitions()) : undefined;
+    const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 10_000;
+    const group = new GroupConsumer({ kafka: this.kafka, admin, options, sessionTimeoutMs, outage: this.outage, assignment, transactional });
+    await group.start(this.options.security);
+    const close = this.closeOnce(() => group.close());
+    // A plain object rather than the class: callers may spread it to wrap some of its methods.
     return {
-      async poll(waitMs: number) {
-        const deadline = Date.now() + waitMs;
-        for (;;) {
-          if (crashed) throw stoppedError(options.topics, crashed);
-          const out = takeReady();
-          if (out.length > 0 || Date.now() >= deadline) return out;
-          await new Promise((r) => setTimeout(r, Math.min(10, Math.max(1, deadline - Date.now()))));
-        }
-      },
-      async commit(offsets: PartitionOffset[]) {
-        const mine = offsets.filter((o) => assigned.has(tpKey(o.topic, o.partition)));
-        if (mine.length === 0) return;
-        if (transactional) return transactional.commit(mine); // messages and offsets in one transaction
-        const commits = mine.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) }));
-        try {
-          await outage.retry('committing offsets', () => commitWhileRejoining(consumer, commits));
-        } catch (error) {
-          if (isRebalanceError(error)) return; // the partition's new owner resumes from the last good commit
-          throw error;
-        }
-      },
-      async caughtUp() {
-        if (crashed) throw stoppedError(options.topics, crashed);
-        if (!joined || buffered.depth > 0 || ready.length > 0) return false;
-        try {
-          const done = await readToEnd(admin, options, assigned, positions, pastMarkers);
-          // Batches fetched during the lookups are past the ends it saw, but not yet in the pipeline's hands.
-          return done && buffered.depth === 0 && ready.length === 0;
-        } catch {
-          // kafkajs' offset lookups fail transiently while its metadata catches up: not caught up yet, ask again.
-          return false;
-        }
-      },
-      onRevoked(listener) {
-        revokeListeners.push(listener);
-      },
+      poll: (waitMs) => group.poll(waitMs),
+      commit: (offsets) => group.commit(offsets),
+      caughtUp: () => group.caughtUp(),
+      onRevoked: (listener) => group.onRevoked(listener),
       close,
     };
   }

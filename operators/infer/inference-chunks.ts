@@ -1,0 +1,102 @@
+/**
+ * Inference batches ("chunks") for `infer`: rows [start, end) of an input batch, run on one set of model versions.
+ * Splits a run of rows evenly, fills a pool buffer per model, runs it in the inference threads and keeps each
+ * model's result (or its failure) for the chunk.
+ */
+import type { InferencePool } from '../../models/infer/worker-pool.ts';
+import { reasonOf } from '../../streams/stage.ts';
+import type { InferOptions } from './infer.ts';
+import { type InputRow, densify, finiteValues, isSparse, scatter } from './input-rows.ts';
+import type { Loaded } from './model-sessions.ts';
+
+export interface ModelResult {
+  version: string;
+  probs: Float32Array;
+  classes: number;
+  latency: number;
+  /** Chunk row → output row, or −1 for a row the thread found invalid (see `reasons`). */
+  outputRow: Int32Array;
+  reasons: Map<number, string>;
+}
+
+/** Rows [start, end) of a batch, run on one set of model versions. */
+export interface Chunk {
+  start: number;
+  end: number;
+  models: Loaded[];
+  results: Map<string, ModelResult | Error>;
+}
+
+/** Rows [start, end) to score with `models`, cut into chunks of at most `maxBatch` rows. */
+export function splitEvenly(segment: { start: number; end: number; models: Loaded[] }, maxBatch: number): Chunk[] {
+  // Even split: 300 rows with maxBatch 256 run as 150 + 150, not 256 + 44.
+  const chunks: Chunk[] = [];
+  const n = segment.end - segment.start;
+  const count = Math.ceil(n / maxBatch);
+  for (let c = 0; c < count; c++) {
+    chunks.push({ start: segment.start + Math.floor((c * n) / count), end: segment.start + Math.floor(((c + 1) * n) / count), models: segment.models, results: new Map() });
+  }
+  return chunks;
+}
+
+export class ChunkRunner {
+  constructor(
+    private readonly pool: InferencePool,
+    private readonly options: Pick<InferOptions<unknown>, 'featureShape' | 'checkFinite'>,
+    /** Values per row: the product of featureShape. */
+    private readonly width: number,
+  ) {}
+
+  /** Runs the chunk on each of its models at once, storing every model's result in `chunk.results`. */
+  async run(rows: InputRow[], chunk: Chunk): Promise<void> {
+    // Sparse rows with finite values are finite throughout (the rest is 0): no need for the thread's dense scan then.
+    let checkFinite = this.options.checkFinite ?? true;
+    if (checkFinite && rows.slice(chunk.start, chunk.end).every((row) => isSparse(row) && finiteValues(row.values))) checkFinite = false;
+    await Promise.all(chunk.models.map((m) => this.runModel(rows, chunk, m, checkFinite)));
+  }
+
+  private async runModel(rows: InputRow[], chunk: Chunk, m: Loaded, checkFinite: boolean): Promise<void> {
+    const n = chunk.end - chunk.start;
+    const data = this.fill(rows, chunk, m);
+    try {
+      const { output, dims, invalid, roundTripMs: ms } = await this.pool.run(m.key, data, [n, ...this.options.featureShape], checkFinite);
+      const valid = n - invalid.length;
+      if (valid > 0 && (dims.length !== 2 || dims[0] !== valid)) throw new Error(`output has shape [${dims.join(', ')}], expected [${valid}, classes]`);
+      if (m.model.outputActivation === 'softmax' && valid > 0) softmaxRows(output, dims[1]!);
+      const outputRow = new Int32Array(n);
+      const reasons = new Map<number, string>();
+      for (const bad of invalid) reasons.set(bad.row, `input has ${bad.value} at index ${bad.index}`);
+      for (let i = 0, o = 0; i < n; i++) outputRow[i] = reasons.has(i) ? -1 : o++;
+      chunk.results.set(m.id, { version: m.version, probs: output, classes: dims[1] ?? 0, latency: ms / n, outputRow, reasons });
+    } catch (error) {
+      chunk.results.set(m.id, new Error(`model ${m.id}@${m.version} failed: ${reasonOf(error)}`));
+    }
+  }
+
+  /** The chunk's rows in a (reused) pool buffer, through the model's preprocessing if it has one. */
+  private fill(rows: InputRow[], chunk: Chunk, m: Loaded): Float32Array {
+    const { width } = this;
+    const n = chunk.end - chunk.start;
+    const data = this.pool.acquire(n * width);
+    for (let i = 0; i < n; i++) {
+      const row = rows[chunk.start + i]!;
+      if (m.model.preprocess) {
+        const copy = row instanceof Float32Array ? row.slice() : densify(row, width);
+        m.model.preprocess(copy);
+        data.set(copy, i * width);
+      } else if (row instanceof Float32Array) data.set(row, i * width);
+      else scatter(row, data, i * width, width);
+    }
+    return data;
+  }
+}
+
+function softmaxRows(data: Float32Array, classes: number): void {
+  for (let r = 0; r < data.length; r += classes) {
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) max = Math.max(max, data[r + k]!);
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += data[r + k] = Math.exp(data[r + k]! - max);
+    for (let k = 0; k < classes; k++) data[r + k]! /= sum;
+  }
+}
