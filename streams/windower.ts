@@ -9,7 +9,7 @@
  */
 import type { TopicPartition } from '../connectors/transport.ts';
 import type { StreamRecord } from './record.ts';
-import type { StatefulContext } from './stateful.ts';
+import type { StatefulContext, StatefulLogic } from './stateful.ts';
 import { StreamWatermark } from './windower-watermark.ts';
 import { type WindowClockOptions, type WindowResult, windowStarts } from './windower-spec.ts';
 
@@ -278,4 +278,25 @@ export class Windower<T, A> {
     if (this.options.spec.type !== 'count' && closed.length > 1) closed.sort(byEndThenKey);
     return closed;
   }
+}
+
+/**
+ * The logic of a stage that is one windower: each batch added (after `prepare`, when given), closed windows to
+ * `emitClosed`, late records to the late port; idle windows close on notify, every open one at end of input.
+ */
+export function windowerLogic<T, A, O>(
+  windower: Windower<T, A>,
+  emitClosed: (closed: Window<A>[], ctx: StatefulContext<O>) => void,
+  prepare: (records: StreamRecord<T>[], ctx: StatefulContext<O>) => StreamRecord<T>[] = (records) => records,
+): StatefulLogic<T, O> {
+  return {
+    onBatch(records, ctx) {
+      const { closed, late } = windower.add(prepare(records, ctx), ctx);
+      emitClosed(closed, ctx);
+      if (late.length > 0) ctx.emitSide(LATE_PORT, late, { withBatch: true });
+    },
+    onNotify: (now, ctx) => emitClosed(windower.closeIdle(now), ctx),
+    onEof: (ctx) => emitClosed(windower.closeAll(), ctx),
+    onRevoke: (partitions, ctx) => windower.revoke(partitions, ctx),
+  };
 }

@@ -9,7 +9,7 @@
 import type { StreamRecord } from '../../streams/record.ts';
 import type { Stage } from '../../streams/stage.ts';
 import { type StatefulContext, statefulStage } from '../../streams/stateful.ts';
-import { LATE_PORT, type Window, Windower, windowRecord } from '../../streams/windower.ts';
+import { type Window, Windower, windowerLogic, windowRecord } from '../../streams/windower.ts';
 import type { WindowSpec } from '../window/window-spec.ts';
 import type { DriftFeatures } from './drift-features.ts';
 import type { DriftReport } from './drift-report.ts';
@@ -130,17 +130,11 @@ export function driftWindow<T>(name: string, options: DriftWindowOptions<T>): St
     if (points.length > 0) ctx.emit(points, { withBatch: true });
   };
 
-  return statefulStage<T, DriftReport>(name, {
-    onBatch(records, ctx) {
-      emitChangePoints(records, ctx);
-      const keyed = options.perKey ? records : records.map((r) => (r.key === null ? r : { ...r, key: null }));
-      const windowed = warmUp ? keyed.filter((r) => warmUp.pastWarmUp(r.key, r.value)) : keyed;
-      const { closed, late } = windower.add(windowed, ctx);
-      emitClosed(closed, ctx);
-      if (late.length > 0) ctx.emitSide(LATE_PORT, late, { withBatch: true });
-    },
-    onNotify: (now, ctx) => emitClosed(windower.closeIdle(now), ctx),
-    onEof: (ctx) => emitClosed(windower.closeAll(), ctx),
-    onRevoke: (partitions, ctx) => windower.revoke(partitions, ctx),
-  });
+  // Drift over the stream unless per key: one window for all keys.
+  const prepare = (records: StreamRecord<T>[], ctx: StatefulContext<DriftReport>) => {
+    emitChangePoints(records, ctx);
+    const keyed = options.perKey ? records : records.map((r) => (r.key === null ? r : { ...r, key: null }));
+    return warmUp ? keyed.filter((r) => warmUp.pastWarmUp(r.key, r.value)) : keyed;
+  };
+  return statefulStage<T, DriftReport>(name, windowerLogic(windower, emitClosed, prepare));
 }

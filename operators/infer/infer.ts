@@ -11,7 +11,7 @@
  * partition arrive in offset order, so the version changes at exactly one offset per partition and no record is
  * dropped or predicted twice.
  *
- * The parts: model-sessions.ts (loading, versions, swap, release), input-rows.ts (records → rows, dead letters for
+ * The parts: model-sessions.ts (loading, versions, swap, unloading), input-rows.ts (records → rows, dead letters for
  * bad inputs), version-segments.ts (`versionAt` runs), inference-chunks.ts (even split, running a chunk) and
  * predictions.ts (results → output records).
  */
@@ -155,7 +155,7 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
       } finally {
         for (const m of used) {
           m.users--;
-          sessions.release(m);
+          sessions.unload(m);
         }
         if (options.versionAt) sessions.retireVersionsBut(lastModels);
       }

@@ -71,7 +71,7 @@ export class ModelSessions {
       // Atomic with respect to batches: onBatch takes its snapshot of `active` synchronously when it starts.
       this.active.set(id, loaded);
       current.retired = true;
-      this.release(current);
+      this.unload(current);
     });
     this.swaps = next.catch(() => {});
     return next;
@@ -94,7 +94,7 @@ export class ModelSessions {
       if (keep.includes(loaded)) continue;
       this.byVersion.delete(key);
       loaded.retired = true;
-      this.release(loaded);
+      this.unload(loaded);
     }
   }
 
@@ -108,7 +108,7 @@ export class ModelSessions {
   }
 
   /** Unloads a session once it is retired and no running batch uses it. */
-  release(loaded: Loaded): void {
+  unload(loaded: Loaded): void {
     if (loaded.retired && loaded.users === 0) this.pool.unload(loaded.key).catch(() => {});
   }
 

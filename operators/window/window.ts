@@ -1,6 +1,6 @@
 import type { Stage } from '../../streams/stage.ts';
 import { type StatefulContext, statefulStage } from '../../streams/stateful.ts';
-import { LATE_PORT, type Window, Windower, windowRecord } from '../../streams/windower.ts';
+import { LATE_PORT, type Window, Windower, windowerLogic, windowRecord } from '../../streams/windower.ts';
 import type { WindowOptions, WindowResult } from './window-spec.ts';
 
 export { LATE_PORT };
@@ -20,14 +20,5 @@ export function windowStage<T, A, R = A>(name: string, options: WindowOptions<T,
     if (closed.length > 0) ctx.emit(closed.map((w) => windowRecord(w, countBased, result(w.acc))), { closes: closed });
   };
 
-  return statefulStage<T, WindowResult<R>>(name, {
-    onBatch(records, ctx) {
-      const { closed, late } = windower.add(records, ctx);
-      emitClosed(closed, ctx);
-      if (late.length > 0) ctx.emitSide(LATE_PORT, late, { withBatch: true });
-    },
-    onNotify: (now, ctx) => emitClosed(windower.closeIdle(now), ctx),
-    onEof: (ctx) => emitClosed(windower.closeAll(), ctx),
-    onRevoke: (partitions, ctx) => windower.revoke(partitions, ctx),
-  });
+  return statefulStage<T, WindowResult<R>>(name, windowerLogic(windower, emitClosed));
 }

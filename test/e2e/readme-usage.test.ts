@@ -75,6 +75,9 @@ describe("the README's Usage block", () => {
     expect(ran.stdout).toMatch(/^events\n-+\n *10320$/m); // nyc_taxi's half-hourly counts
     expect(ran.stderr).toMatch(/^report built in [\d.]+ s from the embedded DuckDB warehouse$/m);
     expect(ran.stdout).toMatch(/\/report\n$/);
-    expect(`${ran.stdout}${ran.stderr}`).not.toMatch(/npm warn/);
+    // The one npm warning allowed: .npmrc's onnxruntime-node-install=skip (no CUDA download at install) is a key npm
+    // itself does not know, and npx says so.
+    const warnings = `${ran.stdout}${ran.stderr}`.split('\n').filter((line) => /npm warn/.test(line));
+    expect(warnings.filter((line) => !/Unknown (project|env) config "onnxruntime-node-install"/.test(line))).toEqual([]);
   });
 });
