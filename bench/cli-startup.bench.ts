@@ -31,11 +31,19 @@ function timeOnce(args: string[]): number {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-console.log(`CLI start-up, ${runs} runs each; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `CLI start-up, ${runs} runs each; load average before: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 for (const [name, args] of cases) {
   timeOnce(args); // warm the file cache
   const times = Array.from({ length: runs }, () => timeOnce(args));
   const status = exits.get(args.join(' '));
   console.log(`${name.padEnd(34)} ${formatSpread(spread(times), ' ms')}${status === 0 ? '' : ` (exits ${status})`}`);
 }
-console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -69,42 +69,91 @@ async function classify(model: Uint8Array, items: JobPosting[]): Promise<number[
   return labels;
 }
 
-const prediction = (record_id: string, model_id: string, label: number): Prediction => ({ record_id, model_id, model_version: 'v1', label, probabilities: label ? [0, 1] : [1, 0], confidence: 1, latency_ms: 0, predicted_at: 0 });
-const asRecord = (value: Input, eventTime: number, offset: number): StreamRecord<Input> => ({ key: null, value, eventTime, headers: {}, position: { topic: 'bench', partition: 0, offset } });
+const prediction = (record_id: string, model_id: string, label: number): Prediction => ({
+  record_id,
+  model_id,
+  model_version: 'v1',
+  label,
+  probabilities: label ? [0, 1] : [1, 0],
+  confidence: 1,
+  latency_ms: 0,
+  predicted_at: 0,
+});
+const asRecord = (value: Input, eventTime: number, offset: number): StreamRecord<Input> => ({
+  key: null,
+  value,
+  eventTime,
+  headers: {},
+  position: { topic: 'bench', partition: 0, offset },
+});
 
 const all = await postings();
 const a = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
 const b = await trainPostingsModel({ ...DEFAULT_POSTINGS_CONFIG, seed: 7, hidden: 8, epochs: 2 }, dataDir());
-const [labelsA, labelsB] = [await classify(exportMlpToOnnx(a.weights), all), await classify(exportMlpToOnnx(b.weights), all)];
+const [labelsA, labelsB] = [
+  await classify(exportMlpToOnnx(a.weights), all),
+  await classify(exportMlpToOnnx(b.weights), all),
+];
 a.model.dispose();
 b.model.dispose();
 const truth = new Map((await readHn2026Truth(dataFile('postings', 'hn-hiring-2026'))).map((l) => [l.record_id, l]));
 
-const predictions = all.map((p, i) => asRecord({ input: null, predictions: [prediction(p.id, 'postings-a', labelsA[i]!), prediction(p.id, 'postings-b', labelsB[i]!)] }, p.posted_at!, i));
-const labels = all.map((p, i) => asRecord(truth.get(p.id) ?? { record_id: p.id, label: labelsB[i]!, label_name: null, source: 'stand-in', labeled_at: 0 }, p.posted_at!, i));
+const predictions = all.map((p, i) =>
+  asRecord(
+    {
+      input: null,
+      predictions: [prediction(p.id, 'postings-a', labelsA[i]!), prediction(p.id, 'postings-b', labelsB[i]!)],
+    },
+    p.posted_at!,
+    i,
+  ),
+);
+const labels = all.map((p, i) =>
+  asRecord(
+    truth.get(p.id) ?? { record_id: p.id, label: labelsB[i]!, label_name: null, source: 'stand-in', labeled_at: 0 },
+    p.posted_at!,
+    i,
+  ),
+);
 
 let emitted = 0;
-const out: StageOutput<unknown> = { emit: (batch) => void (emitted += batch.records.length), emitSide() {}, deadLetter() {} };
+const out: StageOutput<unknown> = {
+  emit: (batch) => void (emitted += batch.records.length),
+  emitSide() {},
+  deadLetter() {},
+};
 
 /** records/s of feeding `measured` (after `before`, not timed) in batches of 1,000, per run. */
 function throughput(measured: StreamRecord<Input>[], before: StreamRecord<Input>[], endFirst: boolean): number[] {
   const rates: number[] = [];
   for (let run = 0; run <= RUNS; run++) {
-    const stage = compareModels<Inferred<null>>('compare', { pipeline: 'bench', modelA: 'postings-a', modelB: 'postings-b', window: tumbling(MONTH), maxClosedWindows: 1_000, maxRecords: 1_000_000 });
-    for (let i = 0; i < before.length; i += BATCH) stage.onBatch({ records: before.slice(i, i + BATCH), tokens: [] }, out as StageOutput<never>);
+    const stage = compareModels<Inferred<null>>('compare', {
+      pipeline: 'bench',
+      modelA: 'postings-a',
+      modelB: 'postings-b',
+      window: tumbling(MONTH),
+      maxClosedWindows: 1_000,
+      maxRecords: 1_000_000,
+    });
+    for (let i = 0; i < before.length; i += BATCH)
+      stage.onBatch({ records: before.slice(i, i + BATCH), tokens: [] }, out as StageOutput<never>);
     if (endFirst) stage.onEnd!(out as StageOutput<never>);
     const t0 = performance.now();
-    for (let i = 0; i < measured.length; i += BATCH) stage.onBatch({ records: measured.slice(i, i + BATCH), tokens: [] }, out as StageOutput<never>);
+    for (let i = 0; i < measured.length; i += BATCH)
+      stage.onBatch({ records: measured.slice(i, i + BATCH), tokens: [] }, out as StageOutput<never>);
     if (!endFirst) stage.onEnd!(out as StageOutput<never>);
     if (run > 0) rates.push(measured.length / ((performance.now() - t0) / 1000)); // run 0 warms up
   }
   return rates;
 }
 
-const line = (label: string, values: number[]) => console.log(`  ${label.padEnd(52)} ${formatSpread(spread(values), ' records/s')}`);
+const line = (label: string, values: number[]) =>
+  console.log(`  ${label.padEnd(52)} ${formatSpread(spread(values), ' records/s')}`);
 const windows = new Set(all.map((p) => Math.floor(p.posted_at! / MONTH))).size;
 const agreement = labelsA.filter((l, i) => l === labelsB[i]).length / all.length;
-console.log(`compare-models — ${all.length} HN postings in ${windows} 30-day windows (A/B agreement ${agreement.toFixed(3)}), batches of ${BATCH}, ${RUNS} runs after a warm-up, Node ${process.version}`);
+console.log(
+  `compare-models — ${all.length} HN postings in ${windows} 30-day windows (A/B agreement ${agreement.toFixed(3)}), batches of ${BATCH}, ${RUNS} runs after a warm-up, Node ${process.version}`,
+);
 line('predictions (windows close by event time)', throughput(predictions, [], false));
 line(`late labels (${truth.size} real + stand-ins, re-emitting)`, throughput(labels, predictions, true));
 line('predictions picking up early (pending) labels', throughput(predictions, labels, false));

@@ -80,6 +80,8 @@ for (let rep = 1; rep <= REPETITIONS; rep++) {
 
 const w = stats(writeRates);
 const r = stats(readRates);
-console.log(`\nembedded log, ${fmt(RECORDS)} records × ${VALUE_BYTES} B, sends of ${fmt(BATCH)}, ${PARTITIONS} partition(s), ${REPETITIONS} reps`);
+console.log(
+  `\nembedded log, ${fmt(RECORDS)} records × ${VALUE_BYTES} B, sends of ${fmt(BATCH)}, ${PARTITIONS} partition(s), ${REPETITIONS} reps`,
+);
 console.log(`write: median ${fmt(w.median)} records/s (min ${fmt(w.min)}, max ${fmt(w.max)})`);
 console.log(`read:  median ${fmt(r.median)} records/s (min ${fmt(r.min)}, max ${fmt(r.max)})`);

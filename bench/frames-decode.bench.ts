@@ -37,7 +37,12 @@ const frames: CameraFrame[] = await Promise.all(
   })),
 );
 const rawFrames: CameraFrame[] = await Promise.all(
-  frames.map(async (f) => ({ ...f, channels: 1, encoding: 'raw_gray8' as const, data: await sharp(f.data).greyscale().raw().toBuffer() })),
+  frames.map(async (f) => ({
+    ...f,
+    channels: 1,
+    encoding: 'raw_gray8' as const,
+    data: await sharp(f.data).greyscale().raw().toBuffer(),
+  })),
 );
 
 async function runEncoded(batchSize: number): Promise<number> {

@@ -23,7 +23,9 @@ const { trained, model } = training;
 const size = DEFAULT_FRAMES_CONFIG.size;
 const px = size * size;
 const heldN = trained.heldOut.labels.length;
-console.log(`frames CNN ${size}x${size}, held-out accuracy ${(trained.metrics.accuracy! * 100).toFixed(1)} %, trained in ${training.trainSeconds.toFixed(1)} s`);
+console.log(
+  `frames CNN ${size}x${size}, held-out accuracy ${(trained.metrics.accuracy! * 100).toFixed(1)} %, trained in ${training.trainSeconds.toFixed(1)} s`,
+);
 
 /** A batch of `b` frames starting at held-out row `first` (wrapping). */
 function batchInputs(first: number, b: number): Float32Array {
@@ -35,7 +37,8 @@ function batchInputs(first: number, b: number): Float32Array {
   return out;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function bench(name: string, infer: (x: Float32Array, b: number) => Promise<void>): Promise<void> {
   for (const b of BATCHES) {
@@ -54,14 +57,20 @@ async function bench(name: string, infer: (x: Float32Array, b: number) => Promis
       rates.push((nBatches * b) / ((performance.now() - t0) / 1000));
     }
     latencies.sort((a, c) => a - c);
-    console.log(`${name.padEnd(14)} batch ${String(b).padStart(3)}: p50 ${percentile(latencies, 50).toFixed(3)} ms, p99 ${percentile(latencies, 99).toFixed(3)} ms per batch; ${formatSpread(spread(rates), ' frames/s')}`);
+    console.log(
+      `${name.padEnd(14)} batch ${String(b).padStart(3)}: p50 ${percentile(latencies, 50).toFixed(3)} ms, p99 ${percentile(latencies, 99).toFixed(3)} ms per batch; ${formatSpread(spread(rates), ' frames/s')}`,
+    );
   }
 }
 
 async function ortInfer(label: string, bytes: Uint8Array): Promise<void> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    session = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
   } catch (err) {
     console.log(`${label}: ONNX Runtime CPU cannot load it: ${(err as Error).message.split('\n')[0]}`);
     return;

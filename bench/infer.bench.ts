@@ -22,7 +22,9 @@ const THREADS = [1, 2];
 const itemsFor = (batch: number) => (batch === 1 ? 1024 : 4096);
 
 const bytes = denseModel({ sizes: SIZES, layers: randomDense(SIZES, 42) });
-const rows = Array.from({ length: 256 }, (_, r) => Float32Array.from({ length: SIZES[0]! }, (_, k) => Math.sin(r * 0.1 + k * 0.01)));
+const rows = Array.from({ length: 256 }, (_, r) =>
+  Float32Array.from({ length: SIZES[0]! }, (_, k) => Math.sin(r * 0.1 + k * 0.01)),
+);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -52,7 +54,8 @@ async function measure(batch: number, threads: number, checkFinite = true) {
   const out: StageOutput<Inferred<Float32Array>> = {
     emit(b) {
       // latency_ms is the inference batch's round trip divided by its rows; each inference batch has exactly `batch` rows.
-      for (let i = 0; i < b.records.length; i += batch) latencies.push(b.records[i]!.value.predictions[0]!.latency_ms * batch);
+      for (let i = 0; i < b.records.length; i += batch)
+        latencies.push(b.records[i]!.value.predictions[0]!.latency_ms * batch);
     },
     emitSide() {},
     deadLetter(_, e) {
@@ -80,9 +83,13 @@ async function measure(batch: number, threads: number, checkFinite = true) {
 
 console.log(`infer bench: dense ${SIZES.join(' → ')} softmax, onnxruntime-node CPU, intra-op threads 1, ${REPS} reps`);
 const report = (label: string, m: Awaited<ReturnType<typeof measure>>) =>
-  console.log(`${label}  ${formatSpread(m.throughput, ' items/s')}  p50 ${formatSpread(m.p50, ' ms')}  p99 ${formatSpread(m.p99, ' ms')}`);
+  console.log(
+    `${label}  ${formatSpread(m.throughput, ' items/s')}  p50 ${formatSpread(m.p50, ' ms')}  p99 ${formatSpread(m.p99, ' ms')}`,
+  );
 for (const threads of THREADS) {
-  for (const batch of BATCHES) report(`threads ${threads}  batch ${String(batch).padStart(3)}`, await measure(batch, threads));
+  for (const batch of BATCHES)
+    report(`threads ${threads}  batch ${String(batch).padStart(3)}`, await measure(batch, threads));
 }
 // What the NaN/Infinity check (one pass over every input value, in the inference thread) costs at this input width.
-for (const threads of THREADS) report(`threads ${threads}  batch 256  checkFinite off`, await measure(256, threads, false));
+for (const threads of THREADS)
+  report(`threads ${threads}  batch 256  checkFinite off`, await measure(256, threads, false));

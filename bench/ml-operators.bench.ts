@@ -29,16 +29,27 @@ const RUNS = quick ? 3 : 7;
 const BATCH = 1000;
 
 const sinkOutput: StageOutput<unknown> = { emit() {}, emitSide() {}, deadLetter() {} };
-const record = <T>(value: T, i: number): StreamRecord<T> => ({ key: null, value, eventTime: i, headers: {}, position: { topic: 'bench', partition: 0, offset: i } });
+const record = <T>(value: T, i: number): StreamRecord<T> => ({
+  key: null,
+  value,
+  eventTime: i,
+  headers: {},
+  position: { topic: 'bench', partition: 0, offset: i },
+});
 
 /** records/s of `stage` over `values` in batches of 1,000, ending the input each run. */
-async function throughput<T>(makeStage: () => Stage<T, unknown>, values: T[], times: (i: number) => number = (i) => i): Promise<number[]> {
+async function throughput<T>(
+  makeStage: () => Stage<T, unknown>,
+  values: T[],
+  times: (i: number) => number = (i) => i,
+): Promise<number[]> {
   const records = values.map((v, i) => ({ ...record(v, i), eventTime: times(i) }));
   const rates: number[] = [];
   for (let run = 0; run <= RUNS; run++) {
     const stage = makeStage();
     const t0 = performance.now();
-    for (let i = 0; i < records.length; i += BATCH) await stage.onBatch({ records: records.slice(i, i + BATCH), tokens: [] }, sinkOutput as StageOutput<unknown>);
+    for (let i = 0; i < records.length; i += BATCH)
+      await stage.onBatch({ records: records.slice(i, i + BATCH), tokens: [] }, sinkOutput as StageOutput<unknown>);
     await stage.onEnd?.(sinkOutput as StageOutput<unknown>);
     if (run > 0) rates.push(records.length / ((performance.now() - t0) / 1000)); // run 0 warms up
   }
@@ -70,10 +81,15 @@ async function postings(): Promise<JobPosting[]> {
 }
 
 function nabValues(file: string): number[] {
-  return readFileSync(dataFile('events', 'nab', 'data', file), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+  return readFileSync(dataFile('events', 'nab', 'data', file), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(',')[1]));
 }
 
-const line = (label: string, values: number[], unit: string) => console.log(`  ${label.padEnd(58)} ${formatSpread(spread(values), unit)}`);
+const line = (label: string, values: number[], unit: string) =>
+  console.log(`  ${label.padEnd(58)} ${formatSpread(spread(values), unit)}`);
 
 console.log(`ML operators — batches of ${BATCH}, ${RUNS} runs after a warm-up, Node ${process.version}`);
 
@@ -86,11 +102,67 @@ const numericOnly: DriftFeatures<number> = { numeric: { value: (x) => x } };
 const numericReference = buildReferenceProfile(temperature.slice(0, 2000), numericOnly);
 
 console.log('\ndrift-window, ingest (records/s; one open window, tests at the end included)');
-line(`postings: length + seniority + keywords (${live.length} rows)`, await throughput(() => driftWindow('d', { pipeline: 'b', reference, features: postingTextFeatures, window: countWindow(1e9) }), live), ' rec/s');
-line(`postings: keywords only`, await throughput(() => driftWindow('d', { pipeline: 'b', reference, features: { keywords: postingTextFeatures.keywords }, window: countWindow(1e9) }), live), ' rec/s');
-line(`NAB temperature: one numeric feature (${temperature.length - 2000} rows)`, await throughput(() => driftWindow('d', { pipeline: 'b', reference: numericReference, features: numericOnly, window: countWindow(1e9) }), temperature.slice(2000)), ' rec/s');
-line(`NAB temperature: numeric + ADWIN per event`, await throughput(() => driftWindow('d', { pipeline: 'b', reference: numericReference, features: numericOnly, window: countWindow(1e9), detectors: { value: { value: (x) => x, method: 'adwin' } } }), temperature.slice(2000)), ' rec/s');
-line(`NAB temperature: numeric + Page-Hinkley per event`, await throughput(() => driftWindow('d', { pipeline: 'b', reference: numericReference, features: numericOnly, window: countWindow(1e9), detectors: { value: { value: (x) => x, method: 'page_hinkley' } } }), temperature.slice(2000)), ' rec/s');
+line(
+  `postings: length + seniority + keywords (${live.length} rows)`,
+  await throughput(
+    () => driftWindow('d', { pipeline: 'b', reference, features: postingTextFeatures, window: countWindow(1e9) }),
+    live,
+  ),
+  ' rec/s',
+);
+line(
+  `postings: keywords only`,
+  await throughput(
+    () =>
+      driftWindow('d', {
+        pipeline: 'b',
+        reference,
+        features: { keywords: postingTextFeatures.keywords },
+        window: countWindow(1e9),
+      }),
+    live,
+  ),
+  ' rec/s',
+);
+line(
+  `NAB temperature: one numeric feature (${temperature.length - 2000} rows)`,
+  await throughput(
+    () =>
+      driftWindow('d', { pipeline: 'b', reference: numericReference, features: numericOnly, window: countWindow(1e9) }),
+    temperature.slice(2000),
+  ),
+  ' rec/s',
+);
+line(
+  `NAB temperature: numeric + ADWIN per event`,
+  await throughput(
+    () =>
+      driftWindow('d', {
+        pipeline: 'b',
+        reference: numericReference,
+        features: numericOnly,
+        window: countWindow(1e9),
+        detectors: { value: { value: (x) => x, method: 'adwin' } },
+      }),
+    temperature.slice(2000),
+  ),
+  ' rec/s',
+);
+line(
+  `NAB temperature: numeric + Page-Hinkley per event`,
+  await throughput(
+    () =>
+      driftWindow('d', {
+        pipeline: 'b',
+        reference: numericReference,
+        features: numericOnly,
+        window: countWindow(1e9),
+        detectors: { value: { value: (x) => x, method: 'page_hinkley' } },
+      }),
+    temperature.slice(2000),
+  ),
+  ' rec/s',
+);
 
 // --- drift-window tests at window close, per feature -------------------------------------------------------------------
 console.log('\ndrift-window, tests at window close, per feature and window (ms)');
@@ -100,7 +172,11 @@ for (const refRows of [1000, 30_000]) {
   for (const n of [1000, 10_000]) {
     const window = Float64Array.from(temperature.slice(temperature.length - n));
     const test = refRows <= DEFAULT_THRESHOLDS.smallReferenceMaxRows ? 'KS' : 'Wasserstein';
-    line(`numeric (${test} + PSI), reference ${refRows}, window ${n}`, timeIt(() => numericTests('value', ref, window, DEFAULT_THRESHOLDS)), ' ms');
+    line(
+      `numeric (${test} + PSI), reference ${refRows}, window ${n}`,
+      timeIt(() => numericTests('value', ref, window, DEFAULT_THRESHOLDS)),
+      ' ms',
+    );
   }
 }
 const windowTerms = new Map<string, number>();
@@ -111,18 +187,50 @@ for (const p of live.slice(0, 1000)) {
     windowDf.set(t, (windowDf.get(t) ?? 0) + 1);
   }
 }
-line(`categorical keywords (Jensen–Shannon, top 100 + other), window 1000`, timeIt(() => categoricalTest('keywords', reference.categorical.keywords!, windowTerms, DEFAULT_THRESHOLDS)), ' ms');
-line(`keyword skew (${Object.keys(reference.keywords!.documentFrequency).length} reference terms), window 1000`, timeIt(() => keywordSkew(reference.keywords!, windowDf, 1000)), ' ms');
+line(
+  `categorical keywords (Jensen–Shannon, top 100 + other), window 1000`,
+  timeIt(() => categoricalTest('keywords', reference.categorical.keywords!, windowTerms, DEFAULT_THRESHOLDS)),
+  ' ms',
+);
+line(
+  `keyword skew (${Object.keys(reference.keywords!.documentFrequency).length} reference terms), window 1000`,
+  timeIt(() => keywordSkew(reference.keywords!, windowDf, 1000)),
+  ' ms',
+);
 
 // --- pseudo-label -----------------------------------------------------------------------------------------------------
 const WEEK = 7 * 86_400_000;
 const predictions = Array.from({ length: quick ? 50_000 : 200_000 }, (_, i): { prediction: Prediction } => {
   const p1 = ((i * 7919) % 1000) / 1000;
-  return { prediction: { record_id: `r${i}`, model_id: 'postings-a', model_version: 'v1', label: p1 > 0.5 ? 1 : 0, probabilities: [1 - p1, p1], confidence: Math.max(p1, 1 - p1), latency_ms: 0, predicted_at: 0 } };
+  return {
+    prediction: {
+      record_id: `r${i}`,
+      model_id: 'postings-a',
+      model_version: 'v1',
+      label: p1 > 0.5 ? 1 : 0,
+      probabilities: [1 - p1, p1],
+      confidence: Math.max(p1, 1 - p1),
+      latency_ms: 0,
+      predicted_at: 0,
+    },
+  };
 });
 console.log('\npseudo-label (records/s; weekly windows of ~10,000 predictions, ~20 % confident)');
 line(
   `${predictions.length} predictions, no drift pause`,
-  await throughput(() => pseudoLabel<Prediction>('p', { pipeline: 'b', prediction: (p) => p, targetModelId: 'postings-b', classPrior: [0.9, 0.1], window: { type: 'tumbling', sizeMs: WEEK }, pauseOnDrift: false, onAlarm: () => {} }), predictions, (i) => Math.floor(i / 10_000) * WEEK + i),
+  await throughput(
+    () =>
+      pseudoLabel<Prediction>('p', {
+        pipeline: 'b',
+        prediction: (p) => p,
+        targetModelId: 'postings-b',
+        classPrior: [0.9, 0.1],
+        window: { type: 'tumbling', sizeMs: WEEK },
+        pauseOnDrift: false,
+        onAlarm: () => {},
+      }),
+    predictions,
+    (i) => Math.floor(i / 10_000) * WEEK + i,
+  ),
   ' rec/s',
 );

@@ -18,7 +18,13 @@ const rounds = quick ? 1 : 3;
 const DATA = process.env.DRIFTLINE_DATA_DIR || join(import.meta.dirname, '..', '..', 'shared', 'data');
 const FOLDERS = quick ? ['hn-hiring-2026'] : ['hn-hiring-2013-2018', 'hn-hiring-2026'];
 /** The demo's options for the real data (cli/demo/replays.ts). */
-const OPTIONS = { windowDays: 30, driftReference: 'warm-up', warmUpRecords: quick ? 400 : 5000, minWindowSize: quick ? 30 : 200, retrainEvery: 200 };
+const OPTIONS = {
+  windowDays: 30,
+  driftReference: 'warm-up',
+  warmUpRecords: quick ? 400 : 5000,
+  minWindowSize: quick ? 30 : 200,
+  retrainEvery: 200,
+};
 const CLI = join(import.meta.dirname, '..', 'bin', 'driftline.js');
 const run = promisify(execFile);
 
@@ -28,7 +34,11 @@ const base = { ...process.env, DRIFTLINE_DATA_DIR: DATA, KAFKA_BROKERS: '', CLIC
 const INPUT = join(work, 'input');
 mkdirSync(INPUT);
 for (const f of FOLDERS) symlinkSync(join(DATA, 'postings', f), join(INPUT, f));
-const envFor = (home: string) => ({ ...base, DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: join(home, 'models.json') });
+const envFor = (home: string) => ({
+  ...base,
+  DRIFTLINE_HOME: home,
+  DRIFTLINE_MODELS_MANIFEST: join(home, 'models.json'),
+});
 
 interface Replay {
   recordsPerS: number;
@@ -44,31 +54,55 @@ async function replay(train: boolean, round: number): Promise<Replay> {
   cpSync(join(work, 'a'), home, { recursive: true });
   const config = join(home, 'config.json');
   writeFileSync(config, JSON.stringify({ pipelines: { postings: { ...OPTIONS, train } } }));
-  const { stderr } = await run('node', [CLI, 'replay', 'postings', '--config', config, '--input', INPUT], { env: envFor(home), maxBuffer: 64 << 20 });
+  const { stderr } = await run('node', [CLI, 'replay', 'postings', '--config', config, '--input', INPUT], {
+    env: envFor(home),
+    maxBuffer: 64 << 20,
+  });
   const done = /done in ([\d.]+) s: (\d+) records \((\d+) records\/s\)/.exec(stderr);
   if (!done) throw new Error(`no summary in the replay's output:\n${stderr.slice(-2000)}`);
-  const trained = /(\d+) fine-tunes, (\d+) promoted; the training barrier held the stream ([\d.]+) s in (\d+) waits/.exec(stderr);
+  const trained =
+    /(\d+) fine-tunes, (\d+) promoted; the training barrier held the stream ([\d.]+) s in (\d+) waits/.exec(stderr);
   if (train && !trained) throw new Error(`no training line in the replay's output:\n${stderr.slice(-2000)}`);
-  return { seconds: Number(done[1]), recordsPerS: Number(done[3]), fineTunes: Number(trained?.[1] ?? 0), promoted: Number(trained?.[2] ?? 0), barrierS: Number(trained?.[3] ?? 0), waits: Number(trained?.[4] ?? 0) };
+  return {
+    seconds: Number(done[1]),
+    recordsPerS: Number(done[3]),
+    fineTunes: Number(trained?.[1] ?? 0),
+    promoted: Number(trained?.[2] ?? 0),
+    barrierS: Number(trained?.[3] ?? 0),
+    waits: Number(trained?.[4] ?? 0),
+  };
 }
 
 async function main() {
   process.stderr.write(`training Model A into ${work}/a …\n`);
-  await run('node', [CLI, 'models', 'train', 'postings', '--data', DATA], { env: envFor(join(work, 'a')), maxBuffer: 64 << 20 });
+  await run('node', [CLI, 'models', 'train', 'postings', '--data', DATA], {
+    env: envFor(join(work, 'a')),
+    maxBuffer: 64 << 20,
+  });
   const off: Replay[] = [];
   const on: Replay[] = [];
   for (let round = 0; round < rounds; round++) {
     off.push(await replay(false, round));
     on.push(await replay(true, round));
-    process.stderr.write(`round ${round + 1}/${rounds}: off ${off.at(-1)!.recordsPerS}/s, on ${on.at(-1)!.recordsPerS}/s (${on.at(-1)!.fineTunes} fine-tunes, barrier ${on.at(-1)!.barrierS} s)\n`);
+    process.stderr.write(
+      `round ${round + 1}/${rounds}: off ${off.at(-1)!.recordsPerS}/s, on ${on.at(-1)!.recordsPerS}/s (${on.at(-1)!.fineTunes} fine-tunes, barrier ${on.at(-1)!.barrierS} s)\n`,
+    );
   }
   const of = (rs: Replay[], key: keyof Replay) => spread(rs.map((r) => r[key]));
   console.log(`\nreplay postings, ${quick ? 'HN 2026' : 'HN 2013–2018 + 2026'}, embedded → DuckDB, ${rounds} rounds`);
-  console.log(`  training off                  ${formatSpread(of(off, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(off, 'seconds'), ' s')}`);
-  console.log(`  training on (event time)      ${formatSpread(of(on, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(on, 'seconds'), ' s')}`);
+  console.log(
+    `  training off                  ${formatSpread(of(off, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(off, 'seconds'), ' s')}`,
+  );
+  console.log(
+    `  training on (event time)      ${formatSpread(of(on, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(on, 'seconds'), ' s')}`,
+  );
   console.log(`    fine-tunes ${formatSpread(of(on, 'fineTunes'))}, promoted ${formatSpread(of(on, 'promoted'))}`);
-  console.log(`    barrier held the stream ${formatSpread(of(on, 'barrierS'), ' s')} in ${formatSpread(of(on, 'waits'))} waits`);
-  console.log(`  ratio on/off (median rates)   ${(of(on, 'recordsPerS').median / of(off, 'recordsPerS').median).toFixed(2)}`);
+  console.log(
+    `    barrier held the stream ${formatSpread(of(on, 'barrierS'), ' s')} in ${formatSpread(of(on, 'waits'))} waits`,
+  );
+  console.log(
+    `  ratio on/off (median rates)   ${(of(on, 'recordsPerS').median / of(off, 'recordsPerS').median).toFixed(2)}`,
+  );
 }
 
 await main();

@@ -38,7 +38,9 @@ const rssMb = () => process.resourceUsage().maxRSS / 1024;
 // --- Model A and the examples -----------------------------------------------------------------------------------------
 const a = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
 const parentOnnx = exportMlpToOnnx(a.weights);
-console.log(`model B fine-tune bench: Model A trained in ${a.trainSeconds.toFixed(1)} s (held-out accuracy ${a.metrics.accuracy.toFixed(4)}); peak RSS ${rssMb().toFixed(0)} MB`);
+console.log(
+  `model B fine-tune bench: Model A trained in ${a.trainSeconds.toFixed(1)} s (held-out accuracy ${a.metrics.accuracy.toFixed(4)}); peak RSS ${rssMb().toFixed(0)} MB`,
+);
 
 const maxPseudo = Math.max(...SIZES);
 const pseudoTexts: PostingText[] = [];
@@ -73,9 +75,13 @@ for await (const batch of readHn2026(await hn2026Files(hnDir))) {
     }
   }
 }
-const human = (await readHn2026Truth(hnDir)).filter((l) => hnTexts.has(l.record_id)).map((l) => ({ id: l.record_id, text: hnTexts.get(l.record_id)!, label: l.label }));
+const human = (await readHn2026Truth(hnDir))
+  .filter((l) => hnTexts.has(l.record_id))
+  .map((l) => ({ id: l.record_id, text: hnTexts.get(l.record_id)!, label: l.label }));
 const avgChars = pseudoTexts.reduce((n, t) => n + t.title.length + t.description.length, 0) / pseudoTexts.length;
-console.log(`  ${pseudoTexts.length} pseudo-labelled HN 2013–2018 posts (avg ${Math.round(avgChars)} chars), ${human.length} human-labelled HN 2026 postings, FEATURE_DIM ${FEATURE_DIM}`);
+console.log(
+  `  ${pseudoTexts.length} pseudo-labelled HN 2013–2018 posts (avg ${Math.round(avgChars)} chars), ${human.length} human-labelled HN 2026 postings, FEATURE_DIM ${FEATURE_DIM}`,
+);
 
 function examplesOf(n: number): { examples: FineTuneExample[]; ids: Array<{ record_id: string; label: number }> } {
   const h = Math.min(human.length, Math.round(n * HUMAN_SHARE));
@@ -100,8 +106,16 @@ const config = DEFAULT_FINE_TUNE_CONFIG;
 {
   const t0 = performance.now();
   const { examples, ids } = examplesOf(20);
-  await worker.fineTune({ parentOnnx, examples, config: { ...config, epochs: 1 }, datasetHash: trainingSetHash(ids), configHash: 'warm-up' });
-  console.log(`  worker start + first (20-example, 1-epoch) fine-tune: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  await worker.fineTune({
+    parentOnnx,
+    examples,
+    config: { ...config, epochs: 1 },
+    datasetHash: trainingSetHash(ids),
+    configHash: 'warm-up',
+  });
+  console.log(
+    `  worker start + first (20-example, 1-epoch) fine-tune: ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
 }
 /** Event-loop delay with nothing running in this process: what the machine's other load costs the loop right now. */
 async function idleDelay(ms: number): Promise<{ max: number; p99: number }> {
@@ -111,7 +125,8 @@ async function idleDelay(ms: number): Promise<{ max: number; p99: number }> {
   idle.disable();
   return { max: idle.max / 1e6, p99: idle.percentile(99) / 1e6 };
 }
-const line = (label: string, values: number[], unit: string) => console.log(`    ${label.padEnd(26)} ${formatSpread(spread(values), unit)}`);
+const line = (label: string, values: number[], unit: string) =>
+  console.log(`    ${label.padEnd(26)} ${formatSpread(spread(values), unit)}`);
 
 for (const n of SIZES) {
   const { examples, ids } = examplesOf(n);
@@ -149,7 +164,9 @@ for (const n of SIZES) {
     humanPerBatch = reply.humanPerBatch;
     workerRssMb = reply.maxRssMb;
   }
-  console.log(`  ${n.toLocaleString('en-US')} examples (${Math.round(n * (1 - HUMAN_SHARE))} pseudo + ${Math.round(n * HUMAN_SHARE)} human; ${config.epochs} epochs × ${batches} batches of ${config.batchSize}, ${humanPerBatch} human each):`);
+  console.log(
+    `  ${n.toLocaleString('en-US')} examples (${Math.round(n * (1 - HUMAN_SHARE))} pseudo + ${Math.round(n * HUMAN_SHARE)} human; ${config.epochs} epochs × ${batches} batches of ${config.batchSize}, ${humanPerBatch} human each):`,
+  );
   line('featurize (main thread)', featurizeRates, ' postings/s');
   line('fine-tune via worker, total', wall, ' s');
   line('  of which featurize', featurize, ' s');
@@ -157,9 +174,15 @@ for (const n of SIZES) {
   line('  of which ONNX export', exportMs, ' ms');
   line('event-loop delay, max', loopMax, ' ms');
   line('event-loop delay, p99', loopP99, ' ms');
-  console.log(`    ${'  idle 3 s before (baseline)'.padEnd(26)} max ${baseline.max.toFixed(1)} ms, p99 ${baseline.p99.toFixed(1)} ms (all delay figures include the 10 ms sampling interval)`);
+  console.log(
+    `    ${'  idle 3 s before (baseline)'.padEnd(26)} max ${baseline.max.toFixed(1)} ms, p99 ${baseline.p99.toFixed(1)} ms (all delay figures include the 10 ms sampling interval)`,
+  );
   const rows = batches * config.batchSize * config.epochs; // ≈: an epoch's last batch may be smaller
-  console.log(`    ${'train throughput'.padEnd(26)} ~${Math.round(rows / spread(train).median).toLocaleString('en-US')} rows/s (${rows.toLocaleString('en-US')} rows drawn)`);
-  console.log(`    ${'peak RSS so far'.padEnd(26)} this process ${rssMb().toFixed(0)} MB, worker process ${workerRssMb.toFixed(0)} MB`);
+  console.log(
+    `    ${'train throughput'.padEnd(26)} ~${Math.round(rows / spread(train).median).toLocaleString('en-US')} rows/s (${rows.toLocaleString('en-US')} rows drawn)`,
+  );
+  console.log(
+    `    ${'peak RSS so far'.padEnd(26)} this process ${rssMb().toFixed(0)} MB, worker process ${workerRssMb.toFixed(0)} MB`,
+  );
 }
 await worker.close();

@@ -27,10 +27,12 @@ import { formatSpread, type Spread, spread } from './stats.ts';
 
 type Detector = (values: number[]) => number[];
 
-const driftline = (over: Partial<DetectorOptions> = {}): Detector => (values) => {
-  const d = new SeriesAnomalyDetector({ ...DETECTOR_DEFAULTS, ...over });
-  return values.map((v) => d.score(v).score);
-};
+const driftline =
+  (over: Partial<DetectorOptions> = {}): Detector =>
+  (values) => {
+    const d = new SeriesAnomalyDetector({ ...DETECTOR_DEFAULTS, ...over });
+    return values.map((v) => d.score(v).score);
+  };
 
 /** The detectors of one run: name → scores of a series. The first is driftline's score. */
 export const DETECTORS: [string, Detector][] = [

@@ -27,16 +27,26 @@ const quick = process.argv.includes('--quick');
 const repeats = quick ? 1 : 3;
 const DATA = process.env.DRIFTLINE_DATA_DIR || join(import.meta.dirname, '..', '..', 'shared', 'data');
 /** Chronological HN postings (2013–2018 monthly files, then the 2026 runs with their ground truth as labels). */
-const POSTINGS = quick ? [join(DATA, 'postings', 'hn-hiring-2026')] : [join(DATA, 'postings', 'hn-hiring-2013-2018'), join(DATA, 'postings', 'hn-hiring-2026')];
+const POSTINGS = quick
+  ? [join(DATA, 'postings', 'hn-hiring-2026')]
+  : [join(DATA, 'postings', 'hn-hiring-2013-2018'), join(DATA, 'postings', 'hn-hiring-2026')];
 const FRAMES = [join(DATA, 'frames', 'neu-det', 'images')];
 const TARGET_RATE = 2_000;
 
 const work = mkdtempSync(join(tmpdir(), 'driftline-bench-pipelines-'));
 const tag = Date.now().toString(36);
 const database = `driftline_bench_${tag}`;
-const base = { DRIFTLINE_HOME: join(work, 'home'), DRIFTLINE_MODELS_MANIFEST: join(work, 'models.json'), DRIFTLINE_DATA_DIR: DATA };
+const base = {
+  DRIFTLINE_HOME: join(work, 'home'),
+  DRIFTLINE_MODELS_MANIFEST: join(work, 'models.json'),
+  DRIFTLINE_DATA_DIR: DATA,
+};
 const transports = {
-  'kafka → clickhouse': { KAFKA_BROKERS: process.env.KAFKA_BROKERS || '127.0.0.1:9092', CLICKHOUSE_URL: process.env.CLICKHOUSE_URL || 'http://127.0.0.1:8123', CLICKHOUSE_DATABASE: database },
+  'kafka → clickhouse': {
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS || '127.0.0.1:9092',
+    CLICKHOUSE_URL: process.env.CLICKHOUSE_URL || 'http://127.0.0.1:8123',
+    CLICKHOUSE_DATABASE: database,
+  },
   'embedded → duckdb': { KAFKA_BROKERS: '', CLICKHOUSE_URL: '' },
 };
 type TransportName = keyof typeof transports;
@@ -45,21 +55,43 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Runs the real CLI in a child process (producers, model training). */
 function cli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<void> } {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'driftline.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'driftline.js'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let errors = '';
   child.stderr!.on('data', (d) => (errors += d));
-  const done = new Promise<void>((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`driftline ${args.join(' ')} exited ${code}:\n${errors}`)))));
+  const done = new Promise<void>((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`driftline ${args.join(' ')} exited ${code}:\n${errors}`)),
+    ),
+  );
   return { child, done };
 }
 
 /** The pipeline in this process, with `env` as its environment (runCommand reads its settings from process.env). */
-async function run(name: string, env: Record<string, string>, options: { config?: object; inputComplete?: AbortSignal } = {}): Promise<RunResult> {
+async function run(
+  name: string,
+  env: Record<string, string>,
+  options: { config?: object; inputComplete?: AbortSignal } = {},
+): Promise<RunResult> {
   const saved = { ...process.env };
   Object.assign(process.env, env);
   let config: string | undefined;
-  if (options.config) writeFileSync((config = join(work, `config-${Math.random().toString(36).slice(2)}.json`)), JSON.stringify({ pipelines: { [name]: options.config } }));
+  if (options.config)
+    writeFileSync(
+      (config = join(work, `config-${Math.random().toString(36).slice(2)}.json`)),
+      JSON.stringify({ pipelines: { [name]: options.config } }),
+    );
   try {
-    return await runCommand(name, { untilIdle: !options.inputComplete, inputComplete: options.inputComplete, quiet: true, mode: 'bench', group: `bench-${Math.random().toString(36).slice(2)}`, config });
+    return await runCommand(name, {
+      untilIdle: !options.inputComplete,
+      inputComplete: options.inputComplete,
+      quiet: true,
+      mode: 'bench',
+      group: `bench-${Math.random().toString(36).slice(2)}`,
+      config,
+    });
   } finally {
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
@@ -75,10 +107,17 @@ async function trainModels() {
   await cli(['models', 'train', 'postings', '--data', DATA], base).done;
   await cli(['models', 'train', 'frames', '--data', DATA], base).done;
   await cli(['models', 'quantize', 'frames-cnn', '--precision', 'int8'], base).done;
-  say(`models trained in ${((performance.now() - t0) / 1000).toFixed(0)} s (postings-a; frames-cnn fp32 + int8) into ${work}`);
+  say(
+    `models trained in ${((performance.now() - t0) / 1000).toFixed(0)} s (postings-a; frames-cnn fp32 + int8) into ${work}`,
+  );
 }
 
-async function sustainedRuns(transport: TransportName, pipeline: string, inputs: string[], configs: Record<string, object>) {
+async function sustainedRuns(
+  transport: TransportName,
+  pipeline: string,
+  inputs: string[],
+  configs: Record<string, object>,
+) {
   const env = { ...base, ...transports[transport], DRIFTLINE_TOPIC_PREFIX: `bench-${tag}-${pipeline}.` };
   await cli(['produce', pipeline, ...inputs], env).done;
   const out: Record<string, RunResult[]> = {};
@@ -86,7 +125,9 @@ async function sustainedRuns(transport: TransportName, pipeline: string, inputs:
     out[label] = [];
     for (let i = 0; i < repeats; i++) out[label].push(await run(pipeline, env, { config }));
     const rs = out[label];
-    say(`${pipeline.padEnd(8)} ${transport.padEnd(18)} ${label.padEnd(14)} ${rs[0]!.recordsIn} records: ${formatSpread(spread(rs.map(sustained)), ' rec/s')} sustained; whole run incl. start-up ${formatSpread(spread(rs.map((r) => r.recordsIn / (r.durationMs / 1000))), ' rec/s')}`);
+    say(
+      `${pipeline.padEnd(8)} ${transport.padEnd(18)} ${label.padEnd(14)} ${rs[0]!.recordsIn} records: ${formatSpread(spread(rs.map(sustained)), ' rec/s')} sustained; whole run incl. start-up ${formatSpread(spread(rs.map((r) => r.recordsIn / (r.durationMs / 1000))), ' rec/s')}`,
+    );
   }
   return out;
 }
@@ -114,7 +155,10 @@ say(`\n${quick ? 'quick run' : `${repeats} repeats`}; machine shared with other 
 say('sustained throughput (inputs produced first, then consumed flat out)');
 const throughput: Record<string, number> = {};
 for (const transport of Object.keys(transports) as TransportName[]) {
-  const postings = await sustainedRuns(transport, 'postings', POSTINGS, { 'training off': { train: false }, 'training on': {} });
+  const postings = await sustainedRuns(transport, 'postings', POSTINGS, {
+    'training off': { train: false },
+    'training on': {},
+  });
   throughput[transport] = spread(postings['training on']!.map(sustained)).median;
   await sustainedRuns(transport, 'frames', FRAMES, { 'fp32 + int8': {} });
 }
@@ -126,6 +170,9 @@ for (const transport of Object.keys(transports) as TransportName[]) {
   if (throughput[transport]! < TARGET_RATE * 1.2 && sustainable > 0) await latencyRuns(transport, sustainable);
 }
 
-const clickhouse = await openWarehouse({ home: base.DRIFTLINE_HOME, clickhouseUrl: transports['kafka → clickhouse'].CLICKHOUSE_URL });
+const clickhouse = await openWarehouse({
+  home: base.DRIFTLINE_HOME,
+  clickhouseUrl: transports['kafka → clickhouse'].CLICKHOUSE_URL,
+});
 await clickhouse.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
 await clickhouse.close();

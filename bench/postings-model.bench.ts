@@ -14,7 +14,12 @@ import * as ort from 'onnxruntime-node';
 import { FEATURE_DIM, featurizeBatch } from '../models/postings/features.ts';
 import { postingsClassifier, toTrainedModel } from '../models/postings/postings-model.ts';
 import { FOLD_DEQUANTIZE_SESSION_OPTIONS } from '../models/postings/quantize.ts';
-import { DEFAULT_POSTINGS_CONFIG, loadPostingsDataset, trainPostingsModel, useBackend } from '../models/postings/train.ts';
+import {
+  DEFAULT_POSTINGS_CONFIG,
+  loadPostingsDataset,
+  trainPostingsModel,
+  useBackend,
+} from '../models/postings/train.ts';
 import { dataDir } from '../test/data-dir.ts';
 import { formatSpread, spread } from './stats.ts';
 
@@ -35,19 +40,24 @@ const chunk = 256;
 const buf = new Float32Array(chunk * FEATURE_DIM);
 const featRun = () => {
   const t0 = performance.now();
-  for (let first = 0; first < postings.length; first += chunk) featurizeBatch(postings.slice(first, first + chunk), buf);
+  for (let first = 0; first < postings.length; first += chunk)
+    featurizeBatch(postings.slice(first, first + chunk), buf);
   return postings.length / ((performance.now() - t0) / 1000);
 };
 featRun();
 const featRates = Array.from({ length: REPS }, featRun);
 const avgChars = postings.reduce((n, p) => n + p.title.length + p.description.length, 0) / postings.length;
-console.log(`postings model bench: ${postings.length} Glassdoor postings (avg ${Math.round(avgChars)} chars), FEATURE_DIM ${FEATURE_DIM}, ort intra-op threads ${INTRA}`);
+console.log(
+  `postings model bench: ${postings.length} Glassdoor postings (avg ${Math.round(avgChars)} chars), FEATURE_DIM ${FEATURE_DIM}, ort intra-op threads ${INTRA}`,
+);
 console.log(`  featurize                ${formatSpread(spread(featRates), ' postings/s')}`);
 
 // --- model ---------------------------------------------------------------------------------------------------------------
 const trainedRun = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
 const trained = toTrainedModel(trainedRun);
-console.log(`  trained in ${trainedRun.trainSeconds.toFixed(1)} s, held-out accuracy ${trained.metrics.accuracy!.toFixed(4)}`);
+console.log(
+  `  trained in ${trainedRun.trainSeconds.toFixed(1)} s, held-out accuracy ${trained.metrics.accuracy!.toFixed(4)}`,
+);
 const inputs = featurizeBatch(postings.slice(0, 256 + 255)); // enough distinct rows for any batch offset
 
 interface Row {
@@ -75,7 +85,9 @@ async function measure(run: (x: Float32Array, b: number) => Promise<void> | void
 
 function report(label: string, batch: number, row: Row) {
   const sorted = [...row.latencies].sort((a, b) => a - b);
-  console.log(`  ${label.padEnd(10)} batch ${String(batch).padStart(3)}  ${formatSpread(spread(row.rates), ' items/s').padEnd(52)} latency p50 ${pct(sorted, 0.5).toFixed(3)} ms, p99 ${pct(sorted, 0.99).toFixed(3)} ms`);
+  console.log(
+    `  ${label.padEnd(10)} batch ${String(batch).padStart(3)}  ${formatSpread(spread(row.rates), ' items/s').padEnd(52)} latency p50 ${pct(sorted, 0.5).toFixed(3)} ms, p99 ${pct(sorted, 0.99).toFixed(3)} ms`,
+  );
 }
 
 const int8 = postingsClassifier.quantizeInt8(trained.onnx, trained.calibration);
@@ -88,7 +100,13 @@ const variants: [string, Uint8Array, ort.InferenceSession.SessionOptions][] = [
 if (postingsClassifier.toFloat16) variants.push(['onnx fp16', postingsClassifier.toFloat16(trained.onnx), {}]);
 console.log(`  model sizes: fp32 ${trained.onnx.length} B, int8 ${int8.length} B`);
 for (const [label, bytes, extra] of variants) {
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: INTRA, interOpNumThreads: 1, ...extra });
+  const session = await ort.InferenceSession.create(bytes, {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: INTRA,
+    interOpNumThreads: 1,
+    ...extra,
+  });
   for (const batch of BATCHES) {
     const row = await measure(async (x, b) => {
       const out = await session.run({ input: new ort.Tensor('float32', x, [b, FEATURE_DIM]) });

@@ -6,7 +6,14 @@
  *   npx tsx bench/postings-normalize.bench.ts          (data: DRIFTLINE_DATA_DIR or ../shared/data)
  */
 import { join } from 'node:path';
-import { hn2013Files, hn2026Files, readBrightData, readGlassdoor, readHn2013, readHn2026 } from '../connectors/postings/index.ts';
+import {
+  hn2013Files,
+  hn2026Files,
+  readBrightData,
+  readGlassdoor,
+  readHn2013,
+  readHn2026,
+} from '../connectors/postings/index.ts';
 import { normalizePosting, type PostingSource, type RawPosting } from '../operators/normalize/index.ts';
 import { dataDir } from '../test/data-dir.ts';
 import { formatSpread, spread } from './stats.ts';
@@ -21,8 +28,14 @@ async function collect(gen: AsyncGenerator<RawPosting[]>): Promise<RawPosting[]>
 }
 
 const inputs: Record<PostingSource, RawPosting[]> = {
-  'brightdata-linkedin': await collect(readBrightData(['linkedin_jobs_keyword.json', 'linkedin_jobs_url.json'].map((f) => join(dir, 'brightdata-linkedin', f)))),
-  glassdoor: await collect(readGlassdoor(['software_engineer.csv', 'data_science.csv'].map((f) => join(dir, 'glassdoor-2020', f)))),
+  'brightdata-linkedin': await collect(
+    readBrightData(
+      ['linkedin_jobs_keyword.json', 'linkedin_jobs_url.json'].map((f) => join(dir, 'brightdata-linkedin', f)),
+    ),
+  ),
+  glassdoor: await collect(
+    readGlassdoor(['software_engineer.csv', 'data_science.csv'].map((f) => join(dir, 'glassdoor-2020', f))),
+  ),
   'hn-2013-2018': await collect(readHn2013(await hn2013Files(join(dir, 'hn-hiring-2013-2018')))),
   'hn-2026': await collect(readHn2026(await hn2026Files(join(dir, 'hn-hiring-2026')))),
 };
@@ -54,11 +67,17 @@ for (let i = 0; i < REPS; i++) {
   rates.push(r.rate);
   last = r;
 }
-console.log(`  all sources         ${formatSpread(spread(rates), ' rec/s')}  (${last.ok} ok, ${last.rejected} rejected)`);
+console.log(
+  `  all sources         ${formatSpread(spread(rates), ' rec/s')}  (${last.ok} ok, ${last.rejected} rejected)`,
+);
 for (const [source, records] of Object.entries(inputs)) {
   const s: number[] = [];
   for (let i = 0; i < REPS; i++) s.push(run(records).rate);
-  console.log(`  ${source.padEnd(20)}${formatSpread(spread(s), ' rec/s')}  (${records.length.toLocaleString('en-US')} records)`);
+  console.log(
+    `  ${source.padEnd(20)}${formatSpread(spread(s), ' rec/s')}  (${records.length.toLocaleString('en-US')} records)`,
+  );
 }
 const median = spread(rates).median;
-console.log(`target ≥ 20,000 postings/s: ${median >= 20_000 ? 'met' : 'NOT met'} (median ${Math.round(median).toLocaleString('en-US')}/s)`);
+console.log(
+  `target ≥ 20,000 postings/s: ${median >= 20_000 ? 'met' : 'NOT met'} (median ${Math.round(median).toLocaleString('en-US')}/s)`,
+);

@@ -18,12 +18,19 @@ import { formatSpread, spread } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 
-async function fill(transport: Transport, topic: string, partitions: number, count: number, value: (i: number) => Buffer) {
+async function fill(
+  transport: Transport,
+  topic: string,
+  partitions: number,
+  count: number,
+  value: (i: number) => Buffer,
+) {
   await transport.ensureTopic(topic, partitions);
   const producer = await transport.producer();
   for (let start = 0; start < count; start += 10_000) {
     const messages: Message[] = [];
-    for (let i = start; i < Math.min(count, start + 10_000); i++) messages.push({ key: `k${i}`, value: value(i), timestamp: i, partition: i % partitions });
+    for (let i = start; i < Math.min(count, start + 10_000); i++)
+      messages.push({ key: `k${i}`, value: value(i), timestamp: i, partition: i % partitions });
     await producer.send(topic, messages);
   }
   await producer.close();
@@ -38,7 +45,12 @@ async function inProcessIdentity(records: number, runs: number) {
   const p99s: number[] = [];
   for (let run = 0; run < runs + 1; run++) {
     let count = 0;
-    const counter: Sink<Buffer> = { name: 'count', async write(rs) { count += rs.length; } };
+    const counter: Sink<Buffer> = {
+      name: 'count',
+      async write(rs) {
+        count += rs.length;
+      },
+    };
     const p = new Pipeline('identity');
     p.from(topicSource(transport, { topic: 'in', group: `g${run}`, maxBatchRecords: 10_000 }))
       .map('identity', (v) => v)
@@ -70,10 +82,23 @@ async function kafkaMapKafka(brokers: string[], records: number, runs: number) {
   for (let run = 0; run < runs; run++) {
     const output = `bench-out-${randomBytes(4).toString('hex')}`;
     const p = new Pipeline('kafka-map-kafka');
-    p.from(topicSource(transport, { topic: input, group: `bench-${randomBytes(4).toString('hex')}`, maxBatchRecords: 10_000 }))
+    p.from(
+      topicSource(transport, {
+        topic: input,
+        group: `bench-${randomBytes(4).toString('hex')}`,
+        maxBatchRecords: 10_000,
+      }),
+    )
       .through(decodeJson<{ id: number; pad: string }>('decode'))
       .map('map', (v) => ({ ...v, seen: true }))
-      .to(topicSink(transport, { topic: output, partitions: 4, serialize: (v) => Buffer.from(JSON.stringify(v)), batchRecords: 2_000 }));
+      .to(
+        topicSink(transport, {
+          topic: output,
+          partitions: 4,
+          serialize: (v) => Buffer.from(JSON.stringify(v)),
+          batchRecords: 2_000,
+        }),
+      );
     const t0 = performance.now();
     const result = await runPipeline(p, { untilIdle: true, pollWaitMs: 50 });
     const seconds = (performance.now() - t0) / 1000;
@@ -84,7 +109,9 @@ async function kafkaMapKafka(brokers: string[], records: number, runs: number) {
     p99s.push(written.batchLatencyP99Ms);
   }
   await transport.close();
-  console.log(`Kafka → decode → map → Kafka, ${records.toLocaleString('en-US')} records of 1 KB JSON, 4 partitions (includes group join):`);
+  console.log(
+    `Kafka → decode → map → Kafka, ${records.toLocaleString('en-US')} records of 1 KB JSON, 4 partitions (includes group join):`,
+  );
   console.log(`  throughput       ${formatSpread(spread(rates), ' rec/s')}`);
   console.log(`  sink batch p50   ${formatSpread(spread(p50s), ' ms')}`);
   console.log(`  sink batch p99   ${formatSpread(spread(p99s), ' ms')}`);

@@ -16,4 +16,5 @@ export function spread(values: number[]): Spread {
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
-export const formatSpread = (s: Spread, unit = '') => `${fmt(s.median)}${unit} (min ${fmt(s.min)}, max ${fmt(s.max)}, n=${s.runs})`;
+export const formatSpread = (s: Spread, unit = '') =>
+  `${fmt(s.median)}${unit} (min ${fmt(s.min)}, max ${fmt(s.max)}, n=${s.runs})`;

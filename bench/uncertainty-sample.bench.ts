@@ -37,15 +37,28 @@ async function predictions(): Promise<{ items: Item[]; times: number[] }> {
   const dir = dataFile('postings', 'hn-hiring-2026');
   const jobs: JobPosting[] = [];
   for (const run of readdirSync(dir).sort()) {
-    const file = JSON.parse(readFileSync(`${dir}/${run}/raw.json`, 'utf8')) as { date: string; fetched_at: string; jobs: unknown[] };
-    for (const job of file.jobs) jobs.push(normalizePosting({ raw: Buffer.from(JSON.stringify(job)), source: 'hn-2026', value: { run: file.date, fetched_at: file.fetched_at, job } }));
+    const file = JSON.parse(readFileSync(`${dir}/${run}/raw.json`, 'utf8')) as {
+      date: string;
+      fetched_at: string;
+      jobs: unknown[];
+    };
+    for (const job of file.jobs)
+      jobs.push(
+        normalizePosting({
+          raw: Buffer.from(JSON.stringify(job)),
+          source: 'hn-2026',
+          value: { run: file.date, fetched_at: file.fetched_at, job },
+        }),
+      );
   }
   jobs.sort((a, b) => a.posted_at! - b.posted_at!);
   const t0 = performance.now();
   const trained = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
   const probs = predictProbabilities(trained.model, featurizeBatch(jobs));
   trained.model.dispose();
-  console.log(`Model A trained and run on ${jobs.length} HN 2026 jobs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `Model A trained and run on ${jobs.length} HN 2026 jobs in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const first = jobs[0]!.posted_at!;
   const span = Math.ceil((jobs.at(-1)!.posted_at! - first + 1) / WEEK) * WEEK;
   const items: Item[] = [];
@@ -54,7 +67,16 @@ async function predictions(): Promise<{ items: Item[]; times: number[] }> {
     jobs.forEach((input, i) => {
       const probabilities = [probs[2 * i]!, probs[2 * i + 1]!];
       const label = probabilities[1]! > probabilities[0]! ? 1 : 0;
-      const prediction: Prediction = { record_id: `${input.id}#${pass}`, model_id: 'postings-a', model_version: 'v1', label, probabilities, confidence: probabilities[label]!, latency_ms: 0, predicted_at: 0 };
+      const prediction: Prediction = {
+        record_id: `${input.id}#${pass}`,
+        model_id: 'postings-a',
+        model_version: 'v1',
+        label,
+        probabilities,
+        confidence: probabilities[label]!,
+        latency_ms: 0,
+        predicted_at: 0,
+      };
       items.push({ input, prediction });
       times.push(input.posted_at! + pass * span);
     });
@@ -64,8 +86,19 @@ async function predictions(): Promise<{ items: Item[]; times: number[] }> {
 
 const sink: StageOutput<LabelQueueEntry> = { emit() {}, emitSide() {}, deadLetter() {} };
 
-async function throughput(items: Item[], times: number[], method: UncertaintyMethod, dedup: boolean): Promise<{ rates: number[]; queued: number }> {
-  const records: StreamRecord<Item>[] = items.map((value, i) => ({ key: value.prediction.record_id, value, eventTime: times[i]!, headers: {}, position: { topic: 'bench', partition: 0, offset: i } }));
+async function throughput(
+  items: Item[],
+  times: number[],
+  method: UncertaintyMethod,
+  dedup: boolean,
+): Promise<{ rates: number[]; queued: number }> {
+  const records: StreamRecord<Item>[] = items.map((value, i) => ({
+    key: value.prediction.record_id,
+    value,
+    eventTime: times[i]!,
+    headers: {},
+    position: { topic: 'bench', partition: 0, offset: i },
+  }));
   const rates: number[] = [];
   let queued = 0;
   for (let run = 0; run <= RUNS; run++) {
@@ -80,7 +113,8 @@ async function throughput(items: Item[], times: number[], method: UncertaintyMet
       dedupKey: dedup ? (v) => postingKey(v.input) : undefined,
     });
     const t0 = performance.now();
-    for (let i = 0; i < records.length; i += BATCH) await stage.onBatch({ records: records.slice(i, i + BATCH), tokens: [] }, out);
+    for (let i = 0; i < records.length; i += BATCH)
+      await stage.onBatch({ records: records.slice(i, i + BATCH), tokens: [] }, out);
     await stage.onEnd!(out);
     if (run > 0) rates.push(records.length / ((performance.now() - t0) / 1000)); // run 0 warms up
   }
@@ -88,10 +122,14 @@ async function throughput(items: Item[], times: number[], method: UncertaintyMet
 }
 
 const { items, times } = await predictions();
-console.log(`uncertainty-sample, ${items.length.toLocaleString('en-US')} predictions, batches of ${BATCH}, weekly windows, budget 30, band [0.4, 0.7]:`);
+console.log(
+  `uncertainty-sample, ${items.length.toLocaleString('en-US')} predictions, batches of ${BATCH}, weekly windows, budget 30, band [0.4, 0.7]:`,
+);
 for (const method of ['margin', 'entropy'] as const) {
   for (const dedup of [false, true]) {
     const { rates, queued } = await throughput(items, times, method, dedup);
-    console.log(`  ${method.padEnd(7)} ${dedup ? 'text dedup key' : 'record id only'}   ${formatSpread(spread(rates), ' rec/s')}   (${queued} queued)`);
+    console.log(
+      `  ${method.padEnd(7)} ${dedup ? 'text dedup key' : 'record id only'}   ${formatSpread(spread(rates), ' rec/s')}   (${queued} queued)`,
+    );
   }
 }

@@ -27,26 +27,40 @@ type TableName = 'postings' | 'events';
 /** Two row shapes: postings (~500 B, long text) and events (~100 B, numbers), the extremes of what pipelines write. */
 const shapes: Record<TableName, (i: number) => Row> = {
   postings: postingRow,
-  events: (i) => ({ id: `nab/series-${i % 50}/${1_400_000_000_000 + i}`, version: 0, source: 'nab', key: `series-${i % 50}`, ts: 1_400_000_000_000 + i * 300_000, value: Math.sin(i) * 100, attributes: '{}' }),
+  events: (i) => ({
+    id: `nab/series-${i % 50}/${1_400_000_000_000 + i}`,
+    version: 0,
+    source: 'nab',
+    key: `series-${i % 50}`,
+    ts: 1_400_000_000_000 + i * 300_000,
+    value: Math.sin(i) * 100,
+    attributes: '{}',
+  }),
 };
 const identity = (r: { value: Row }) => r.value;
 
 /** Writes all batches keeping up to `concurrency` writes in flight, like the runtime does. */
 async function writeAll<B>(batches: B[], write: (batch: B) => Promise<void>, concurrency: number) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < batches.length) await write(batches[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < batches.length) await write(batches[next++]!);
+    }),
+  );
 }
 
 async function benchTable(table: TableName) {
   const records = rowRecords(Array.from({ length: ROWS }, (_, i) => shapes[table](i)));
   const batches = Array.from({ length: Math.ceil(ROWS / BATCH) }, (_, b) => records.slice(b * BATCH, (b + 1) * BATCH));
   const bytes = records.reduce((n, r) => n + JSON.stringify(r.value).length + 1, 0);
-  console.log(`${table}: ${ROWS.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(0)} MB JSONEachRow) in ${BATCH.toLocaleString('en-US')}-row batches, ${REPETITIONS} repetitions`);
+  console.log(
+    `${table}: ${ROWS.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(0)} MB JSONEachRow) in ${BATCH.toLocaleString('en-US')}-row batches, ${REPETITIONS} repetitions`,
+  );
 
   const admin = createClient({ url: URL });
-  const [{ version }] = (await (await admin.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })).json()) as { version: string }[];
+  const [{ version }] = (await (
+    await admin.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' })
+  ).json()) as { version: string }[];
   const db = `driftline_bench_${process.pid}`;
   await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   const chRates: number[] = [];
@@ -54,12 +68,19 @@ async function benchTable(table: TableName) {
     for (let rep = 1; rep <= REPETITIONS; rep++) {
       await admin.command({ query: `DROP TABLE IF EXISTS ${db}.${table}` });
       await admin.command({ query: clickhouseCreateTable(table, db) });
-      const sink = clickhouseSink<Row>(table, identity, { url: URL, database: db, concurrency: CONCURRENCY, batchRecords: BATCH });
+      const sink = clickhouseSink<Row>(table, identity, {
+        url: URL,
+        database: db,
+        concurrency: CONCURRENCY,
+        batchRecords: BATCH,
+      });
       const start = process.hrtime.bigint();
       await writeAll(batches, (b) => sink.write(b), CONCURRENCY);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       await sink.close?.();
-      const [{ n }] = (await (await admin.query({ query: `SELECT count() AS n FROM ${db}.${table} FINAL`, format: 'JSONEachRow' })).json()) as { n: string }[];
+      const [{ n }] = (await (
+        await admin.query({ query: `SELECT count() AS n FROM ${db}.${table} FINAL`, format: 'JSONEachRow' })
+      ).json()) as { n: string }[];
       if (Number(n) !== ROWS) throw new Error(`ClickHouse has ${n} rows, expected ${ROWS}`);
       chRates.push(ROWS / seconds);
     }

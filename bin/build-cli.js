@@ -26,5 +26,7 @@ try {
   renameSync(`${root}dist/cli.tmp.js`, `${root}dist/cli.js`);
 } catch (error) {
   // never fails an install: driftline then runs from source, only slower to start
-  process.stderr.write(`driftline: CLI entry not compiled (${error instanceof Error ? error.message : error}); it runs from source\n`);
+  process.stderr.write(
+    `driftline: CLI entry not compiled (${error instanceof Error ? error.message : error}); it runs from source\n`,
+  );
 }

@@ -17,7 +17,8 @@ export interface BenchCommandOptions {
 }
 
 /** Where the human summary goes: stdout, or stderr when stdout carries the JSON. */
-const summaryOut = (options: BenchCommandOptions) => (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
+const summaryOut = (options: BenchCommandOptions) => (line: string) =>
+  (options.json ? process.stderr : process.stdout).write(`${line}\n`);
 
 /** `driftline bench`: the trade-off benchmark over every registered model variant (bench/tradeoff/README.md). */
 export async function benchCommand(options: BenchCommandOptions): Promise<void> {
@@ -27,10 +28,22 @@ export async function benchCommand(options: BenchCommandOptions): Promise<void> 
   const say = summaryOut(options);
   say(summaryTable(result.rows));
   const { run } = result;
-  const energy = run.energy_method === 'rapl' ? 'RAPL package counters' : `estimate (CPU time × ${run.watts_per_core?.toFixed(2)} W per core)`;
-  say(`\nrun ${result.runId}: ${result.rows.length} rows in ${((performance.now() - started) / 1000).toFixed(0)} s; energy: ${energy}`);
+  const energy =
+    run.energy_method === 'rapl'
+      ? 'RAPL package counters'
+      : `estimate (CPU time × ${run.watts_per_core?.toFixed(2)} W per core)`;
+  say(
+    `\nrun ${result.runId}: ${result.rows.length} rows in ${((performance.now() - started) / 1000).toFixed(0)} s; energy: ${energy}`,
+  );
   say(`results: ${result.jsonPath} and bench_results / bench_runs in ${result.warehouse}`);
-  if (options.json) printJsonLine({ run_id: result.runId, run: result.run, results: result.rows, file: result.jsonPath, warehouse: result.warehouse });
+  if (options.json)
+    printJsonLine({
+      run_id: result.runId,
+      run: result.run,
+      results: result.rows,
+      file: result.jsonPath,
+      warehouse: result.warehouse,
+    });
 }
 
 const printJsonLine = (value: unknown) =>
@@ -39,12 +52,18 @@ const printJsonLine = (value: unknown) =>
 /** `driftline bench events`: NAB under DRIFTLINE_DATA_DIR, scored for driftline and the baselines (bench/nab-events.ts) */
 function benchSuite(options: BenchCommandOptions): void {
   if (options.suite !== 'events') {
-    throw new Error(`unknown benchmark "${options.suite}": the one suite is "events" (no argument: the trade-off benchmark)`);
+    throw new Error(
+      `unknown benchmark "${options.suite}": the one suite is "events" (no argument: the trade-off benchmark)`,
+    );
   }
   const dataDir = loadSettings().dataDir;
-  if (!dataDir) throw new Error('driftline bench events needs NAB: set DRIFTLINE_DATA_DIR to the folder holding events/nab/');
+  if (!dataDir)
+    throw new Error('driftline bench events needs NAB: set DRIFTLINE_DATA_DIR to the folder holding events/nab/');
   const repeats = options.repeats ?? (options.quick ? 1 : 3);
-  const result = runEventsBench(join(dataDir, 'events', 'nab'), { repeats, log: (line) => process.stderr.write(`${line}\n`) });
+  const result = runEventsBench(join(dataDir, 'events', 'nab'), {
+    repeats,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   summaryOut(options)(formatEventsBench(result));
   if (options.json) printJsonLine(result);
 }

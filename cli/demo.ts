@@ -41,16 +41,28 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   const home = join(userHome, 'demo');
   for (const v of [...SERVICE_VARIABLES, ...OWN_HOME_VARIABLES]) delete process.env[v];
   process.env.DRIFTLINE_HOME = home;
-  const settings: Settings = { ...loadSettings(), kafkaBrokers: undefined, clickhouseUrl: undefined, schemaRegistryUrl: undefined };
+  const settings: Settings = {
+    ...loadSettings(),
+    kafkaBrokers: undefined,
+    clickhouseUrl: undefined,
+    schemaRegistryUrl: undefined,
+  };
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const skipped = skippedSteps(settings.demoSkip);
-  if (ignored.length > 0) say(`driftline demo runs on the embedded log and warehouse in its own home only: ignoring ${ignored.join(', ')}`);
-  say(`driftline demo: models, log, warehouse and report in ${shown(home)} (its own home: runs on your data use ${shown(userHome)})`);
+  if (ignored.length > 0)
+    say(`driftline demo runs on the embedded log and warehouse in its own home only: ignoring ${ignored.join(', ')}`);
+  say(
+    `driftline demo: models, log, warehouse and report in ${shown(home)} (its own home: runs on your data use ${shown(userHome)})`,
+  );
   const progress = new Progress(STEPS);
   try {
     progress.start('prepare data');
     const data = await prepareDemoData(options.data ?? settings.dataDir, settings.home);
-    progress.done(data.generated ? `no data directory given (DRIFTLINE_DATA_DIR or --data): using small generated fixtures in ${data.dir}` : `real data from ${data.dir}`);
+    progress.done(
+      data.generated
+        ? `no data directory given (DRIFTLINE_DATA_DIR or --data): using small generated fixtures in ${data.dir}`
+        : `real data from ${data.dir}`,
+    );
 
     progress.start('models');
     const models = await ensureDemoModels(data.dir);
@@ -63,24 +75,50 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
       const name = plan.definition.name;
       progress.start(`replay ${name}`);
       say(`  ${name}: ${plan.about}`);
-      const result = await replayFiles({ ...plan, runId: `demo-${stamp}-${name}`, settings: { ...settings, dataDir: data.dir }, onRecords: (n) => progress.records(n) });
+      const result = await replayFiles({
+        ...plan,
+        runId: `demo-${stamp}-${name}`,
+        settings: { ...settings, dataDir: data.dir },
+        onRecords: (n) => progress.records(n),
+      });
       replays[name] = result;
       const perSecond = Math.round(result.records / Math.max(result.durationMs / 1000, 1e-3));
-      progress.done(`${result.records.toLocaleString('en-US')} records (${perSecond.toLocaleString('en-US')}/s), ${result.deadLetters} dead letters, run ${result.runId}`);
+      progress.done(
+        `${result.records.toLocaleString('en-US')} records (${perSecond.toLocaleString('en-US')}/s), ${result.deadLetters} dead letters, run ${result.runId}`,
+      );
     }
 
     const bench = skipped.has('bench')
       ? skipStep(progress, SKIPPABLE.bench!)
-      : await tolerantStep(progress, 'bench --quick', (log) => runDemoBench(settings, log), (b) => `run ${b.runId}`);
+      : await tolerantStep(
+          progress,
+          'bench --quick',
+          (log) => runDemoBench(settings, log),
+          (b) => `run ${b.runId}`,
+        );
     const report = skipped.has('report')
       ? skipStep(progress, SKIPPABLE.report!)
-      : await tolerantStep(progress, 'report build', async (log) => ({ site: await buildDemoReport(settings, log) }), (r) => `site in ${r.site}`);
+      : await tolerantStep(
+          progress,
+          'report build',
+          async (log) => ({ site: await buildDemoReport(settings, log) }),
+          (r) => `site in ${r.site}`,
+        );
     const failed = 'failed' in bench || 'failed' in report;
 
     progress.close();
     const warehouse = await openWarehouse(settings);
     try {
-      const outcome = { data, models, replays: replays as Record<'postings' | 'frames' | 'events', FilesReplayResult>, frameShiftAt: frameShiftAt(data), bench, report, timings: progress.timings, cli: cliPrefix(home) };
+      const outcome = {
+        data,
+        models,
+        replays: replays as Record<'postings' | 'frames' | 'events', FilesReplayResult>,
+        frameShiftAt: frameShiftAt(data),
+        bench,
+        report,
+        timings: progress.timings,
+        cli: cliPrefix(home),
+      };
       console.log(await demoSummary(warehouse, outcome));
     } finally {
       await warehouse.close();
@@ -95,7 +133,12 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
  * A step whose failure does not stop the demo (the summary is still worth printing; the demo then exits 1). Its log
  * stays quiet: the latest line is shown as progress, and the last 30 lines are printed only if it fails.
  */
-async function tolerantStep<T>(progress: Progress, name: string, run: (log: (line: string) => void) => Promise<T>, describe: (result: T) => string): Promise<T | { failed: string }> {
+async function tolerantStep<T>(
+  progress: Progress,
+  name: string,
+  run: (log: (line: string) => void) => Promise<T>,
+  describe: (result: T) => string,
+): Promise<T | { failed: string }> {
   const tail: string[] = [];
   const log = (line: string) => {
     tail.push(line);
@@ -119,7 +162,9 @@ async function tolerantStep<T>(progress: Progress, name: string, run: (log: (lin
 function skippedSteps(names: string[]): Set<string> {
   const unknown = names.filter((s) => !(s in SKIPPABLE));
   if (unknown.length > 0) {
-    throw new Error(`DRIFTLINE_DEMO_SKIP: unknown step ${unknown.join(', ')}; steps that can be skipped: ${Object.keys(SKIPPABLE).join(', ')}`);
+    throw new Error(
+      `DRIFTLINE_DEMO_SKIP: unknown step ${unknown.join(', ')}; steps that can be skipped: ${Object.keys(SKIPPABLE).join(', ')}`,
+    );
   }
   return new Set(names);
 }

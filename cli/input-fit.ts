@@ -40,8 +40,8 @@ export function inputMisfit(
   const ratio = deadLetters / recordsIn;
   const percent = (100 * Math.min(ratio, 1)).toFixed(1);
   const share = `${deadLetters} dead letters for ${recordsIn} records read (${percent} %)`;
-  const where = 'the reasons are in the dead_letters table ' +
-    "(driftline sql 'SELECT stage, error FROM dead_letters LIMIT 5')";
+  const where =
+    'the reasons are in the dead_letters table ' + "(driftline sql 'SELECT stage, error FROM dead_letters LIMIT 5')";
   if (options.maxDeadLetterRatio === undefined) {
     return deadLetters < recordsIn ? undefined : `every record was dead-lettered: ${share}; ${expected}; ${where}`;
   }

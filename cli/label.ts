@@ -4,7 +4,11 @@ import { commandSettings } from '../config/settings.ts';
 import { deadLetterTopicSink } from '../connectors/dead-letter-topic-sink.ts';
 import { encodeLabel, type LabelError, parseLabels } from '../connectors/labels/label-format.ts';
 import { type LabelQueueExport, readLabelQueue } from '../connectors/labels/label-queue.ts';
-import { labelStudioConfig, type LabelStudioProject, labelStudioProject } from '../connectors/labels/label-studio-config.ts';
+import {
+  labelStudioConfig,
+  type LabelStudioProject,
+  labelStudioProject,
+} from '../connectors/labels/label-studio-config.ts';
 import { openTransport } from '../connectors/open-transport.ts';
 import type { Transport } from '../connectors/transport.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
@@ -40,12 +44,17 @@ export async function importLabels(
   format: { classes: readonly string[]; source?: string; now?: number },
 ): Promise<{ imported: number; errors: LabelError[]; unlabelled: number }> {
   const now = format.now ?? Date.now();
-  const { labels, errors, unlabelled } = parseLabels(target.bytes, { classes: format.classes, source: format.source ?? `file:${basename(target.file)}`, now });
+  const { labels, errors, unlabelled } = parseLabels(target.bytes, {
+    classes: format.classes,
+    source: format.source ?? `file:${basename(target.file)}`,
+    now,
+  });
   if (labels.length > 0) {
     await transport.ensureTopic(target.topic, target.partitions ?? 1);
     const producer = await transport.producer();
     try {
-      for (let i = 0; i < labels.length; i += SEND_BATCH) await producer.send(target.topic, labels.slice(i, i + SEND_BATCH).map(encodeLabel));
+      for (let i = 0; i < labels.length; i += SEND_BATCH)
+        await producer.send(target.topic, labels.slice(i, i + SEND_BATCH).map(encodeLabel));
     } finally {
       await producer.close();
     }
@@ -54,7 +63,15 @@ export async function importLabels(
     const sink = deadLetterTopicSink(transport, target.deadLetterTopic);
     // Position = the file and line, so `dlq.topic`/`dlq.offset` point a person at the entry to fix.
     const letters: StreamRecord<DeadLetter>[] = errors.map((e) => {
-      const letter: DeadLetter = { stage: 'label-import', error: e.reason, position: { topic: `file:${target.file}`, partition: 0, offset: e.line }, key: null, original: e.original, eventTime: now, failedAt: now };
+      const letter: DeadLetter = {
+        stage: 'label-import',
+        error: e.reason,
+        position: { topic: `file:${target.file}`, partition: 0, offset: e.line },
+        key: null,
+        original: e.original,
+        eventTime: now,
+        failedAt: now,
+      };
       return { key: null, value: letter, eventTime: now, headers: {}, position: letter.position };
     });
     try {
@@ -69,7 +86,12 @@ export async function importLabels(
 /** `driftline label import <file>`: fails (exit 1) only when the file is unreadable or holds no valid label. */
 export async function labelImportCommand(file: string, options: LabelImportOptions = {}): Promise<LabelImportResult> {
   const settings = commandSettings();
-  const classes = options.classes ? options.classes.split(',').map((c) => c.trim()).filter(Boolean) : DEFAULT_LABEL_CLASSES;
+  const classes = options.classes
+    ? options.classes
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean)
+    : DEFAULT_LABEL_CLASSES;
   if (classes.length === 0) throw new Error('--classes needs at least one class name');
   const path = resolve(file);
   let bytes: Buffer;
@@ -83,14 +105,21 @@ export async function labelImportCommand(file: string, options: LabelImportOptio
   const transport = openTransport(settings);
   let result: { imported: number; errors: LabelError[]; unlabelled: number };
   try {
-    result = await importLabels(transport, { file: path, bytes, topic, deadLetterTopic, partitions: labelsPipeline.partitions }, { classes, source: options.source });
+    result = await importLabels(
+      transport,
+      { file: path, bytes, topic, deadLetterTopic, partitions: labelsPipeline.partitions },
+      { classes, source: options.source },
+    );
   } finally {
     await transport.close();
   }
   const { imported, errors, unlabelled } = result;
   if (!options.quiet) {
     process.stderr.write(`imported ${imported} labels from ${file} to ${transport.kind} topic ${topic}\n`);
-    if (unlabelled > 0) process.stderr.write(`${unlabelled} Label Studio tasks have no annotation yet (or were skipped): no label from them\n`);
+    if (unlabelled > 0)
+      process.stderr.write(
+        `${unlabelled} Label Studio tasks have no annotation yet (or were skipped): no label from them\n`,
+      );
     if (errors.length > 0) {
       process.stderr.write(`${errors.length} invalid entries dead-lettered to ${deadLetterTopic}:\n`);
       for (const e of errors.slice(0, 20)) process.stderr.write(`  ${basename(file)}:${e.line}: ${e.reason}\n`);

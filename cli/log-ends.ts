@@ -11,12 +11,20 @@ export function logEnds(transport: Transport, topics: readonly string[]): LogEnd
   if (transport instanceof EmbeddedLogTransport) {
     return async () => {
       const out = [];
-      for (const topic of topics) out.push(...(await transport.endOffsets(topic)).map((offset, partition) => ({ topic, partition, offset })));
+      for (const topic of topics)
+        out.push(...(await transport.endOffsets(topic)).map((offset, partition) => ({ topic, partition, offset })));
       return out;
     };
   }
   const offsetsForTime = transport.offsetsForTime?.bind(transport);
   if (!offsetsForTime) return undefined;
   // From time 0 the start offsets are the low watermarks Kafka returns with the ends: no by-timestamp lookup.
-  return async () => (await Promise.all(topics.map(async (topic) => (await offsetsForTime(topic, 0)).map((o) => ({ topic, partition: o.partition, offset: o.end }))))).flat();
+  return async () =>
+    (
+      await Promise.all(
+        topics.map(async (topic) =>
+          (await offsetsForTime(topic, 0)).map((o) => ({ topic, partition: o.partition, offset: o.end })),
+        ),
+      )
+    ).flat();
 }

@@ -15,7 +15,8 @@ import { MODEL_KIND_NAMES, PIPELINE_NAMES } from './command-names.ts';
  */
 let typeScriptLoader: Promise<void> | undefined;
 async function command<M>(file: string): Promise<M> {
-  if (!import.meta.url.endsWith('.ts')) typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
+  if (!import.meta.url.endsWith('.ts'))
+    typeScriptLoader ??= import('tsx/esm/api').then(({ register }) => void register());
   await typeScriptLoader;
   return (await import(new URL(`../cli/${file}`, import.meta.url).href)) as M;
 }
@@ -67,14 +68,17 @@ const program = new Command('driftline')
 
 program
   .command('run')
-  .description("run a pipeline on its input topic (or on files with --input) until stopped")
+  .description('run a pipeline on its input topic (or on files with --input) until stopped')
   .argument('<pipeline>', `one of: ${PIPELINE_NAMES.join(', ')}`)
   .option('--input <file|dir>', 'read these files directly instead of the input topic (stops at their end)')
   .option('--csv-map <map|file>', CSV_MAP_HELP)
   .option('--until-idle', 'stop once everything in the input has been processed')
   .option('--config <file>', 'JSON file with per-pipeline options: {"pipelines": {"<name>": {...}}}')
   .option('--group <id>', 'consumer group (default <DRIFTLINE_TOPIC_PREFIX>driftline-<pipeline>)')
-  .option('--exactly-once', 'Kafka only: write output topics in transactions with the input offsets (read them with read_committed)')
+  .option(
+    '--exactly-once',
+    'Kafka only: write output topics in transactions with the input offsets (read them with read_committed)',
+  )
   .option('--max-dead-letter-ratio <r>', DEAD_LETTER_HELP, deadLetterRatio)
   .option('--json', JSON_HELP)
   .option('--metrics-port <port>', METRICS_PORT_HELP, portNumber)
@@ -90,8 +94,15 @@ program
   .argument('<pipeline>', `one of: ${PIPELINE_NAMES.join(', ')}`)
   .argument('<paths...>', 'files or directories')
   .option('--rate <records/s>', 'pace publishing to this many records per second', positiveNumber)
-  .option('--speed <factor>', 'replay at event-time pace: 1 = original, 60 = sixty times faster (default: as fast as possible)', positiveNumber)
-  .option('--config <file>', 'JSON file with per-pipeline options; produce applies those of the source, e.g. frames {"drift": {...}}')
+  .option(
+    '--speed <factor>',
+    'replay at event-time pace: 1 = original, 60 = sixty times faster (default: as fast as possible)',
+    positiveNumber,
+  )
+  .option(
+    '--config <file>',
+    'JSON file with per-pipeline options; produce applies those of the source, e.g. frames {"drift": {...}}',
+  )
   .option('--csv-map <map|file>', CSV_MAP_HELP)
   .action(async (name: string, paths: string[], options) => {
     const { produceCommand } = await command<typeof import('./produce.ts')>('produce.ts');
@@ -114,7 +125,10 @@ program
   .option('--json', JSON_HELP)
   .option('--metrics-port <port>', METRICS_PORT_HELP, portNumber)
   .option('--metrics-host <address>', METRICS_HOST_HELP)
-  .addHelpText('after', '\nSide-output topics (windows, dead letters) go to DRIFTLINE_HOME/replays/<run id>/log, never to live topics.')
+  .addHelpText(
+    'after',
+    '\nSide-output topics (windows, dead letters) go to DRIFTLINE_HOME/replays/<run id>/log, never to live topics.',
+  )
   .action(async (name: string, options) => {
     const { replayCommand } = await command<typeof import('./replay.ts')>('replay.ts');
     printJson(options, await replayCommand(name, options));
@@ -122,7 +136,9 @@ program
 
 const models = program
   .command('models')
-  .description('train, quantize, evaluate and promote models (manifest and artifacts under DRIFTLINE_HOME/models; DRIFTLINE_MODELS_MANIFEST names another manifest)');
+  .description(
+    'train, quantize, evaluate and promote models (manifest and artifacts under DRIFTLINE_HOME/models; DRIFTLINE_MODELS_MANIFEST names another manifest)',
+  );
 models
   .command('list')
   .description('every registered version with its lineage and stage')
@@ -130,7 +146,9 @@ models
   .action(async (options) => (await command<typeof import('./models.ts')>('models.ts')).modelsList(options));
 models
   .command('train')
-  .description(`train a model on the data directory and register it as a candidate (kinds: ${MODEL_KIND_NAMES.join(', ')})`)
+  .description(
+    `train a model on the data directory and register it as a candidate (kinds: ${MODEL_KIND_NAMES.join(', ')})`,
+  )
   .argument('<kind>')
   .option('--data <dir>', 'datasets laid out as in shared/data (default DRIFTLINE_DATA_DIR, else ../shared/data)')
   .option('--id <id>', 'model id (default per kind, e.g. postings-a)')
@@ -163,7 +181,7 @@ models
   .description('compare a variant with its parent on held-out data; exits 1 outside tolerance')
   .argument('<id>')
   .option('--version <v>', 'the variant (default: production, else latest)')
-  .option('--against <version>', 'reference version (default: the variant\'s parent)')
+  .option('--against <version>', "reference version (default: the variant's parent)")
   .option('--abs-tol <x>', 'largest allowed absolute difference of any probability', Number, 0.04)
   .option('--mean-tol <x>', 'largest allowed mean absolute difference', Number, 0.01)
   .action(async (id: string, options) => {
@@ -175,7 +193,9 @@ models
   .description('make a version the production one (the previous one is archived)')
   .argument('<id>')
   .argument('<version>')
-  .action(async (id: string, version: string) => (await command<typeof import('./models.ts')>('models.ts')).modelsPromote(id, version));
+  .action(async (id: string, version: string) =>
+    (await command<typeof import('./models.ts')>('models.ts')).modelsPromote(id, version),
+  );
 
 const label = program.command('label').description('ground-truth labels: the labelling queue out, labels in');
 label
@@ -185,7 +205,10 @@ label
       '(format: connectors/labels/README.md); invalid entries go to labels.dlq',
   )
   .argument('<file>')
-  .option('--classes <names>', 'comma-separated class names in index order, for labels given by name (default: the postings classes software_engineering,data_science)')
+  .option(
+    '--classes <names>',
+    'comma-separated class names in index order, for labels given by name (default: the postings classes software_engineering,data_science)',
+  )
   .option('--source <name>', 'who labelled them, for entries that do not say (default file:<file name>)')
   .action(async (file: string, options) => {
     const { labelImportCommand } = await command<typeof import('./label.ts')>('label.ts');
@@ -209,13 +232,19 @@ label
   });
 program
   .command('bench')
-  .description('the trade-off benchmark: latency, throughput, memory, energy and accuracy of every registered model variant per backend (bench/tradeoff/README.md)')
+  .description(
+    'the trade-off benchmark: latency, throughput, memory, energy and accuracy of every registered model variant per backend (bench/tradeoff/README.md)',
+  )
   .argument('[suite]', "'events': NAB scores of the events anomaly score beside the baselines (bench/nab-events.ts)")
   .option('--quick', 'a short run (under 2 minutes): fewer repeats, batch sizes and Server rates')
   .option('--out <file>', 'JSON results file (default DRIFTLINE_HOME/bench/<run id>.json)')
   .option('--repeats <n>', 'measured repetitions per scenario (default 10, --quick 3)', positiveNumber)
   .option('--server-bound-ms <ms>', 'Server scenario: p99 latency bound (default 10)', positiveNumber)
-  .option('--watts-per-core <W>', 'power figure of the energy estimate when RAPL is not readable (default: env DRIFTLINE_BENCH_WATTS_PER_CORE, else from the CPU model, else 5)', positiveNumber)
+  .option(
+    '--watts-per-core <W>',
+    'power figure of the energy estimate when RAPL is not readable (default: env DRIFTLINE_BENCH_WATTS_PER_CORE, else from the CPU model, else 5)',
+    positiveNumber,
+  )
   .option('--json', 'print the results as one JSON line on stdout (the summary table goes to stderr)')
   .action(async (suite: string | undefined, options) => {
     const { benchCommand } = await command<typeof import('./bench.ts')>('bench.ts');
@@ -245,7 +274,14 @@ program
   .command('sql')
   .description('run SQL on the warehouse: every statement of <query> (separated by ;), each result printed in turn')
   .argument('<query>')
-  .addOption(new Option('--format <format>', 'output format: table, json (one line per row) or csv; json and csv hold every value in full').choices(['table', 'json', 'csv']).default('table'))
+  .addOption(
+    new Option(
+      '--format <format>',
+      'output format: table, json (one line per row) or csv; json and csv hold every value in full',
+    )
+      .choices(['table', 'json', 'csv'])
+      .default('table'),
+  )
   .option('--wide', 'table: print every value in full (default: cells cut at 60 characters)')
   .addHelpText(
     'after',
@@ -269,7 +305,8 @@ program
 /** `--verbose` is read from argv by `fail`; accepted after any command too (`driftline run events --verbose`). */
 function acceptVerbose(command: Command): void {
   for (const sub of command.commands) {
-    if (!sub.options.some((o) => o.long === '--verbose')) sub.option('--verbose', 'on failure, print the whole error: stack and causes');
+    if (!sub.options.some((o) => o.long === '--verbose'))
+      sub.option('--verbose', 'on failure, print the whole error: stack and causes');
     acceptVerbose(sub);
   }
 }

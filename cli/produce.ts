@@ -29,7 +29,13 @@ function stamped(messages: Message[]): Message[] {
 }
 
 /** Sends messages as their event times come due (a record waits for its moment, then goes with those due with it). */
-async function sendByEventTime(producer: Producer, topic: string, messages: Message[], pacer: EventTimePacer, clock: { sent: number }) {
+async function sendByEventTime(
+  producer: Producer,
+  topic: string,
+  messages: Message[],
+  pacer: EventTimePacer,
+  clock: { sent: number },
+) {
   let pending: Message[] = [];
   for (const m of messages) {
     const wait = pacer.delayMs(m.timestamp);
@@ -46,7 +52,13 @@ async function sendByEventTime(producer: Producer, topic: string, messages: Mess
 }
 
 /** Sends messages, pacing them to `rate` records/s when given (in slices of a tenth of a second). */
-async function sendPaced(producer: Producer, topic: string, messages: Message[], rate: number | undefined, clock: { start: number; sent: number }) {
+async function sendPaced(
+  producer: Producer,
+  topic: string,
+  messages: Message[],
+  rate: number | undefined,
+  clock: { start: number; sent: number },
+) {
   const slice = rate ? Math.max(1, Math.floor(rate / 10)) : messages.length;
   for (let i = 0; i < messages.length; i += slice) {
     const part = stamped(messages.slice(i, i + slice));
@@ -88,11 +100,17 @@ export async function produceCommand(name: string, paths: string[], options: Pro
   if (files.length === 0) throw new Error(`no input files for ${name} under ${paths.join(', ')}`);
   const transport = openTransport(settings);
   const clock = { start: Date.now(), sent: 0 };
-  const progress = options.quiet ? undefined : new CommandProgress(`produce ${name}`, () => ({ records: clock.sent }), { plainEveryMs: settings.progressEveryMs });
+  const progress = options.quiet
+    ? undefined
+    : new CommandProgress(`produce ${name}`, () => ({ records: clock.sent }), {
+        plainEveryMs: settings.progressEveryMs,
+      });
   // Ctrl-C: what was acknowledged so far, then the usual exit code of an interrupted command.
   const onSignal = (signal: string) => {
     progress?.stop();
-    process.stderr.write(`\n${signal}: stopped; ${clock.sent} records acknowledged to ${transport.kind} topic ${inputTopic} in ${((Date.now() - clock.start) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `\n${signal}: stopped; ${clock.sent} records acknowledged to ${transport.kind} topic ${inputTopic} in ${((Date.now() - clock.start) / 1000).toFixed(1)} s\n`,
+    );
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   process.once('SIGINT', onSignal);
@@ -103,18 +121,29 @@ export async function produceCommand(name: string, paths: string[], options: Pro
     const pacer = options.speed ? new EventTimePacer(options.speed) : undefined;
     // With a Schema Registry, Avro values are re-framed in the Confluent wire format other clients expect.
     const schema = definition.valueSchema;
-    const serde = settings.schemaRegistryUrl && schema ? createSerde(schema, { schemaRegistryUrl: settings.schemaRegistryUrl, topic: inputTopic }) : undefined;
+    const serde =
+      settings.schemaRegistryUrl && schema
+        ? createSerde(schema, { schemaRegistryUrl: settings.schemaRegistryUrl, topic: inputTopic })
+        : undefined;
     const flagged = new FlaggedInput();
     for await (const plain of definition.read(files, pipelineConfig, { csvMap: options.csvMap })) {
       flagged.note(plain);
-      const batch = serde && schema ? await Promise.all(plain.map(async (m) => ({ ...m, value: await serde.encode(decode(schema, m.value) as never) }))) : plain;
+      const batch =
+        serde && schema
+          ? await Promise.all(
+              plain.map(async (m) => ({ ...m, value: await serde.encode(decode(schema, m.value) as never) })),
+            )
+          : plain;
       if (pacer) await sendByEventTime(producer, inputTopic, batch, pacer, clock);
       else await sendPaced(producer, inputTopic, batch, options.rate, clock);
     }
     await producer.close();
     progress?.stop();
     const seconds = (Date.now() - clock.start) / 1000;
-    if (!options.quiet) process.stderr.write(`${flagged.summary()}produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`);
+    if (!options.quiet)
+      process.stderr.write(
+        `${flagged.summary()}produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`,
+      );
     return clock.sent;
   } catch (error) {
     throw diskFull(error, settings.home, clock.sent) ?? error;

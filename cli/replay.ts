@@ -58,12 +58,26 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
   const range = timeRange(options.from, options.to);
   const runId = options.runId ?? `replay-${newRunId()}`;
   // The topics `run` reads: the input topic (or --topic) and the definition's extra topics (e.g. labels).
-  const topics = [...new Set([options.topic ?? topicName({ settings }, definition.inputTopic), ...(definition.extraTopics ?? []).map((t) => topicName({ settings }, t))])];
+  const topics = [
+    ...new Set([
+      options.topic ?? topicName({ settings }, definition.inputTopic),
+      ...(definition.extraTopics ?? []).map((t) => topicName({ settings }, t)),
+    ]),
+  ];
 
   let recorded: Transport | undefined;
   const input = options.input
-    ? readRecordedFiles((files) => definition.read(files, undefined, { csvMap: options.csvMap }), inputFiles(definition, options.input), range)
-    : readRecordedTopics((recorded = openTransport(settings)), topics, range, `${settings.topicPrefix}driftline-replay-${runId}`);
+    ? readRecordedFiles(
+        (files) => definition.read(files, undefined, { csvMap: options.csvMap }),
+        inputFiles(definition, options.input),
+        range,
+      )
+    : readRecordedTopics(
+        (recorded = openTransport(settings)),
+        topics,
+        range,
+        `${settings.topicPrefix}driftline-replay-${runId}`,
+      );
   const ordered = inEventTimeOrder(input, {
     spillDir: join(replayDir(settings, runId), 'spill'),
     maxBufferedBytes: options.sortMemory === undefined ? undefined : options.sortMemory * 1024 * 1024,
@@ -78,7 +92,8 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
   const stop = new AbortController();
   const progress = pipelineProgress(`replay ${name}`, { plainEveryMs: settings.progressEveryMs });
   const onSignal = (signal: string) => {
-    if (!options.quiet) process.stderr.write(`\n${signal}: stopping after ${progress.line() ?? 'no records'}; draining…\n`);
+    if (!options.quiet)
+      process.stderr.write(`\n${signal}: stopping after ${progress.line() ?? 'no records'}; draining…\n`);
     progress.stop();
     stop.abort();
   };
@@ -86,9 +101,18 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
   process.once('SIGTERM', onSignal);
   try {
     await warehouse.ensureTables();
-    const pipeline = definition.build(source, { transport: outputs, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: pipelineConfig, runId, replay: true });
+    const pipeline = definition.build(source, {
+      transport: outputs,
+      warehouse,
+      models: ModelRegistry.fromSettings(settings),
+      settings,
+      options: pipelineConfig,
+      runId,
+      replay: true,
+    });
     const what = options.input ? `files under ${options.input}` : `${recorded!.kind} topics ${topics.join(', ')}`;
-    if (!options.quiet) process.stderr.write(`replaying ${name} on ${what}, ${describeRange(range)}, as run ${runId}\n`);
+    if (!options.quiet)
+      process.stderr.write(`replaying ${name} on ${what}, ${describeRange(range)}, as run ${runId}\n`);
     // Latency from the read time: recorded timestamps and headers are from the day the input was recorded.
     const onStart = (live: LiveRun) => {
       metrics?.onStart(live);
@@ -97,7 +121,17 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
     const result = await runPipeline(pipeline, { untilIdle: true, signal: stop.signal, latencyStart: 'read', onStart });
     progress.stop();
     await recordRunMetrics(warehouse, runId, name, result.metrics);
-    await recordRun(warehouse, { runId, pipeline: name, mode: 'replay', transport: options.input ? 'files' : recorded!.kind, warehouse: warehouse.kind }, result);
+    await recordRun(
+      warehouse,
+      {
+        runId,
+        pipeline: name,
+        mode: 'replay',
+        transport: options.input ? 'files' : recorded!.kind,
+        warehouse: warehouse.kind,
+      },
+      result,
+    );
     const records = result.recordsIn;
     if (!options.quiet) {
       process.stderr.write(

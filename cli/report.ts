@@ -13,8 +13,14 @@ export interface ReportBuildOptions {
 export async function reportBuildCommand(options: ReportBuildOptions): Promise<string> {
   const settings = commandSettings(options.config);
   const started = Date.now();
-  const { siteDir } = await buildReport({ out: options.out, settings, log: (line) => process.stderr.write(`${line}\n`) });
-  process.stderr.write(`report built in ${((Date.now() - started) / 1000).toFixed(1)} s from the ${settings.clickhouseUrl ? 'ClickHouse' : 'embedded DuckDB'} warehouse\n`);
+  const { siteDir } = await buildReport({
+    out: options.out,
+    settings,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stderr.write(
+    `report built in ${((Date.now() - started) / 1000).toFixed(1)} s from the ${settings.clickhouseUrl ? 'ClickHouse' : 'embedded DuckDB'} warehouse\n`,
+  );
   process.stdout.write(`${siteDir}\n`);
   return siteDir;
 }
@@ -28,7 +34,8 @@ export interface ReportPreviewOptions {
 /** Serves the built site until Ctrl-C. */
 export async function reportPreviewCommand(options: ReportPreviewOptions): Promise<void> {
   const dir = resolve(options.dir ?? join(commandSettings().home, 'report'));
-  if (!existsSync(join(dir, 'index.html'))) throw new Error(`no built report in ${dir}: run \`driftline report build\` first`);
+  if (!existsSync(join(dir, 'index.html')))
+    throw new Error(`no built report in ${dir}: run \`driftline report build\` first`);
   const server = await serveStatic(dir, { port: options.port ?? 3000, host: options.host });
   process.stdout.write(`serving ${dir} at ${server.url} (Ctrl-C to stop)\n`);
   await new Promise<void>((done) => {

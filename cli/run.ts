@@ -40,7 +40,8 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   const pipelineConfig = pipelineOptions(definition, settings); // checked before anything is opened
   const inputTopic = topicName({ settings }, definition.inputTopic);
   const files = options.input ? inputFiles(definition, options.input) : [];
-  if (options.exactlyOnce && options.input) throw new Error('--exactly-once reads a Kafka topic; it does not apply to --input files');
+  if (options.exactlyOnce && options.input)
+    throw new Error('--exactly-once reads a Kafka topic; it does not apply to --input files');
   const transport = openTransport(settings, { exactlyOnce: options.exactlyOnce });
   const metrics = await startMetricsExporter(name, settings, options);
   const opened = await openWarehouse(settings);
@@ -53,19 +54,32 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
     : topicSource(transport, { topics, group, partitions: definition.partitions });
   // One id for the live results across restarts: a window redelivered after a restart replaces its rows.
   const runId = liveRunId(group);
-  const pipeline = definition.build(source, { transport, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: pipelineConfig, runId });
+  const pipeline = definition.build(source, {
+    transport,
+    warehouse,
+    models: ModelRegistry.fromSettings(settings),
+    settings,
+    options: pipelineConfig,
+    runId,
+  });
 
   const stop = new AbortController();
   const progress = pipelineProgress(name, { plainEveryMs: settings.progressEveryMs });
   const onSignal = (signal: string) => {
-    if (!options.quiet) process.stderr.write(`\n${signal}: stopping after ${progress.line() ?? 'no records'} — draining in-flight records, flushing sinks, committing…\n`);
+    if (!options.quiet)
+      process.stderr.write(
+        `\n${signal}: stopping after ${progress.line() ?? 'no records'} — draining in-flight records, flushing sinks, committing…\n`,
+      );
     progress.stop();
     stop.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    if (!options.quiet) process.stderr.write(`running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`);
+    if (!options.quiet)
+      process.stderr.write(
+        `running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`,
+      );
     const result = await runPipeline(pipeline, {
       untilIdle: options.untilIdle || Boolean(options.input),
       signal: stop.signal,
@@ -78,8 +92,21 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
     });
     progress.stop();
     await recordRunMetrics(warehouse, runId, name, result.metrics);
-    await recordRun(warehouse, { runId, pipeline: name, mode: options.mode ?? 'run', transport: options.input ? 'files' : transport.kind, warehouse: warehouse.kind }, result);
-    if (!options.quiet) process.stderr.write(`\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters; ${formatRunFigures(result)}; results in ${warehouse.kind} (${warehouse.location})\n`);
+    await recordRun(
+      warehouse,
+      {
+        runId,
+        pipeline: name,
+        mode: options.mode ?? 'run',
+        transport: options.input ? 'files' : transport.kind,
+        warehouse: warehouse.kind,
+      },
+      result,
+    );
+    if (!options.quiet)
+      process.stderr.write(
+        `\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters; ${formatRunFigures(result)}; results in ${warehouse.kind} (${warehouse.location})\n`,
+      );
     const late = lateWarning(name, result.metrics);
     if (late && !options.quiet) process.stderr.write(`${late}\n`);
     const misfit = inputMisfit(name, result, options);
@@ -98,7 +125,9 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
 /** Records/s, end-to-end latency and the largest lag, as printed when a run or replay ends. */
 export function formatRunFigures(result: RunResult): string {
   const perSecond = result.recordsIn / Math.max(result.durationMs / 1000, 1e-3);
-  const e2e = result.endToEnd ? `end-to-end p50 ${result.endToEnd.p50Ms.toFixed(0)} ms, p99 ${result.endToEnd.p99Ms.toFixed(0)} ms` : 'no end-to-end latency (nothing acknowledged)';
+  const e2e = result.endToEnd
+    ? `end-to-end p50 ${result.endToEnd.p50Ms.toFixed(0)} ms, p99 ${result.endToEnd.p99Ms.toFixed(0)} ms`
+    : 'no end-to-end latency (nothing acknowledged)';
   const lag = result.maxConsumerLag === null ? '' : `, max consumer lag ${result.maxConsumerLag}`;
   return `${result.recordsIn} records (${Math.round(perSecond)} records/s), ${e2e}${lag}`;
 }

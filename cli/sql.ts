@@ -70,7 +70,8 @@ function closingQuote(sql: string, open: number): number {
   const quote = sql[open]!;
   let i = open + 1;
   while (i < sql.length) {
-    if (sql[i] === '\\' && quote === "'") i += 2; // ClickHouse escapes with a backslash
+    if (sql[i] === '\\' && quote === "'")
+      i += 2; // ClickHouse escapes with a backslash
     else if (sql[i] === quote && sql[i + 1] === quote) i += 2;
     else if (sql[i] === quote) return i + 1;
     else i++;
@@ -78,12 +79,17 @@ function closingQuote(sql: string, open: number): number {
   return sql.length;
 }
 
-export function formatRows(rows: Record<string, unknown>[], format: SqlFormat, options: { wide?: boolean } = {}): string {
+export function formatRows(
+  rows: Record<string, unknown>[],
+  format: SqlFormat,
+  options: { wide?: boolean } = {},
+): string {
   if (format === 'json') return rows.map((r) => JSON.stringify(r, jsonReplacer)).join('\n') + (rows.length ? '\n' : '');
   const columns = columnsOf(rows);
   if (format === 'csv') {
     const lines = [columns.map((c) => csvField(c)).join(',')];
-    for (const row of rows) lines.push(columns.map((c) => csvField(cell(row[c]), isNumber(row[c]) ? 'number' : 'text')).join(','));
+    for (const row of rows)
+      lines.push(columns.map((c) => csvField(cell(row[c]), isNumber(row[c]) ? 'number' : 'text')).join(','));
     return lines.join('\n') + '\n';
   }
   return formatTable(columns, rows, options.wide ? Infinity : MAX_CELL);
@@ -118,7 +124,11 @@ function formatTable(columns: string[], rows: Record<string, unknown>[], maxCell
       return t.length > maxCell ? `${t.slice(0, maxCell - 1)}…` : t;
     }),
   );
-  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'number' || typeof r[c] === 'bigint'));
+  const numeric = columns.map(
+    (c) =>
+      rows.length > 0 &&
+      rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'number' || typeof r[c] === 'bigint'),
+  );
   const widths = columns.map((c, i) => Math.max(c.length, ...texts.map((t) => t[i]!.length)));
   const pad = (text: string, i: number) => (numeric[i] ? text.padStart(widths[i]!) : text.padEnd(widths[i]!));
   const lines = [columns.map(pad).join('  ').trimEnd(), widths.map((w) => '-'.repeat(w)).join('  ')];

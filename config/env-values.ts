@@ -21,7 +21,8 @@ export function positiveMsOrUndefined(value: string | undefined, name: string): 
 export function nonNegativeMsOrUndefined(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new Error(`${name} must be a number of milliseconds (0 or more), got "${value}"`);
+  if (!(n >= 0) || !Number.isFinite(n))
+    throw new Error(`${name} must be a number of milliseconds (0 or more), got "${value}"`);
   return n;
 }
 
@@ -29,7 +30,8 @@ export function nonNegativeMsOrUndefined(value: string | undefined, name: string
 export function secondsAsMs(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new Error(`${name} must be a number of seconds (0 or more), got "${value}"`);
+  if (!(n >= 0) || !Number.isFinite(n))
+    throw new Error(`${name} must be a number of seconds (0 or more), got "${value}"`);
   return n * 1000;
 }
 
@@ -42,4 +44,8 @@ export function positiveSecondsAsMs(value: string | undefined, name: string): nu
 }
 
 /** A comma-separated list, trimmed, without empty entries. */
-export const listOf = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export const listOf = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);

@@ -31,7 +31,10 @@ describe('kafkaSecurityFrom', () => {
       [{ KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SSL_CA_FILE: ca, ...sasl }, /KAFKA_SSL_CA_FILE is set but/],
       [{ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', ...sasl, KAFKA_SASL_MECHANISM: 'GSSAPI' }, /SASL_MECHANISM must be/],
       [{ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', ...sasl, KAFKA_SASL_PASSWORD: '' }, /KAFKA_SASL_PASSWORD is not set/],
-      [{ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CA_FILE: missing }, /KAFKA_SSL_CA_FILE: cannot read .* \(no such file\)/],
+      [
+        { KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CA_FILE: missing },
+        /KAFKA_SSL_CA_FILE: cannot read .* \(no such file\)/,
+      ],
       [{ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CA_FILE: jks }, /KAFKA_SSL_CA_FILE: .*\.jks is not a PEM file/],
       [{ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CERT_FILE: ca }, /KAFKA_SSL_KEY_FILE is not set/],
     ];
@@ -47,7 +50,11 @@ describe('kafkaSecurityFrom', () => {
 
 describe('secrets among the Kafka and ClickHouse variables', () => {
   it('scrubs the SASL and key passwords from text, and keeps the key file path', () => {
-    const env = { KAFKA_SASL_PASSWORD: 'kafka-pw-1', KAFKA_SSL_KEY_PASSWORD: 'key-pw-22', KAFKA_SSL_KEY_FILE: '/k.key' };
+    const env = {
+      KAFKA_SASL_PASSWORD: 'kafka-pw-1',
+      KAFKA_SSL_KEY_PASSWORD: 'key-pw-22',
+      KAFKA_SSL_KEY_FILE: '/k.key',
+    };
     expect(redactText('login with kafka-pw-1 and key-pw-22 failed for /k.key', env)).toBe(
       'login with *** and *** failed for /k.key',
     );

@@ -13,13 +13,17 @@ export type OptionRules<O> = { readonly [K in keyof O]-?: OptionRule<Exclude<O[K
 /** `raw` (a --config section, or options given in code) as `O`, or an error naming the pipeline and the bad key. */
 export function parseOptions<O>(pipeline: string, rules: OptionRules<O>, raw: unknown = {}): O {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new Error(`pipeline "${pipeline}": options must be an object of option names to values, got ${JSON.stringify(raw)}`);
+    throw new Error(
+      `pipeline "${pipeline}": options must be an object of option names to values, got ${JSON.stringify(raw)}`,
+    );
   }
   const known = Object.keys(rules);
   const parsed: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (!Object.hasOwn(rules, key)) {
-      throw new Error(`pipeline "${pipeline}" has no option "${key}"${closest(key, known)}; its options are ${known.join(', ')}`);
+      throw new Error(
+        `pipeline "${pipeline}" has no option "${key}"${closest(key, known)}; its options are ${known.join(', ')}`,
+      );
     }
     try {
       parsed[key] = (rules as Record<string, OptionRule<unknown>>)[key]!(value, key);
@@ -49,7 +53,10 @@ export const nonNegativeInteger = rule<number>('an integer >= 0', (v) => isNumbe
 export const shareOfOne = rule<number>('a number in (0, 1]', (v) => isNumber(v) && v > 0 && v <= 1);
 export const aBoolean = rule<boolean>('true or false', (v) => typeof v === 'boolean');
 export const aString = rule<string>('a non-empty string', (v) => typeof v === 'string' && v !== '');
-export const nonEmptyStrings = rule<string[]>('a non-empty array of non-empty strings', (v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s !== ''));
+export const nonEmptyStrings = rule<string[]>(
+  'a non-empty array of non-empty strings',
+  (v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string' && s !== ''),
+);
 
 /** One of the given strings. */
 export function oneOf<T extends string>(...values: T[]): OptionRule<T> {
@@ -66,7 +73,8 @@ function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     row = next;
   }
   return row[b.length]!;

@@ -12,7 +12,17 @@
 export const REDACTED = '***';
 
 /** Name fragments that mark a secret anywhere in a name (`PGPASSWORD`, `client_secret`, `AWS_SECRET_ACCESS_KEY`). */
-const SECRET_FRAGMENTS = ['password', 'passwd', 'passphrase', 'secret', 'apikey', 'accesskey', 'privatekey', 'credential', 'signature'];
+const SECRET_FRAGMENTS = [
+  'password',
+  'passwd',
+  'passphrase',
+  'secret',
+  'apikey',
+  'accesskey',
+  'privatekey',
+  'credential',
+  'signature',
+];
 /** Whole words that mark a secret (`GITHUB_TOKEN`, `access_token`); as fragments they would catch `TOKENIZERS_…`, `bypass`. */
 const SECRET_WORDS = new Set(['token', 'pass', 'pwd', 'sig', 'auth', 'key']);
 /**
@@ -29,7 +39,11 @@ const MIN_LITERAL_LENGTH = 6;
 
 /** Whether a variable, setting or query parameter named `name` holds a secret. */
 export function looksSecret(name: string): boolean {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   const joined = words.join('');
   return SECRET_FRAGMENTS.some((f) => joined.includes(f)) || words.some((w) => SECRET_WORDS.has(w));
 }
@@ -59,7 +73,9 @@ function redactUserinfo(url: string): string {
 
 /** `password=…`, `token=…` and other secret-named `name=value` pairs (query strings, connection strings). */
 function redactPairs(text: string): string {
-  return text.replace(/([A-Za-z0-9_.%-]+)=([^\s&;,"'<>`#)]+)/g, (pair, name: string) => (looksSecret(safeDecode(name)) ? `${name}=${REDACTED}` : pair));
+  return text.replace(/([A-Za-z0-9_.%-]+)=([^\s&;,"'<>`#)]+)/g, (pair, name: string) =>
+    looksSecret(safeDecode(name)) ? `${name}=${REDACTED}` : pair,
+  );
 }
 
 /** Values to scrub wherever they appear: secret-named variables, and the passwords of URL-valued ones. */

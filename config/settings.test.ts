@@ -67,15 +67,30 @@ describe('settings from the environment', () => {
   });
 
   it('names the variable and what it must be when a value is wrong', () => {
-    expect(() => loadSettings({ DRIFTLINE_WAREHOUSE_FLUSH_MS: '0' })).toThrow('DRIFTLINE_WAREHOUSE_FLUSH_MS must be a positive number of milliseconds, got "0"');
-    expect(() => loadSettings({ DRIFTLINE_METRICS_PORT: '70000' })).toThrow('DRIFTLINE_METRICS_PORT must be a port 0-65535, got "70000"');
-    expect(() => loadSettings({ DRIFTLINE_KAFKA_OUTAGE_SECONDS: '-1' })).toThrow('DRIFTLINE_KAFKA_OUTAGE_SECONDS must be a number of seconds (0 or more), got "-1"');
-    expect(() => loadSettings({ DRIFTLINE_PROGRESS_SECONDS: 'often' })).toThrow('DRIFTLINE_PROGRESS_SECONDS must be a positive number of seconds, got "often"');
-    expect(() => loadSettings({ DRIFTLINE_FINE_TUNE_DELAY_MS: '-5' })).toThrow('DRIFTLINE_FINE_TUNE_DELAY_MS must be a number of milliseconds (0 or more), got "-5"');
+    expect(() => loadSettings({ DRIFTLINE_WAREHOUSE_FLUSH_MS: '0' })).toThrow(
+      'DRIFTLINE_WAREHOUSE_FLUSH_MS must be a positive number of milliseconds, got "0"',
+    );
+    expect(() => loadSettings({ DRIFTLINE_METRICS_PORT: '70000' })).toThrow(
+      'DRIFTLINE_METRICS_PORT must be a port 0-65535, got "70000"',
+    );
+    expect(() => loadSettings({ DRIFTLINE_KAFKA_OUTAGE_SECONDS: '-1' })).toThrow(
+      'DRIFTLINE_KAFKA_OUTAGE_SECONDS must be a number of seconds (0 or more), got "-1"',
+    );
+    expect(() => loadSettings({ DRIFTLINE_PROGRESS_SECONDS: 'often' })).toThrow(
+      'DRIFTLINE_PROGRESS_SECONDS must be a positive number of seconds, got "often"',
+    );
+    expect(() => loadSettings({ DRIFTLINE_FINE_TUNE_DELAY_MS: '-5' })).toThrow(
+      'DRIFTLINE_FINE_TUNE_DELAY_MS must be a number of milliseconds (0 or more), got "-5"',
+    );
   });
 
   it('treats an empty variable as unset', () => {
-    const s = loadSettings({ DRIFTLINE_WAREHOUSE_FLUSH_MS: '', DRIFTLINE_METRICS_PORT: '', CLICKHOUSE_URL: '', KAFKA_BROKERS: '' });
+    const s = loadSettings({
+      DRIFTLINE_WAREHOUSE_FLUSH_MS: '',
+      DRIFTLINE_METRICS_PORT: '',
+      CLICKHOUSE_URL: '',
+      KAFKA_BROKERS: '',
+    });
     expect(s.warehouseFlushMs).toBeUndefined();
     expect(s.metricsPort).toBeUndefined();
     expect(s.clickhouseUrl).toBeUndefined();
@@ -90,11 +105,17 @@ describe('--config files', () => {
   });
 
   it('are refused with the reason when missing, not JSON, or of another shape', () => {
-    expect(() => loadSettings({}, '/nonexistent/config.json')).toThrow('config file /nonexistent/config.json does not exist');
+    expect(() => loadSettings({}, '/nonexistent/config.json')).toThrow(
+      'config file /nonexistent/config.json does not exist',
+    );
     expect(() => loadSettings({}, configFile('{"pipelines": '))).toThrow(/is not valid JSON/);
     expect(() => loadSettings({}, configFile('[]'))).toThrow(/must hold a JSON object like \{"pipelines"/);
-    expect(() => loadSettings({}, configFile('{"pipeline": {}}'))).toThrow(/unknown key "pipeline" \(the only key is "pipelines"\)/);
+    expect(() => loadSettings({}, configFile('{"pipeline": {}}'))).toThrow(
+      /unknown key "pipeline" \(the only key is "pipelines"\)/,
+    );
     expect(() => loadSettings({}, configFile('{"pipelines": []}'))).toThrow(/"pipelines" must be an object/);
-    expect(() => loadSettings({}, configFile('{"pipelines": {"events": 15}}'))).toThrow(/"pipelines.events" must be an object of options, got 15/);
+    expect(() => loadSettings({}, configFile('{"pipelines": {"events": 15}}'))).toThrow(
+      /"pipelines.events" must be an object of options, got 15/,
+    );
   });
 });

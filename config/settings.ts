@@ -1,6 +1,13 @@
 import { resolve } from 'node:path';
 import { readConfigFile } from './config-file.ts';
-import { listOf, nonNegativeMsOrUndefined, portOrUndefined, positiveMsOrUndefined, positiveSecondsAsMs, secondsAsMs } from './env-values.ts';
+import {
+  listOf,
+  nonNegativeMsOrUndefined,
+  portOrUndefined,
+  positiveMsOrUndefined,
+  positiveSecondsAsMs,
+  secondsAsMs,
+} from './env-values.ts';
 import { type KafkaSecurity, kafkaSecurityFrom } from './kafka-security.ts';
 
 /**
@@ -56,7 +63,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, configFile?: 
     home: resolve(env.DRIFTLINE_HOME || '.driftline'),
     dataDir: env.DRIFTLINE_DATA_DIR ? resolve(env.DRIFTLINE_DATA_DIR) : undefined,
     modelsManifest: env.DRIFTLINE_MODELS_MANIFEST ? resolve(env.DRIFTLINE_MODELS_MANIFEST) : undefined,
-    kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean) : undefined,
+    kafkaBrokers: env.KAFKA_BROKERS
+      ? env.KAFKA_BROKERS.split(',')
+          .map((b) => b.trim())
+          .filter(Boolean)
+      : undefined,
     // Checked only when Kafka is used (KAFKA_BROKERS set); without it the embedded log needs none of this.
     kafkaSecurity: env.KAFKA_BROKERS ? kafkaSecurityFrom(env) : undefined,
     clickhouseUrl: clickhouseUrlFrom(env),
@@ -85,9 +96,12 @@ function clickhouseUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
   const url = env.CLICKHOUSE_URL || undefined;
   if (!url || (!env.CLICKHOUSE_USER && !env.CLICKHOUSE_PASSWORD)) return url;
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
-  if (!scheme) throw new Error('CLICKHOUSE_URL must start with http:// or https:// to take CLICKHOUSE_USER / CLICKHOUSE_PASSWORD');
+  if (!scheme)
+    throw new Error('CLICKHOUSE_URL must start with http:// or https:// to take CLICKHOUSE_USER / CLICKHOUSE_PASSWORD');
   if (/^[^/?#]*@/.test(url.slice(scheme[0].length))) {
-    throw new Error('CLICKHOUSE_URL has a user name already: set the user in CLICKHOUSE_URL or in CLICKHOUSE_USER, not both');
+    throw new Error(
+      'CLICKHOUSE_URL has a user name already: set the user in CLICKHOUSE_URL or in CLICKHOUSE_USER, not both',
+    );
   }
   const userinfo = `${encodeURIComponent(env.CLICKHOUSE_USER || 'default')}:${encodeURIComponent(env.CLICKHOUSE_PASSWORD ?? '')}`;
   return `${scheme[0]}${userinfo}@${url.slice(scheme[0].length)}`;

@@ -12,8 +12,14 @@ export interface OpenTransportOptions {
 /** Kafka when KAFKA_BROKERS is set, else the embedded log under DRIFTLINE_HOME (no server needed). */
 export function openTransport(settings: Settings, options: OpenTransportOptions = {}): Transport {
   if (settings.kafkaBrokers?.length) {
-    return new KafkaTransport({ brokers: settings.kafkaBrokers, security: settings.kafkaSecurity, outageBudgetMs: settings.kafkaOutageMs, exactlyOnce: options.exactlyOnce });
+    return new KafkaTransport({
+      brokers: settings.kafkaBrokers,
+      security: settings.kafkaSecurity,
+      outageBudgetMs: settings.kafkaOutageMs,
+      exactlyOnce: options.exactlyOnce,
+    });
   }
-  if (options.exactlyOnce) throw new Error('--exactly-once needs Kafka transactions: set KAFKA_BROKERS (the embedded log has none)');
+  if (options.exactlyOnce)
+    throw new Error('--exactly-once needs Kafka transactions: set KAFKA_BROKERS (the embedded log has none)');
   return new EmbeddedLogTransport({ dir: join(settings.home, 'log') });
 }

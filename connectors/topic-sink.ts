@@ -25,7 +25,13 @@ export function topicSink<T>(transport: Transport, options: TopicSinkOptions<T>)
       const messages: Message[] = new Array(records.length);
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!;
-        messages[i] = { key: r.key, value: options.serialize(r.value), timestamp: r.eventTime, headers: r.headers, origin: r.position };
+        messages[i] = {
+          key: r.key,
+          value: options.serialize(r.value),
+          timestamp: r.eventTime,
+          headers: r.headers,
+          origin: r.position,
+        };
       }
       await (await connect()).send(options.topic, messages);
     },

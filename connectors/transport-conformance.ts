@@ -10,7 +10,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ConsumedMessage, Consumer, ConsumerOptions, Message, PartitionBatch, Producer, Transport } from './transport.ts';
+import type {
+  ConsumedMessage,
+  Consumer,
+  ConsumerOptions,
+  Message,
+  PartitionBatch,
+  Producer,
+  Transport,
+} from './transport.ts';
 
 export interface ConformanceOptions {
   /** Per-test timeout. Default 30 s (generous for Kafka; the embedded log needs well under one). */
@@ -41,7 +49,8 @@ export function transportConformance(
       await transport.close();
     });
 
-    const unique = (label: string): string => `conf-${label}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const unique = (label: string): string =>
+      `conf-${label}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
     async function newTopic(label: string, partitions: number): Promise<string> {
       const topic = unique(label);
@@ -129,9 +138,16 @@ export function transportConformance(
       const topic = await newTopic('keys', 4);
       const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
       const first = await newProducer();
-      for (let round = 0; round < 3; round++) await first.send(topic, keys.map((k) => msg(k, `${k}#${round}`)));
+      for (let round = 0; round < 3; round++)
+        await first.send(
+          topic,
+          keys.map((k) => msg(k, `${k}#${round}`)),
+        );
       const second = await newProducer();
-      await second.send(topic, keys.map((k) => msg(k, `${k}#3`)));
+      await second.send(
+        topic,
+        keys.map((k) => msg(k, `${k}#3`)),
+      );
 
       const consumer = await newConsumer({ group: unique('g'), topics: [topic] });
       const got = await drain(consumer, keys.length * 4);
@@ -171,7 +187,8 @@ export function transportConformance(
       const group = unique('g');
       const producer = await newProducer();
       const batch: Message[] = [];
-      for (let i = 0; i < 10; i++) batch.push(msg(null, `a${i}`, { partition: 0 }), msg(null, `b${i}`, { partition: 1 }));
+      for (let i = 0; i < 10; i++)
+        batch.push(msg(null, `a${i}`, { partition: 0 }), msg(null, `b${i}`, { partition: 1 }));
       await producer.send(topic, batch);
 
       const first = await transport.consumer({ group, topics: [topic] });
@@ -189,7 +206,14 @@ export function transportConformance(
       await producer.send(topic, [msg(null, 'b10', { partition: 1 }), msg(null, 'b11', { partition: 1 })]);
       const second = await newConsumer({ group, topics: [topic] });
       const got = byPartition(await drain(second, 8));
-      expect(got.get(0)!.map((m) => `${m.offset}:${m.value.toString()}`)).toEqual(['4:a4', '5:a5', '6:a6', '7:a7', '8:a8', '9:a9']);
+      expect(got.get(0)!.map((m) => `${m.offset}:${m.value.toString()}`)).toEqual([
+        '4:a4',
+        '5:a5',
+        '6:a6',
+        '7:a7',
+        '8:a8',
+        '9:a9',
+      ]);
       expect(got.get(1)!.map((m) => `${m.offset}:${m.value.toString()}`)).toEqual(['10:b10', '11:b11']);
       await expectNothingMore(second);
     });
@@ -247,7 +271,10 @@ export function transportConformance(
     it('reports caughtUp only when everything has been read', async () => {
       const topic = await newTopic('caughtup', 2);
       const producer = await newProducer();
-      await producer.send(topic, [0, 1, 2, 3, 4].map((i) => msg(`k${i}`, `v${i}`)));
+      await producer.send(
+        topic,
+        [0, 1, 2, 3, 4].map((i) => msg(`k${i}`, `v${i}`)),
+      );
 
       const consumer = await newConsumer({ group: unique('g'), topics: [topic] });
       expect(await consumer.caughtUp()).toBe(false); // not yet read anything
@@ -263,11 +290,23 @@ export function transportConformance(
     it('round-trips keys (incl. null and empty), headers, timestamps and binary values exactly', async () => {
       const topic = await newTopic('roundtrip', 1);
       const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-      const notUtf8 = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0xf0, 0x28, 0x8c, 0xbc]);
+      const notUtf8 = Buffer.from([
+        0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0xf0, 0x28, 0x8c, 0xbc,
+      ]);
       const sent: Message[] = [
-        { key: null, value: notUtf8, timestamp: 1_700_000_000_123, headers: { trace: 'abc', 'ünïcode-名前': 'välue ✓', empty: '' } },
+        {
+          key: null,
+          value: notUtf8,
+          timestamp: 1_700_000_000_123,
+          headers: { trace: 'abc', 'ünïcode-名前': 'välue ✓', empty: '' },
+        },
         { key: '', value: Buffer.alloc(0), timestamp: 1 },
-        { key: 'ключ-🔑', value: allBytes, timestamp: Date.now(), headers: { 'content-type': 'application/octet-stream' } },
+        {
+          key: 'ключ-🔑',
+          value: allBytes,
+          timestamp: Date.now(),
+          headers: { 'content-type': 'application/octet-stream' },
+        },
         { key: 'plain', value: text('{"json":true}'), timestamp: 253_402_300_799_999 }, // 9999-12-31
       ];
       const producer = await newProducer();

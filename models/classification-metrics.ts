@@ -3,7 +3,8 @@
 /** Index of the most probable class of `row` (the first one on ties). */
 export function argmax(probabilities: Float32Array, row: number, classes: number): number {
   let best = 0;
-  for (let c = 1; c < classes; c++) if (probabilities[row * classes + c]! > probabilities[row * classes + best]!) best = c;
+  for (let c = 1; c < classes; c++)
+    if (probabilities[row * classes + c]! > probabilities[row * classes + best]!) best = c;
   return best;
 }
 
@@ -18,7 +19,12 @@ export function accuracy(probabilities: Float32Array, labels: Int32Array, classe
  * Expected calibration error on the top-1 confidence over equal-width bins: how far the model's confidence is from
  * its accuracy, weighted by how many predictions fall in each bin. Pseudo-labelling trusts confidence, so this matters.
  */
-export function expectedCalibrationError(probabilities: Float32Array, labels: Int32Array, classes: number, bins = 10): number {
+export function expectedCalibrationError(
+  probabilities: Float32Array,
+  labels: Int32Array,
+  classes: number,
+  bins = 10,
+): number {
   const count = new Float64Array(bins);
   const confidence = new Float64Array(bins);
   const correct = new Float64Array(bins);
@@ -32,6 +38,7 @@ export function expectedCalibrationError(probabilities: Float32Array, labels: In
     if (best === labels[row]) correct[b]! += 1;
   }
   let ece = 0;
-  for (let b = 0; b < bins; b++) if (count[b]! > 0) ece += (count[b]! / n) * Math.abs(correct[b]! / count[b]! - confidence[b]! / count[b]!);
+  for (let b = 0; b < bins; b++)
+    if (count[b]! > 0) ece += (count[b]! / n) * Math.abs(correct[b]! / count[b]! - confidence[b]! / count[b]!);
   return ece;
 }

@@ -13,7 +13,8 @@ import type { ModelEntry, ModelRegistry } from './registry/registry.ts';
 /** The kind of a registered version (by `models train` name or ModelKind id). */
 export function kindOf(entry: ModelEntry) {
   const found = Object.entries(modelKinds).find(([name, k]) => name === entry.kind || k.kind.id === entry.kind);
-  if (!found) throw new Error(`model ${entry.id}@${entry.version} is of kind "${entry.kind}", which this version cannot handle`);
+  if (!found)
+    throw new Error(`model ${entry.id}@${entry.version} is of kind "${entry.kind}", which this version cannot handle`);
   return found[1];
 }
 
@@ -30,10 +31,14 @@ export function heldOutFor(reg: ModelRegistry, entry: ModelEntry): HeldOut {
 }
 
 /** Session options `models eval` uses for a precision: INT8 sessions fold the weights once at load (see quantize.ts). */
-export const evalSessionOptions = (entry: Pick<ModelEntry, 'precision'>) => (entry.precision === 'int8' ? FOLD_DEQUANTIZE_SESSION_OPTIONS : {});
+export const evalSessionOptions = (entry: Pick<ModelEntry, 'precision'>) =>
+  entry.precision === 'int8' ? FOLD_DEQUANTIZE_SESSION_OPTIONS : {};
 
 /** Probabilities of a version on its held-out data, on ONNX Runtime. */
-export async function predictHeldOut(reg: ModelRegistry, entry: ModelEntry): Promise<{ heldOut: HeldOut; probabilities: Float32Array }> {
+export async function predictHeldOut(
+  reg: ModelRegistry,
+  entry: ModelEntry,
+): Promise<{ heldOut: HeldOut; probabilities: Float32Array }> {
   const heldOut = heldOutFor(reg, entry);
   const { bytes } = reg.readModel(entry.id, entry.version);
   const session = await createSession(bytes, evalSessionOptions(entry));
@@ -45,7 +50,10 @@ export async function predictHeldOut(reg: ModelRegistry, entry: ModelEntry): Pro
 }
 
 /** Accuracy of a version on its held-out data: the figure `driftline models eval` prints. */
-export async function heldOutAccuracy(reg: ModelRegistry, entry: ModelEntry): Promise<{ accuracy: number; rows: number }> {
+export async function heldOutAccuracy(
+  reg: ModelRegistry,
+  entry: ModelEntry,
+): Promise<{ accuracy: number; rows: number }> {
   const { heldOut, probabilities } = await predictHeldOut(reg, entry);
   return { accuracy: accuracy(probabilities, heldOut.labels, kindOf(entry).classes), rows: heldOut.labels.length };
 }

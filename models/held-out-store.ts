@@ -15,7 +15,8 @@ export function saveHeldOut(modelFile: string, name: 'held-out' | 'calibration',
 
 export function loadHeldOut(modelFile: string, name: 'held-out' | 'calibration'): HeldOut {
   const base = join(dirname(modelFile), name);
-  if (!existsSync(`${base}.json`)) throw new Error(`no ${name} data beside ${modelFile}: it is saved by 'driftline models train'`);
+  if (!existsSync(`${base}.json`))
+    throw new Error(`no ${name} data beside ${modelFile}: it is saved by 'driftline models train'`);
   const meta = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { shape: number[]; labels: number[] };
   const bytes = readFileSync(`${base}.f32`);
   const inputs = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));

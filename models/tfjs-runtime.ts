@@ -16,14 +16,24 @@ export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
  * Class probabilities of a tfjs model for row-major inputs whose rows have `rowShape` (e.g. [16384] or
  * [48, 48, 1]), predicted in chunks so memory stays flat; returns row-major [rows, classes].
  */
-export function predictInChunks(model: tf.LayersModel, inputs: Float32Array, rowShape: number[], chunk = 256): Float32Array {
+export function predictInChunks(
+  model: tf.LayersModel,
+  inputs: Float32Array,
+  rowShape: number[],
+  chunk = 256,
+): Float32Array {
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
   const rows = inputs.length / rowSize;
   const classes = model.outputs[0]!.shape[1] as number;
   const out = new Float32Array(rows * classes);
   for (let first = 0; first < rows; first += chunk) {
     const m = Math.min(chunk, rows - first);
-    const probs = tf.tidy(() => model.predict(tf.tensor(inputs.subarray(first * rowSize, (first + m) * rowSize), [m, ...rowShape])) as tf.Tensor);
+    const probs = tf.tidy(
+      () =>
+        model.predict(
+          tf.tensor(inputs.subarray(first * rowSize, (first + m) * rowSize), [m, ...rowShape]),
+        ) as tf.Tensor,
+    );
     out.set(probs.dataSync() as Float32Array, first * classes);
     probs.dispose();
   }

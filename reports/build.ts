@@ -7,7 +7,17 @@
  * site: the build needs no network, and neither does the site.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSettings, type Settings } from '../config/settings.ts';
@@ -53,9 +63,11 @@ export async function buildReport(options: BuildReportOptions = {}): Promise<Bui
 
   // Fresh copy of the pages; Framework's bundle cache (src/.observablehq) is kept between builds.
   mkdirSync(src, { recursive: true });
-  for (const entry of readdirSync(src)) if (entry !== '.observablehq') rmSync(join(src, entry), { recursive: true, force: true });
+  for (const entry of readdirSync(src))
+    if (entry !== '.observablehq') rmSync(join(src, entry), { recursive: true, force: true });
   cpSync(join(reportsDir, 'src'), src, { recursive: true });
-  if (!existsSync(join(work, 'node_modules'))) symlinkSync(join(projectRoot, 'node_modules'), join(work, 'node_modules'), 'dir');
+  if (!existsSync(join(work, 'node_modules')))
+    symlinkSync(join(projectRoot, 'node_modules'), join(work, 'node_modules'), 'dir');
   writeFileSync(join(src, 'components', 'inputs.css'), inputsStylesheet());
 
   const dataDir = join(src, 'data');
@@ -81,7 +93,8 @@ function siteConfig(output: string): string {
     // An inline icon: otherwise browsers ask the server for /favicon.ico (a 404 in the console).
     head: '<link rel="icon" href="data:,">',
     search: false,
-    footer: 'Built by <code>driftline report build</code> from the warehouse; each page says when and from which run its data was taken.',
+    footer:
+      'Built by <code>driftline report build</code> from the warehouse; each page says when and from which run its data was taken.',
   };
   return `export default ${JSON.stringify(config, null, 2)};\n`;
 }
@@ -91,7 +104,10 @@ function siteConfig(output: string): string {
  * would go to a CDN; the pages import Inputs from node_modules and link this copy, namespaced as Framework does.
  */
 function inputsStylesheet(): string {
-  const css = readFileSync(join(projectRoot, 'node_modules', '@observablehq', 'framework', 'dist', 'client', 'stdlib', 'inputs.css'), 'utf8');
+  const css = readFileSync(
+    join(projectRoot, 'node_modules', '@observablehq', 'framework', 'dist', 'client', 'stdlib', 'inputs.css'),
+    'utf8',
+  );
   return css.replace(/\b__ns__\b/g, 'inputs-3a86ea');
 }
 
@@ -100,20 +116,27 @@ function refuseToOverwrite(dir: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new Error(`report output ${dir} is a file`);
   const entries = readdirSync(dir);
-  if (entries.length > 0 && !entries.includes('_observablehq')) throw new Error(`report output ${dir} is not empty and does not hold a previous report: choose another --out`);
+  if (entries.length > 0 && !entries.includes('_observablehq'))
+    throw new Error(`report output ${dir} is not empty and does not hold a previous report: choose another --out`);
 }
 
 function runFramework(work: string, log: (line: string) => void): Promise<void> {
   const bin = join(projectRoot, 'node_modules', '@observablehq', 'framework', 'dist', 'bin', 'observable.js');
   return new Promise((resolveBuild, reject) => {
     // The environment passes through to the Framework build (PATH, HOME, …); no driftline variable is read from it.
-    const child = spawn(process.execPath, [bin, 'build'], { cwd: work, env: { ...process.env, OBSERVABLE_TELEMETRY_DISABLE: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'build'], {
+      cwd: work,
+      env: { ...process.env, OBSERVABLE_TELEMETRY_DISABLE: '1', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('error', reject);
     child.on('exit', (code) => {
-      const summary = output.split('\n').filter((l) => /^(render|[┌├└])|error|warning/i.test(l) && !/will not be cleared/.test(l));
+      const summary = output
+        .split('\n')
+        .filter((l) => /^(render|[┌├└])|error|warning/i.test(l) && !/will not be cleared/.test(l));
       for (const line of summary) log(line);
       if (code === 0) resolveBuild();
       else reject(new Error(`observable build exited ${code}:\n${output.slice(-4000)}`));
@@ -123,10 +146,16 @@ function runFramework(work: string, log: (line: string) => void): Promise<void> 
 
 /** Fails when the built site still imports one of the pages' packages by bare name (Framework could not resolve it). */
 export function assertBundled(siteDir: string): void {
-  const bare = new RegExp(`(?:import\\(|from\\s*)["'](${BUNDLED.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})["']`);
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : /\.(html|js)$/.test(e.name) ? [join(dir, e.name)] : []));
+  const bare = new RegExp(
+    `(?:import\\(|from\\s*)["'](${BUNDLED.map((p) => p.replace(/[/.]/g, '\\$&')).join('|')})["']`,
+  );
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : /\.(html|js)$/.test(e.name) ? [join(dir, e.name)] : [],
+    );
   for (const file of walk(siteDir)) {
     const match = bare.exec(readFileSync(file, 'utf8'));
-    if (match) throw new Error(`report build: ${file} imports "${match[1]}" unresolved (is tsconfig.json beside node_modules?)`);
+    if (match)
+      throw new Error(`report build: ${file} imports "${match[1]}" unresolved (is tsconfig.json beside node_modules?)`);
   }
 }

@@ -44,7 +44,9 @@ export function resolveRequest(root: string, pathname: string): string | null {
   const base = realpathSync(root);
   const candidate = resolve(base, `.${path}`);
   if (!inside(base, candidate)) return null;
-  const options = path.endsWith('/') ? [join(candidate, 'index.html')] : [candidate, `${candidate}.html`, join(candidate, 'index.html')];
+  const options = path.endsWith('/')
+    ? [join(candidate, 'index.html')]
+    : [candidate, `${candidate}.html`, join(candidate, 'index.html')];
   for (const option of options) {
     const file = realFileInside(base, option);
     if (file) return file;
@@ -67,24 +69,34 @@ function realFileInside(base: string, path: string): string | null {
 
 /** Headers every response carries; an HTML page's CSP allows its own inline scripts. */
 function securityHeaders(html?: string): Record<string, string> {
-  return { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'content-security-policy': contentSecurityPolicy(html) };
+  return {
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': contentSecurityPolicy(html),
+  };
 }
 
 function sendFile(res: ServerResponse, file: string, head: boolean): void {
   const type = TYPES[extname(file)] ?? 'application/octet-stream';
   if (extname(file) === '.html') {
     const html = readFileSync(file, 'utf8');
-    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache', ...securityHeaders(html) }).end(head ? undefined : html);
+    res
+      .writeHead(200, { 'content-type': type, 'cache-control': 'no-cache', ...securityHeaders(html) })
+      .end(head ? undefined : html);
     return;
   }
   res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache', ...securityHeaders() });
   if (head) res.end();
-  else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  else
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
 }
 
 export function serveStatic(root: string, options: { port?: number; host?: string } = {}): Promise<StaticServer> {
   const server: Server = createServer((req, res) => {
-    const text = (status: number, message: string) => res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders() }).end(`${message}\n`);
+    const text = (status: number, message: string) =>
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders() }).end(`${message}\n`);
     try {
       const file = resolveRequest(root, new URL(req.url ?? '/', 'http://localhost').pathname);
       if (!file) text(404, 'not found');

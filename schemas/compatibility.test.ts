@@ -22,7 +22,9 @@ describe('checkBackwardCompatible', () => {
   });
 
   it('accepts adding a nullable field with default null', () => {
-    expect(checkBackwardCompatible(base, withFields({ name: 'note', type: ['null', 'string'], default: null }))).toEqual({
+    expect(
+      checkBackwardCompatible(base, withFields({ name: 'note', type: ['null', 'string'], default: null })),
+    ).toEqual({
       compatible: true,
     });
   });

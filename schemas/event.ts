@@ -18,6 +18,4 @@ export const EventSchema = {
 
 export type Event = AvroType<typeof EventSchema>;
 
-export const EventType = avro.Type.forSchema(
-  EventSchema as unknown as Parameters<typeof avro.Type.forSchema>[0],
-);
+export const EventType = avro.Type.forSchema(EventSchema as unknown as Parameters<typeof avro.Type.forSchema>[0]);

@@ -21,7 +21,7 @@ export type RecordOf<N extends SchemaName> = AvroType<(typeof schemas)[N]['schem
 export const schemaNames = Object.keys(schemas) as SchemaName[];
 
 export function isSchemaName(name: string): name is SchemaName {
-  return Object.prototype.hasOwnProperty.call(schemas, name);
+  return  Object.hasOwn(schemas, name);
 }
 
 export function getType(name: SchemaName): avro.Type {
@@ -156,11 +156,7 @@ export function encode<N extends SchemaName>(name: N, value: RecordOf<N>): Buffe
  * Decodes Avro binary. Pass `writerSchema` when the bytes were written with a different (older)
  * version of the schema; the data is then resolved into the current shape.
  */
-export function decode<N extends SchemaName>(
-  name: N,
-  buf: Buffer,
-  writerSchema?: avro.Type | object,
-): RecordOf<N> {
+export function decode<N extends SchemaName>(name: N, buf: Buffer, writerSchema?: avro.Type | object): RecordOf<N> {
   const type = getType(name);
   if (writerSchema === undefined) return type.fromBuffer(buf) as RecordOf<N>;
   const writer = isAvscType(writerSchema)

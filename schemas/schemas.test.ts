@@ -142,8 +142,20 @@ describe('round trips', () => {
       ],
     };
     // written by a producer that only knew the four scalar fields
-    const oldBuf = avro.Type.forSchema(older as avro.schema.RecordType).toBuffer({ source: 's', key: 'k', ts: 1, value: 2 });
-    expect(decode('Event', oldBuf, older)).toEqual({ source: 's', key: 'k', ts: 1, value: 2, values: {}, attributes: {} });
+    const oldBuf = avro.Type.forSchema(older as avro.schema.RecordType).toBuffer({
+      source: 's',
+      key: 'k',
+      ts: 1,
+      value: 2,
+    });
+    expect(decode('Event', oldBuf, older)).toEqual({
+      source: 's',
+      key: 'k',
+      ts: 1,
+      value: 2,
+      values: {},
+      attributes: {},
+    });
   });
 });
 

@@ -138,7 +138,10 @@ describe('Confluent wire format', () => {
     expect((await registerRaw(`${other}-value`, noTitle)).status).toBe(200);
     const err = await createSerde('JobPosting', { schemaRegistryUrl: registryUrl, topic: other })
       .encode(posting)
-      .then(() => undefined, (e: Error) => e);
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
     expect(err?.message).toContain(`registering subject ${other}-value failed`);
     expect(err?.message).toMatch(/409.*DRIFTLINE_TOPIC_PREFIX/s);
   });
@@ -146,7 +149,9 @@ describe('Confluent wire format', () => {
   it('surfaces registry errors and validation errors clearly', async () => {
     const serde = createSerde('JobPosting', { schemaRegistryUrl: registryUrl });
     const unknownId = 0x7ffffff0; // never handed out: ids count up from 1
-    await expect(serde.decode(frame(unknownId, Buffer.alloc(0)))).rejects.toThrow(`fetching schema id ${unknownId} failed`);
+    await expect(serde.decode(frame(unknownId, Buffer.alloc(0)))).rejects.toThrow(
+      `fetching schema id ${unknownId} failed`,
+    );
     await expect(serde.encode({ ...posting, title: 5 } as unknown as JobPosting)).rejects.toBeInstanceOf(
       SchemaValidationError,
     );

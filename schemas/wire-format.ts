@@ -79,13 +79,15 @@ export function createSerde<N extends SchemaName>(name: N, options: SerdeOptions
   // on the next encode). The registry returns the existing id if the schema is already registered.
   let idPromise: Promise<number> | undefined;
   const schemaId = (): Promise<number> => {
-    idPromise ??= registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schemas[name].schema) }, { subject }).then(
-      ({ id }) => id,
-      (err: unknown) => {
-        idPromise = undefined;
-        throw describe(`registering subject ${subject}`, err, registrationHint(err, name, subject, baseUrl));
-      },
-    );
+    idPromise ??= registry
+      .register({ type: SchemaType.AVRO, schema: JSON.stringify(schemas[name].schema) }, { subject })
+      .then(
+        ({ id }) => id,
+        (err: unknown) => {
+          idPromise = undefined;
+          throw describe(`registering subject ${subject}`, err, registrationHint(err, name, subject, baseUrl));
+        },
+      );
     return idPromise;
   };
 

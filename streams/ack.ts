@@ -28,7 +28,8 @@ export class AckToken {
   release(): void {
     this.pending -= 1;
     if (this.pending === 0) this.onDone(this);
-    else if (this.pending < 0) throw new Error(`ack token ${this.topic}/${this.partition}@${this.nextOffset} released too often`);
+    else if (this.pending < 0)
+      throw new Error(`ack token ${this.topic}/${this.partition}@${this.nextOffset} released too often`);
   }
 
   get done(): boolean {
@@ -59,10 +60,17 @@ export class CommitTracker {
     const id = `${topic}\u0000${partition}`;
     let queue = this.inFlight.get(id);
     if (!queue) this.inFlight.set(id, (queue = []));
-    const token = new AckToken(topic, partition, nextOffset, (t) => {
-      this.onAcknowledged?.(t);
-      this.advance(id, queue!);
-    }, records, start);
+    const token = new AckToken(
+      topic,
+      partition,
+      nextOffset,
+      (t) => {
+        this.onAcknowledged?.(t);
+        this.advance(id, queue!);
+      },
+      records,
+      start,
+    );
     queue.push(token);
     return token;
   }

@@ -10,11 +10,22 @@ import { runPipeline } from './runner.ts';
 import { tumbling } from '../operators/window/window-spec.ts';
 import type { Sink } from './sink.ts';
 
-const record = (headers: Record<string, string> = {}): StreamRecord<unknown> => ({ key: null, value: 1, eventTime: 0, headers, position: { topic: 't', partition: 0, offset: 0 } });
+const record = (headers: Record<string, string> = {}): StreamRecord<unknown> => ({
+  key: null,
+  value: 1,
+  eventTime: 0,
+  headers,
+  position: { topic: 't', partition: 0, offset: 0 },
+});
 
 describe('end-to-end latency accounting', () => {
   it('starts at the sent-at header when a record has one, else at the read time; replays always at the read time', () => {
-    const records = [record(), record({ [SENT_AT_HEADER]: '900' }), record({ [SENT_AT_HEADER]: 'garbage' }), record({ [SENT_AT_HEADER]: '1500' })];
+    const records = [
+      record(),
+      record({ [SENT_AT_HEADER]: '900' }),
+      record({ [SENT_AT_HEADER]: 'garbage' }),
+      record({ [SENT_AT_HEADER]: '1500' }),
+    ];
     expect(startTimes([record(), record()], 1000, 'sent-or-read')).toBe(1000);
     // a sender's clock ahead of ours is capped at the read time: latency never goes negative
     expect([...(startTimes(records, 1000, 'sent-or-read') as Float64Array)]).toEqual([1000, 900, 1000, 1000]);
@@ -88,11 +99,25 @@ describe('runner figures', () => {
     await transport.ensureTopic('in', 1);
     const producer = await transport.producer();
     const sentAt = Date.now() - 2_000; // sent two seconds ago: the records waited in the log
-    await producer.send('in', Array.from({ length: 3_000 }, (_, i) => ({ key: null, value: Buffer.from(String(i)), timestamp: i, headers: { [SENT_AT_HEADER]: String(sentAt) } })));
+    await producer.send(
+      'in',
+      Array.from({ length: 3_000 }, (_, i) => ({
+        key: null,
+        value: Buffer.from(String(i)),
+        timestamp: i,
+        headers: { [SENT_AT_HEADER]: String(sentAt) },
+      })),
+    );
     const slow: Sink<Buffer> = { name: 'slow', write: () => new Promise((r) => setTimeout(r, 20)) };
     const p = new Pipeline('figures');
-    p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 500 })).map('id', (v) => v).to(slow);
-    const result = await runPipeline(p, { untilIdle: true, logEnds: async () => [{ topic: 'in', partition: 0, offset: 3_000 }], lagSampleMs: 10 });
+    p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 500 }))
+      .map('id', (v) => v)
+      .to(slow);
+    const result = await runPipeline(p, {
+      untilIdle: true,
+      logEnds: async () => [{ topic: 'in', partition: 0, offset: 3_000 }],
+      lagSampleMs: 10,
+    });
     expect(result.recordsIn).toBe(3_000);
     expect(result.endToEnd!.count).toBe(3_000);
     expect(result.endToEnd!.p50Ms).toBeGreaterThanOrEqual(2_000);
@@ -105,22 +130,30 @@ describe('runner figures', () => {
 
     // Replays measure from the read time: the recorded send times do not count.
     const again = new Pipeline('figures-read');
-    again.from(topicSource(transport, { topic: 'in', group: 'g2', maxBatchRecords: 500 })).map('id', (v) => v).to(slow);
+    again
+      .from(topicSource(transport, { topic: 'in', group: 'g2', maxBatchRecords: 500 }))
+      .map('id', (v) => v)
+      .to(slow);
     const replayed = await runPipeline(again, { untilIdle: true, latencyStart: 'read' });
     expect(replayed.endToEnd!.p99Ms).toBeLessThan(2_000);
     expect(replayed.endToEnd!.p50Ms).toBeGreaterThanOrEqual(15);
     expect(replayed.maxConsumerLag).toBeNull();
   });
 
-  it('ends a record\'s latency when its own rows are written, not when a window behind it lets go', async () => {
+  it("ends a record's latency when its own rows are written, not when a window behind it lets go", async () => {
     const transport = new MemoryTransport();
     await transport.ensureTopic('in', 1);
     const producer = await transport.producer();
-    await producer.send('in', Array.from({ length: 2_000 }, (_, i) => ({ key: null, value: Buffer.from(String(i)), timestamp: i })));
+    await producer.send(
+      'in',
+      Array.from({ length: 2_000 }, (_, i) => ({ key: null, value: Buffer.from(String(i)), timestamp: i })),
+    );
     const fast: Sink<Buffer> = { name: 'rows', write: async () => {} };
     const slowWindowSink: Sink<unknown> = { name: 'window-rows', write: () => new Promise((r) => setTimeout(r, 400)) };
     const p = new Pipeline('windowed');
-    const records = p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 200 })).map('id', (v) => v);
+    const records = p
+      .from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 200 }))
+      .map('id', (v) => v);
     records.to(fast);
     // one window over everything: it holds every batch until end of input, then its row takes 400 ms to write
     records.window('all', { spec: tumbling(1_000_000), init: () => 0, add: (n) => n + 1 }).to(slowWindowSink);

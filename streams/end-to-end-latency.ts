@@ -15,7 +15,11 @@ export type LatencyStart = 'sent-or-read' | 'read';
  * Start times of a source batch: one number when every record starts at the read time (replays, files, producers
  * without the header), else one per record. Kept with the batch's acknowledgement token until every sink is done.
  */
-export function startTimes(records: readonly StreamRecord<unknown>[], readAt: number, start: LatencyStart): number | Float64Array {
+export function startTimes(
+  records: readonly StreamRecord<unknown>[],
+  readAt: number,
+  start: LatencyStart,
+): number | Float64Array {
   if (start === 'read') return readAt;
   let times: Float64Array | undefined;
   for (let i = 0; i < records.length; i++) {

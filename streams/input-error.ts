@@ -9,4 +9,5 @@ import type { StreamRecord } from './record.ts';
 export const INPUT_ERROR_HEADER = 'driftline.input_error';
 
 /** The reason a reader flagged this record with, if any. */
-export const inputErrorOf = (record: Pick<StreamRecord<unknown>, 'headers'>): string | undefined => record.headers?.[INPUT_ERROR_HEADER];
+export const inputErrorOf = (record: Pick<StreamRecord<unknown>, 'headers'>): string | undefined =>
+  record.headers?.[INPUT_ERROR_HEADER];

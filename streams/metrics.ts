@@ -16,7 +16,10 @@ export class LatencyHistogram {
   /** `times` observations of the same value (a whole batch with one start time). */
   recordMany(ms: number, times: number): void {
     if (times <= 0) return;
-    const i = ms <= FIRST_BUCKET_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / FIRST_BUCKET_MS) / Math.log(BUCKET_FACTOR)));
+    const i =
+      ms <= FIRST_BUCKET_MS
+        ? 0
+        : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / FIRST_BUCKET_MS) / Math.log(BUCKET_FACTOR)));
     this.counts[i]! += times;
     this.count += times;
     this.sum += ms * times;
@@ -92,6 +95,7 @@ export function formatMetricsTable(rows: StageSnapshot[]): string {
     String(r.maxQueueDepth),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), ...body.map(line)].join('\n');
 }

@@ -24,7 +24,10 @@ async function run(threads: number, n: number) {
   const transport = new MemoryTransport();
   await transport.ensureTopic('numbers', 2);
   const producer = await transport.producer();
-  await producer.send('numbers', Array.from({ length: n }, (_, i) => ({ key: `k${i % 7}`, value: Buffer.from(String(i)), timestamp: i })));
+  await producer.send(
+    'numbers',
+    Array.from({ length: n }, (_, i) => ({ key: `k${i % 7}`, value: Buffer.from(String(i)), timestamp: i })),
+  );
   const deadLetters = new ArraySink<DeadLetter>('dead-letters');
   const p = new Pipeline(`parallel-map-${threads}`).deadLetters(deadLetters);
   const out = new ArraySink<{ n: number; square: number }>('out');
@@ -50,7 +53,9 @@ describe('parallelMap', () => {
       }
       expect(out.map((r) => r.value.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i * 2));
       expect(deadLetters).toHaveLength(500);
-      expect(deadLetters.every((d) => d.stage === `square-${threads}` && d.error === `odd value ${d.original.toString()}`)).toBe(true);
+      expect(
+        deadLetters.every((d) => d.stage === `square-${threads}` && d.error === `odd value ${d.original.toString()}`),
+      ).toBe(true);
       expect((committed.get(0) ?? 0) + (committed.get(1) ?? 0)).toBe(1_000);
     });
   }
@@ -58,12 +63,22 @@ describe('parallelMap', () => {
   it('passes each acknowledgement token on once, and returns binary results', async () => {
     let done = 0;
     const token = new AckToken('t', 0, 3, () => done++, 3);
-    const records: StreamRecord<Uint8Array>[] = [1, 2, 3].map((i) => ({ key: null, value: Uint8Array.of(i, i + 1, i + 2), eventTime: i, headers: {}, position: { topic: 't', partition: 0, offset: i } }));
+    const records: StreamRecord<Uint8Array>[] = [1, 2, 3].map((i) => ({
+      key: null,
+      value: Uint8Array.of(i, i + 1, i + 2),
+      eventTime: i,
+      headers: {},
+      position: { topic: 't', partition: 0, offset: i },
+    }));
     const emitted: Batch<Uint8Array>[] = [];
     const out: StageOutput<Uint8Array> = { emit: (b) => emitted.push(b), emitSide: () => {}, deadLetter: () => {} };
     await stage<Uint8Array, Uint8Array>('reversedBytes', 2).onBatch({ records, tokens: [token] }, out);
     expect(emitted).toHaveLength(1);
-    expect(emitted[0]!.records.map((r) => [...r.value])).toEqual([[3, 2, 1], [4, 3, 2], [5, 4, 3]]);
+    expect(emitted[0]!.records.map((r) => [...r.value])).toEqual([
+      [3, 2, 1],
+      [4, 3, 2],
+      [5, 4, 3],
+    ]);
     expect(emitted[0]!.tokens).toEqual([token]);
     token.release();
     expect(done).toBe(1);

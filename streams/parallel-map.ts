@@ -37,7 +37,8 @@ export function defaultMapThreads(): number {
 export function parallelMap<I, O>(name: string, options: ParallelMapOptions): ParallelMapStage<I, O> {
   const module = typeof options.module === 'string' ? pathToFileURL(options.module).href : options.module.href;
   const threads = options.threads ?? defaultMapThreads();
-  const pool = threads > 0 ? Array.from({ length: threads }, () => new MapThread(name, module, options.exportName)) : [];
+  const pool =
+    threads > 0 ? Array.from({ length: threads }, () => new MapThread(name, module, options.exportName)) : [];
   let local: ((value: unknown) => unknown) | undefined;
 
   async function outcomes(values: unknown[]): Promise<Outcome[]> {
@@ -46,7 +47,9 @@ export function parallelMap<I, O>(name: string, options: ParallelMapOptions): Pa
       return values.map((v) => settle(local!, v));
     }
     const size = Math.ceil(values.length / pool.length);
-    const chunks = pool.map((t, i) => (i * size < values.length ? t.run(values.slice(i * size, (i + 1) * size)) : Promise.resolve([])));
+    const chunks = pool.map((t, i) =>
+      i * size < values.length ? t.run(values.slice(i * size, (i + 1) * size)) : Promise.resolve([]),
+    );
     return (await Promise.all(chunks)).flat();
   }
 
@@ -90,7 +93,9 @@ class MapThread {
   private failure?: Error;
 
   constructor(stage: string, module: string, exportName: string) {
-    this.worker = new Worker(new URL('./parallel-map-worker.js', import.meta.url), { workerData: { module, exportName } });
+    this.worker = new Worker(new URL('./parallel-map-worker.js', import.meta.url), {
+      workerData: { module, exportName },
+    });
     this.worker.unref(); // an idle pool never keeps the process alive
     this.worker.on('message', (m: { id: number; results: Outcome[] }) => {
       this.pending.get(m.id)?.resolve(m.results);

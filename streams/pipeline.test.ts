@@ -29,14 +29,26 @@ describe('Stream.merge', () => {
     await transport.ensureTopic('numbers', 2);
     await transport.ensureTopic('words', 1);
     const producer = await transport.producer();
-    await producer.send('numbers', Array.from({ length: 1_000 }, (_, i) => ({ key: `n${i}`, value: Buffer.from(String(i)), timestamp: i })));
-    await producer.send('words', ['alpha', 'beta', 'gamma'].map((w, i) => ({ key: w, value: Buffer.from(w), timestamp: i })));
+    await producer.send(
+      'numbers',
+      Array.from({ length: 1_000 }, (_, i) => ({ key: `n${i}`, value: Buffer.from(String(i)), timestamp: i })),
+    );
+    await producer.send(
+      'words',
+      ['alpha', 'beta', 'gamma'].map((w, i) => ({ key: w, value: Buffer.from(w), timestamp: i })),
+    );
 
     const p = new Pipeline('merge-test');
     const [numbers, words, other] = p
       .from(topicSource(transport, { topics: ['numbers', 'words'], group: 'g', partitions: 2, maxBatchRecords: 64 }))
-      .branch('by-topic', (_, r) => r.position.topic === 'numbers', (_, r) => r.position.topic === 'words');
-    const nums = numbers!.map('n', (b): Item => ({ kind: 'n', n: Number(b.toString()) })).filter('even', (v) => v.kind === 'n' && v.n % 2 === 0);
+      .branch(
+        'by-topic',
+        (_, r) => r.position.topic === 'numbers',
+        (_, r) => r.position.topic === 'words',
+      );
+    const nums = numbers!
+      .map('n', (b): Item => ({ kind: 'n', n: Number(b.toString()) }))
+      .filter('even', (v) => v.kind === 'n' && v.n % 2 === 0);
     const ws = words!.map('word', (b): Item => ({ kind: 'word', word: b.toString() }));
     const leftovers = new ArraySink<Buffer>('leftovers');
     other!.to(leftovers);
@@ -45,11 +57,23 @@ describe('Stream.merge', () => {
     nums.merge('with-words', ws).through(tally(seenAtEnd)).to(out);
 
     const committed = new Map<string, number>();
-    await runPipeline(p, { untilIdle: true, onCommit: (o) => o.forEach((x) => committed.set(`${x.topic}/${x.partition}`, x.offset)) });
+    await runPipeline(p, {
+      untilIdle: true,
+      onCommit: (o) => o.forEach((x) => committed.set(`${x.topic}/${x.partition}`, x.offset)),
+    });
 
     const got = out.values;
-    expect(got.filter((v) => v.kind === 'n').map((v) => (v as { n: number }).n).sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i * 2));
-    expect(got.filter((v) => v.kind === 'word').map((v) => (v as { word: string }).word)).toEqual(['alpha', 'beta', 'gamma']);
+    expect(
+      got
+        .filter((v) => v.kind === 'n')
+        .map((v) => (v as { n: number }).n)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 500 }, (_, i) => i * 2));
+    expect(got.filter((v) => v.kind === 'word').map((v) => (v as { word: string }).word)).toEqual([
+      'alpha',
+      'beta',
+      'gamma',
+    ]);
     expect(leftovers.records).toHaveLength(0);
     expect(seenAtEnd).toEqual([503]); // onEnd ran once, after everything from both inputs
     const numbersCommitted = (committed.get('numbers/0') ?? 0) + (committed.get('numbers/1') ?? 0);

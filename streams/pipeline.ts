@@ -61,7 +61,8 @@ export class Pipeline {
   }
 
   addNode(parts: Omit<GraphNode, 'id' | 'children' | 'parents'>): GraphNode {
-    if (this.nodes.some((n) => n.name === parts.name)) throw new Error(`pipeline ${this.name}: two stages are named "${parts.name}"`);
+    if (this.nodes.some((n) => n.name === parts.name))
+      throw new Error(`pipeline ${this.name}: two stages are named "${parts.name}"`);
     const node: GraphNode = { id: this.nodes.length, children: new Map(), parents: 0, ...parts };
     this.nodes.push(node);
     return node;
@@ -103,7 +104,10 @@ export class Stream<T> {
     return this.through(assignEventTime(name, timeOf));
   }
 
-  mapBatch<O>(name: string, fn: (records: StreamRecord<T>[]) => StreamRecord<O>[] | Promise<StreamRecord<O>[]>): Stream<O> {
+  mapBatch<O>(
+    name: string,
+    fn: (records: StreamRecord<T>[]) => StreamRecord<O>[] | Promise<StreamRecord<O>[]>,
+  ): Stream<O> {
     return this.through(mapBatch(name, fn));
   }
 
@@ -125,7 +129,8 @@ export class Stream<T> {
    * interleave as they arrive. The merge node has two parents: it ends once both have ended.
    */
   merge<U>(name: string, other: Stream<U>): Stream<T | U> {
-    if (other.pipeline !== this.pipeline) throw new Error(`merge "${name}": both streams must belong to pipeline ${this.pipeline.name}`);
+    if (other.pipeline !== this.pipeline)
+      throw new Error(`merge "${name}": both streams must belong to pipeline ${this.pipeline.name}`);
     const node = this.pipeline.addNode({ name, stage: passThrough(name) });
     this.connect(node);
     other.connect(node);

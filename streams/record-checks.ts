@@ -28,7 +28,8 @@ export const MAX_KEY_CHARS = 1_024;
 /** Why a record key cannot be carried (lone surrogates have no UTF-8 form; very long keys), or undefined. */
 export function keyProblem(key: string): string | undefined {
   if (typeof key !== 'string') return `key must be a string, got ${typeof key}`;
-  if (!isWellFormed(key)) return `key ${JSON.stringify(key.slice(0, 80))} is not valid Unicode (a lone UTF-16 surrogate)`;
+  if (!isWellFormed(key))
+    return `key ${JSON.stringify(key.slice(0, 80))} is not valid Unicode (a lone UTF-16 surrogate)`;
   if (key.length > MAX_KEY_CHARS) return `key is ${key.length} characters, above the ${MAX_KEY_CHARS}-character limit`;
   return undefined;
 }

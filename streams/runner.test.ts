@@ -13,7 +13,10 @@ async function topicWith(values: Buffer[], partitions = 2) {
   const transport = new MemoryTransport();
   await transport.ensureTopic('in', partitions);
   const producer = await transport.producer();
-  await producer.send('in', values.map((value, i) => ({ key: `k${i}`, value, timestamp: 1_000 + i })));
+  await producer.send(
+    'in',
+    values.map((value, i) => ({ key: `k${i}`, value, timestamp: 1_000 + i })),
+  );
   return transport;
 }
 
@@ -40,7 +43,11 @@ describe('runtime', () => {
     };
     const committed = new Map<number, number>();
     await expect(
-      runPipeline(build(flaky), { untilIdle: true, commitIntervalMs: 5, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) }),
+      runPipeline(build(flaky), {
+        untilIdle: true,
+        commitIntervalMs: 5,
+        onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)),
+      }),
     ).rejects.toThrow('disk full');
     // Committed offsets never run ahead of what the sink acknowledged before it failed.
     const acknowledgedBeforeFailure = delivered.size;
@@ -55,7 +62,12 @@ describe('runtime', () => {
   });
 
   it('routes malformed records to the dead-letter topic with reason and original bytes, and keeps going', async () => {
-    const bad = [Buffer.from([0xff, 0xfe, 0x00]), Buffer.from('{"n": 1'), Buffer.alloc(2 * 1024 * 1024, 0x20), Buffer.from('{"n":"x"}')];
+    const bad = [
+      Buffer.from([0xff, 0xfe, 0x00]),
+      Buffer.from('{"n": 1'),
+      Buffer.alloc(2 * 1024 * 1024, 0x20),
+      Buffer.from('{"n":"x"}'),
+    ];
     const transport = await topicWith([...numbers(100), ...bad, ...numbers(50)], 1);
     const sink = new ArraySink<{ n: number }>('numbers');
     const p = new Pipeline('dlq-test').deadLetters(deadLetterTopicSink(transport));
@@ -110,23 +122,34 @@ describe('runtime', () => {
       return p;
     };
     const committed = new Map<number, number>();
-    const onCommit = (o: { partition: number; offset: number }[]) => o.forEach((x) => committed.set(x.partition, x.offset));
+    const onCommit = (o: { partition: number; offset: number }[]) =>
+      o.forEach((x) => committed.set(x.partition, x.offset));
     // The dead-letter sink is down: the rejected records' offsets must not be committed.
     const down: Sink<DeadLetter> = { name: 'dlq-down', write: async () => Promise.reject(new Error('dlq down')) };
-    await expect(runPipeline(build(down), { untilIdle: true, commitIntervalMs: 5, onCommit })).rejects.toThrow('dlq down');
+    await expect(runPipeline(build(down), { untilIdle: true, commitIntervalMs: 5, onCommit })).rejects.toThrow(
+      'dlq down',
+    );
     expect(committed.get(0) ?? 0).toBe(0); // offset 3 sits in the first batch of 10: nothing may be committed
 
     stored.length = 0;
     const result = await runPipeline(build(deadLetterTopicSink(transport)), { untilIdle: true, onCommit });
     expect(stored).toHaveLength(90);
     expect(result.deadLetters).toBe(10);
-    expect(result.metrics.find((m) => m.stage === 'picky')).toMatchObject({ recordsIn: 100, recordsOut: 90, deadLetters: 10 });
+    expect(result.metrics.find((m) => m.stage === 'picky')).toMatchObject({
+      recordsIn: 100,
+      recordsOut: 90,
+      deadLetters: 10,
+    });
     expect(committed.get(0)).toBe(100);
     const dlq = await transport.consumer({ group: 'inspect', topics: ['in.dlq'] });
     const letters = (await dlq.poll(100)).flatMap((b) => b.messages);
-    expect(letters.map((m) => m.headers?.['dlq.error'])).toEqual(Array.from({ length: 10 }, (_, i) => `n ${i * 10 + 3} ends in 3`));
+    expect(letters.map((m) => m.headers?.['dlq.error'])).toEqual(
+      Array.from({ length: 10 }, (_, i) => `n ${i * 10 + 3} ends in 3`),
+    );
     expect(letters.map((m) => m.headers?.['dlq.stage'])).toEqual(Array(10).fill('picky'));
-    expect(letters.map((m) => m.value.toString())).toEqual(Array.from({ length: 10 }, (_, i) => JSON.stringify({ n: i * 10 + 3 })));
+    expect(letters.map((m) => m.value.toString())).toEqual(
+      Array.from({ length: 10 }, (_, i) => JSON.stringify({ n: i * 10 + 3 })),
+    );
   });
 
   it('branches records and acknowledges each branch independently', async () => {

@@ -18,7 +18,8 @@ export async function runSinkLoop(node: GraphNode, graph: RunGraph): Promise<voi
   let endsSeen = 0;
   for (;;) {
     const item = await queue.popWithin(buffer.msUntilDue());
-    if (item === undefined) await buffer.flush(); // the flush timer: nothing more arrived in time
+    if (item === undefined)
+      await buffer.flush(); // the flush timer: nothing more arrived in time
     else if (item.kind === 'batch') await buffer.add(item.batch);
     else if (item.kind === 'end' || item.kind === 'stop') {
       if (++endsSeen < node.parents) continue;

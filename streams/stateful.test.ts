@@ -6,7 +6,13 @@ import { Collector } from './stage-collector.ts';
 import type { Stage } from './stage.ts';
 import { type BatchRef, statefulStage } from './stateful.ts';
 
-const record = (value: number, offset: number): StreamRecord<number> => ({ key: null, value, eventTime: value, headers: {}, position: { topic: 't', partition: 0, offset } });
+const record = (value: number, offset: number): StreamRecord<number> => ({
+  key: null,
+  value,
+  eventTime: value,
+  headers: {},
+  position: { topic: 't', partition: 0, offset },
+});
 
 /** Feeds one source batch per value list, each with its own tracked token; returns what the stage emitted. */
 function harness<O>(stage: Stage<number, O>) {
@@ -22,7 +28,12 @@ function harness<O>(stage: Stage<number, O>) {
   const acknowledge = () => {
     for (const { batch } of out.emitted.splice(0)) for (const t of batch.tokens) t.release();
   };
-  const emitted = () => out.emitted.map(({ batch, port }) => ({ port, values: batch.records.map((r) => r.value), tokens: batch.tokens.map((t) => t.nextOffset) }));
+  const emitted = () =>
+    out.emitted.map(({ batch, port }) => ({
+      port,
+      values: batch.records.map((r) => r.value),
+      tokens: batch.tokens.map((t) => t.nextOffset),
+    }));
   return { feed, committed, acknowledge, emitted, out, tracker };
 }
 

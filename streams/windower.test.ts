@@ -11,7 +11,11 @@ import { LATE_PORT, type Window, Windower, windowRecord } from './windower.ts';
 function countingWindows(options: WindowClockOptions) {
   const windower = new Windower<number, number>({ ...options, init: () => 0, add: (n) => n + 1 });
   const emit = (closed: Window<number>[], ctx: StatefulContext<WindowResult<number>>) => {
-    if (closed.length > 0) ctx.emit(closed.map((w) => windowRecord(w, false, w.acc)), { closes: closed });
+    if (closed.length > 0)
+      ctx.emit(
+        closed.map((w) => windowRecord(w, false, w.acc)),
+        { closes: closed },
+      );
   };
   return statefulStage<number, WindowResult<number>>('count', {
     onBatch(records, ctx) {
@@ -34,11 +38,22 @@ function harness(options: WindowClockOptions) {
   const offsets = new Map<number, number>();
   const feed = async (readings: Reading[], partition = 0) => {
     let offset = offsets.get(partition) ?? 0;
-    const records = readings.map(([key, t]): StreamRecord<number> => ({ key, value: t, eventTime: t, headers: {}, position: { topic: 't', partition, offset: offset++ } }));
+    const records = readings.map(
+      ([key, t]): StreamRecord<number> => ({
+        key,
+        value: t,
+        eventTime: t,
+        headers: {},
+        position: { topic: 't', partition, offset: offset++ },
+      }),
+    );
     offsets.set(partition, offset);
     await stage.onBatch({ records, tokens: [tracker.track('t', partition, offset)] }, out);
   };
-  const windows = () => out.emitted.filter((e) => e.port === 'main').flatMap((e) => e.batch.records.map((r) => r.value as WindowResult<number>));
+  const windows = () =>
+    out.emitted
+      .filter((e) => e.port === 'main')
+      .flatMap((e) => e.batch.records.map((r) => r.value as WindowResult<number>));
   const show = () => windows().map((w) => `${w.key}[${w.start},${w.end})=${w.value}`);
   const acknowledge = () => {
     for (const e of out.emitted) for (const t of e.batch.tokens) t.release();
@@ -60,8 +75,14 @@ function interleavedSeries(): Reading[][] {
 describe('windower on the stateful engine', () => {
   it('holds a batch until every window it fed is written, and releases each reference exactly once', async () => {
     const h = harness({ spec: tumbling(10) });
-    await h.feed([['k', 1], ['k', 2]]);
-    await h.feed([['k', 8], ['k', 12]]); // feeds [0,10) and [10,20)
+    await h.feed([
+      ['k', 1],
+      ['k', 2],
+    ]);
+    await h.feed([
+      ['k', 8],
+      ['k', 12],
+    ]); // feeds [0,10) and [10,20)
     expect(h.committed()).toEqual([]);
     await h.feed([['k', 25]]); // closes both
     expect(h.show()).toEqual(['k[0,10)=3', 'k[10,20)=1']);
@@ -88,7 +109,13 @@ describe('windower on the stateful engine', () => {
 
   it('sends records whose windows have closed to the late port with their batch, and counts them', async () => {
     const h = harness({ spec: tumbling(10), allowedLatenessMs: 2 });
-    await h.feed([['k', 1], ['k', 13], ['k', 9], ['k', 3], ['k', 14]]); // watermark 11 after t=13: 9 and 3 are late
+    await h.feed([
+      ['k', 1],
+      ['k', 13],
+      ['k', 9],
+      ['k', 3],
+      ['k', 14],
+    ]); // watermark 11 after t=13: 9 and 3 are late
     expect(h.metrics.late).toBe(2);
     const late = h.out.emitted.filter((e) => e.port === LATE_PORT);
     expect(late.map((e) => e.batch.records.map((r) => r.eventTime))).toEqual([[9, 3]]);
@@ -123,7 +150,10 @@ describe('windower on the stateful engine', () => {
 
   it('event time per key: the partition clock still bounds the state of a key that went quiet', async () => {
     const h = harness({ spec: tumbling(10), eventTime: 'key', maxKeyLagMs: 30 });
-    await h.feed([['quiet', 5], ['busy', 1]]);
+    await h.feed([
+      ['quiet', 5],
+      ['busy', 1],
+    ]);
     await h.feed([['busy', 39]]);
     expect(h.show()).toEqual(['busy[0,10)=1']); // the quiet key's window is only 29 behind the partition clock
     await h.feed([['busy', 41]]);

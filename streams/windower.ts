@@ -35,7 +35,13 @@ export interface Window<A> {
 export function windowRecord<R>(w: Window<unknown>, countBased: boolean, value: R): StreamRecord<WindowResult<R>> {
   const start = countBased ? w.minTime : w.start;
   const end = countBased ? w.maxTime + 1 : w.end;
-  return { key: w.key, value: { key: w.key, start, end, count: w.count, value }, eventTime: end - 1, headers: {}, position: w.last.position };
+  return {
+    key: w.key,
+    value: { key: w.key, start, end, count: w.count, value },
+    eventTime: end - 1,
+    headers: {},
+    position: w.last.position,
+  };
 }
 
 export interface WindowerOptions<T, A> extends WindowClockOptions {
@@ -103,7 +109,8 @@ export class Windower<T, A> {
       const scope = this.scopeOf(record);
       scope.lastArrival = now;
       if (this.options.spec.type === 'count') this.addCounted(scope, record, ctx, update.closed);
-      else if (!Number.isFinite(record.eventTime)) ctx.deadLetter(record, new Error(`event time is not a finite number: ${record.eventTime}`));
+      else if (!Number.isFinite(record.eventTime))
+        ctx.deadLetter(record, new Error(`event time is not a finite number: ${record.eventTime}`));
       else if (!this.addTimed(scope, record, ctx)) update.late.push(record);
       else this.advanceClocks(scope, record, now, update.closed);
     }
@@ -137,21 +144,24 @@ export class Windower<T, A> {
 
   /** Stream scope: the clock that closes windows (−Infinity before the first record). */
   get streamWatermark(): number {
-    if (!this.streamScope) throw new Error('streamWatermark: the windows are kept per partition, each with its own clock');
+    if (!this.streamScope)
+      throw new Error('streamWatermark: the windows are kept per partition, each with its own clock');
     return this.scopes.get('*')?.watermark ?? -Infinity;
   }
 
   /** The earliest end among open windows (Infinity when none is open). */
   earliestOpenEnd(): number {
     let earliest = Infinity;
-    for (const scope of this.scopes.values()) for (const set of scope.sets.values()) for (const w of set.open.values()) if (w.end < earliest) earliest = w.end;
+    for (const scope of this.scopes.values())
+      for (const set of scope.sets.values()) for (const w of set.open.values()) if (w.end < earliest) earliest = w.end;
     return earliest;
   }
 
   /** End of input: every open window closes. */
   closeAll(): Window<A>[] {
     const closed: Window<A>[] = [];
-    for (const scope of this.scopes.values()) for (const set of scope.sets.values()) this.closeWhere(set, () => true, closed);
+    for (const scope of this.scopes.values())
+      for (const set of scope.sets.values()) this.closeWhere(set, () => true, closed);
     return this.ordered(closed);
   }
 
@@ -243,7 +253,14 @@ export class Windower<T, A> {
     scope.nextBoundAt = next;
   }
 
-  private contribute(scope: Scope<A>, set: WindowSet<A>, start: number, end: number, record: StreamRecord<T>, ctx: Holder): Window<A> {
+  private contribute(
+    scope: Scope<A>,
+    set: WindowSet<A>,
+    start: number,
+    end: number,
+    record: StreamRecord<T>,
+    ctx: Holder,
+  ): Window<A> {
     const id = `${record.key}\u0000${start}`;
     let w = set.open.get(id);
     if (!w) {

@@ -19,7 +19,13 @@ function fastSource(): Source<Buffer> & { produced: () => number } {
       if (offset >= RECORDS) return [];
       const records: StreamRecord<Buffer>[] = [];
       for (let i = 0; i < BATCH; i++, offset++) {
-        records.push({ key: `k${offset}`, value: Buffer.alloc(VALUE_BYTES, offset % 251), eventTime: offset, headers: {}, position: { topic: 'gen', partition: 0, offset } });
+        records.push({
+          key: `k${offset}`,
+          value: Buffer.alloc(VALUE_BYTES, offset % 251),
+          eventTime: offset,
+          headers: {},
+          position: { topic: 'gen', partition: 0, offset },
+        });
       }
       return [{ topic: 'gen', partition: 0, records, nextOffset: offset }];
     },
@@ -66,7 +72,9 @@ describe('backpressure', () => {
 
     const totalMb = (RECORDS * VALUE_BYTES) / 2 ** 20;
     const growthMb = (peak - baseline) / 2 ** 20;
-    console.log(`backpressure: sink ${sinkMsPerBatch.toFixed(1)} ms/batch; ${totalMb.toFixed(0)} MB pushed; RSS grew ${growthMb.toFixed(0)} MB; source at most ${maxAhead} records ahead`);
+    console.log(
+      `backpressure: sink ${sinkMsPerBatch.toFixed(1)} ms/batch; ${totalMb.toFixed(0)} MB pushed; RSS grew ${growthMb.toFixed(0)} MB; source at most ${maxAhead} records ahead`,
+    );
     expect(delivered).toBe(RECORDS);
     // In flight at most: 2 queues x 4 batches + one batch in each of source, stage and sink.
     expect(maxAhead).toBeLessThanOrEqual(12 * BATCH);

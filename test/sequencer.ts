@@ -19,7 +19,9 @@ const SLOW_KINDS = ['frames'];
 
 /** The model kinds a test file takes from test/shared-models.ts (`trainedOnce('frames', …)`, `registerTrainedOnce(…)`). */
 function sharedModelKinds(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/\b(?:registerTrainedOnce|trainedOnce)\(\s*'([\w-]+)'/g)].map((m) => m[1]!);
+  return [...readFileSync(file, 'utf8').matchAll(/\b(?:registerTrainedOnce|trainedOnce)\(\s*'([\w-]+)'/g)].map(
+    (m) => m[1]!,
+  );
 }
 
 export default class SharedModelsSequencer extends BaseSequencer {
@@ -41,7 +43,10 @@ function startTrainingAhead(kinds: string[]): void {
   if (!cache) return; // test/shared-models-setup.ts sets it; without it nothing is shared
   const root = join(import.meta.dirname, '..');
   const log = openSync(join(cache, 'pretrain.log'), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/shared-models-pretrain.ts', ...kinds], { cwd: root, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/shared-models-pretrain.ts', ...kinds], {
+    cwd: root,
+    stdio: ['ignore', log, log],
+  });
   child.unref();
   child.on('error', () => {}); // could not start: every file then trains what it needs itself
   if (child.pid === undefined) return;

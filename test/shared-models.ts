@@ -36,7 +36,8 @@ export async function trainedOnce(kindName: string, dataDir: string, config?: ob
   const fullConfig = { ...kind.defaultConfig, ...config };
   const cacheRoot = process.env.DRIFTLINE_TEST_MODEL_CACHE;
   const dir = cacheRoot ? join(cacheRoot, `${kindName}-${cacheKey(kindName, fullConfig, dataDir)}`) : undefined;
-  if (dir && (await storedOrTrainedAhead(cacheRoot!, kindName, dir))) return { trained: readTrained(dir), trainSeconds: null };
+  if (dir && (await storedOrTrainedAhead(cacheRoot!, kindName, dir)))
+    return { trained: readTrained(dir), trainSeconds: null };
   const t0 = performance.now();
   const trained = await kind.train(fullConfig, dataDir);
   const trainSeconds = (performance.now() - t0) / 1000;

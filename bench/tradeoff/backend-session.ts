@@ -23,12 +23,16 @@ export interface BenchSession {
 
 export const threadCountsFor = (backend: Backend, wanted: number[]) => (backend === 'tfjs-wasm' ? [1] : wanted);
 
-export async function openBenchSession(bytes: Uint8Array, options: { backend: Backend; threads: number; precision: Precision; itemShape: number[] }): Promise<BenchSession> {
+export async function openBenchSession(
+  bytes: Uint8Array,
+  options: { backend: Backend; threads: number; precision: Precision; itemShape: number[] },
+): Promise<BenchSession> {
   const dims = (rows: number) => [rows, ...options.itemShape];
   if (options.backend === 'tfjs-wasm') {
     const model = await loadOnnxTfjs(bytes);
     return {
-      run: async (data, rows) => model.run({ [INPUT_NAME]: { data, dims: dims(rows) } }, [OUTPUT_NAME])[OUTPUT_NAME]!.data,
+      run: async (data, rows) =>
+        model.run({ [INPUT_NAME]: { data, dims: dims(rows) } }, [OUTPUT_NAME])[OUTPUT_NAME]!.data,
       release: async () => model.dispose(),
     };
   }

@@ -28,16 +28,46 @@ export interface BenchPlan {
 
 export const DEFAULT_SERVER_BOUND_MS = 10;
 
-export function benchPlan(options: { quick?: boolean; repeats?: number; serverBoundMs?: number; threads?: number[] } = {}): BenchPlan {
+export function benchPlan(
+  options: { quick?: boolean; repeats?: number; serverBoundMs?: number; threads?: number[] } = {},
+): BenchPlan {
   const base: BenchPlan = options.quick
-    ? { quick: true, repeats: 3, minRepeatMs: 100, minQueries: 16, offlineBatchSizes: [16, 128], threads: [1, 2], serverRateFactors: [0.5, 1, 2], serverStepMs: 250, serverRepeats: 1, serverMaxBatch: 8, serverBoundMs: DEFAULT_SERVER_BOUND_MS, warmupQueries: 8 }
-    : { quick: false, repeats: 10, minRepeatMs: 300, minQueries: 64, offlineBatchSizes: [1, 8, 32, 128, 256], threads: [1, 2], serverRateFactors: [0.25, 0.5, 0.75, 1, 1.5, 2, 3], serverStepMs: 1000, serverRepeats: 3, serverMaxBatch: 8, serverBoundMs: DEFAULT_SERVER_BOUND_MS, warmupQueries: 32 };
+    ? {
+        quick: true,
+        repeats: 3,
+        minRepeatMs: 100,
+        minQueries: 16,
+        offlineBatchSizes: [16, 128],
+        threads: [1, 2],
+        serverRateFactors: [0.5, 1, 2],
+        serverStepMs: 250,
+        serverRepeats: 1,
+        serverMaxBatch: 8,
+        serverBoundMs: DEFAULT_SERVER_BOUND_MS,
+        warmupQueries: 8,
+      }
+    : {
+        quick: false,
+        repeats: 10,
+        minRepeatMs: 300,
+        minQueries: 64,
+        offlineBatchSizes: [1, 8, 32, 128, 256],
+        threads: [1, 2],
+        serverRateFactors: [0.25, 0.5, 0.75, 1, 1.5, 2, 3],
+        serverStepMs: 1000,
+        serverRepeats: 3,
+        serverMaxBatch: 8,
+        serverBoundMs: DEFAULT_SERVER_BOUND_MS,
+        warmupQueries: 32,
+      };
   if (options.repeats !== undefined) {
-    if (!(Number.isInteger(options.repeats) && options.repeats >= 1)) throw new Error(`repeats must be a positive integer, got ${options.repeats}`);
+    if (!(Number.isInteger(options.repeats) && options.repeats >= 1))
+      throw new Error(`repeats must be a positive integer, got ${options.repeats}`);
     base.repeats = options.repeats;
   }
   if (options.serverBoundMs !== undefined) {
-    if (!(options.serverBoundMs > 0)) throw new Error(`the Server latency bound must be positive, got ${options.serverBoundMs}`);
+    if (!(options.serverBoundMs > 0))
+      throw new Error(`the Server latency bound must be positive, got ${options.serverBoundMs}`);
     base.serverBoundMs = options.serverBoundMs;
   }
   if (options.threads !== undefined) base.threads = options.threads;

@@ -34,9 +34,14 @@ export interface PowerFigure {
 
 export function wattsPerCore(cpuModel: string, option?: number, env: NodeJS.ProcessEnv = process.env): PowerFigure {
   if (option !== undefined) return { wattsPerCore: positive(option, 'watts per core'), source: 'option' };
-  if (env[WATTS_PER_CORE_ENV]) return { wattsPerCore: positive(Number(env[WATTS_PER_CORE_ENV]), WATTS_PER_CORE_ENV), source: 'env' };
+  if (env[WATTS_PER_CORE_ENV])
+    return { wattsPerCore: positive(Number(env[WATTS_PER_CORE_ENV]), WATTS_PER_CORE_ENV), source: 'env' };
   const known = KNOWN_CPUS.find(([pattern]) => pattern.test(cpuModel));
-  if (known) return { wattsPerCore: known[1] / known[2], source: `TDP of ${cpuModel.trim()} (${known[1]} W / ${known[2]} threads)` };
+  if (known)
+    return {
+      wattsPerCore: known[1] / known[2],
+      source: `TDP of ${cpuModel.trim()} (${known[1]} W / ${known[2]} threads)`,
+    };
   return { wattsPerCore: DEFAULT_WATTS_PER_CORE, source: 'default' };
 }
 

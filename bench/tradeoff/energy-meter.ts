@@ -4,7 +4,7 @@
  * every thread, ONNX Runtime's included — × watts per core).
  */
 import { cpuUsage } from 'node:process';
-import { type PowerFigure } from './cpu-power.ts';
+import type { PowerFigure } from './cpu-power.ts';
 import { type RaplDomain, findPackageDomains, joulesBetween, readCounters } from './rapl.ts';
 
 export type EnergyMethod = 'rapl' | 'estimate';
@@ -28,10 +28,13 @@ export function raplMeter(domains: RaplDomain[]): EnergyMeter {
   };
 }
 
-export function estimateMeter(power: PowerFigure, cpuMicros: () => number = () => {
-  const u = cpuUsage();
-  return u.user + u.system;
-}): EnergyMeter {
+export function estimateMeter(
+  power: PowerFigure,
+  cpuMicros: () => number = () => {
+    const u = cpuUsage();
+    return u.user + u.system;
+  },
+): EnergyMeter {
   return {
     method: 'estimate',
     wattsPerCore: power.wattsPerCore,

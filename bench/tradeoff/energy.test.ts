@@ -63,7 +63,9 @@ describe('RAPL reader', () => {
     expect(openEnergyMeter({ wattsPerCore: 5, source: 'default' }, unreadable).method).toBe('estimate');
     const onlySubzones = fakePowercap({ 'intel-rapl:0:0': { name: 'core', energy: 1, max: 1000 } });
     expect(openEnergyMeter({ wattsPerCore: 5, source: 'default' }, onlySubzones).method).toBe('estimate');
-    expect(openEnergyMeter({ wattsPerCore: 5, source: 'default' }, join(tmpdir(), 'no-such-powercap')).method).toBe('estimate');
+    expect(openEnergyMeter({ wattsPerCore: 5, source: 'default' }, join(tmpdir(), 'no-such-powercap')).method).toBe(
+      'estimate',
+    );
   });
 });
 
@@ -84,7 +86,10 @@ describe('energy estimate', () => {
     const table = wattsPerCore(xeon, undefined, {});
     expect(table.wattsPerCore).toBeCloseTo(300 / 64, 9);
     expect(table.source).toMatch(/TDP of .*8375C/);
-    expect(wattsPerCore('Intel(R) Xeon(R) Processor', undefined, {})).toEqual({ wattsPerCore: DEFAULT_WATTS_PER_CORE, source: 'default' });
+    expect(wattsPerCore('Intel(R) Xeon(R) Processor', undefined, {})).toEqual({
+      wattsPerCore: DEFAULT_WATTS_PER_CORE,
+      source: 'default',
+    });
     expect(() => wattsPerCore(xeon, undefined, { [WATTS_PER_CORE_ENV]: 'lots' })).toThrow(WATTS_PER_CORE_ENV);
     expect(() => wattsPerCore(xeon, -1, {})).toThrow(/positive/);
   });

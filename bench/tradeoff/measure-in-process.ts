@@ -27,7 +27,11 @@ export type MeasureReply = VariantMeasurement & { accuracy: number | null };
 
 export function measureInProcess(job: MeasureJob): Promise<MeasureReply> {
   return new Promise((resolve, reject) => {
-    const child = fork(ENTRY, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(ENTRY, [], {
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     let settled = false;
@@ -41,7 +45,12 @@ export function measureInProcess(job: MeasureJob): Promise<MeasureReply> {
       settled = true;
     });
     child.once('exit', (code, signal) => {
-      if (!settled) reject(new Error(`measurement process exited (${signal ?? `code ${code}`}) without an answer${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`));
+      if (!settled)
+        reject(
+          new Error(
+            `measurement process exited (${signal ?? `code ${code}`}) without an answer${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`,
+          ),
+        );
       settled = true;
     });
     child.send(job);

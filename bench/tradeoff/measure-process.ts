@@ -14,7 +14,11 @@ import { measureVariant } from './measure-variant.ts';
 import type { MeasureJob, MeasureReply } from './measure-in-process.ts';
 
 /** Held-out accuracy of a session other than `models eval`'s (tfjs-wasm): same rows, same metric. */
-async function sessionAccuracy(run: (data: Float32Array, rows: number) => Promise<Float32Array>, heldOut: HeldOut, classes: number): Promise<number> {
+async function sessionAccuracy(
+  run: (data: Float32Array, rows: number) => Promise<Float32Array>,
+  heldOut: HeldOut,
+  classes: number,
+): Promise<number> {
   const rows = heldOut.shape[0]!;
   const width = heldOut.inputs.length / rows;
   const probabilities = new Float32Array(rows * classes);
@@ -29,7 +33,10 @@ async function measure(job: MeasureJob): Promise<MeasureReply> {
   const reg = new ModelRegistry({ manifestPath: job.manifestPath, home: job.home });
   const { entry, bytes } = reg.readModel(job.modelId, job.modelVersion);
   const heldOut = heldOutFor(reg, entry);
-  const energy = job.energy.method === 'rapl' ? raplMeter(findPackageDomains(job.energy.powercapRoot)) : estimateMeter({ wattsPerCore: job.energy.wattsPerCore!, source: '' });
+  const energy =
+    job.energy.method === 'rapl'
+      ? raplMeter(findPackageDomains(job.energy.powercapRoot))
+      : estimateMeter({ wattsPerCore: job.energy.wattsPerCore!, source: '' });
   let acc = job.accuracy;
   const measured = await measureVariant({
     entry,
@@ -39,8 +46,16 @@ async function measure(job: MeasureJob): Promise<MeasureReply> {
     threads: job.threads,
     plan: job.plan,
     energy,
-    result: { runId: job.runId, writtenAt: job.writtenAt, model: { id: entry.id, version: entry.version, precision: entry.precision, bytes: bytes.byteLength }, energyMethod: energy.method, accuracy: acc, heldOutRows: heldOut.labels.length },
-    afterScenarios: acc === null ? async (run) => void (acc = await sessionAccuracy(run, heldOut, kindOf(entry).classes)) : undefined,
+    result: {
+      runId: job.runId,
+      writtenAt: job.writtenAt,
+      model: { id: entry.id, version: entry.version, precision: entry.precision, bytes: bytes.byteLength },
+      energyMethod: energy.method,
+      accuracy: acc,
+      heldOutRows: heldOut.labels.length,
+    },
+    afterScenarios:
+      acc === null ? async (run) => void (acc = await sessionAccuracy(run, heldOut, kindOf(entry).classes)) : undefined,
   });
   return { ...measured, rows: measured.rows.map((r) => ({ ...r, accuracy: acc })), accuracy: acc };
 }
@@ -48,6 +63,7 @@ async function measure(job: MeasureJob): Promise<MeasureReply> {
 process.once('message', (job: MeasureJob) => {
   measure(job).then(
     (result) => process.send!({ result }, () => process.exit(0)),
-    (error: unknown) => process.send!({ error: error instanceof Error ? error.message : String(error) }, () => process.exit(0)),
+    (error: unknown) =>
+      process.send!({ error: error instanceof Error ? error.message : String(error) }, () => process.exit(0)),
   );
 });

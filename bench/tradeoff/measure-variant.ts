@@ -10,7 +10,13 @@ import { loadTfjs } from '../../models/infer/onnx-tfjs.js';
 import { type Backend, openBenchSession } from './backend-session.ts';
 import type { BenchPlan } from './bench-plan.ts';
 import type { EnergyMeter } from './energy-meter.ts';
-import { type BenchResultRow, type ResultContext, type ScenarioOutcome, resultRow, summarizeRepetitions } from './result-rows.ts';
+import {
+  type BenchResultRow,
+  type ResultContext,
+  type ScenarioOutcome,
+  resultRow,
+  summarizeRepetitions,
+} from './result-rows.ts';
 import { type ScenarioContext, offline, server, singleStream } from './scenarios.ts';
 
 const MB = 2 ** 20;
@@ -43,7 +49,8 @@ function batchInputs(heldOut: HeldOut) {
     let batch = batches.get(size);
     if (!batch) {
       batch = new Float32Array(size * width);
-      for (let i = 0; i < size; i++) batch.set(heldOut.inputs.subarray(((i % rows) * width), ((i % rows) + 1) * width), i * width);
+      for (let i = 0; i < size; i++)
+        batch.set(heldOut.inputs.subarray((i % rows) * width, ((i % rows) + 1) * width), i * width);
       batches.set(size, batch);
     }
     return batch;
@@ -74,7 +81,12 @@ export async function measureVariant(args: {
   const rss = new RssSampler();
   if (backend === 'tfjs-wasm') await loadTfjs(); // the runtime itself is not the model's memory
   const before = rss.sample();
-  const session = await openBenchSession(args.bytes, { backend, threads, precision: entry.precision, itemShape: heldOut.shape.slice(1) });
+  const session = await openBenchSession(args.bytes, {
+    backend,
+    threads,
+    precision: entry.precision,
+    itemShape: heldOut.shape.slice(1),
+  });
   try {
     const input = batchInputs(heldOut);
     const query = (rows: number) => session.run(input(rows), rows);
@@ -92,15 +104,25 @@ export async function measureVariant(args: {
       return outcome;
     };
 
-    const single = await scenario(async () => ({ scenario: 'SingleStream', batchSize: 1, reps: await singleStream(ctx, plan) }));
+    const single = await scenario(async () => ({
+      scenario: 'SingleStream',
+      batchSize: 1,
+      reps: await singleStream(ctx, plan),
+    }));
     const { p50_ms: singleStreamP50Ms, items_per_s: singleStreamPerS } = summarizeRepetitions(single.reps);
-    for (const batch of plan.offlineBatchSizes) await scenario(async () => ({ scenario: 'Offline', batchSize: batch, reps: await offline(ctx, batch, plan) }));
+    for (const batch of plan.offlineBatchSizes)
+      await scenario(async () => ({ scenario: 'Offline', batchSize: batch, reps: await offline(ctx, batch, plan) }));
     // Server rates are multiples of what one stream of single items sustained (items/s, overheads included).
     let serverSteps: VariantMeasurement['serverSteps'] = [];
     await scenario(async () => {
       const s = await server(ctx, singleStreamPerS, plan);
       serverSteps = s.steps.map(({ ratePerS, p99Ms, passed }) => ({ ratePerS, p99Ms, passed }));
-      return { scenario: 'Server', batchSize: plan.serverMaxBatch, reps: s.reported, server: { rate: s.rate, boundMs: plan.serverBoundMs } };
+      return {
+        scenario: 'Server',
+        batchSize: plan.serverMaxBatch,
+        reps: s.reported,
+        server: { rate: s.rate, boundMs: plan.serverBoundMs },
+      };
     });
     if (args.afterScenarios) await args.afterScenarios((data, rows) => session.run(data, rows));
     return { rows: outcomes.map((o) => resultRow(result, o)), singleStreamP50Ms, serverSteps };

@@ -16,11 +16,39 @@ describe('modelVariants', () => {
   it('takes the production fp32 version and the latest quantized child per precision', () => {
     const reg = registry();
     reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(1), ...hashes, stage: 'production' }); // v1
-    reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(2), precision: 'int8', parent: 'postings-a@v1', ...hashes }); // v2
-    reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(3), precision: 'fp16', parent: 'postings-a@v1', ...hashes }); // v3
-    reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(4), precision: 'int8', parent: 'postings-a@v1', ...hashes }); // v4: newer int8
+    reg.register({
+      id: 'postings-a',
+      kind: 'postings',
+      onnx: onnx(2),
+      precision: 'int8',
+      parent: 'postings-a@v1',
+      ...hashes,
+    }); // v2
+    reg.register({
+      id: 'postings-a',
+      kind: 'postings',
+      onnx: onnx(3),
+      precision: 'fp16',
+      parent: 'postings-a@v1',
+      ...hashes,
+    }); // v3
+    reg.register({
+      id: 'postings-a',
+      kind: 'postings',
+      onnx: onnx(4),
+      precision: 'int8',
+      parent: 'postings-a@v1',
+      ...hashes,
+    }); // v4: newer int8
     reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(5), ...hashes }); // v5: a candidate retrain, not production
-    reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(6), precision: 'int8', parent: 'postings-a@v5', ...hashes }); // v6: its child
+    reg.register({
+      id: 'postings-a',
+      kind: 'postings',
+      onnx: onnx(6),
+      precision: 'int8',
+      parent: 'postings-a@v5',
+      ...hashes,
+    }); // v6: its child
     reg.register({ id: 'frames-cnn', kind: 'frames', onnx: onnx(7), ...hashes }); // only a candidate: the latest
     const found = modelVariants(reg);
     expect(found.map((m) => [m.id, m.variants.map((v) => `${v.version}:${v.precision}`)])).toEqual([
@@ -32,7 +60,15 @@ describe('modelVariants', () => {
   it('goes back to the fp32 parent when a quantized variant is in production, and skips unknown kinds', () => {
     const reg = registry();
     reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(1), ...hashes });
-    reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(2), precision: 'int8', parent: 'postings-a@v1', ...hashes, stage: 'production' });
+    reg.register({
+      id: 'postings-a',
+      kind: 'postings',
+      onnx: onnx(2),
+      precision: 'int8',
+      parent: 'postings-a@v1',
+      ...hashes,
+      stage: 'production',
+    });
     reg.register({ id: 'mystery', kind: 'audio', onnx: onnx(3), ...hashes });
     const notes: string[] = [];
     const found = modelVariants(reg, (n) => notes.push(n));

@@ -20,7 +20,8 @@ export function modelVariants(reg: ModelRegistry, note: (message: string) => voi
   const result: ModelVariants[] = [];
   for (const id of ids) {
     let base = reg.get(id);
-    if (base.precision !== 'fp32' && base.parent) base = reg.lineage(id, base.version).find((e) => e.precision === 'fp32') ?? base;
+    if (base.precision !== 'fp32' && base.parent)
+      base = reg.lineage(id, base.version).find((e) => e.precision === 'fp32') ?? base;
     try {
       kindOf(base);
     } catch (error) {
@@ -31,9 +32,12 @@ export function modelVariants(reg: ModelRegistry, note: (message: string) => voi
     const latestPerPrecision = new Map<string, ModelEntry>();
     for (const child of reg.list(id).filter((m) => m.parent === ref && m.precision !== 'fp32')) {
       const seen = latestPerPrecision.get(child.precision);
-      if (!seen || versionNumber(child.version) > versionNumber(seen.version)) latestPerPrecision.set(child.precision, child);
+      if (!seen || versionNumber(child.version) > versionNumber(seen.version))
+        latestPerPrecision.set(child.precision, child);
     }
-    const variants = [base, ...latestPerPrecision.values()].sort((a, b) => PRECISION_ORDER.indexOf(a.precision) - PRECISION_ORDER.indexOf(b.precision));
+    const variants = [base, ...latestPerPrecision.values()].sort(
+      (a, b) => PRECISION_ORDER.indexOf(a.precision) - PRECISION_ORDER.indexOf(b.precision),
+    );
     result.push({ id, variants });
   }
   return result;

@@ -17,5 +17,10 @@ export interface LatencySummary {
 
 export function summarizeLatencies(latenciesMs: number[]): LatencySummary {
   const sorted = Float64Array.from(latenciesMs).sort();
-  return { p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), count: sorted.length };
+  return {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    count: sorted.length,
+  };
 }

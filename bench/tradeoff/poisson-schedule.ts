@@ -11,6 +11,7 @@ export function poissonArrivals(ratePerS: number, durationMs: number, seed: numb
   const meanGapMs = 1000 / ratePerS;
   const arrivals: number[] = [];
   // 1 - random() is in (0, 1]: the log is finite.
-  for (let t = -Math.log(1 - random()) * meanGapMs; t < durationMs; t += -Math.log(1 - random()) * meanGapMs) arrivals.push(t);
+  for (let t = -Math.log(1 - random()) * meanGapMs; t < durationMs; t += -Math.log(1 - random()) * meanGapMs)
+    arrivals.push(t);
   return arrivals;
 }

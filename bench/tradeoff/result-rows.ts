@@ -61,7 +61,15 @@ export interface BenchResultRow {
   heldout_rows: number;
 }
 
-export function runRow(runId: string, startedAt: number, endedAt: number, quick: boolean, machine: MachineInfo, energy: { method: EnergyMethod; wattsPerCore: number | null }, repeats: number): BenchRunRow {
+export function runRow(
+  runId: string,
+  startedAt: number,
+  endedAt: number,
+  quick: boolean,
+  machine: MachineInfo,
+  energy: { method: EnergyMethod; wattsPerCore: number | null },
+  repeats: number,
+): BenchRunRow {
   return {
     id: runId,
     version: endedAt,
@@ -122,7 +130,10 @@ export interface ScenarioOutcome {
   server?: { rate: number | null; boundMs: number };
 }
 
-export function resultRow(ctx: ResultContext, { scenario, batchSize, reps, peakRssMb, server }: ScenarioOutcome): BenchResultRow {
+export function resultRow(
+  ctx: ResultContext,
+  { scenario, batchSize, reps, peakRssMb, server }: ScenarioOutcome,
+): BenchResultRow {
   const { model } = ctx;
   return {
     id: compositeId(ctx.runId, model.id, model.precision, ctx.backend, scenario, batchSize, ctx.threads),

@@ -50,7 +50,10 @@ export async function runTradeoffBench(options: TradeoffBenchOptions = {}): Prom
   const settings = options.settings ?? loadSettings();
   const reg = options.registry ?? ModelRegistry.fromSettings(settings);
   const models = modelVariants(reg, log);
-  if (models.length === 0) throw new Error(`no models registered (manifest ${reg.manifestPath}): train one first with \`driftline models train postings\` (and \`driftline models train frames\`)`);
+  if (models.length === 0)
+    throw new Error(
+      `no models registered (manifest ${reg.manifestPath}): train one first with \`driftline models train postings\` (and \`driftline models train frames\`)`,
+    );
 
   const plan = benchPlan({ quick: options.quick, repeats: options.repeats, serverBoundMs: options.serverBoundMs });
   const machine = machineInfo();
@@ -58,7 +61,9 @@ export async function runTradeoffBench(options: TradeoffBenchOptions = {}): Prom
   const energy = openEnergyMeter(power, options.powercapRoot);
   const runId = `bench-${newRunId()}`;
   const startedAt = Date.now();
-  log(`bench ${runId}${plan.quick ? ' (quick)' : ''} on ${machine.cpuModel}, ${machine.cores} cores; energy: ${energy.method === 'rapl' ? 'RAPL package counters' : `estimate, CPU time × ${power.wattsPerCore.toFixed(2)} W per core (${power.source})`}`);
+  log(
+    `bench ${runId}${plan.quick ? ' (quick)' : ''} on ${machine.cpuModel}, ${machine.cores} cores; energy: ${energy.method === 'rapl' ? 'RAPL package counters' : `estimate, CPU time × ${power.wattsPerCore.toFixed(2)} W per core (${power.source})`}`,
+  );
 
   const rows: BenchResultRow[] = [];
   for (const { variants } of models) {
@@ -84,8 +89,12 @@ export async function runTradeoffBench(options: TradeoffBenchOptions = {}): Prom
             });
             acc = measured.accuracy;
             rows.push(...measured.rows);
-            const ramp = measured.serverSteps.map((s) => `${Math.round(s.ratePerS)}/s p99 ${s.p99Ms.toFixed(2)} ms${s.passed ? '' : ' ✗'}`).join(', ');
-            log(`  ${label}: SingleStream p50 ${measured.singleStreamP50Ms.toFixed(3)} ms, accuracy ${acc?.toFixed(4)}; Server ${ramp}`);
+            const ramp = measured.serverSteps
+              .map((s) => `${Math.round(s.ratePerS)}/s p99 ${s.p99Ms.toFixed(2)} ms${s.passed ? '' : ' ✗'}`)
+              .join(', ');
+            log(
+              `  ${label}: SingleStream p50 ${measured.singleStreamP50Ms.toFixed(3)} ms, accuracy ${acc?.toFixed(4)}; Server ${ramp}`,
+            );
           } catch (error) {
             // e.g. a graph with an op tfjs-wasm does not implement: the other backends still run
             log(`  ${label}: skipped, ${(error as Error).message}`);

@@ -46,7 +46,12 @@ describe('scenarios', () => {
 
   it('Server reports the highest rate under the bound and stops at the first rate over it', async () => {
     const { ctx, batches } = context(1); // ~1,000 single items/s at most, 8,000/s batched
-    const result = await server(ctx, 1000, { serverRateFactors: [0.1, 0.3, 40], serverStepMs: 300, serverRepeats: 1, serverMaxBatch: 4, serverBoundMs: 60 }, 5);
+    const result = await server(
+      ctx,
+      1000,
+      { serverRateFactors: [0.1, 0.3, 40], serverStepMs: 300, serverRepeats: 1, serverMaxBatch: 4, serverBoundMs: 60 },
+      5,
+    );
     expect(result.steps.map((s) => Math.round(s.ratePerS))).toEqual([100, 300, 40_000]);
     expect(result.steps.map((s) => s.passed)).toEqual([true, true, false]);
     expect(result.rate).toBeCloseTo(300, 9);
@@ -60,7 +65,13 @@ describe('scenarios', () => {
 
   it('Server has no rate when even the lowest one misses the bound', async () => {
     const { ctx } = context(5);
-    const result = await server(ctx, 1000, { serverRateFactors: [2, 4], serverStepMs: 100, serverRepeats: 1, serverMaxBatch: 1, serverBoundMs: 1 });
+    const result = await server(ctx, 1000, {
+      serverRateFactors: [2, 4],
+      serverStepMs: 100,
+      serverRepeats: 1,
+      serverMaxBatch: 1,
+      serverBoundMs: 1,
+    });
     expect(result.rate).toBeNull();
     expect(result.steps).toHaveLength(1);
     expect(result.reported).toBe(result.steps[0]!.reps);
@@ -69,14 +80,48 @@ describe('scenarios', () => {
 
 describe('result rows', () => {
   it('summarizes repetitions as medians with the spread of p50 and items/s', () => {
-    const rep = (latenciesMs: number[], elapsedMs: number, joules: number) => ({ latenciesMs, items: latenciesMs.length, elapsedMs, joules });
+    const rep = (latenciesMs: number[], elapsedMs: number, joules: number) => ({
+      latenciesMs,
+      items: latenciesMs.length,
+      elapsedMs,
+      joules,
+    });
     const reps = [rep([1, 2, 3, 4], 10, 0.4), rep([2, 2, 2, 9], 20, 0.8), rep([1, 1, 1, 1], 8, 0.2)];
     const s = summarizeRepetitions(reps);
-    expect(s).toMatchObject({ repeats: 3, p50_ms: 2, p50_ms_min: 1, p50_ms_max: 2, p99_ms: 4, items_per_s: 400, items_per_s_min: 200, items_per_s_max: 500, energy_j_per_1k: 100 });
+    expect(s).toMatchObject({
+      repeats: 3,
+      p50_ms: 2,
+      p50_ms_min: 1,
+      p50_ms_max: 2,
+      p99_ms: 4,
+      items_per_s: 400,
+      items_per_s_min: 200,
+      items_per_s_max: 500,
+      energy_j_per_1k: 100,
+    });
     const row = resultRow(
-      { runId: 'bench-1', writtenAt: 5, model: { id: 'postings-a', version: 'v2', precision: 'int8', bytes: 1234 }, backend: 'onnxruntime', threads: 2, modelMemoryMb: 3, energyMethod: 'estimate', accuracy: 0.9, heldOutRows: 10 },
+      {
+        runId: 'bench-1',
+        writtenAt: 5,
+        model: { id: 'postings-a', version: 'v2', precision: 'int8', bytes: 1234 },
+        backend: 'onnxruntime',
+        threads: 2,
+        modelMemoryMb: 3,
+        energyMethod: 'estimate',
+        accuracy: 0.9,
+        heldOutRows: 10,
+      },
       { scenario: 'Server', batchSize: 8, reps, peakRssMb: 100, server: { rate: 250, boundMs: 10 } },
     );
-    expect(row).toMatchObject({ id: 'bench-1/postings-a/int8/onnxruntime/Server/8/2', variant: 'int8', model_version: 'v2', server_rate: 250, server_bound_ms: 10, energy_method: 'estimate', peak_rss_mb: 100, model_bytes: 1234 });
+    expect(row).toMatchObject({
+      id: 'bench-1/postings-a/int8/onnxruntime/Server/8/2',
+      variant: 'int8',
+      model_version: 'v2',
+      server_rate: 250,
+      server_bound_ms: 10,
+      energy_method: 'estimate',
+      peak_rss_mb: 100,
+      model_bytes: 1234,
+    });
   });
 });

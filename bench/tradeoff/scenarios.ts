@@ -45,14 +45,21 @@ async function backToBack(ctx: ScenarioContext, rows: number, minMs: number, min
   return { latenciesMs, items: latenciesMs.length * rows, elapsedMs: now - start, joules };
 }
 
-export async function singleStream(ctx: ScenarioContext, plan: { repeats: number; minRepeatMs: number; minQueries: number }): Promise<Repetition[]> {
+export async function singleStream(
+  ctx: ScenarioContext,
+  plan: { repeats: number; minRepeatMs: number; minQueries: number },
+): Promise<Repetition[]> {
   const reps: Repetition[] = [];
   for (let r = 0; r < plan.repeats; r++) reps.push(await backToBack(ctx, 1, plan.minRepeatMs, plan.minQueries));
   return reps;
 }
 
 /** One batch size; batches per repetition: at least 2 and enough for `minRepeatMs`. */
-export async function offline(ctx: ScenarioContext, batch: number, plan: { repeats: number; minRepeatMs: number }): Promise<Repetition[]> {
+export async function offline(
+  ctx: ScenarioContext,
+  batch: number,
+  plan: { repeats: number; minRepeatMs: number },
+): Promise<Repetition[]> {
   await ctx.query(batch); // warm-up at this size (allocations for the new shape)
   const reps: Repetition[] = [];
   for (let r = 0; r < plan.repeats; r++) reps.push(await backToBack(ctx, batch, plan.minRepeatMs, 2));
@@ -64,7 +71,13 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleepMs = (ms: number) => void Atomics.wait(sleeper, 0, 0, ms);
 
 /** One run at `ratePerS` for `durationMs`; `overrun` when the backlog made it last over 3× as long. */
-export async function serverRun(ctx: ScenarioContext, ratePerS: number, durationMs: number, maxBatch: number, seed: number): Promise<Repetition & { overrun: boolean }> {
+export async function serverRun(
+  ctx: ScenarioContext,
+  ratePerS: number,
+  durationMs: number,
+  maxBatch: number,
+  seed: number,
+): Promise<Repetition & { overrun: boolean }> {
   const arrivals = poissonArrivals(ratePerS, durationMs, seed);
   const latenciesMs: number[] = [];
   const joulesSince = ctx.energy.start();
@@ -92,7 +105,13 @@ export async function serverRun(ctx: ScenarioContext, ratePerS: number, duration
     if (++queries % 64 === 0) ctx.sampleMemory();
   }
   const elapsedMs = performance.now() - start;
-  return { latenciesMs, items: latenciesMs.length, elapsedMs: Math.max(elapsedMs, durationMs), joules: joulesSince(), overrun };
+  return {
+    latenciesMs,
+    items: latenciesMs.length,
+    elapsedMs: Math.max(elapsedMs, durationMs),
+    joules: joulesSince(),
+    overrun,
+  };
 }
 
 export interface ServerStep {
@@ -112,13 +131,27 @@ export interface ServerResult {
 }
 
 /** Increasing rates (`capacityPerS` × each factor) until one fails the bound. */
-export async function server(ctx: ScenarioContext, capacityPerS: number, plan: { serverRateFactors: number[]; serverStepMs: number; serverRepeats: number; serverMaxBatch: number; serverBoundMs: number }, seed = 1): Promise<ServerResult> {
+export async function server(
+  ctx: ScenarioContext,
+  capacityPerS: number,
+  plan: {
+    serverRateFactors: number[];
+    serverStepMs: number;
+    serverRepeats: number;
+    serverMaxBatch: number;
+    serverBoundMs: number;
+  },
+  seed = 1,
+): Promise<ServerResult> {
   const steps: ServerStep[] = [];
   for (const [i, factor] of plan.serverRateFactors.entries()) {
     const ratePerS = capacityPerS * factor;
     const reps: (Repetition & { overrun: boolean })[] = [];
-    for (let r = 0; r < plan.serverRepeats; r++) reps.push(await serverRun(ctx, ratePerS, plan.serverStepMs, plan.serverMaxBatch, seed + i * 1000 + r));
-    const p99s = reps.map((rep) => (rep.latenciesMs.length ? summarizeLatencies(rep.latenciesMs).p99 : Infinity)).sort((a, b) => a - b);
+    for (let r = 0; r < plan.serverRepeats; r++)
+      reps.push(await serverRun(ctx, ratePerS, plan.serverStepMs, plan.serverMaxBatch, seed + i * 1000 + r));
+    const p99s = reps
+      .map((rep) => (rep.latenciesMs.length ? summarizeLatencies(rep.latenciesMs).p99 : Infinity))
+      .sort((a, b) => a - b);
     const p99Ms = p99s[Math.floor((p99s.length - 1) / 2)]!;
     const passed = p99Ms <= plan.serverBoundMs && !reps.some((rep) => rep.overrun);
     steps.push({ ratePerS, p99Ms, passed, reps });

@@ -17,14 +17,23 @@ export function writeBenchFile(path: string, content: BenchFile): void {
   writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`);
 }
 
-export async function writeBenchWarehouse(settings: Pick<Settings, 'home' | 'clickhouseUrl' | 'clickhouseDatabase'>, content: BenchFile): Promise<string> {
+export async function writeBenchWarehouse(
+  settings: Pick<Settings, 'home' | 'clickhouseUrl' | 'clickhouseDatabase'>,
+  content: BenchFile,
+): Promise<string> {
   const warehouse = await openWarehouse(settings);
   try {
     const tables: TableName[] = ['bench_runs', 'bench_results'];
     await warehouse.ensureTables(tables);
     const write = async (table: TableName, rows: Row[]) => {
       const sink = warehouse.sink<Row>(table, (r) => r.value);
-      const records: StreamRecord<Row>[] = rows.map((value, i) => ({ key: String(value.id), value, eventTime: content.run.ended_at, headers: {}, position: { topic: `bench:${content.run.run_id}`, partition: 0, offset: i } }));
+      const records: StreamRecord<Row>[] = rows.map((value, i) => ({
+        key: String(value.id),
+        value,
+        eventTime: content.run.ended_at,
+        headers: {},
+        position: { topic: `bench:${content.run.run_id}`, partition: 0, offset: i },
+      }));
       await sink.write(records);
       await sink.close?.();
     };

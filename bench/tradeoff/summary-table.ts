@@ -17,7 +17,9 @@ export function summaryTable(rows: BenchResultRow[]): string {
   }
   const lines = [...groups.values()].map((g) => {
     const single = g.find((r) => r.scenario === 'SingleStream');
-    const bestOffline = g.filter((r) => r.scenario === 'Offline').reduce<BenchResultRow | undefined>((a, b) => (!a || b.items_per_s > a.items_per_s ? b : a), undefined);
+    const bestOffline = g
+      .filter((r) => r.scenario === 'Offline')
+      .reduce<BenchResultRow | undefined>((a, b) => (!a || b.items_per_s > a.items_per_s ? b : a), undefined);
     const srv = g.find((r) => r.scenario === 'Server');
     const first = g[0]!;
     return {

@@ -28,7 +28,11 @@ const TIMELINE_POSTINGS = ['brightdata-linkedin', 'hn-hiring-2013-2018', 'hn-hir
 /** With the real NAB data: the two series the README discusses. Generated data: every series there is. */
 const REAL_SERIES = ['nyc_taxi.csv', 'machine_temperature_system_failure.csv'];
 /** Laid out as shared/data: what the demo needs from a data directory. */
-const REQUIRED = [join('postings', 'glassdoor-2020'), join('frames', 'neu-det', 'images'), join('events', 'nab', 'data', 'realKnownCause')];
+const REQUIRED = [
+  join('postings', 'glassdoor-2020'),
+  join('frames', 'neu-det', 'images'),
+  join('events', 'nab', 'data', 'realKnownCause'),
+];
 
 /** The given data directory (checked), or the generated fixtures under `<home>/data` (written if missing; home: the demo's). */
 export async function prepareDemoData(given: string | undefined, home: string): Promise<DemoData> {
@@ -37,7 +41,8 @@ export async function prepareDemoData(given: string | undefined, home: string): 
     dir = resolve(given);
     if (!existsSync(dir)) throw new Error(`data directory ${dir} does not exist`);
     const missing = REQUIRED.filter((p) => !existsSync(join(dir, p)));
-    if (missing.length > 0) throw new Error(`data directory ${dir} is not laid out as shared/data: missing ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`data directory ${dir} is not laid out as shared/data: missing ${missing.join(', ')}`);
   } else {
     dir = (await ensureFixtures(join(home, 'data'))).dir;
   }

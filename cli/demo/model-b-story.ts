@@ -16,14 +16,25 @@ export interface ModelBStory {
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-export async function modelBStory(warehouse: Warehouse, runId: string, modelA = 'postings-a', modelB = 'postings-b'): Promise<ModelBStory | null> {
-  const promoted = await warehouse.query(`SELECT candidate_version, in_force_from FROM training_runs WHERE run_id = ${quote(runId)} AND promoted = 1 AND model_id = ${quote(modelB)}`);
+export async function modelBStory(
+  warehouse: Warehouse,
+  runId: string,
+  modelA = 'postings-a',
+  modelB = 'postings-b',
+): Promise<ModelBStory | null> {
+  const promoted = await warehouse.query(
+    `SELECT candidate_version, in_force_from FROM training_runs WHERE run_id = ${quote(runId)} AND promoted = 1 AND model_id = ${quote(modelB)}`,
+  );
   if (promoted.length === 0) return null;
-  const first = promoted.reduce((a, b) => (Number(b.in_force_from ?? Infinity) < Number(a.in_force_from ?? Infinity) ? b : a));
+  const first = promoted.reduce((a, b) =>
+    Number(b.in_force_from ?? Infinity) < Number(a.in_force_from ?? Infinity) ? b : a,
+  );
   const versions = promoted.map((p) => quote(String(p.candidate_version))).join(', ');
   const labelled = `record_id IN (SELECT record_id FROM labels)`;
   const [b, a, truth] = await Promise.all([
-    warehouse.query(`SELECT record_id, label FROM predictions WHERE model_id = ${quote(modelB)} AND model_version IN (${versions}) AND ${labelled}`),
+    warehouse.query(
+      `SELECT record_id, label FROM predictions WHERE model_id = ${quote(modelB)} AND model_version IN (${versions}) AND ${labelled}`,
+    ),
     warehouse.query(`SELECT record_id, label FROM predictions WHERE model_id = ${quote(modelA)} AND ${labelled}`),
     warehouse.query(`SELECT record_id, label FROM labels`),
   ]);
@@ -41,6 +52,19 @@ export async function modelBStory(warehouse: Warehouse, runId: string, modelA = 
     if (aLabel === truthLabel) rightA++;
     if (Number(p.label) === truthLabel) rightB++;
   }
-  if (records === 0) return { firstVersion: String(first.candidate_version), inForceFrom: Number(first.in_force_from), records: 0, accuracyA: NaN, accuracyB: NaN };
-  return { firstVersion: String(first.candidate_version), inForceFrom: Number(first.in_force_from), records, accuracyA: rightA / records, accuracyB: rightB / records };
+  if (records === 0)
+    return {
+      firstVersion: String(first.candidate_version),
+      inForceFrom: Number(first.in_force_from),
+      records: 0,
+      accuracyA: NaN,
+      accuracyB: NaN,
+    };
+  return {
+    firstVersion: String(first.candidate_version),
+    inForceFrom: Number(first.in_force_from),
+    records,
+    accuracyA: rightA / records,
+    accuracyB: rightB / records,
+  };
 }

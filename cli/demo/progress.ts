@@ -24,9 +24,17 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** `[3/8] replay postings · 12.3 s · 12,345 records (1,004/s)`, or with the step's latest note instead of records. */
-export function statusLine(s: { index: number; total: number; name: string; elapsedMs: number; records?: number; note?: string }): string {
+export function statusLine(s: {
+  index: number;
+  total: number;
+  name: string;
+  elapsedMs: number;
+  records?: number;
+  note?: string;
+}): string {
   const head = `[${s.index}/${s.total}] ${s.name} · ${seconds(s.elapsedMs)}`;
-  if (s.records !== undefined) return `${head} · ${thousands(s.records)} records (${thousands(s.records / Math.max(s.elapsedMs / 1000, 1e-3))}/s)`;
+  if (s.records !== undefined)
+    return `${head} · ${thousands(s.records)} records (${thousands(s.records / Math.max(s.elapsedMs / 1000, 1e-3))}/s)`;
   return s.note === undefined ? head : `${head} · ${s.note}`;
 }
 
@@ -42,7 +50,10 @@ export class Progress {
   private readonly restore: (() => void)[] = [];
   private write: (text: string) => void;
 
-  constructor(readonly total: number, options: ProgressOptions = {}) {
+  constructor(
+    readonly total: number,
+    options: ProgressOptions = {},
+  ) {
     this.out = options.out ?? process.stderr;
     this.tty = options.tty ?? Boolean(this.out.isTTY);
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
@@ -105,7 +116,14 @@ export class Progress {
 
   private line(now: number): string {
     const c = this.current!;
-    return statusLine({ index: this.index, total: this.total, name: c.name, elapsedMs: now - c.started, records: c.records, note: c.note });
+    return statusLine({
+      index: this.index,
+      total: this.total,
+      name: c.name,
+      elapsedMs: now - c.started,
+      records: c.records,
+      note: c.note,
+    });
   }
 
   private draw(): void {

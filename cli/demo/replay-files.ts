@@ -44,18 +44,38 @@ export interface FilesReplayResult {
 export async function replayFiles(replay: FilesReplay): Promise<FilesReplayResult> {
   const { definition, settings, runId } = replay;
   const read = replay.read ?? ((files: string[]) => definition.read(files));
-  const ordered = inEventTimeOrder(readRecordedFiles(read, replay.files, {}), { spillDir: join(replayDir(settings, runId), 'spill') });
+  const ordered = inEventTimeOrder(readRecordedFiles(read, replay.files, {}), {
+    spillDir: join(replayDir(settings, runId), 'spill'),
+  });
   const source = replaySource('source:files', counted(ordered, replay.onRecords));
   const outputs = replayOutputs(settings, runId);
   const warehouse = await openWarehouse(settings);
   try {
     await warehouse.ensureTables();
-    const pipeline = definition.build(source, { transport: outputs, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: parseOptions(definition.name, definition.options, replay.options), runId, replay: true });
+    const pipeline = definition.build(source, {
+      transport: outputs,
+      warehouse,
+      models: ModelRegistry.fromSettings(settings),
+      settings,
+      options: parseOptions(definition.name, definition.options, replay.options),
+      runId,
+      replay: true,
+    });
     // Latency from the read time, as `replay` measures it: the recorded times are from when the data was recorded.
     const result = await runPipeline(pipeline, { untilIdle: true, latencyStart: 'read' });
     await recordRunMetrics(warehouse, runId, definition.name, result.metrics);
-    await recordRun(warehouse, { runId, pipeline: definition.name, mode: 'replay', transport: 'files', warehouse: warehouse.kind }, result);
-    return { runId, records: result.recordsIn, durationMs: result.durationMs, deadLetters: result.deadLetters, metrics: result.metrics };
+    await recordRun(
+      warehouse,
+      { runId, pipeline: definition.name, mode: 'replay', transport: 'files', warehouse: warehouse.kind },
+      result,
+    );
+    return {
+      runId,
+      records: result.recordsIn,
+      durationMs: result.durationMs,
+      deadLetters: result.deadLetters,
+      metrics: result.metrics,
+    };
   } finally {
     await source.close();
     await warehouse.close();
@@ -63,7 +83,10 @@ export async function replayFiles(replay: FilesReplay): Promise<FilesReplayResul
   }
 }
 
-async function* counted(batches: AsyncIterable<ConsumedMessage[]>, onRecords?: (count: number) => void): AsyncGenerator<ConsumedMessage[]> {
+async function* counted(
+  batches: AsyncIterable<ConsumedMessage[]>,
+  onRecords?: (count: number) => void,
+): AsyncGenerator<ConsumedMessage[]> {
   let count = 0;
   for await (const batch of batches) {
     count += batch.length;

@@ -36,14 +36,25 @@ export function demoReplays(data: DemoData): DemoReplayPlan[] {
       definition: postingsPipeline,
       files: data.postings,
       // Model A learned Glassdoor 2020; the stream's own first postings (HN 2013–14) are the "before" drift is measured against.
-      options: { windowDays: 30, driftReference: 'warm-up', warmUpRecords: real ? 5000 : 400, minWindowSize: real ? 200 : 30, retrainEvery: real ? 200 : 400 },
-      about: 'HN 2013–2018 and 2026 postings (2026 roles as late labels), monthly windows, Model B fine-tuned along the way',
+      options: {
+        windowDays: 30,
+        driftReference: 'warm-up',
+        warmUpRecords: real ? 5000 : 400,
+        minWindowSize: real ? 200 : 30,
+        retrainEvery: real ? 200 : 400,
+      },
+      about:
+        'HN 2013–2018 and 2026 postings (2026 roles as late labels), monthly windows, Model B fine-tuned along the way',
     },
     {
       definition: framesPipeline,
       files: data.frames,
       read: (files) => readImageFiles(files, { cameraId: 'line-1', fps: 1, startAt: CAMERA_START }),
-      options: { driftWindowFrames: frameWindow, driftMinWindow: frameWindow, drift: { from: shiftAt, brightness: 0.3 } },
+      options: {
+        driftWindowFrames: frameWindow,
+        driftMinWindow: frameWindow,
+        drift: { from: shiftAt, brightness: 0.3 },
+      },
       about: `${data.frames.length} frames, one a second, a lighting fault (+0.3 brightness) from frame ${shiftAt}, drift windows of ${frameWindow} frames`,
     },
     {

@@ -24,7 +24,8 @@ const n = (v: unknown) => Number(v ?? 0);
 const count = (v: unknown) => n(v).toLocaleString('en-US');
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
 const ratio = (v: unknown) => (v === null || v === undefined ? '—' : n(v).toFixed(3));
-const duration = (ms: number) => (ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
+const duration = (ms: number) =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 
 /** The closing summary: what went through, how the models did, what drifted, where to look next. */
 export async function demoSummary(warehouse: Warehouse, o: DemoOutcome): Promise<string> {
@@ -34,11 +35,19 @@ export async function demoSummary(warehouse: Warehouse, o: DemoOutcome): Promise
   const [frames] = await q('SELECT count(*) AS n FROM frames');
   const [events] = await q('SELECT count(*) AS n FROM events');
   const predictions = await q('SELECT model_id, count(*) AS n FROM predictions GROUP BY model_id ORDER BY model_id');
-  const [truth] = await q(`SELECT sum(labeled) AS n FROM model_comparison WHERE run_id = '${runs.postings.runId}' AND labeled > 0`);
+  const [truth] = await q(
+    `SELECT sum(labeled) AS n FROM model_comparison WHERE run_id = '${runs.postings.runId}' AND labeled > 0`,
+  );
   const story = await modelBStory(warehouse, runs.postings.runId);
-  const training = await q(`SELECT candidate_version, promoted, candidate_accuracy, model_a_accuracy, holdout_size FROM training_runs WHERE run_id = '${runs.postings.runId}' ORDER BY finished_at`);
-  const alerts = await q(`SELECT pipeline, count(*) AS n, min(window_start) AS first FROM drift_alerts WHERE run_id IN ('${runs.postings.runId}', '${runs.frames.runId}', '${runs.events.runId}') GROUP BY pipeline`);
-  const scores = await q(`SELECT series, alerts, precision, recall FROM anomaly_scores WHERE run_id = '${runs.events.runId}' ORDER BY series`);
+  const training = await q(
+    `SELECT candidate_version, promoted, candidate_accuracy, model_a_accuracy, holdout_size FROM training_runs WHERE run_id = '${runs.postings.runId}' ORDER BY finished_at`,
+  );
+  const alerts = await q(
+    `SELECT pipeline, count(*) AS n, min(window_start) AS first FROM drift_alerts WHERE run_id IN ('${runs.postings.runId}', '${runs.frames.runId}', '${runs.events.runId}') GROUP BY pipeline`,
+  );
+  const scores = await q(
+    `SELECT series, alerts, precision, recall FROM anomaly_scores WHERE run_id = '${runs.events.runId}' ORDER BY series`,
+  );
 
   const alertsOf = (pipeline: string) => n(alerts.find((a) => a.pipeline === pipeline)?.n);
   const promoted = training.filter((t) => n(t.promoted) === 1);
@@ -62,10 +71,22 @@ export async function demoSummary(warehouse: Warehouse, o: DemoOutcome): Promise
           ` (postings-b@${story.firstVersion}, in force from ${new Date(story.inForceFrom).toISOString().slice(0, 10)}; trained only on labels from before each posting)`,
     `  Model B        ${training.length} fine-tunes, ${promoted.length} promoted${lastPromoted ? ` (last: postings-b@${lastPromoted.candidate_version}, holdout ${ratio(lastPromoted.candidate_accuracy)} vs A ${ratio(lastPromoted.model_a_accuracy)} on ${count(lastPromoted.holdout_size)} labels)` : ''}`,
     `  Drift alerts   postings ${alertsOf('postings')} · frames ${alertsOf('frames')} (lighting fault from frame ${o.frameShiftAt}) · events ${alertsOf('events')}`,
-    ...scores.map((s) => `                 ${s.series}: ${count(s.alerts)} alerts, precision ${ratio(s.precision)}, recall ${ratio(s.recall)} against the labelled anomaly windows`),
+    ...scores.map(
+      (s) =>
+        `                 ${s.series}: ${count(s.alerts)} alerts, precision ${ratio(s.precision)}, recall ${ratio(s.recall)} against the labelled anomaly windows`,
+    ),
     `  Frame model    ${o.models.frames.id}@${o.models.frames.version}, held-out accuracy ${ratio(o.models.frames.metrics.accuracy)}; fp32 and int8 on every frame`,
-    ...('skipped' in o.bench ? [`  Bench          ${o.bench.skipped}`] : 'failed' in o.bench ? [`  Bench          failed: ${o.bench.failed}`] : [`  Bench          ${o.bench.runId} (quick), SingleStream on ONNX Runtime; all rows in ${o.bench.jsonPath}`, ...o.bench.highlights.map((h) => `                 ${h}`)]),
-    'site' in o.report ? `  Report         ${o.report.site} — preview: ${o.cli} report preview` : `  Report         ${'skipped' in o.report ? o.report.skipped : `failed: ${o.report.failed}`}`,
+    ...('skipped' in o.bench
+      ? [`  Bench          ${o.bench.skipped}`]
+      : 'failed' in o.bench
+        ? [`  Bench          failed: ${o.bench.failed}`]
+        : [
+            `  Bench          ${o.bench.runId} (quick), SingleStream on ONNX Runtime; all rows in ${o.bench.jsonPath}`,
+            ...o.bench.highlights.map((h) => `                 ${h}`),
+          ]),
+    'site' in o.report
+      ? `  Report         ${o.report.site} — preview: ${o.cli} report preview`
+      : `  Report         ${'skipped' in o.report ? o.report.skipped : `failed: ${o.report.failed}`}`,
     `  Query          ${o.cli} sql "SELECT pipeline, kind, count(*) FROM drift_alerts GROUP BY 1, 2"`,
     `  Models         ${o.cli} models list`,
     '',

@@ -30,14 +30,18 @@ export function parseCameraDrift(value: unknown): CameraDrift {
   const fail = (why: string): never => {
     throw new Error(`config option "drift" ${why}, got ${JSON.stringify(value)}`);
   };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('must be an object like {"from": 900, "brightness": 0.3}');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('must be an object like {"from": 900, "brightness": 0.3}');
   const { from, brightness, blur, noise, seed, ...rest } = value as Record<string, unknown>;
-  if (Object.keys(rest).length > 0) fail(`has unknown keys ${Object.keys(rest).join(', ')} (known: from, brightness, blur, noise, seed)`);
+  if (Object.keys(rest).length > 0)
+    fail(`has unknown keys ${Object.keys(rest).join(', ')} (known: from, brightness, blur, noise, seed)`);
   if (typeof from === 'number') {
     if (!Number.isInteger(from) || from < 0) fail('.from must be a frame index (integer >= 0) or an ISO time');
-  } else if (typeof from !== 'string' || Number.isNaN(Date.parse(from))) fail('.from must be a frame index (integer >= 0) or an ISO time');
+  } else if (typeof from !== 'string' || Number.isNaN(Date.parse(from)))
+    fail('.from must be a frame index (integer >= 0) or an ISO time');
   const number = (v: unknown, name: string, min: number) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < min)) fail(`.${name} must be a number >= ${min}`);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < min))
+      fail(`.${name} must be a number >= ${min}`);
   };
   number(brightness, 'brightness', -1);
   number(blur, 'blur', 0);
@@ -58,7 +62,10 @@ export async function applyCameraDrift(frame: CameraFrame, drift: CameraDrift): 
   if (frame.encoding === 'raw_gray8' || frame.encoding === 'raw_rgb8') {
     const channels = frame.encoding === 'raw_gray8' ? 1 : 3;
     if (frame.data.length !== frame.width * frame.height * channels) return frame; // normalize rejects it with the reason
-    return { ...frame, data: driftPixels(frame.data, frame.width, frame.height, channels, drift, noiseSeed(drift, frame)) };
+    return {
+      ...frame,
+      data: driftPixels(frame.data, frame.width, frame.height, channels, drift, noiseSeed(drift, frame)),
+    };
   }
   let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
@@ -68,12 +75,17 @@ export async function applyCameraDrift(frame: CameraFrame, drift: CameraDrift): 
   }
   const { width, height, channels } = decoded.info;
   const pixels = driftPixels(decoded.data, width, height, channels, drift, noiseSeed(drift, frame));
-  const png = await sharp(pixels, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } }).png().toBuffer();
+  const png = await sharp(pixels, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } })
+    .png()
+    .toBuffer();
   return { ...frame, encoding: 'png', width, height, channels, data: png };
 }
 
 /** Camera messages with the fault applied from `drift.from` on (headers and timestamps kept). */
-export async function* withCameraDrift(batches: AsyncIterable<Message[]>, drift: CameraDrift): AsyncGenerator<Message[]> {
+export async function* withCameraDrift(
+  batches: AsyncIterable<Message[]>,
+  drift: CameraDrift,
+): AsyncGenerator<Message[]> {
   for await (const batch of batches) {
     yield await Promise.all(
       batch.map(async (m) => {
@@ -86,7 +98,14 @@ export async function* withCameraDrift(batches: AsyncIterable<Message[]>, drift:
 }
 
 /** Blur (optics), then brightness (lighting), then noise (sensor), on interleaved 8-bit pixels; a new buffer. */
-function driftPixels(src: Uint8Array, width: number, height: number, channels: number, drift: CameraDrift, seed: number): Buffer {
+function driftPixels(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  drift: CameraDrift,
+  seed: number,
+): Buffer {
   let values: Float32Array = Float32Array.from(src, (v) => v / 255);
   if (drift.blur) values = gaussianBlur(values, width, height, channels, drift.blur);
   const offset = drift.brightness ?? 0;
@@ -108,7 +127,9 @@ function gaussian(random: () => number): number {
 /** Separable Gaussian blur, radius 3 sigma, edges clamped. */
 function gaussianBlur(src: Float32Array, width: number, height: number, channels: number, sigma: number): Float32Array {
   const radius = Math.max(1, Math.ceil(3 * sigma));
-  const kernel = Float32Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const kernel = Float32Array.from({ length: 2 * radius + 1 }, (_, i) =>
+    Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)),
+  );
   const total = kernel.reduce((a, b) => a + b, 0);
   for (let i = 0; i < kernel.length; i++) kernel[i]! /= total;
   const pass = (input: Float32Array, horizontal: boolean) => {

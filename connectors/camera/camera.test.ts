@@ -39,7 +39,14 @@ describe('readImageDirectory on NEU-DET', () => {
       const label = m.headers!['frame.label']!;
       counts[label] = (counts[label] ?? 0) + 1;
     });
-    expect(counts).toEqual({ crazing: 295, inclusion: 296, patches: 295, pitted_surface: 294, 'rolled-in_scale': 295, scratches: 295 });
+    expect(counts).toEqual({
+      crazing: 295,
+      inclusion: 296,
+      patches: 295,
+      pitted_surface: 294,
+      'rolled-in_scale': 295,
+      scratches: 295,
+    });
     const files = messages.map((m) => m.headers!['frame.file']!);
     expect(files).toEqual([...files].sort());
     const first = decode('CameraFrame', messages[0]!.value);
@@ -93,7 +100,26 @@ describe('readVideo with ffmpeg', () => {
     mkdirSync(join(dir, 'in'));
     sources.forEach((p, i) => copyFileSync(p, join(dir, 'in', `f${String(i).padStart(3, '0')}.jpg`)));
     video = join(dir, 'crazing.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-framerate', '10', '-i', join(dir, 'in', 'f%03d.jpg'), '-frames:v', '60', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-pix_fmt', 'yuv420p', video]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-framerate',
+      '10',
+      '-i',
+      join(dir, 'in', 'f%03d.jpg'),
+      '-frames:v',
+      '60',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '18',
+      '-pix_fmt',
+      'yuv420p',
+      video,
+    ]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -105,7 +131,13 @@ describe('readVideo with ffmpeg', () => {
     const messages = await collect(readVideo(video, { cameraId: 'line-3', fps: 10, startAt: 0 }));
     expect(Math.abs(messages.length - 60)).toBeLessThanOrEqual(1);
     const frames = messages.map((m) => decode('CameraFrame', m.value));
-    expect(frames[0]).toMatchObject({ camera_id: 'line-3', width: 200, height: 200, channels: 1, encoding: 'raw_gray8' });
+    expect(frames[0]).toMatchObject({
+      camera_id: 'line-3',
+      width: 200,
+      height: 200,
+      channels: 1,
+      encoding: 'raw_gray8',
+    });
     expect(frames[0]!.data.length).toBe(40_000);
     expect(frames.map((f) => f.captured_at).slice(0, 3)).toEqual([0, 100, 200]);
     expect(messages[5]!.key).toBe('line-3');
@@ -140,9 +172,9 @@ describe('readVideo with ffmpeg', () => {
   });
 
   it('clear errors: missing input (with ffmpeg stderr) and missing ffmpeg', async () => {
-    await expect(collect(readVideo(join(dir, 'nope.mp4'), { cameraId: 'c', fps: 5, width: 8, height: 8 }))).rejects.toThrow(
-      /ffmpeg exited with code 1 .*No such file or directory/s,
-    );
+    await expect(
+      collect(readVideo(join(dir, 'nope.mp4'), { cameraId: 'c', fps: 5, width: 8, height: 8 })),
+    ).rejects.toThrow(/ffmpeg exited with code 1 .*No such file or directory/s);
     await expect(
       collect(readVideo(video, { cameraId: 'c', fps: 5, width: 8, height: 8, ffmpegPath: '/nonexistent/ffmpeg' })),
     ).rejects.toThrow(/\/nonexistent\/ffmpeg not found/);
@@ -152,13 +184,23 @@ describe('readVideo with ffmpeg', () => {
 
 function correlation(a: Uint8Array, b: Uint8Array): number {
   const n = a.length;
-  let sa = 0, sb = 0;
-  for (let i = 0; i < n; i++) { sa += a[i]!; sb += b[i]!; }
-  const ma = sa / n, mb = sb / n;
-  let cov = 0, va = 0, vb = 0;
+  let sa = 0,
+    sb = 0;
   for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma, y = b[i]! - mb;
-    cov += x * y; va += x * x; vb += y * y;
+    sa += a[i]!;
+    sb += b[i]!;
+  }
+  const ma = sa / n,
+    mb = sb / n;
+  let cov = 0,
+    va = 0,
+    vb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma,
+      y = b[i]! - mb;
+    cov += x * y;
+    va += x * x;
+    vb += y * y;
   }
   return cov / Math.sqrt(va * vb);
 }

@@ -7,7 +7,8 @@ import { readVideo } from './video.ts';
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
 const VIDEO_EXTENSIONS = ['.mp4', '.avi', '.mkv', '.mov', '.webm', '.mjpeg'];
 
-export const isFrameFile = (file: string) => [...IMAGE_EXTENSIONS, ...VIDEO_EXTENSIONS].includes(extname(file).toLowerCase());
+export const isFrameFile = (file: string) =>
+  [...IMAGE_EXTENSIONS, ...VIDEO_EXTENSIONS].includes(extname(file).toLowerCase());
 
 export interface FrameFilesOptions {
   /** Frame rate that spaces captured_at for image folders and samples videos. Default 30 for images, 10 for videos. */
@@ -27,9 +28,16 @@ export function readFrameFiles(files: string[], options: FrameFilesOptions = {})
 }
 
 async function* readCameras(files: string[], options: FrameFilesOptions): AsyncGenerator<Message[]> {
-  const folders = [...new Set(files.filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).map((f) => dirname(f)))];
+  const folders = [
+    ...new Set(files.filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).map((f) => dirname(f))),
+  ];
   for (const dir of folders) yield* readImageDirectory(dir, { fps: options.fps ?? 30, startAt: options.startAt });
   for (const video of files.filter((f) => VIDEO_EXTENSIONS.includes(extname(f).toLowerCase()))) {
-    yield* readVideo(video, { cameraId: basename(video, extname(video)), fps: options.fps ?? 10, gray: true, startAt: options.startAt });
+    yield* readVideo(video, {
+      cameraId: basename(video, extname(video)),
+      fps: options.fps ?? 10,
+      gray: true,
+      startAt: options.startAt,
+    });
   }
 }

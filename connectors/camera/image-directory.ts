@@ -46,11 +46,17 @@ export async function listImageFiles(dir: string, extensions = Object.keys(EXTEN
 }
 
 export async function* readImageDirectory(dir: string, options: ImageDirectoryOptions = {}): AsyncGenerator<Message[]> {
-  yield* readImageFiles(await listImageFiles(dir, options.extensions), { ...options, cameraId: options.cameraId ?? basename(dir) });
+  yield* readImageFiles(await listImageFiles(dir, options.extensions), {
+    ...options,
+    cameraId: options.cameraId ?? basename(dir),
+  });
 }
 
 /** Image files as one camera's frames, in the order given (sequence = position in `files`). */
-export async function* readImageFiles(files: string[], options: ImageDirectoryOptions & { cameraId: string }): AsyncGenerator<Message[]> {
+export async function* readImageFiles(
+  files: string[],
+  options: ImageDirectoryOptions & { cameraId: string },
+): AsyncGenerator<Message[]> {
   const { cameraId } = options;
   const fps = checkFps(options.fps ?? 30);
   const batchSize = Math.max(1, options.batchSize ?? 64);

@@ -55,7 +55,10 @@ function readPngHeader(data: Uint8Array): ImageHeader {
 function readJpegHeader(data: Uint8Array): ImageHeader {
   let pos = 2;
   while (pos + 4 <= data.length) {
-    if (data[pos] !== 0xff) throw new Error(`JPEG data is corrupt: expected a marker at byte ${pos}, found 0x${hex(data.subarray(pos, pos + 1))}`);
+    if (data[pos] !== 0xff)
+      throw new Error(
+        `JPEG data is corrupt: expected a marker at byte ${pos}, found 0x${hex(data.subarray(pos, pos + 1))}`,
+      );
     const marker = data[pos + 1]!;
     if (marker === 0xff) {
       pos++; // fill byte
@@ -65,7 +68,8 @@ function readJpegHeader(data: Uint8Array): ImageHeader {
       pos += 2;
       continue;
     }
-    if (marker === 0xd9 || marker === 0xda) throw new Error('JPEG data is corrupt: no frame header (SOF) before the image data');
+    if (marker === 0xd9 || marker === 0xda)
+      throw new Error('JPEG data is corrupt: no frame header (SOF) before the image data');
     const length = (data[pos + 2]! << 8) | data[pos + 3]!;
     if (length < 2) throw new Error(`JPEG data is corrupt: segment length ${length} at byte ${pos}`);
     // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC)

@@ -34,13 +34,30 @@ function tail(text: string, lines = 12): string {
 
 function missingBinary(bin: string, option: string, err: NodeJS.ErrnoException): Error {
   return err.code === 'ENOENT'
-    ? new Error(`${bin} not found: install ffmpeg (e.g. apt-get install ffmpeg) or pass options.${option}`, { cause: err })
+    ? new Error(`${bin} not found: install ffmpeg (e.g. apt-get install ffmpeg) or pass options.${option}`, {
+        cause: err,
+      })
     : new Error(`could not start ${bin}: ${err.message}`, { cause: err });
 }
 
 /** Width and height of the first video stream, via ffprobe. */
-export function probeVideoSize(input: string, ffprobePath = 'ffprobe', inputArgs: string[] = []): Promise<{ width: number; height: number }> {
-  const args = ['-v', 'error', ...inputArgs, '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', input];
+export function probeVideoSize(
+  input: string,
+  ffprobePath = 'ffprobe',
+  inputArgs: string[] = [],
+): Promise<{ width: number; height: number }> {
+  const args = [
+    '-v',
+    'error',
+    ...inputArgs,
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=width,height',
+    '-of',
+    'csv=p=0',
+    input,
+  ];
   return new Promise((resolve, reject) => {
     execFile(ffprobePath, args, { timeout: 30_000 }, (err, stdout, stderr) => {
       if (err) {
@@ -49,7 +66,10 @@ export function probeVideoSize(input: string, ffprobePath = 'ffprobe', inputArgs
         return reject(new Error(`ffprobe failed on ${input}: ${tail(String(stderr)) || err.message}`, { cause: err }));
       }
       const m = /^(\d+),(\d+)/.exec(String(stdout).trim());
-      if (!m) return reject(new Error(`ffprobe found no video stream in ${input} (output: ${JSON.stringify(String(stdout).trim())})`));
+      if (!m)
+        return reject(
+          new Error(`ffprobe found no video stream in ${input} (output: ${JSON.stringify(String(stdout).trim())})`),
+        );
       resolve({ width: Number(m[1]), height: Number(m[2]) });
     });
   });
@@ -81,7 +101,23 @@ export async function* readVideo(input: string, options: VideoOptions): AsyncGen
   const filters = [`fps=${fps}`];
   if (scale) filters.push(`scale=${w}:${h}`);
   filters.push(`format=${gray ? 'gray' : 'rgb24'}`);
-  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', ...inputArgs, '-i', input, '-an', '-vf', filters.join(','), '-f', 'rawvideo', '-pix_fmt', gray ? 'gray' : 'rgb24', 'pipe:1'];
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...inputArgs,
+    '-i',
+    input,
+    '-an',
+    '-vf',
+    filters.join(','),
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    gray ? 'gray' : 'rgb24',
+    'pipe:1',
+  ];
 
   const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -144,10 +180,14 @@ export async function* readVideo(input: string, options: VideoOptions): AsyncGen
     finished = true;
     if (spawnError) throw spawnError;
     if (code !== 0) {
-      throw new Error(`ffmpeg exited with ${code !== null ? `code ${code}` : `signal ${signal}`} reading ${input}: ${tail(stderr) || '(no stderr)'}`);
+      throw new Error(
+        `ffmpeg exited with ${code !== null ? `code ${code}` : `signal ${signal}`} reading ${input}: ${tail(stderr) || '(no stderr)'}`,
+      );
     }
     if (pendingBytes > 0) {
-      throw new Error(`ffmpeg output ended inside a frame: ${pendingBytes} trailing bytes, frame size ${frameBytes} (${w}x${h}x${channels})`);
+      throw new Error(
+        `ffmpeg output ended inside a frame: ${pendingBytes} trailing bytes, frame size ${frameBytes} (${w}x${h}x${channels})`,
+      );
     }
   } finally {
     if (!finished && child.exitCode === null && child.signalCode === null) {

@@ -21,7 +21,10 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const childScript = fileURLToPath(new URL('./fixtures/child.ts', import.meta.url));
 
 function spawnChild(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', childScript, ...args], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', childScript, ...args], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
 
 function waitForExit(child: ChildProcess): Promise<number | null> {
@@ -74,7 +77,9 @@ describe('embedded log', () => {
     expect(JSON.parse(readFileSync(join(dir, 'events', 'meta.json'), 'utf8'))).toEqual({ partitions: 2 });
     for (const p of [0, 1]) expect([...readFileSync(join(dir, 'events', `${p}.log`))]).toEqual([FORMAT_VERSION]);
 
-    const sent = Array.from({ length: 10 }, (_, i) => msg(`k${i}`, `value-${i}`, { partition: 0, headers: { i: String(i) } }));
+    const sent = Array.from({ length: 10 }, (_, i) =>
+      msg(`k${i}`, `value-${i}`, { partition: 0, headers: { i: String(i) } }),
+    );
     const producer = await log.producer();
     await producer.send('events', sent);
     expect(readFileSync(join(dir, 'events', '0.log')).length).toBe(1 + encodeRecords(sent).length);
@@ -104,7 +109,10 @@ describe('embedded log', () => {
     const producer = await log.producer();
     const keys = Array.from({ length: 30 }, (_, i) => `user-${i}`);
     await producer.send('t', [...keys.map((k) => msg(k, k)), msg('user-0', 'pinned', { partition: 4 })]);
-    await producer.send('t', Array.from({ length: 10 }, (_, i) => msg(null, `null-${i}`)));
+    await producer.send(
+      't',
+      Array.from({ length: 10 }, (_, i) => msg(null, `null-${i}`)),
+    );
     const consumer = await log.consumer({ group: 'g', topics: ['t'] });
     const got = await drain(consumer, 41);
     for (const m of got) {
@@ -154,7 +162,11 @@ describe('embedded log', () => {
     await log.ensureTopic('t', 3);
     expect(await log.endOffsets('t')).toEqual([0, 0, 0]);
     const producer = await log.producer();
-    await producer.send('t', [msg(null, 'a', { partition: 0 }), msg(null, 'b', { partition: 2 }), msg(null, 'c', { partition: 2 })]);
+    await producer.send('t', [
+      msg(null, 'a', { partition: 0 }),
+      msg(null, 'b', { partition: 2 }),
+      msg(null, 'c', { partition: 2 }),
+    ]);
     expect(await log.endOffsets('t')).toEqual([1, 0, 2]);
     await producer.send('t', [msg(null, 'd', { partition: 2 })]);
     expect(await log.endOffsets('t')).toEqual([1, 0, 3]);
@@ -225,8 +237,12 @@ describe('embedded log', () => {
       writer.kill('SIGKILL');
       await exited;
       expect(await consumer.caughtUp()).toBe(true); // cut, so --until-idle ends
-      expect(readFileSync(file).length).toBe(1 + encodeRecords([msg('k', 'first'), msg('k', 'second')]).length + record.length);
-      const reports = stderr.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('embedded log: t/0'));
+      expect(readFileSync(file).length).toBe(
+        1 + encodeRecords([msg('k', 'first'), msg('k', 'second')]).length + record.length,
+      );
+      const reports = stderr.mock.calls
+        .map(([line]) => String(line))
+        .filter((line) => line.includes('embedded log: t/0'));
       expect(reports).toHaveLength(1);
       expect(reports[0]).toMatch(/incomplete record at offset 3 .*cut 700 bytes/);
 
@@ -248,7 +264,9 @@ describe('embedded log', () => {
       /consumer group "g" of topic "t" is already in use by this process/,
     );
     // A second transport on the same directory is refused the same way.
-    await expect(new EmbeddedLogTransport({ dir: log.dir }).consumer({ group: 'g', topics: ['t'] })).rejects.toThrow(/already in use/);
+    await expect(new EmbeddedLogTransport({ dir: log.dir }).consumer({ group: 'g', topics: ['t'] })).rejects.toThrow(
+      /already in use/,
+    );
     const other = await log.consumer({ group: 'other', topics: ['t'] }); // other groups are fine
     await other.close();
     await first.close();
@@ -308,7 +326,10 @@ describe('embedded log', () => {
     const got: ConsumedMessage[] = [];
     let readWhileChildRan = false;
     let childDone = false;
-    void exit.then(() => (childDone = true), () => undefined);
+    void exit.then(
+      () => (childDone = true),
+      () => undefined,
+    );
     const deadline = Date.now() + 20_000;
     while (got.length < 5000 && Date.now() < deadline) {
       for (const b of await consumer.poll(100)) {

@@ -58,7 +58,15 @@ import {
   type TopicPartition,
   type Transport,
 } from '../transport.ts';
-import { CorruptLogError, decodeRecords, encodeRecords, FIRST_RECORD_POSITION, FORMAT_VERSION, type LogPoint, recordHeaderSize } from './format.ts';
+import {
+  CorruptLogError,
+  decodeRecords,
+  encodeRecords,
+  FIRST_RECORD_POSITION,
+  FORMAT_VERSION,
+  type LogPoint,
+  recordHeaderSize,
+} from './format.ts';
 import { acquireLock, releaseLock } from './lock.ts';
 import { readFormatVersion, scanRecords } from './scan.ts';
 import { checkTail, cutBackAfterFailedAppend, cutDamagedTail, type PartitionFile } from './tail-repair.ts';
@@ -101,7 +109,8 @@ function validateTopic(topic: string): void {
 }
 
 function groupFileName(group: string): string {
-  if (typeof group !== 'string' || group.length === 0) throw new Error('embedded log: consumer group must be a non-empty string');
+  if (typeof group !== 'string' || group.length === 0)
+    throw new Error('embedded log: consumer group must be a non-empty string');
   return encodeURIComponent(group);
 }
 
@@ -190,7 +199,8 @@ export class EmbeddedLogTransport implements Transport {
   private closed = false;
 
   constructor(options: EmbeddedLogOptions) {
-    if (!options || typeof options.dir !== 'string' || options.dir === '') throw new Error('embedded log: options.dir is required');
+    if (!options || typeof options.dir !== 'string' || options.dir === '')
+      throw new Error('embedded log: options.dir is required');
     this.dir = options.dir;
     this.options = {
       fsync: options.fsync ?? false,
@@ -226,7 +236,14 @@ export class EmbeddedLogTransport implements Transport {
   }
   /** A partition file of `version`, as tail checks and cuts need it. */
   partitionRef(topic: string, partition: number, version: number): PartitionFile {
-    return { topic, partition, file: this.partitionFile(topic, partition), topicDir: this.topicDir(topic), version, fsync: this.options.fsync };
+    return {
+      topic,
+      partition,
+      file: this.partitionFile(topic, partition),
+      topicDir: this.topicDir(topic),
+      version,
+      fsync: this.options.fsync,
+    };
   }
 
   // ---- topics ------------------------------------------------------------------------------------
@@ -307,7 +324,13 @@ export class EmbeddedLogTransport implements Transport {
   /** The end of a partition file (last intact record), scanning on from the last known end. */
   findEnd(file: string, fd: number): LogPoint {
     const size = fstatSync(fd).size;
-    const scan = scanRecords(fd, this.knownBoundary(file, size), Number.POSITIVE_INFINITY, size, readFormatVersion(fd, file));
+    const scan = scanRecords(
+      fd,
+      this.knownBoundary(file, size),
+      Number.POSITIVE_INFINITY,
+      size,
+      readFormatVersion(fd, file),
+    );
     const end = { offset: scan.offset, position: scan.position };
     this.endHints.set(file, end);
     return end;
@@ -394,7 +417,8 @@ class EmbeddedProducer implements Producer {
       const m = messages[i]!;
       if (typeof m.timestamp !== 'number') throw new TypeError(`embedded log: message ${i} has no numeric timestamp`);
       if (!(m.value instanceof Uint8Array)) throw new TypeError(`embedded log: message ${i} value is not a Buffer`);
-      if (m.key !== null && typeof m.key !== 'string') throw new TypeError(`embedded log: message ${i} key is not a string or null`);
+      if (m.key !== null && typeof m.key !== 'string')
+        throw new TypeError(`embedded log: message ${i} key is not a string or null`);
       let p: number;
       if (m.partition !== undefined) {
         p = m.partition;
@@ -570,7 +594,18 @@ class EmbeddedConsumer implements Consumer {
       const ref = this.log.partitionRef(topic, partition, readFormatVersion(fd, file));
       const start = this.startPoint(ref, fd, initial);
       this.log.noteBoundary(file, checkTail(ref, fd, start));
-      return { topic, partition, file, fd, ref, offset: start.offset, position: start.position, chunk: null, chunkStart: 0, marks: [start] };
+      return {
+        topic,
+        partition,
+        file,
+        fd,
+        ref,
+        offset: start.offset,
+        position: start.position,
+        chunk: null,
+        chunkStart: 0,
+        marks: [start],
+      };
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -694,9 +729,12 @@ class EmbeddedConsumer implements Consumer {
     const touched = new Set<string>();
     for (const { topic, partition, offset } of offsets) {
       if (!this.partsByTopic.has(topic)) {
-        throw new Error(`embedded log: cannot commit ${topic}/${partition}: consumer group "${this.group}" is not subscribed to "${topic}"`);
+        throw new Error(
+          `embedded log: cannot commit ${topic}/${partition}: consumer group "${this.group}" is not subscribed to "${topic}"`,
+        );
       }
-      if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`embedded log: invalid offset ${offset} for ${topic}/${partition}`);
+      if (!Number.isInteger(offset) || offset < 0)
+        throw new RangeError(`embedded log: invalid offset ${offset} for ${topic}/${partition}`);
       let st = this.partsByTopic.get(topic)![partition];
       if (!st) {
         this.refreshAssignment(true);
@@ -719,11 +757,14 @@ class EmbeddedConsumer implements Consumer {
     let best: LogPoint = { offset: 0, position: FIRST_RECORD_POSITION };
     for (const mark of st.marks) if (mark.offset <= offset && mark.offset >= best.offset) best = mark;
     const saved = this.committed.get(st.topic)![String(st.partition)];
-    if (saved && saved.offset <= offset && saved.offset > best.offset && saved.position >= FIRST_RECORD_POSITION) best = saved;
+    if (saved && saved.offset <= offset && saved.offset > best.offset && saved.position >= FIRST_RECORD_POSITION)
+      best = saved;
     if (best.offset === offset) return best.position;
     const found = scanRecords(st.fd, best, offset, fstatSync(st.fd).size, st.ref.version);
     if (found.offset !== offset) {
-      throw new RangeError(`embedded log: cannot commit offset ${offset} for ${st.topic}/${st.partition}: the partition ends at offset ${found.offset}`);
+      throw new RangeError(
+        `embedded log: cannot commit offset ${offset} for ${st.topic}/${st.partition}: the partition ends at offset ${found.offset}`,
+      );
     }
     st.marks.push(found);
     return found.position;

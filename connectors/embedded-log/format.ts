@@ -162,7 +162,8 @@ export function decodeRecords(
     if (count > 0 && recEnd - start > maxBytes) break;
     if (bodyLen < MIN_BODY) return { end: i, count, corrupt: `body length ${bodyLen}` };
     let p = i + header;
-    if (header === 8 && crc32(buf, p, recEnd) !== buf.readUInt32LE(i + 4)) return { end: i, count, corrupt: `checksum mismatch (offset ${offset})` };
+    if (header === 8 && crc32(buf, p, recEnd) !== buf.readUInt32LE(i + 4))
+      return { end: i, count, corrupt: `checksum mismatch (offset ${offset})` };
     const flags = buf[p]!;
     p += 1;
     const timestamp = buf.readDoubleLE(p);
@@ -187,7 +188,8 @@ export function decodeRecords(
         const vl = buf.readUInt32LE(p);
         p += 4;
         const hv = buf.toString('utf8', p, p + vl);
-        if (name === '__proto__') Object.defineProperty(headers, name, { value: hv, enumerable: true, writable: true, configurable: true });
+        if (name === '__proto__')
+          Object.defineProperty(headers, name, { value: hv, enumerable: true, writable: true, configurable: true });
         else headers[name] = hv;
         p += vl;
       }

@@ -26,7 +26,14 @@ const CHUNK = 1 << 20;
  * From the record boundary `from`, walks records until `targetOffset`, the end of the file (`fileSize`), or the
  * first record that is incomplete or corrupt (then `damage` says which).
  */
-export function scanRecords(fd: number, from: LogPoint, targetOffset: number, fileSize: number, version: number, verify = false): ScanResult {
+export function scanRecords(
+  fd: number,
+  from: LogPoint,
+  targetOffset: number,
+  fileSize: number,
+  version: number,
+  verify = false,
+): ScanResult {
   const header = recordHeaderSize(version);
   const read = chunkReader(fd, fileSize);
   let offset = from.offset;
@@ -45,7 +52,13 @@ type ChunkReader = (position: number, length: number) => { buf: Buffer; at: numb
 const cutWhileReading: Damage = { kind: 'incomplete', detail: 'the file was cut while being read' };
 
 /** The size of the record at `position` (header included), or what is wrong with it; `left`: bytes from there on. */
-function recordSize(read: ChunkReader, position: number, left: number, header: number, verify: boolean): number | Damage {
+function recordSize(
+  read: ChunkReader,
+  position: number,
+  left: number,
+  header: number,
+  verify: boolean,
+): number | Damage {
   if (left < header) return { kind: 'incomplete', detail: `${left} bytes, less than a record header` };
   let view = read(position, header);
   if (view === null) return cutWhileReading;
@@ -56,7 +69,9 @@ function recordSize(read: ChunkReader, position: number, left: number, header: n
   if (!verify || header !== 8) return size;
   view = read(position, size);
   if (view === null) return cutWhileReading;
-  return crc32(view.buf, view.at + 8, view.at + size) === view.buf.readUInt32LE(view.at + 4) ? size : { kind: 'corrupt', detail: 'checksum mismatch' };
+  return crc32(view.buf, view.at + 8, view.at + size) === view.buf.readUInt32LE(view.at + 4)
+    ? size
+    : { kind: 'corrupt', detail: 'checksum mismatch' };
 }
 
 /** Reads through a 1 MB window (larger for a larger record); null when fewer bytes exist than asked for. */
@@ -84,7 +99,9 @@ export function readFormatVersion(fd: number, file: string): number {
   const head = Buffer.alloc(1);
   const got = readSync(fd, head, 0, 1, 0);
   if (got !== 1 || !isReadableVersion(head[0])) {
-    throw new Error(`embedded log: ${file} has format version ${got === 1 ? head[0] : 'none (empty file)'}, this build reads versions 1 and 2`);
+    throw new Error(
+      `embedded log: ${file} has format version ${got === 1 ? head[0] : 'none (empty file)'}, this build reads versions 1 and 2`,
+    );
   }
   return head[0]!;
 }

@@ -1,4 +1,16 @@
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -12,7 +24,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirCounter = 0;
 const freshDir = (): string => join(root, `log-${++dirCounter}`);
 
-const msg = (value: string): Message => ({ key: 'k', value: Buffer.from(value), timestamp: 1_700_000_000_000, headers: { h: value } });
+const msg = (value: string): Message => ({
+  key: 'k',
+  value: Buffer.from(value),
+  timestamp: 1_700_000_000_000,
+  headers: { h: value },
+});
 const msgs = (prefix: string, n: number): Message[] => Array.from({ length: n }, (_, i) => msg(`${prefix}-${i}`));
 
 async function readAll(consumer: Consumer): Promise<ConsumedMessage[]> {
@@ -43,7 +60,8 @@ afterEach(() => {
   stderr.mockRestore();
   stderr = vi.spyOn(process.stderr, 'write');
 });
-const reports = (): string[] => stderr.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith('embedded log: t/'));
+const reports = (): string[] =>
+  stderr.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith('embedded log: t/'));
 const sideFiles = (dir: string): string[] => readdirSync(join(dir, 't')).filter((name) => name.includes('.damaged-'));
 
 describe('embedded log: checksums and damaged tails', () => {
@@ -67,16 +85,22 @@ describe('embedded log: checksums and damaged tails', () => {
     const blocked = await log.consumer({ group: 'blocked', topics: ['t'] });
     const before = await blocked.poll(0);
     expect(before.flatMap((b) => b.messages).map((m) => m.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-    await expect(blocked.poll(0)).rejects.toThrow(/corrupt record in .*0\.log at byte \d+: checksum mismatch \(offset 6\)\. It is cut .* once no other process writes this topic/);
+    await expect(blocked.poll(0)).rejects.toThrow(
+      /corrupt record in .*0\.log at byte \d+: checksum mismatch \(offset 6\)\. It is cut .* once no other process writes this topic/,
+    );
     await blocked.close();
     expect(statSync(file).size).toBe(bytes.length);
 
     // Alone, the reader cuts it, keeping the bytes from there in a side file.
     unlinkSync(other);
     const consumer = await log.consumer({ group: 'g', topics: ['t'] });
-    expect((await readAll(consumer)).map((m) => `${m.offset}:${m.value.toString()}`)).toEqual(expected(values(sent.slice(0, 6))));
+    expect((await readAll(consumer)).map((m) => `${m.offset}:${m.value.toString()}`)).toEqual(
+      expected(values(sent.slice(0, 6))),
+    );
     expect(reports()).toHaveLength(1);
-    expect(reports()[0]).toMatch(/^embedded log: t\/0: corrupt record at offset 6 \(byte \d+, checksum mismatch\): cut \d+ bytes/);
+    expect(reports()[0]).toMatch(
+      /^embedded log: t\/0: corrupt record at offset 6 \(byte \d+, checksum mismatch\): cut \d+ bytes/,
+    );
     expect(readFileSync(join(dir, 't', sideFiles(dir)[0]!)).equals(bytes.subarray(damagedAt))).toBe(true);
     expect(statSync(file).size).toBe(damagedAt);
     await log.close();
@@ -101,7 +125,9 @@ describe('embedded log: checksums and damaged tails', () => {
     await second.close();
 
     expect(reports()).toHaveLength(1);
-    expect(reports()[0]).toMatch(/^embedded log: t\/0: incomplete record at offset 5 \(byte \d+, a record of 335 bytes with 161 present\): cut 161 bytes, kept in .*0\.log\.damaged-5-\d+/);
+    expect(reports()[0]).toMatch(
+      /^embedded log: t\/0: incomplete record at offset 5 \(byte \d+, a record of 335 bytes with 161 present\): cut 161 bytes, kept in .*0\.log\.damaged-5-\d+/,
+    );
     expect(readFileSync(join(dir, 't', sideFiles(dir)[0]!)).equals(torn)).toBe(true);
     expect(statSync(file).size).toBe(FIRST_RECORD_POSITION + encodeRecords([...before, ...after]).length);
     expect(await readTopic(dir)).toEqual(expected(values([...before, ...after])));
@@ -145,14 +171,18 @@ describe('embedded log: checksums and damaged tails', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error!.code).toBe('ENOSPC');
     expect(error!.message).toMatch(
-      new RegExp(`^embedded log: no space left under ${dir} \\(ENOSPC appending to t/0\\): free space and run again; nothing acknowledged was lost \\(cut back \\d+ bytes, to offset 50 where this append started\\)$`),
+      new RegExp(
+        `^embedded log: no space left under ${dir} \\(ENOSPC appending to t/0\\): free space and run again; nothing acknowledged was lost \\(cut back \\d+ bytes, to offset 50 where this append started\\)$`,
+      ),
     );
     expect(shortWrites).toBe(2); // half the batch did reach the file before it was cut
     expect(statSync(file).size).toBe(sizeBefore);
 
     fault = 'EIO';
     shortWrites = 0;
-    await expect(producer.send('t', msgs('lost', 3))).rejects.toThrow(/I\/O error \(EIO\) appending to .*0\.log: check the disk and run again; nothing acknowledged was lost/);
+    await expect(producer.send('t', msgs('lost', 3))).rejects.toThrow(
+      /I\/O error \(EIO\) appending to .*0\.log: check the disk and run again; nothing acknowledged was lost/,
+    );
     expect(statSync(file).size).toBe(sizeBefore);
 
     fault = null; // space freed: the same producer goes on
@@ -169,7 +199,10 @@ describe('embedded log: checksums and damaged tails', () => {
     mkdirSync(join(dir, 't'), { recursive: true });
     writeFileSync(join(dir, 't', 'meta.json'), '{"partitions": 1}\n');
     const file = join(dir, 't', '0.log');
-    writeFileSync(file, Buffer.concat([Buffer.from([1]), encodeRecords(old, 1), encodeRecords([msg('torn')], 1).subarray(0, 9)]));
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from([1]), encodeRecords(old, 1), encodeRecords([msg('torn')], 1).subarray(0, 9)]),
+    );
 
     const log = new EmbeddedLogTransport({ dir });
     const added = msgs('new', 3);

@@ -71,7 +71,13 @@ const point = (r: ScanResult): LogPoint => ({ offset: r.offset, position: r.posi
  * error to throw, which names the fix. So a failed send leaves none of its records behind, complete or not.
  * `intact` is a record boundary at or before `start` (to tell the offset there).
  */
-export function cutBackAfterFailedAppend(pf: PartitionFile, fd: number, start: number, intact: LogPoint, cause: unknown): Error {
+export function cutBackAfterFailedAppend(
+  pf: PartitionFile,
+  fd: number,
+  start: number,
+  intact: LogPoint,
+  cause: unknown,
+): Error {
   let outcome: string;
   try {
     outcome = withCutLock(cutLock(pf), () => {
@@ -134,7 +140,10 @@ function copyRange(fd: number, from: number, to: number, path: string, fsync: bo
     closeSync(out);
     unlinkSync(path);
     const fix = (e as NodeJS.ErrnoException).code === 'ENOSPC' ? ': free space and open it again' : '';
-    throw new Error(`embedded log: could not keep a damaged tail in ${path} before cutting it (${(e as Error).message})${fix}`, { cause: e });
+    throw new Error(
+      `embedded log: could not keep a damaged tail in ${path} before cutting it (${(e as Error).message})${fix}`,
+      { cause: e },
+    );
   }
   closeSync(out);
 }

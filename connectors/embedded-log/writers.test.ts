@@ -31,7 +31,11 @@ describe('embedded log writers and cut locks', () => {
     const owner = withCutLock(lock, () => readlinkSync(lock));
     expect(owner).toBe(String(process.pid));
     expect(existsSync(lock)).toBe(false);
-    expect(() => withCutLock(lock, () => { throw new Error('inside'); })).toThrow('inside');
+    expect(() =>
+      withCutLock(lock, () => {
+        throw new Error('inside');
+      }),
+    ).toThrow('inside');
     expect(existsSync(lock)).toBe(false);
   });
 });

@@ -16,7 +16,10 @@ export async function* readByteLines(file: string): AsyncGenerator<ByteLine> {
   let line = 0;
   const cut = (bytes: Buffer): ByteLine => {
     line += 1;
-    return { line, bytes: bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes };
+    return {
+      line,
+      bytes: bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes,
+    };
   };
   for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
     let start = 0;

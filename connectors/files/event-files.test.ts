@@ -19,7 +19,8 @@ async function read(path: string): Promise<Message[]> {
 }
 const flagged = (ms: Message[]) => ms.filter((m) => m.headers?.[INPUT_ERROR_HEADER] !== undefined);
 const good = (ms: Message[]) => ms.filter((m) => m.headers?.[INPUT_ERROR_HEADER] === undefined);
-const nab = (i: number) => `${new Date(Date.UTC(2014, 6, 1) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${i}.5`;
+const nab = (i: number) =>
+  `${new Date(Date.UTC(2014, 6, 1) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${i}.5`;
 
 describe('NAB CSV files, line by line', () => {
   it('a stray quote costs its own line only, whatever the quote does: the other 199 of 200 rows are read', async () => {
@@ -33,16 +34,23 @@ describe('NAB CSV files, line by line', () => {
     for (const [name, spoil] of Object.entries(strays)) {
       const lines = [...rows];
       lines[57] = spoil(lines[57]!);
-      const messages = await read(file(`stray-${name.replaceAll(' ', '-')}.csv`, `timestamp,value\n${lines.join('\n')}\n`));
+      const messages = await read(
+        file(`stray-${name.replaceAll(' ', '-')}.csv`, `timestamp,value\n${lines.join('\n')}\n`),
+      );
       expect(messages, name).toHaveLength(200);
       expect(good(messages), name).toHaveLength(199);
       const [bad] = flagged(messages);
-      expect(bad!.headers![INPUT_ERROR_HEADER], name).toMatch(new RegExp(`^stray-${name.replaceAll(' ', '-')}\\.csv line 59: .*(Quote|quote)`));
+      expect(bad!.headers![INPUT_ERROR_HEADER], name).toMatch(
+        new RegExp(`^stray-${name.replaceAll(' ', '-')}\\.csv line 59: .*(Quote|quote)`),
+      );
       expect(bad!.headers![INPUT_ERROR_HEADER], name).not.toMatch(/at line 1\b/); // csv-parse's own line number is of the line alone
       expect(bad!.value.toString(), name).toBe(lines[57]); // the original bytes travel, for the dead letter
       expect(bad!.timestamp).toBe(0);
       // The rows after the bad one are all there, with their own event times.
-      expect(JSON.parse(good(messages).at(-1)!.value.toString())).toMatchObject({ key: `stray-${name.replaceAll(' ', '-')}`, value: 199.5 });
+      expect(JSON.parse(good(messages).at(-1)!.value.toString())).toMatchObject({
+        key: `stray-${name.replaceAll(' ', '-')}`,
+        value: 199.5,
+      });
       reasons.push(bad!.headers![INPUT_ERROR_HEADER]!);
     }
     console.log(`stray quotes:\n  ${reasons.join('\n  ')}`);
@@ -50,8 +58,12 @@ describe('NAB CSV files, line by line', () => {
 
   it('flags rows with the wrong number of fields and invalid UTF-8 with their line numbers; quoted rows still read', async () => {
     const content = Buffer.concat([
-      Buffer.from(`\uFEFFtimestamp,value\n${nab(0)}\n${nab(1)},7\n2014-07-01 00:10:00\n"2014-07-01 00:15:00","3.25"\r\n`),
-      Buffer.from('2014-07-01 00:20:00,'), Buffer.from([0xff, 0xfe]), Buffer.from('\n\n'),
+      Buffer.from(
+        `\uFEFFtimestamp,value\n${nab(0)}\n${nab(1)},7\n2014-07-01 00:10:00\n"2014-07-01 00:15:00","3.25"\r\n`,
+      ),
+      Buffer.from('2014-07-01 00:20:00,'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('\n\n'),
       Buffer.from(`${nab(5)}\n2014-07-01 00:30:00,n/a\n`),
     ]);
     const messages = await read(file('columns.csv', content));
@@ -60,7 +72,11 @@ describe('NAB CSV files, line by line', () => {
       'columns.csv line 4: 1 fields, the header has 2 (timestamp,value)',
       'columns.csv line 6: not valid UTF-8',
     ]);
-    expect(flagged(messages)[2]!.value.equals(Buffer.concat([Buffer.from('2014-07-01 00:20:00,'), Buffer.from([0xff, 0xfe])]))).toBe(true);
+    expect(
+      flagged(messages)[2]!.value.equals(
+        Buffer.concat([Buffer.from('2014-07-01 00:20:00,'), Buffer.from([0xff, 0xfe])]),
+      ),
+    ).toBe(true);
     const values = good(messages).map((m) => JSON.parse(m.value.toString()));
     expect(values.map((v) => v.value)).toEqual([0.5, 3.25, 5.5, 'n/a']); // "n/a" stays as written, for the pipeline's reason
     expect(good(messages).map((m) => m.timestamp)).toEqual([0, 15, 25, 30].map((min) => Date.UTC(2014, 6, 1, 0, min)));

@@ -22,7 +22,9 @@ const BATCH = 5_000;
 export function parseEventTime(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value !== 'string' || value.trim() === '') return Number.NaN;
-  const text = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(value.trim()) ? `${value.trim().replace(' ', 'T')}Z` : value;
+  const text = /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(value.trim())
+    ? `${value.trim().replace(' ', 'T')}Z`
+    : value;
   return Date.parse(text);
 }
 
@@ -42,7 +44,12 @@ const toMessage = (event: RawEvent, line?: Buffer): Message => ({
 });
 
 /** A line the reader could not make an event of: its own bytes, flagged for the pipeline to dead-letter. */
-const flagged = (key: string, line: ByteLine, reason: string): Message => ({ key, value: line.bytes, timestamp: 0, headers: { [INPUT_ERROR_HEADER]: reason } });
+const flagged = (key: string, line: ByteLine, reason: string): Message => ({
+  key,
+  value: line.bytes,
+  timestamp: 0,
+  headers: { [INPUT_ERROR_HEADER]: reason },
+});
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -57,7 +64,8 @@ function csvFields(text: string): string[] {
 }
 
 /** A number when the cell holds one; otherwise the cell as written, so the pipeline's reason shows it. */
-const cellValue = (cell: string | undefined): unknown => (cell !== undefined && cell.trim() !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell);
+const cellValue = (cell: string | undefined): unknown =>
+  cell !== undefined && cell.trim() !== '' && Number.isFinite(Number(cell)) ? Number(cell) : cell;
 
 /**
  * A `timestamp,value` CSV (the NAB layout), line by line. NAB rows are one line each, so each line is parsed on its
@@ -89,7 +97,11 @@ async function* csvEvents(file: string, source: string, key: string): AsyncGener
       continue;
     }
     if (fields.length !== header.length) {
-      yield flagged(key, line, `${where(line)}: ${fields.length} fields, the header has ${header.length} (${header.join(',')})`);
+      yield flagged(
+        key,
+        line,
+        `${where(line)}: ${fields.length} fields, the header has ${header.length} (${header.join(',')})`,
+      );
       continue;
     }
     const cell = (name: string) => fields[header!.indexOf(name)];
@@ -123,7 +135,10 @@ async function* jsonLineEvents(file: string, key: string): AsyncGenerator<Messag
   if (elements) {
     for (const element of elements) {
       const parsed = (element ?? {}) as Partial<RawEvent>;
-      yield toMessage({ source: '', key: String(parsed.key ?? key), timestamp: parsed.timestamp, value: undefined }, Buffer.from(JSON.stringify(element)));
+      yield toMessage(
+        { source: '', key: String(parsed.key ?? key), timestamp: parsed.timestamp, value: undefined },
+        Buffer.from(JSON.stringify(element)),
+      );
     }
     return;
   }
@@ -135,7 +150,10 @@ async function* jsonLineEvents(file: string, key: string): AsyncGenerator<Messag
     } catch {
       // left for the pipeline to dead-letter with the original bytes
     }
-    yield toMessage({ source: '', key: String(parsed?.key ?? key), timestamp: parsed?.timestamp, value: undefined }, line.bytes);
+    yield toMessage(
+      { source: '', key: String(parsed?.key ?? key), timestamp: parsed?.timestamp, value: undefined },
+      line.bytes,
+    );
   }
 }
 
@@ -151,8 +169,11 @@ export async function* readEventFile(file: string, batchRecords = BATCH): AsyncG
   let messages: AsyncGenerator<Message>;
   if (ext === '.csv') messages = csvEvents(file, basename(dirname(file)), key);
   else if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') messages = jsonLineEvents(file, key);
-  else throw new Error(`${file}: events are read from .csv (timestamp,value) or .jsonl files, not ${ext || 'files without an extension'}`);
-  let batch: Message[] = [];
+  else
+    throw new Error(
+      `${file}: events are read from .csv (timestamp,value) or .jsonl files, not ${ext || 'files without an extension'}`,
+    );
+  const batch: Message[] = [];
   for await (const m of messages) {
     batch.push(m);
     if (batch.length >= batchRecords) yield batch.splice(0);
@@ -166,7 +187,12 @@ export async function* readEventFile(file: string, batchRecords = BATCH): AsyncG
  */
 export async function* readEventFiles(files: string[]): AsyncGenerator<Message[]> {
   if (files.length === 1) yield* readEventFile(files[0]!);
-  else yield* mergeByEventTime(files.map((file) => readEventFile(file, 500)), BATCH);
+  else
+    yield* mergeByEventTime(
+      files.map((file) => readEventFile(file, 500)),
+      BATCH,
+    );
 }
 
-export const isEventFile = (file: string) => ['.csv', '.jsonl', '.ndjson', '.json'].includes(extname(file).toLowerCase());
+export const isEventFile = (file: string) =>
+  ['.csv', '.jsonl', '.ndjson', '.json'].includes(extname(file).toLowerCase());

@@ -4,7 +4,8 @@ import { mergeByEventTime } from './event-time-merge.ts';
 
 /** An input yielding messages at these times, in batches of `size`, keyed by `key`. */
 async function* input(key: string, times: number[], size = 2): AsyncGenerator<Message[]> {
-  for (let i = 0; i < times.length; i += size) yield times.slice(i, i + size).map((t) => ({ key, value: Buffer.from(`${key}@${t}`), timestamp: t }));
+  for (let i = 0; i < times.length; i += size)
+    yield times.slice(i, i + size).map((t) => ({ key, value: Buffer.from(`${key}@${t}`), timestamp: t }));
   yield []; // an empty batch must not end the input
 }
 
@@ -16,10 +17,21 @@ async function merged(inputs: AsyncIterable<Message[]>[], batchRecords?: number)
 
 describe('mergeByEventTime', () => {
   it('merges inputs in event time, equal times in input order, in batches of the size asked', async () => {
-    const batches = await merged([input('late-file', [30, 40, 50, 60]), input('early-file', [10, 20, 30, 70, 80]), input('empty', [])], 4);
+    const batches = await merged(
+      [input('late-file', [30, 40, 50, 60]), input('early-file', [10, 20, 30, 70, 80]), input('empty', [])],
+      4,
+    );
     expect(batches.map((b) => b.length)).toEqual([4, 4, 1]);
     expect(batches.flat().map((m) => m.value.toString())).toEqual([
-      'early-file@10', 'early-file@20', 'late-file@30', 'early-file@30', 'late-file@40', 'late-file@50', 'late-file@60', 'early-file@70', 'early-file@80',
+      'early-file@10',
+      'early-file@20',
+      'late-file@30',
+      'early-file@30',
+      'late-file@40',
+      'late-file@50',
+      'late-file@60',
+      'early-file@70',
+      'early-file@80',
     ]);
   });
 

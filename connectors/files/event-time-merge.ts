@@ -30,7 +30,10 @@ async function refill(head: Head): Promise<boolean> {
  * one ended and most of it would arrive after its windows closed. A record out of order within its own input keeps
  * its place there: the merge never looks ahead, so such a record can still be late.
  */
-export async function* mergeByEventTime(inputs: AsyncIterable<Message[]>[], batchRecords = 5_000): AsyncGenerator<Message[]> {
+export async function* mergeByEventTime(
+  inputs: AsyncIterable<Message[]>[],
+  batchRecords = 5_000,
+): AsyncGenerator<Message[]> {
   const heap = new MinHeap<Head>((a, b) => timeAt(a) - timeAt(b) || a.order - b.order);
   const readers = inputs.map((input) => input[Symbol.asyncIterator]());
   try {

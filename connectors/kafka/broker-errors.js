@@ -28,7 +28,11 @@ export function isBrokerUnreachable(error) {
     const name = String(e.name ?? '');
     if (AUTH_ERROR.test(name)) return false;
     if (UNREACHABLE_ERRORS.has(name) || SOCKET_CODES.has(e.code) || e.retriable === true) found = true;
-    if (typeof e.message === 'string' && /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection (error|timeout)/.test(e.message)) found = true;
+    if (
+      typeof e.message === 'string' &&
+      /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection (error|timeout)/.test(e.message)
+    )
+      found = true;
     // kafkajs reads its cached metadata without a null check; right after a broker restart that cache can be empty
     // ("Cannot destructure property 'topicMetadata' … as it is null"). The next attempt finds it loaded.
     if (name === 'TypeError' && typeof e.stack === 'string' && e.stack.includes('/kafkajs/')) found = true;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isBrokerUnreachable } from './broker-errors.js';
 import { BrokerOutage } from './broker-outage.ts';
 
-const refused = () => Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError' });
+const refused = () =>
+  Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), { name: 'KafkaJSConnectionError' });
 
 /** An attempt that fails `failures` times with `error()`, then returns 'ok'. */
 function flaky(failures: number, error: () => Error) {
@@ -18,12 +19,26 @@ function flaky(failures: number, error: () => Error) {
 describe('isBrokerUnreachable', () => {
   it('is true for connection errors, wrapped or not, and false for refused logins and bad requests', () => {
     expect(isBrokerUnreachable(refused())).toBe(true);
-    expect(isBrokerUnreachable(Object.assign(new Error('retries exceeded', { cause: refused() }), { name: 'KafkaJSNumberOfRetriesExceeded' }))).toBe(true);
+    expect(
+      isBrokerUnreachable(
+        Object.assign(new Error('retries exceeded', { cause: refused() }), { name: 'KafkaJSNumberOfRetriesExceeded' }),
+      ),
+    ).toBe(true);
     expect(isBrokerUnreachable(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))).toBe(true);
-    expect(isBrokerUnreachable(Object.assign(new Error('SASL SCRAM authentication failed'), { name: 'KafkaJSSASLAuthenticationError' }))).toBe(false);
-    expect(isBrokerUnreachable(Object.assign(new Error('Message too large'), { name: 'KafkaJSProtocolError', retriable: false }))).toBe(false);
+    expect(
+      isBrokerUnreachable(
+        Object.assign(new Error('SASL SCRAM authentication failed'), { name: 'KafkaJSSASLAuthenticationError' }),
+      ),
+    ).toBe(false);
+    expect(
+      isBrokerUnreachable(
+        Object.assign(new Error('Message too large'), { name: 'KafkaJSProtocolError', retriable: false }),
+      ),
+    ).toBe(false);
     expect(isBrokerUnreachable(new Error('topic x has 2 partitions'))).toBe(false);
-    const metadataRace = new TypeError("Cannot destructure property 'topicMetadata' of '(intermediate value)' as it is null.");
+    const metadataRace = new TypeError(
+      "Cannot destructure property 'topicMetadata' of '(intermediate value)' as it is null.",
+    );
     metadataRace.stack = `TypeError: ${metadataRace.message}\n    at listTopics (/app/node_modules/kafkajs/src/admin/index.js:103:13)`;
     expect(isBrokerUnreachable(metadataRace)).toBe(true);
     expect(isBrokerUnreachable(new TypeError('x is not a function'))).toBe(false);
@@ -46,7 +61,9 @@ describe('BrokerOutage', () => {
     await expect(outage.retry('committing offsets', op.attempt)).resolves.toBe('ok');
     expect(op.calls()).toBe(5);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^kafka: broker unreachable \(committing offsets: .*ECONNREFUSED.*\); retrying for up to 60 s \(DRIFTLINE_KAFKA_OUTAGE_SECONDS\)$/);
+    expect(lines[0]).toMatch(
+      /^kafka: broker unreachable \(committing offsets: .*ECONNREFUSED.*\); retrying for up to 60 s \(DRIFTLINE_KAFKA_OUTAGE_SECONDS\)$/,
+    );
     expect(lines[1]).toMatch(/^kafka: broker reachable again after \d+\.\d s; going on$/);
   });
 
@@ -71,7 +88,9 @@ describe('BrokerOutage', () => {
   it('does not retry an error that is not about reaching the broker', async () => {
     const outage = new BrokerOutage({ budgetMs: 60_000 });
     outage.answered();
-    const op = flaky(1, () => Object.assign(new Error('SASL authentication failed'), { name: 'KafkaJSSASLAuthenticationError' }));
+    const op = flaky(1, () =>
+      Object.assign(new Error('SASL authentication failed'), { name: 'KafkaJSSASLAuthenticationError' }),
+    );
     await expect(outage.retry('connecting', op.attempt)).rejects.toThrow(/SASL/);
     expect(op.calls()).toBe(1);
   });

@@ -53,7 +53,10 @@ export class BrokerOutage {
   answered(): void {
     this.reached = true;
     if (this.since === null) return;
-    if (this.told) this.options.log?.(`kafka: broker reachable again after ${((Date.now() - this.since) / 1000).toFixed(1)} s; going on`);
+    if (this.told)
+      this.options.log?.(
+        `kafka: broker reachable again after ${((Date.now() - this.since) / 1000).toFixed(1)} s; going on`,
+      );
     this.since = null;
     this.told = false;
   }
@@ -64,13 +67,16 @@ export class BrokerOutage {
     const waited = Date.now() - this.since;
     if (!this.told && waited >= QUIET_MS) {
       this.told = true;
-      this.options.log?.(`kafka: broker unreachable (${what}: ${messageOf(error)}); retrying for up to ${this.budgetSeconds} s (DRIFTLINE_KAFKA_OUTAGE_SECONDS)`);
+      this.options.log?.(
+        `kafka: broker unreachable (${what}: ${messageOf(error)}); retrying for up to ${this.budgetSeconds} s (DRIFTLINE_KAFKA_OUTAGE_SECONDS)`,
+      );
     }
     return waited;
   }
 
   private gaveUp(what: string, waitedMs: number, error: unknown): Error {
-    const message = `Kafka broker unreachable for ${(waitedMs / 1000).toFixed(0)} s during ${what}; gave up (limit ` +
+    const message =
+      `Kafka broker unreachable for ${(waitedMs / 1000).toFixed(0)} s during ${what}; gave up (limit ` +
       `${this.budgetSeconds} s: raise DRIFTLINE_KAFKA_OUTAGE_SECONDS, or check KAFKA_BROKERS): ${messageOf(error)}`;
     return new Error(message, { cause: error });
   }

@@ -28,7 +28,8 @@ function isAuthenticationError(error: unknown): boolean {
   let e = error as { name?: string; message?: string; cause?: unknown } | undefined;
   for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
     // The producer thread sends errors across as text: `KafkaJSSASLAuthenticationError: …`.
-    if (e.name === 'KafkaJSSASLAuthenticationError' || /KafkaJSSASLAuthenticationError/.test(e.message ?? '')) return true;
+    if (e.name === 'KafkaJSSASLAuthenticationError' || /KafkaJSSASLAuthenticationError/.test(e.message ?? ''))
+      return true;
   }
   return false;
 }
@@ -47,18 +48,24 @@ export function explainKafkaError(error: unknown, security: KafkaSecurity | unde
   const detail = (error as { message?: string })?.message ?? String(error);
   if (security?.sasl && isAuthenticationError(error)) {
     const { mechanism, username } = security.sasl;
-    return named('KafkaSASLAuthenticationError', new Error(
-      `Kafka refused the ${mechanism} login of user "${username}": check KAFKA_SASL_PASSWORD and KAFKA_SASL_USERNAME ` +
-        `(and that the broker's listener enables ${mechanism}, else set KAFKA_SASL_MECHANISM). Broker said: ${detail}`,
-      { cause: error },
-    ));
+    return named(
+      'KafkaSASLAuthenticationError',
+      new Error(
+        `Kafka refused the ${mechanism} login of user "${username}": check KAFKA_SASL_PASSWORD and KAFKA_SASL_USERNAME ` +
+          `(and that the broker's listener enables ${mechanism}, else set KAFKA_SASL_MECHANISM). Broker said: ${detail}`,
+        { cause: error },
+      ),
+    );
   }
   if (security?.tls && isCertificateError(error)) {
-    return named('KafkaSSLCertificateError', new Error(
-      `Kafka's TLS certificate was not accepted: set KAFKA_SSL_CA_FILE to the PEM file of the CA that signed the ` +
-        `broker's certificate (and the host name the certificate was made for in KAFKA_BROKERS). TLS said: ${detail}`,
-      { cause: error },
-    ));
+    return named(
+      'KafkaSSLCertificateError',
+      new Error(
+        `Kafka's TLS certificate was not accepted: set KAFKA_SSL_CA_FILE to the PEM file of the CA that signed the ` +
+          `broker's certificate (and the host name the certificate was made for in KAFKA_BROKERS). TLS said: ${detail}`,
+        { cause: error },
+      ),
+    );
   }
   return error;
 }

@@ -5,7 +5,15 @@ import { ConsumerAssignment } from './consumer-assignment.ts';
 const batch = (topic: string, partition: number, offsets: number[]): PartitionBatch => ({
   topic,
   partition,
-  messages: offsets.map((offset) => ({ topic, partition, offset, key: null, value: Buffer.alloc(0), timestamp: 0, headers: {} })),
+  messages: offsets.map((offset) => ({
+    topic,
+    partition,
+    offset,
+    key: null,
+    value: Buffer.alloc(0),
+    timestamp: 0,
+    headers: {},
+  })),
 });
 const offsetsOf = (b: PartitionBatch | null) => b?.messages.map((m) => m.offset) ?? null;
 
@@ -26,7 +34,10 @@ describe('ConsumerAssignment', () => {
     expect(assignment.take(batch('t', 2, [0]))).toBeNull();
     assignment.take(batch('t', 1, [0, 1]));
 
-    expect(assignment.join({ t: [0] })).toEqual([{ topic: 't', partition: 1 }, { topic: 'u', partition: 0 }]);
+    expect(assignment.join({ t: [0] })).toEqual([
+      { topic: 't', partition: 1 },
+      { topic: 'u', partition: 0 },
+    ]);
     expect(assignment.partitions()).toEqual([{ topic: 't', partition: 0 }]);
     expect(assignment.holds('t', 1)).toBe(false);
     expect(assignment.take(batch('t', 1, [2]))).toBeNull();

@@ -4,7 +4,10 @@ import type { ConsumerOptions, PartitionBatch, TopicPartition } from '../transpo
 /** Key of a topic-partition in the assignment and position maps. */
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
-const fromKey = (id: string): TopicPartition => ({ topic: id.split('\u0000')[0]!, partition: Number(id.split('\u0000')[1]) });
+const fromKey = (id: string): TopicPartition => ({
+  topic: id.split('\u0000')[0]!,
+  partition: Number(id.split('\u0000')[1]),
+});
 
 /**
  * The part of a batch at or after `position`, or null when none is. After kafkajs restarts a consumer (a broker
@@ -79,7 +82,10 @@ export class ConsumerAssignment {
     for (const topic of options.topics) {
       const ends = await admin.fetchTopicOffsets(topic);
       const committed = (await admin.fetchOffsets({ groupId: options.group, topics: [topic] }))[0]?.partitions ?? [];
-      let mine = [...assigned].map(fromKey).filter((tp) => tp.topic === topic).map((tp) => tp.partition);
+      let mine = [...assigned]
+        .map(fromKey)
+        .filter((tp) => tp.topic === topic)
+        .map((tp) => tp.partition);
       // With nothing assigned (more members than partitions, or a rebalance still handing them to a member that
       // died), this member is done only once the group as a whole has committed everything.
       if (mine.length === 0) mine = ends.map((e) => e.partition);
@@ -88,7 +94,8 @@ export class ConsumerAssignment {
         const offsets = ends.find((e) => e.partition === p);
         if (!offsets) return false; // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
         const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
-        const position = this.positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : Number(offsets.low));
+        const position =
+          this.positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : Number(offsets.low));
         if (Math.max(position, this.pastMarkers.get(tpKey(topic, p)) ?? -1) < Number(offsets.high)) return false;
       }
     }

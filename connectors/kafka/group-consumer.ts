@@ -1,20 +1,43 @@
-import type { Admin, EachBatchPayload, IHeaders, Batch as KafkaBatch, Consumer as KafkaJsConsumer, Kafka } from 'kafkajs';
+import type {
+  Admin,
+  EachBatchPayload,
+  IHeaders,
+  Batch as KafkaBatch,
+  Consumer as KafkaJsConsumer,
+  Kafka,
+} from 'kafkajs';
 import type { KafkaSecurity } from '../../config/kafka-security.ts';
 import { BoundedQueue } from '../../streams/bounded-queue.ts';
 import type { BrokerOutage } from './broker-outage.ts';
 import { explainKafkaError } from './client-security.ts';
 import type { ConsumerAssignment } from './consumer-assignment.ts';
-import type { ConsumedMessage, Consumer, ConsumerOptions, PartitionBatch, PartitionOffset, TopicPartition } from '../transport.ts';
+import type {
+  ConsumedMessage,
+  Consumer,
+  ConsumerOptions,
+  PartitionBatch,
+  PartitionOffset,
+  TopicPartition,
+} from '../transport.ts';
 
 /** With --exactly-once: commits run the transaction outbox, and partitions taken away drop what it held for them. */
 export type TransactionalCommit = Pick<Consumer, 'commit' | 'close'> & { revoke(partitions: TopicPartition[]): void };
 
 /** Errors that only mean "the group is rebalancing": the commit is retried by the next owner's progress. */
-const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP']);
+const REBALANCE_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
 
 /** kafkajs wraps protocol errors (KafkaJSNonRetriableError → cause): look for a rebalance anywhere in the chain. */
 export function isRebalanceError(error: unknown): boolean {
-  for (let e = error as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { type?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e.type && REBALANCE_ERRORS.has(e.type)) return true;
   }
   return false;
@@ -24,12 +47,18 @@ export function isRebalanceError(error: unknown): boolean {
  * Commits; while kafkajs restarts the consumer after a broker outage ("Consumer group was not initialized"), the
  * error is marked retriable, so the commit waits for the consumer to rejoin instead of failing the run.
  */
-async function commitWhileRejoining(consumer: KafkaJsConsumer, commits: { topic: string; partition: number; offset: string }[]) {
+async function commitWhileRejoining(
+  consumer: KafkaJsConsumer,
+  commits: { topic: string; partition: number; offset: string }[],
+) {
   try {
     await consumer.commitOffsets(commits);
   } catch (error) {
     if (!/group was not initialized/i.test((error as Error).message)) throw error;
-    throw Object.assign(new Error(`the consumer is rejoining its group: ${(error as Error).message}`, { cause: error }), { retriable: true });
+    throw Object.assign(
+      new Error(`the consumer is rejoining its group: ${(error as Error).message}`, { cause: error }),
+      { retriable: true },
+    );
   }
 }
 
@@ -102,19 +131,30 @@ export class GroupConsumer {
 
   /** Joins the group and starts fetching; resolves once joined and assigned, at the start offsets if any. */
   async start(security: KafkaSecurity | undefined): Promise<void> {
-    const { consumer, parts: { options } } = this;
+    const {
+      consumer,
+      parts: { options },
+    } = this;
     this.watchGroup();
     await consumer.connect().catch((error: unknown) => {
       throw explainKafkaError(error, security);
     });
     await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.buffer(payload) });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.buffer(payload),
+    });
     // A fetch already under way may still deliver a few earlier offsets: callers that seek skip records before their start.
-    for (const o of options.startOffsets ?? []) consumer.seek({ topic: o.topic, partition: o.partition, offset: String(o.offset) });
+    for (const o of options.startOffsets ?? [])
+      consumer.seek({ topic: o.topic, partition: o.partition, offset: String(o.offset) });
   }
 
   private watchGroup(): void {
-    const { consumer, parts: { assignment, outage, transactional } } = this;
+    const {
+      consumer,
+      parts: { assignment, outage, transactional },
+    } = this;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const revoked = assignment.join(event.payload.memberAssignment);
       if (revoked.length > 0) transactional?.revoke(revoked);

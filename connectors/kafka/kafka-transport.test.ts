@@ -2,6 +2,10 @@ import { transportConformance } from '../transport-conformance.ts';
 import { KafkaTransport } from './kafka-transport.ts';
 
 // Against the real broker the global setup started (or KAFKA_BROKERS).
-transportConformance('kafka', async () => new KafkaTransport({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'conformance' }), {
-  timeoutMs: 60_000,
-});
+transportConformance(
+  'kafka',
+  async () => new KafkaTransport({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'conformance' }),
+  {
+    timeoutMs: 60_000,
+  },
+);

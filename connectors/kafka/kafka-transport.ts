@@ -9,7 +9,15 @@ import { ConsumerAssignment } from './consumer-assignment.ts';
 import { firstContact } from './first-contact.ts';
 import { GroupConsumer, type TransactionalCommit } from './group-consumer.ts';
 import { type TransactionRequest, TransactionOutbox } from './transaction-outbox.ts';
-import type { Consumer, ConsumerOptions, Message, Producer, TimeOffsets, TopicPartition, Transport } from '../transport.ts';
+import type {
+  Consumer,
+  ConsumerOptions,
+  Message,
+  Producer,
+  TimeOffsets,
+  TopicPartition,
+  Transport,
+} from '../transport.ts';
 
 export { isRebalanceError } from './group-consumer.ts';
 
@@ -47,7 +55,12 @@ class ProducerThread {
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       // `retriable` carries the thread's verdict (broker-errors.js) across the thread boundary.
-      if (reply.error) waiter?.reject(Object.assign(explain(new Error(`Kafka produce failed: ${reply.error}`)), { retriable: reply.unreachable === true }));
+      if (reply.error)
+        waiter?.reject(
+          Object.assign(explain(new Error(`Kafka produce failed: ${reply.error}`)), {
+            retriable: reply.unreachable === true,
+          }),
+        );
       else waiter?.resolve();
     });
     this.worker.on('error', (error) => {
@@ -114,13 +127,16 @@ export class KafkaTransport implements Transport {
   private adminClient(): Promise<Admin> {
     this.admin ??= (async () => {
       const admin = this.kafka.admin();
-      const connect = () => admin.connect().catch((error: unknown) => {
-        // A broker still starting can accept the socket and fail the handshake: close what was opened.
-        void admin.disconnect().catch(() => {});
-        throw explainKafkaError(error, this.options.security);
-      });
+      const connect = () =>
+        admin.connect().catch((error: unknown) => {
+          // A broker still starting can accept the socket and fail the handshake: close what was opened.
+          void admin.disconnect().catch(() => {});
+          throw explainKafkaError(error, this.options.security);
+        });
       // The first contact fails fast with the fix (first-contact.ts); later reconnects are outages to wait out.
-      await (this.contacted ? connect() : firstContact(this.options.brokers, connect, () => void admin.disconnect().catch(() => {})));
+      await (this.contacted
+        ? connect()
+        : firstContact(this.options.brokers, connect, () => void admin.disconnect().catch(() => {})));
       this.contacted = true;
       this.closers.push(() => admin.disconnect());
       return admin;
@@ -159,7 +175,9 @@ export class KafkaTransport implements Transport {
             topic,
             numPartitions: partitions,
             replicationFactor: 1,
-            configEntries: [{ name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 20 * 1024 * 1024) }],
+            configEntries: [
+              { name: 'max.message.bytes', value: String(this.options.maxMessageBytes ?? 20 * 1024 * 1024) },
+            ],
           },
         ],
       });
@@ -178,9 +196,12 @@ export class KafkaTransport implements Transport {
     if ((await this.partitionCount(topic)) === 0) return []; // never created: nothing recorded
     const ends = await this.withAdmin(`reading ${topic}'s offsets`, (admin) => admin.fetchTopicOffsets(topic));
     // Kafka timestamps are never negative: from 0 (or earlier) is simply the earliest offset.
-    const starts = timestamp > 0
-      ? await this.withAdmin(`finding ${topic}'s offsets by time`, (admin) => admin.fetchTopicOffsetsByTimestamp(topic, Math.ceil(timestamp)))
-      : ends.map((e) => ({ partition: e.partition, offset: e.low }));
+    const starts =
+      timestamp > 0
+        ? await this.withAdmin(`finding ${topic}'s offsets by time`, (admin) =>
+            admin.fetchTopicOffsetsByTimestamp(topic, Math.ceil(timestamp)),
+          )
+        : ends.map((e) => ({ partition: e.partition, offset: e.low }));
     return ends.map((e) => ({
       partition: e.partition,
       offset: Number(starts.find((s) => s.partition === e.partition)?.offset ?? e.high),
@@ -190,7 +211,11 @@ export class KafkaTransport implements Transport {
 
   async producer(): Promise<Producer> {
     if (this.options.exactlyOnce) return this.outboxProducer();
-    const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline', this.options.security);
+    const thread = new ProducerThread(
+      this.options.brokers,
+      this.options.clientId ?? 'driftline',
+      this.options.security,
+    );
     /** Partition counts the producer's metadata was built with. */
     const known = new Map<string, number>();
     const close = this.closeOnce(() => thread.close());
@@ -203,7 +228,8 @@ export class KafkaTransport implements Transport {
       if (!known.has(topic)) known.set(topic, await this.partitionCount(topic));
       if (highest < known.get(topic)!) return;
       const count = await this.partitionCount(topic);
-      if (highest >= count) throw new Error(`topic ${topic} has ${count} partitions; cannot send to partition ${highest}`);
+      if (highest >= count)
+        throw new Error(`topic ${topic} has ${count} partitions; cannot send to partition ${highest}`);
       await thread.call({ type: 'reconnect' });
       known.clear();
       known.set(topic, count);
@@ -215,7 +241,13 @@ export class KafkaTransport implements Transport {
         const request = {
           type: 'send',
           topic,
-          messages: messages.map((m) => ({ key: m.key, value: m.value, timestamp: String(Math.trunc(m.timestamp)), headers: m.headers, partition: m.partition })),
+          messages: messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            timestamp: String(Math.trunc(m.timestamp)),
+            headers: m.headers,
+            partition: m.partition,
+          })),
         };
         // A send retried after an outage may write a batch twice: output topics are at least once.
         await this.outage.retry(`sending to ${topic}`, () => thread.call(request));
@@ -247,7 +279,11 @@ export class KafkaTransport implements Transport {
   }
 
   private producerThread(): ProducerThread {
-    const thread = new ProducerThread(this.options.brokers, this.options.clientId ?? 'driftline', this.options.security);
+    const thread = new ProducerThread(
+      this.options.brokers,
+      this.options.clientId ?? 'driftline',
+      this.options.security,
+    );
     this.closeOnce(() => thread.close());
     return thread;
   }
@@ -262,7 +298,10 @@ export class KafkaTransport implements Transport {
       commit: (offsets) => outbox.commit(offsets),
       revoke: (partitions) => outbox.revoke(partitions),
       close: async () => {
-        if (outbox.pending > 0) log(`exactly-once: ${outbox.pending} output records not committed at the stop; they are derived again from their input on restart`);
+        if (outbox.pending > 0)
+          log(
+            `exactly-once: ${outbox.pending} output records not committed at the stop; they are derived again from their input on restart`,
+          );
       },
     };
   }
@@ -270,9 +309,19 @@ export class KafkaTransport implements Transport {
   async consumer(options: ConsumerOptions): Promise<Consumer> {
     const admin = await this.adminClient();
     const assignment = new ConsumerAssignment();
-    const transactional = this.options.exactlyOnce ? this.bindTransactions(options.group, () => assignment.partitions()) : undefined;
+    const transactional = this.options.exactlyOnce
+      ? this.bindTransactions(options.group, () => assignment.partitions())
+      : undefined;
     const sessionTimeoutMs = this.options.sessionTimeoutMs ?? 10_000;
-    const group = new GroupConsumer({ kafka: this.kafka, admin, options, sessionTimeoutMs, outage: this.outage, assignment, transactional });
+    const group = new GroupConsumer({
+      kafka: this.kafka,
+      admin,
+      options,
+      sessionTimeoutMs,
+      outage: this.outage,
+      assignment,
+      transactional,
+    });
     await group.start(this.options.security);
     const close = this.closeOnce(() => group.close());
     // A plain object rather than the class: callers may spread it to wrap some of its methods.

@@ -34,7 +34,11 @@ let producer = null;
 
 function connected() {
   producer ??= (async () => {
-    const p = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, maxInFlightRequests: 5 });
+    const p = kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      maxInFlightRequests: 5,
+    });
     await p.connect();
     return p;
   })().catch((error) => {
@@ -57,7 +61,13 @@ function transactionalProducer(transactionalId) {
   if (transactional?.id !== transactionalId) {
     void closeTransactional(); // the partition set changed: a new id (the old one is fenced by its next owner)
     const connecting = (async () => {
-      const p = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      const p = kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await p.connect();
       return p;
     })();
@@ -115,6 +125,10 @@ parentPort.on('message', async (request) => {
   } catch (error) {
     const unreachable = isBrokerUnreachable(error);
     if (unreachable) await disconnect().catch(() => {}); // reconnect on the next request
-    parentPort.postMessage({ id: request.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), unreachable });
+    parentPort.postMessage({
+      id: request.id,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      unreachable,
+    });
   }
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../transport.ts';
 import { type TransactionRequest, TransactionOutbox, transactionalId } from './transaction-outbox.ts';
 
-const from = (partition: number, offset: number, text: string): Message => ({ key: null, value: Buffer.from(text), timestamp: 0, origin: { topic: 'in', partition, offset } });
+const from = (partition: number, offset: number, text: string): Message => ({
+  key: null,
+  value: Buffer.from(text),
+  timestamp: 0,
+  origin: { topic: 'in', partition, offset },
+});
 
 function outbox(fail = () => false) {
   const sent: TransactionRequest[] = [];
@@ -11,9 +16,16 @@ function outbox(fail = () => false) {
       if (fail()) throw new Error('broker gone');
       sent.push(request);
     },
-    consumer: () => ({ group: 'g', assigned: [{ topic: 'in', partition: 1 }, { topic: 'in', partition: 0 }] }),
+    consumer: () => ({
+      group: 'g',
+      assigned: [
+        { topic: 'in', partition: 1 },
+        { topic: 'in', partition: 0 },
+      ],
+    }),
   });
-  const texts = (request: TransactionRequest) => request.topicMessages.flatMap((t) => t.messages.map((m) => `${t.topic}:${m.value.toString()}`));
+  const texts = (request: TransactionRequest) =>
+    request.topicMessages.flatMap((t) => t.messages.map((m) => `${t.topic}:${m.value.toString()}`));
   return { box, sent, texts };
 }
 
@@ -24,7 +36,10 @@ describe('TransactionOutbox', () => {
     box.hold('dlq', [from(0, 5, 'd')]);
     await box.commit([{ topic: 'in', partition: 0, offset: 6 }]);
     expect(texts(sent[0]!)).toEqual(['out:a', 'dlq:d']);
-    expect(sent[0]!.offsets).toEqual({ consumerGroupId: 'g', topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '6' }] }] });
+    expect(sent[0]!.offsets).toEqual({
+      consumerGroupId: 'g',
+      topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '6' }] }],
+    });
     expect(sent[0]!.transactionalId).toBe('g.eos.in-0,in-1');
     expect(box.pending).toBe(2);
 
@@ -49,7 +64,19 @@ describe('TransactionOutbox', () => {
   });
 
   it('names the transactional id after the group and the partitions held, in a stable order', () => {
-    expect(transactionalId('grp', [{ topic: 't', partition: 3 }, { topic: 't', partition: 0 }])).toBe(transactionalId('grp', [{ topic: 't', partition: 0 }, { topic: 't', partition: 3 }]));
-    expect(transactionalId('grp', [{ topic: 't', partition: 0 }])).not.toBe(transactionalId('grp', [{ topic: 't', partition: 1 }]));
+    expect(
+      transactionalId('grp', [
+        { topic: 't', partition: 3 },
+        { topic: 't', partition: 0 },
+      ]),
+    ).toBe(
+      transactionalId('grp', [
+        { topic: 't', partition: 0 },
+        { topic: 't', partition: 3 },
+      ]),
+    );
+    expect(transactionalId('grp', [{ topic: 't', partition: 0 }])).not.toBe(
+      transactionalId('grp', [{ topic: 't', partition: 1 }]),
+    );
   });
 });

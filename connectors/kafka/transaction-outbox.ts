@@ -12,7 +12,10 @@ export interface WireMessage {
 export interface TransactionRequest {
   transactionalId: string;
   topicMessages: { topic: string; messages: WireMessage[] }[];
-  offsets: { consumerGroupId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] };
+  offsets: {
+    consumerGroupId: string;
+    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
+  };
 }
 
 interface Held {
@@ -75,7 +78,11 @@ export class TransactionOutbox {
     for (const h of taken) (this.covers(h.message) ? due : later).push(h);
     const { group, assigned } = this.options.consumer();
     try {
-      await this.options.run({ transactionalId: transactionalId(group, assigned), topicMessages: byTopic(due), offsets: offsetsRequest(group, offsets) });
+      await this.options.run({
+        transactionalId: transactionalId(group, assigned),
+        topicMessages: byTopic(due),
+        offsets: offsetsRequest(group, offsets),
+      });
     } catch (error) {
       this.held = [...taken, ...this.held]; // nothing was committed: all of it still waits
       throw error;

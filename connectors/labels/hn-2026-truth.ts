@@ -28,7 +28,10 @@ export function roleToClass(role: unknown): 0 | 1 | null {
 
 /** Labels for every classified 2026 job with a mappable role, in sorted run order, first classification per id. */
 export async function readHn2026Truth(dir: string): Promise<Label[]> {
-  const runs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const runs = (await readdir(dir, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return readHn2026TruthFiles(runs.map((run) => join(dir, run, 'classified.json')));
 }
 
@@ -51,7 +54,13 @@ export async function readHn2026TruthFiles(files: string[]): Promise<Label[]> {
       seen.add(id);
       const label = roleToClass(job.role);
       if (label === null) continue;
-      labels.push({ record_id: id, label, label_name: String(job.role), source: 'hn-2026-classified', labeled_at: labeledAt });
+      labels.push({
+        record_id: id,
+        label,
+        label_name: String(job.role),
+        source: 'hn-2026-classified',
+        labeled_at: labeledAt,
+      });
     }
   }
   return labels;

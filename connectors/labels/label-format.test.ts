@@ -3,7 +3,8 @@ import { decodeLabel, encodeLabel, parseLabeledAt, parseLabels } from './label-f
 
 const classes = ['software_engineering', 'data_science'];
 const NOW = Date.UTC(2026, 4, 6, 12, 0, 0);
-const parse = (text: string | Buffer, source?: string) => parseLabels(Buffer.isBuffer(text) ? text : Buffer.from(text), { classes, now: NOW, source });
+const parse = (text: string | Buffer, source?: string) =>
+  parseLabels(Buffer.isBuffer(text) ? text : Buffer.from(text), { classes, now: NOW, source });
 
 describe('label file format', () => {
   it('reads JSON Lines: indexes, class names in any spelling, defaults, CRLF and blank lines', () => {
@@ -18,13 +19,23 @@ describe('label file format', () => {
     expect(errors).toEqual([]);
     expect(labels).toEqual([
       { record_id: '47001', label: 1, label_name: 'data_science', source: 'file:a.jsonl', labeled_at: NOW },
-      { record_id: '47002', label: 0, label_name: 'software_engineering', source: 'alice', labeled_at: Date.UTC(2026, 2, 1, 12) },
+      {
+        record_id: '47002',
+        label: 0,
+        label_name: 'software_engineering',
+        source: 'alice',
+        labeled_at: Date.UTC(2026, 2, 1, 12),
+      },
       { record_id: '47003', label: 1, label_name: 'ML Engineer', source: 'file:a.jsonl', labeled_at: 1772366400000 },
     ]);
   });
 
   it('reports every bad line with its number, reason and exact bytes, and keeps the good lines around them', () => {
-    const broken = Buffer.concat([Buffer.from('{"record_id":"9","label":"da'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const broken = Buffer.concat([
+      Buffer.from('{"record_id":"9","label":"da'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
     const lines: Buffer[] = [
       Buffer.from('{"record_id":"1","label":0}'),
       Buffer.from('{"record_id":"2","label":2}'), // line 2: index out of range
@@ -80,7 +91,9 @@ describe('label file format', () => {
 
     const unclosed = parse('[{"record_id":"x","label":0},\n {"record_id":"y","label":1}');
     expect(unclosed.labels.map((l) => l.record_id)).toEqual(['x']);
-    expect(unclosed.errors).toEqual([{ line: 2, reason: expect.stringContaining('not closed'), original: Buffer.from('{"record_id":"y","label":1}') }]);
+    expect(unclosed.errors).toEqual([
+      { line: 2, reason: expect.stringContaining('not closed'), original: Buffer.from('{"record_id":"y","label":1}') },
+    ]);
 
     const trailing = parse('[{"record_id":"x","label":0}]\n\ngarbage');
     expect(trailing.labels).toHaveLength(1);
@@ -100,13 +113,21 @@ describe('label file format', () => {
   });
 
   it('topic form: encode → decode round trip, keyed by record id, event time = labeled_at', () => {
-    const label = { record_id: '47001', label: 1, label_name: 'ML Engineer', source: 'alice', labeled_at: Date.UTC(2026, 3, 1) };
+    const label = {
+      record_id: '47001',
+      label: 1,
+      label_name: 'ML Engineer',
+      source: 'alice',
+      labeled_at: Date.UTC(2026, 3, 1),
+    };
     const message = encodeLabel(label);
     expect(message.key).toBe('47001');
     expect(message.timestamp).toBe(label.labeled_at);
     expect(decodeLabel(message.value, { classes })).toEqual(label);
     // a hand-written file line is a valid topic value too
-    expect(decodeLabel(Buffer.from('{"record_id":"5","label":"data_science"}'), { classes, now: NOW, source: 'topic' })).toEqual({ record_id: '5', label: 1, label_name: 'data_science', source: 'topic', labeled_at: NOW });
+    expect(
+      decodeLabel(Buffer.from('{"record_id":"5","label":"data_science"}'), { classes, now: NOW, source: 'topic' }),
+    ).toEqual({ record_id: '5', label: 1, label_name: 'data_science', source: 'topic', labeled_at: NOW });
     expect(() => decodeLabel(Buffer.from('{"record_id":"5"}'), { classes })).toThrow(/"label" must be/);
   });
 });

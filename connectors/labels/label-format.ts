@@ -49,11 +49,16 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** "Data Science", "data-science" and "data_science" name the same class. */
-const classKey = (name: string) => name.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+const classKey = (name: string) =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '_');
 
 /** Checks one parsed entry and returns it as a Label; throws with a reason a person understands. */
 export function validateLabel(value: unknown, options: LabelFormatOptions): Label {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('a label must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('a label must be a JSON object');
   const v = value as Record<string, unknown>;
 
   let recordId: string;
@@ -65,37 +70,47 @@ export function validateLabel(value: unknown, options: LabelFormatOptions): Labe
   const allowed = `a class index 0..${classes.length - 1} or one of ${classes.join(', ')}`;
   let label: number;
   if (typeof v.label === 'number') {
-    if (!Number.isInteger(v.label) || v.label < 0 || v.label >= classes.length) throw new Error(`"label" must be ${allowed}, got ${show(v.label)}`);
+    if (!Number.isInteger(v.label) || v.label < 0 || v.label >= classes.length)
+      throw new Error(`"label" must be ${allowed}, got ${show(v.label)}`);
     label = v.label;
   } else if (typeof v.label === 'string') {
     label = classes.findIndex((c) => classKey(c) === classKey(v.label as string));
     if (label < 0) throw new Error(`"label" must be ${allowed}, got unknown class ${show(v.label)}`);
   } else throw new Error(`"label" must be ${allowed}, got ${show(v.label)}`);
 
-  if (v.label_name !== undefined && v.label_name !== null && typeof v.label_name !== 'string') throw new Error(`"label_name" must be a string, got ${show(v.label_name)}`);
-  if (v.source !== undefined && v.source !== null && (typeof v.source !== 'string' || v.source.trim() === '')) throw new Error(`"source" must be a non-empty string, got ${show(v.source)}`);
+  if (v.label_name !== undefined && v.label_name !== null && typeof v.label_name !== 'string')
+    throw new Error(`"label_name" must be a string, got ${show(v.label_name)}`);
+  if (v.source !== undefined && v.source !== null && (typeof v.source !== 'string' || v.source.trim() === ''))
+    throw new Error(`"source" must be a non-empty string, got ${show(v.source)}`);
 
   return {
     record_id: recordId,
     label,
     label_name: typeof v.label_name === 'string' ? v.label_name : (classes[label] ?? null),
     source: typeof v.source === 'string' ? v.source : (options.source ?? 'import'),
-    labeled_at: v.labeled_at === undefined || v.labeled_at === null ? (options.now ?? Date.now()) : parseLabeledAt(v.labeled_at),
+    labeled_at:
+      v.labeled_at === undefined || v.labeled_at === null ? (options.now ?? Date.now()) : parseLabeledAt(v.labeled_at),
   };
 }
 
 /** ISO 8601 text or epoch milliseconds → epoch ms. A date-time without a zone is taken as UTC (never server-local). */
 export function parseLabeledAt(value: unknown): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`"labeled_at" must be a finite number of epoch milliseconds, got ${show(value)}`);
-    if (value < MIN_EPOCH_MS) throw new Error(`"labeled_at" ${value} looks like epoch seconds; give epoch milliseconds or an ISO 8601 date`);
+    if (!Number.isFinite(value))
+      throw new Error(`"labeled_at" must be a finite number of epoch milliseconds, got ${show(value)}`);
+    if (value < MIN_EPOCH_MS)
+      throw new Error(`"labeled_at" ${value} looks like epoch seconds; give epoch milliseconds or an ISO 8601 date`);
     return Math.round(value);
   }
-  if (typeof value !== 'string') throw new Error(`"labeled_at" must be an ISO 8601 date-time or epoch milliseconds, got ${show(value)}`);
+  if (typeof value !== 'string')
+    throw new Error(`"labeled_at" must be an ISO 8601 date-time or epoch milliseconds, got ${show(value)}`);
   const text = value.trim();
   const m = ISO_DATE.exec(text);
   const t = m ? Date.parse(m[1] && !m[4] ? `${text}Z` : text) : Number.NaN;
-  if (!m || !Number.isFinite(t) || !isCalendarDate(text)) throw new Error(`"labeled_at" must be an ISO 8601 date-time (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds, got ${show(value)}`);
+  if (!m || !Number.isFinite(t) || !isCalendarDate(text))
+    throw new Error(
+      `"labeled_at" must be an ISO 8601 date-time (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds, got ${show(value)}`,
+    );
   return t;
 }
 
@@ -134,7 +149,11 @@ export function parseLabels(bytes: Buffer, options: LabelFormatOptions): ParsedL
 /** A label as it goes on the `labels` topic: canonical JSON, keyed by record_id, event time = labeled_at. */
 export function encodeLabel(label: Label): Message {
   const { record_id, label: index, label_name, source, labeled_at } = label;
-  return { key: record_id, value: Buffer.from(JSON.stringify({ record_id, label: index, label_name, source, labeled_at })), timestamp: labeled_at };
+  return {
+    key: record_id,
+    value: Buffer.from(JSON.stringify({ record_id, label: index, label_name, source, labeled_at })),
+    timestamp: labeled_at,
+  };
 }
 
 /** A `labels` topic value → Label (the canonical JSON, or one line of the file format). Throws with the reason. */
@@ -233,8 +252,18 @@ function arrayElements(bytes: Buffer, open: number): Entry[] {
     else if (b === 0x7d || b === 0x5d) depth--;
   }
   if (closedAt < 0) {
-    if (start >= 0) entries.push({ line: startLine, bytes: Buffer.from(trimBlank(bytes.subarray(start))), error: 'the JSON array is not closed: this element runs to the end of the file' });
-    else entries.push({ line, bytes: Buffer.alloc(0), error: 'the JSON array is not closed (no "]" before the end of the file)' });
+    if (start >= 0)
+      entries.push({
+        line: startLine,
+        bytes: Buffer.from(trimBlank(bytes.subarray(start))),
+        error: 'the JSON array is not closed: this element runs to the end of the file',
+      });
+    else
+      entries.push({
+        line,
+        bytes: Buffer.alloc(0),
+        error: 'the JSON array is not closed (no "]" before the end of the file)',
+      });
     return entries;
   }
   const rest = bytes.subarray(closedAt + 1);
@@ -242,7 +271,11 @@ function arrayElements(bytes: Buffer, open: number): Entry[] {
     let restLine = line;
     let k = 0;
     while (isBlank(rest[k]!)) if (rest[k++] === 0x0a) restLine++;
-    entries.push({ line: restLine, bytes: Buffer.from(trimBlank(rest)), error: 'unexpected text after the closing "]" of the JSON array' });
+    entries.push({
+      line: restLine,
+      bytes: Buffer.from(trimBlank(rest)),
+      error: 'unexpected text after the closing "]" of the JSON array',
+    });
   }
   return entries;
 }

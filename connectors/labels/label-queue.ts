@@ -88,7 +88,16 @@ function queuedPrediction(r: Row): QueuedPrediction {
 async function rowsForIds(reader: WarehouseReader, ids: string[], sql: (idList: string) => string): Promise<Row[]> {
   const out: Row[] = [];
   for (let i = 0; i < ids.length; i += CHUNK) {
-    out.push(...(await reader.rows(sql(ids.slice(i, i + CHUNK).map(sqlString).join(', ')))));
+    out.push(
+      ...(await reader.rows(
+        sql(
+          ids
+            .slice(i, i + CHUNK)
+            .map(sqlString)
+            .join(', '),
+        ),
+      )),
+    );
   }
   return out;
 }

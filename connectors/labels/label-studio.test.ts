@@ -63,7 +63,10 @@ describe('Label Studio JSON export → labels', () => {
       task('d', []),
     ]);
     expect(errors).toEqual([]);
-    expect(labels.map((l) => [l.record_id, l.label])).toEqual([['a', 1], ['b', 0]]);
+    expect(labels.map((l) => [l.record_id, l.label])).toEqual([
+      ['a', 1],
+      ['b', 0],
+    ]);
     expect(unlabelled).toBe(2);
   });
 

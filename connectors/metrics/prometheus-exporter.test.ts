@@ -69,7 +69,10 @@ describe('Prometheus exporter', () => {
     const producer = await transport.producer();
     const good = Array.from({ length: GOOD }, (_, n) => JSON.stringify({ n }));
     const values = [...good, ...BAD].map((v) => Buffer.from(v));
-    await producer.send('in', values.map((value, i) => ({ key: `k${i}`, value, timestamp: 1_000 + i })));
+    await producer.send(
+      'in',
+      values.map((value, i) => ({ key: `k${i}`, value, timestamp: 1_000 + i })),
+    );
     const p = new Pipeline('metrics-test');
     p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: 50 }))
       .through(decodeJson<{ n: number }>('decode'))
@@ -126,7 +129,11 @@ describe('Prometheus exporter', () => {
     expect(find(samples, 'driftline_sink_rejected_rows_total', { table: 'predictions' })[0]?.value).toBe(1);
     expect(find(samples, 'driftline_predictions_total', { model: 'm', version: 'v1' })[0]?.value).toBe(5);
     expect(find(samples, 'driftline_predictions_total', { model: 'm', version: 'v2' })[0]?.value).toBe(2);
-    expect(find(samples, 'driftline_model_version_in_use').map((s) => s.labels.version).sort()).toEqual(['v1', 'v2']);
+    expect(
+      find(samples, 'driftline_model_version_in_use')
+        .map((s) => s.labels.version)
+        .sort(),
+    ).toEqual(['v1', 'v2']);
     expect(types.get('driftline_drift_alerts_total')).toBe('counter');
     const featureDrift = find(samples, 'driftline_drift_alerts_total', { kind: 'feature_drift', severity: 'major' });
     expect(featureDrift[0]?.value).toBe(2);

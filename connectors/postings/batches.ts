@@ -5,7 +5,7 @@ export const BATCH = 1_000;
 
 /** Groups records into arrays of at most `size`. */
 export async function* inBatches<T>(records: Iterable<T> | AsyncIterable<T>, size = BATCH): AsyncGenerator<T[]> {
-  let batch: T[] = [];
+  const batch: T[] = [];
   for await (const r of records) {
     batch.push(r);
     if (batch.length >= size) yield batch.splice(0);
@@ -21,7 +21,17 @@ export async function* inBatches<T>(records: Iterable<T> | AsyncIterable<T>, siz
  */
 export function* jsonRecords(bytes: Buffer, source: PostingSource): Generator<RawPosting> {
   let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09 || bytes[i] === 0xef || bytes[i] === 0xbb || bytes[i] === 0xbf)) i++;
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 ||
+      bytes[i] === 0x0a ||
+      bytes[i] === 0x0d ||
+      bytes[i] === 0x09 ||
+      bytes[i] === 0xef ||
+      bytes[i] === 0xbb ||
+      bytes[i] === 0xbf)
+  )
+    i++;
   if (bytes[i] === 0x5b /* [ */) {
     let items: unknown;
     try {

@@ -27,29 +27,37 @@ export function parseCsvMap(spec: string | Record<string, unknown>): CsvColumns 
       throw new Error(`--csv-map ${spec}: ${(error as Error).message}`);
     }
     const object = parsed as { columns?: unknown } | null;
-    const columns = object !== null && typeof object === 'object' && typeof object.columns === 'object' ? object.columns : parsed;
+    const columns =
+      object !== null && typeof object === 'object' && typeof object.columns === 'object' ? object.columns : parsed;
     return checkedColumns(columns, `--csv-map ${spec}`);
   }
   const pairs = spec.split(',').filter((p) => p.trim() !== '');
   const entries = pairs.map((pair) => {
     const at = pair.lastIndexOf('=');
-    if (at <= 0) throw new Error(`--csv-map: "${pair}" is not <column>=<field> (fields: ${CSV_POSTING_FIELDS.join(', ')})`);
+    if (at <= 0)
+      throw new Error(`--csv-map: "${pair}" is not <column>=<field> (fields: ${CSV_POSTING_FIELDS.join(', ')})`);
     return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
   });
   return checkedColumns(Object.fromEntries(entries), '--csv-map');
 }
 
 function checkedColumns(value: unknown, where: string): CsvColumns {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: expected an object of "<column>": "<field>"`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${where}: expected an object of "<column>": "<field>"`);
   const columns = value as Record<string, unknown>;
   for (const [column, field] of Object.entries(columns)) {
     if (!CSV_POSTING_FIELDS.includes(field as CsvPostingField)) {
-      throw new Error(`${where}: column "${column}" maps to unknown field ${JSON.stringify(field)}; fields: ${CSV_POSTING_FIELDS.join(', ')}`);
+      throw new Error(
+        `${where}: column "${column}" maps to unknown field ${JSON.stringify(field)}; fields: ${CSV_POSTING_FIELDS.join(', ')}`,
+      );
     }
   }
   const mapped = new Set(Object.values(columns));
   const missing = REQUIRED.filter((f) => !mapped.has(f));
-  if (missing.length > 0) throw new Error(`${where}: no column maps to ${missing.join(' or ')} (every posting needs a title and a description)`);
+  if (missing.length > 0)
+    throw new Error(
+      `${where}: no column maps to ${missing.join(' or ')} (every posting needs a title and a description)`,
+    );
   return columns as CsvColumns;
 }
 
@@ -74,7 +82,9 @@ export function csvColumnsFor(file: string, header: string[], known: CsvColumns,
   const shown = header.map((h) => JSON.stringify(h)).join(', ') || 'none';
   if (userMap) {
     const absent = Object.keys(userMap).filter((c) => !has.has(c));
-    throw new Error(`${basename(file)}: --csv-map names ${absent.map((c) => JSON.stringify(c)).join(', ')}, not in its header (${shown})`);
+    throw new Error(
+      `${basename(file)}: --csv-map names ${absent.map((c) => JSON.stringify(c)).join(', ')}, not in its header (${shown})`,
+    );
   }
   throw new Error(
     `${basename(file)}: CSV header not recognised (columns ${shown}): not a Glassdoor export. ` +

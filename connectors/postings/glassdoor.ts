@@ -17,11 +17,18 @@ export interface PostingsCsvConfig {
   labels: Record<string, 0 | 1>;
 }
 
-export const DEFAULT_CSV_CONFIG_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'config', 'postings-csv.json');
+export const DEFAULT_CSV_CONFIG_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'config',
+  'postings-csv.json',
+);
 
 export function loadPostingsCsvConfig(path = DEFAULT_CSV_CONFIG_PATH): PostingsCsvConfig {
   const cfg = JSON.parse(readFileSync(path, 'utf8')) as PostingsCsvConfig;
-  if (typeof cfg.columns !== 'object' || typeof cfg.labels !== 'object') throw new Error(`${path}: expected {columns, labels}`);
+  if (typeof cfg.columns !== 'object' || typeof cfg.labels !== 'object')
+    throw new Error(`${path}: expected {columns, labels}`);
   return cfg;
 }
 
@@ -57,7 +64,10 @@ export interface CsvFileLayout {
  * Duplicate rows exist: with `dedupe` (default), a row whose id was seen earlier (in this or an earlier file of the
  * same call) is dropped. Each record's `raw` is the row's original bytes from the file (without the line ending).
  */
-export async function* readGlassdoor(files: string[], options: GlassdoorReadOptions = {}): AsyncGenerator<RawPosting[]> {
+export async function* readGlassdoor(
+  files: string[],
+  options: GlassdoorReadOptions = {},
+): AsyncGenerator<RawPosting[]> {
   const config = options.config ?? loadPostingsCsvConfig();
   const dedupe = options.dedupe ?? true;
   const seen = new Set<string>();
@@ -65,15 +75,29 @@ export async function* readGlassdoor(files: string[], options: GlassdoorReadOpti
     const bytes = await readFile(file);
     const layout = csvFileLayout(file, bytes, config, options.csvMap);
     options.onFile?.(file, layout);
-    const records = glassdoorRecords(bytes, basename(file), layout.label, { ...config, columns: layout.columns }, dedupe ? seen : null);
+    const records = glassdoorRecords(
+      bytes,
+      basename(file),
+      layout.label,
+      { ...config, columns: layout.columns },
+      dedupe ? seen : null,
+    );
     yield* inBatches(records, options.batchSize ?? BATCH);
   }
 }
 
 /** The columns and file-name label of one CSV file (an error naming the header when its layout is unknown). */
-export function csvFileLayout(file: string, bytes: Buffer, config: PostingsCsvConfig, csvMap?: CsvColumns): CsvFileLayout {
+export function csvFileLayout(
+  file: string,
+  bytes: Buffer,
+  config: PostingsCsvConfig,
+  csvMap?: CsvColumns,
+): CsvFileLayout {
   const end = bytes.indexOf(0x0a);
-  const header = bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8').replace(/\r$/, '');
+  const header = bytes
+    .subarray(0, end < 0 ? bytes.length : end)
+    .toString('utf8')
+    .replace(/\r$/, '');
   const columns = csvColumnsFor(file, csvHeader(bytes), config.columns, csvMap);
   const byName = config.labels[basename(file)];
   // a file-name label belongs to the Glassdoor files it was written for, not to a user's own layout
@@ -85,7 +109,13 @@ export function csvFileLayout(file: string, bytes: Buffer, config: PostingsCsvCo
  * The rows of one Glassdoor CSV file (already read) as raw records. `seen` holds the ids met so far (shared across
  * files for cross-file dedupe); null disables dedupe. Pure apart from updating `seen`.
  */
-export function* glassdoorRecords(bytes: Buffer, fileName: string, label: 0 | 1 | null, config: PostingsCsvConfig, seen: Set<string> | null): Generator<RawPosting> {
+export function* glassdoorRecords(
+  bytes: Buffer,
+  fileName: string,
+  label: 0 | 1 | null,
+  config: PostingsCsvConfig,
+  seen: Set<string> | null,
+): Generator<RawPosting> {
   let rows: { record: Record<string, string>; info: { bytes: number } }[];
   try {
     rows = parse(bytes, { columns: true, info: true, relax_column_count: true, skip_empty_lines: true, bom: true });
@@ -99,7 +129,8 @@ export function* glassdoorRecords(bytes: Buffer, fileName: string, label: 0 | 1 
   for (const { record, info } of rows) {
     let raw = bytes.subarray(start, info.bytes);
     start = info.bytes;
-    while (raw.length > 0 && (raw[raw.length - 1] === 0x0a || raw[raw.length - 1] === 0x0d)) raw = raw.subarray(0, raw.length - 1);
+    while (raw.length > 0 && (raw[raw.length - 1] === 0x0a || raw[raw.length - 1] === 0x0d))
+      raw = raw.subarray(0, raw.length - 1);
     const value: GlassdoorRow = { label, file: fileName };
     for (const [header, field] of Object.entries(config.columns)) {
       const cell = record[header];

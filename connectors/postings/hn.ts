@@ -16,7 +16,10 @@ const parseFile = (bytes: Buffer): unknown => {
 
 /** `hn-hiring-2013-2018/YYYY-MM.json` files of the folder, sorted by month. */
 export async function hn2013Files(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => /^\d{4}-\d{2}\.json$/.test(f)).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => /^\d{4}-\d{2}\.json$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /**
@@ -34,7 +37,13 @@ export async function* readHn2013(files: string[], batchSize = BATCH): AsyncGene
       continue;
     }
     yield* inBatches(
-      posts.map((post): RawPosting => ({ raw: Buffer.from(JSON.stringify(post) ?? 'null'), source: 'hn-2013-2018', value: { month, post } satisfies Hn2013Value })),
+      posts.map(
+        (post): RawPosting => ({
+          raw: Buffer.from(JSON.stringify(post) ?? 'null'),
+          source: 'hn-2013-2018',
+          value: { month, post } satisfies Hn2013Value,
+        }),
+      ),
       batchSize,
     );
   }
@@ -43,7 +52,11 @@ export async function* readHn2013(files: string[], batchSize = BATCH): AsyncGene
 /** `hn-hiring-2026/<date>/raw.json` of the folder, in sorted folder order. */
 export async function hn2026Files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort().map((d) => join(dir, d, 'raw.json'));
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
+    .map((d) => join(dir, d, 'raw.json'));
 }
 
 /**
@@ -70,7 +83,11 @@ export async function* readHn2026(files: string[], batchSize = BATCH): AsyncGene
         if (seen.has(key)) continue;
         seen.add(key);
       }
-      out.push({ raw: Buffer.from(JSON.stringify(job) ?? 'null'), source: 'hn-2026', value: { run: date, fetched_at: fetched, job } satisfies Hn2026Value });
+      out.push({
+        raw: Buffer.from(JSON.stringify(job) ?? 'null'),
+        source: 'hn-2026',
+        value: { run: date, fetched_at: fetched, job } satisfies Hn2026Value,
+      });
     }
     yield* inBatches(out, batchSize);
   }

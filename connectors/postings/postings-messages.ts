@@ -52,13 +52,21 @@ export interface PostingsReadOptions {
 }
 
 /** All postings files as topic messages, read together so duplicates across files and runs are dropped. */
-export async function* readPostingsMessages(files: string[], options: PostingsReadOptions = {}): AsyncGenerator<Message[]> {
+export async function* readPostingsMessages(
+  files: string[],
+  options: PostingsReadOptions = {},
+): AsyncGenerator<Message[]> {
   const byKind = (kind: Kind) => files.filter((f) => postingsFileKind(f) === kind);
   const csvFiles = new Map<string, CsvFileLayout>();
   const csvMap = options.csvMap === undefined ? undefined : parseCsvMap(options.csvMap);
   const onFile = (file: string, layout: CsvFileLayout) => csvFiles.set(basename(file), layout);
   const now = Date.now();
-  const readers = [readBrightData(byKind('brightdata')), readGlassdoor(byKind('glassdoor'), { csvMap, onFile }), readHn2013(byKind('hn2013')), readHn2026(byKind('hn2026'))];
+  const readers = [
+    readBrightData(byKind('brightdata')),
+    readGlassdoor(byKind('glassdoor'), { csvMap, onFile }),
+    readHn2013(byKind('hn2013')),
+    readHn2026(byKind('hn2026')),
+  ];
   for (const reader of readers) {
     for await (const batch of reader) {
       yield batch.map((rec) => ({
@@ -109,7 +117,15 @@ export function rawPostingFromMessage(value: Buffer, headers: Record<string, str
     case 'hn-2013-2018':
       return { raw: value, source, value: { month: String(context.month), post: parseJson(value) } };
     case 'hn-2026':
-      return { raw: value, source, value: { run: String(context.run), fetched_at: (context.fetched_at as string | null) ?? null, job: parseJson(value) } };
+      return {
+        raw: value,
+        source,
+        value: {
+          run: String(context.run),
+          fetched_at: (context.fetched_at as string | null) ?? null,
+          job: parseJson(value),
+        },
+      };
     case 'glassdoor': {
       const header = String(context.header ?? '');
       const file = String(context.file ?? '');
@@ -117,8 +133,19 @@ export function rawPostingFromMessage(value: Buffer, headers: Record<string, str
       if (!header) throw new Error('CSV posting without its header (headers posting.context)');
       // messages written before column maps travelled with them were all in the Glassdoor layout
       const config = loadPostingsCsvConfig();
-      const columns = typeof context.columns === 'object' && context.columns !== null ? (context.columns as CsvColumns) : config.columns;
-      const rows = [...glassdoorRecords(Buffer.concat([Buffer.from(`${header}\n`), value]), file, label, { ...config, columns }, null)];
+      const columns =
+        typeof context.columns === 'object' && context.columns !== null
+          ? (context.columns as CsvColumns)
+          : config.columns;
+      const rows = [
+        ...glassdoorRecords(
+          Buffer.concat([Buffer.from(`${header}\n`), value]),
+          file,
+          label,
+          { ...config, columns },
+          null,
+        ),
+      ];
       if (rows.length !== 1) throw new Error(`CSV row did not parse as exactly one row (got ${rows.length})`);
       return { ...rows[0]!, raw: value };
     }

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { csvColumnsFor, parseCsvMap } from './csv-columns.ts';
-import { glassdoorRecords, hn2026Files, inBatches, jsonRecords, loadPostingsCsvConfig, readBrightData, readHn2026 } from './index.ts';
+import {
+  glassdoorRecords,
+  hn2026Files,
+  inBatches,
+  jsonRecords,
+  loadPostingsCsvConfig,
+  readBrightData,
+  readHn2026,
+} from './index.ts';
 import { dataFile } from '../../test/data-dir.ts';
 import type { RawPosting } from '../../operators/normalize/job-posting.ts';
 
@@ -38,12 +46,23 @@ describe('jsonRecords', () => {
 describe('glassdoorRecords', () => {
   const config = loadPostingsCsvConfig();
   it('maps columns by header (ignoring an extra leading index column), keeps row bytes, dedupes', () => {
-    const csv = ',Job Title,Salary Estimate,Job Description,Company Name,Location\n0,Data Analyst,-1,"multi\nline",Acme,NYC\n1,Data Analyst,-1,"multi\nline",Acme,NYC\r\n2,Data Engineer,$1K-$2K,x,Acme,NYC\n';
+    const csv =
+      ',Job Title,Salary Estimate,Job Description,Company Name,Location\n0,Data Analyst,-1,"multi\nline",Acme,NYC\n1,Data Analyst,-1,"multi\nline",Acme,NYC\r\n2,Data Engineer,$1K-$2K,x,Acme,NYC\n';
     const seen = new Set<string>();
     const rows = [...glassdoorRecords(Buffer.from(csv), 'data_science.csv', 1, config, seen)];
     expect(rows).toHaveLength(2);
-    expect(rows.map((r) => r.raw.toString())).toEqual(['0,Data Analyst,-1,"multi\nline",Acme,NYC', '2,Data Engineer,$1K-$2K,x,Acme,NYC']);
-    expect(rows[0]!.value).toMatchObject({ title: 'Data Analyst', description: 'multi\nline', company: 'Acme', location: 'NYC', salary: '-1', label: 1 });
+    expect(rows.map((r) => r.raw.toString())).toEqual([
+      '0,Data Analyst,-1,"multi\nline",Acme,NYC',
+      '2,Data Engineer,$1K-$2K,x,Acme,NYC',
+    ]);
+    expect(rows[0]!.value).toMatchObject({
+      title: 'Data Analyst',
+      description: 'multi\nline',
+      company: 'Acme',
+      location: 'NYC',
+      salary: '-1',
+      label: 1,
+    });
     // seen is shared: the same rows from another file are dropped
     expect([...glassdoorRecords(Buffer.from(csv), 'data_science.csv', 1, config, seen)]).toHaveLength(0);
     expect([...glassdoorRecords(Buffer.from(csv), 'data_science.csv', 1, config, null)]).toHaveLength(3);
@@ -58,12 +77,18 @@ describe('CSV column maps', () => {
     const map = parseCsvMap('Job Title=title, Job Description=description, Rating=label');
     expect(map).toEqual({ 'Job Title': 'title', 'Job Description': 'description', Rating: 'label' });
     expect(csvColumnsFor('anything.csv', header, glassdoor, map)).toBe(map);
-    expect(csvColumnsFor('anything.csv', header, glassdoor, parseCsvMap('Headline=title,Body=description'))).toBe(glassdoor);
+    expect(csvColumnsFor('anything.csv', header, glassdoor, parseCsvMap('Headline=title,Body=description'))).toBe(
+      glassdoor,
+    );
   });
 
   it('refuses an unknown header, a map without title or description, and unknown fields', () => {
-    expect(() => csvColumnsFor('board.csv', ['Position', 'Text'], glassdoor)).toThrow('board.csv: CSV header not recognised (columns "Position", "Text")');
-    expect(() => csvColumnsFor('board.csv', ['Position', 'Text'], glassdoor, parseCsvMap('Position=title,Body=description'))).toThrow('--csv-map names "Body", not in its header');
+    expect(() => csvColumnsFor('board.csv', ['Position', 'Text'], glassdoor)).toThrow(
+      'board.csv: CSV header not recognised (columns "Position", "Text")',
+    );
+    expect(() =>
+      csvColumnsFor('board.csv', ['Position', 'Text'], glassdoor, parseCsvMap('Position=title,Body=description')),
+    ).toThrow('--csv-map names "Body", not in its header');
     expect(() => parseCsvMap('Position=title')).toThrow('no column maps to description');
     expect(() => parseCsvMap('Position=title,Text=body')).toThrow('column "Text" maps to unknown field "body"');
     expect(() => parseCsvMap('Position')).toThrow('"Position" is not <column>=<field>');
@@ -84,7 +109,10 @@ describe('readHn2026', () => {
       mkdirSync(join(dir, date));
       writeFileSync(join(dir, date, 'raw.json'), JSON.stringify({ date, fetched_at: `${date}T00:00:00Z`, jobs }));
     };
-    run('2026-02-01', [{ id: 2, time: 1, text: 'B' }, { id: 1, time: 1, text: 'A (second run)' }]);
+    run('2026-02-01', [
+      { id: 2, time: 1, text: 'B' },
+      { id: 1, time: 1, text: 'A (second run)' },
+    ]);
     run('2026-01-01', [{ id: 1, time: 1, text: 'A' }]);
     const files = await hn2026Files(dir);
     expect(files.map((f) => f.slice(dir.length + 1))).toEqual(['2026-01-01/raw.json', '2026-02-01/raw.json']);

@@ -28,7 +28,10 @@ const sizeOf = (m: ConsumedMessage) => {
  * are merged. Memory stays near `maxBufferedBytes` plus about 1 MB per spilled run; nothing is yielded before the
  * whole input has been read, since its last record may be the earliest.
  */
-export async function* inEventTimeOrder(input: AsyncIterable<ConsumedMessage[]>, options: EventTimeOrderOptions): AsyncGenerator<ConsumedMessage[]> {
+export async function* inEventTimeOrder(
+  input: AsyncIterable<ConsumedMessage[]>,
+  options: EventTimeOrderOptions,
+): AsyncGenerator<ConsumedMessage[]> {
   const maxBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
   const batchRecords = options.batchRecords ?? 2_000;
   let buffer: ConsumedMessage[] = [];

@@ -19,13 +19,19 @@ interface PartitionRange extends TimeOffsets {
  * Without it (embedded log, memory) the topics are read from the beginning until the reader has caught up, filtering
  * by time.
  */
-export async function* readRecordedTopics(transport: Transport, topics: string[], range: TimeRange, group: string): AsyncGenerator<ConsumedMessage[]> {
+export async function* readRecordedTopics(
+  transport: Transport,
+  topics: string[],
+  range: TimeRange,
+  group: string,
+): AsyncGenerator<ConsumedMessage[]> {
   let bounds: Map<string, PartitionRange> | undefined;
   let recorded = topics;
   if (transport.offsetsForTime) {
     bounds = new Map();
     for (const topic of topics) {
-      for (const b of await transport.offsetsForTime(topic, range.from ?? Number.NEGATIVE_INFINITY)) bounds.set(id(topic, b.partition), { ...b, topic });
+      for (const b of await transport.offsetsForTime(topic, range.from ?? Number.NEGATIVE_INFINITY))
+        bounds.set(id(topic, b.partition), { ...b, topic });
     }
     const ranges = [...bounds.values()];
     recorded = topics.filter((t) => ranges.some((b) => b.topic === t));
@@ -39,7 +45,8 @@ export async function* readRecordedTopics(transport: Transport, topics: string[]
     topics: recorded,
     fromBeginning: true,
     maxBatchRecords: 5_000,
-    startOffsets: bounds && [...bounds.values()].map((b) => ({ topic: b.topic, partition: b.partition, offset: b.offset })),
+    startOffsets:
+      bounds && [...bounds.values()].map((b) => ({ topic: b.topic, partition: b.partition, offset: b.offset })),
   });
   try {
     for (;;) {
@@ -48,7 +55,9 @@ export async function* readRecordedTopics(transport: Transport, topics: string[]
         const key = id(batch.topic, batch.partition);
         const b = bounds?.get(key);
         if (bounds && !b) continue; // a partition added after the replay started
-        const kept = batch.messages.filter((m) => (!b || (m.offset >= b.offset && m.offset < b.end)) && inRange(range, m.timestamp));
+        const kept = batch.messages.filter(
+          (m) => (!b || (m.offset >= b.offset && m.offset < b.end)) && inRange(range, m.timestamp),
+        );
         const last = batch.messages[batch.messages.length - 1];
         if (b && last) position.set(key, Math.max(position.get(key)!, last.offset + 1));
         if (kept.length > 0) yield kept;

@@ -7,7 +7,8 @@ import { EmbeddedLogTransport } from '../embedded-log/embedded-log.ts';
 export const replayDir = (settings: Pick<Settings, 'home'>, runId: string) => join(settings.home, 'replays', runId);
 
 /** The embedded log holding a replay's side outputs (window topics, dead-letter topics), under their usual names. */
-export const replayLogDir = (settings: Pick<Settings, 'home'>, runId: string) => join(replayDir(settings, runId), 'log');
+export const replayLogDir = (settings: Pick<Settings, 'home'>, runId: string) =>
+  join(replayDir(settings, runId), 'log');
 
 /**
  * The transport a replayed pipeline writes its topics to: a fresh embedded log of its own, whatever transport the

@@ -14,8 +14,16 @@ const ACK_TOPIC = 'replay';
  */
 export function replaySource(name: string, ordered: AsyncIterable<ConsumedMessage[]>): Source<Buffer> {
   let sequence = 0;
-  return readOnceSource(name, () => ordered, (batch) => {
-    sequence += batch.length;
-    return { positions: batch.map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset })), topic: ACK_TOPIC, nextOffset: sequence };
-  });
+  return readOnceSource(
+    name,
+    () => ordered,
+    (batch) => {
+      sequence += batch.length;
+      return {
+        positions: batch.map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset })),
+        topic: ACK_TOPIC,
+        nextOffset: sequence,
+      };
+    },
+  );
 }

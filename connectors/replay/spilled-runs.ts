@@ -64,12 +64,17 @@ export class SpilledRuns {
   async spill(sorted: ConsumedMessage[]): Promise<void> {
     if (!this.log) {
       rmSync(this.dir, { recursive: true, force: true }); // runs left by an interrupted replay under the same id
-      this.log = new EmbeddedLogTransport({ dir: this.dir, readChunkBytes: READ_CHUNK_BYTES, maxBatchBytes: READ_CHUNK_BYTES });
+      this.log = new EmbeddedLogTransport({
+        dir: this.dir,
+        readChunkBytes: READ_CHUNK_BYTES,
+        maxBatchBytes: READ_CHUNK_BYTES,
+      });
     }
     this.producer ??= await this.log.producer();
     const topic = `run-${this.runs.length}`;
     await this.log.ensureTopic(topic, 1);
-    for (let i = 0; i < sorted.length; i += 5_000) await this.producer.send(topic, sorted.slice(i, i + 5_000).map(toSpilled));
+    for (let i = 0; i < sorted.length; i += 5_000)
+      await this.producer.send(topic, sorted.slice(i, i + 5_000).map(toSpilled));
     this.runs.push(topic);
   }
 

@@ -18,7 +18,8 @@ export function timeRange(from?: string, to?: string): TimeRange {
     from: from === undefined ? undefined : parseTime(from, '--from'),
     to: to === undefined ? undefined : parseTime(to, '--to'),
   };
-  if (range.from !== undefined && range.to !== undefined && range.to <= range.from) throw new Error('--to must be after --from');
+  if (range.from !== undefined && range.to !== undefined && range.to <= range.from)
+    throw new Error('--to must be after --from');
   return range;
 }
 

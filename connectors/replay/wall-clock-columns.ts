@@ -34,7 +34,14 @@ export const WALL_CLOCK_COLUMNS: readonly string[] = [
  * version is the event time, which is the read time for sources without a date (Glassdoor), and training runs
  * (finished_at).
  */
-export const WALL_CLOCK_VERSION_TABLES: readonly string[] = ['dead_letters', 'model_comparison', 'pipeline_metrics', 'pipeline_runs', 'postings', 'training_runs'];
+export const WALL_CLOCK_VERSION_TABLES: readonly string[] = [
+  'dead_letters',
+  'model_comparison',
+  'pipeline_metrics',
+  'pipeline_runs',
+  'postings',
+  'training_runs',
+];
 
 /** Stands in for the run id inside ids and other strings (e.g. pipeline_metrics ids `<run id>/<stage>`). */
 export const RUN_ID_PLACEHOLDER = '<run>';

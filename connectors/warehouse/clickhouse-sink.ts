@@ -87,7 +87,18 @@ const TRANSIENT_CODES = new Set([
 ]);
 /** ClickHouse error codes about the table/settings/auth, not the rows: splitting cannot help. */
 const FATAL_CODES = new Set([16, 47, 60, 62, 73, 81, 164, 192, 193, 194, 195, 291, 497, 516]);
-const NETWORK_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+const NETWORK_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
 
 /**
  * ClickHouse error code in an error message. 18.16 formats errors as "Code: 27, e.displayText() = DB::Exception: ..."
@@ -127,7 +138,10 @@ export class ClickHouseInserter {
 
   constructor(
     readonly table: string,
-    options: Pick<ClickHouseSinkOptions<unknown>, 'url' | 'database' | 'username' | 'password' | 'client' | 'retry' | 'requestTimeoutMs'>,
+    options: Pick<
+      ClickHouseSinkOptions<unknown>,
+      'url' | 'database' | 'username' | 'password' | 'client' | 'retry' | 'requestTimeoutMs'
+    >,
   ) {
     this.ownsClient = !options.client;
     this.client = options.client ?? createClickHouseClient(options);
@@ -163,7 +177,10 @@ export class ClickHouseInserter {
         if (classifyClickHouseError(error) !== 'transient') throw error;
         const elapsed = Date.now() - started;
         if (elapsed + delay > this.retry.maxTotalMs) {
-          throw new Error(`ClickHouse insert into ${this.table} still failing after ${elapsed} ms (${attempt} attempts): ${(error as Error).message}`, { cause: error });
+          throw new Error(
+            `ClickHouse insert into ${this.table} still failing after ${elapsed} ms (${attempt} attempts): ${(error as Error).message}`,
+            { cause: error },
+          );
         }
         this.retry.onRetry?.(error as Error, attempt, delay);
         await sleep(delay * (0.8 + Math.random() * 0.4));
@@ -205,7 +222,13 @@ export class ClickHouseInserter {
 /** 18.16 appends ", e.what() = DB::Exception" and newlines; keep the useful part. */
 const cleanMessage = (message: string) => message.replace(/\s*,\s*e\.what\(\) = DB::Exception\s*$/, '').trim();
 
-export function createClickHouseClient(options: { url?: string; database?: string; username?: string; password?: string; requestTimeoutMs?: number }): ClickHouseClient {
+export function createClickHouseClient(options: {
+  url?: string;
+  database?: string;
+  username?: string;
+  password?: string;
+  requestTimeoutMs?: number;
+}): ClickHouseClient {
   return createClient({
     url: options.url ?? 'http://127.0.0.1:8123', // CLICKHOUSE_URL is read in config/settings.ts and passed in
     database: options.database,
@@ -225,7 +248,10 @@ export function clickhouseSink<T>(
 ): Sink<T> {
   const def = tableDef(table);
   const inserter = new ClickHouseInserter(def.name, options);
-  const deadLetterInserter = options.deadLetters === 'table' ? new ClickHouseInserter('dead_letters', { ...options, client: inserter.client }) : undefined;
+  const deadLetterInserter =
+    options.deadLetters === 'table'
+      ? new ClickHouseInserter('dead_letters', { ...options, client: inserter.client })
+      : undefined;
   const stage = options.stage ?? `clickhouse:${def.name}`;
   const validate = options.validate === false ? undefined : rowValidator(def);
 
@@ -258,7 +284,8 @@ export function clickhouseSink<T>(
         }
       }
       const bad = await inserter.insertIsolating(lines);
-      for (const { index, reason } of bad) rejected.push({ record: records[lineRecord[index]!]!, row: rows[index], reason });
+      for (const { index, reason } of bad)
+        rejected.push({ record: records[lineRecord[index]!]!, row: rows[index], reason });
       await routeRejected(rejected, options, {
         table: `ClickHouse table ${def.name}`,
         stage,

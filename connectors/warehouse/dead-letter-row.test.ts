@@ -8,11 +8,15 @@ import { rowValidator } from './validate.ts';
 describe('dead_letters rows', () => {
   it('fit the table whatever the dead letter held', () => {
     const problem = rowValidator(tableDef('dead_letters'));
-    for (const l of POISON_LETTERS) expect(problem(deadLetterRow(l)), JSON.stringify(l.error.slice(0, 40))).toBeUndefined();
+    for (const l of POISON_LETTERS)
+      expect(problem(deadLetterRow(l)), JSON.stringify(l.error.slice(0, 40))).toBeUndefined();
   });
 
   it('keep what they can and say what they changed: the event time beside a 0, bounded well-formed text, exact bytes', () => {
-    expect(deadLetterRow(letter({ eventTime: 9e18 }))).toMatchObject({ event_time: 0, event_time_original: '9000000000000000000' });
+    expect(deadLetterRow(letter({ eventTime: 9e18 }))).toMatchObject({
+      event_time: 0,
+      event_time_original: '9000000000000000000',
+    });
     expect(deadLetterRow(letter({ eventTime: 1.5 }))).toMatchObject({ event_time: 0, event_time_original: '1.5' });
     expect(deadLetterRow(letter())).toMatchObject({ event_time: 1_404_172_800_000, event_time_original: null });
     const long = deadLetterRow(POISON_LETTERS[6]!);
@@ -23,6 +27,8 @@ describe('dead_letters rows', () => {
     expect([odd.id, odd.stage, odd.topic].every((t) => isWellFormed(String(t)))).toBe(true);
     expect(odd).toMatchObject({ partition: -1, offset: -1 });
     expect(deadLetterRow(letter({ key: 'x\ud800' })).key).toBe('x\ufffd');
-    expect(Buffer.from(String(deadLetterRow(POISON_LETTERS[8]!).original), 'base64').equals(POISON_LETTERS[8]!.original)).toBe(true);
+    expect(
+      Buffer.from(String(deadLetterRow(POISON_LETTERS[8]!).original), 'base64').equals(POISON_LETTERS[8]!.original),
+    ).toBe(true);
   });
 });

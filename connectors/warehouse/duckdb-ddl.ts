@@ -28,7 +28,9 @@ export const duckIdent = (name: string): string => `"${name.replace(/"/g, '""')}
 
 export function duckdbCreateTable(table: TableName | TableDef): string {
   const def = tableDef(table);
-  const columns = def.columns.map((col) => `  ${duckIdent(col.name)} ${col.name === 'id' ? 'VARCHAR PRIMARY KEY' : DUCKDB_TYPES[col.type]}`);
+  const columns = def.columns.map(
+    (col) => `  ${duckIdent(col.name)} ${col.name === 'id' ? 'VARCHAR PRIMARY KEY' : DUCKDB_TYPES[col.type]}`,
+  );
   return `CREATE TABLE IF NOT EXISTS ${duckIdent(def.name)} (\n${columns.join(',\n')}\n)`;
 }
 

@@ -61,10 +61,16 @@ export class DuckDBWarehouse {
         await this.connection.run(duckdbCreateTable(t));
         const def = tableDef(t);
         const where = `table_catalog = current_database() AND table_schema = 'main' AND table_name = '${def.name.replace(/'/g, "''")}'`;
-        const stored = await this.connection.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE ${where}`);
-        const missing = missingColumns(def, stored.getRowObjectsJS().map((r) => String(r.column_name)));
+        const stored = await this.connection.runAndReadAll(
+          `SELECT column_name FROM information_schema.columns WHERE ${where}`,
+        );
+        const missing = missingColumns(
+          def,
+          stored.getRowObjectsJS().map((r) => String(r.column_name)),
+        );
         for (const column of missing) await this.connection.run(duckdbAddColumn(def, column));
-        if (missing.length > 0 && this.staged.delete(def.name)) await this.connection.run(`DROP TABLE IF EXISTS temp.main.${duckIdent(`_staging_${def.name}`)}`); // it copied the old columns
+        if (missing.length > 0 && this.staged.delete(def.name))
+          await this.connection.run(`DROP TABLE IF EXISTS temp.main.${duckIdent(`_staging_${def.name}`)}`); // it copied the old columns
       }
     });
   }
@@ -86,7 +92,9 @@ export class DuckDBWarehouse {
       if (!this.staged.has(def.name)) {
         // In definition order, which the appender follows (a column added later sits last in the table).
         const columns = def.columns.map((c) => duckIdent(c.name)).join(', ');
-        await this.connection.run(`CREATE TEMP TABLE IF NOT EXISTS ${stage} AS SELECT ${columns} FROM ${duckIdent(def.name)} LIMIT 0`);
+        await this.connection.run(
+          `CREATE TEMP TABLE IF NOT EXISTS ${stage} AS SELECT ${columns} FROM ${duckIdent(def.name)} LIMIT 0`,
+        );
         this.staged.add(def.name);
       }
       await this.connection.run(`DELETE FROM ${stage}`);
@@ -145,7 +153,9 @@ async function ensureDatabaseFile(path: string): Promise<void> {
   if (size !== null && size >= DUCKDB_HEADER_BYTES) return;
   if (size !== null) {
     unlinkSync(path);
-    process.stderr.write(`warehouse: ${path} was left incomplete (${size} bytes, by a crash or a full disk while it was created): creating it again\n`);
+    process.stderr.write(
+      `warehouse: ${path} was left incomplete (${size} bytes, by a crash or a full disk while it was created): creating it again\n`,
+    );
   }
   const tmp = `${path}.creating-${process.pid}`;
   try {
@@ -155,7 +165,11 @@ async function ensureDatabaseFile(path: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
     const full = /No space left on device/i.test(String((error as Error).message));
-    throw full ? new Error(`warehouse: no space left under ${dirname(path)} to create ${path}: free space and run again`, { cause: error }) : error;
+    throw full
+      ? new Error(`warehouse: no space left under ${dirname(path)} to create ${path}: free space and run again`, {
+          cause: error,
+        })
+      : error;
   } finally {
     for (const leftover of [tmp, `${tmp}.wal`]) rmSync(leftover, { force: true });
   }
@@ -172,7 +186,8 @@ function sizeOrNull(path: string): number | null {
 
 /** BIGINT/UBIGINT come back as bigint: make them numbers when exact (strings otherwise) so rows are JSON-friendly. */
 function plainValue(v: unknown): unknown {
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (typeof v === 'bigint')
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
   if (Array.isArray(v)) return v.map(plainValue);
   return v;
 }

@@ -13,7 +13,9 @@ describe('DRIFTLINE_WAREHOUSE_FLUSH_MS', () => {
       const warehouse = await openWarehouse(settings);
       try {
         expect(warehouse.sink('events', (r) => r.value as Record<string, unknown>).maxWaitMs).toBe(200);
-        expect(warehouse.sink('events', (r) => r.value as Record<string, unknown>, { maxWaitMs: 50 }).maxWaitMs).toBe(50);
+        expect(warehouse.sink('events', (r) => r.value as Record<string, unknown>, { maxWaitMs: 50 }).maxWaitMs).toBe(
+          50,
+        );
       } finally {
         await warehouse.close();
       }
@@ -24,6 +26,8 @@ describe('DRIFTLINE_WAREHOUSE_FLUSH_MS', () => {
   });
 
   it('refuses a value that is not a positive number', () => {
-    expect(() => loadSettings({ DRIFTLINE_WAREHOUSE_FLUSH_MS: 'soon' })).toThrow(/DRIFTLINE_WAREHOUSE_FLUSH_MS must be a positive number/);
+    expect(() => loadSettings({ DRIFTLINE_WAREHOUSE_FLUSH_MS: 'soon' })).toThrow(
+      /DRIFTLINE_WAREHOUSE_FLUSH_MS must be a positive number/,
+    );
   });
 });

@@ -14,7 +14,9 @@ export function missingColumns(def: TableDef, existing: Iterable<string>): Colum
   const required = missing.filter((c) => !c.type.startsWith('nullable_'));
   if (required.length > 0) {
     const names = required.map((c) => `${c.name} (${c.type})`).join(', ');
-    throw new Error(`warehouse table ${def.name} was created without ${names}, which cannot be null for the rows already in it: migrate or drop the table`);
+    throw new Error(
+      `warehouse table ${def.name} was created without ${names}, which cannot be null for the rows already in it: migrate or drop the table`,
+    );
   }
   return missing;
 }

@@ -52,7 +52,13 @@ function safeJson(row: Row): string {
 export async function routeRejected<T>(
   rejected: RejectedRow<T>[],
   handling: RejectionHandling<T>,
-  context: { table: string; stage: string; batchSize: number; writeDeadLetterTable?: (letters: DeadLetter[]) => Promise<void>; reject?: RejectRecord },
+  context: {
+    table: string;
+    stage: string;
+    batchSize: number;
+    writeDeadLetterTable?: (letters: DeadLetter[]) => Promise<void>;
+    reject?: RejectRecord;
+  },
 ): Promise<void> {
   if (rejected.length === 0) return;
   if (!handling.onRejected && !handling.deadLetters && context.reject) {

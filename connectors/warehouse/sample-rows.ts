@@ -8,7 +8,6 @@ const DESCRIPTION =
   'We are looking for an engineer to build and operate streaming ML pipelines: ingest events from Kafka, ' +
   'featurise them, serve ONNX models with low latency and keep the warehouse tables fresh. ';
 
-
 /** A `postings` row, about 500 bytes of JSON. */
 export function postingRow(n: number, version = 1): Row {
   const posted = 1_700_000_000_000 + n * 1_000;

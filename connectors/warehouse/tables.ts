@@ -49,7 +49,10 @@ export interface TableDef {
 const c = (name: string, type: ColumnType, doc?: string): ColumnDef => (doc ? { name, type, doc } : { name, type });
 
 /** The dedup columns every table starts with. `version` is an unsigned 64-bit integer; larger wins. */
-const KEY: ColumnDef[] = [c('id', 'string', 'dedup key'), c('version', 'uint64', 'dedup version: the row with the highest version wins')];
+const KEY: ColumnDef[] = [
+  c('id', 'string', 'dedup key'),
+  c('version', 'uint64', 'dedup version: the row with the highest version wins'),
+];
 
 export const TABLES = {
   postings: {
@@ -97,7 +100,14 @@ export const TABLES = {
   events: {
     name: 'events',
     doc: 'Timestamped numeric events (e.g. NAB series). id = source/key/ts/value: two readings at one time with different values are both kept.',
-    columns: [...KEY, c('source', 'string'), c('key', 'string'), c('ts', 'timestamp_ms'), c('value', 'float64'), c('attributes', 'json_string')],
+    columns: [
+      ...KEY,
+      c('source', 'string'),
+      c('key', 'string'),
+      c('ts', 'timestamp_ms'),
+      c('value', 'float64'),
+      c('attributes', 'json_string'),
+    ],
   },
   predictions: {
     name: 'predictions',
@@ -126,9 +136,17 @@ export const TABLES = {
       c('offset', 'int64'),
       c('key', 'nullable_string'),
       c('original', 'string', 'base64 of the bytes the source read'),
-      c('event_time', 'timestamp_ms', '0 when the record\'s event time was not an integer that fits (then in event_time_original)'),
+      c(
+        'event_time',
+        'timestamp_ms',
+        "0 when the record's event time was not an integer that fits (then in event_time_original)",
+      ),
       c('failed_at', 'timestamp_ms'),
-      c('event_time_original', 'nullable_string', 'the event time as the record had it, when event_time could not hold it (NaN, 1.5, 9e18)'),
+      c(
+        'event_time_original',
+        'nullable_string',
+        'the event time as the record had it, when event_time could not hold it (NaN, 1.5, 9e18)',
+      ),
     ],
   },
   pipeline_metrics: {
@@ -139,7 +157,11 @@ export const TABLES = {
       c('run_id', 'string'),
       c('pipeline', 'string'),
       c('stage', 'string'),
-      c('stage_index', 'nullable_int32', 'position in the dataflow: the source 0, every stage after its upstream, dead letters last; null in rows written before it was recorded'),
+      c(
+        'stage_index',
+        'nullable_int32',
+        'position in the dataflow: the source 0, every stage after its upstream, dead letters last; null in rows written before it was recorded',
+      ),
       c('at', 'timestamp_ms'),
       c('records_in', 'int64'),
       c('records_out', 'int64'),
@@ -295,12 +317,28 @@ export const TABLES = {
       c('accuracy_a', 'nullable_float64'),
       c('accuracy_b', 'nullable_float64'),
       c('updated_at', 'timestamp_ms'),
-      c('estimated_accuracy_a', 'nullable_float64', 'CBPE: mean calibrated top-class probability of A in the window; null without calibrations for every version of A in it'),
+      c(
+        'estimated_accuracy_a',
+        'nullable_float64',
+        'CBPE: mean calibrated top-class probability of A in the window; null without calibrations for every version of A in it',
+      ),
       c('estimated_accuracy_b', 'nullable_float64', 'same for B'),
-      c('reference_accuracy_a', 'nullable_float64', 'held-out accuracy of the version(s) of A the estimate is held against'),
+      c(
+        'reference_accuracy_a',
+        'nullable_float64',
+        'held-out accuracy of the version(s) of A the estimate is held against',
+      ),
       c('reference_accuracy_b', 'nullable_float64'),
-      c('estimate_method', 'nullable_string', 'calibration method(s) behind the estimates: isotonic | platt | isotonic,platt'),
-      c('estimate_alert_a', 'nullable_uint8', '1 when estimated_accuracy_a < reference_accuracy_a − margin (default 0.05)'),
+      c(
+        'estimate_method',
+        'nullable_string',
+        'calibration method(s) behind the estimates: isotonic | platt | isotonic,platt',
+      ),
+      c(
+        'estimate_alert_a',
+        'nullable_uint8',
+        '1 when estimated_accuracy_a < reference_accuracy_a − margin (default 0.05)',
+      ),
       c('estimate_alert_b', 'nullable_uint8'),
     ],
   },
@@ -325,8 +363,16 @@ export const TABLES = {
       c('reason', 'string'),
       c('started_at', 'timestamp_ms'),
       c('finished_at', 'timestamp_ms'),
-      c('trigger_event_time', 'nullable_timestamp_ms', 'event time the fine-tune was triggered at (event-time training): its data is what was usable by then'),
-      c('in_force_from', 'nullable_timestamp_ms', 'when promoted in event time: the first event time the version scores'),
+      c(
+        'trigger_event_time',
+        'nullable_timestamp_ms',
+        'event time the fine-tune was triggered at (event-time training): its data is what was usable by then',
+      ),
+      c(
+        'in_force_from',
+        'nullable_timestamp_ms',
+        'when promoted in event time: the first event time the version scores',
+      ),
     ],
   },
   anomaly_scores: {
@@ -394,7 +440,11 @@ export const TABLES = {
       c('started_at', 'timestamp_ms'),
       c('ended_at', 'timestamp_ms'),
       c('records_in', 'int64', 'records read from the source'),
-      c('records_per_s', 'float64', 'records_in / wall-clock duration (start-up included: connecting, joining the group, loading models)'),
+      c(
+        'records_per_s',
+        'float64',
+        'records_in / wall-clock duration (start-up included: connecting, joining the group, loading models)',
+      ),
       c(
         'e2e_p50_ms',
         'nullable_float64',
@@ -403,9 +453,17 @@ export const TABLES = {
           'of its source batch by a sink not behind a window (windows hold records until event time closes them). Histogram bucket bound (+25 % at most); null when nothing was acknowledged',
       ),
       c('e2e_p99_ms', 'nullable_float64', 'same, 99th percentile'),
-      c('max_consumer_lag', 'nullable_int64', 'largest lag sampled about every second (records behind the log end, summed over the partitions the run has read from); null for --input files and replays'),
+      c(
+        'max_consumer_lag',
+        'nullable_int64',
+        'largest lag sampled about every second (records behind the log end, summed over the partitions the run has read from); null for --input files and replays',
+      ),
       c('dead_letters', 'int64'),
-      c('late_records', 'nullable_int64', "records that arrived after every window they belong to had closed (a window's late output, e.g. topic events.late): in no window; null for rows written before this column"),
+      c(
+        'late_records',
+        'nullable_int64',
+        "records that arrived after every window they belong to had closed (a window's late output, e.g. topic events.late): in no window; null for rows written before this column",
+      ),
     ],
   },
   bench_runs: {
@@ -442,7 +500,11 @@ export const TABLES = {
       c('batch_size', 'int32'),
       c('threads', 'int32', 'intra-op threads'),
       c('repeats', 'int32'),
-      c('p50_ms', 'nullable_float64', 'latency per query (one item in SingleStream, one batch in Offline), median over repeats'),
+      c(
+        'p50_ms',
+        'nullable_float64',
+        'latency per query (one item in SingleStream, one batch in Offline), median over repeats',
+      ),
       c('p90_ms', 'nullable_float64'),
       c('p99_ms', 'nullable_float64'),
       c('p50_ms_min', 'nullable_float64', 'spread of p50 over repeats'),
@@ -450,7 +512,11 @@ export const TABLES = {
       c('items_per_s', 'float64', 'median over repeats'),
       c('items_per_s_min', 'float64'),
       c('items_per_s_max', 'float64'),
-      c('server_rate', 'nullable_float64', 'Server: highest Poisson arrival rate (items/s) whose p99 stayed under server_bound_ms'),
+      c(
+        'server_rate',
+        'nullable_float64',
+        'Server: highest Poisson arrival rate (items/s) whose p99 stayed under server_bound_ms',
+      ),
       c('server_bound_ms', 'nullable_float64'),
       c('peak_rss_mb', 'float64'),
       c('model_bytes', 'int64', 'ONNX file size'),

@@ -10,7 +10,8 @@
 import { isWellFormed, toWellFormed } from '../../streams/well-formed-text.ts';
 import type { ColumnType, Row, TableDef } from './tables.ts';
 
-const isInt = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isInt = (v: unknown, min: number, max: number) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 const isNum = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 const isText = (v: unknown) => typeof v === 'string' && isWellFormed(v);
 
@@ -33,11 +34,19 @@ const CHECKS: Record<ColumnType, (v: unknown) => boolean> = {
   json_string: isText,
 };
 
-const NULLABLE = new Set<ColumnType>(['nullable_string', 'nullable_float64', 'nullable_timestamp_ms', 'nullable_int64', 'nullable_int32', 'nullable_uint8']);
+const NULLABLE = new Set<ColumnType>([
+  'nullable_string',
+  'nullable_float64',
+  'nullable_timestamp_ms',
+  'nullable_int64',
+  'nullable_int32',
+  'nullable_uint8',
+]);
 
 /** The value as JSON, cut short (and kept well-formed where the cut splits a surrogate pair). */
 const shown = (value: unknown) => toWellFormed(JSON.stringify(value)?.slice(0, 80) ?? String(value));
-const unicodeHint = (value: unknown) => (typeof value === 'string' && !isWellFormed(value) ? ' (not valid Unicode: a lone UTF-16 surrogate)' : '');
+const unicodeHint = (value: unknown) =>
+  typeof value === 'string' && !isWellFormed(value) ? ' (not valid Unicode: a lone UTF-16 surrogate)' : '';
 
 /** Returns a function giving the reason a row does not fit the table, or undefined when it does. */
 export function rowValidator(def: TableDef): (row: Row) => string | undefined {
@@ -53,7 +62,8 @@ export function rowValidator(def: TableDef): (row: Row) => string | undefined {
         return `missing column ${col.name} (${col.type})`;
       }
       seen++;
-      if (!CHECKS[col.type](value)) return `column ${col.name}: ${shown(value)} is not a valid ${col.type}${unicodeHint(value)}`;
+      if (!CHECKS[col.type](value))
+        return `column ${col.name}: ${shown(value)} is not a valid ${col.type}${unicodeHint(value)}`;
     }
     const keys = Object.keys(row);
     if (keys.length !== seen) {

@@ -17,9 +17,14 @@ import { type Warehouse, openWarehouse } from './warehouse.ts';
 const CLICKHOUSE_URL = inject('CLICKHOUSE_URL');
 const DB = `driftline_wh_test_${process.pid}_${Date.now() % 100_000}`;
 const identity = (r: { value: Row }) => r.value;
-const rows = (from: number, to: number, version = 1) => Array.from({ length: to - from }, (_, i) => postingRow(from + i, version));
+const rows = (from: number, to: number, version = 1) =>
+  Array.from({ length: to - from }, (_, i) => postingRow(from + i, version));
 
-async function writeInBatches(sink: { write(r: ReturnType<typeof rowRecords>): Promise<void> }, all: Row[], batch: number) {
+async function writeInBatches(
+  sink: { write(r: ReturnType<typeof rowRecords>): Promise<void> },
+  all: Row[],
+  batch: number,
+) {
   for (let i = 0; i < all.length; i += batch) await sink.write(rowRecords(all.slice(i, i + batch), 'postings', i));
 }
 
@@ -37,17 +42,47 @@ describe('table definitions → DDL', () => {
 });
 
 /** The CBPE columns model_comparison gained: a warehouse created before them must take them on. */
-const ESTIMATE_COLUMNS = ['estimated_accuracy_a', 'estimated_accuracy_b', 'reference_accuracy_a', 'reference_accuracy_b', 'estimate_method', 'estimate_alert_a', 'estimate_alert_b'];
-const comparisonBeforeEstimates: TableDef = { ...TABLES.model_comparison, columns: TABLES.model_comparison.columns.filter((c) => !ESTIMATE_COLUMNS.includes(c.name)) };
+const ESTIMATE_COLUMNS = [
+  'estimated_accuracy_a',
+  'estimated_accuracy_b',
+  'reference_accuracy_a',
+  'reference_accuracy_b',
+  'estimate_method',
+  'estimate_alert_a',
+  'estimate_alert_b',
+];
+const comparisonBeforeEstimates: TableDef = {
+  ...TABLES.model_comparison,
+  columns: TABLES.model_comparison.columns.filter((c) => !ESTIMATE_COLUMNS.includes(c.name)),
+};
 
 function comparison(start: number, estimated: boolean): ModelComparison {
   const [a, b] = estimated ? [0.8125, 0.6] : [null, null];
   return {
-    pipeline: 'postings', window_start: start, window_end: start + 1_000, model_a_id: 'postings-a', model_b_id: 'postings-b', model_a: 'postings-a@v1', model_b: 'postings-b@v1,v2',
-    records: 10, agreed: 7, agreement: 0.7, labeled: 0, correct_a: 0, correct_b: 0, accuracy_a: null, accuracy_b: null,
-    estimated_accuracy_a: a, estimated_accuracy_b: b, reference_accuracy_a: estimated ? 0.85 : null, reference_accuracy_b: estimated ? 0.85 : null,
-    estimate_method: estimated ? 'isotonic,platt' : null, estimate_alert_a: estimated ? false : null, estimate_alert_b: estimated ? true : null,
-    version: 5, updated_at: 5,
+    pipeline: 'postings',
+    window_start: start,
+    window_end: start + 1_000,
+    model_a_id: 'postings-a',
+    model_b_id: 'postings-b',
+    model_a: 'postings-a@v1',
+    model_b: 'postings-b@v1,v2',
+    records: 10,
+    agreed: 7,
+    agreement: 0.7,
+    labeled: 0,
+    correct_a: 0,
+    correct_b: 0,
+    accuracy_a: null,
+    accuracy_b: null,
+    estimated_accuracy_a: a,
+    estimated_accuracy_b: b,
+    reference_accuracy_a: estimated ? 0.85 : null,
+    reference_accuracy_b: estimated ? 0.85 : null,
+    estimate_method: estimated ? 'isotonic,platt' : null,
+    estimate_alert_a: estimated ? false : null,
+    estimate_alert_b: estimated ? true : null,
+    version: 5,
+    updated_at: 5,
   };
 }
 
@@ -58,20 +93,50 @@ function comparison(start: number, estimated: boolean): ModelComparison {
 async function upgradesModelComparison(wh: Warehouse, drop: (table: string) => Promise<void>, final: string) {
   await drop('model_comparison');
   await wh.ensureTables([comparisonBeforeEstimates]);
-  const old = Object.fromEntries(Object.entries(modelComparisonRow(comparison(0, false), 'run-old')).filter(([k]) => !ESTIMATE_COLUMNS.includes(k)));
+  const old = Object.fromEntries(
+    Object.entries(modelComparisonRow(comparison(0, false), 'run-old')).filter(([k]) => !ESTIMATE_COLUMNS.includes(k)),
+  );
   await wh.sink<Row>(comparisonBeforeEstimates, identity).write(rowRecords([old], 'model_comparison'));
   await wh.ensureTables(['model_comparison']);
   await wh.ensureTables(['model_comparison']);
-  await wh.sink<Row>('model_comparison', identity).write(rowRecords([modelComparisonRow(comparison(1_000, true), 'run-new'), modelComparisonRow(comparison(2_000, false), 'run-new')], 'model_comparison'));
-  const rows = await wh.query(`SELECT run_id, window_start, agreement, ${ESTIMATE_COLUMNS.join(', ')} FROM model_comparison ${final} ORDER BY window_start`);
+  await wh
+    .sink<Row>('model_comparison', identity)
+    .write(
+      rowRecords(
+        [
+          modelComparisonRow(comparison(1_000, true), 'run-new'),
+          modelComparisonRow(comparison(2_000, false), 'run-new'),
+        ],
+        'model_comparison',
+      ),
+    );
+  const rows = await wh.query(
+    `SELECT run_id, window_start, agreement, ${ESTIMATE_COLUMNS.join(', ')} FROM model_comparison ${final} ORDER BY window_start`,
+  );
   const nulls = Object.fromEntries(ESTIMATE_COLUMNS.map((c) => [c, null]));
   expect(rows).toEqual([
     { run_id: 'run-old', window_start: 0, agreement: 0.7, ...nulls },
-    { run_id: 'run-new', window_start: 1_000, agreement: 0.7, estimated_accuracy_a: 0.8125, estimated_accuracy_b: 0.6, reference_accuracy_a: 0.85, reference_accuracy_b: 0.85, estimate_method: 'isotonic,platt', estimate_alert_a: 0, estimate_alert_b: 1 },
+    {
+      run_id: 'run-new',
+      window_start: 1_000,
+      agreement: 0.7,
+      estimated_accuracy_a: 0.8125,
+      estimated_accuracy_b: 0.6,
+      reference_accuracy_a: 0.85,
+      reference_accuracy_b: 0.85,
+      estimate_method: 'isotonic,platt',
+      estimate_alert_a: 0,
+      estimate_alert_b: 1,
+    },
     { run_id: 'run-new', window_start: 2_000, agreement: 0.7, ...nulls },
   ]);
-  const required = { ...TABLES.model_comparison, columns: [...TABLES.model_comparison.columns, { name: 'windows_seen', type: 'int64' as const }] };
-  await expect(wh.ensureTables([required])).rejects.toThrow('model_comparison was created without windows_seen (int64), which cannot be null');
+  const required = {
+    ...TABLES.model_comparison,
+    columns: [...TABLES.model_comparison.columns, { name: 'windows_seen', type: 'int64' as const }],
+  };
+  await expect(wh.ensureTables([required])).rejects.toThrow(
+    'model_comparison was created without windows_seen (int64), which cannot be null',
+  );
 }
 
 describe('ClickHouse warehouse (real server)', () => {
@@ -112,13 +177,24 @@ describe('ClickHouse warehouse (real server)', () => {
     expect(await count(countFinalSql('postings'))).toBe(25_000);
     expect(await count(countDistinctSql('postings'))).toBe(25_000);
     const [sample] = await wh.query(`SELECT * FROM postings FINAL WHERE id = 'posting-10'`);
-    expect(sample).toMatchObject({ id: 'posting-10', skills: postingRow(10).skills, posted_at: postingRow(10).posted_at, salary_min: null });
+    expect(sample).toMatchObject({
+      id: 'posting-10',
+      skills: postingRow(10).skills,
+      posted_at: postingRow(10).posted_at,
+      salary_min: null,
+    });
     await sink.close?.();
   });
 
   it('adds the estimate columns to a model_comparison created before them (no ADD COLUMN IF NOT EXISTS on 18.16)', async () => {
-    await upgradesModelComparison(wh, (t) => admin.command({ query: `DROP TABLE IF EXISTS ${DB}.${t}` }).then(() => undefined), 'FINAL');
-    const [type] = await wh.query(`SELECT type FROM system.columns WHERE database = '${DB}' AND table = 'model_comparison' AND name = 'estimate_alert_a'`);
+    await upgradesModelComparison(
+      wh,
+      (t) => admin.command({ query: `DROP TABLE IF EXISTS ${DB}.${t}` }).then(() => undefined),
+      'FINAL',
+    );
+    const [type] = await wh.query(
+      `SELECT type FROM system.columns WHERE database = '${DB}' AND table = 'model_comparison' AND name = 'estimate_alert_a'`,
+    );
     expect(type).toEqual({ type: 'Nullable(UInt8)' });
   });
 
@@ -126,7 +202,10 @@ describe('ClickHouse warehouse (real server)', () => {
     await wh.ensureTables(['predictions']);
     const rejected: RejectedRow<Row>[] = [];
     // validate: false — let ClickHouse itself judge: a non-numeric string in a Float64 column is a parse error.
-    const sink = wh.sink<Row>('predictions', identity, { validate: false, onRejected: (r) => void rejected.push(...r) });
+    const sink = wh.sink<Row>('predictions', identity, {
+      validate: false,
+      onRejected: (r) => void rejected.push(...r),
+    });
     const badAt = new Set([17, 500, 998]);
     const batch: Row[] = Array.from({ length: 1_000 }, (_, i) => ({
       id: `rec-${i}/m/1`,
@@ -162,14 +241,26 @@ describe('ClickHouse warehouse (real server)', () => {
   it('validation catches values 18.16 would coerce silently, and dead-letters go to the dead_letters table', async () => {
     const sink = wh.sink<Row>('frames', identity, { deadLetters: 'table' });
     const frame = (seq: number, channels: number) => ({
-      id: `cam1/${seq}`, version: 1, camera_id: 'cam1', sequence: seq, captured_at: 1_700_000_000_000 + seq,
-      width: 640, height: 480, channels, encoding: 'jpeg',
+      id: `cam1/${seq}`,
+      version: 1,
+      camera_id: 'cam1',
+      sequence: seq,
+      captured_at: 1_700_000_000_000 + seq,
+      width: 640,
+      height: 480,
+      channels,
+      encoding: 'jpeg',
     });
     await sink.write(rowRecords([frame(1, 3), frame(2, 300), frame(3, 1)], 'frames'));
     expect(await count(countFinalSql('frames'))).toBe(2);
     const letters = await wh.query('SELECT * FROM dead_letters FINAL');
     expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ id: 'frames/0/1/clickhouse:frames', stage: 'clickhouse:frames', topic: 'frames', offset: 1 });
+    expect(letters[0]).toMatchObject({
+      id: 'frames/0/1/clickhouse:frames',
+      stage: 'clickhouse:frames',
+      topic: 'frames',
+      offset: 1,
+    });
     expect(String(letters[0]!.error)).toMatch(/channels.*uint8/);
     expect(JSON.parse(Buffer.from(String(letters[0]!.original), 'base64').toString())).toMatchObject({ channels: 300 });
   });
@@ -196,26 +287,43 @@ describe('ClickHouse warehouse (real server)', () => {
     await up;
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     expect(retries.length).toBeGreaterThan(2);
-    expect(await count(countFinalSql('postings', `id >= 'posting-100000' AND id < 'posting-105000' AND length(id) = 14`))).toBe(5_000);
+    expect(
+      await count(countFinalSql('postings', `id >= 'posting-100000' AND id < 'posting-105000' AND length(id) = 14`)),
+    ).toBe(5_000);
     await sink.close?.();
     await new Promise((r) => proxy!.close(r));
   });
 
   it('gives up after retry.maxTotalMs with the connection error', async () => {
     const port = await freePort();
-    const sink = clickhouseSink<Row>('postings', identity, { url: `http://127.0.0.1:${port}`, database: DB, retry: { maxTotalMs: 800, initialDelayMs: 50 } });
+    const sink = clickhouseSink<Row>('postings', identity, {
+      url: `http://127.0.0.1:${port}`,
+      database: DB,
+      retry: { maxTotalMs: 800, initialDelayMs: 50 },
+    });
     await expect(sink.write(rowRecords([postingRow(1)]))).rejects.toThrow(/still failing after .*ECONNREFUSED/);
     await sink.close?.();
   });
 
   it('treats missing tables as fatal rather than rejecting every row', async () => {
-    const sink = clickhouseSink<Row>({ name: 'no_such_table', doc: '', columns: [{ name: 'id', type: 'string' }, { name: 'version', type: 'uint64' }] }, identity, {
-      url: CLICKHOUSE_URL,
-      database: DB,
-      onRejected: () => {
-        throw new Error('should not be called');
+    const sink = clickhouseSink<Row>(
+      {
+        name: 'no_such_table',
+        doc: '',
+        columns: [
+          { name: 'id', type: 'string' },
+          { name: 'version', type: 'uint64' },
+        ],
       },
-    });
+      identity,
+      {
+        url: CLICKHOUSE_URL,
+        database: DB,
+        onRejected: () => {
+          throw new Error('should not be called');
+        },
+      },
+    );
     await expect(sink.write(rowRecords([{ id: 'a', version: 1 }]))).rejects.toThrow(/Code: 60/);
     await sink.close?.();
   });
@@ -239,7 +347,9 @@ describe('DuckDB warehouse (embedded)', () => {
     expect(wh.location).toBe(join(dir, 'warehouse.duckdb'));
     await wh.ensureTables();
     await wh.ensureTables();
-    const tables = await wh.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`);
+    const tables = await wh.query(
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`,
+    );
     expect(tables.map((t) => t.name)).toEqual([...TABLE_NAMES].sort());
   });
 
@@ -265,19 +375,32 @@ describe('DuckDB warehouse (embedded)', () => {
   it('adds the estimate columns to a model_comparison created before them, and writes rows in definition order', async () => {
     await upgradesModelComparison(wh, (t) => wh.query(`DROP TABLE IF EXISTS ${t}`).then(() => undefined), '');
     // A column added in the middle of a definition lands last in the table: rows still go to the right columns.
-    const before: TableDef = { name: 'upgrade_probe', doc: '', columns: [...TABLES.labels.columns.slice(0, 2), { name: 'n', type: 'int64' }] };
-    const after: TableDef = { ...before, columns: [...before.columns.slice(0, 2), { name: 'note', type: 'nullable_string' }, ...before.columns.slice(2)] };
+    const before: TableDef = {
+      name: 'upgrade_probe',
+      doc: '',
+      columns: [...TABLES.labels.columns.slice(0, 2), { name: 'n', type: 'int64' }],
+    };
+    const after: TableDef = {
+      ...before,
+      columns: [...before.columns.slice(0, 2), { name: 'note', type: 'nullable_string' }, ...before.columns.slice(2)],
+    };
     await wh.ensureTables([before]);
     await wh.ensureTables([after]);
-    await wh.sink<Row>(after, identity).write(rowRecords([{ id: 'x', version: 1, note: 'mid', n: 42 }], 'upgrade_probe'));
+    await wh
+      .sink<Row>(after, identity)
+      .write(rowRecords([{ id: 'x', version: 1, note: 'mid', n: 42 }], 'upgrade_probe'));
     expect(await wh.query('SELECT * FROM upgrade_probe')).toEqual([{ id: 'x', version: 1, n: 42, note: 'mid' }]);
   });
 
   it('rejects bad rows, keeps the good ones, dead-letters into dead_letters', async () => {
     const letters: DeadLetter[] = [];
     const sink = wh.sink<Row>('postings', identity, { deadLetters: async (l) => void letters.push(...l) });
-    await sink.write(rowRecords([postingRow(30_000), { ...postingRow(30_001), salary_min: 'abc' }, postingRow(30_002)], 'in', 40));
-    expect(await count(`SELECT count(*) AS n FROM postings WHERE id IN ('posting-30000', 'posting-30001', 'posting-30002')`)).toBe(2);
+    await sink.write(
+      rowRecords([postingRow(30_000), { ...postingRow(30_001), salary_min: 'abc' }, postingRow(30_002)], 'in', 40),
+    );
+    expect(
+      await count(`SELECT count(*) AS n FROM postings WHERE id IN ('posting-30000', 'posting-30001', 'posting-30002')`),
+    ).toBe(2);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ stage: 'duckdb:postings', position: { topic: 'in', partition: 0, offset: 41 } });
     expect(letters[0]!.error).toMatch(/salary_min/);
@@ -290,7 +413,9 @@ describe('DuckDB warehouse (embedded)', () => {
   });
 
   it('formats query results for the sql command', async () => {
-    const result = await wh.query(`SELECT id, version, skills FROM postings WHERE id IN ('posting-1', 'posting-2') ORDER BY id`);
+    const result = await wh.query(
+      `SELECT id, version, skills FROM postings WHERE id IN ('posting-1', 'posting-2') ORDER BY id`,
+    );
     const table = formatRows(result, 'table');
     expect(table.split('\n')[0]).toMatch(/^id\s+version\s+skills$/);
     expect(table).toContain('(2 rows)');

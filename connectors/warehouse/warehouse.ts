@@ -25,7 +25,11 @@ export interface Warehouse {
   readonly location: string;
   /** CREATE TABLE IF NOT EXISTS for every table (or the given ones), then adds the nullable columns an older table lacks; idempotent. */
   ensureTables(tables?: (TableName | TableDef)[]): Promise<void>;
-  sink<T>(table: TableName | TableDef, toRow: (record: StreamRecord<T>) => Row, options?: WarehouseSinkOptions<T>): Sink<T>;
+  sink<T>(
+    table: TableName | TableDef,
+    toRow: (record: StreamRecord<T>) => Row,
+    options?: WarehouseSinkOptions<T>,
+  ): Sink<T>;
   query(sql: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
@@ -44,7 +48,12 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const flush = settings.warehouseFlushMs;
-  if (settings.clickhouseUrl && !options.forceDuckdb) return openClickHouseWarehouse(settings.clickhouseUrl, options.clickhouseDatabase ?? settings.clickhouseDatabase, flush);
+  if (settings.clickhouseUrl && !options.forceDuckdb)
+    return openClickHouseWarehouse(
+      settings.clickhouseUrl,
+      options.clickhouseDatabase ?? settings.clickhouseDatabase,
+      flush,
+    );
   const path = options.duckdbPath ?? join(settings.home, 'warehouse.duckdb');
   const db = await DuckDBWarehouse.open(path);
   return {
@@ -78,11 +87,16 @@ function openClickHouseWarehouse(url: string, database?: string, flushMs?: numbe
       }
     },
     // Sinks share the warehouse's client (its keep-alive pool); closing the warehouse closes it.
-    sink: (table, toRow, sinkOptions) => clickhouseSink(table, toRow, { url, database, client, maxWaitMs: flushMs, ...sinkOptions }),
+    sink: (table, toRow, sinkOptions) =>
+      clickhouseSink(table, toRow, { url, database, client, maxWaitMs: flushMs, ...sinkOptions }),
     async query(sql) {
       await reach();
       // 64-bit integers as JSON numbers (not quoted strings) so rows look the same as DuckDB's.
-      const result = await client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } });
+      const result = await client.query({
+        query: sql,
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      });
       return (await result.json()) as Record<string, unknown>[];
     },
     close: () => client.close(),
@@ -92,7 +106,10 @@ function openClickHouseWarehouse(url: string, database?: string, flushMs?: numbe
 /** Adds the columns a table created by an earlier version lacks (missing-columns.ts). */
 async function addMissingColumns(client: ReturnType<typeof createClickHouseClient>, def: TableDef): Promise<void> {
   const stored = async () => {
-    const result = await client.query({ query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${chString(def.name)}`, format: 'JSONEachRow' });
+    const result = await client.query({
+      query: `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = ${chString(def.name)}`,
+      format: 'JSONEachRow',
+    });
     return ((await result.json()) as { name: string }[]).map((r) => r.name);
   };
   for (const column of missingColumns(def, await stored())) {

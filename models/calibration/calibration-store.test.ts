@@ -12,7 +12,12 @@ import { denseForward, denseModel, randomDense } from '../infer/dense-model.ts';
 import { ModelRegistry } from '../registry/registry.ts';
 import { rng } from '../seeded-random.ts';
 import { fitCalibration } from './calibration.ts';
-import { CALIBRATION_ESTIMATE_FILE, calibrationFile, calibrationFromHeldOut, loadCalibration } from './calibration-store.ts';
+import {
+  CALIBRATION_ESTIMATE_FILE,
+  calibrationFile,
+  calibrationFromHeldOut,
+  loadCalibration,
+} from './calibration-store.ts';
 
 const SIZES = [4, 8, 3];
 const ROWS = 400;
@@ -26,7 +31,13 @@ function setup() {
   dirs.push(home);
   const registry = new ModelRegistry({ home, manifestPath: join(home, 'models', 'manifest.json') });
   const layers = randomDense(SIZES, 41);
-  const entry = registry.register({ id: 'clf', kind: 'user', onnx: denseModel({ sizes: SIZES, layers }), datasetHash: 'd', configHash: 'c' });
+  const entry = registry.register({
+    id: 'clf',
+    kind: 'user',
+    onnx: denseModel({ sizes: SIZES, layers }),
+    datasetHash: 'd',
+    configHash: 'c',
+  });
   // Labels follow the model's confidence loosely: the top class with probability top + 0.1, else another class.
   const random = rng(7);
   const inputs = Float32Array.from({ length: ROWS * SIZES[0]! }, () => (random() - 0.5) * 8);
@@ -89,14 +100,28 @@ describe('calibrationFromHeldOut', () => {
     expect(cal.reference_accuracy).toBe(expectedCalibration(layers, inputs, labels).reference_accuracy);
     expect(JSON.parse(readFileSync(file, 'utf8')).sha256).toBe(entry.sha256);
 
-    writeFileSync(file, JSON.stringify({ model: 'clf@v1', sha256: entry.sha256, calibration: { method: 'isotonic', x: [0.5], reference_rows: 3, reference_accuracy: 0.7 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        model: 'clf@v1',
+        sha256: entry.sha256,
+        calibration: { method: 'isotonic', x: [0.5], reference_rows: 3, reference_accuracy: 0.7 },
+      }),
+    );
     expect(() => loadCalibration(registry, entry)).toThrow(`${file}: "calibration" is not one`);
   });
 
   it('a version without held-out data of its own is calibrated on its parent held-out data', async () => {
     const { registry, inputs, labels, layers: parentLayers } = setup();
     const layers = randomDense(SIZES, 77);
-    const child = registry.register({ id: 'clf', kind: 'user', onnx: denseModel({ sizes: SIZES, layers }), parent: 'clf@v1', datasetHash: 'd', configHash: 'c' });
+    const child = registry.register({
+      id: 'clf',
+      kind: 'user',
+      onnx: denseModel({ sizes: SIZES, layers }),
+      parent: 'clf@v1',
+      datasetHash: 'd',
+      configHash: 'c',
+    });
     const cal = await calibrationFromHeldOut(registry, 'clf', child.version);
     expect(cal.reference_accuracy).toBe(expectedCalibration(layers, inputs, labels).reference_accuracy); // the child's predictions…
     expect(cal.reference_accuracy).not.toBe(expectedCalibration(parentLayers, inputs, labels).reference_accuracy); // …not the parent's

@@ -22,7 +22,8 @@ interface StoredCalibration {
 }
 
 /** Where a version's calibration lives: beside its model file. */
-export const calibrationFile = (registry: ModelRegistry, entry: ModelEntry): string => join(dirname(registry.path(entry)), CALIBRATION_ESTIMATE_FILE);
+export const calibrationFile = (registry: ModelRegistry, entry: ModelEntry): string =>
+  join(dirname(registry.path(entry)), CALIBRATION_ESTIMATE_FILE);
 
 export function saveCalibration(registry: ModelRegistry, entry: ModelEntry, calibration: Calibration): void {
   const file = calibrationFile(registry, entry);
@@ -39,7 +40,10 @@ export function loadCalibration(registry: ModelRegistry, entry: ModelEntry): Cal
   if (!existsSync(file)) return undefined;
   const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredCalibration>;
   if (stored.sha256 !== entry.sha256) return undefined;
-  if (!isCalibration(stored.calibration)) throw new Error(`${file}: "calibration" is not one (isotonic with x and y, or platt with a and b; reference_rows and reference_accuracy)`);
+  if (!isCalibration(stored.calibration))
+    throw new Error(
+      `${file}: "calibration" is not one (isotonic with x and y, or platt with a and b; reference_rows and reference_accuracy)`,
+    );
   return stored.calibration;
 }
 
@@ -47,7 +51,11 @@ export function loadCalibration(registry: ModelRegistry, entry: ModelEntry): Cal
  * A version's calibration: the saved one, else fitted now (isotonic) on its held-out data — its own, or its
  * parents' for a quantized variant or a fine-tuned Model B, as `models eval` does — then saved.
  */
-export async function calibrationFromHeldOut(registry: ModelRegistry, id: string, version: string): Promise<Calibration> {
+export async function calibrationFromHeldOut(
+  registry: ModelRegistry,
+  id: string,
+  version: string,
+): Promise<Calibration> {
   const entry = registry.get(id, version);
   const saved = loadCalibration(registry, entry);
   if (saved) return saved;

@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { rng } from '../seeded-random.ts';
-import { type Calibration, ISOTONIC_PRIOR_ROWS, MIN_ISOTONIC_ROWS, calibrate, expectedAccuracy, fitCalibration } from './calibration.ts';
+import {
+  type Calibration,
+  ISOTONIC_PRIOR_ROWS,
+  MIN_ISOTONIC_ROWS,
+  calibrate,
+  expectedAccuracy,
+  fitCalibration,
+} from './calibration.ts';
 
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, v) => s + v, 0) / xs.length;
 const logit = (p: number) => Math.log(p / (1 - p));
@@ -63,7 +70,9 @@ describe('fitCalibration + expectedAccuracy on data with a known accuracy', () =
 describe('isotonic regression (pool-adjacent-violators)', () => {
   /** 50 rows at each probability, right `k` times, in a shuffled order. */
   function rows(groups: [p: number, right: number][]) {
-    const all = groups.flatMap(([p, right]) => Array.from({ length: 50 }, (_, i) => ({ p, ok: (i < right ? 1 : 0) as 0 | 1 })));
+    const all = groups.flatMap(([p, right]) =>
+      Array.from({ length: 50 }, (_, i) => ({ p, ok: (i < right ? 1 : 0) as 0 | 1 })),
+    );
     const random = rng(5);
     all.sort(() => random() - 0.5);
     return { p: all.map((r) => r.p), correct: all.map((r) => r.ok) };
@@ -76,7 +85,13 @@ describe('isotonic regression (pool-adjacent-violators)', () => {
       [0.8, 45],
     ]);
     const cal = fitCalibration(p, correct, 'isotonic', { priorRows: 0 });
-    expect(cal).toEqual({ method: 'isotonic', reference_rows: 150, reference_accuracy: 85 / 150, x: [0.6, 0.7, 0.8], y: [0.4, 0.4, 0.9] });
+    expect(cal).toEqual({
+      method: 'isotonic',
+      reference_rows: 150,
+      reference_accuracy: 85 / 150,
+      x: [0.6, 0.7, 0.8],
+      y: [0.4, 0.4, 0.9],
+    });
     expect(calibrate(cal, 0.65)).toBeCloseTo(0.4, 12);
     expect(calibrate(cal, 0.75)).toBeCloseTo(0.65, 12);
     expect([calibrate(cal, 0.5), calibrate(cal, 0.99), calibrate(cal, 1.0000001)]).toEqual([0.4, 0.9, 0.9]);
@@ -100,10 +115,20 @@ describe('isotonic regression (pool-adjacent-violators)', () => {
   it('all right: 1 everywhere; one distinct probability: its accuracy everywhere', () => {
     const random = rng(3);
     const p = Array.from({ length: 200 }, () => 0.5 + 0.5 * random());
-    const allRight = fitCalibration(p, p.map(() => true), 'isotonic', { priorRows: 0 });
+    const allRight = fitCalibration(
+      p,
+      p.map(() => true),
+      'isotonic',
+      { priorRows: 0 },
+    );
     expect(allRight).toMatchObject({ method: 'isotonic', reference_accuracy: 1, y: [1, 1] });
     expect(expectedAccuracy(allRight, [0.5, 0.7, 0.99])).toBe(1);
-    const constant = fitCalibration(Array(300).fill(0.7), Array.from({ length: 300 }, (_, i) => i % 5 < 3), 'isotonic', { priorRows: 0 });
+    const constant = fitCalibration(
+      Array(300).fill(0.7),
+      Array.from({ length: 300 }, (_, i) => i % 5 < 3),
+      'isotonic',
+      { priorRows: 0 },
+    );
     expect(constant).toMatchObject({ x: [0.7], y: [0.6] });
     expect([calibrate(constant, 0.5), calibrate(constant, 0.95)]).toEqual([0.6, 0.6]);
   });
@@ -151,7 +176,10 @@ describe('isotonic pulled toward the model’s own confidence where the referenc
     const pulled = fitCalibration(p, correct, 'isotonic');
     expect(calibrate(plain, 0.6)).toBe(0);
     expect(calibrate(pulled, 0.6)).toBeCloseTo((0 + ISOTONIC_PRIOR_ROWS * 0.6) / (3 + ISOTONIC_PRIOR_ROWS), 10);
-    expect(calibrate(pulled, 0.99)).toBeCloseTo((1_980 + ISOTONIC_PRIOR_ROWS * 0.99) / (2_000 + ISOTONIC_PRIOR_ROWS), 10);
+    expect(calibrate(pulled, 0.99)).toBeCloseTo(
+      (1_980 + ISOTONIC_PRIOR_ROWS * 0.99) / (2_000 + ISOTONIC_PRIOR_ROWS),
+      10,
+    );
     expect(Math.abs(calibrate(pulled, 0.99) - 0.99)).toBeLessThan(1e-3);
   });
 });

@@ -48,21 +48,30 @@ export const MIN_ISOTONIC_ROWS = 100;
  * (isotonic): how many rows a block needs before its hit rate outweighs its own confidence (ISOTONIC_PRIOR_ROWS; 0 for
  * plain isotonic regression).
  */
-export function fitCalibration(topProbs: ArrayLike<number>, correct: ArrayLike<0 | 1 | boolean>, method: CalibrationMethod, options: { priorRows?: number } = {}): Calibration {
-  if (method !== 'isotonic' && method !== 'platt') throw new Error(`fitCalibration: unknown method ${JSON.stringify(method)}`);
+export function fitCalibration(
+  topProbs: ArrayLike<number>,
+  correct: ArrayLike<0 | 1 | boolean>,
+  method: CalibrationMethod,
+  options: { priorRows?: number } = {},
+): Calibration {
+  if (method !== 'isotonic' && method !== 'platt')
+    throw new Error(`fitCalibration: unknown method ${JSON.stringify(method)}`);
   const n = topProbs.length;
-  if (correct.length !== n) throw new Error(`fitCalibration: ${n} probabilities but ${correct.length} correctness flags`);
+  if (correct.length !== n)
+    throw new Error(`fitCalibration: ${n} probabilities but ${correct.length} correctness flags`);
   if (n === 0) throw new Error('fitCalibration: no reference rows to fit on');
   const p = new Float64Array(n);
   const y = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = topProbs[i]!;
-    if (!Number.isFinite(v) || v < 0 || v > 1 + 1e-6) throw new Error(`fitCalibration: probability ${v} at row ${i} is not in [0, 1]`);
+    if (!Number.isFinite(v) || v < 0 || v > 1 + 1e-6)
+      throw new Error(`fitCalibration: probability ${v} at row ${i} is not in [0, 1]`);
     p[i] = Math.min(v, 1);
     y[i] = correct[i] ? 1 : 0;
   }
   const base = { reference_rows: n, reference_accuracy: y.reduce((s, v) => s + v, 0) / n };
-  if (method === 'isotonic' && n >= MIN_ISOTONIC_ROWS) return { method: 'isotonic', ...base, ...fitIsotonic(p, y, options.priorRows ?? ISOTONIC_PRIOR_ROWS) };
+  if (method === 'isotonic' && n >= MIN_ISOTONIC_ROWS)
+    return { method: 'isotonic', ...base, ...fitIsotonic(p, y, options.priorRows ?? ISOTONIC_PRIOR_ROWS) };
   return { method: 'platt', ...base, ...fitPlatt(p, y) };
 }
 

@@ -20,9 +20,17 @@ export interface BatchPlan {
   humanDraws: number;
 }
 
-export function composeBatches(pseudo: readonly number[], human: readonly number[], batchSize: number, minHumanShare: number, random: () => number): BatchPlan {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
-  if (!(minHumanShare >= 0 && minHumanShare <= 1)) throw new Error(`minHumanShare must be in [0, 1], got ${minHumanShare}`);
+export function composeBatches(
+  pseudo: readonly number[],
+  human: readonly number[],
+  batchSize: number,
+  minHumanShare: number,
+  random: () => number,
+): BatchPlan {
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!(minHumanShare >= 0 && minHumanShare <= 1))
+    throw new Error(`minHumanShare must be in [0, 1], got ${minHumanShare}`);
   const total = pseudo.length + human.length;
   if (total === 0) return { batches: [], humanPerBatch: 0, humanDraws: 0 };
   if (human.length === 0) {
@@ -38,7 +46,10 @@ export function composeBatches(pseudo: readonly number[], human: readonly number
   const cap = pseudo.length > 0 && minimum < batchSize ? batchSize - 1 : batchSize;
   const humanPerBatch = Math.min(cap, Math.max(1, minimum, natural));
   const pseudoPerBatch = batchSize - humanPerBatch;
-  const count = Math.max(pseudoPerBatch > 0 ? Math.ceil(pseudo.length / pseudoPerBatch) : 0, Math.ceil(human.length / humanPerBatch));
+  const count = Math.max(
+    pseudoPerBatch > 0 ? Math.ceil(pseudo.length / pseudoPerBatch) : 0,
+    Math.ceil(human.length / humanPerBatch),
+  );
 
   const pseudoOrder = shuffleInPlace([...pseudo], random);
   let humanOrder: number[] = [];

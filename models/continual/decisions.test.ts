@@ -54,16 +54,37 @@ describe('composeBatches', () => {
   });
 
   it('is seeded, refuses a batch without humans when a share is required, and allows it with share 0', () => {
-    expect(composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(9))).toEqual(composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(9)));
-    expect(composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(9))).not.toEqual(composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(10)));
+    expect(composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(9))).toEqual(
+      composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(9)),
+    );
+    expect(composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(9))).not.toEqual(
+      composeBatches(range(0, 50), range(50, 60), 8, 0.5, rng(10)),
+    );
     expect(() => composeBatches(range(0, 10), [], 8, 0.25, rng(1))).toThrow('no human-labelled examples');
-    expect(composeBatches(range(0, 10), [], 8, 0, rng(1)).batches.flat().sort((a, b) => a - b)).toEqual(range(0, 10));
-    expect(composeBatches(range(0, 10), range(10, 12), 8, 1, rng(1)).batches.flat().every((i) => i >= 10)).toBe(true);
+    expect(
+      composeBatches(range(0, 10), [], 8, 0, rng(1))
+        .batches.flat()
+        .sort((a, b) => a - b),
+    ).toEqual(range(0, 10));
+    expect(
+      composeBatches(range(0, 10), range(10, 12), 8, 1, rng(1))
+        .batches.flat()
+        .every((i) => i >= 10),
+    ).toBe(true);
   });
 });
 
 describe('decideTrigger', () => {
-  const base: TriggerState = { newLabels: 0, driftAlert: false, scheduleDue: false, manual: false, running: false, holdoutSize: 100, humanExamples: 10, needsHuman: true };
+  const base: TriggerState = {
+    newLabels: 0,
+    driftAlert: false,
+    scheduleDue: false,
+    manual: false,
+    running: false,
+    holdoutSize: 100,
+    humanExamples: 10,
+    needsHuman: true,
+  };
   const policy = { ...DEFAULT_TRIGGER_POLICY, everyNewLabels: 100 };
 
   it('runs after everyNewLabels labels, on drift, on schedule with new labels, on request', () => {
@@ -71,24 +92,49 @@ describe('decideTrigger', () => {
     expect(decideTrigger({ ...base, newLabels: 100 }, policy)).toEqual({ action: 'run', trigger: 'labels' });
     expect(decideTrigger({ ...base, driftAlert: true }, policy)).toEqual({ action: 'run', trigger: 'drift' });
     expect(decideTrigger({ ...base, scheduleDue: true }, policy)).toEqual({ action: 'none' }); // nothing new to learn
-    expect(decideTrigger({ ...base, scheduleDue: true, newLabels: 1 }, policy)).toEqual({ action: 'run', trigger: 'schedule' });
-    expect(decideTrigger({ ...base, manual: true, driftAlert: true, newLabels: 500 }, policy)).toEqual({ action: 'run', trigger: 'manual' });
+    expect(decideTrigger({ ...base, scheduleDue: true, newLabels: 1 }, policy)).toEqual({
+      action: 'run',
+      trigger: 'schedule',
+    });
+    expect(decideTrigger({ ...base, manual: true, driftAlert: true, newLabels: 500 }, policy)).toEqual({
+      action: 'run',
+      trigger: 'manual',
+    });
   });
 
   it('waits while a run is going, the holdout is too small, or no human example exists', () => {
     const due = { ...base, newLabels: 100 };
-    expect(decideTrigger({ ...due, running: true }, policy)).toMatchObject({ action: 'wait', reason: 'a fine-tune is running' });
-    expect(decideTrigger({ ...due, holdoutSize: 49 }, policy)).toMatchObject({ action: 'wait', reason: 'holdout has 49 of the 50 human labels it needs' });
-    expect(decideTrigger({ ...due, humanExamples: 0 }, policy)).toMatchObject({ action: 'wait', trigger: 'labels', reason: 'no human-labelled training example yet' });
-    expect(decideTrigger({ ...due, humanExamples: 0, needsHuman: false }, policy)).toEqual({ action: 'run', trigger: 'labels' });
+    expect(decideTrigger({ ...due, running: true }, policy)).toMatchObject({
+      action: 'wait',
+      reason: 'a fine-tune is running',
+    });
+    expect(decideTrigger({ ...due, holdoutSize: 49 }, policy)).toMatchObject({
+      action: 'wait',
+      reason: 'holdout has 49 of the 50 human labels it needs',
+    });
+    expect(decideTrigger({ ...due, humanExamples: 0 }, policy)).toMatchObject({
+      action: 'wait',
+      trigger: 'labels',
+      reason: 'no human-labelled training example yet',
+    });
+    expect(decideTrigger({ ...due, humanExamples: 0, needsHuman: false }, policy)).toEqual({
+      action: 'run',
+      trigger: 'labels',
+    });
   });
 });
 
 describe('promotionDecision', () => {
   it('promotes only a strictly better candidate; a tie keeps the current model', () => {
     expect(promotionDecision(0.91, 0.9, 300)).toMatchObject({ promote: true });
-    expect(promotionDecision(0.9, 0.9, 300)).toEqual({ promote: false, reason: 'tie: holdout accuracy 0.9000 = current, current kept' });
-    expect(promotionDecision(0.5, 0.9, 300)).toMatchObject({ promote: false, reason: 'holdout accuracy 0.5000 < current 0.9000' });
+    expect(promotionDecision(0.9, 0.9, 300)).toEqual({
+      promote: false,
+      reason: 'tie: holdout accuracy 0.9000 = current, current kept',
+    });
+    expect(promotionDecision(0.5, 0.9, 300)).toMatchObject({
+      promote: false,
+      reason: 'holdout accuracy 0.5000 < current 0.9000',
+    });
     expect(promotionDecision(1, 0, 0)).toMatchObject({ promote: false });
   });
 });
@@ -106,7 +152,12 @@ describe('holdout split', () => {
   });
 });
 
-const example = (record_id: string, label: number, source: 'pseudo' | 'human', source_model = source === 'pseudo' ? 'postings-a@v1' : 'alice'): TrainingExample => ({
+const example = (
+  record_id: string,
+  label: number,
+  source: 'pseudo' | 'human',
+  source_model = source === 'pseudo' ? 'postings-a@v1' : 'alice',
+): TrainingExample => ({
   record_id,
   text: { title: `title ${record_id}`, description: 'description' },
   label,
@@ -118,7 +169,9 @@ const example = (record_id: string, label: number, source: 'pseudo' | 'human', s
 describe('training examples', () => {
   it('refuses labels from Model B itself and malformed examples', () => {
     expect(exampleProblem(example('1', 1, 'pseudo'), 'postings-b')).toBeUndefined();
-    expect(exampleProblem(example('1', 1, 'pseudo', 'postings-b@v3'), 'postings-b')).toBe('labelled by postings-b@v3: postings-b never labels its own training data');
+    expect(exampleProblem(example('1', 1, 'pseudo', 'postings-b@v3'), 'postings-b')).toBe(
+      'labelled by postings-b@v3: postings-b never labels its own training data',
+    );
     expect(exampleProblem(example('1', 1, 'human', 'postings-b'), 'postings-b')).toMatch(/never labels its own/);
     expect(exampleProblem(example('1', 1, 'pseudo', 'postings-bx@v1'), 'postings-b')).toBeUndefined();
     expect(exampleProblem(example('1', 2, 'human'), 'postings-b')).toMatch(/label 2 is not a class index/);
@@ -136,7 +189,13 @@ describe('training examples', () => {
 const randomMlp = (hidden: number, seed: number) => {
   const random = rng(seed);
   const values = (n: number) => Float32Array.from({ length: n }, () => random() - 0.5);
-  return { sizes: [FEATURE_DIM, hidden, 2] as [number, number, number], w1: values(FEATURE_DIM * hidden), b1: values(hidden), w2: values(hidden * 2), b2: values(2) };
+  return {
+    sizes: [FEATURE_DIM, hidden, 2] as [number, number, number],
+    w1: values(FEATURE_DIM * hidden),
+    b1: values(hidden),
+    w2: values(hidden * 2),
+    b2: values(2),
+  };
 };
 
 describe('mlpWeightsFromOnnx', () => {
@@ -149,13 +208,26 @@ describe('mlpWeightsFromOnnx', () => {
 describe('ModelBTrainer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'driftline-continual-'));
   const registry = new ModelRegistry({ manifestPath: join(dir, 'models.json'), home: dir });
-  const a = registry.register({ id: 'postings-a', kind: 'postings', onnx: exportMlpToOnnx(randomMlp(2, 1)), datasetHash: 'glassdoor', configHash: 'a-config', stage: 'production' });
+  const a = registry.register({
+    id: 'postings-a',
+    kind: 'postings',
+    onnx: exportMlpToOnnx(randomMlp(2, 1)),
+    datasetHash: 'glassdoor',
+    configHash: 'a-config',
+    stage: 'production',
+  });
   const holdout = { fraction: 0.25, seed: 2026 };
   const ids = range(0, 400).map((i) => `p${i}`);
   const heldId = ids.find((id) => isHeldOut(id, holdout))!;
   const trainIds = ids.filter((id) => !isHeldOut(id, holdout));
   // minHoldout out of reach: no fine-tune starts here
-  const trainer = new ModelBTrainer({ registry, modelA: { id: 'postings-a' }, holdout, triggers: { everyNewLabels: 1, minHoldout: 1000 }, maxExamples: 3 });
+  const trainer = new ModelBTrainer({
+    registry,
+    modelA: { id: 'postings-a' },
+    holdout,
+    triggers: { everyNewLabels: 1, minHoldout: 1000 },
+    maxExamples: 3,
+  });
   afterAll(() => trainer.close());
 
   it('starts B as a copy of A, with A as its parent', () => {
@@ -164,7 +236,14 @@ describe('ModelBTrainer', () => {
     expect(trainer.stats().waiting).toBe('not started: call start()');
     trainer.start();
     expect(registry.list('postings-b')).toEqual([
-      expect.objectContaining({ version: 'v1', parent: 'postings-a@v1', sha256: a.sha256, dataset_hash: 'glassdoor', config_hash: 'a-config', stage: 'production' }),
+      expect.objectContaining({
+        version: 'v1',
+        parent: 'postings-a@v1',
+        sha256: a.sha256,
+        dataset_hash: 'glassdoor',
+        config_hash: 'a-config',
+        stage: 'production',
+      }),
     ]);
     trainer.start(); // B exists: nothing registered again
     expect(registry.list('postings-b')).toHaveLength(1);
@@ -177,7 +256,9 @@ describe('ModelBTrainer', () => {
     expect(trainer.add(example(t1!, 1, 'human'))).toBe('replaced'); // the pseudo-label added before start()
     expect(trainer.add(example(t1!, 0, 'pseudo'))).toBe('dropped-human-known');
     expect(trainer.add(example(t2!, 0, 'pseudo', 'postings-b@v2'))).toBe('rejected');
-    expect(trainer.addAll([example(t2!, 0, 'pseudo'), example(t3!, 1, 'pseudo'), example(t4!, 0, 'pseudo')])).toMatchObject({ accepted: 3 });
+    expect(
+      trainer.addAll([example(t2!, 0, 'pseudo'), example(t3!, 1, 'pseudo'), example(t4!, 0, 'pseudo')]),
+    ).toMatchObject({ accepted: 3 });
     const stats = trainer.stats();
     // maxExamples 3: the oldest (t1, human) was dropped when t4 came
     expect([stats.pseudoExamples, stats.humanExamples, stats.holdoutSize]).toEqual([3, 0, 1]);
@@ -188,7 +269,12 @@ describe('ModelBTrainer', () => {
   });
 
   it('fires the schedule only when new labels arrived', async () => {
-    const scheduled = new ModelBTrainer({ registry, modelA: { id: 'postings-a' }, holdout, triggers: { everyNewLabels: 1000, scheduleMs: 20, minHoldout: 1000 } });
+    const scheduled = new ModelBTrainer({
+      registry,
+      modelA: { id: 'postings-a' },
+      holdout,
+      triggers: { everyNewLabels: 1000, scheduleMs: 20, minHoldout: 1000 },
+    });
     scheduled.start();
     await new Promise((r) => setTimeout(r, 60));
     expect(scheduled.stats().waiting).toBeNull();
@@ -227,7 +313,17 @@ describe('trainingRunRow', () => {
       inForceFrom: 1_767_225_600_001,
     };
     const row = trainingRunRow(run);
-    expect(row).toMatchObject({ id: 'r1/postings-b/v2', version: 4_000, trigger_event_time: 1_767_225_600_000, in_force_from: 1_767_225_600_001, candidate_version: 'v2', candidate_accuracy: 0.9, current_accuracy: 0.85, model_a_accuracy: 0.7, promoted: 1 });
+    expect(row).toMatchObject({
+      id: 'r1/postings-b/v2',
+      version: 4_000,
+      trigger_event_time: 1_767_225_600_000,
+      in_force_from: 1_767_225_600_001,
+      candidate_version: 'v2',
+      candidate_accuracy: 0.9,
+      current_accuracy: 0.85,
+      model_a_accuracy: 0.7,
+      promoted: 1,
+    });
     expect(rowValidator(tableDef('training_runs'))(row)).toBeUndefined();
   });
 });

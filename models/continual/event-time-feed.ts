@@ -14,7 +14,9 @@ export interface TimedExample {
 }
 
 const inOrder = (a: TimedExample, b: TimedExample) =>
-  a.availableAt - b.availableAt || compare(a.example.record_id, b.example.record_id) || compare(a.example.source, b.example.source);
+  a.availableAt - b.availableAt ||
+  compare(a.example.record_id, b.example.record_id) ||
+  compare(a.example.source, b.example.source);
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class EventTimeFeed {
@@ -33,9 +35,13 @@ export class EventTimeFeed {
    */
   push(producer: string, examples: readonly TimedExample[], upTo: number): void {
     const known = this.progress.get(producer);
-    if (known === undefined) throw new Error(`unknown example producer "${producer}" (known: ${[...this.progress.keys()].join(', ')})`);
+    if (known === undefined)
+      throw new Error(`unknown example producer "${producer}" (known: ${[...this.progress.keys()].join(', ')})`);
     for (const e of examples) {
-      if (e.availableAt <= known) throw new Error(`producer "${producer}" pushed an example available at ${e.availableAt}, before its own progress ${known}`);
+      if (e.availableAt <= known)
+        throw new Error(
+          `producer "${producer}" pushed an example available at ${e.availableAt}, before its own progress ${known}`,
+        );
     }
     this.pending.push(...examples);
     this.progress.set(producer, Math.max(known, upTo));

@@ -36,7 +36,10 @@ const example = (id: string, label: number, source: 'human' | 'pseudo'): Trainin
 });
 
 describe('EventTimeFeed', () => {
-  const timed = (id: string, at: number, source: 'human' | 'pseudo' = 'human'): TimedExample => ({ example: example(id, 0, source), availableAt: at });
+  const timed = (id: string, at: number, source: 'human' | 'pseudo' = 'human'): TimedExample => ({
+    example: example(id, 0, source),
+    availableAt: at,
+  });
 
   it('hands examples on only up to every producer’s progress, in one order whatever the interleaving', () => {
     const one = new EventTimeFeed(['human', 'pseudo']);
@@ -52,7 +55,9 @@ describe('EventTimeFeed', () => {
     other.push('pseudo', [timed('p', 20, 'pseudo')], 25);
     other.push('human', [timed('c', 30)], 5);
     other.push('human', [timed('a', 10), timed('b', 10)], 40);
-    expect([...other.take(), ...(other.push('pseudo', [], Infinity), other.take())].map((e) => e.example.record_id)).toEqual(['a', 'b', 'p', 'c']);
+    expect(
+      [...other.take(), ...(other.push('pseudo', [], Infinity), other.take())].map((e) => e.example.record_id),
+    ).toEqual(['a', 'b', 'p', 'c']);
   });
 
   it('refuses an example from before its producer’s own progress, and unknown producers', () => {
@@ -68,7 +73,14 @@ describe('VersionTimeline', () => {
     const timeline = new VersionTimeline('v1');
     timeline.add(1001, 'v2');
     timeline.add(5001, 'v4');
-    expect([timeline.at(-1e15), timeline.at(1000), timeline.at(1001), timeline.at(5000), timeline.at(5001), timeline.at(9e15)]).toEqual(['v1', 'v1', 'v2', 'v2', 'v4', 'v4']);
+    expect([
+      timeline.at(-1e15),
+      timeline.at(1000),
+      timeline.at(1001),
+      timeline.at(5000),
+      timeline.at(5001),
+      timeline.at(9e15),
+    ]).toEqual(['v1', 'v1', 'v2', 'v2', 'v4', 'v4']);
     expect(() => timeline.add(5001, 'v5')).toThrow('not after v4');
   });
 });
@@ -84,7 +96,8 @@ function stream() {
   for (let i = 0; i < 400; i++) {
     const at = Math.floor((i / 400) * 40 * DAY);
     const label = random() < 0.5 ? 1 : 0;
-    if (i % 3 === 0) pseudo.push({ example: example(`r${i}`, label, 'pseudo'), availableAt: (Math.floor(at / DAY) + 1) * DAY });
+    if (i % 3 === 0)
+      pseudo.push({ example: example(`r${i}`, label, 'pseudo'), availableAt: (Math.floor(at / DAY) + 1) * DAY });
     else human.push({ example: example(`r${i}`, label, 'human'), availableAt: at });
   }
   // labelled on day 30 for postings of days 0–2: usable only from day 30, never earlier
@@ -100,7 +113,20 @@ async function train(home: string, options: { humanStep: number; pseudoStep: num
   const random = rng(5);
   const values = (n: number) => Float32Array.from({ length: n }, () => (random() - 0.5) * 0.01);
   if (registry.list('postings-a').length === 0) {
-    registry.register({ id: 'postings-a', kind: 'postings', onnx: exportMlpToOnnx({ sizes: [FEATURE_DIM, 4, 2], w1: values(FEATURE_DIM * 4), b1: values(4), w2: values(8), b2: values(2) }), datasetHash: 'd', configHash: 'c', stage: 'production' });
+    registry.register({
+      id: 'postings-a',
+      kind: 'postings',
+      onnx: exportMlpToOnnx({
+        sizes: [FEATURE_DIM, 4, 2],
+        w1: values(FEATURE_DIM * 4),
+        b1: values(4),
+        w2: values(8),
+        b2: values(2),
+      }),
+      datasetHash: 'd',
+      configHash: 'c',
+      stage: 'production',
+    });
   }
   const runs: TrainingRun[] = [];
   const trainer = new ModelBTrainer({
@@ -124,7 +150,11 @@ async function train(home: string, options: { humanStep: number; pseudoStep: num
     const until = (day + 1) * DAY;
     if (day % options.pseudoStep === 0) {
       const upTo = (day + options.pseudoStep) * DAY;
-      trainer.feed('pseudo', pseudo.filter((e) => e.availableAt > day * DAY && e.availableAt <= upTo), upTo);
+      trainer.feed(
+        'pseudo',
+        pseudo.filter((e) => e.availableAt > day * DAY && e.availableAt <= upTo),
+        upTo,
+      );
     }
     while (h < human.length && human[h]!.availableAt < until) {
       const chunk = human.slice(h, h + options.humanStep).filter((e) => e.availableAt < until);
@@ -141,14 +171,37 @@ async function train(home: string, options: { humanStep: number; pseudoStep: num
   return { runs, versions, registry };
 }
 
-const decisions = (runs: TrainingRun[]) => runs.map((r) => ({ at: r.triggerEventTime, from: r.inForceFrom, version: r.version, parent: r.parent, data: r.datasetHash, pseudo: r.pseudoExamples, human: r.humanExamples, holdout: r.holdoutSize, promoted: r.promoted, accuracy: r.candidate.accuracy }));
+const decisions = (runs: TrainingRun[]) =>
+  runs.map((r) => ({
+    at: r.triggerEventTime,
+    from: r.inForceFrom,
+    version: r.version,
+    parent: r.parent,
+    data: r.datasetHash,
+    pseudo: r.pseudoExamples,
+    human: r.humanExamples,
+    holdout: r.holdoutSize,
+    promoted: r.promoted,
+    accuracy: r.candidate.accuracy,
+  }));
 
 describe('ModelBTrainer in event time', () => {
   it('gives the same fine-tunes and the same version per event time whatever the interleaving and training speed', async () => {
-    const fast = await train(mkdtempSync(join(tmpdir(), 'driftline-et-fast-')), { humanStep: 7, pseudoStep: 1, delayMs: 100 });
-    const slow = await train(mkdtempSync(join(tmpdir(), 'driftline-et-slow-')), { humanStep: 50, pseudoStep: 3, delayMs: 1000 });
+    const fast = await train(mkdtempSync(join(tmpdir(), 'driftline-et-fast-')), {
+      humanStep: 7,
+      pseudoStep: 1,
+      delayMs: 100,
+    });
+    const slow = await train(mkdtempSync(join(tmpdir(), 'driftline-et-slow-')), {
+      humanStep: 50,
+      pseudoStep: 3,
+      delayMs: 1000,
+    });
     expect(fast.runs.length, 'fine-tunes ran').toBeGreaterThanOrEqual(2);
-    expect(fast.runs.some((r) => r.promoted), 'a candidate was promoted').toBe(true);
+    expect(
+      fast.runs.some((r) => r.promoted),
+      'a candidate was promoted',
+    ).toBe(true);
     expect(decisions(slow.runs)).toEqual(decisions(fast.runs));
     expect(slow.versions).toEqual(fast.versions);
     expect(new Set(fast.versions).size, 'B changed version during the stream').toBeGreaterThan(1);
@@ -160,13 +213,21 @@ describe('ModelBTrainer in event time', () => {
   }, 120_000);
 
   it('never trains on a label before its time: the training set of a trigger at T is what was usable by T', async () => {
-    const { runs } = await train(mkdtempSync(join(tmpdir(), 'driftline-et-future-')), { humanStep: 13, pseudoStep: 2, delayMs: 0 });
+    const { runs } = await train(mkdtempSync(join(tmpdir(), 'driftline-et-future-')), {
+      humanStep: 13,
+      pseudoStep: 2,
+      delayMs: 0,
+    });
     const { human, pseudo, future } = stream();
     const early = runs.filter((r) => r.triggerEventTime! < 30 * DAY);
     expect(early.length, 'fine-tunes before the future labels were usable').toBeGreaterThan(0);
     for (const run of runs) {
-      const usable = [...human, ...pseudo].filter((e) => e.availableAt <= run.triggerEventTime! && !isHeldOut(e.example.record_id, HOLDOUT));
-      expect(run.datasetHash, `training set of the fine-tune at day ${run.triggerEventTime! / DAY}`).toBe(trainingSetHash(usable.map((e) => e.example)));
+      const usable = [...human, ...pseudo].filter(
+        (e) => e.availableAt <= run.triggerEventTime! && !isHeldOut(e.example.record_id, HOLDOUT),
+      );
+      expect(run.datasetHash, `training set of the fine-tune at day ${run.triggerEventTime! / DAY}`).toBe(
+        trainingSetHash(usable.map((e) => e.example)),
+      );
       const usedFuture = usable.filter((e) => future.has(e.example.record_id)).length;
       expect(usedFuture).toBe(run.triggerEventTime! >= 30 * DAY ? future.size : 0);
     }

@@ -76,7 +76,11 @@ export class FineTuneWorker {
   }
 
   /** Scores each model on the labelled texts (ONNX Runtime, in the worker). */
-  async evaluate(models: Array<{ name: string; onnx: Uint8Array }>, texts: PostingText[], labels: Int32Array): Promise<Record<string, HoldoutScore>> {
+  async evaluate(
+    models: Array<{ name: string; onnx: Uint8Array }>,
+    texts: PostingText[],
+    labels: Int32Array,
+  ): Promise<Record<string, HoldoutScore>> {
     const textsKey = await this.stage(texts);
     const reply = await this.request({ type: 'evaluate', models, textsKey, labels });
     return reply.metrics as Record<string, HoldoutScore>;

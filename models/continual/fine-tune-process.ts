@@ -20,8 +20,22 @@ import { mlpWeightsFromOnnx } from './onnx-weights.ts';
 import type { PostingText } from '../postings/features.ts';
 
 type Request =
-  | { id: number; type: 'fine-tune'; parentOnnx: Uint8Array; examplesKey: number; config: FineTuneConfig; datasetHash: string; configHash: string }
-  | { id: number; type: 'evaluate'; models: { name: string; onnx: Uint8Array }[]; textsKey: number; labels: Int32Array };
+  | {
+      id: number;
+      type: 'fine-tune';
+      parentOnnx: Uint8Array;
+      examplesKey: number;
+      config: FineTuneConfig;
+      datasetHash: string;
+      configHash: string;
+    }
+  | {
+      id: number;
+      type: 'evaluate';
+      models: { name: string; onnx: Uint8Array }[];
+      textsKey: number;
+      labels: Int32Array;
+    };
 type Stage = { type: 'stage'; key: number; items: unknown[] };
 
 const staged = new Map<number, unknown[]>();
@@ -72,6 +86,8 @@ process.on('message', (request: Request | Stage) => {
     return;
   }
   queue = queue.then(() =>
-    handle(request).catch((error: unknown) => send({ id: request.id, error: error instanceof Error ? error.message : String(error) })),
+    handle(request).catch((error: unknown) =>
+      send({ id: request.id, error: error instanceof Error ? error.message : String(error) }),
+    ),
   );
 });

@@ -27,7 +27,13 @@ export interface FineTuneConfig {
 }
 
 /** A quarter of A's learning rate: enough to adapt to the new postings in 3 epochs without forgetting A. */
-export const DEFAULT_FINE_TUNE_CONFIG: FineTuneConfig = { epochs: 3, batchSize: 32, learningRate: 0.0005, minHumanShare: 0.25, seed: 7 };
+export const DEFAULT_FINE_TUNE_CONFIG: FineTuneConfig = {
+  epochs: 3,
+  batchSize: 32,
+  learningRate: 0.0005,
+  minHumanShare: 0.25,
+  seed: 7,
+};
 
 export interface FineTuneExample {
   text: PostingText;
@@ -90,21 +96,32 @@ export function densify(sparse: SparseRows, rows: readonly number[], out: Float3
   const target = out.subarray(0, rows.length * FEATURE_DIM);
   target.fill(0);
   rows.forEach((row, r) => {
-    for (let k = sparse.offsets[row]!; k < sparse.offsets[row + 1]!; k++) target[r * FEATURE_DIM + sparse.indices[k]!] = sparse.values[k]!;
+    for (let k = sparse.offsets[row]!; k < sparse.offsets[row + 1]!; k++)
+      target[r * FEATURE_DIM + sparse.indices[k]!] = sparse.values[k]!;
   });
   return target;
 }
 
-export async function fineTuneMlp(parent: MlpWeights, examples: readonly FineTuneExample[], config: FineTuneConfig): Promise<FineTuneResult> {
+export async function fineTuneMlp(
+  parent: MlpWeights,
+  examples: readonly FineTuneExample[],
+  config: FineTuneConfig,
+): Promise<FineTuneResult> {
   const [inSize, hidden, classes] = parent.sizes;
-  if (inSize !== FEATURE_DIM || classes !== CLASSES.length) throw new Error(`parent MLP is [${parent.sizes}], expected [${FEATURE_DIM}, hidden, ${CLASSES.length}]`);
+  if (inSize !== FEATURE_DIM || classes !== CLASSES.length)
+    throw new Error(`parent MLP is [${parent.sizes}], expected [${FEATURE_DIM}, hidden, ${CLASSES.length}]`);
   await useBackend('wasm');
   const t0 = performance.now();
   const rows = featurizeSparse(examples.map((e) => e.text));
   const featurizeSeconds = (performance.now() - t0) / 1000;
 
   const model = buildMlp({ ...DEFAULT_POSTINGS_CONFIG, hidden });
-  const start = [tf.tensor2d(parent.w1, [inSize, hidden]), tf.tensor1d(parent.b1), tf.tensor2d(parent.w2, [hidden, classes]), tf.tensor1d(parent.b2)];
+  const start = [
+    tf.tensor2d(parent.w1, [inSize, hidden]),
+    tf.tensor1d(parent.b1),
+    tf.tensor2d(parent.w2, [hidden, classes]),
+    tf.tensor1d(parent.b2),
+  ];
   model.setWeights(start);
   tf.dispose(start);
   model.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'categoricalCrossentropy' });
@@ -125,7 +142,13 @@ export async function fineTuneMlp(parent: MlpWeights, examples: readonly FineTun
     let sum = 0;
     for (const batch of plan.batches) {
       const x = tf.tensor2d(densify(rows, batch, buffer), [batch.length, FEATURE_DIM]);
-      const y = tf.oneHot(tf.tensor1d(Int32Array.from(batch, (i) => examples[i]!.label), 'int32'), classes);
+      const y = tf.oneHot(
+        tf.tensor1d(
+          Int32Array.from(batch, (i) => examples[i]!.label),
+          'int32',
+        ),
+        classes,
+      );
       sum += (await model.trainOnBatch(x, y)) as number;
       tf.dispose([x, y]);
     }

@@ -17,7 +17,11 @@ export interface HoldoutScore extends BinaryMetrics {
   correct: Uint8Array;
 }
 
-export async function evaluateOnHoldout(models: ReadonlyArray<{ name: string; onnx: Uint8Array }>, texts: readonly PostingText[], labels: Int32Array): Promise<Record<string, HoldoutScore>> {
+export async function evaluateOnHoldout(
+  models: ReadonlyArray<{ name: string; onnx: Uint8Array }>,
+  texts: readonly PostingText[],
+  labels: Int32Array,
+): Promise<Record<string, HoldoutScore>> {
   if (texts.length !== labels.length) throw new Error(`holdout has ${texts.length} texts and ${labels.length} labels`);
   const sessions: ort.InferenceSession[] = [];
   try {
@@ -28,13 +32,22 @@ export async function evaluateOnHoldout(models: ReadonlyArray<{ name: string; on
       const m = Math.min(CHUNK, texts.length - first);
       const x = featurizeBatch(texts.slice(first, first + m), inputs).subarray(0, m * FEATURE_DIM);
       for (let k = 0; k < sessions.length; k++) {
-        probs[k]!.set(await runOnnx(models[k]!.onnx, x, [m, FEATURE_DIM], { session: sessions[k]! }), first * CLASSES.length);
+        probs[k]!.set(
+          await runOnnx(models[k]!.onnx, x, [m, FEATURE_DIM], { session: sessions[k]! }),
+          first * CLASSES.length,
+        );
       }
     }
     // two classes: the top class is 1 when its probability is the larger
     const top = (p: Float32Array) => Float32Array.from(labels, (_, i) => Math.max(p[2 * i]!, p[2 * i + 1]!));
-    const correct = (p: Float32Array) => Uint8Array.from(labels, (label, i) => ((p[2 * i + 1]! > p[2 * i]! ? 1 : 0) === label ? 1 : 0));
-    return Object.fromEntries(models.map((m, k) => [m.name, { ...binaryMetrics(probs[k]!, labels), topProbabilities: top(probs[k]!), correct: correct(probs[k]!) }]));
+    const correct = (p: Float32Array) =>
+      Uint8Array.from(labels, (label, i) => ((p[2 * i + 1]! > p[2 * i]! ? 1 : 0) === label ? 1 : 0));
+    return Object.fromEntries(
+      models.map((m, k) => [
+        m.name,
+        { ...binaryMetrics(probs[k]!, labels), topProbabilities: top(probs[k]!), correct: correct(probs[k]!) },
+      ]),
+    );
   } finally {
     for (const s of sessions) await s.release();
   }

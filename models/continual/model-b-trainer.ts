@@ -18,7 +18,7 @@ import { saveCalibration } from '../calibration/calibration-store.ts';
 import { configHash as hashConfig } from '../registry/lineage.ts';
 import type { ModelEntry, ModelRegistry } from '../registry/registry.ts';
 import { PREPROCESSING, type PostingText } from '../postings/features.ts';
-import { type Row } from '../../connectors/warehouse/tables.ts';
+import type { Row } from '../../connectors/warehouse/tables.ts';
 import { EventTimeFeed, type TimedExample } from './event-time-feed.ts';
 import { DEFAULT_FINE_TUNE_CONFIG, type FineTuneConfig } from './fine-tune.ts';
 import { FineTuneWorker } from './fine-tune-client.ts';
@@ -100,7 +100,14 @@ export interface TrainerStats {
 /** The holdout figures without the per-row arrays the calibration is fitted on. */
 const metricsOf = ({ topProbabilities: _top, correct: _correct, ...metrics }: HoldoutScore) => metrics;
 
-const noOutcomes = (): Record<AddOutcome, number> => ({ accepted: 0, replaced: 0, holdout: 0, 'dropped-holdout': 0, 'dropped-human-known': 0, rejected: 0 });
+const noOutcomes = (): Record<AddOutcome, number> => ({
+  accepted: 0,
+  replaced: 0,
+  holdout: 0,
+  'dropped-holdout': 0,
+  'dropped-human-known': 0,
+  rejected: 0,
+});
 
 interface Snapshot {
   trigger: TriggerReason;
@@ -153,11 +160,15 @@ export class ModelBTrainer {
     this.maxExamples = options.maxExamples ?? 20_000;
     this.runId = options.runId ?? `${this.modelB}-${Date.now()}`;
     this.worker = options.worker ?? new FineTuneWorker();
-    if (this.options.modelA.id === this.modelB) throw new Error(`Model A and Model B must differ (both ${this.modelB})`);
+    if (this.options.modelA.id === this.modelB)
+      throw new Error(`Model A and Model B must differ (both ${this.modelB})`);
     this.clock = options.clock ?? 'wall';
     if (this.clock === 'event-time') {
       this.feedIn = new EventTimeFeed(options.producers ?? []);
-      if (this.policy.scheduleMs !== null) throw new Error('a wall-clock schedule (scheduleMs) cannot trigger fine-tunes in event time: use everyNewLabels');
+      if (this.policy.scheduleMs !== null)
+        throw new Error(
+          'a wall-clock schedule (scheduleMs) cannot trigger fine-tunes in event time: use everyNewLabels',
+        );
     }
   }
 
@@ -167,11 +178,23 @@ export class ModelBTrainer {
    */
   start(): void {
     const a = this.registry.get(this.options.modelA.id, this.options.modelA.version);
-    if (a.precision !== 'fp32') throw new Error(`Model B is fine-tuned from fp32 weights: ${a.id}@${a.version} is ${a.precision} (pin an fp32 version of Model A)`);
+    if (a.precision !== 'fp32')
+      throw new Error(
+        `Model B is fine-tuned from fp32 weights: ${a.id}@${a.version} is ${a.precision} (pin an fp32 version of Model A)`,
+      );
     this.modelA = a;
     if (this.registry.list(this.modelB).length === 0) {
       const { bytes } = this.registry.readModel(a.id, a.version);
-      this.registry.register({ id: this.modelB, kind: a.kind, onnx: bytes, parent: `${a.id}@${a.version}`, datasetHash: a.dataset_hash, configHash: a.config_hash, metrics: { ...a.metrics }, stage: 'production' });
+      this.registry.register({
+        id: this.modelB,
+        kind: a.kind,
+        onnx: bytes,
+        parent: `${a.id}@${a.version}`,
+        datasetHash: a.dataset_hash,
+        configHash: a.config_hash,
+        metrics: { ...a.metrics },
+        stage: 'production',
+      });
     }
     this.worker.start();
     if (this.clock === 'event-time') this.timeline ??= new VersionTimeline(this.registry.list(this.modelB)[0]!.version);
@@ -280,7 +303,8 @@ export class ModelBTrainer {
   }
 
   private wallClockOnly(method: string): void {
-    if (this.clock === 'event-time') throw new Error(`${method}() is for the wall clock; an event-time trainer takes examples through feed()`);
+    if (this.clock === 'event-time')
+      throw new Error(`${method}() is for the wall clock; an event-time trainer takes examples through feed()`);
   }
 
   /** Resolves the waiters whose condition now holds. */
@@ -368,7 +392,13 @@ export class ModelBTrainer {
     }
     this.waiting = null;
     // The snapshot is taken now, synchronously: labels arriving during the run count for the next one.
-    const snapshot: Snapshot = { trigger: decision.trigger, examples: [...this.examples.values()], holdout: [...this.holdout.values()], startedAt: Date.now(), eventTime };
+    const snapshot: Snapshot = {
+      trigger: decision.trigger,
+      examples: [...this.examples.values()],
+      holdout: [...this.holdout.values()],
+      startedAt: Date.now(),
+      eventTime,
+    };
     this.newLabels = 0;
     this.driftAlert = false;
     this.manual = false;
@@ -378,7 +408,12 @@ export class ModelBTrainer {
       return;
     }
     this.running = this.run(snapshot)
-      .catch((error: unknown) => (this.options.onError ?? ((e) => console.error(`model B fine-tune failed: ${e instanceof Error ? e.message : String(e)}`)))(error))
+      .catch((error: unknown) =>
+        (
+          this.options.onError ??
+          ((e) => console.error(`model B fine-tune failed: ${e instanceof Error ? e.message : String(e)}`))
+        )(error),
+      )
       .finally(() => {
         this.running = undefined;
         this.check();
@@ -390,7 +425,12 @@ export class ModelBTrainer {
     while (this.queue.length > 0) {
       const snapshot = this.queue[0]!;
       snapshot.startedAt = Date.now();
-      await this.run(snapshot).catch((error: unknown) => (this.options.onError ?? ((e) => console.error(`model B fine-tune failed: ${e instanceof Error ? e.message : String(e)}`)))(error));
+      await this.run(snapshot).catch((error: unknown) =>
+        (
+          this.options.onError ??
+          ((e) => console.error(`model B fine-tune failed: ${e instanceof Error ? e.message : String(e)}`))
+        )(error),
+      );
       this.queue.shift();
       this.wake();
     }
@@ -399,7 +439,9 @@ export class ModelBTrainer {
   private async run(snapshot: Snapshot): Promise<void> {
     const a = this.modelA!;
     // In event time B continues from the version in force at the trigger, not from whatever the registry says now.
-    const current = this.timeline ? this.registry.get(this.modelB, this.timeline.latest()) : this.registry.get(this.modelB);
+    const current = this.timeline
+      ? this.registry.get(this.modelB, this.timeline.latest())
+      : this.registry.get(this.modelB);
     const parent = `${current.id}@${current.version}`;
     const currentBytes = this.registry.readModel(current.id, current.version).bytes;
     const aBytes = this.registry.readModel(a.id, a.version).bytes;
@@ -424,7 +466,11 @@ export class ModelBTrainer {
       texts,
       labels,
     );
-    const [candidate, currentScore, aScore] = [metricsOf(scores.candidate!), metricsOf(scores.current!), metricsOf(scores.a!)];
+    const [candidate, currentScore, aScore] = [
+      metricsOf(scores.candidate!),
+      metricsOf(scores.current!),
+      metricsOf(scores.a!),
+    ];
     const decision = promotionDecision(candidate.accuracy, currentScore.accuracy, labels.length);
     const human = snapshot.examples.filter((e) => e.source === 'human').length;
     const entry = this.registry.register({
@@ -454,7 +500,15 @@ export class ModelBTrainer {
       await new Promise((r) => setImmediate(r));
       this.registry.promote(entry.id, entry.version);
       // its estimated accuracy (CBPE) is calibrated on the holdout it was judged on: recent human labels
-      saveCalibration(this.registry, entry, fitCalibration(scores.candidate!.topProbabilities, Array.from(scores.candidate!.correct, (c) => c === 1), 'isotonic'));
+      saveCalibration(
+        this.registry,
+        entry,
+        fitCalibration(
+          scores.candidate!.topProbabilities,
+          Array.from(scores.candidate!.correct, (c) => c === 1),
+          'isotonic',
+        ),
+      );
       if (this.timeline && snapshot.eventTime !== undefined) {
         this.timeline.add(snapshot.eventTime + 1, entry.version);
         this.registry.setInForceFrom(entry.id, entry.version, snapshot.eventTime + 1);

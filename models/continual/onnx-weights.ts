@@ -19,8 +19,17 @@ export function mlpWeightsFromOnnx(bytes: Uint8Array): MlpWeights {
   const b2 = get('b2');
   const [inSize, hidden] = w1.dims;
   const classes = w2.dims[1];
-  if (inSize === undefined || hidden === undefined || classes === undefined || w2.dims[0] !== hidden || b1.values.length !== hidden || b2.values.length !== classes) {
-    throw new Error(`ONNX initializers do not form an MLP: W1 [${w1.dims}], b1 ${b1.values.length}, W2 [${w2.dims}], b2 ${b2.values.length}`);
+  if (
+    inSize === undefined ||
+    hidden === undefined ||
+    classes === undefined ||
+    w2.dims[0] !== hidden ||
+    b1.values.length !== hidden ||
+    b2.values.length !== classes
+  ) {
+    throw new Error(
+      `ONNX initializers do not form an MLP: W1 [${w1.dims}], b1 ${b1.values.length}, W2 [${w2.dims}], b2 ${b2.values.length}`,
+    );
   }
   return { sizes: [inSize, hidden, classes], w1: w1.values, b1: b1.values, w2: w2.values, b2: b2.values };
 }

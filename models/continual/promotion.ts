@@ -9,10 +9,16 @@ export interface PromotionDecision {
   reason: string;
 }
 
-export function promotionDecision(candidateAccuracy: number, currentAccuracy: number, holdoutSize: number): PromotionDecision {
+export function promotionDecision(
+  candidateAccuracy: number,
+  currentAccuracy: number,
+  holdoutSize: number,
+): PromotionDecision {
   const fmt = (x: number) => x.toFixed(4);
   if (holdoutSize === 0) return { promote: false, reason: 'empty holdout: nothing to judge the candidate on' };
-  if (candidateAccuracy > currentAccuracy) return { promote: true, reason: `holdout accuracy ${fmt(candidateAccuracy)} > current ${fmt(currentAccuracy)}` };
-  if (candidateAccuracy === currentAccuracy) return { promote: false, reason: `tie: holdout accuracy ${fmt(candidateAccuracy)} = current, current kept` };
+  if (candidateAccuracy > currentAccuracy)
+    return { promote: true, reason: `holdout accuracy ${fmt(candidateAccuracy)} > current ${fmt(currentAccuracy)}` };
+  if (candidateAccuracy === currentAccuracy)
+    return { promote: false, reason: `tie: holdout accuracy ${fmt(candidateAccuracy)} = current, current kept` };
   return { promote: false, reason: `holdout accuracy ${fmt(candidateAccuracy)} < current ${fmt(currentAccuracy)}` };
 }

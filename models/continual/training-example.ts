@@ -28,11 +28,15 @@ export interface TrainingExample {
  */
 export function exampleProblem(example: TrainingExample, modelB: string): string | undefined {
   if (typeof example.record_id !== 'string' || example.record_id === '') return 'record_id is empty';
-  if (!Number.isInteger(example.label) || example.label < 0 || example.label >= CLASSES.length) return `label ${example.label} is not a class index (0..${CLASSES.length - 1})`;
-  if (example.source !== 'pseudo' && example.source !== 'human') return `source "${String(example.source)}" is neither pseudo nor human`;
+  if (!Number.isInteger(example.label) || example.label < 0 || example.label >= CLASSES.length)
+    return `label ${example.label} is not a class index (0..${CLASSES.length - 1})`;
+  if (example.source !== 'pseudo' && example.source !== 'human')
+    return `source "${String(example.source)}" is neither pseudo nor human`;
   if (typeof example.source_model !== 'string' || example.source_model === '') return 'source_model is empty';
-  if (example.source_model === modelB || example.source_model.startsWith(`${modelB}@`)) return `labelled by ${example.source_model}: ${modelB} never labels its own training data`;
-  if (typeof example.text?.title !== 'string' || typeof example.text?.description !== 'string') return 'text needs a title and a description';
+  if (example.source_model === modelB || example.source_model.startsWith(`${modelB}@`))
+    return `labelled by ${example.source_model}: ${modelB} never labels its own training data`;
+  if (typeof example.text?.title !== 'string' || typeof example.text?.description !== 'string')
+    return 'text needs a title and a description';
   return undefined;
 }
 

@@ -30,7 +30,10 @@ export interface TriggerState {
   needsHuman: boolean;
 }
 
-export type TriggerDecision = { action: 'none' } | { action: 'run'; trigger: TriggerReason } | { action: 'wait'; trigger: TriggerReason; reason: string };
+export type TriggerDecision =
+  | { action: 'none' }
+  | { action: 'run'; trigger: TriggerReason }
+  | { action: 'wait'; trigger: TriggerReason; reason: string };
 
 /**
  * Precedence: manual, drift, labels, schedule. A schedule tick with no new labels does nothing (it would retrain on
@@ -44,7 +47,13 @@ export function decideTrigger(state: TriggerState, policy: TriggerPolicy): Trigg
   else if (state.scheduleDue && state.newLabels > 0) trigger = 'schedule';
   if (trigger === undefined) return { action: 'none' };
   if (state.running) return { action: 'wait', trigger, reason: 'a fine-tune is running' };
-  if (state.holdoutSize < policy.minHoldout) return { action: 'wait', trigger, reason: `holdout has ${state.holdoutSize} of the ${policy.minHoldout} human labels it needs` };
-  if (state.needsHuman && state.humanExamples === 0) return { action: 'wait', trigger, reason: 'no human-labelled training example yet' };
+  if (state.holdoutSize < policy.minHoldout)
+    return {
+      action: 'wait',
+      trigger,
+      reason: `holdout has ${state.holdoutSize} of the ${policy.minHoldout} human labels it needs`,
+    };
+  if (state.needsHuman && state.humanExamples === 0)
+    return { action: 'wait', trigger, reason: 'no human-labelled training example yet' };
   return { action: 'run', trigger };
 }

@@ -19,13 +19,15 @@ export class VersionTimeline {
   /** Adds a version in force from `from`, which must be after every earlier start. */
   add(from: number, version: string): void {
     const last = this.entries.at(-1)!;
-    if (from <= last.from) throw new Error(`version ${version} would start at ${from}, not after ${last.version} (from ${last.from})`);
+    if (from <= last.from)
+      throw new Error(`version ${version} would start at ${from}, not after ${last.version} (from ${last.from})`);
     this.entries.push({ from, version });
   }
 
   /** The version scoring a record of this event time. */
   at(eventTime: number): string {
-    for (let i = this.entries.length - 1; i > 0; i--) if (this.entries[i]!.from <= eventTime) return this.entries[i]!.version;
+    for (let i = this.entries.length - 1; i > 0; i--)
+      if (this.entries[i]!.from <= eventTime) return this.entries[i]!.version;
     return this.entries[0]!.version;
   }
 

@@ -36,8 +36,6 @@ export interface FrameDataset {
   datasetHash: string;
 }
 
-
-
 /** Files -> CameraFrames, the way the image-directory camera emits them (encoded bytes untouched). */
 export function fileFrame(data: Uint8Array, sequence: number): CameraFrame {
   const header = readImageHeader(data);
@@ -88,13 +86,19 @@ export async function loadNeuDet(dataDir: string, options: LoadOptions): Promise
   const contents = await Promise.all(files.map((f) => readFile(f)));
   const datasetHash = lineageHash(files);
 
-  const tensors = await preprocessFrames(contents.map((c, i) => fileFrame(c, i)), size);
+  const tensors = await preprocessFrames(
+    contents.map((c, i) => fileFrame(c, i)),
+    size,
+  );
 
   const random = rng(seed);
   const heldOutIdx: number[] = [];
   const trainIdx: number[] = [];
   classes.forEach((_, c) => {
-    const members = shuffleInPlace([...labels.keys()].filter((i) => labels[i] === c), random);
+    const members = shuffleInPlace(
+      [...labels.keys()].filter((i) => labels[i] === c),
+      random,
+    );
     const k = Math.round(members.length * fraction);
     heldOutIdx.push(...members.slice(0, k));
     trainIdx.push(...members.slice(k));

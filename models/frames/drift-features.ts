@@ -22,7 +22,12 @@ export const frameModelFeatures: DriftFeatures<ScoredFrame> = {
  * Model-input rows (grey, size×size, [0,1], one after another) with their class probabilities, as scored frames. The
  * statistics are those `normalizeFrame` reports for the same tensor: it measures the resized grey image too.
  */
-export function scoredFrames(inputs: Float32Array, size: number, probabilities: Float32Array, classes: string[]): ScoredFrame[] {
+export function scoredFrames(
+  inputs: Float32Array,
+  size: number,
+  probabilities: Float32Array,
+  classes: string[],
+): ScoredFrame[] {
   const px = size * size;
   const rows = inputs.length / px;
   return Array.from({ length: rows }, (_, i) => ({

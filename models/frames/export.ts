@@ -32,7 +32,17 @@ export function weightsFromModel(model: tf.LayersModel, size: number, classes: s
   const data = ws.map((t) => Float32Array.from(t.dataSync()));
   const f1 = ws[0]!.shape[3]!;
   const f2 = ws[2]!.shape[3]!;
-  return { size, filters: [f1, f2], classes, w1: data[0]!, b1: data[1]!, w2: data[2]!, b2: data[3]!, w3: data[4]!, b3: data[5]! };
+  return {
+    size,
+    filters: [f1, f2],
+    classes,
+    w1: data[0]!,
+    b1: data[1]!,
+    w2: data[2]!,
+    b2: data[3]!,
+    w3: data[4]!,
+    b3: data[5]!,
+  };
 }
 
 /** HWIO [kh,kw,I,O] -> OIHW [O,I,kh,kw]. */
@@ -63,8 +73,18 @@ export interface GraphPieces {
 export function framesNodes(
   w: CnnWeights,
   hooks: {
-    weight: (name: string, dims: number[], data: Float32Array, kind: 'conv' | 'gemm') => { name: string; pieces: GraphPieces };
-    bias: (name: string, data: Float32Array, inputAct: string, weightName: string) => { name: string; pieces: GraphPieces };
+    weight: (
+      name: string,
+      dims: number[],
+      data: Float32Array,
+      kind: 'conv' | 'gemm',
+    ) => { name: string; pieces: GraphPieces };
+    bias: (
+      name: string,
+      data: Float32Array,
+      inputAct: string,
+      weightName: string,
+    ) => { name: string; pieces: GraphPieces };
     act: (tensor: string, range: keyof typeof ACTIVATIONS) => { name: string; pieces: GraphPieces };
   },
 ): GraphPieces {
@@ -80,15 +100,25 @@ export function framesNodes(
   const x0 = take(hooks.act(INPUT_NAME, 'input'));
   const w1 = take(hooks.weight('w1', [f1, 1, 3, 3], hwioToOihw(w.w1, 3, 3, 1, f1), 'conv'));
   const b1 = take(hooks.bias('b1', w.b1, 'input', 'w1'));
-  nodes.push(node('Conv', [x0, w1, b1], ['conv1'], { kernel_shape: [3, 3], strides: [1, 1] }), node('Relu', ['conv1'], ['relu1']));
+  nodes.push(
+    node('Conv', [x0, w1, b1], ['conv1'], { kernel_shape: [3, 3], strides: [1, 1] }),
+    node('Relu', ['conv1'], ['relu1']),
+  );
   const r1 = take(hooks.act('relu1', 'relu1'));
   nodes.push(node('MaxPool', [r1], ['pool1'], { kernel_shape: [2, 2], strides: [2, 2] }));
   const p1 = take(hooks.act('pool1', 'relu1'));
   const w2 = take(hooks.weight('w2', [f2, f1, 3, 3], hwioToOihw(w.w2, 3, 3, f1, f2), 'conv'));
   const b2 = take(hooks.bias('b2', w.b2, 'relu1', 'w2'));
-  nodes.push(node('Conv', [p1, w2, b2], ['conv2'], { kernel_shape: [3, 3], strides: [1, 1] }), node('Relu', ['conv2'], ['relu2']));
+  nodes.push(
+    node('Conv', [p1, w2, b2], ['conv2'], { kernel_shape: [3, 3], strides: [1, 1] }),
+    node('Relu', ['conv2'], ['relu2']),
+  );
   const r2 = take(hooks.act('relu2', 'relu2'));
-  nodes.push(node('MaxPool', [r2], ['pool2'], { kernel_shape: [2, 2], strides: [2, 2] }), node('Transpose', ['pool2'], ['pool2_nhwc'], { perm: [0, 2, 3, 1] }), node('Flatten', ['pool2_nhwc'], ['flat'], { axis: 1 }));
+  nodes.push(
+    node('MaxPool', [r2], ['pool2'], { kernel_shape: [2, 2], strides: [2, 2] }),
+    node('Transpose', ['pool2'], ['pool2_nhwc'], { perm: [0, 2, 3, 1] }),
+    node('Flatten', ['pool2_nhwc'], ['flat'], { axis: 1 }),
+  );
   const fl = take(hooks.act('flat', 'relu2'));
   const w3 = take(hooks.weight('w3', [w.w3.length / k, k], w.w3, 'gemm'));
   const b3 = take(hooks.bias('b3', w.b3, 'relu2', 'w3'));
@@ -108,7 +138,11 @@ export function framesMetadata(w: CnnWeights, extra: Record<string, string> = {}
 
 const none: GraphPieces = { nodes: [], initializers: [] };
 
-export function exportFramesOnnx(w: CnnWeights, metadata: Record<string, string> = {}, extraOutputs: string[] = []): Uint8Array {
+export function exportFramesOnnx(
+  w: CnnWeights,
+  metadata: Record<string, string> = {},
+  extraOutputs: string[] = [],
+): Uint8Array {
   const { nodes, initializers } = framesNodes(w, {
     weight: (name, dims, data) => ({ name, pieces: { nodes: [], initializers: [initializer(name, dims, data)] } }),
     bias: (name, data) => ({ name, pieces: { nodes: [], initializers: [initializer(name, [data.length], data)] } }),
@@ -148,7 +182,8 @@ export function weightsFromOnnx(bytes: Uint8Array): { weights: CnnWeights; metad
   for (const p of model.metadataProps ?? []) if (p.key) metadata[p.key] = p.value ?? '';
   const init = new Map<string, { dims: number[]; data: Float32Array }>();
   for (const t of model.graph?.initializer ?? []) {
-    if (t.dataType !== DataType.FLOAT || !t.rawData || !t.name) throw new Error(`initializer ${t.name} is not raw float32: not an fp32 frames model`);
+    if (t.dataType !== DataType.FLOAT || !t.rawData || !t.name)
+      throw new Error(`initializer ${t.name} is not raw float32: not an fp32 frames model`);
     const raw = t.rawData;
     const data = new Float32Array(raw.byteLength / 4);
     new Uint8Array(data.buffer).set(raw);

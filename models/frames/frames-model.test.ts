@@ -26,7 +26,12 @@ function compareProbabilities(a: Float32Array, b: Float32Array): { maxAbs: numbe
   return { maxAbs, meanAbs: sum / a.length };
 }
 
-async function runOnnx(bytes: Uint8Array, inputs: Float32Array, shape: number[], options: ort.InferenceSession.SessionOptions = {}): Promise<Float32Array> {
+async function runOnnx(
+  bytes: Uint8Array,
+  inputs: Float32Array,
+  shape: number[],
+  options: ort.InferenceSession.SessionOptions = {},
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes, options);
   try {
     const out = await session.run({ input: new ort.Tensor('float32', inputs, shape) });
@@ -45,12 +50,25 @@ describe('frames CNN (NEU-DET)', () => {
     const r = await trainedOnce('frames', dataDir(), DEFAULT_FRAMES_CONFIG);
     trained = r.trained;
     onnxProbs = await runOnnx(trained.onnx, trained.heldOut.inputs, trained.heldOut.shape);
-    const how = r.trainSeconds === null ? 'trained earlier (test/shared-models.ts cache)' : `trained in ${r.trainSeconds.toFixed(1)} s`;
-    console.log(`frames CNN size ${DEFAULT_FRAMES_CONFIG.size}: ${how} (total ${((performance.now() - t0) / 1000).toFixed(1)} s), held-out`, trained.metrics);
+    const how =
+      r.trainSeconds === null
+        ? 'trained earlier (test/shared-models.ts cache)'
+        : `trained in ${r.trainSeconds.toFixed(1)} s`;
+    console.log(
+      `frames CNN size ${DEFAULT_FRAMES_CONFIG.size}: ${how} (total ${((performance.now() - t0) / 1000).toFixed(1)} s), held-out`,
+      trained.metrics,
+    );
   }, 900_000);
 
   it('reaches >= 90 % held-out accuracy on a stratified 20 % split', () => {
-    expect(trained.classes).toEqual(['crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches']);
+    expect(trained.classes).toEqual([
+      'crazing',
+      'inclusion',
+      'patches',
+      'pitted_surface',
+      'rolled-in_scale',
+      'scratches',
+    ]);
     expect(trained.heldOut.shape).toEqual([354, 1, DEFAULT_FRAMES_CONFIG.size, DEFAULT_FRAMES_CONFIG.size]);
     // 59 per class held out
     for (let c = 0; c < 6; c++) expect(trained.heldOut.labels.filter((l) => l === c).length).toBe(59);
@@ -71,21 +89,28 @@ describe('frames CNN (NEU-DET)', () => {
 
   it('ONNX Runtime matches tfjs on the whole held-out set (max abs diff <= 1e-4)', () => {
     const { maxAbs, meanAbs } = compareProbabilities(onnxProbs, trained.frameworkProbabilities);
-    console.log(`ONNX vs tfjs: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)} over ${trained.heldOut.labels.length} frames`);
+    console.log(
+      `ONNX vs tfjs: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)} over ${trained.heldOut.labels.length} frames`,
+    );
     expect(maxAbs).toBeLessThanOrEqual(1e-4);
   });
 
   it('static INT8 (QDQ) stays within 0.04 max / 0.01 mean of fp32 and keeps >= 99 % of its accuracy', async () => {
     const int8 = framesCnn.quantizeInt8(trained.onnx, trained.calibration);
     // The quantization itself: QDQ pairs kept as float ops ('basic' does not fuse them into integer kernels).
-    const qdq = compareProbabilities(await runOnnx(int8, trained.heldOut.inputs, trained.heldOut.shape, { graphOptimizationLevel: 'basic' }), onnxProbs);
+    const qdq = compareProbabilities(
+      await runOnnx(int8, trained.heldOut.inputs, trained.heldOut.shape, { graphOptimizationLevel: 'basic' }),
+      onnxProbs,
+    );
     // What runs in production: ORT fuses QDQ into integer kernels (QLinearConv), whose rounding depends on the CPU's
     // instruction set. Measured max abs diff: within 0.04 where this test was written, 0.23 on one frame of an AMD EPYC (where
     // the float QDQ path gives 0.03): so only the mean and the accuracy are held to the parity bounds there.
     const probs = await runOnnx(int8, trained.heldOut.inputs, trained.heldOut.shape);
     const { maxAbs, meanAbs } = compareProbabilities(probs, onnxProbs);
     const acc = flatMetrics(probs, trained.heldOut.labels, trained.classes).accuracy;
-    console.log(`INT8 vs fp32: QDQ as float ops max abs ${qdq.maxAbs.toFixed(4)}, mean ${qdq.meanAbs.toFixed(5)}; integer kernels max abs ${maxAbs.toFixed(4)}, mean abs ${meanAbs.toFixed(5)}, accuracy ${acc.toFixed(4)} vs ${trained.metrics.accuracy!.toFixed(4)}; ${int8.length} vs ${trained.onnx.length} bytes`);
+    console.log(
+      `INT8 vs fp32: QDQ as float ops max abs ${qdq.maxAbs.toFixed(4)}, mean ${qdq.meanAbs.toFixed(5)}; integer kernels max abs ${maxAbs.toFixed(4)}, mean abs ${meanAbs.toFixed(5)}, accuracy ${acc.toFixed(4)} vs ${trained.metrics.accuracy!.toFixed(4)}; ${int8.length} vs ${trained.onnx.length} bytes`,
+    );
     expect(qdq.maxAbs).toBeLessThanOrEqual(0.04);
     expect(qdq.meanAbs).toBeLessThanOrEqual(0.01);
     expect(meanAbs).toBeLessThanOrEqual(0.01);
@@ -97,7 +122,9 @@ describe('frames CNN (NEU-DET)', () => {
     const probs = await runOnnx(fp16, trained.heldOut.inputs, trained.heldOut.shape);
     const { maxAbs, meanAbs } = compareProbabilities(probs, onnxProbs);
     const acc = flatMetrics(probs, trained.heldOut.labels, trained.classes).accuracy;
-    console.log(`fp16 vs fp32: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)}, accuracy ${acc.toFixed(4)}`);
+    console.log(
+      `fp16 vs fp32: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)}, accuracy ${acc.toFixed(4)}`,
+    );
     expect(maxAbs).toBeLessThanOrEqual(0.01);
     expect(acc).toBeGreaterThanOrEqual(0.99 * trained.metrics.accuracy!);
   });

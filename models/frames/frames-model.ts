@@ -19,8 +19,11 @@ export interface FramesModelConfig extends CnnConfig {
   calibrationRows: number;
 }
 
-export const DEFAULT_FRAMES_CONFIG: FramesModelConfig = { ...DEFAULT_CNN_CONFIG, heldOutFraction: 0.2, calibrationRows: 256 };
-
+export const DEFAULT_FRAMES_CONFIG: FramesModelConfig = {
+  ...DEFAULT_CNN_CONFIG,
+  heldOutFraction: 0.2,
+  calibrationRows: 256,
+};
 
 export interface FramesTraining {
   trained: TrainedModel;
@@ -40,7 +43,11 @@ export function flatMetrics(probs: Float32Array, labels: Int32Array, classes: st
 }
 
 export async function trainFrames(config: FramesModelConfig, dataDir: string): Promise<FramesTraining> {
-  const dataset = await loadNeuDet(dataDir, { size: config.size, seed: config.seed, heldOutFraction: config.heldOutFraction });
+  const dataset = await loadNeuDet(dataDir, {
+    size: config.size,
+    seed: config.seed,
+    heldOutFraction: config.heldOutFraction,
+  });
   const { model, losses, trainSeconds } = await trainCnn(dataset, config);
   const { size, classes } = dataset;
   const px = size * size;
@@ -48,19 +55,47 @@ export async function trainFrames(config: FramesModelConfig, dataDir: string): P
   const metrics = flatMetrics(frameworkProbabilities, dataset.heldOut.labels, classes);
   // The reference for drift: frames the model never trained on, with its predictions, so live windows compare with
   // what the model is known to handle (training frames would make its predictions look better than they are).
-  const referenceProfile = buildReferenceProfile(scoredFrames(dataset.heldOut.inputs, size, frameworkProbabilities, classes), frameModelFeatures, {
-    createdFrom: `held-out frames of dataset ${dataset.datasetHash.slice(0, 12)}`,
-  });
+  const referenceProfile = buildReferenceProfile(
+    scoredFrames(dataset.heldOut.inputs, size, frameworkProbabilities, classes),
+    frameModelFeatures,
+    {
+      createdFrom: `held-out frames of dataset ${dataset.datasetHash.slice(0, 12)}`,
+    },
+  );
   const cHash = configHash(config);
-  const onnx = exportFramesOnnx(weightsFromModel(model, size, classes), { 'driftline.dataset_hash': dataset.datasetHash, 'driftline.config_hash': cHash });
+  const onnx = exportFramesOnnx(weightsFromModel(model, size, classes), {
+    'driftline.dataset_hash': dataset.datasetHash,
+    'driftline.config_hash': cHash,
+  });
   // Calibration: a seeded sample of training rows. With one channel NHWC and NCHW rows are the same bytes.
-  const pick = shuffleInPlace([...dataset.train.labels.keys()], rng(config.seed + 17)).slice(0, Math.min(config.calibrationRows, dataset.train.labels.length));
+  const pick = shuffleInPlace([...dataset.train.labels.keys()], rng(config.seed + 17)).slice(
+    0,
+    Math.min(config.calibrationRows, dataset.train.labels.length),
+  );
   const calInputs = new Float32Array(pick.length * px);
   pick.forEach((src, row) => calInputs.set(dataset.train.inputs.subarray(src * px, (src + 1) * px), row * px));
-  const heldOut: HeldOut = { inputs: dataset.heldOut.inputs, shape: [dataset.heldOut.labels.length, 1, size, size], labels: dataset.heldOut.labels };
-  const calibration: HeldOut = { inputs: calInputs, shape: [pick.length, 1, size, size], labels: Int32Array.from(pick, (i) => dataset.train.labels[i]!) };
+  const heldOut: HeldOut = {
+    inputs: dataset.heldOut.inputs,
+    shape: [dataset.heldOut.labels.length, 1, size, size],
+    labels: dataset.heldOut.labels,
+  };
+  const calibration: HeldOut = {
+    inputs: calInputs,
+    shape: [pick.length, 1, size, size],
+    labels: Int32Array.from(pick, (i) => dataset.train.labels[i]!),
+  };
   return {
-    trained: { onnx, classes, metrics, datasetHash: dataset.datasetHash, configHash: cHash, heldOut, calibration, frameworkProbabilities, referenceProfile },
+    trained: {
+      onnx,
+      classes,
+      metrics,
+      datasetHash: dataset.datasetHash,
+      configHash: cHash,
+      heldOut,
+      calibration,
+      frameworkProbabilities,
+      referenceProfile,
+    },
     model,
     dataset,
     trainSeconds,

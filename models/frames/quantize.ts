@@ -17,7 +17,14 @@ import { toHalfBits } from '../postings/quantize.ts';
 import { DataType, buildModel, initializer, node, valueInfo, type Node, type Tensor } from '../onnx/builder.ts';
 import { INPUT_NAME, OUTPUT_NAME, type HeldOut } from '../model-contract.ts';
 import { cnnShapes } from './train.ts';
-import { ACTIVATIONS, exportFramesOnnx, framesMetadata, framesNodes, weightsFromOnnx, type CnnWeights } from './export.ts';
+import {
+  type ACTIVATIONS,
+  exportFramesOnnx,
+  framesMetadata,
+  framesNodes,
+  weightsFromOnnx,
+  type CnnWeights,
+} from './export.ts';
 
 export type ActivationRanges = Record<keyof typeof ACTIVATIONS, { min: number; max: number }>;
 
@@ -28,7 +35,11 @@ export function calibrateRanges(w: CnnWeights, calibration: HeldOut): Activation
   const { h1, p1, h2 } = cnnShapes(size, filters);
   const px = size * size;
   const n = calibration.inputs.length / px;
-  const ranges: ActivationRanges = { input: { min: Infinity, max: -Infinity }, relu1: { min: 0, max: 0 }, relu2: { min: 0, max: 0 } };
+  const ranges: ActivationRanges = {
+    input: { min: Infinity, max: -Infinity },
+    relu1: { min: 0, max: 0 },
+    relu2: { min: 0, max: 0 },
+  };
   const a1 = new Float32Array(h1 * h1 * f1);
   const q1 = new Float32Array(p1 * p1 * f1);
   for (let r = 0; r < n; r++) {
@@ -41,7 +52,8 @@ export function calibrateRanges(w: CnnWeights, calibration: HeldOut): Activation
       for (let xx = 0; xx < h1; xx++)
         for (let o = 0; o < f1; o++) {
           let acc = w.b1[o]!;
-          for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) acc += x[(y + kh) * size + xx + kw]! * w.w1[(kh * 3 + kw) * f1 + o]!;
+          for (let kh = 0; kh < 3; kh++)
+            for (let kw = 0; kw < 3; kw++) acc += x[(y + kh) * size + xx + kw]! * w.w1[(kh * 3 + kw) * f1 + o]!;
           const v = Math.max(0, acc);
           a1[(y * h1 + xx) * f1 + o] = v;
           if (v > ranges.relu1.max) ranges.relu1.max = v;
@@ -50,7 +62,8 @@ export function calibrateRanges(w: CnnWeights, calibration: HeldOut): Activation
       for (let xx = 0; xx < p1; xx++)
         for (let o = 0; o < f1; o++) {
           let m = -Infinity;
-          for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) m = Math.max(m, a1[((2 * y + dy) * h1 + 2 * xx + dx) * f1 + o]!);
+          for (let dy = 0; dy < 2; dy++)
+            for (let dx = 0; dx < 2; dx++) m = Math.max(m, a1[((2 * y + dy) * h1 + 2 * xx + dx) * f1 + o]!);
           q1[(y * p1 + xx) * f1 + o] = m;
         }
     for (let y = 0; y < h2; y++)
@@ -58,7 +71,9 @@ export function calibrateRanges(w: CnnWeights, calibration: HeldOut): Activation
         for (let o = 0; o < f2; o++) {
           let acc = w.b2[o]!;
           for (let kh = 0; kh < 3; kh++)
-            for (let kw = 0; kw < 3; kw++) for (let i = 0; i < f1; i++) acc += q1[((y + kh) * p1 + xx + kw) * f1 + i]! * w.w2[((kh * 3 + kw) * f1 + i) * f2 + o]!;
+            for (let kw = 0; kw < 3; kw++)
+              for (let i = 0; i < f1; i++)
+                acc += q1[((y + kh) * p1 + xx + kw) * f1 + i]! * w.w2[((kh * 3 + kw) * f1 + i) * f2 + o]!;
           if (acc > ranges.relu2.max) ranges.relu2.max = acc;
         }
   }
@@ -74,7 +89,12 @@ export function uint8Params(min: number, max: number): { scale: number; zeroPoin
 }
 
 /** int8 symmetric quantization of `data` viewed as [channels, rest] (per channel) or one tensor (channels = 1). */
-export function int8Symmetric(data: Float32Array, channels: number, channelStride: number, channelStep: number): { q: Int8Array; scales: Float32Array } {
+export function int8Symmetric(
+  data: Float32Array,
+  channels: number,
+  channelStride: number,
+  channelStep: number,
+): { q: Int8Array; scales: Float32Array } {
   const scales = new Float32Array(channels);
   const per = data.length / channels;
   const at = (c: number, j: number) => c * channelStride + j * channelStep;
@@ -84,7 +104,8 @@ export function int8Symmetric(data: Float32Array, channels: number, channelStrid
     scales[c] = m > 0 ? m / 127 : 1;
   }
   const q = new Int8Array(data.length);
-  for (let c = 0; c < channels; c++) for (let j = 0; j < per; j++) q[at(c, j)] = Math.max(-127, Math.min(127, Math.round(data[at(c, j)]! / scales[c]!)));
+  for (let c = 0; c < channels; c++)
+    for (let j = 0; j < per; j++) q[at(c, j)] = Math.max(-127, Math.min(127, Math.round(data[at(c, j)]! / scales[c]!)));
   return { q, scales };
 }
 
@@ -118,22 +139,40 @@ export function quantizeFramesInt8(fp32: Uint8Array, calibration: HeldOut, optio
     for (let k = 0; k < 9; k++) sum += w.w1[k * f1 + o]!;
     return b + mean * sum;
   });
-  const act = Object.fromEntries(Object.entries(ranges).map(([k, r]) => [k, uint8Params(r.min, r.max)])) as Record<keyof ActivationRanges, { scale: number; zeroPoint: number }>;
+  const act = Object.fromEntries(Object.entries(ranges).map(([k, r]) => [k, uint8Params(r.min, r.max)])) as Record<
+    keyof ActivationRanges,
+    { scale: number; zeroPoint: number }
+  >;
   const weightScales = new Map<string, Float32Array>();
   const actInits = new Set<string>();
   const { nodes, initializers } = framesNodes(w, {
     weight: (name, dims, data, kind) => {
-      if ((kind === 'gemm' && gemm === 'fp32') || fp32Weights.includes(name)) return { name, pieces: { nodes: [], initializers: [initializer(name, dims, data)] } };
+      if ((kind === 'gemm' && gemm === 'fp32') || fp32Weights.includes(name))
+        return { name, pieces: { nodes: [], initializers: [initializer(name, dims, data)] } };
       // Conv OIHW [O, I, kh, kw]: per output channel, axis 0 (contiguous rows). Gemm B [K, N]: per output column, axis 1.
-      const { q, scales } = kind === 'conv' ? int8Symmetric(data, dims[0]!, data.length / dims[0]!, 1) : int8Symmetric(data, dims[1]!, 1, dims[1]!);
+      const { q, scales } =
+        kind === 'conv'
+          ? int8Symmetric(data, dims[0]!, data.length / dims[0]!, 1)
+          : int8Symmetric(data, dims[1]!, 1, dims[1]!);
       weightScales.set(name, scales);
-      const inits: Tensor[] = [initializer(`${name}_q`, dims, q), initializer(`${name}_scale`, [scales.length], scales), initializer(`${name}_zp`, [scales.length], new Int8Array(scales.length))];
+      const inits: Tensor[] = [
+        initializer(`${name}_q`, dims, q),
+        initializer(`${name}_scale`, [scales.length], scales),
+        initializer(`${name}_zp`, [scales.length], new Int8Array(scales.length)),
+      ];
       const attrs: Record<string, number> = { axis: kind === 'conv' ? 0 : 1 };
-      return { name: `${name}_dq`, pieces: { nodes: [node('DequantizeLinear', [`${name}_q`, `${name}_scale`, `${name}_zp`], [`${name}_dq`], attrs)], initializers: inits } };
+      return {
+        name: `${name}_dq`,
+        pieces: {
+          nodes: [node('DequantizeLinear', [`${name}_q`, `${name}_scale`, `${name}_zp`], [`${name}_dq`], attrs)],
+          initializers: inits,
+        },
+      };
     },
     bias: (name, original, inputAct, weightName) => {
       const data = name === 'b1' ? b1Centred : original;
-      if ((name === 'b3' && gemm === 'fp32') || fp32Weights.includes(weightName)) return { name, pieces: { nodes: [], initializers: [initializer(name, [data.length], data)] } };
+      if ((name === 'b3' && gemm === 'fp32') || fp32Weights.includes(weightName))
+        return { name, pieces: { nodes: [], initializers: [initializer(name, [data.length], data)] } };
       const ws = weightScales.get(weightName)!;
       const sIn = act[inputAct as keyof ActivationRanges].scale;
       const scales = Float32Array.from(data, (_, i) => sIn * ws[ws.length === 1 ? 0 : i]!);
@@ -142,7 +181,11 @@ export function quantizeFramesInt8(fp32: Uint8Array, calibration: HeldOut, optio
         name: `${name}_dq`,
         pieces: {
           nodes: [node('DequantizeLinear', [`${name}_q`, `${name}_scale`, `${name}_zp`], [`${name}_dq`], { axis: 0 })],
-          initializers: [initializer(`${name}_q`, [data.length], q), initializer(`${name}_scale`, [data.length], scales), initializer(`${name}_zp`, [data.length], new Int32Array(data.length))],
+          initializers: [
+            initializer(`${name}_q`, [data.length], q),
+            initializer(`${name}_scale`, [data.length], scales),
+            initializer(`${name}_zp`, [data.length], new Int32Array(data.length)),
+          ],
         },
       };
     },
@@ -158,7 +201,10 @@ export function quantizeFramesInt8(fp32: Uint8Array, calibration: HeldOut, optio
       }
       if (!actInits.has(range)) {
         actInits.add(range);
-        inits.push(initializer(`${range}_act_scale`, [], Float32Array.of(scale)), initializer(`${range}_act_zp`, [], Uint8Array.of(zeroPoint)));
+        inits.push(
+          initializer(`${range}_act_scale`, [], Float32Array.of(scale)),
+          initializer(`${range}_act_zp`, [], Uint8Array.of(zeroPoint)),
+        );
       }
       return {
         name: `${tensor}_dq`,
@@ -190,7 +236,6 @@ export function quantizeFramesInt8(fp32: Uint8Array, calibration: HeldOut, optio
   });
 }
 
-
 export { toHalfBits };
 
 export function toFloat16Array(data: Float32Array): Uint16Array {
@@ -201,9 +246,21 @@ export function toFloat16Array(data: Float32Array): Uint16Array {
 export function framesToFloat16(fp32: Uint8Array): Uint8Array {
   const { weights: w, metadata } = weightsFromOnnx(fp32);
   const { nodes, initializers } = framesNodes(w, {
-    weight: (name, dims, data) => ({ name, pieces: { nodes: [], initializers: [initializer(name, dims, toFloat16Array(data), DataType.FLOAT16)] } }),
-    bias: (name, data) => ({ name, pieces: { nodes: [], initializers: [initializer(name, [data.length], toFloat16Array(data), DataType.FLOAT16)] } }),
-    act: (tensor, range) => (range === 'input' && tensor === INPUT_NAME ? { name: 'input_fp16', pieces: { nodes: [node('Cast', [INPUT_NAME], ['input_fp16'], { to: DataType.FLOAT16 })], initializers: [] } } : { name: tensor, pieces: { nodes: [], initializers: [] } }),
+    weight: (name, dims, data) => ({
+      name,
+      pieces: { nodes: [], initializers: [initializer(name, dims, toFloat16Array(data), DataType.FLOAT16)] },
+    }),
+    bias: (name, data) => ({
+      name,
+      pieces: { nodes: [], initializers: [initializer(name, [data.length], toFloat16Array(data), DataType.FLOAT16)] },
+    }),
+    act: (tensor, range) =>
+      range === 'input' && tensor === INPUT_NAME
+        ? {
+            name: 'input_fp16',
+            pieces: { nodes: [node('Cast', [INPUT_NAME], ['input_fp16'], { to: DataType.FLOAT16 })], initializers: [] },
+          }
+        : { name: tensor, pieces: { nodes: [], initializers: [] } },
   });
   // Softmax writes `probabilities`: rename it to an fp16 tensor and Cast back to float32.
   const last = nodes[nodes.length - 1]!;

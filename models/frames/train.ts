@@ -25,7 +25,15 @@ export interface CnnConfig {
   schedule: 'constant' | 'cosine';
 }
 
-export const DEFAULT_CNN_CONFIG: CnnConfig = { size: 48, seed: 7, epochs: 20, batchSize: 32, learningRate: 0.004, filters: [8, 24], schedule: 'cosine' };
+export const DEFAULT_CNN_CONFIG: CnnConfig = {
+  size: 48,
+  seed: 7,
+  epochs: 20,
+  batchSize: 32,
+  learningRate: 0.004,
+  filters: [8, 24],
+  schedule: 'cosine',
+};
 
 export { useBackend };
 
@@ -34,12 +42,33 @@ export function buildCnn(config: CnnConfig, classes: number): tf.Sequential {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: seed * 101 + k });
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [size, size, 1], filters: filters[0], kernelSize: 3, activation: 'relu', kernelInitializer: init(1), biasInitializer: 'zeros', name: 'conv1' }),
+      tf.layers.conv2d({
+        inputShape: [size, size, 1],
+        filters: filters[0],
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: init(1),
+        biasInitializer: 'zeros',
+        name: 'conv1',
+      }),
       tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }),
-      tf.layers.conv2d({ filters: filters[1], kernelSize: 3, activation: 'relu', kernelInitializer: init(2), biasInitializer: 'zeros', name: 'conv2' }),
+      tf.layers.conv2d({
+        filters: filters[1],
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: init(2),
+        biasInitializer: 'zeros',
+        name: 'conv2',
+      }),
       tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }),
       tf.layers.flatten({ name: 'flatten' }),
-      tf.layers.dense({ units: classes, activation: 'softmax', kernelInitializer: init(3), biasInitializer: 'zeros', name: 'dense' }),
+      tf.layers.dense({
+        units: classes,
+        activation: 'softmax',
+        kernelInitializer: init(3),
+        biasInitializer: 'zeros',
+        name: 'dense',
+      }),
     ],
   });
 }
@@ -65,11 +94,34 @@ export function cnnShapes(size: number, filters: [number, number]) {
  * (activations HWC per image, kernels HWIO, dense [flat, classes] over the NHWC flatten). Accumulates the gradients
  * of the mean cross-entropy into `grads`; returns the summed loss.
  */
-function batchGradients(w: Float32Array[], grads: Float32Array[], inputs: Float32Array, labels: Int32Array, idx: number[], size: number, filters: [number, number], k: number): number {
+function batchGradients(
+  w: Float32Array[],
+  grads: Float32Array[],
+  inputs: Float32Array,
+  labels: Int32Array,
+  idx: number[],
+  size: number,
+  filters: [number, number],
+  k: number,
+): number {
   const [f1, f2] = filters;
   const { h1, p1, h2, p2, flat } = cnnShapes(size, filters);
-  const [W1, B1, W2, B2, W3, B3] = w as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
-  const [G1, GB1, G2, GB2, G3, GB3] = grads as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [W1, B1, W2, B2, W3, B3] = w as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  const [G1, GB1, G2, GB2, G3, GB3] = grads as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
   const a1 = new Float32Array(h1 * h1 * f1);
   const q1 = new Float32Array(p1 * p1 * f1);
   const arg1 = new Int32Array(p1 * p1 * f1);
@@ -174,7 +226,8 @@ function batchGradients(w: Float32Array[], grads: Float32Array[], inputs: Float3
           const d = da1[base + o]!;
           if (d === 0) continue;
           GB1[o]! += d;
-          for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) G1[(kh * 3 + kw) * f1 + o]! += d * x[(y + kh) * size + xx + kw]!;
+          for (let kh = 0; kh < 3; kh++)
+            for (let kw = 0; kw < 3; kw++) G1[(kh * 3 + kw) * f1 + o]! += d * x[(y + kh) * size + xx + kw]!;
         }
       }
   }
@@ -240,7 +293,10 @@ export async function trainCnn(data: FrameDataset, config: CnnConfig): Promise<T
       step++;
       const c1 = 1 - beta1 ** step;
       const c2 = 1 - beta2 ** step;
-      const rate = config.schedule === 'cosine' ? lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / totalSteps))) : lr;
+      const rate =
+        config.schedule === 'cosine'
+          ? lr * (0.05 + 0.95 * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / totalSteps)))
+          : lr;
       weights.forEach((w, l) => {
         const g = grads[l]!;
         const a = m1[l]!;
@@ -262,7 +318,12 @@ export async function trainCnn(data: FrameDataset, config: CnnConfig): Promise<T
 }
 
 /** Class probabilities for NHWC rows (row-major [n, size, size]). */
-export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, size: number, chunk = 256): Float32Array {
+export function predictProbabilities(
+  model: tf.LayersModel,
+  inputs: Float32Array,
+  size: number,
+  chunk = 256,
+): Float32Array {
   return predictInChunks(model, inputs, [size, size, 1], chunk);
 }
 
@@ -274,7 +335,12 @@ export interface ClassMetrics {
 }
 
 /** Accuracy, per-class accuracy (= recall), macro F1 and 10-bin expected calibration error (top-1 confidence). */
-export function evaluateProbabilities(probs: Float32Array, labels: Int32Array, classes: string[], bins = 10): ClassMetrics {
+export function evaluateProbabilities(
+  probs: Float32Array,
+  labels: Int32Array,
+  classes: string[],
+  bins = 10,
+): ClassMetrics {
   const k = classes.length;
   const correctPerClass = new Array<number>(k).fill(0);
   const countPerClass = new Array<number>(k).fill(0);
@@ -293,5 +359,10 @@ export function evaluateProbabilities(probs: Float32Array, labels: Int32Array, c
     perClassAccuracy[name] = recall;
     f1Sum += precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
   });
-  return { accuracy: accuracy(probs, labels, k), ece: expectedCalibrationError(probs, labels, k, bins), macroF1: f1Sum / k, perClassAccuracy };
+  return {
+    accuracy: accuracy(probs, labels, k),
+    ece: expectedCalibrationError(probs, labels, k, bins),
+    macroF1: f1Sum / k,
+    perClassAccuracy,
+  };
 }

@@ -50,7 +50,10 @@ export function denseModel(spec: DenseSpec): Uint8Array {
   let current = inputName;
   spec.layers.forEach((layer, i) => {
     const [inSize, outSize] = [spec.sizes[i]!, spec.sizes[i + 1]!];
-    initializers.push(initializer(`W${i}`, [inSize, outSize], layer.weights), initializer(`b${i}`, [outSize], layer.bias));
+    initializers.push(
+      initializer(`W${i}`, [inSize, outSize], layer.weights),
+      initializer(`b${i}`, [outSize], layer.bias),
+    );
     nodes.push(node('MatMul', [current, `W${i}`], [`xw${i}`]), node('Add', [`xw${i}`, `b${i}`], [`z${i}`]));
     current = `z${i}`;
     if (i < spec.layers.length - 1) {

@@ -53,7 +53,8 @@ async function tfjsSession(bytes) {
 
 async function load(request) {
   if (request.backend === 'tfjs') return register(request, await tfjsSession(request.bytes));
-  if (request.backend !== undefined && request.backend !== 'onnxruntime') throw new Error(`unknown inference backend "${request.backend}" (onnxruntime or tfjs)`);
+  if (request.backend !== undefined && request.backend !== 'onnxruntime')
+    throw new Error(`unknown inference backend "${request.backend}" (onnxruntime or tfjs)`);
   const session = await ort.InferenceSession.create(request.bytes, {
     intraOpNumThreads: request.intraOpNumThreads,
     interOpNumThreads: 1,
@@ -69,11 +70,15 @@ async function register(request, session) {
   const { inputNames, outputNames } = session;
   if (!inputNames.includes(request.inputName)) {
     await session.release();
-    throw new Error(`model ${request.key} has no input named "${request.inputName}" (inputs: ${inputNames.join(', ')})`);
+    throw new Error(
+      `model ${request.key} has no input named "${request.inputName}" (inputs: ${inputNames.join(', ')})`,
+    );
   }
   if (!outputNames.includes(request.outputName)) {
     await session.release();
-    throw new Error(`model ${request.key} has no output named "${request.outputName}" (outputs: ${outputNames.join(', ')})`);
+    throw new Error(
+      `model ${request.key} has no output named "${request.outputName}" (outputs: ${outputNames.join(', ')})`,
+    );
   }
   const previous = sessions.get(request.key);
   sessions.set(request.key, { session, inputName: request.inputName, outputName: request.outputName });
@@ -84,7 +89,10 @@ async function register(request, session) {
 /** Rows with a NaN or ±Infinity, and the batch compacted in place without them. */
 function dropNonFinite(values, rows, width) {
   // Fast path: 0·v is 0 for every finite v and NaN otherwise, so one sum tells whether any value is bad.
-  let a = 0, b = 0, c = 0, d = 0;
+  let a = 0,
+    b = 0,
+    c = 0,
+    d = 0;
   const n = values.length;
   let i = 0;
   for (; i + 3 < n; i += 4) {
@@ -125,21 +133,32 @@ async function run(request) {
   const rows = request.dims[0];
   const width = request.dims.slice(1).reduce((p, q) => p * q, 1);
   const values = new Float32Array(request.data, 0, rows * width);
-  const { invalid, kept } = request.checkFinite === false ? { invalid: [], kept: rows } : dropNonFinite(values, rows, width);
+  const { invalid, kept } =
+    request.checkFinite === false ? { invalid: [], kept: rows } : dropNonFinite(values, rows, width);
   const checkMs = performance.now() - t0;
   if (kept === 0) {
     const empty = new Float32Array(0);
-    return { result: { data: empty.buffer, dims: [0, 0], ms: performance.now() - t0, checkMs, invalid, input: request.data }, transfer: [empty.buffer, request.data] };
+    return {
+      result: { data: empty.buffer, dims: [0, 0], ms: performance.now() - t0, checkMs, invalid, input: request.data },
+      transfer: [empty.buffer, request.data],
+    };
   }
-  const input = new ort.Tensor('float32', kept === rows ? values : values.subarray(0, kept * width), [kept, ...request.dims.slice(1)]);
+  const input = new ort.Tensor('float32', kept === rows ? values : values.subarray(0, kept * width), [
+    kept,
+    ...request.dims.slice(1),
+  ]);
   const outputs = await entry.session.run({ [entry.inputName]: input }, [entry.outputName]);
   const output = outputs[entry.outputName];
-  if (output.type !== 'float32') throw new Error(`model ${request.key}: output "${entry.outputName}" is ${output.type}, float32 expected`);
+  if (output.type !== 'float32')
+    throw new Error(`model ${request.key}: output "${entry.outputName}" is ${output.type}, float32 expected`);
   const data = new Float32Array(output.data); // own copy: the runtime's buffer is not ours to transfer
   const ms = performance.now() - t0;
   input.dispose?.();
   output.dispose?.();
-  return { result: { data: data.buffer, dims: [...output.dims].map(Number), ms, checkMs, invalid, input: request.data }, transfer: [data.buffer, request.data] };
+  return {
+    result: { data: data.buffer, dims: [...output.dims].map(Number), ms, checkMs, invalid, input: request.data },
+    transfer: [data.buffer, request.data],
+  };
 }
 
 parentPort.on('message', async (request) => {

@@ -31,8 +31,28 @@ export function loadTfjs() {
 }
 
 export const SUPPORTED_OPS = [
-  'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'Relu', 'Sigmoid', 'Tanh', 'Softmax', 'Conv', 'MaxPool', 'GlobalAveragePool',
-  'Transpose', 'Reshape', 'Flatten', 'Cast', 'DequantizeLinear', 'QuantizeLinear', 'Identity', 'Dropout', 'Constant',
+  'MatMul',
+  'Gemm',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Softmax',
+  'Conv',
+  'MaxPool',
+  'GlobalAveragePool',
+  'Transpose',
+  'Reshape',
+  'Flatten',
+  'Cast',
+  'DequantizeLinear',
+  'QuantizeLinear',
+  'Identity',
+  'Dropout',
+  'Constant',
 ];
 
 const FLOAT_TYPES = new Set([T.FLOAT, T.FLOAT16, T.DOUBLE, T.BFLOAT16]);
@@ -91,7 +111,8 @@ export function tensorValues(t) {
     default:
       throw new Error(`tensor ${t.name}: element type ${type} is not supported by the tfjs backend`);
   }
-  if (values.length !== count) throw new Error(`tensor ${t.name}: ${values.length} values for dims [${dims.join(', ')}]`);
+  if (values.length !== count)
+    throw new Error(`tensor ${t.name}: ${values.length} values for dims [${dims.join(', ')}]`);
   return { dims, type, values };
 }
 
@@ -100,13 +121,26 @@ function attributes(n) {
   const A = onnx.AttributeProto.AttributeType;
   for (const a of n.attribute ?? []) {
     switch (a.type) {
-      case A.INT: out[a.name] = Number(a.i); break;
-      case A.FLOAT: out[a.name] = a.f; break;
-      case A.INTS: out[a.name] = (a.ints ?? []).map(Number); break;
-      case A.FLOATS: out[a.name] = [...(a.floats ?? [])]; break;
-      case A.STRING: out[a.name] = new TextDecoder().decode(a.s); break;
-      case A.TENSOR: out[a.name] = a.t; break;
-      default: out[a.name] = undefined;
+      case A.INT:
+        out[a.name] = Number(a.i);
+        break;
+      case A.FLOAT:
+        out[a.name] = a.f;
+        break;
+      case A.INTS:
+        out[a.name] = (a.ints ?? []).map(Number);
+        break;
+      case A.FLOATS:
+        out[a.name] = [...(a.floats ?? [])];
+        break;
+      case A.STRING:
+        out[a.name] = new TextDecoder().decode(a.s);
+        break;
+      case A.TENSOR:
+        out[a.name] = a.t;
+        break;
+      default:
+        out[a.name] = undefined;
     }
   }
   return out;
@@ -125,11 +159,16 @@ function perAxis(tf, v, axis, rank) {
 
 function quantRange(zpType) {
   switch (zpType) {
-    case T.INT8: return [-128, 127];
-    case T.INT16: return [-32768, 32767];
-    case T.UINT16: return [0, 65535];
-    case T.INT32: return [-2147483648, 2147483647];
-    default: return [0, 255]; // uint8, also when the zero point is absent
+    case T.INT8:
+      return [-128, 127];
+    case T.INT16:
+      return [-32768, 32767];
+    case T.UINT16:
+      return [0, 65535];
+    case T.INT32:
+      return [-2147483648, 2147483647];
+    default:
+      return [0, 255]; // uint8, also when the zero point is absent
   }
 }
 
@@ -145,7 +184,12 @@ function conv(tf, x, wHwio, bias, a) {
   else if (autoPad === 'SAME_LOWER') throw new Error('Conv: auto_pad SAME_LOWER is not supported');
   else if (autoPad === 'NOTSET' && a.pads && a.pads.some((p) => p !== 0)) {
     const [t, l, b, r] = a.pads;
-    nhwc = tf.pad(nhwc, [[0, 0], [t, b], [l, r], [0, 0]]);
+    nhwc = tf.pad(nhwc, [
+      [0, 0],
+      [t, b],
+      [l, r],
+      [0, 0],
+    ]);
   }
   let y = tf.conv2d(nhwc, wHwio, strides, pad, 'NHWC', dilations);
   if (bias) y = tf.add(y, bias);
@@ -166,7 +210,16 @@ function maxPool(tf, x, a) {
   else if (autoPad === 'SAME_LOWER') throw new Error('MaxPool: auto_pad SAME_LOWER is not supported');
   else if (autoPad === 'NOTSET' && a.pads && a.pads.some((p) => p !== 0)) {
     const [t, l, b, r] = a.pads;
-    nhwc = tf.pad(nhwc, [[0, 0], [t, b], [l, r], [0, 0]], -Infinity);
+    nhwc = tf.pad(
+      nhwc,
+      [
+        [0, 0],
+        [t, b],
+        [l, r],
+        [0, 0],
+      ],
+      -Infinity,
+    );
   }
   return tf.maxPool(nhwc, k, strides, pad).transpose([0, 3, 1, 2]);
 }
@@ -207,15 +260,24 @@ function evaluate(tf, n, a, v, c, type, opset, prepared) {
     case 'Identity':
     case 'Dropout':
       return v(0);
-    case 'Add': return tf.add(v(0), v(1));
-    case 'Sub': return tf.sub(v(0), v(1));
-    case 'Mul': return tf.mul(v(0), v(1));
-    case 'Div': return tf.div(v(0), v(1));
-    case 'Relu': return tf.relu(v(0));
-    case 'Sigmoid': return tf.sigmoid(v(0));
-    case 'Tanh': return tf.tanh(v(0));
-    case 'Softmax': return softmax(tf, v(0), a, opset);
-    case 'MatMul': return matMul(tf, v(0), v(1));
+    case 'Add':
+      return tf.add(v(0), v(1));
+    case 'Sub':
+      return tf.sub(v(0), v(1));
+    case 'Mul':
+      return tf.mul(v(0), v(1));
+    case 'Div':
+      return tf.div(v(0), v(1));
+    case 'Relu':
+      return tf.relu(v(0));
+    case 'Sigmoid':
+      return tf.sigmoid(v(0));
+    case 'Tanh':
+      return tf.tanh(v(0));
+    case 'Softmax':
+      return softmax(tf, v(0), a, opset);
+    case 'MatMul':
+      return matMul(tf, v(0), v(1));
     case 'Gemm': {
       const alpha = a.alpha ?? 1;
       const beta = a.beta ?? 1;
@@ -250,7 +312,8 @@ function evaluate(tf, n, a, v, c, type, opset, prepared) {
       return x.reshape([prod(x.shape.slice(0, axis)), prod(x.shape.slice(axis))]);
     }
     case 'Cast': {
-      if (!FLOAT_TYPES.has(a.to)) throw new Error(`Cast: to element type ${a.to} is not supported (the tfjs backend computes in float32)`);
+      if (!FLOAT_TYPES.has(a.to))
+        throw new Error(`Cast: to element type ${a.to} is not supported (the tfjs backend computes in float32)`);
       return tf.cast(v(0), 'float32');
     }
     case 'DequantizeLinear': {
@@ -293,8 +356,12 @@ export async function loadOnnxTfjs(bytes, tfModule) {
   if (!graph) throw new Error('ONNX model has no graph');
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 17);
   for (const n of graph.node) {
-    if (n.domain && n.domain !== 'ai.onnx') throw new Error(`op ${n.domain}.${n.opType} is not supported by the tfjs backend (custom domain)`);
-    if (!SUPPORTED_OPS.includes(n.opType)) throw new Error(`op ${n.opType} (node ${n.name || n.output?.[0]}) is not supported by the tfjs backend (supported: ${SUPPORTED_OPS.join(', ')})`);
+    if (n.domain && n.domain !== 'ai.onnx')
+      throw new Error(`op ${n.domain}.${n.opType} is not supported by the tfjs backend (custom domain)`);
+    if (!SUPPORTED_OPS.includes(n.opType))
+      throw new Error(
+        `op ${n.opType} (node ${n.name || n.output?.[0]}) is not supported by the tfjs backend (supported: ${SUPPORTED_OPS.join(', ')})`,
+      );
   }
   /** name → { tensor, values?, type } of constants (initializers and folded nodes). */
   const constants = new Map();
@@ -312,10 +379,20 @@ export async function loadOnnxTfjs(bytes, tfModule) {
     for (const entry of nodes) {
       const { n, a } = entry;
       const ins = n.input ?? [];
-      const foldable = ins.every((name) => !name || constants.has(name)) && !ins.some((name) => name && inputNames.includes(name));
+      const foldable =
+        ins.every((name) => !name || constants.has(name)) && !ins.some((name) => name && inputNames.includes(name));
       if (foldable) {
         const out = tf.tidy(() =>
-          evaluate(tf, n, a, (i) => (ins[i] ? constants.get(ins[i]).tensor : undefined), (i) => (ins[i] ? constants.get(ins[i]) : undefined), (i) => constants.get(ins[i])?.type, opset, undefined),
+          evaluate(
+            tf,
+            n,
+            a,
+            (i) => (ins[i] ? constants.get(ins[i]).tensor : undefined),
+            (i) => (ins[i] ? constants.get(ins[i]) : undefined),
+            (i) => constants.get(ins[i])?.type,
+            opset,
+            undefined,
+          ),
         );
         tf.keep(out);
         const type = n.opType === 'QuantizeLinear' ? (ins[2] ? constants.get(ins[2]).type : T.UINT8) : T.FLOAT;
@@ -332,7 +409,8 @@ export async function loadOnnxTfjs(bytes, tfModule) {
     /** Element types of runtime tensors that matter (QuantizeLinear outputs), by name. */
     const producedType = new Map();
     for (const { n } of runtime) {
-      if (n.opType === 'QuantizeLinear') producedType.set(n.output[0], n.input[2] ? (constants.get(n.input[2])?.type ?? T.UINT8) : T.UINT8);
+      if (n.opType === 'QuantizeLinear')
+        producedType.set(n.output[0], n.input[2] ? (constants.get(n.input[2])?.type ?? T.UINT8) : T.UINT8);
     }
 
     /** The runtime nodes needed for `wanted` outputs, in graph order. */
@@ -365,11 +443,13 @@ export async function loadOnnxTfjs(bytes, tfModule) {
        */
       run(feeds, wanted = outputNames) {
         if (disposed) throw new Error('model was disposed');
-        for (const name of wanted) if (!outputNames.includes(name) && !constants.has(name)) throw new Error(`model has no output "${name}"`);
+        for (const name of wanted)
+          if (!outputNames.includes(name) && !constants.has(name)) throw new Error(`model has no output "${name}"`);
         const plan = planFor(wanted);
         const results = tf.tidy(() => {
           const values = new Map();
-          for (const [name, feed] of Object.entries(feeds)) values.set(name, tf.tensor(feed.data, feed.dims, 'float32'));
+          for (const [name, feed] of Object.entries(feeds))
+            values.set(name, tf.tensor(feed.data, feed.dims, 'float32'));
           const get = (name) => {
             const t = values.get(name) ?? constants.get(name)?.tensor;
             if (!t) throw new Error(`tensor "${name}" is not available (missing input?)`);
@@ -391,7 +471,9 @@ export async function loadOnnxTfjs(bytes, tfModule) {
                 prepared.get(entry),
               );
             } catch (error) {
-              throw new Error(`node ${n.name || n.output[0]} (${n.opType}): ${error instanceof Error ? error.message : String(error)}`);
+              throw new Error(
+                `node ${n.name || n.output[0]} (${n.opType}): ${error instanceof Error ? error.message : String(error)}`,
+              );
             }
             values.set(n.output[0], out);
           }

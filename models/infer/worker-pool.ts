@@ -118,10 +118,23 @@ export class InferencePool {
   }
 
   /** Loads a session under `key` in every thread; resolves once all of them can run it. */
-  async load(key: string, bytes: Uint8Array, names: { inputName: string; outputName: string; backend?: InferenceBackend; foldDequantize?: boolean }): Promise<{ inputNames: string[]; outputNames: string[] }> {
+  async load(
+    key: string,
+    bytes: Uint8Array,
+    names: { inputName: string; outputName: string; backend?: InferenceBackend; foldDequantize?: boolean },
+  ): Promise<{ inputNames: string[]; outputNames: string[] }> {
     const replies = await Promise.all(
       this.workers.map((w) =>
-        w.request({ type: 'load', key, bytes, inputName: names.inputName, outputName: names.outputName, intraOpNumThreads: this.intraOpNumThreads, backend: names.backend ?? 'onnxruntime', foldDequantize: names.foldDequantize === true }),
+        w.request({
+          type: 'load',
+          key,
+          bytes,
+          inputName: names.inputName,
+          outputName: names.outputName,
+          intraOpNumThreads: this.intraOpNumThreads,
+          backend: names.backend ?? 'onnxruntime',
+          foldDequantize: names.foldDequantize === true,
+        }),
       ),
     );
     return replies[0] as { inputNames: string[]; outputNames: string[] };
@@ -175,13 +188,25 @@ export class InferencePool {
       const sentAt = performance.now();
       // A view over part of a larger buffer cannot be transferred alone: copy it into its own buffer then, unless the
       // buffer came from `acquire` (the thread reads only the batch's `dims` worth of it).
-      const whole = job.data.byteOffset === 0 && (job.data.byteLength === job.data.buffer.byteLength || this.pooled.has(job.data.buffer));
+      const whole =
+        job.data.byteOffset === 0 &&
+        (job.data.byteLength === job.data.buffer.byteLength || this.pooled.has(job.data.buffer));
       const own = whole ? job.data : job.data.slice();
-      w.request({ type: 'run', key: job.key, data: own.buffer, dims: job.dims, checkFinite: job.checkFinite }, [own.buffer as ArrayBuffer])
+      w.request({ type: 'run', key: job.key, data: own.buffer, dims: job.dims, checkFinite: job.checkFinite }, [
+        own.buffer as ArrayBuffer,
+      ])
         .then(
           (m) => {
             this.recycle(m.input as ArrayBuffer);
-            job.resolve({ checkMs: m.checkMs as number, output: new Float32Array(m.data as ArrayBuffer), invalid: m.invalid as InvalidRow[], dims: m.dims as number[], ms: m.ms as number, roundTripMs: performance.now() - sentAt, queuedMs: sentAt - job.queuedAt });
+            job.resolve({
+              checkMs: m.checkMs as number,
+              output: new Float32Array(m.data as ArrayBuffer),
+              invalid: m.invalid as InvalidRow[],
+              dims: m.dims as number[],
+              ms: m.ms as number,
+              roundTripMs: performance.now() - sentAt,
+              queuedMs: sentAt - job.queuedAt,
+            });
           },
           (error: Error) => job.reject(error),
         )

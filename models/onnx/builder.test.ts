@@ -11,7 +11,11 @@ describe('ONNX builder', () => {
       name: 'dense',
       inputs: [valueInfo('x', DataType.FLOAT, ['batch', 3])],
       outputs: [valueInfo('probabilities', DataType.FLOAT, ['batch', 2])],
-      nodes: [node('MatMul', ['x', 'W'], ['xw']), node('Add', ['xw', 'b'], ['logits']), node('Softmax', ['logits'], ['probabilities'], { axis: -1 })],
+      nodes: [
+        node('MatMul', ['x', 'W'], ['xw']),
+        node('Add', ['xw', 'b'], ['logits']),
+        node('Softmax', ['logits'], ['probabilities'], { axis: -1 }),
+      ],
       initializers: [initializer('W', [3, 2], W), initializer('b', [2], b)],
       metadata: { purpose: 'test' },
     });
@@ -20,8 +24,13 @@ describe('ONNX builder', () => {
     const out = await session.run({ x: new ort.Tensor('float32', x, [2, 3]) });
     const p = out.probabilities!.data as Float32Array;
     // Row 1: logits [1+3, 2-3+0.5] = [4, -0.5]; row 2: [0, 0.5].
-    const softmax = (a: number, c: number) => [Math.exp(a) / (Math.exp(a) + Math.exp(c)), Math.exp(c) / (Math.exp(a) + Math.exp(c))];
-    expect([...p].map((v) => Number(v.toFixed(6)))).toEqual([...softmax(4, -0.5), ...softmax(0, 0.5)].map((v) => Number(v.toFixed(6))));
+    const softmax = (a: number, c: number) => [
+      Math.exp(a) / (Math.exp(a) + Math.exp(c)),
+      Math.exp(c) / (Math.exp(a) + Math.exp(c)),
+    ];
+    expect([...p].map((v) => Number(v.toFixed(6)))).toEqual(
+      [...softmax(4, -0.5), ...softmax(0, 0.5)].map((v) => Number(v.toFixed(6))),
+    );
     await session.release();
   });
 

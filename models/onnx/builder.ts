@@ -12,7 +12,12 @@ export type Tensor = InstanceType<typeof onnx.TensorProto>;
 export type Node = InstanceType<typeof onnx.NodeProto>;
 
 /** A constant tensor (weights, scales, shapes) stored in the model as raw little-endian bytes. */
-export function initializer(name: string, dims: number[], data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array | Uint16Array, dataType?: DataTypeCode): Tensor {
+export function initializer(
+  name: string,
+  dims: number[],
+  data: Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array | Uint16Array,
+  dataType?: DataTypeCode,
+): Tensor {
   const type =
     dataType ??
     (data instanceof Float32Array
@@ -27,19 +32,34 @@ export function initializer(name: string, dims: number[], data: Float32Array | I
               ? DataType.INT64
               : DataType.FLOAT16);
   const expected = dims.reduce((a, b) => a * b, 1);
-  if (data.length !== expected) throw new Error(`initializer ${name}: ${data.length} values for dims [${dims.join(', ')}] (${expected} expected)`);
-  return onnx.TensorProto.create({ name, dims, dataType: type, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  if (data.length !== expected)
+    throw new Error(`initializer ${name}: ${data.length} values for dims [${dims.join(', ')}] (${expected} expected)`);
+  return onnx.TensorProto.create({
+    name,
+    dims,
+    dataType: type,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  });
 }
 
 type AttributeValue = number | number[] | string | Tensor;
 
 /** One operator. Integer-valued numbers become INT attributes unless listed in `floatAttributes`. */
-export function node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, AttributeValue> = {}, floatAttributes: string[] = []): Node {
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Record<string, AttributeValue> = {},
+  floatAttributes: string[] = [],
+): Node {
   const attribute = Object.entries(attributes).map(([name, value]) => {
     const A = onnx.AttributeProto.AttributeType;
-    if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: A.STRING, s: new TextEncoder().encode(value) });
+    if (typeof value === 'string')
+      return onnx.AttributeProto.create({ name, type: A.STRING, s: new TextEncoder().encode(value) });
     if (Array.isArray(value)) {
-      return floatAttributes.includes(name) ? onnx.AttributeProto.create({ name, type: A.FLOATS, floats: value }) : onnx.AttributeProto.create({ name, type: A.INTS, ints: value });
+      return floatAttributes.includes(name)
+        ? onnx.AttributeProto.create({ name, type: A.FLOATS, floats: value })
+        : onnx.AttributeProto.create({ name, type: A.INTS, ints: value });
     }
     if (typeof value === 'number') {
       return floatAttributes.includes(name) || !Number.isInteger(value)
@@ -59,7 +79,11 @@ export function valueInfo(name: string, elemType: DataTypeCode, shape: (number |
       tensorType: onnx.TypeProto.Tensor.create({
         elemType,
         shape: onnx.TensorShapeProto.create({
-          dim: shape.map((d) => (typeof d === 'number' ? onnx.TensorShapeProto.Dimension.create({ dimValue: d }) : onnx.TensorShapeProto.Dimension.create({ dimParam: d }))),
+          dim: shape.map((d) =>
+            typeof d === 'number'
+              ? onnx.TensorShapeProto.Dimension.create({ dimValue: d })
+              : onnx.TensorShapeProto.Dimension.create({ dimParam: d }),
+          ),
         }),
       }),
     }),
@@ -83,8 +107,16 @@ export function buildModel(parts: ModelParts): Uint8Array {
     irVersion: 8,
     producerName: 'driftline',
     opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: parts.opset ?? 17 })],
-    graph: onnx.GraphProto.create({ name: parts.name, input: parts.inputs, output: parts.outputs, node: parts.nodes, initializer: parts.initializers }),
-    metadataProps: Object.entries(parts.metadata ?? {}).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value })),
+    graph: onnx.GraphProto.create({
+      name: parts.name,
+      input: parts.inputs,
+      output: parts.outputs,
+      node: parts.nodes,
+      initializer: parts.initializers,
+    }),
+    metadataProps: Object.entries(parts.metadata ?? {}).map(([key, value]) =>
+      onnx.StringStringEntryProto.create({ key, value }),
+    ),
   });
   return onnx.ModelProto.encode(model).finish();
 }

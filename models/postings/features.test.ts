@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURE_DIM, featurize, featurizeBatch, featurizeSparse } from './features.ts';
 
-const a = { title: 'Senior Data Scientist', description: 'Python, scikit-learn and SQL. Build ML models; C++ and C# a plus.\nNode.js too.' };
-const b = { title: 'Software Engineer II', description: 'Java / Kotlin micro-services on AWS. CI/CD, React, TypeScript.' };
+const a = {
+  title: 'Senior Data Scientist',
+  description: 'Python, scikit-learn and SQL. Build ML models; C++ and C# a plus.\nNode.js too.',
+};
+const b = {
+  title: 'Software Engineer II',
+  description: 'Java / Kotlin micro-services on AWS. CI/CD, React, TypeScript.',
+};
 
 describe('postings features (postings-hashed-v1)', () => {
   it('is deterministic, L2-normalized and sparse', () => {

@@ -10,7 +10,13 @@ import { convertToFloat16, decodeModel, FOLD_DEQUANTIZE_SESSION_OPTIONS, mapFloa
 import { compareProbabilities, createSession, runOnnx } from './parity.ts';
 import { postingsClassifier, toTrainedModel } from './postings-model.ts';
 import { canonicalJson, sha256 } from '../registry/lineage.ts';
-import { binaryMetrics, DEFAULT_POSTINGS_CONFIG, predictProbabilities, trainPostingsModel, type PostingsTrainResult } from './train.ts';
+import {
+  binaryMetrics,
+  DEFAULT_POSTINGS_CONFIG,
+  predictProbabilities,
+  trainPostingsModel,
+  type PostingsTrainResult,
+} from './train.ts';
 import type { TrainedModel } from '../model-contract.ts';
 import { DataType } from '../onnx/builder.ts';
 
@@ -18,13 +24,18 @@ let result: PostingsTrainResult;
 let trained: TrainedModel;
 let onnxProbs: Float32Array;
 
-const fmt = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ');
+const fmt = (m: Record<string, number>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(' ');
 
 beforeAll(async () => {
   result = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
   trained = toTrainedModel(result);
   onnxProbs = await runOnnx(trained.onnx, trained.heldOut.inputs, trained.heldOut.shape);
-  console.log(`[postings] rows=${result.dataset.rows} perClass=${result.dataset.perClass} rejected=${result.dataset.rejected} train ${result.trainSeconds.toFixed(1)}s losses=${result.losses.map((l) => l.toFixed(4)).join(',')}`);
+  console.log(
+    `[postings] rows=${result.dataset.rows} perClass=${result.dataset.perClass} rejected=${result.dataset.rejected} train ${result.trainSeconds.toFixed(1)}s losses=${result.losses.map((l) => l.toFixed(4)).join(',')}`,
+  );
   console.log(`[postings] held-out metrics: ${fmt(trained.metrics)}`);
 });
 
@@ -40,7 +51,9 @@ describe('postings classifier (Model A)', () => {
     expect(new Set(trained.calibration.labels)).toEqual(new Set([0, 1]));
     // stratified: both classes in held-out at ~the same ratio as the data
     const ones = trained.heldOut.labels.reduce((a, b) => a + b, 0);
-    expect(Math.abs(ones / trained.heldOut.labels.length - result.dataset.perClass[1]! / result.dataset.rows)).toBeLessThan(0.01);
+    expect(
+      Math.abs(ones / trained.heldOut.labels.length - result.dataset.perClass[1]! / result.dataset.rows),
+    ).toBeLessThan(0.01);
   });
 
   it('is deterministic: a second training with the same seed gives identical weights and metrics', async () => {
@@ -50,10 +63,14 @@ describe('postings classifier (Model A)', () => {
     expect(again.datasetHash).toBe(result.datasetHash);
     expect(again.configHash).toBe(result.configHash);
     expect(Buffer.from(again.weights.w1.buffer).equals(Buffer.from(result.weights.w1.buffer))).toBe(true);
-    expect(Buffer.from(again.heldOutProbabilities.buffer).equals(Buffer.from(result.heldOutProbabilities.buffer))).toBe(true);
+    expect(Buffer.from(again.heldOutProbabilities.buffer).equals(Buffer.from(result.heldOutProbabilities.buffer))).toBe(
+      true,
+    );
     again.model.dispose();
     // the configHash is over the canonical config: key order does not matter, a different seed does
-    expect(sha256(canonicalJson(Object.fromEntries(Object.entries(DEFAULT_POSTINGS_CONFIG).reverse())))).toBe(trained.configHash);
+    expect(sha256(canonicalJson(Object.fromEntries(Object.entries(DEFAULT_POSTINGS_CONFIG).reverse())))).toBe(
+      trained.configHash,
+    );
     expect(sha256(canonicalJson({ ...DEFAULT_POSTINGS_CONFIG, seed: 43 }))).not.toBe(trained.configHash);
   });
 
@@ -66,7 +83,8 @@ describe('postings classifier (Model A)', () => {
     console.log(`[postings] fp32 ONNX vs tfjs: ${parity.message}`);
     expect(parity.ok, parity.message).toBe(true);
     // rows sum to 1
-    for (let i = 0; i < onnxProbs.length; i += 2) expect(Math.abs(onnxProbs[i]! + onnxProbs[i + 1]! - 1)).toBeLessThan(1e-5);
+    for (let i = 0; i < onnxProbs.length; i += 2)
+      expect(Math.abs(onnxProbs[i]! + onnxProbs[i + 1]! - 1)).toBeLessThan(1e-5);
   });
 
   it('INT8 weight quantization passes parity (0.04 / 0.01) and keeps ≥ 99 % of fp32 accuracy', async () => {
@@ -74,7 +92,9 @@ describe('postings classifier (Model A)', () => {
     const probs = await runOnnx(int8, trained.heldOut.inputs, trained.heldOut.shape);
     const parity = compareProbabilities(onnxProbs, probs, { absTol: 0.04, meanTol: 0.01 });
     const m = binaryMetrics(probs, trained.heldOut.labels);
-    console.log(`[postings] int8: ${parity.message}; accuracy ${m.accuracy.toFixed(4)} vs fp32 ${trained.metrics.accuracy!.toFixed(4)}; size ${int8.length} vs ${trained.onnx.length} bytes`);
+    console.log(
+      `[postings] int8: ${parity.message}; accuracy ${m.accuracy.toFixed(4)} vs fp32 ${trained.metrics.accuracy!.toFixed(4)}; size ${int8.length} vs ${trained.onnx.length} bytes`,
+    );
     expect(parity.ok, parity.message).toBe(true);
     expect(m.accuracy).toBeGreaterThanOrEqual(0.99 * trained.metrics.accuracy!);
     expect(int8.length).toBeLessThan(trained.onnx.length / 3);
@@ -86,7 +106,9 @@ describe('postings classifier (Model A)', () => {
     const foldedParity = compareProbabilities(onnxProbs, folded, { absTol: 0.04, meanTol: 0.01 });
     console.log(`[postings] int8 with folded DequantizeLinear: ${foldedParity.message}`);
     expect(foldedParity.ok, foldedParity.message).toBe(true);
-    expect(binaryMetrics(folded, trained.heldOut.labels).accuracy).toBeGreaterThanOrEqual(0.99 * trained.metrics.accuracy!);
+    expect(binaryMetrics(folded, trained.heldOut.labels).accuracy).toBeGreaterThanOrEqual(
+      0.99 * trained.metrics.accuracy!,
+    );
     const ops = decodeModel(int8).graph!.node!.map((n) => n.opType);
     expect(ops.filter((o) => o === 'DequantizeLinear')).toHaveLength(2);
   });
@@ -94,7 +116,9 @@ describe('postings classifier (Model A)', () => {
   it('a deliberately broken variant (output weights ×1.5, hidden weights with noise) FAILS parity with a clear message', async () => {
     let s = 12345;
     const noise = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.02;
-    const broken = mapFloatInitializers(trained.onnx, ['W1', 'W2'], (v, name) => (name === 'W2' ? v.map((x) => x * 1.5) : v.map((x) => x + noise())));
+    const broken = mapFloatInitializers(trained.onnx, ['W1', 'W2'], (v, name) =>
+      name === 'W2' ? v.map((x) => x * 1.5) : v.map((x) => x + noise()),
+    );
     const probs = await runOnnx(broken, trained.heldOut.inputs, trained.heldOut.shape);
     const parity = compareProbabilities(onnxProbs, probs, { absTol: 0.04, meanTol: 0.01 });
     console.log(`[postings] broken variant: ${parity.message}`);
@@ -103,7 +127,9 @@ describe('postings classifier (Model A)', () => {
   });
 
   it('fp16: either runs on the ONNX Runtime CPU provider and passes parity, or is documented as unsupported', async () => {
-    const fp16 = postingsClassifier.toFloat16 ? postingsClassifier.toFloat16(trained.onnx) : convertToFloat16(trained.onnx);
+    const fp16 = postingsClassifier.toFloat16
+      ? postingsClassifier.toFloat16(trained.onnx)
+      : convertToFloat16(trained.onnx);
     let probs: Float32Array | undefined;
     let error: string | undefined;
     try {

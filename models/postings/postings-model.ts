@@ -9,7 +9,13 @@ import { postingModelFeatures } from './drift-features.ts';
 import { exportMlpToOnnx } from './export.ts';
 import { FEATURE_DIM, PREPROCESSING } from './features.ts';
 import { convertToFloat16, quantizeWeightsInt8 } from './quantize.ts';
-import { CLASSES, DEFAULT_POSTINGS_CONFIG, type PostingsModelConfig, type PostingsTrainResult, trainPostingsModel } from './train.ts';
+import {
+  CLASSES,
+  DEFAULT_POSTINGS_CONFIG,
+  type PostingsModelConfig,
+  type PostingsTrainResult,
+  trainPostingsModel,
+} from './train.ts';
 
 export type { PostingsModelConfig } from './train.ts';
 
@@ -25,8 +31,14 @@ export function toTrainedModel(r: PostingsTrainResult): TrainedModel {
   const step = r.train.labels.length / calRows;
   const calIdx = Array.from({ length: calRows }, (_, i) => Math.floor(i * step));
   const calInputs = new Float32Array(calRows * FEATURE_DIM);
-  calIdx.forEach((src, row) => calInputs.set(r.train.inputs.subarray(src * FEATURE_DIM, (src + 1) * FEATURE_DIM), row * FEATURE_DIM));
-  const calibration: HeldOut = { inputs: calInputs, shape: [calRows, FEATURE_DIM], labels: Int32Array.from(calIdx, (i) => r.train.labels[i]!) };
+  calIdx.forEach((src, row) =>
+    calInputs.set(r.train.inputs.subarray(src * FEATURE_DIM, (src + 1) * FEATURE_DIM), row * FEATURE_DIM),
+  );
+  const calibration: HeldOut = {
+    inputs: calInputs,
+    shape: [calRows, FEATURE_DIM],
+    labels: Int32Array.from(calIdx, (i) => r.train.labels[i]!),
+  };
   const { n: _n, ...metrics } = r.metrics;
   // The reference for drift: rows the model never trained on, with its predictions (training rows would show
   // over-confident outputs and make every live window look drifted on confidence).
@@ -34,7 +46,9 @@ export function toTrainedModel(r: PostingsTrainResult): TrainedModel {
     const label = argmax(r.heldOutProbabilities, i, CLASSES.length);
     return { ...t, label, confidence: r.heldOutProbabilities[i * CLASSES.length + label]! };
   });
-  const referenceProfile = buildReferenceProfile(scored, postingModelFeatures, { createdFrom: `held-out rows of dataset ${r.datasetHash.slice(0, 12)}` });
+  const referenceProfile = buildReferenceProfile(scored, postingModelFeatures, {
+    createdFrom: `held-out rows of dataset ${r.datasetHash.slice(0, 12)}`,
+  });
   return {
     onnx,
     classes: [...CLASSES],
@@ -50,7 +64,8 @@ export function toTrainedModel(r: PostingsTrainResult): TrainedModel {
 
 export const postingsClassifier: ModelKind<PostingsModelConfig> = {
   id: 'postings-classifier',
-  description: 'Job postings: software engineering (0) vs data science (1); hashed word/char n-grams → MLP (tfjs), Glassdoor 2020',
+  description:
+    'Job postings: software engineering (0) vs data science (1); hashed word/char n-grams → MLP (tfjs), Glassdoor 2020',
   preprocessing: PREPROCESSING,
   defaultConfig: DEFAULT_POSTINGS_CONFIG,
   async train(config, dataDir) {

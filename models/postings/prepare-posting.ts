@@ -25,7 +25,9 @@ export type PreparedOrLabel = { prepared: PreparedPosting } | { label: Label };
 export function preparePosting(raw: RawPosting): PreparedPosting {
   // a Buffer reaches a thread as a plain Uint8Array: the normalizers read it as a Buffer
   const received: Uint8Array = raw.raw;
-  const bytes = Buffer.isBuffer(received) ? received : Buffer.from(received.buffer, received.byteOffset, received.byteLength);
+  const bytes = Buffer.isBuffer(received)
+    ? received
+    : Buffer.from(received.buffer, received.byteOffset, received.byteLength);
   const posting = normalizePosting({ ...raw, raw: bytes });
   return { posting, features: featurizeSparse(posting), keywords: keywordsOfTokens(postingTokens(posting)) };
 }
@@ -43,5 +45,6 @@ export function rememberPrepared(prepared: PreparedPosting): JobPosting {
   return prepared.posting;
 }
 
-export const preparedFeatures = (posting: JobPosting): SparseFeatures | undefined => preparedByPosting.get(posting)?.features;
+export const preparedFeatures = (posting: JobPosting): SparseFeatures | undefined =>
+  preparedByPosting.get(posting)?.features;
 export const preparedKeywords = (posting: JobPosting): string[] | undefined => preparedByPosting.get(posting)?.keywords;

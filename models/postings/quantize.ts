@@ -64,7 +64,8 @@ export function quantizePerColumn(w: Float32Array, rows: number, cols: number): 
   for (let c = 0; c < cols; c++) scales[c] = scales[c]! > 0 ? scales[c]! / 127 : 1;
   const q = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c]! / scales[c]!)));
+    for (let c = 0; c < cols; c++)
+      q[r * cols + c] = Math.max(-127, Math.min(127, Math.round(w[r * cols + c]! / scales[c]!)));
   }
   return { q, scales };
 }
@@ -84,8 +85,14 @@ export function quantizeWeightsInt8(fp32: Uint8Array): Uint8Array {
       const [rows, cols] = dimsOf(w) as [number, number];
       if (!replaced.has(wName!)) {
         const { q, scales } = quantizePerColumn(floatValues(w), rows, cols);
-        newInits.push(initializer(`${wName}_q`, [rows, cols], q), initializer(`${wName}_scale`, [cols], scales), initializer(`${wName}_zero`, [cols], new Int8Array(cols)));
-        newNodes.push(node('DequantizeLinear', [`${wName}_q`, `${wName}_scale`, `${wName}_zero`], [`${wName}_dq`], { axis: 1 }));
+        newInits.push(
+          initializer(`${wName}_q`, [rows, cols], q),
+          initializer(`${wName}_scale`, [cols], scales),
+          initializer(`${wName}_zero`, [cols], new Int8Array(cols)),
+        );
+        newNodes.push(
+          node('DequantizeLinear', [`${wName}_q`, `${wName}_scale`, `${wName}_zero`], [`${wName}_dq`], { axis: 1 }),
+        );
         replaced.add(wName!);
       }
       n.input = [n.input![0]!, `${wName}_dq`];
@@ -95,7 +102,10 @@ export function quantizeWeightsInt8(fp32: Uint8Array): Uint8Array {
   if (replaced.size === 0) throw new Error('quantizeWeightsInt8: no MatMul with a 2-D float weight initializer found');
   graph.initializer = [...graph.initializer.filter((t) => !replaced.has(t.name!)), ...newInits];
   graph.node = newNodes;
-  model.metadataProps = [...(model.metadataProps ?? []), onnx.StringStringEntryProto.create({ key: 'driftline.precision', value: 'int8' })];
+  model.metadataProps = [
+    ...(model.metadataProps ?? []),
+    onnx.StringStringEntryProto.create({ key: 'driftline.precision', value: 'int8' }),
+  ];
   return encodeModel(model);
 }
 
@@ -109,7 +119,7 @@ export function toHalfBits(value: number): number {
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -154,17 +164,29 @@ export function convertToFloat16(fp32: Uint8Array): Uint8Array {
     n.input = (n.input ?? []).map((i) => rename.get(i) ?? i);
     n.output = (n.output ?? []).map((o) => outRename.get(o) ?? o);
     // Cast nodes inside the graph that target float now target fp16
-    for (const a of n.attribute ?? []) if (n.opType === 'Cast' && a.name === 'to' && Number(a.i) === DataType.FLOAT) a.i = DataType.FLOAT16;
+    for (const a of n.attribute ?? [])
+      if (n.opType === 'Cast' && a.name === 'to' && Number(a.i) === DataType.FLOAT) a.i = DataType.FLOAT16;
   }
   graph.node = [...castIn, ...graph.node, ...castOut];
-  model.metadataProps = [...(model.metadataProps ?? []), onnx.StringStringEntryProto.create({ key: 'driftline.precision', value: 'fp16' })];
+  model.metadataProps = [
+    ...(model.metadataProps ?? []),
+    onnx.StringStringEntryProto.create({ key: 'driftline.precision', value: 'fp16' }),
+  ];
   return encodeModel(model);
 }
 
 /** A copy of the model with every float initializer whose name is in `names` transformed (e.g. perturbed for tests). */
-export function mapFloatInitializers(bytes: Uint8Array, names: string[], fn: (values: Float32Array, name: string) => Float32Array): Uint8Array {
+export function mapFloatInitializers(
+  bytes: Uint8Array,
+  names: string[],
+  fn: (values: Float32Array, name: string) => Float32Array,
+): Uint8Array {
   const model = decodeModel(bytes);
   const graph = model.graph as GraphProto;
-  graph.initializer = graph.initializer.map((t) => (names.includes(t.name!) && t.dataType === DataType.FLOAT ? initializer(t.name!, dimsOf(t), fn(floatValues(t), t.name!)) : t));
+  graph.initializer = graph.initializer.map((t) =>
+    names.includes(t.name!) && t.dataType === DataType.FLOAT
+      ? initializer(t.name!, dimsOf(t), fn(floatValues(t), t.name!))
+      : t,
+  );
   return encodeModel(model);
 }

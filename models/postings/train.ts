@@ -49,9 +49,6 @@ export const DEFAULT_POSTINGS_CONFIG: PostingsModelConfig = {
 
 // --- small seeded helpers ---------------------------------------------------------------------------------------------
 
-
-
-
 // --- data ------------------------------------------------------------------------------------------------------------
 
 export interface PostingsDataset {
@@ -63,7 +60,10 @@ export interface PostingsDataset {
   rejected: number;
 }
 
-export async function loadPostingsDataset(dataDir: string, dataset = DEFAULT_POSTINGS_CONFIG.dataset): Promise<PostingsDataset> {
+export async function loadPostingsDataset(
+  dataDir: string,
+  dataset = DEFAULT_POSTINGS_CONFIG.dataset,
+): Promise<PostingsDataset> {
   const dir = join(dataDir, dataset);
   const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort();
   if (files.length === 0) throw new Error(`no CSV files in ${dir}`);
@@ -82,16 +82,29 @@ export async function loadPostingsDataset(dataDir: string, dataset = DEFAULT_POS
       }
     }
   }
-  return { postings, labels: Int32Array.from(labels), files, datasetHash: lineageHash(files.map((f) => join(dir, f))), rejected };
+  return {
+    postings,
+    labels: Int32Array.from(labels),
+    files,
+    datasetHash: lineageHash(files.map((f) => join(dir, f))),
+    rejected,
+  };
 }
 
 /** Stratified seeded split: per class, a seeded shuffle of its rows; the first round(fraction × count) are held out. */
-export function stratifiedSplit(labels: Int32Array, fraction: number, seed: number): { train: number[]; heldOut: number[] } {
+export function stratifiedSplit(
+  labels: Int32Array,
+  fraction: number,
+  seed: number,
+): { train: number[]; heldOut: number[] } {
   const random = rng(seed);
   const train: number[] = [];
   const heldOut: number[] = [];
   for (let c = 0; c < CLASSES.length; c++) {
-    const members = shuffleInPlace([...labels.keys()].filter((i) => labels[i] === c), random);
+    const members = shuffleInPlace(
+      [...labels.keys()].filter((i) => labels[i] === c),
+      random,
+    );
     const k = Math.round(members.length * fraction);
     heldOut.push(...members.slice(0, k));
     train.push(...members.slice(k));
@@ -113,8 +126,21 @@ export function buildMlp(config: PostingsModelConfig): tf.Sequential {
   const init = (k: number) => tf.initializers.glorotUniform({ seed: config.seed * 101 + k });
   return tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [FEATURE_DIM], units: config.hidden, activation: 'relu', kernelInitializer: init(1), biasInitializer: 'zeros', name: 'hidden' }),
-      tf.layers.dense({ units: CLASSES.length, activation: 'softmax', kernelInitializer: init(2), biasInitializer: 'zeros', name: 'output' }),
+      tf.layers.dense({
+        inputShape: [FEATURE_DIM],
+        units: config.hidden,
+        activation: 'relu',
+        kernelInitializer: init(1),
+        biasInitializer: 'zeros',
+        name: 'hidden',
+      }),
+      tf.layers.dense({
+        units: CLASSES.length,
+        activation: 'softmax',
+        kernelInitializer: init(2),
+        biasInitializer: 'zeros',
+        name: 'output',
+      }),
     ],
   });
 }
@@ -131,7 +157,13 @@ export interface MlpWeights {
 export function mlpWeights(model: tf.LayersModel): MlpWeights {
   const [w1, b1, w2, b2] = model.getWeights().map((t) => t.dataSync() as Float32Array);
   const hidden = b1!.length;
-  return { sizes: [w1!.length / hidden, hidden, b2!.length], w1: w1!.slice(), b1: b1!.slice(), w2: w2!.slice(), b2: b2!.slice() };
+  return {
+    sizes: [w1!.length / hidden, hidden, b2!.length],
+    w1: w1!.slice(),
+    b1: b1!.slice(),
+    w2: w2!.slice(),
+    b2: b2!.slice(),
+  };
 }
 
 /** Class probabilities for row-major [n, FEATURE_DIM] inputs. */
@@ -166,7 +198,14 @@ export function binaryMetrics(probs: Float32Array, labels: Int32Array, bins = 10
   const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
   const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
-  return { accuracy: accuracy(probs, labels, 2), precision, recall, f1, ece: expectedCalibrationError(probs, labels, 2, bins), n };
+  return {
+    accuracy: accuracy(probs, labels, 2),
+    precision,
+    recall,
+    f1,
+    ece: expectedCalibrationError(probs, labels, 2, bins),
+    n,
+  };
 }
 
 // --- training --------------------------------------------------------------------------------------------------------
@@ -195,8 +234,14 @@ export async function trainPostingsModel(config: PostingsModelConfig, dataDir: s
   const data = await loadPostingsDataset(dataDir, config.dataset);
   const all = featurizeBatch(data.postings);
   const split = stratifiedSplit(data.labels, config.heldOutFraction, config.seed);
-  const train = { inputs: gatherRows(all, FEATURE_DIM, split.train), labels: Int32Array.from(split.train, (i) => data.labels[i]!) };
-  const heldOut = { inputs: gatherRows(all, FEATURE_DIM, split.heldOut), labels: Int32Array.from(split.heldOut, (i) => data.labels[i]!) };
+  const train = {
+    inputs: gatherRows(all, FEATURE_DIM, split.train),
+    labels: Int32Array.from(split.train, (i) => data.labels[i]!),
+  };
+  const heldOut = {
+    inputs: gatherRows(all, FEATURE_DIM, split.heldOut),
+    labels: Int32Array.from(split.heldOut, (i) => data.labels[i]!),
+  };
 
   const model = buildMlp(config);
   model.compile({ optimizer: tf.train.adam(config.learningRate), loss: 'categoricalCrossentropy' });
@@ -212,7 +257,13 @@ export async function trainPostingsModel(config: PostingsModelConfig, dataDir: s
     for (let first = 0; first < n; first += config.batchSize) {
       const idx = order.slice(first, first + config.batchSize);
       const x = tf.tensor2d(gatherRows(train.inputs, FEATURE_DIM, idx), [idx.length, FEATURE_DIM]);
-      const y = tf.oneHot(tf.tensor1d(Int32Array.from(idx, (i) => train.labels[i]!), 'int32'), CLASSES.length);
+      const y = tf.oneHot(
+        tf.tensor1d(
+          Int32Array.from(idx, (i) => train.labels[i]!),
+          'int32',
+        ),
+        CLASSES.length,
+      );
       sum += (await model.trainOnBatch(x, y)) as number;
       tf.dispose([x, y]);
       batches++;
@@ -234,6 +285,11 @@ export async function trainPostingsModel(config: PostingsModelConfig, dataDir: s
     train,
     heldOutProbabilities,
     heldOutTexts: split.heldOut.map((i) => data.postings[i]!),
-    dataset: { rows: data.labels.length, rejected: data.rejected, files: data.files, perClass: CLASSES.map((_, c) => data.labels.filter((l) => l === c).length) },
+    dataset: {
+      rows: data.labels.length,
+      rejected: data.rejected,
+      files: data.files,
+      perClass: CLASSES.map((_, c) => data.labels.filter((l) => l === c).length),
+    },
   };
 }

@@ -9,7 +9,10 @@ import { ModelRegistry } from './registry.ts';
 
 function tempRegistry() {
   const dir = mkdtempSync(join(tmpdir(), 'driftline-registry-'));
-  return { dir, registry: new ModelRegistry({ manifestPath: join(dir, 'config', 'models.json'), home: join(dir, 'home') }) };
+  return {
+    dir,
+    registry: new ModelRegistry({ manifestPath: join(dir, 'config', 'models.json'), home: join(dir, 'home') }),
+  };
 }
 
 function dataset(dir: string, rows: string[]) {
@@ -28,14 +31,23 @@ describe('model registry', () => {
     const home = mkdtempSync(join(tmpdir(), 'driftline-registry-home-'));
     const fromEnv = (env: NodeJS.ProcessEnv) => ModelRegistry.fromSettings(loadSettings(env));
     expect(fromEnv({ DRIFTLINE_HOME: home }).manifestPath).toBe(join(home, 'models', 'manifest.json'));
-    expect(fromEnv({ DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: join(home, 'team.json') }).manifestPath).toBe(join(home, 'team.json'));
+    expect(fromEnv({ DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: join(home, 'team.json') }).manifestPath).toBe(
+      join(home, 'team.json'),
+    );
     expect(fromEnv({ DRIFTLINE_HOME: home }).list()).toEqual([]);
   });
 
   it('gives identical hashes for identical bytes, data and config, and changes only the hash of what changed', () => {
     const { dir, registry } = tempRegistry();
     const register = (data: string, cfg: object) =>
-      registry.register({ id: 'dense', kind: 'user', onnx: bytes, datasetHash: lineageHash([data]), configHash: configHash(cfg), metrics: { accuracy: 0.9 } });
+      registry.register({
+        id: 'dense',
+        kind: 'user',
+        onnx: bytes,
+        datasetHash: lineageHash([data]),
+        configHash: configHash(cfg),
+        metrics: { accuracy: 0.9 },
+      });
     const d1 = dataset(dir, ['x,y', '1,2', '3,4']);
     const d1again = dataset(dir, ['x,y', '1,2', '3,4']);
     const d2 = dataset(dir, ['x,y', '1,2', '3,5']);
@@ -73,7 +85,8 @@ describe('model registry', () => {
 
   it('get defaults to production, else latest; promote archives the previous production version', () => {
     const { registry } = tempRegistry();
-    const reg = (parent: string | null = null) => registry.register({ id: 'm', kind: 'user', onnx: bytes, datasetHash: 'd', configHash: 'c', parent });
+    const reg = (parent: string | null = null) =>
+      registry.register({ id: 'm', kind: 'user', onnx: bytes, datasetHash: 'd', configHash: 'c', parent });
     reg();
     reg('m@v1');
     reg('m@v2');
@@ -112,7 +125,9 @@ describe('model registry', () => {
 
   it('reads the manifest path from DRIFTLINE_MODELS_MANIFEST and artifacts from DRIFTLINE_HOME', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftline-registry-env-'));
-    const registry = ModelRegistry.fromSettings(loadSettings({ DRIFTLINE_MODELS_MANIFEST: join(dir, 'm.json'), DRIFTLINE_HOME: join(dir, 'h') }));
+    const registry = ModelRegistry.fromSettings(
+      loadSettings({ DRIFTLINE_MODELS_MANIFEST: join(dir, 'm.json'), DRIFTLINE_HOME: join(dir, 'h') }),
+    );
     expect(registry.manifestPath).toBe(join(dir, 'm.json'));
     expect(registry.home).toBe(join(dir, 'h'));
     expect(registry.list()).toEqual([]);

@@ -103,10 +103,14 @@ export class ModelRegistry {
     if (versions.length === 0) throw new Error(`model ${id} is not registered (manifest ${this.manifestPath})`);
     if (version !== undefined) {
       const entry = versions.find((m) => m.version === version);
-      if (!entry) throw new Error(`model ${id} has no version ${version} (has ${versions.map((m) => m.version).join(', ')})`);
+      if (!entry)
+        throw new Error(`model ${id} has no version ${version} (has ${versions.map((m) => m.version).join(', ')})`);
       return entry;
     }
-    return versions.find((m) => m.stage === 'production') ?? versions.reduce((a, b) => (versionNumber(b.version) > versionNumber(a.version) ? b : a));
+    return (
+      versions.find((m) => m.stage === 'production') ??
+      versions.reduce((a, b) => (versionNumber(b.version) > versionNumber(a.version) ? b : a))
+    );
   }
 
   /** Absolute path of a version's artifact. */
@@ -120,7 +124,9 @@ export class ModelRegistry {
     const manifest = this.read();
     const digest = sha256(input.onnx);
     if (input.reuseIdentical) {
-      const same = manifest.models.find((m) => m.id === input.id && m.sha256 === digest && m.parent === (input.parent ?? null));
+      const same = manifest.models.find(
+        (m) => m.id === input.id && m.sha256 === digest && m.parent === (input.parent ?? null),
+      );
       if (same) return same;
     }
     const previous = manifest.models.filter((m) => m.id === input.id).map((m) => versionNumber(m.version));
@@ -144,7 +150,8 @@ export class ModelRegistry {
     const absolute = join(this.home, file);
     mkdirSync(dirname(absolute), { recursive: true });
     writeAtomic(absolute, input.onnx);
-    if (entry.stage === 'production') for (const m of manifest.models) if (m.id === entry.id && m.stage === 'production') m.stage = 'archived';
+    if (entry.stage === 'production')
+      for (const m of manifest.models) if (m.id === entry.id && m.stage === 'production') m.stage = 'archived';
     manifest.models.push(entry);
     this.write(manifest);
     return entry;
@@ -186,7 +193,8 @@ export class ModelRegistry {
     if (!existsSync(path)) throw new Error(`model ${id}@${entry.version}: artifact ${path} is missing`);
     const bytes = readFileSync(path);
     const actual = sha256(bytes);
-    if (actual !== entry.sha256) throw new Error(`model ${id}@${entry.version}: sha256 of ${path} is ${actual}, manifest says ${entry.sha256}`);
+    if (actual !== entry.sha256)
+      throw new Error(`model ${id}@${entry.version}: sha256 of ${path} is ${actual}, manifest says ${entry.sha256}`);
     return { entry, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   }
 

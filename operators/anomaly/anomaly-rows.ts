@@ -52,5 +52,19 @@ export function anomalyAlertRows(
   if (a.score < threshold) return [];
   const { source, key, ts, value } = e;
   const reason = alertReason(a, threshold);
-  return [{ id: idOf(pipeline, e), version: 0, run_id: runId, pipeline, source, key, ts, value, score: a.score, threshold, reason }];
+  return [
+    {
+      id: idOf(pipeline, e),
+      version: 0,
+      run_id: runId,
+      pipeline,
+      source,
+      key,
+      ts,
+      value,
+      score: a.score,
+      threshold,
+      reason,
+    },
+  ];
 }

@@ -9,7 +9,7 @@ import { DETECTOR_DEFAULTS, SeriesAnomalyDetector } from './series-detector.ts';
 /** Deterministic noise in [-1, 1) (a linear congruential generator), so tests do not depend on Math.random. */
 function noise(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 30) - 1;
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 30 - 1;
 }
 
 const median = (xs: number[]) => {
@@ -112,10 +112,29 @@ describe('the anomaly-score operator', () => {
     const e = { source: 'nab', key: 'nyc_taxi', ts: 1_404_172_800_000, value: 10844, values: {}, attributes: {} };
     const signals = { score: 0.6, zScore: 7, likelihood: 0.9, novelty: true, change: false };
     const row = anomalyScoreRow(e, signals, 0.45, 'events', 'run-1');
-    expect(row).toMatchObject({ id: 'events/nab/nyc_taxi/1404172800000/10844', version: 0, score: 0.6, novelty: 1, alert: 1, threshold: 0.45 });
+    expect(row).toMatchObject({
+      id: 'events/nab/nyc_taxi/1404172800000/10844',
+      version: 0,
+      score: 0.6,
+      novelty: 1,
+      alert: 1,
+      threshold: 0.45,
+    });
     expect(anomalyScoreRow(e, signals, 0.45, 'events', 'run-2').id).toBe(row.id);
     expect(anomalyAlertRows(e, signals, 0.45, 'events', 'run-1')).toEqual([
-      { id: row.id, version: 0, run_id: 'run-1', pipeline: 'events', source: 'nab', key: 'nyc_taxi', ts: e.ts, value: 10844, score: 0.6, threshold: 0.45, reason: 'novelty' },
+      {
+        id: row.id,
+        version: 0,
+        run_id: 'run-1',
+        pipeline: 'events',
+        source: 'nab',
+        key: 'nyc_taxi',
+        ts: e.ts,
+        value: 10844,
+        score: 0.6,
+        threshold: 0.45,
+        reason: 'novelty',
+      },
     ]);
     expect(anomalyAlertRows(e, { ...signals, score: 0.44 }, 0.45, 'events', 'run-1')).toEqual([]);
   });

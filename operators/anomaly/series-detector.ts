@@ -106,7 +106,8 @@ export class SeriesAnomalyDetector {
     this.recent.push(value);
     this.min = Math.min(this.min, value);
     this.max = Math.max(this.max, value);
-    let score = this.seen < o.warmUp ? 0 : Math.max(calibrated, novelty ? o.noveltyScore : 0, change ? o.changeScore : 0);
+    let score =
+      this.seen < o.warmUp ? 0 : Math.max(calibrated, novelty ? o.noveltyScore : 0, change ? o.changeScore : 0);
     if (this.seen <= this.quietUntil) score *= o.quietFactor;
     else if (score >= o.alertLevel) this.quietUntil = this.seen + o.quietRecords;
     this.seen++;

@@ -8,7 +8,10 @@ export const branchPort = (i: number) => `branch-${i}`;
  * Routes each record to the first branch whose predicate holds; records matching none go to the last port
  * (`branch-<predicates.length>`), so nothing is dropped without the pipeline saying so.
  */
-export function branch<T>(name: string, predicates: Array<(value: T, record: StreamRecord<T>) => boolean>): Stage<T, T> {
+export function branch<T>(
+  name: string,
+  predicates: Array<(value: T, record: StreamRecord<T>) => boolean>,
+): Stage<T, T> {
   return statefulStage<T, T>(name, {
     onBatch(records, ctx) {
       const routed: StreamRecord<T>[][] = Array.from({ length: predicates.length + 1 }, () => []);

@@ -6,7 +6,11 @@ import { perRecordStage } from './record-function.ts';
  * Passes records that match the named schema (schemas/), dead-letters the others with every mismatch named. `part`
  * picks what to check in a record (undefined: nothing to check, the record passes), for streams of several kinds.
  */
-export function conformsTo<T>(name: string, schema: SchemaName, part: (value: T) => unknown = (value) => value): Stage<T, T> {
+export function conformsTo<T>(
+  name: string,
+  schema: SchemaName,
+  part: (value: T) => unknown = (value) => value,
+): Stage<T, T> {
   return perRecordStage<T, T>(name, (record, output) => {
     const checked = part(record.value);
     const problems = checked === undefined ? [] : validate(schema, checked);

@@ -11,7 +11,8 @@ export function mapBatchSettled<I, O>(name: string, fn: (values: I[]) => Promise
     name,
     async onBatch(batch, out) {
       const results = await fn(batch.records.map((r) => r.value));
-      if (results.length !== batch.records.length) throw new Error(`${name}: got ${results.length} results for ${batch.records.length} records`);
+      if (results.length !== batch.records.length)
+        throw new Error(`${name}: got ${results.length} results for ${batch.records.length} records`);
       const output: StreamRecord<O>[] = [];
       results.forEach((result, i) => {
         const record = batch.records[i]!;

@@ -17,7 +17,12 @@ import { type Calibration, calibrate, fitCalibration } from '../../models/calibr
 import { argmax } from '../../models/classification-metrics.ts';
 import { exportMlpToOnnx } from '../../models/postings/export.ts';
 import { FEATURE_DIM, featurize } from '../../models/postings/features.ts';
-import { CLASSES, DEFAULT_POSTINGS_CONFIG, type PostingsTrainResult, trainPostingsModel } from '../../models/postings/train.ts';
+import {
+  CLASSES,
+  DEFAULT_POSTINGS_CONFIG,
+  type PostingsTrainResult,
+  trainPostingsModel,
+} from '../../models/postings/train.ts';
 import { CommitTracker } from '../../streams/ack.ts';
 import { Pipeline } from '../../streams/pipeline.ts';
 import { DEFAULT_LABEL_CLASSES } from '../../streams/pipelines/labels.ts';
@@ -28,7 +33,13 @@ import { dataDir, dataFile } from '../../test/data-dir.ts';
 import { type InferStage, type Inferred, infer } from '../infer/infer.ts';
 import { type JobPosting, normalizePosting } from '../normalize/index.ts';
 import { hopping, type TimeWindowSpec, tumbling, windowStarts } from '../window/window-spec.ts';
-import { type CompareModelsStage, type CompareInput, type ModelComparison, compareModels, modelComparisonRow } from './compare-models.ts';
+import {
+  type CompareModelsStage,
+  type CompareInput,
+  type ModelComparison,
+  compareModels,
+  modelComparisonRow,
+} from './compare-models.ts';
 
 const MONTH = 30 * 86_400_000;
 const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
@@ -96,7 +107,13 @@ const predictBoth = () => {
 /** The truth as a label file: half the labels by class name, half by index, ISO dates, plus two bad lines. */
 function truthFile(labels: Label[]): Buffer {
   const lines = labels.map((l, i) =>
-    JSON.stringify({ record_id: l.record_id, label: i % 2 ? CLASSES[l.label] : l.label, label_name: l.label_name, source: l.source, labeled_at: new Date(l.labeled_at).toISOString() }),
+    JSON.stringify({
+      record_id: l.record_id,
+      label: i % 2 ? CLASSES[l.label] : l.label,
+      label_name: l.label_name,
+      source: l.source,
+      labeled_at: new Date(l.labeled_at).toISOString(),
+    }),
   );
   lines.splice(10, 0, '{"record_id":"47","label":"frontend"}', '{"record_id":');
   return Buffer.from(`${lines.join('\n')}\n`);
@@ -111,7 +128,11 @@ interface Expected {
 }
 
 /** Per window start, straight from the predictions and the truth. */
-function bruteForce(predicted: StreamRecord<Inferred<JobPosting>>[], labels: Label[], spec: TimeWindowSpec = tumbling(MONTH)): Map<number, Expected> {
+function bruteForce(
+  predicted: StreamRecord<Inferred<JobPosting>>[],
+  labels: Label[],
+  spec: TimeWindowSpec = tumbling(MONTH),
+): Map<number, Expected> {
   const labelOf = new Map(labels.map((l) => [l.record_id, l.label]));
   const out = new Map<number, Expected>();
   for (const r of predicted) {
@@ -132,7 +153,13 @@ function bruteForce(predicted: StreamRecord<Inferred<JobPosting>>[], labels: Lab
   return out;
 }
 
-const asExpected = (c: ModelComparison): Expected => ({ records: c.records, agreed: c.agreed, labeled: c.labeled, correctA: c.correct_a, correctB: c.correct_b });
+const asExpected = (c: ModelComparison): Expected => ({
+  records: c.records,
+  agreed: c.agreed,
+  labeled: c.labeled,
+  correctA: c.correct_a,
+  correctB: c.correct_b,
+});
 
 /** The newest row of every window. */
 const latest = (rows: ModelComparison[]) => {
@@ -154,14 +181,24 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_00
  * until stopped (windows close by event time and, for the last one, after 1.5 s without predictions).
  */
 function startPipeline(transport: MemoryTransport) {
-  const compare = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), idleTimeoutMs: 1_500 });
+  const compare = compareModels<Inferred<JobPosting>>('compare', {
+    pipeline: 'postings',
+    modelA: A,
+    modelB: B,
+    window: tumbling(MONTH),
+    idleTimeoutMs: 1_500,
+  });
   const rows = new ArraySink<ModelComparison>('rows');
   const predicted = new ArraySink<Inferred<JobPosting>>('predicted');
   const dead = new ArraySink<DeadLetter>('dead');
   const p = new Pipeline('compare-test').deadLetters(dead);
   const [postingsIn, labelsIn, other] = p
     .from(topicSource(transport, { topics: ['postings', 'labels'], group: 'compare', maxBatchRecords: 200 }))
-    .branch('by-topic', (_, r) => r.position.topic === 'postings', (_, r) => r.position.topic === 'labels');
+    .branch(
+      'by-topic',
+      (_, r) => r.position.topic === 'postings',
+      (_, r) => r.position.topic === 'labels',
+    );
   other!.to(new ArraySink('unexpected-topic'));
   const predictions = postingsIn!.map('decode', (b) => JSON.parse(b.toString()) as JobPosting).through(predictBoth());
   predictions.to(predicted);
@@ -175,11 +212,18 @@ function startPipeline(transport: MemoryTransport) {
 async function producePostings(transport: MemoryTransport) {
   const producer = await transport.producer();
   await transport.ensureTopic('postings', 1);
-  await producer.send('postings', postings.map((p) => ({ key: p.id, value: Buffer.from(JSON.stringify(p)), timestamp: p.posted_at! })));
+  await producer.send(
+    'postings',
+    postings.map((p) => ({ key: p.id, value: Buffer.from(JSON.stringify(p)), timestamp: p.posted_at! })),
+  );
 }
 
 const importTruth = (transport: MemoryTransport) =>
-  importLabels(transport, { file: 'hn-2026-truth.jsonl', bytes: truthFile(truth), topic: 'labels', deadLetterTopic: 'labels.dlq' }, { classes: DEFAULT_LABEL_CLASSES });
+  importLabels(
+    transport,
+    { file: 'hn-2026-truth.jsonl', bytes: truthFile(truth), topic: 'labels', deadLetterTopic: 'labels.dlq' },
+    { classes: DEFAULT_LABEL_CLASSES },
+  );
 
 describe('compare-models on 2026 HN postings, two real ONNX models, monthly windows', () => {
   it('labels imported after every window closed join the right predictions and update the past windows', async () => {
@@ -188,7 +232,13 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
     await producePostings(transport);
     const run = startPipeline(transport);
     const windowCount = new Set(postings.map((p) => Math.floor(p.posted_at! / MONTH))).size;
-    await waitFor('every window to close', () => run.predicted.records.length === postings.length && run.compare.stats().windowsOpen === 0 && latest(run.rows.values).size === windowCount);
+    await waitFor(
+      'every window to close',
+      () =>
+        run.predicted.records.length === postings.length &&
+        run.compare.stats().windowsOpen === 0 &&
+        latest(run.rows.values).size === windowCount,
+    );
     const before = [...latest(run.rows.values).values()];
 
     // Without labels: agreement per window as brute-forced, accuracy unknown.
@@ -205,14 +255,20 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
     const imported = await importTruth(transport);
     expect(imported.imported).toBe(truth.length);
     expect(imported.errors.map((e) => e.line)).toEqual([11, 12]);
-    expect((await transport.consumer({ group: 'dlq-reader', topics: ['labels.dlq'] }).then((c) => c.poll(100))).flatMap((b) => b.messages.map((m) => m.value.toString()))).toEqual([
-      '{"record_id":"47","label":"frontend"}',
-      '{"record_id":',
-    ]);
+    expect(
+      (await transport.consumer({ group: 'dlq-reader', topics: ['labels.dlq'] }).then((c) => c.poll(100))).flatMap(
+        (b) => b.messages.map((m) => m.value.toString()),
+      ),
+    ).toEqual(['{"record_id":"47","label":"frontend"}', '{"record_id":']);
     const expected = bruteForce(run.predicted.records, truth);
     const predictedIds = new Set(postings.map((p) => p.id));
     const joinable = truth.filter((l) => predictedIds.has(l.record_id)).length;
-    await waitFor('the labels to be joined', () => run.compare.stats().labelsJoined === joinable && [...latest(run.rows.values).values()].every((r) => r.labeled === expected.get(r.window_start)!.labeled));
+    await waitFor(
+      'the labels to be joined',
+      () =>
+        run.compare.stats().labelsJoined === joinable &&
+        [...latest(run.rows.values).values()].every((r) => r.labeled === expected.get(r.window_start)!.labeled),
+    );
     await run.stop();
 
     const after = latest(run.rows.values);
@@ -233,16 +289,54 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
     expect([stats.labelsExpired, stats.predictionsTooLate, stats.duplicatePredictions]).toEqual([0, 0, 0]);
     expect(run.dead.records).toHaveLength(0);
 
-    const total = [...after.values()].reduce((s, r) => ({ a: s.a + r.correct_a, b: s.b + r.correct_b, n: s.n + r.labeled, agree: s.agree + r.agreed, records: s.records + r.records }), { a: 0, b: 0, n: 0, agree: 0, records: 0 });
-    console.log(`[compare] ${total.records} postings in ${windowCount} windows, ${total.n} labelled: accuracy A ${(total.a / total.n).toFixed(3)}, B ${(total.b / total.n).toFixed(3)}, agreement ${(total.agree / total.records).toFixed(3)}`);
+    const total = [...after.values()].reduce(
+      (s, r) => ({
+        a: s.a + r.correct_a,
+        b: s.b + r.correct_b,
+        n: s.n + r.labeled,
+        agree: s.agree + r.agreed,
+        records: s.records + r.records,
+      }),
+      { a: 0, b: 0, n: 0, agree: 0, records: 0 },
+    );
+    console.log(
+      `[compare] ${total.records} postings in ${windowCount} windows, ${total.n} labelled: accuracy A ${(total.a / total.n).toFixed(3)}, B ${(total.b / total.n).toFixed(3)}, agreement ${(total.agree / total.records).toFixed(3)}`,
+    );
     const row = modelComparisonRow(after.get(Math.max(...after.keys()))!, 'run-1');
     expect(row.id).toBe(`run-1/postings/${Math.max(...after.keys())}/${A}/${B}`);
     expect(Object.keys(row).sort()).toEqual([
-      'accuracy_a', 'accuracy_b', 'agreement', 'correct_a', 'correct_b', 'estimate_alert_a', 'estimate_alert_b', 'estimate_method', 'estimated_accuracy_a', 'estimated_accuracy_b', 'id', 'labeled', 'model_a', 'model_b',
-      'pipeline', 'records', 'reference_accuracy_a', 'reference_accuracy_b', 'run_id', 'updated_at', 'version', 'window_end', 'window_start',
+      'accuracy_a',
+      'accuracy_b',
+      'agreement',
+      'correct_a',
+      'correct_b',
+      'estimate_alert_a',
+      'estimate_alert_b',
+      'estimate_method',
+      'estimated_accuracy_a',
+      'estimated_accuracy_b',
+      'id',
+      'labeled',
+      'model_a',
+      'model_b',
+      'pipeline',
+      'records',
+      'reference_accuracy_a',
+      'reference_accuracy_b',
+      'run_id',
+      'updated_at',
+      'version',
+      'window_end',
+      'window_start',
     ]);
     // Without the estimate option there is no estimate, only the realized accuracy.
-    expect([row.estimated_accuracy_a, row.estimated_accuracy_b, row.estimate_method, row.estimate_alert_a, row.estimate_alert_b]).toEqual([null, null, null, null, null]);
+    expect([
+      row.estimated_accuracy_a,
+      row.estimated_accuracy_b,
+      row.estimate_method,
+      row.estimate_alert_a,
+      row.estimate_alert_b,
+    ]).toEqual([null, null, null, null, null]);
   });
 
   it('labels that come before their predictions are held and applied when the predictions arrive', async () => {
@@ -255,7 +349,13 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
 
     await producePostings(transport);
     const windowCount = new Set(postings.map((p) => Math.floor(p.posted_at! / MONTH))).size;
-    await waitFor('every window to close', () => run.predicted.records.length === postings.length && run.compare.stats().windowsOpen === 0 && latest(run.rows.values).size === windowCount);
+    await waitFor(
+      'every window to close',
+      () =>
+        run.predicted.records.length === postings.length &&
+        run.compare.stats().windowsOpen === 0 &&
+        latest(run.rows.values).size === windowCount,
+    );
     await run.stop();
 
     const expected = bruteForce(run.predicted.records, truth);
@@ -307,10 +407,25 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
     return { rows, dead, out, feed, committed, offsets };
   }
 
-  const labelRecords = (labels: Label[]): StreamRecord<Label>[] => labels.map((l, i) => ({ key: l.record_id, value: l, eventTime: l.labeled_at, headers: {}, position: { topic: 'labels', partition: 0, offset: i } }));
+  const labelRecords = (labels: Label[]): StreamRecord<Label>[] =>
+    labels.map((l, i) => ({
+      key: l.record_id,
+      value: l,
+      eventTime: l.labeled_at,
+      headers: {},
+      position: { topic: 'labels', partition: 0, offset: i },
+    }));
 
   it('keeps at most maxClosedWindows windows and maxRecords records; labels beyond them pend, then expire — all counted', () => {
-    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), maxClosedWindows: 1, maxRecords: 400, maxPendingLabels: 50 });
+    const stage = compareModels<Inferred<JobPosting>>('compare', {
+      pipeline: 'postings',
+      modelA: A,
+      modelB: B,
+      window: tumbling(MONTH),
+      maxClosedWindows: 1,
+      maxRecords: 400,
+      maxPendingLabels: 50,
+    });
     const tracker = new CommitTracker();
     const f = feeder(stage, tracker);
     f.feed('predictions', predicted);
@@ -321,34 +436,64 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
     stage.onEnd!(f.out);
     expect(f.committed().predictions).toBe(predicted.length);
     const windowCount = new Set(predicted.map((r) => Math.floor(r.eventTime / MONTH))).size;
-    expect(stage.stats()).toMatchObject({ predictions: predicted.length, windowsOpen: 0, windowsClosed: 1, windowsDropped: windowCount - 1, recordsKept: 400 });
+    expect(stage.stats()).toMatchObject({
+      predictions: predicted.length,
+      windowsOpen: 0,
+      windowsClosed: 1,
+      windowsDropped: windowCount - 1,
+      recordsKept: 400,
+    });
 
     f.feed('labels', labelRecords(truth));
     // Joinable: among the newest 400 predictions, and in the one window still kept.
-    const kept = new Set(predicted.slice(-400).filter((r) => r.eventTime >= lastStart).map((r) => r.key));
+    const kept = new Set(
+      predicted
+        .slice(-400)
+        .filter((r) => r.eventTime >= lastStart)
+        .map((r) => r.key),
+    );
     const joined = truth.filter((l) => kept.has(l.record_id));
     const stats = stage.stats();
     expect(stats.labelsJoined).toBe(joined.length);
     expect(stats.labelsPending).toBe(50);
     expect(stats.labelsExpired).toBe(truth.length - joined.length - 50);
     const row = latest(f.rows).get(lastStart)!;
-    const want = bruteForce(predicted.filter((r) => kept.has(r.key)), joined).get(lastStart)!;
+    const want = bruteForce(
+      predicted.filter((r) => kept.has(r.key)),
+      joined,
+    ).get(lastStart)!;
     expect([row.labeled, row.correct_a, row.correct_b]).toEqual([want.labeled, want.correctA, want.correctB]);
     expect(row.records).toBe(predicted.filter((r) => r.eventTime >= lastStart).length); // dropped records still count
     expect(f.committed().labels).toBe(truth.length); // label offsets are committable: nothing holds them
 
     // A prediction for a window that was dropped is too late; a record without B's prediction is a dead letter.
     const early = predicted[0]!;
-    const renamed = (id: string, models: string[]) => ({ ...early, value: { ...early.value, predictions: early.value.predictions.filter((p) => models.includes(p.model_id)).map((p) => ({ ...p, record_id: id })) } });
+    const renamed = (id: string, models: string[]) => ({
+      ...early,
+      value: {
+        ...early.value,
+        predictions: early.value.predictions
+          .filter((p) => models.includes(p.model_id))
+          .map((p) => ({ ...p, record_id: id })),
+      },
+    });
     const bare = { ...early, value: early.value.predictions[0]! } as unknown as StreamRecord<Inferred<JobPosting>>; // a Prediction is no label
     f.feed('predictions', [renamed('late-1', [A, B]), renamed('no-b', [A]), bare]);
     expect(stage.stats().predictionsTooLate).toBe(1);
-    expect(f.dead).toEqual([`no prediction from model B (${B}); predictions from: ${A}`, 'neither predictions ({ predictions: [...] }) nor a label ({ record_id, label, labeled_at, ... })']);
+    expect(f.dead).toEqual([
+      `no prediction from model B (${B}); predictions from: ${A}`,
+      'neither predictions ({ predictions: [...] }) nor a label ({ record_id, label, labeled_at, ... })',
+    ]);
   });
 
   it('a corrected label replaces the old one; a repeated label changes nothing; hopping windows update every window of a record', () => {
     const spec = hopping(MONTH, MONTH / 2);
-    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: spec });
+    const stage = compareModels<Inferred<JobPosting>>('compare', {
+      pipeline: 'postings',
+      modelA: A,
+      modelB: B,
+      window: spec,
+    });
     const f = feeder(stage, new CommitTracker());
     f.feed('predictions', predicted);
     stage.onEnd!(f.out);
@@ -384,11 +529,20 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
   }
 
   /** Per window start, each model's mean calibrated confidence, straight from the predictions (null if any is missing). */
-  function bruteEstimates(records: StreamRecord<Inferred<JobPosting>>[], calibrationFor: CalibrationFor): Map<number, ExpectedEstimate> {
-    const sums = new Map<number, Record<string, { p: number; ref: number; n: number; missing: number; methods: Set<string> }>>();
+  function bruteEstimates(
+    records: StreamRecord<Inferred<JobPosting>>[],
+    calibrationFor: CalibrationFor,
+  ): Map<number, ExpectedEstimate> {
+    const sums = new Map<
+      number,
+      Record<string, { p: number; ref: number; n: number; missing: number; methods: Set<string> }>
+    >();
     for (const r of records) {
       for (const start of windowStarts(tumbling(MONTH), r.eventTime)) {
-        const w = sums.get(start) ?? { [A]: { p: 0, ref: 0, n: 0, missing: 0, methods: new Set() }, [B]: { p: 0, ref: 0, n: 0, missing: 0, methods: new Set() } };
+        const w = sums.get(start) ?? {
+          [A]: { p: 0, ref: 0, n: 0, missing: 0, methods: new Set() },
+          [B]: { p: 0, ref: 0, n: 0, missing: 0, methods: new Set() },
+        };
         sums.set(start, w);
         for (const p of r.value.predictions) {
           const cal = calibrationFor(p.model_id, p.model_version);
@@ -420,7 +574,8 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
 
   function expectEstimates(rows: Map<number, ModelComparison>, expected: Map<number, ExpectedEstimate>, margin = 0.05) {
     expect(new Set(rows.keys())).toEqual(new Set(expected.keys()));
-    const close = (got: number | null, want: number | null) => (want === null ? expect(got).toBeNull() : expect(got).toBeCloseTo(want, 12));
+    const close = (got: number | null, want: number | null) =>
+      want === null ? expect(got).toBeNull() : expect(got).toBeCloseTo(want, 12);
     for (const [start, row] of rows) {
       const want = expected.get(start)!;
       close(row.estimated_accuracy_a, want.a);
@@ -439,18 +594,32 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
       asked.push(`${model}@${version}`);
       return calibrations.get(model)?.isotonic;
     };
-    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), estimate: { calibrationFor } });
+    const stage = compareModels<Inferred<JobPosting>>('compare', {
+      pipeline: 'postings',
+      modelA: A,
+      modelB: B,
+      window: tumbling(MONTH),
+      estimate: { calibrationFor },
+    });
     const f = feeder(stage, new CommitTracker());
     f.feed('predictions', predicted);
     stage.onEnd!(f.out);
     const expected = bruteEstimates(predicted, (m) => calibrations.get(m)!.isotonic);
     const before = latest(f.rows);
     expectEstimates(before, expected);
-    for (const row of before.values()) expect([row.accuracy_a, row.accuracy_b, row.estimate_method]).toEqual([null, null, 'isotonic']);
+    for (const row of before.values())
+      expect([row.accuracy_a, row.accuracy_b, row.estimate_method]).toEqual([null, null, 'isotonic']);
     expect(asked).toEqual([`${A}@v1`, `${B}@v1`]); // asked once per version, then kept
     // Calibrated, not the raw confidence: somewhere they differ by more than a point.
-    const rawA = (start: number) => mean(predicted.filter((r) => Math.floor(r.eventTime / MONTH) * MONTH === start).map((r) => r.value.predictions.find((p) => p.model_id === A)!.confidence));
-    expect([...before.values()].some((row) => Math.abs(row.estimated_accuracy_a! - rawA(row.window_start)) > 0.01)).toBe(true);
+    const rawA = (start: number) =>
+      mean(
+        predicted
+          .filter((r) => Math.floor(r.eventTime / MONTH) * MONTH === start)
+          .map((r) => r.value.predictions.find((p) => p.model_id === A)!.confidence),
+      );
+    expect(
+      [...before.values()].some((row) => Math.abs(row.estimated_accuracy_a! - rawA(row.window_start)) > 0.01),
+    ).toBe(true);
 
     f.feed('labels', labelRecords(truth));
     const after = latest(f.rows);
@@ -460,13 +629,22 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
 
     for (const row of after.values()) {
       const db = modelComparisonRow(row, 'run-1');
-      expect(db).toMatchObject({ estimated_accuracy_a: row.estimated_accuracy_a, estimated_accuracy_b: row.estimated_accuracy_b, reference_accuracy_a: row.reference_accuracy_a, estimate_method: 'isotonic' });
-      expect([db.estimate_alert_a, db.estimate_alert_b]).toEqual([Number(row.estimate_alert_a), Number(row.estimate_alert_b)]);
+      expect(db).toMatchObject({
+        estimated_accuracy_a: row.estimated_accuracy_a,
+        estimated_accuracy_b: row.estimated_accuracy_b,
+        reference_accuracy_a: row.reference_accuracy_a,
+        estimate_method: 'isotonic',
+      });
+      expect([db.estimate_alert_a, db.estimate_alert_b]).toEqual([
+        Number(row.estimate_alert_a),
+        Number(row.estimate_alert_b),
+      ]);
     }
 
     // Over the labelled windows: estimate against realized accuracy, and the reference both are held against.
     const labelled = [...after.values()].filter((r) => r.labeled > 0);
-    const weighted = (pick: (r: ModelComparison) => number) => labelled.reduce((s, r) => s + pick(r) * r.labeled, 0) / labelled.reduce((s, r) => s + r.labeled, 0);
+    const weighted = (pick: (r: ModelComparison) => number) =>
+      labelled.reduce((s, r) => s + pick(r) * r.labeled, 0) / labelled.reduce((s, r) => s + r.labeled, 0);
     const summary = [A, B].map((m, i) => {
       const cal = calibrations.get(m)!.isotonic;
       const est = weighted((r) => (i ? r.estimated_accuracy_b! : r.estimated_accuracy_a!));
@@ -480,7 +658,8 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
   it('a version without a calibration or a prediction without a confidence empties that model estimate in its windows; versions mix', () => {
     const starts = [...new Set(predicted.map((r) => Math.floor(r.eventTime / MONTH) * MONTH))];
     const [first, second, third] = [starts[0]!, starts[1]!, starts[2]!];
-    const inWindow = (r: StreamRecord<Inferred<JobPosting>>, start: number) => Math.floor(r.eventTime / MONTH) * MONTH === start;
+    const inWindow = (r: StreamRecord<Inferred<JobPosting>>, start: number) =>
+      Math.floor(r.eventTime / MONTH) * MONTH === start;
     const ofSecond = predicted.filter((r) => inWindow(r, second));
     const secondHalf = new Set(ofSecond.slice(ofSecond.length >> 1).map((r) => r.key));
     const noConfidence = predicted.findIndex((r) => inWindow(r, third));
@@ -493,14 +672,26 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
       });
       return { ...r, value: { ...r.value, predictions } };
     });
-    const calibrationFor: CalibrationFor = (model, version) => (version === 'v1' ? calibrations.get(model)!.isotonic : model === A ? calibrations.get(A)!.platt : undefined);
-    const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), estimate: { calibrationFor, alertMargin: 0.02 } });
+    const calibrationFor: CalibrationFor = (model, version) =>
+      version === 'v1' ? calibrations.get(model)!.isotonic : model === A ? calibrations.get(A)!.platt : undefined;
+    const stage = compareModels<Inferred<JobPosting>>('compare', {
+      pipeline: 'postings',
+      modelA: A,
+      modelB: B,
+      window: tumbling(MONTH),
+      estimate: { calibrationFor, alertMargin: 0.02 },
+    });
     const f = feeder(stage, new CommitTracker());
     f.feed('predictions', changed);
     stage.onEnd!(f.out);
     const rows = latest(f.rows);
     expectEstimates(rows, bruteEstimates(changed, calibrationFor), 0.02);
-    expect(rows.get(first)).toMatchObject({ model_b: `${B}@v2`, estimated_accuracy_b: null, estimate_alert_b: null, estimate_method: 'isotonic' });
+    expect(rows.get(first)).toMatchObject({
+      model_b: `${B}@v2`,
+      estimated_accuracy_b: null,
+      estimate_alert_b: null,
+      estimate_method: 'isotonic',
+    });
     expect(rows.get(first)!.estimated_accuracy_a).not.toBeNull();
     expect(rows.get(second)).toMatchObject({ model_a: `${A}@v1,v2`, estimate_method: 'isotonic,platt' });
     expect(rows.get(second)!.estimated_accuracy_a).not.toBeNull();
@@ -511,17 +702,34 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
   it('alerts when the estimate falls below the reference accuracy minus the margin', () => {
     const run = (reference: number, alertMargin?: number) => {
       const cal = (m: string) => ({ ...calibrations.get(m)!.isotonic, reference_accuracy: reference });
-      const stage = compareModels<Inferred<JobPosting>>('compare', { pipeline: 'postings', modelA: A, modelB: B, window: tumbling(MONTH), estimate: { calibrationFor: cal, alertMargin } });
+      const stage = compareModels<Inferred<JobPosting>>('compare', {
+        pipeline: 'postings',
+        modelA: A,
+        modelB: B,
+        window: tumbling(MONTH),
+        estimate: { calibrationFor: cal, alertMargin },
+      });
       const f = feeder(stage, new CommitTracker());
       f.feed('predictions', predicted);
       stage.onEnd!(f.out);
       return [...latest(f.rows).values()];
     };
     const rows = run(1);
-    expect(rows.every((r) => r.estimate_alert_a === r.estimated_accuracy_a! < 0.95 && r.estimate_alert_b === r.estimated_accuracy_b! < 0.95)).toBe(true);
+    expect(
+      rows.every(
+        (r) =>
+          r.estimate_alert_a === r.estimated_accuracy_a! < 0.95 &&
+          r.estimate_alert_b === r.estimated_accuracy_b! < 0.95,
+      ),
+    ).toBe(true);
     expect(rows.filter((r) => r.estimate_alert_a).length).toBeGreaterThan(0);
     expect(run(0).some((r) => r.estimate_alert_a || r.estimate_alert_b)).toBe(false);
     const wide = run(1, 0.6);
-    expect(wide.every((r) => r.estimate_alert_a === r.estimated_accuracy_a! < 0.4 && r.estimate_alert_b === r.estimated_accuracy_b! < 0.4)).toBe(true);
+    expect(
+      wide.every(
+        (r) =>
+          r.estimate_alert_a === r.estimated_accuracy_a! < 0.4 && r.estimate_alert_b === r.estimated_accuracy_b! < 0.4,
+      ),
+    ).toBe(true);
   });
 });

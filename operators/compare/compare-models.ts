@@ -24,7 +24,13 @@ import { type StatefulContext, type StatefulLogic, statefulStage } from '../../s
 import type { Stage } from '../../streams/stage.ts';
 import { StreamWatermark } from '../window/stream-watermark.ts';
 import { type TimeWindowSpec, windowStarts } from '../window/window-spec.ts';
-import { addEstimate, Calibrations, type ComparisonWindow, comparisonOf, newComparisonWindow } from './comparison-window.ts';
+import {
+  addEstimate,
+  Calibrations,
+  type ComparisonWindow,
+  comparisonOf,
+  newComparisonWindow,
+} from './comparison-window.ts';
 
 /** One window's comparison, as emitted (again after every update) and stored in `model_comparison`. */
 export interface ModelComparison {
@@ -131,7 +137,8 @@ export interface CompareStats {
   reemitted: number;
 }
 
-export interface CompareModelsStage<P extends { predictions: Prediction[] }> extends Stage<CompareInput<P>, ModelComparison> {
+export interface CompareModelsStage<P extends { predictions: Prediction[] }>
+  extends Stage<CompareInput<P>, ModelComparison> {
   stats(): CompareStats;
 }
 
@@ -143,16 +150,22 @@ interface Entry {
   windows: ComparisonWindow[];
 }
 
-const isPredictionInput = (v: unknown): v is { predictions: Prediction[] } => typeof v === 'object' && v !== null && Array.isArray((v as { predictions?: unknown }).predictions);
+const isPredictionInput = (v: unknown): v is { predictions: Prediction[] } =>
+  typeof v === 'object' && v !== null && Array.isArray((v as { predictions?: unknown }).predictions);
 /** A Label as decodeLabel makes it (a bare Prediction also has record_id and label: it is not one). */
-const isLabel = (v: unknown): v is Label => typeof v === 'object' && v !== null && 'record_id' in v && 'label' in v && 'labeled_at' in v && !('model_id' in v);
+const isLabel = (v: unknown): v is Label =>
+  typeof v === 'object' && v !== null && 'record_id' in v && 'label' in v && 'labeled_at' in v && !('model_id' in v);
 
 type Counts = Omit<CompareStats, 'labelsPending' | 'recordsKept' | 'windowsOpen' | 'windowsClosed'>;
 type Context = StatefulContext<ModelComparison>;
 
-export function compareModels<P extends { predictions: Prediction[] }>(name: string, options: CompareModelsOptions): CompareModelsStage<P> {
+export function compareModels<P extends { predictions: Prediction[] }>(
+  name: string,
+  options: CompareModelsOptions,
+): CompareModelsStage<P> {
   if (options.modelA === options.modelB) throw new Error(`${name}: model A and model B are both ${options.modelA}`);
-  if ((options.window as { type: string }).type === 'count') throw new Error(`${name}: needs event-time windows (tumbling or hopping), not count windows`);
+  if ((options.window as { type: string }).type === 'count')
+    throw new Error(`${name}: needs event-time windows (tumbling or hopping), not count windows`);
   const comparer = new ModelComparer<P>(options);
   return Object.assign(statefulStage(name, comparer), { stats: () => comparer.stats() });
 }
@@ -162,7 +175,9 @@ export function compareModels<P extends { predictions: Prediction[] }>(name: str
  * them. An open window holds the batches of its predictions and labels; a closed one that changes is emitted
  * again with the batch that changed it.
  */
-class ModelComparer<P extends { predictions: Prediction[] }> implements StatefulLogic<CompareInput<P>, ModelComparison> {
+class ModelComparer<P extends { predictions: Prediction[] }>
+  implements StatefulLogic<CompareInput<P>, ModelComparison>
+{
   private readonly spec: TimeWindowSpec;
   private readonly windows = new Map<number, ComparisonWindow>();
   /** record id → entry, in arrival order (the first one is the oldest, dropped first). */
@@ -176,13 +191,25 @@ class ModelComparer<P extends { predictions: Prediction[] }> implements Stateful
   /** Windows ending at or before this have been dropped: predictions for them are too late. */
   private droppedThrough = -Infinity;
   private lastPrediction = 0;
-  private readonly counts: Counts = { predictions: 0, duplicatePredictions: 0, predictionsTooLate: 0, labelsJoined: 0, labelsChanged: 0, labelsRepeated: 0, labelsExpired: 0, recordsDropped: 0, windowsDropped: 0, reemitted: 0 };
+  private readonly counts: Counts = {
+    predictions: 0,
+    duplicatePredictions: 0,
+    predictionsTooLate: 0,
+    labelsJoined: 0,
+    labelsChanged: 0,
+    labelsRepeated: 0,
+    labelsExpired: 0,
+    recordsDropped: 0,
+    windowsDropped: 0,
+    reemitted: 0,
+  };
   private readonly calibrations: Calibrations | undefined;
 
   constructor(private readonly options: CompareModelsOptions) {
     this.spec = options.window;
     this.streamClock = new StreamWatermark(options.allowedLatenessMs ?? 0);
-    this.calibrations = options.estimate && new Calibrations((id, version) => options.estimate!.calibrationFor(id, version));
+    this.calibrations =
+      options.estimate && new Calibrations((id, version) => options.estimate!.calibrationFor(id, version));
   }
 
   onBatch(records: StreamRecord<CompareInput<P>>[], ctx: Context): void {
@@ -193,7 +220,10 @@ class ModelComparer<P extends { predictions: Prediction[] }> implements Stateful
       try {
         if (isPredictionInput(value)) this.onPrediction(record, value, ctx, changed, closing);
         else if (isLabel(value)) this.onLabel(value, ctx, changed);
-        else throw new Error('neither predictions ({ predictions: [...] }) nor a label ({ record_id, label, labeled_at, ... })');
+        else
+          throw new Error(
+            'neither predictions ({ predictions: [...] }) nor a label ({ record_id, label, labeled_at, ... })',
+          );
       } catch (error) {
         ctx.deadLetter(record, error);
       }
@@ -223,10 +253,22 @@ class ModelComparer<P extends { predictions: Prediction[] }> implements Stateful
   stats(): CompareStats {
     let open = 0;
     for (const w of this.windows.values()) if (!w.closed) open++;
-    return { ...this.counts, labelsPending: this.pending.size, recordsKept: this.index.size, windowsOpen: open, windowsClosed: this.windows.size - open };
+    return {
+      ...this.counts,
+      labelsPending: this.pending.size,
+      recordsKept: this.index.size,
+      windowsOpen: open,
+      windowsClosed: this.windows.size - open,
+    };
   }
 
-  private onPrediction(record: StreamRecord<CompareInput<P>>, value: { predictions: Prediction[] }, ctx: Context, changed: Set<ComparisonWindow>, closing: ComparisonWindow[]): void {
+  private onPrediction(
+    record: StreamRecord<CompareInput<P>>,
+    value: { predictions: Prediction[] },
+    ctx: Context,
+    changed: Set<ComparisonWindow>,
+    closing: ComparisonWindow[],
+  ): void {
     const [a, b] = this.pair(value.predictions);
     const t = record.eventTime;
     if (!Number.isFinite(t)) throw new Error(`event time is not a finite number: ${t}`);
@@ -256,13 +298,23 @@ class ModelComparer<P extends { predictions: Prediction[] }> implements Stateful
     const got = predictions.map((p) => p.model_id).join(', ') || 'none';
     if (!a) throw new Error(`no prediction from model A (${this.options.modelA}); predictions from: ${got}`);
     if (!b) throw new Error(`no prediction from model B (${this.options.modelB}); predictions from: ${got}`);
-    if (a.record_id !== b.record_id) throw new Error(`predictions are for different records: A ${a.record_id}, B ${b.record_id}`);
+    if (a.record_id !== b.record_id)
+      throw new Error(`predictions are for different records: A ${a.record_id}, B ${b.record_id}`);
     return [a, b];
   }
 
   /** Counts the prediction pair into every window of its time still kept. */
-  private count(entry: Entry, record: StreamRecord<unknown>, a: Prediction, b: Prediction, ctx: Context, changed: Set<ComparisonWindow>): void {
-    const [estimateA, estimateB] = this.calibrations ? [this.calibrations.estimateOf(a), this.calibrations.estimateOf(b)] : [null, null];
+  private count(
+    entry: Entry,
+    record: StreamRecord<unknown>,
+    a: Prediction,
+    b: Prediction,
+    ctx: Context,
+    changed: Set<ComparisonWindow>,
+  ): void {
+    const [estimateA, estimateB] = this.calibrations
+      ? [this.calibrations.estimateOf(a), this.calibrations.estimateOf(b)]
+      : [null, null];
     for (const start of windowStarts(this.spec, record.eventTime)) {
       if (start + this.spec.sizeMs <= this.droppedThrough && !this.windows.has(start)) continue;
       const w = this.windowFor(start, record);
@@ -309,7 +361,8 @@ class ModelComparer<P extends { predictions: Prediction[] }> implements Stateful
 
   private onLabel(value: Label, ctx: Context, changed: Set<ComparisonWindow>): void {
     if (typeof value.record_id !== 'string' || value.record_id === '') throw new Error('label without a record_id');
-    if (!Number.isInteger(value.label) || value.label < 0) throw new Error(`label must be a class index, got ${JSON.stringify(value.label)}`);
+    if (!Number.isInteger(value.label) || value.label < 0)
+      throw new Error(`label must be a class index, got ${JSON.stringify(value.label)}`);
     const entry = this.lookup(value.record_id);
     if (!entry) {
       this.wait(value);
@@ -381,7 +434,10 @@ class ModelComparer<P extends { predictions: Prediction[] }> implements Stateful
     if (rows.size === 0) return;
     const ordered = [...rows].sort((x, y) => x.end - y.end || x.start - y.start);
     for (const w of ordered) if (w.version > 0) this.counts.reemitted++;
-    ctx.emit(ordered.map((w) => this.toRecord(w)), { closes: closing, withBatch: [...changed].some((w) => rows.has(w)) });
+    ctx.emit(
+      ordered.map((w) => this.toRecord(w)),
+      { closes: closing, withBatch: [...changed].some((w) => rows.has(w)) },
+    );
     // Keep at most maxClosedWindows emitted windows, dropping those that end first.
     const closed = [...this.windows.values()].filter((w) => w.closed).sort((x, y) => x.end - y.end);
     for (let i = 0; i < closed.length - (this.options.maxClosedWindows ?? 24); i++) this.dropWindow(closed[i]!);
@@ -397,7 +453,13 @@ class ModelComparer<P extends { predictions: Prediction[] }> implements Stateful
     w.version = Math.max((this.options.now ?? Date.now)(), w.version + 1);
     const { pipeline, modelA, modelB } = this.options;
     const value = comparisonOf(w, { pipeline, modelA, modelB }, this.options.estimate?.alertMargin ?? 0.05);
-    return { key: compositeId(pipeline, w.start, modelA, modelB), value, eventTime: w.end - 1, headers: {}, position: w.position };
+    return {
+      key: compositeId(pipeline, w.start, modelA, modelB),
+      value,
+      eventTime: w.end - 1,
+      headers: {},
+      position: w.position,
+    };
   }
 }
 

@@ -36,8 +36,28 @@ export interface ComparisonWindow {
 
 const noEstimate = (): EstimateSums => ({ calibrated: 0, reference: 0, estimated: 0, missing: 0, methods: new Set() });
 
-export function newComparisonWindow(start: number, end: number, closed: boolean, position: SourcePosition): ComparisonWindow {
-  return { start, end, closed, version: 0, versionsA: new Set(), versionsB: new Set(), records: 0, agreed: 0, labeled: 0, correctA: 0, correctB: 0, estimateA: noEstimate(), estimateB: noEstimate(), position };
+export function newComparisonWindow(
+  start: number,
+  end: number,
+  closed: boolean,
+  position: SourcePosition,
+): ComparisonWindow {
+  return {
+    start,
+    end,
+    closed,
+    version: 0,
+    versionsA: new Set(),
+    versionsB: new Set(),
+    records: 0,
+    agreed: 0,
+    labeled: 0,
+    correctA: 0,
+    correctB: 0,
+    estimateA: noEstimate(),
+    estimateB: noEstimate(),
+    position,
+  };
 }
 
 export function addEstimate(sums: EstimateSums, e: PredictionEstimate): void {
@@ -76,9 +96,16 @@ function summarize(s: EstimateSums, alertMargin: number) {
 }
 
 /** What the row of a window says, at `version`. */
-export function comparisonOf(w: ComparisonWindow, ids: { pipeline: string; modelA: string; modelB: string }, alertMargin: number): ModelComparison {
+export function comparisonOf(
+  w: ComparisonWindow,
+  ids: { pipeline: string; modelA: string; modelB: string },
+  alertMargin: number,
+): ModelComparison {
   const [estA, estB] = [summarize(w.estimateA, alertMargin), summarize(w.estimateB, alertMargin)];
-  const methods = new Set([...(estA.estimated === null ? [] : w.estimateA.methods), ...(estB.estimated === null ? [] : w.estimateB.methods)]);
+  const methods = new Set([
+    ...(estA.estimated === null ? [] : w.estimateA.methods),
+    ...(estB.estimated === null ? [] : w.estimateB.methods),
+  ]);
   return {
     pipeline: ids.pipeline,
     window_start: w.start,

@@ -36,14 +36,26 @@ describe('estimateAlertRows', () => {
   it('raises a drift_alerts row for each model whose estimate fell below its reference, before any label', () => {
     const rows = estimateAlertRows(comparison({}), 'replay-1');
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ id: `replay-1/postings/postings-a/${Date.UTC(2026, 0, 7)}/accuracy/accuracy_estimate`, model_id: 'postings-a', model_version: 'v1', kind: 'accuracy_estimate', severity: 'major', event_time: Date.UTC(2026, 1, 6) });
-    expect(rows[0]!.message).toBe('estimated accuracy 0.768 (CBPE, isotonic) against 0.984 on its reference data, from 412 predictions, no labels yet');
+    expect(rows[0]).toMatchObject({
+      id: `replay-1/postings/postings-a/${Date.UTC(2026, 0, 7)}/accuracy/accuracy_estimate`,
+      model_id: 'postings-a',
+      model_version: 'v1',
+      kind: 'accuracy_estimate',
+      severity: 'major',
+      event_time: Date.UTC(2026, 1, 6),
+    });
+    expect(rows[0]!.message).toBe(
+      'estimated accuracy 0.768 (CBPE, isotonic) against 0.984 on its reference data, from 412 predictions, no labels yet',
+    );
     expect(rowValidator(tableDef('drift_alerts'))(rows[0]!)).toBeUndefined();
   });
 
   it('keeps the same id when the window is re-emitted with labels, says the realized accuracy, and grades a small drop minor', () => {
     const [first] = estimateAlertRows(comparison({}), 'r');
-    const [later] = estimateAlertRows(comparison({ labeled: 200, correct_a: 150, estimated_accuracy_a: 0.9, version: 9 }), 'r');
+    const [later] = estimateAlertRows(
+      comparison({ labeled: 200, correct_a: 150, estimated_accuracy_a: 0.9, version: 9 }),
+      'r',
+    );
     expect(later!.id).toBe(first!.id);
     expect(later!.version).toBeGreaterThan(first!.version as number);
     expect(later!.severity).toBe('minor');

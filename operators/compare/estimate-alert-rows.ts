@@ -11,8 +11,20 @@ const MAJOR_DROP = 0.1;
 
 export function estimateAlertRows(c: ModelComparison, runId: string): Row[] {
   const models = [
-    { id: c.model_a_id, versions: c.model_a, alert: c.estimate_alert_a, estimate: c.estimated_accuracy_a, reference: c.reference_accuracy_a },
-    { id: c.model_b_id, versions: c.model_b, alert: c.estimate_alert_b, estimate: c.estimated_accuracy_b, reference: c.reference_accuracy_b },
+    {
+      id: c.model_a_id,
+      versions: c.model_a,
+      alert: c.estimate_alert_a,
+      estimate: c.estimated_accuracy_a,
+      reference: c.reference_accuracy_a,
+    },
+    {
+      id: c.model_b_id,
+      versions: c.model_b,
+      alert: c.estimate_alert_b,
+      estimate: c.estimated_accuracy_b,
+      reference: c.reference_accuracy_b,
+    },
   ];
   return models
     .filter((m) => m.alert === true && m.estimate !== null && m.reference !== null)

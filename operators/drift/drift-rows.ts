@@ -6,7 +6,8 @@
 import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
 import type { DriftReport } from './drift-report.ts';
 
-const windowId = (runId: string, r: DriftReport) => compositeId(runId, r.pipeline, r.modelId, r.modelVersion, r.key ?? '', r.windowStart);
+const windowId = (runId: string, r: DriftReport) =>
+  compositeId(runId, r.pipeline, r.modelId, r.modelVersion, r.key ?? '', r.windowStart);
 
 /** The columns every drift table shares: which run, pipeline, reference model and window a row is about. */
 const windowColumns = (report: DriftReport, runId: string) => ({

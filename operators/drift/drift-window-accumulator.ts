@@ -13,7 +13,12 @@ export function driftAccumulator<T>(features: DriftFeatures<T>) {
   const numericFeatures = Object.entries(features.numeric ?? {});
   const categoricalFeatures = Object.entries(features.categorical ?? {});
   return {
-    init: (): DriftAccumulator => ({ numeric: new Map(numericFeatures.map(([n]) => [n, []])), categorical: new Map(), termDocuments: new Map(), documents: 0 }),
+    init: (): DriftAccumulator => ({
+      numeric: new Map(numericFeatures.map(([n]) => [n, []])),
+      categorical: new Map(),
+      termDocuments: new Map(),
+      documents: 0,
+    }),
     add(acc: DriftAccumulator, value: T): DriftAccumulator {
       for (const [n, fn] of numericFeatures) {
         const x = fn(value);

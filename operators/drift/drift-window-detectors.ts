@@ -40,7 +40,8 @@ export class ChangeDetectors<T> {
       for (const [feature, spec] of this.specs) {
         const x = spec.value(record.value);
         if (x === null || !Number.isFinite(x)) continue;
-        if (this.detectorFor(feature, spec, record.key).update(x)) found.push({ feature, detector: describe(spec), record, x });
+        if (this.detectorFor(feature, spec, record.key).update(x))
+          found.push({ feature, detector: describe(spec), record, x });
       }
     }
     return found;
@@ -50,12 +51,16 @@ export class ChangeDetectors<T> {
     const id = `${feature}\u0000${key}`;
     const found = this.detectors.get(id);
     if (found) return found;
-    const created = spec.method === 'adwin' ? new Adwin({ delta: spec.delta ?? 0.002 }) : new PageHinkley(spec.pageHinkley);
+    const created =
+      spec.method === 'adwin' ? new Adwin({ delta: spec.delta ?? 0.002 }) : new PageHinkley(spec.pageHinkley);
     this.detectors.set(id, created);
     return created;
   }
 }
 
 function describe<T>(spec: DetectorSpec<T>): DetectorDescription {
-  return { method: spec.method, threshold: spec.method === 'adwin' ? (spec.delta ?? 0.002) : (spec.pageHinkley?.threshold ?? 50) };
+  return {
+    method: spec.method,
+    threshold: spec.method === 'adwin' ? (spec.delta ?? 0.002) : (spec.pageHinkley?.threshold ?? 50),
+  };
 }

@@ -34,12 +34,26 @@ async function normalized(gen: AsyncGenerator<RawPosting[]>): Promise<JobPosting
 }
 
 /** Runs values through `driftWindow` on the in-memory transport (one partition, `batch` records per source batch). */
-async function runDrift<T>(values: { value: T; time: number; key?: string }[], options: Omit<DriftWindowOptions<T>, 'pipeline'>, batch = 500): Promise<DriftReport[]> {
+async function runDrift<T>(
+  values: { value: T; time: number; key?: string }[],
+  options: Omit<DriftWindowOptions<T>, 'pipeline'>,
+  batch = 500,
+): Promise<DriftReport[]> {
   const transport = new MemoryTransport();
   await transport.ensureTopic('in', 1);
   const producer = await transport.producer();
   for (let i = 0; i < values.length; i += 5000) {
-    await producer.send('in', values.slice(i, i + 5000).map((v) => ({ key: v.key ?? null, value: Buffer.from(JSON.stringify(v.value)), timestamp: v.time, partition: 0 })));
+    await producer.send(
+      'in',
+      values
+        .slice(i, i + 5000)
+        .map((v) => ({
+          key: v.key ?? null,
+          value: Buffer.from(JSON.stringify(v.value)),
+          timestamp: v.time,
+          partition: 0,
+        })),
+    );
   }
   const sink = new ArraySink<DriftReport>('reports');
   const p = new Pipeline('drift-test');
@@ -59,7 +73,10 @@ describe('drift-window on real postings', () => {
     const recent = await normalized(readHn2026(await hn2026Files(dataFile('postings', 'hn-hiring-2026'))));
     expect(old.length).toBeGreaterThan(25_000);
     expect(recent.length).toBeGreaterThan(1_500);
-    const reference = buildReferenceProfile(old, postingTextFeatures, { model: 'postings-a@v1', createdFrom: 'hn-hiring-2013-2018' });
+    const reference = buildReferenceProfile(old, postingTextFeatures, {
+      model: 'postings-a@v1',
+      createdFrom: 'hn-hiring-2013-2018',
+    });
 
     const reports = await runDrift(
       recent.map((p, i) => ({ value: p, time: p.posted_at ?? i })),
@@ -90,7 +107,11 @@ describe('drift-window on real postings', () => {
     expect(after.length).toBeGreaterThan(2_000);
     const control = await runDrift(
       after.map((p) => ({ value: p, time: p.posted_at! })),
-      { reference: buildReferenceProfile(before, postingTextFeatures), features: postingTextFeatures, window: countWindow(after.length) },
+      {
+        reference: buildReferenceProfile(before, postingTextFeatures),
+        features: postingTextFeatures,
+        window: countWindow(after.length),
+      },
     );
     const controlKeywords = control[0]!.metrics.find((m) => m.feature === 'keywords')!;
     expect(keywords.drifted).toBe(true);
@@ -107,7 +128,10 @@ interface Reading {
 }
 
 function nab(file: string): { time: number; value: Reading }[] {
-  const lines = readFileSync(dataFile('events', 'nab', 'data', file), 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(dataFile('events', 'nab', 'data', file), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   return lines.map((line) => {
     const [ts, v] = line.split(',');
     const time = Date.parse(`${ts!.replace(' ', 'T')}Z`);
@@ -125,8 +149,14 @@ describe('drift-window on NAB series', () => {
   const taxi = nab('realKnownCause/nyc_taxi.csv');
 
   it('uses KS and chi-square for a small reference, Wasserstein and Jensen–Shannon for a large one, with the same numbers as the statistics', async () => {
-    const small = buildReferenceProfile(taxi.slice(0, 1000).map((r) => r.value), taxiFeatures);
-    const large = buildReferenceProfile(taxi.slice(0, 3000).map((r) => r.value), taxiFeatures);
+    const small = buildReferenceProfile(
+      taxi.slice(0, 1000).map((r) => r.value),
+      taxiFeatures,
+    );
+    const large = buildReferenceProfile(
+      taxi.slice(0, 3000).map((r) => r.value),
+      taxiFeatures,
+    );
     const live = taxi.slice(3000, 6000);
     const spec: WindowSpec = tumbling(14 * DAY);
     const [a, b] = await Promise.all([
@@ -136,7 +166,9 @@ describe('drift-window on NAB series', () => {
     expect(a.length).toBeGreaterThan(3);
     for (const report of a.filter((r) => r.count >= 500)) {
       const ks = report.metrics.find((m) => m.feature === 'value' && m.test === 'ks')!;
-      const windowValues = live.filter((r) => r.time >= report.windowStart && r.time < report.windowEnd).map((r) => r.value.value);
+      const windowValues = live
+        .filter((r) => r.time >= report.windowStart && r.time < report.windowEnd)
+        .map((r) => r.value.value);
       expect(windowValues).toHaveLength(report.count);
       const direct = ksTwoSample(small.numeric.value!.values, windowValues);
       expect(ks.statistic).toBe(direct.statistic);
@@ -146,7 +178,9 @@ describe('drift-window on NAB series', () => {
     }
     for (const report of b.filter((r) => r.count >= 500)) {
       const w = report.metrics.find((m) => m.feature === 'value' && m.test === 'wasserstein')!;
-      const windowValues = live.filter((r) => r.time >= report.windowStart && r.time < report.windowEnd).map((r) => r.value.value);
+      const windowValues = live
+        .filter((r) => r.time >= report.windowStart && r.time < report.windowEnd)
+        .map((r) => r.value.value);
       expect(w.statistic).toBeCloseTo(normalizedWasserstein(large.numeric.value!.values, windowValues), 12);
       expect(report.metrics.find((m) => m.feature === 'weekday')!.test).toBe('jensen_shannon');
       const dataset = report.metrics.find((m) => m.feature === 'dataset')!;
@@ -158,8 +192,17 @@ describe('drift-window on NAB series', () => {
   });
 
   it('gives the same reports whatever the batching', async () => {
-    const reference = buildReferenceProfile(taxi.slice(0, 2000).map((r) => r.value), taxiFeatures);
-    const options = { reference, features: taxiFeatures, window: tumbling(7 * DAY), minWindowSize: 300, warn: () => {} };
+    const reference = buildReferenceProfile(
+      taxi.slice(0, 2000).map((r) => r.value),
+      taxiFeatures,
+    );
+    const options = {
+      reference,
+      features: taxiFeatures,
+      window: tumbling(7 * DAY),
+      minWindowSize: 300,
+      warn: () => {},
+    };
     const one = await runDrift(taxi.slice(2000, 5000), options, 7);
     const two = await runDrift(taxi.slice(2000, 5000), options, 1000);
     expect(one.length).toBeGreaterThan(5);
@@ -168,8 +211,17 @@ describe('drift-window on NAB series', () => {
 
   it('warns about a small minimum window and skips windows below it', async () => {
     const warnings: string[] = [];
-    const reference = buildReferenceProfile(taxi.slice(0, 1000).map((r) => r.value), taxiFeatures);
-    const reports = await runDrift(taxi.slice(1000, 1700), { reference, features: taxiFeatures, window: tumbling(3 * DAY), minWindowSize: 100, warn: (m) => warnings.push(m) });
+    const reference = buildReferenceProfile(
+      taxi.slice(0, 1000).map((r) => r.value),
+      taxiFeatures,
+    );
+    const reports = await runDrift(taxi.slice(1000, 1700), {
+      reference,
+      features: taxiFeatures,
+      window: tumbling(3 * DAY),
+      minWindowSize: 100,
+      warn: (m) => warnings.push(m),
+    });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('minimum window size 100 < 500');
     const skipped = reports.filter((r) => r.count < 100);
@@ -181,7 +233,10 @@ describe('drift-window on NAB series', () => {
 
   it('reports ADWIN change points per event, at the events where the detector fires', async () => {
     const temperature = nab('realKnownCause/machine_temperature_system_failure.csv');
-    const reference = buildReferenceProfile(temperature.slice(0, 1000).map((r) => r.value), taxiFeatures);
+    const reference = buildReferenceProfile(
+      temperature.slice(0, 1000).map((r) => r.value),
+      taxiFeatures,
+    );
     const reports = await runDrift(temperature, {
       reference,
       features: taxiFeatures,

@@ -58,7 +58,10 @@ export interface DriftWindowOptions<T> {
 /** References from the stream itself: per window key, its first records, replaced by their profile once complete. */
 class WarmUpReferences<T> {
   private readonly byKey = new Map<string | null, T[] | ReferenceProfile>();
-  constructor(private readonly records: number, private readonly features: DriftFeatures<T>) {}
+  constructor(
+    private readonly records: number,
+    private readonly features: DriftFeatures<T>,
+  ) {}
 
   get(key: string | null): ReferenceProfile | undefined {
     const found = this.byKey.get(key);
@@ -72,7 +75,12 @@ class WarmUpReferences<T> {
     if (!found) this.byKey.set(key, (found = []));
     found.push(value);
     if (found.length >= this.records) {
-      this.byKey.set(key, buildReferenceProfile(found, this.features, { createdFrom: `warm-up: first ${found.length} records${key === null ? '' : ` of ${key}`}` }));
+      this.byKey.set(
+        key,
+        buildReferenceProfile(found, this.features, {
+          createdFrom: `warm-up: first ${found.length} records${key === null ? '' : ` of ${key}`}`,
+        }),
+      );
     }
     return false;
   }
@@ -80,11 +88,15 @@ class WarmUpReferences<T> {
 
 function checkOptions<T>(name: string, options: DriftWindowOptions<T>, minWindow: number): void {
   if (minWindow < RECOMMENDED_MIN_WINDOW) {
-    (options.warn ?? console.warn)(`drift-window ${name}: minimum window size ${minWindow} < ${RECOMMENDED_MIN_WINDOW}; tests on small windows have little power and PSI/JS are noisy`);
+    (options.warn ?? console.warn)(
+      `drift-window ${name}: minimum window size ${minWindow} < ${RECOMMENDED_MIN_WINDOW}; tests on small windows have little power and PSI/JS are noisy`,
+    );
   }
   const { reference, warmUpReference } = options;
-  if ((reference === undefined) === (warmUpReference === undefined)) throw new Error(`drift-window ${name}: give either a reference profile or warmUpReference`);
-  if (warmUpReference && !(Number.isInteger(warmUpReference.records) && warmUpReference.records > 0)) throw new Error(`drift-window ${name}: warmUpReference.records must be a positive integer`);
+  if ((reference === undefined) === (warmUpReference === undefined))
+    throw new Error(`drift-window ${name}: give either a reference profile or warmUpReference`);
+  if (warmUpReference && !(Number.isInteger(warmUpReference.records) && warmUpReference.records > 0))
+    throw new Error(`drift-window ${name}: warmUpReference.records must be a positive integer`);
 }
 
 /**
@@ -96,7 +108,15 @@ export function driftWindow<T>(name: string, options: DriftWindowOptions<T>): St
   checkOptions(name, options, minWindow);
   const { features, reference, warmUpReference } = options;
   const [modelId = '', modelVersion = ''] = (reference?.model ?? '').split('@');
-  const context: ReportContext<T> = { pipeline: options.pipeline, modelId, modelVersion, features, thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds }, minWindow, keywordSkew: options.keywordSkew };
+  const context: ReportContext<T> = {
+    pipeline: options.pipeline,
+    modelId,
+    modelVersion,
+    features,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds },
+    minWindow,
+    keywordSkew: options.keywordSkew,
+  };
   const warmUp = warmUpReference ? new WarmUpReferences(warmUpReference.records, features) : undefined;
   const referenceFor = (key: string | null) => reference ?? warmUp!.get(key);
   const detectors = new ChangeDetectors(options.detectors);

@@ -27,13 +27,23 @@ export interface KeywordSkewOptions {
   minReferenceShare?: number;
 }
 
-export function keywordSkew(reference: KeywordReference, windowDf: Map<string, number>, windowDocs: number, options: KeywordSkewOptions = {}): KeywordShift[] {
+export function keywordSkew(
+  reference: KeywordReference,
+  windowDf: Map<string, number>,
+  windowDocs: number,
+  options: KeywordSkewOptions = {},
+): KeywordShift[] {
   const top = options.top ?? 10;
   const minDocs = options.minWindowDocuments ?? 5;
   const minRefShare = options.minReferenceShare ?? 0.01;
   const refDocs = reference.documents;
   const score = (w: number, r: number) => Math.log((w + 0.5) / (windowDocs + 1)) - Math.log((r + 0.5) / (refDocs + 1));
-  const shift = (term: string, w: number, r: number) => ({ term, referenceShare: refDocs > 0 ? r / refDocs : 0, windowShare: windowDocs > 0 ? w / windowDocs : 0, logRatio: score(w, r) });
+  const shift = (term: string, w: number, r: number) => ({
+    term,
+    referenceShare: refDocs > 0 ? r / refDocs : 0,
+    windowShare: windowDocs > 0 ? w / windowDocs : 0,
+    logRatio: score(w, r),
+  });
 
   const emerging = [];
   for (const [term, w] of windowDf) {

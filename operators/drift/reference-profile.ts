@@ -68,10 +68,16 @@ export interface ProfileOptions {
 }
 
 /** Profiles a reference dataset (e.g. the model's training rows) through the same feature functions as the stream. */
-export function buildReferenceProfile<T>(values: Iterable<T>, features: DriftFeatures<T>, options: ProfileOptions = {}): ReferenceProfile {
+export function buildReferenceProfile<T>(
+  values: Iterable<T>,
+  features: DriftFeatures<T>,
+  options: ProfileOptions = {},
+): ReferenceProfile {
   const topK = options.topK ?? 20;
   const numeric = new Map<string, number[]>(Object.keys(features.numeric ?? {}).map((k) => [k, []]));
-  const categorical = new Map<string, Map<string, number>>(Object.keys(features.categorical ?? {}).map((k) => [k, new Map()]));
+  const categorical = new Map<string, Map<string, number>>(
+    Object.keys(features.categorical ?? {}).map((k) => [k, new Map()]),
+  );
   const mentions = new Map<string, number>();
   const df = new Map<string, number>();
   let rows = 0;
@@ -108,12 +114,20 @@ export function buildReferenceProfile<T>(values: Iterable<T>, features: DriftFea
     // A feature with no value in the reference (a constant series has no z-score) has no bins: its windows are
     // reported as skipped ("no values in the reference") instead of failing the whole profile.
     const edges = sorted.length > 0 ? referenceBinEdges(sorted, options.psiBins ?? 10) : [];
-    profile.numeric[name] = { values: subsampleSorted(sorted, MAX_NUMERIC_SAMPLE), count: sorted.length, psiEdges: edges, psiCounts: binCounts(sorted, edges) };
+    profile.numeric[name] = {
+      values: subsampleSorted(sorted, MAX_NUMERIC_SAMPLE),
+      count: sorted.length,
+      psiEdges: edges,
+      psiCounts: binCounts(sorted, edges),
+    };
   }
   for (const [name, counts] of categorical) profile.categorical[name] = topKWithOther(counts, topK);
   if (features.keywords) {
     profile.categorical[KEYWORDS_FEATURE] = topKWithOther(mentions, options.keywordTopK ?? 100);
-    profile.keywords = { documents: rows, documentFrequency: Object.fromEntries(topEntries(df, options.vocabulary ?? 20_000)) };
+    profile.keywords = {
+      documents: rows,
+      documentFrequency: Object.fromEntries(topEntries(df, options.vocabulary ?? 20_000)),
+    };
   }
   return profile;
 }
@@ -157,8 +171,12 @@ export function saveReferenceProfile(modelFile: string, profile: ReferenceProfil
 
 export function loadReferenceProfile(modelFile: string): ReferenceProfile {
   const path = join(dirname(modelFile), PROFILE_FILE);
-  if (!existsSync(path)) throw new Error(`no reference profile beside ${modelFile}: build one with buildReferenceProfile and saveReferenceProfile`);
+  if (!existsSync(path))
+    throw new Error(
+      `no reference profile beside ${modelFile}: build one with buildReferenceProfile and saveReferenceProfile`,
+    );
   const profile = JSON.parse(readFileSync(path, 'utf8')) as ReferenceProfile;
-  if (profile.format !== 'driftline-reference-profile-v1') throw new Error(`${path}: unknown reference profile format ${JSON.stringify(profile.format)}`);
+  if (profile.format !== 'driftline-reference-profile-v1')
+    throw new Error(`${path}: unknown reference profile format ${JSON.stringify(profile.format)}`);
   return profile;
 }

@@ -26,7 +26,10 @@ const features: DriftFeatures<Reading> = { numeric: { value: (r) => r.value } };
 const WARM_UP = 1000;
 
 function nab(file: string, key: string): Keyed[] {
-  const lines = readFileSync(dataFile('events', 'nab', 'data', 'realKnownCause', file), 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(dataFile('events', 'nab', 'data', 'realKnownCause', file), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   return lines.map((line) => {
     const [ts, v] = line.split(',');
     return { key, time: Date.parse(`${ts!.replace(' ', 'T')}Z`), value: { value: Number(v) } };
@@ -38,11 +41,18 @@ const taxi = nab('nyc_taxi.csv', 'taxi').slice(0, 4000);
 const temperature = nab('machine_temperature_system_failure.csv', 'temperature').slice(0, 4000);
 const interleaved = taxi.flatMap((r, i) => [r, temperature[i]!]);
 
-async function runDrift(values: Keyed[], options: Omit<DriftWindowOptions<Reading>, 'pipeline'>, batch = 500): Promise<DriftReport[]> {
+async function runDrift(
+  values: Keyed[],
+  options: Omit<DriftWindowOptions<Reading>, 'pipeline'>,
+  batch = 500,
+): Promise<DriftReport[]> {
   const transport = new MemoryTransport();
   await transport.ensureTopic('in', 1);
   const producer = await transport.producer();
-  await producer.send('in', values.map((v) => ({ key: v.key, value: Buffer.from(JSON.stringify(v.value)), timestamp: v.time, partition: 0 })));
+  await producer.send(
+    'in',
+    values.map((v) => ({ key: v.key, value: Buffer.from(JSON.stringify(v.value)), timestamp: v.time, partition: 0 })),
+  );
   const sink = new ArraySink<DriftReport>('reports');
   const p = new Pipeline('warm-up-test');
   p.from(topicSource(transport, { topic: 'in', group: 'g', maxBatchRecords: batch }))
@@ -53,7 +63,13 @@ async function runDrift(values: Keyed[], options: Omit<DriftWindowOptions<Readin
   return sink.values;
 }
 
-const warmUp = { features, warmUpReference: { records: WARM_UP }, window: countWindow(500), minWindowSize: 500, perKey: true };
+const warmUp = {
+  features,
+  warmUpReference: { records: WARM_UP },
+  window: countWindow(500),
+  minWindowSize: 500,
+  perKey: true,
+};
 
 describe('drift-window with a warm-up reference', () => {
   it("tests each key's windows against a profile of that key's own first records, which are not windowed", async () => {
@@ -61,7 +77,10 @@ describe('drift-window with a warm-up reference', () => {
     for (const series of [taxi, temperature]) {
       const key = series[0]!.key;
       // The same windows as a fixed reference built from the key's first records, run on the rest of the key.
-      const reference = buildReferenceProfile(series.slice(0, WARM_UP).map((r) => r.value), features);
+      const reference = buildReferenceProfile(
+        series.slice(0, WARM_UP).map((r) => r.value),
+        features,
+      );
       const expected = await runDrift(series.slice(WARM_UP), { ...warmUp, warmUpReference: undefined, reference });
       const own = reports.filter((r) => r.key === key);
       expect(own.length).toBe(Math.ceil((series.length - WARM_UP) / 500));
@@ -83,7 +102,10 @@ describe('drift-window with a warm-up reference', () => {
 
   it('emits no window for a key whose warm-up never completes, while its detectors see every record', async () => {
     const short = temperature.slice(0, WARM_UP - 1);
-    const reports = await runDrift(short, { ...warmUp, detectors: { value: { value: (r) => r.value, method: 'adwin' } } });
+    const reports = await runDrift(short, {
+      ...warmUp,
+      detectors: { value: { value: (r) => r.value, method: 'adwin' } },
+    });
     expect(reports.filter((r) => r.kind === 'window')).toEqual([]);
     const adwin = new Adwin({ delta: 0.002 });
     const expected = short.filter((r) => adwin.update(r.value.value)).map((r) => r.time);
@@ -94,17 +116,32 @@ describe('drift-window with a warm-up reference', () => {
 
   it('keeps one warm-up for the whole stream without perKey', async () => {
     const reports = await runDrift(interleaved, { ...warmUp, perKey: false });
-    const reference = buildReferenceProfile(interleaved.slice(0, WARM_UP).map((r) => r.value), features);
-    const expected = await runDrift(interleaved.slice(WARM_UP), { ...warmUp, perKey: false, warmUpReference: undefined, reference });
+    const reference = buildReferenceProfile(
+      interleaved.slice(0, WARM_UP).map((r) => r.value),
+      features,
+    );
+    const expected = await runDrift(interleaved.slice(WARM_UP), {
+      ...warmUp,
+      perKey: false,
+      warmUpReference: undefined,
+      reference,
+    });
     expect(reports.length).toBe(Math.ceil((interleaved.length - WARM_UP) / 500));
     expect(reports).toEqual(expected);
   });
 
   it('needs exactly one of a reference and a warm-up, with a positive record count', () => {
-    const reference = buildReferenceProfile(taxi.slice(0, 10).map((r) => r.value), features);
+    const reference = buildReferenceProfile(
+      taxi.slice(0, 10).map((r) => r.value),
+      features,
+    );
     const base = { pipeline: 'test', features, window: countWindow(500) };
     expect(() => driftWindow('d', base)).toThrow('give either a reference profile or warmUpReference');
-    expect(() => driftWindow('d', { ...base, reference, warmUpReference: { records: 10 } })).toThrow('give either a reference profile or warmUpReference');
-    expect(() => driftWindow('d', { ...base, warmUpReference: { records: 0 } })).toThrow('warmUpReference.records must be a positive integer');
+    expect(() => driftWindow('d', { ...base, reference, warmUpReference: { records: 10 } })).toThrow(
+      'give either a reference profile or warmUpReference',
+    );
+    expect(() => driftWindow('d', { ...base, warmUpReference: { records: 0 } })).toThrow(
+      'warmUpReference.records must be a positive integer',
+    );
   });
 });

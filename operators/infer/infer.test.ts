@@ -15,7 +15,14 @@ import type { Stage } from '../../streams/stage.ts';
 import { runPipeline } from '../../streams/runner.ts';
 import { type InferStage, type Inferred, infer, registryResolver, watchRegistry } from './infer.ts';
 import { loadUserModelConfig, userModel } from './user-model.ts';
-import { FEATURES, expectedLabel, expectedProbabilities, featuresOf, memoryResolver, testModel } from './test-fixtures.ts';
+import {
+  FEATURES,
+  expectedLabel,
+  expectedProbabilities,
+  featuresOf,
+  memoryResolver,
+  testModel,
+} from './test-fixtures.ts';
 
 const stages: InferStage<unknown>[] = [];
 afterAll(async () => {
@@ -24,7 +31,11 @@ afterAll(async () => {
 
 type Row = { id: string; features: unknown };
 
-async function runOn<T>(values: Array<{ key: string; value: unknown }>, build: (p: Pipeline, stream: ReturnType<Pipeline['from']>) => ArraySink<T>, partitions = 1) {
+async function runOn<T>(
+  values: Array<{ key: string; value: unknown }>,
+  build: (p: Pipeline, stream: ReturnType<Pipeline['from']>) => ArraySink<T>,
+  partitions = 1,
+) {
   const transport = new MemoryTransport();
   const topic = 'in';
   await transport.ensureTopic(topic, partitions);
@@ -69,7 +80,11 @@ describe('infer', () => {
       'bad-inf': { features: [0, 1, 1e39, 3, 4, 5, 6, 7], reason: 'input has Infinity at index 2' }, // overflows float32
       'bad-missing': { features: null, reason: 'toInput failed: features is not an array' },
     };
-    values.splice(100, 0, ...Object.entries(bad).map(([key, v]) => ({ key, value: { id: key, features: v.features } })));
+    values.splice(
+      100,
+      0,
+      ...Object.entries(bad).map(([key, v]) => ({ key, value: { id: key, features: v.features } })),
+    );
 
     const stage = infer<Row>('predict', {
       models: [{ id: 'postings-a' }],
@@ -84,7 +99,9 @@ describe('infer', () => {
     stages.push(stage as InferStage<unknown>);
     const { sink, dead } = await predictAll<Row>(values, stage);
 
-    expect(Object.fromEntries(dead.values.map((d) => [d.key, d.error]))).toEqual(Object.fromEntries(Object.entries(bad).map(([k, v]) => [k, v.reason])));
+    expect(Object.fromEntries(dead.values.map((d) => [d.key, d.error]))).toEqual(
+      Object.fromEntries(Object.entries(bad).map(([k, v]) => [k, v.reason])),
+    );
     expect(dead.values.every((d) => d.stage === 'predict')).toBe(true);
     expect(sink.records.length).toBe(600);
     for (const r of sink.values) {
@@ -101,7 +118,10 @@ describe('infer', () => {
   });
 
   it('runs two models side by side: one prediction per model per record', async () => {
-    const values = Array.from({ length: 1000 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, features: featuresOf(i) } }));
+    const values = Array.from({ length: 1000 }, (_, i) => ({
+      key: `r${i}`,
+      value: { id: `r${i}`, features: featuresOf(i) },
+    }));
     const stage = infer<Row>('ab', {
       models: [{ id: 'postings-a' }, { id: 'postings-b', version: 'v1' }],
       featureShape: [FEATURES],
@@ -128,15 +148,31 @@ describe('infer', () => {
   it('takes sparse rows: the predictions of the same dense rows; bad ones dead-lettered with the same reasons', async () => {
     // Every third feature zero, so the sparse rows leave values out (and reused batch buffers must be cleared).
     const dense = (i: number) => featuresOf(i).map((x, k) => ((i + k) % 3 === 0 ? 0 : x));
-    const sparse = (x: number[]) => ({ length: x.length, indices: x.flatMap((v, k) => (v === 0 ? [] : [k])), values: x.filter((v) => v !== 0) });
+    const sparse = (x: number[]) => ({
+      length: x.length,
+      indices: x.flatMap((v, k) => (v === 0 ? [] : [k])),
+      values: x.filter((v) => v !== 0),
+    });
     type SparseValue = { id: string; row: { length: number; indices: number[]; values: (number | string)[] } };
-    const values: Array<{ key: string; value: SparseValue }> = Array.from({ length: 400 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, row: sparse(dense(i)) } }));
+    const values: Array<{ key: string; value: SparseValue }> = Array.from({ length: 400 }, (_, i) => ({
+      key: `r${i}`,
+      value: { id: `r${i}`, row: sparse(dense(i)) },
+    }));
     const bad: Record<string, { row: SparseValue['row']; reason: string }> = {
       'bad-nan': { row: { length: 8, indices: [1, 7], values: [1, 'NaN'] }, reason: 'input has NaN at index 7' },
       'bad-inf': { row: { length: 8, indices: [2], values: [1e39] }, reason: 'input has Infinity at index 2' }, // overflows float32
-      'bad-index': { row: { length: 8, indices: [0, 8], values: [1, 2] }, reason: 'sparse input index 8 is outside [0, 8)' },
-      'bad-pairs': { row: { length: 8, indices: [0, 1], values: [1] }, reason: 'sparse input has 2 indices but 1 values' },
-      'bad-length': { row: { length: 9, indices: [0], values: [1] }, reason: 'input has 9 values, featureShape [8] needs 8' },
+      'bad-index': {
+        row: { length: 8, indices: [0, 8], values: [1, 2] },
+        reason: 'sparse input index 8 is outside [0, 8)',
+      },
+      'bad-pairs': {
+        row: { length: 8, indices: [0, 1], values: [1] },
+        reason: 'sparse input has 2 indices but 1 values',
+      },
+      'bad-length': {
+        row: { length: 9, indices: [0], values: [1] },
+        reason: 'input has 9 values, featureShape [8] needs 8',
+      },
     };
     values.splice(150, 0, ...Object.entries(bad).map(([key, v]) => ({ key, value: { id: key, row: v.row } })));
     // One pool: the sparse stage reuses the batch buffers the dense run filled, so a value left over would show.
@@ -149,16 +185,29 @@ describe('infer', () => {
       toInput: (v) => ({ ...v.row, values: v.row.values.map((x) => (x === 'NaN' ? Number.NaN : Number(x))) }),
       resolveModel: memoryResolver([a, b]),
     });
-    const denseStage = infer<Row>('dense', { models: [{ id: 'postings-a' }, { id: 'postings-b' }], featureShape: [FEATURES], maxBatch: 32, pool, toInput: (v) => v.features as number[], resolveModel: memoryResolver([a, b]) });
+    const denseStage = infer<Row>('dense', {
+      models: [{ id: 'postings-a' }, { id: 'postings-b' }],
+      featureShape: [FEATURES],
+      maxBatch: 32,
+      pool,
+      toInput: (v) => v.features as number[],
+      resolveModel: memoryResolver([a, b]),
+    });
 
-    const want = await predictAll<Row>(Array.from({ length: 400 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, features: dense(i) } })), denseStage);
+    const want = await predictAll<Row>(
+      Array.from({ length: 400 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, features: dense(i) } })),
+      denseStage,
+    );
     const { sink, dead } = await predictAll<SparseValue>(values, stage);
     await stage.close();
     await denseStage.close();
     await pool.close();
-    expect(Object.fromEntries(dead.values.map((d) => [d.key, d.error]))).toEqual(Object.fromEntries(Object.entries(bad).map(([k, v]) => [k, v.reason])));
+    expect(Object.fromEntries(dead.values.map((d) => [d.key, d.error]))).toEqual(
+      Object.fromEntries(Object.entries(bad).map(([k, v]) => [k, v.reason])),
+    );
     expect(sink.records.length).toBe(400);
-    const strip = (r: Inferred<unknown>) => r.predictions.map(({ label, probabilities, model_id }) => ({ label, probabilities, model_id }));
+    const strip = (r: Inferred<unknown>) =>
+      r.predictions.map(({ label, probabilities, model_id }) => ({ label, probabilities, model_id }));
     expect(sink.values.map(strip)).toEqual(want.sink.values.map(strip));
   });
 
@@ -180,16 +229,28 @@ describe('infer', () => {
     );
     const { config, baseDir } = loadUserModelConfig(join(dir, 'model.json'));
     const user = userModel(config, baseDir);
-    const stage = infer<unknown>('user', { models: [user.ref], featureShape: user.featureShape, toInput: user.toInput, resolveModel: user.resolveModel });
+    const stage = infer<unknown>('user', {
+      models: [user.ref],
+      featureShape: user.featureShape,
+      toInput: user.toInput,
+      resolveModel: user.resolveModel,
+    });
     stages.push(stage);
     const xs = Array.from({ length: 50 }, (_, i) => [i, i % 7, -i / 3, 2]);
-    const values: Array<{ key: string; value: unknown }> = xs.map((x, i) => ({ key: `u${i}`, value: { payload: { x } } }));
+    const values: Array<{ key: string; value: unknown }> = xs.map((x, i) => ({
+      key: `u${i}`,
+      value: { payload: { x } },
+    }));
     values.push({ key: 'u-bad', value: { payload: { x: [1, 2, 'three', 4] } } });
     const { sink, dead } = await predictAll<unknown>(values, stage);
     expect(dead.values.map((d) => [d.key, d.error])).toEqual([['u-bad', 'input has NaN at index 2']]);
     expect(sink.records.length).toBe(50);
     sink.values.forEach((r, i) => {
-      const want = denseForward(sizes, layers, xs[i]!.map((v, k) => (v - mean[k]!) / std[k]!));
+      const want = denseForward(
+        sizes,
+        layers,
+        xs[i]!.map((v, k) => (v - mean[k]!) / std[k]!),
+      );
       const p = r.predictions[0]!;
       expect([p.model_id, p.model_version]).toEqual(['churn', 'v1']);
       p.probabilities.forEach((v, k) => expect(v).toBeCloseTo(want[k]!, 5));
@@ -197,32 +258,64 @@ describe('infer', () => {
 
     // A config naming an output the model does not have is refused when the model loads.
     const wrong = userModel({ ...config, output: { ...config.output, name: 'probabilities' } }, baseDir);
-    const failing = infer<unknown>('wrong', { models: [wrong.ref], featureShape: [4], toInput: wrong.toInput, resolveModel: wrong.resolveModel });
+    const failing = infer<unknown>('wrong', {
+      models: [wrong.ref],
+      featureShape: [4],
+      toInput: wrong.toInput,
+      resolveModel: wrong.resolveModel,
+    });
     stages.push(failing);
     await expect(failing.ready()).rejects.toThrow('has no output named "probabilities" (outputs: scores)');
-    expect(() => userModel({ ...config, input: { ...config.input, preprocessing: 'standardize', std: [1, 0, 1, 1] } })).toThrow('"input.std" must not contain 0');
+    expect(() =>
+      userModel({ ...config, input: { ...config.input, preprocessing: 'standardize', std: [1, 0, 1, 1] } }),
+    ).toThrow('"input.std" must not contain 0');
   });
 
   it('resolves models from the registry (production version) and swaps between batches', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftline-infer-registry-'));
     const registry = new ModelRegistry({ manifestPath: join(dir, 'models.json'), home: dir });
     const v2 = testModel('postings-a', 'v2', 99);
-    registry.register({ id: 'postings-a', kind: 'user', onnx: a.bytes, datasetHash: 'd', configHash: configHash({}), stage: 'production' });
+    registry.register({
+      id: 'postings-a',
+      kind: 'user',
+      onnx: a.bytes,
+      datasetHash: 'd',
+      configHash: configHash({}),
+      stage: 'production',
+    });
     registry.register({ id: 'postings-a', kind: 'user', onnx: v2.bytes, datasetHash: 'd', configHash: configHash({}) });
-    const stage = infer<number[]>('reg', { models: [{ id: 'postings-a' }], featureShape: [FEATURES], toInput: (x) => x, resolveModel: registryResolver(registry) });
+    const stage = infer<number[]>('reg', {
+      models: [{ id: 'postings-a' }],
+      featureShape: [FEATURES],
+      toInput: (x) => x,
+      resolveModel: registryResolver(registry),
+    });
     stages.push(stage as InferStage<unknown>);
     await stage.ready();
     expect(stage.versions()).toEqual({ 'postings-a': 'v1' });
     const emitted: Inferred<number[]>[][] = [];
-    const out = { emit: (batch: { records: { value: Inferred<number[]> }[] }) => emitted.push(batch.records.map((r) => r.value)), emitSide() {}, deadLetter() {} };
+    const out = {
+      emit: (batch: { records: { value: Inferred<number[]> }[] }) => emitted.push(batch.records.map((r) => r.value)),
+      emitSide() {},
+      deadLetter() {},
+    };
     const batch = (from: number) => ({
-      records: Array.from({ length: 10 }, (_, i) => ({ key: `k${from + i}`, value: featuresOf(from + i), eventTime: 0, headers: {}, position: { topic: 't', partition: 0, offset: from + i } })),
+      records: Array.from({ length: 10 }, (_, i) => ({
+        key: `k${from + i}`,
+        value: featuresOf(from + i),
+        eventTime: 0,
+        headers: {},
+        position: { topic: 't', partition: 0, offset: from + i },
+      })),
       tokens: [],
     });
     await stage.onBatch(batch(0), out);
     await stage.swap('postings-a', 'v2');
     await stage.onBatch(batch(10), out);
-    expect(emitted.flat().map((r) => r.predictions[0]!.model_version)).toEqual([...Array(10).fill('v1'), ...Array(10).fill('v2')]);
+    expect(emitted.flat().map((r) => r.predictions[0]!.model_version)).toEqual([
+      ...Array(10).fill('v1'),
+      ...Array(10).fill('v2'),
+    ]);
     expect(emitted[1]!.map((r) => r.predictions[0]!.label)).toEqual(emitted[1]!.map((r) => expectedLabel(v2, r.input)));
     await expect(stage.swap('postings-z', 'v1')).rejects.toThrow('not one of postings-a');
 
@@ -231,17 +324,37 @@ describe('infer', () => {
     const bad = batch(20);
     bad.records.forEach((r, i) => (r.value[i % FEATURES] = i % 2 ? Number.NaN : -Infinity));
     await stage.onBatch(bad, { ...out, deadLetter: (_r: unknown, e: unknown) => dead.push((e as Error).message) });
-    expect(dead).toEqual(bad.records.map((_, i) => `input has ${i % 2 ? 'NaN' : '-Infinity'} at index ${i % FEATURES}`));
+    expect(dead).toEqual(
+      bad.records.map((_, i) => `input has ${i % 2 ? 'NaN' : '-Infinity'} at index ${i % FEATURES}`),
+    );
     expect(emitted[2]).toEqual([]);
   });
 
   it('follows the registry: promoting a version swaps unpinned models to it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftline-infer-watch-'));
     const registry = new ModelRegistry({ manifestPath: join(dir, 'models.json'), home: dir });
-    registry.register({ id: 'postings-a', kind: 'user', onnx: a.bytes, datasetHash: 'd', configHash: 'c', stage: 'production' });
-    registry.register({ id: 'postings-a', kind: 'user', onnx: testModel('postings-a', 'v2', 5).bytes, datasetHash: 'd', configHash: 'c' });
+    registry.register({
+      id: 'postings-a',
+      kind: 'user',
+      onnx: a.bytes,
+      datasetHash: 'd',
+      configHash: 'c',
+      stage: 'production',
+    });
+    registry.register({
+      id: 'postings-a',
+      kind: 'user',
+      onnx: testModel('postings-a', 'v2', 5).bytes,
+      datasetHash: 'd',
+      configHash: 'c',
+    });
     const models = [{ id: 'postings-a' }];
-    const stage = infer<number[]>('watch', { models, featureShape: [FEATURES], toInput: (x) => x, resolveModel: registryResolver(registry) });
+    const stage = infer<number[]>('watch', {
+      models,
+      featureShape: [FEATURES],
+      toInput: (x) => x,
+      resolveModel: registryResolver(registry),
+    });
     stages.push(stage as InferStage<unknown>);
     await stage.ready();
     const errors: unknown[] = [];
@@ -249,7 +362,8 @@ describe('infer', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(stage.versions()).toEqual({ 'postings-a': 'v1' });
     registry.promote('postings-a', 'v2');
-    for (let i = 0; i < 100 && stage.versions()['postings-a'] !== 'v2'; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && stage.versions()['postings-a'] !== 'v2'; i++)
+      await new Promise((r) => setTimeout(r, 10));
     stop();
     expect(stage.versions()).toEqual({ 'postings-a': 'v2' });
     expect(errors).toEqual([]);

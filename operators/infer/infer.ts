@@ -121,9 +121,13 @@ const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> {
   const shape = checkOptions(name, options);
   const maxBatch = Math.max(1, options.maxBatch ?? 256);
-  const pool = options.pool ?? new InferencePool({ threads: options.threads ?? 1, intraOpNumThreads: options.intraOpNumThreads ?? 1 });
+  const pool =
+    options.pool ??
+    new InferencePool({ threads: options.threads ?? 1, intraOpNumThreads: options.intraOpNumThreads ?? 1 });
   const ownsPool = options.pool === undefined;
-  const recordId = options.recordId ?? ((r: StreamRecord<I>) => r.key ?? `${r.position.topic}/${r.position.partition}@${r.position.offset}`);
+  const recordId =
+    options.recordId ??
+    ((r: StreamRecord<I>) => r.key ?? `${r.position.topic}/${r.position.partition}@${r.position.offset}`);
   const sessions = new ModelSessions(name, pool, options);
   const runner = new ChunkRunner(pool, options, shape.width);
 
@@ -144,7 +148,13 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
       try {
         const { rows, valid } = buildRows(batch.records, options.toInput, shape, out);
         const chunks: Chunk[] = [];
-        for (const segment of await segmentsByVersion(valid, batchModels, options.models, sessions, options.versionAt)) {
+        for (const segment of await segmentsByVersion(
+          valid,
+          batchModels,
+          options.models,
+          sessions,
+          options.versionAt,
+        )) {
           markUsed(used, segment.models);
           lastModels = segment.models;
           sessions.noteInForce(segment.models, valid[segment.start]!.eventTime);
@@ -169,10 +179,16 @@ export function infer<I>(name: string, options: InferOptions<I>): InferStage<I> 
 function checkOptions<I>(name: string, options: InferOptions<I>): RowShape {
   if (options.models.length === 0) throw new Error(`${name}: no models`);
   const ids = options.models.map((m) => m.id);
-  if (new Set(ids).size !== ids.length) throw new Error(`${name}: model ${ids.find((id, i) => ids.indexOf(id) !== i)} listed twice`);
+  if (new Set(ids).size !== ids.length)
+    throw new Error(`${name}: model ${ids.find((id, i) => ids.indexOf(id) !== i)} listed twice`);
   const width = product(options.featureShape);
-  if (!Number.isInteger(width) || width <= 0) throw new Error(`${name}: featureShape [${options.featureShape.join(', ')}] is not a valid shape`);
-  return { width, lengthProblem: (length) => `input has ${length} values, featureShape [${options.featureShape.join(', ')}] needs ${width}` };
+  if (!Number.isInteger(width) || width <= 0)
+    throw new Error(`${name}: featureShape [${options.featureShape.join(', ')}] is not a valid shape`);
+  return {
+    width,
+    lengthProblem: (length) =>
+      `input has ${length} values, featureShape [${options.featureShape.join(', ')}] needs ${width}`,
+  };
 }
 
 /** Counts a running batch as a user of each session it scores with (once per batch), so none is unloaded under it. */
@@ -196,7 +212,13 @@ export function registryResolver(registry: ModelRegistry): (ref: ModelRef) => Pr
  * Follows the registry: every `intervalMs`, swaps each model of the stage that was not pinned to the registry's
  * current production (or latest) version. Returns a function that stops watching.
  */
-export function watchRegistry<I>(registry: ModelRegistry, stage: InferStage<I>, models: ModelRef[], intervalMs = 1000, onError?: (error: unknown) => void): () => void {
+export function watchRegistry<I>(
+  registry: ModelRegistry,
+  stage: InferStage<I>,
+  models: ModelRef[],
+  intervalMs = 1000,
+  onError?: (error: unknown) => void,
+): () => void {
   const timer = setInterval(() => {
     const current = stage.versions();
     for (const ref of models) {

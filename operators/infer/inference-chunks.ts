@@ -34,7 +34,12 @@ export function splitEvenly(segment: { start: number; end: number; models: Loade
   const n = segment.end - segment.start;
   const count = Math.ceil(n / maxBatch);
   for (let c = 0; c < count; c++) {
-    chunks.push({ start: segment.start + Math.floor((c * n) / count), end: segment.start + Math.floor(((c + 1) * n) / count), models: segment.models, results: new Map() });
+    chunks.push({
+      start: segment.start + Math.floor((c * n) / count),
+      end: segment.start + Math.floor(((c + 1) * n) / count),
+      models: segment.models,
+      results: new Map(),
+    });
   }
   return chunks;
 }
@@ -51,7 +56,8 @@ export class ChunkRunner {
   async run(rows: InputRow[], chunk: Chunk): Promise<void> {
     // Sparse rows with finite values are finite throughout (the rest is 0): no need for the thread's dense scan then.
     let checkFinite = this.options.checkFinite ?? true;
-    if (checkFinite && rows.slice(chunk.start, chunk.end).every((row) => isSparse(row) && finiteValues(row.values))) checkFinite = false;
+    if (checkFinite && rows.slice(chunk.start, chunk.end).every((row) => isSparse(row) && finiteValues(row.values)))
+      checkFinite = false;
     await Promise.all(chunk.models.map((m) => this.runModel(rows, chunk, m, checkFinite)));
   }
 
@@ -59,15 +65,28 @@ export class ChunkRunner {
     const n = chunk.end - chunk.start;
     const data = this.fill(rows, chunk, m);
     try {
-      const { output, dims, invalid, roundTripMs: ms } = await this.pool.run(m.key, data, [n, ...this.options.featureShape], checkFinite);
+      const {
+        output,
+        dims,
+        invalid,
+        roundTripMs: ms,
+      } = await this.pool.run(m.key, data, [n, ...this.options.featureShape], checkFinite);
       const valid = n - invalid.length;
-      if (valid > 0 && (dims.length !== 2 || dims[0] !== valid)) throw new Error(`output has shape [${dims.join(', ')}], expected [${valid}, classes]`);
+      if (valid > 0 && (dims.length !== 2 || dims[0] !== valid))
+        throw new Error(`output has shape [${dims.join(', ')}], expected [${valid}, classes]`);
       if (m.model.outputActivation === 'softmax' && valid > 0) softmaxRows(output, dims[1]!);
       const outputRow = new Int32Array(n);
       const reasons = new Map<number, string>();
       for (const bad of invalid) reasons.set(bad.row, `input has ${bad.value} at index ${bad.index}`);
       for (let i = 0, o = 0; i < n; i++) outputRow[i] = reasons.has(i) ? -1 : o++;
-      chunk.results.set(m.id, { version: m.version, probs: output, classes: dims[1] ?? 0, latency: ms / n, outputRow, reasons });
+      chunk.results.set(m.id, {
+        version: m.version,
+        probs: output,
+        classes: dims[1] ?? 0,
+        latency: ms / n,
+        outputRow,
+        reasons,
+      });
     } catch (error) {
       chunk.results.set(m.id, new Error(`model ${m.id}@${m.version} failed: ${reasonOf(error)}`));
     }

@@ -22,7 +22,12 @@ export interface RowShape {
   lengthProblem: (length: number) => string;
 }
 
-export function buildRows<I>(records: StreamRecord<I>[], toInput: InferOptions<I>['toInput'], shape: RowShape, out: StageOutput<unknown>): InputRows<I> {
+export function buildRows<I>(
+  records: StreamRecord<I>[],
+  toInput: InferOptions<I>['toInput'],
+  shape: RowShape,
+  out: StageOutput<unknown>,
+): InputRows<I> {
   const rows: InputRow[] = [];
   const valid: StreamRecord<I>[] = [];
   for (const record of records) {
@@ -47,15 +52,26 @@ export function buildRows<I>(records: StreamRecord<I>[], toInput: InferOptions<I
 }
 
 /** Why a row `toInput` returned is unusable, or null. */
-function rowProblem(row: Float32Array | ArrayLike<number> | SparseRow, { width, lengthProblem }: RowShape): string | null {
-  return row == null ? 'toInput returned no row' : row.length !== width ? lengthProblem(row.length) : isSparse(row) ? sparseProblem(row, width) : null;
+function rowProblem(
+  row: Float32Array | ArrayLike<number> | SparseRow,
+  { width, lengthProblem }: RowShape,
+): string | null {
+  return row == null
+    ? 'toInput returned no row'
+    : row.length !== width
+      ? lengthProblem(row.length)
+      : isSparse(row)
+        ? sparseProblem(row, width)
+        : null;
 }
 
-export const isSparse = (row: Float32Array | ArrayLike<number> | SparseRow): row is SparseRow => (row as SparseRow).indices !== undefined;
+export const isSparse = (row: Float32Array | ArrayLike<number> | SparseRow): row is SparseRow =>
+  (row as SparseRow).indices !== undefined;
 
 /** Why a sparse row is unusable, or null. */
 function sparseProblem(row: SparseRow, width: number): string | null {
-  if (row.indices.length !== row.values.length) return `sparse input has ${row.indices.length} indices but ${row.values.length} values`;
+  if (row.indices.length !== row.values.length)
+    return `sparse input has ${row.indices.length} indices but ${row.values.length} values`;
   for (let i = 0; i < row.indices.length; i++) {
     const k = row.indices[i]!;
     if (!Number.isInteger(k) || k < 0 || k >= width) return `sparse input index ${k} is outside [0, ${width})`;

@@ -62,7 +62,8 @@ export class ModelSessions {
   }
 
   swap(id: string, version: string): Promise<void> {
-    if (!this.ids.includes(id)) return Promise.reject(new Error(`${this.name}: model ${id} is not one of ${this.ids.join(', ')}`));
+    if (!this.ids.includes(id))
+      return Promise.reject(new Error(`${this.name}: model ${id} is not one of ${this.ids.join(', ')}`));
     const next = this.swaps.then(async () => {
       await this.ready();
       const current = this.active.get(id)!;

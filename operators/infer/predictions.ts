@@ -8,7 +8,12 @@ import type { StageOutput } from '../../streams/stage.ts';
 import type { Chunk, ModelResult } from './inference-chunks.ts';
 import type { Inferred } from './infer.ts';
 
-export function inferredRecords<I>(valid: StreamRecord<I>[], chunks: Chunk[], recordId: (record: StreamRecord<I>) => string, out: StageOutput<unknown>): StreamRecord<Inferred<I>>[] {
+export function inferredRecords<I>(
+  valid: StreamRecord<I>[],
+  chunks: Chunk[],
+  recordId: (record: StreamRecord<I>) => string,
+  out: StageOutput<unknown>,
+): StreamRecord<Inferred<I>>[] {
   const output: StreamRecord<Inferred<I>>[] = [];
   const now = Date.now();
   for (const chunk of chunks) {

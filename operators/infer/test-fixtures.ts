@@ -21,7 +21,9 @@ export function testModel(id: string, version: string, seed: number, sizes = SIZ
 /** A resolver over an in-memory set of models: the latest version unless pinned. */
 export function memoryResolver(models: TestModel[]): (ref: ModelRef) => Promise<ResolvedModel> {
   return async (ref) => {
-    const candidates = models.filter((m) => m.id === ref.id && (ref.version === undefined || m.version === ref.version));
+    const candidates = models.filter(
+      (m) => m.id === ref.id && (ref.version === undefined || m.version === ref.version),
+    );
     const m = candidates.at(-1);
     if (!m) throw new Error(`no model ${ref.id}@${ref.version ?? 'latest'}`);
     return { id: m.id, version: m.version, bytes: m.bytes };

@@ -9,7 +9,11 @@ import { denseModel, randomDense } from '../../models/infer/dense-model.ts';
 import { loadOnnxTfjs } from '../../models/infer/onnx-tfjs.js';
 import { INPUT_NAME, OUTPUT_NAME } from '../../models/model-contract.ts';
 import { DataType, buildModel, initializer, node, valueInfo } from '../../models/onnx/builder.ts';
-import { FOLD_DEQUANTIZE_SESSION_OPTIONS, convertToFloat16, quantizeWeightsInt8 } from '../../models/postings/quantize.ts';
+import {
+  FOLD_DEQUANTIZE_SESSION_OPTIONS,
+  convertToFloat16,
+  quantizeWeightsInt8,
+} from '../../models/postings/quantize.ts';
 import { Pipeline } from '../../streams/pipeline.ts';
 import type { DeadLetter } from '../../streams/record.ts';
 import { runPipeline } from '../../streams/runner.ts';
@@ -31,7 +35,12 @@ const randomArray = (n: number, seed: number, scale = 1, offset = -0.5) => {
   return Float32Array.from({ length: n }, () => (r() + offset) * scale);
 };
 
-async function ortRun(bytes: Uint8Array, data: Float32Array, dims: number[], options: ort.InferenceSession.SessionOptions = {}) {
+async function ortRun(
+  bytes: Uint8Array,
+  data: Float32Array,
+  dims: number[],
+  options: ort.InferenceSession.SessionOptions = {},
+) {
   const session = await ort.InferenceSession.create(bytes, options);
   try {
     const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', data, dims) });
@@ -58,8 +67,21 @@ function maxDiff(a: Float32Array, b: Float32Array) {
   return m;
 }
 
-async function expectParity(bytes: Uint8Array, dims: number[], seed: number, tolerance: number, ortOptions: ort.InferenceSession.SessionOptions = {}, scale = 4, offset = -0.5) {
-  const data = randomArray(dims.reduce((a, b) => a * b, 1), seed, scale, offset);
+async function expectParity(
+  bytes: Uint8Array,
+  dims: number[],
+  seed: number,
+  tolerance: number,
+  ortOptions: ort.InferenceSession.SessionOptions = {},
+  scale = 4,
+  offset = -0.5,
+) {
+  const data = randomArray(
+    dims.reduce((a, b) => a * b, 1),
+    seed,
+    scale,
+    offset,
+  );
   const expected = await ortRun(bytes, data.slice(), dims, ortOptions);
   const actual = await tfjsRun(bytes, data.slice(), dims);
   expect(actual.dims).toEqual(expected.dims);
@@ -69,7 +91,11 @@ async function expectParity(bytes: Uint8Array, dims: number[], seed: number, tol
 
 /** A small CNN exercising Conv (pads, strides, bias), MaxPool (pads), Transpose, Reshape (0 and -1), Gemm (transB, alpha, beta), Softmax. */
 function convModel(): Uint8Array {
-  const c0 = 2, c1 = 4, c2 = 3, s = 9, k = 5;
+  const c0 = 2,
+    c1 = 4,
+    c2 = 3,
+    s = 9,
+    k = 5;
   // conv1: 9x9 pad 1 stride 1 -> 9x9; pool k2 s2 pads [0,0,1,1] -> 5x5; conv2: k3 stride 2, no pad -> 2x2
   const flat = c2 * 2 * 2;
   return buildModel({
@@ -100,7 +126,9 @@ function convModel(): Uint8Array {
 }
 
 function framesWeights(size: number): CnnWeights {
-  const f1 = 4, f2 = 6, k = 3;
+  const f1 = 4,
+    f2 = 6,
+    k = 3;
   const flat = f2 * Math.floor((Math.floor((size - 2) / 2) - 2) / 2) ** 2;
   return {
     size,
@@ -135,14 +163,24 @@ describe('onnx-tfjs', () => {
     const sizes = [FEATURES, 32, 3];
     const fp32 = denseModel({ sizes, layers: randomDense(sizes, 9) });
     // int8 weights: compared with ORT folding DequantizeLinear at load (same float math)
-    await expectParity(quantizeWeightsInt8(fp32), [32, FEATURES], 300, 1e-4, FOLD_DEQUANTIZE_SESSION_OPTIONS as unknown as ort.InferenceSession.SessionOptions);
+    await expectParity(
+      quantizeWeightsInt8(fp32),
+      [32, FEATURES],
+      300,
+      1e-4,
+      FOLD_DEQUANTIZE_SESSION_OPTIONS as unknown as ort.InferenceSession.SessionOptions,
+    );
     // fp16: tfjs computes in float32 with the fp16-rounded weights, ORT rounds activations to fp16 too
     await expectParity(convertToFloat16(fp32), [32, FEATURES], 301, 5e-3);
   });
 
   it('simulates QuantizeLinear/DequantizeLinear pairs on activations (statically quantized frames CNN)', async () => {
     const w = framesWeights(16);
-    const calibration = { inputs: randomArray(32 * 256, 400, 1, 0), shape: [32, 1, 16, 16], labels: new Int32Array(32) };
+    const calibration = {
+      inputs: randomArray(32 * 256, 400, 1, 0),
+      shape: [32, 1, 16, 16],
+      labels: new Int32Array(32),
+    };
     const int8 = quantizeFramesInt8(exportFramesOnnx(w), calibration);
     // Measured: equal within 1e-7 on one CPU, 6.4e-3 on an AMD EPYC. ORT fuses QDQ into integer kernels
     // (QLinearConv) whose rounding of a tie depends on the CPU's instruction set and can move a quantized activation
@@ -157,7 +195,10 @@ describe('onnx-tfjs', () => {
       inputs: [valueInfo(INPUT_NAME, DataType.FLOAT, ['batch', 4])],
       outputs: [valueInfo(OUTPUT_NAME, DataType.FLOAT, ['batch', 4])],
       initializers: [],
-      nodes: [node('LeakyRelu', [INPUT_NAME], ['h'], { alpha: 0.1 }, ['alpha']), node('Softmax', ['h'], [OUTPUT_NAME], { axis: -1 })],
+      nodes: [
+        node('LeakyRelu', [INPUT_NAME], ['h'], { alpha: 0.1 }, ['alpha']),
+        node('Softmax', ['h'], [OUTPUT_NAME], { axis: -1 }),
+      ],
     });
     await expect(loadOnnxTfjs(bytes)).rejects.toThrow(/op LeakyRelu .*not supported by the tfjs backend/);
   });
@@ -187,7 +228,11 @@ describe('infer with backend tfjs', () => {
     return stage;
   }
 
-  async function predictAll(backend: 'onnxruntime' | 'tfjs', values: Array<{ key: string; value: Row }>, stage = tfjsStage(backend, 'v1')) {
+  async function predictAll(
+    backend: 'onnxruntime' | 'tfjs',
+    values: Array<{ key: string; value: Row }>,
+    stage = tfjsStage(backend, 'v1'),
+  ) {
     const transport = new MemoryTransport();
     await transport.ensureTopic('in', 2);
     const producer = await transport.producer();
@@ -209,7 +254,10 @@ describe('infer with backend tfjs', () => {
   }
 
   it('predicts every record with the same labels as onnxruntime', async () => {
-    const values = Array.from({ length: 300 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, features: featuresOf(i) } }));
+    const values = Array.from({ length: 300 }, (_, i) => ({
+      key: `r${i}`,
+      value: { id: `r${i}`, features: featuresOf(i) },
+    }));
     const tfjs = await predictAll('tfjs', values);
     const ortResult = await predictAll('onnxruntime', values);
     expect(tfjs.dead.values).toEqual([]);
@@ -221,7 +269,8 @@ describe('infer with backend tfjs', () => {
     for (const [id, p] of a) {
       const q = b.get(id)!;
       expect(p.label).toBe(q.label);
-      for (let k = 0; k < p.probabilities.length; k++) expect(Math.abs(p.probabilities[k]! - q.probabilities[k]!)).toBeLessThan(1e-4);
+      for (let k = 0; k < p.probabilities.length; k++)
+        expect(Math.abs(p.probabilities[k]! - q.probabilities[k]!)).toBeLessThan(1e-4);
     }
   });
 
@@ -230,15 +279,28 @@ describe('infer with backend tfjs', () => {
     await stage.ready();
     await stage.swap('postings-a', 'v1');
     expect(stage.versions()).toEqual({ 'postings-a': 'v1' });
-    const values = Array.from({ length: 40 }, (_, i) => ({ key: `r${i}`, value: { id: `r${i}`, features: featuresOf(i) } }));
+    const values = Array.from({ length: 40 }, (_, i) => ({
+      key: `r${i}`,
+      value: { id: `r${i}`, features: featuresOf(i) },
+    }));
     values.push({ key: 'bad-inf', value: { id: 'bad-inf', features: [0, 1, 1e39, 3, 4, 5, 6, 7] } });
     const first = await predictAll('tfjs', values, stage);
     expect(first.dead.values.map((d) => [d.key, d.error])).toEqual([['bad-inf', 'input has Infinity at index 2']]);
-    expect(first.out.values.every((r) => r.predictions[0]!.model_version === 'v1' && r.predictions[0]!.label === expectedLabel(v1, r.input.features))).toBe(true);
+    expect(
+      first.out.values.every(
+        (r) =>
+          r.predictions[0]!.model_version === 'v1' && r.predictions[0]!.label === expectedLabel(v1, r.input.features),
+      ),
+    ).toBe(true);
     await stage.swap('postings-a', 'v2');
     const second = await predictAll('tfjs', values.slice(0, 40), stage);
     expect(second.out.records.length).toBe(40);
-    expect(second.out.values.every((r) => r.predictions[0]!.model_version === 'v2' && r.predictions[0]!.label === expectedLabel(v2, r.input.features))).toBe(true);
+    expect(
+      second.out.values.every(
+        (r) =>
+          r.predictions[0]!.model_version === 'v2' && r.predictions[0]!.label === expectedLabel(v2, r.input.features),
+      ),
+    ).toBe(true);
   });
 
   it('fails to load a model with an unsupported op, naming the op', async () => {

@@ -59,15 +59,19 @@ function validate(config: UserModelConfig, where: string): void {
   if (typeof config?.id !== 'string' || !config.id) fail('"id" must be a non-empty string');
   if (typeof config.file !== 'string' || !config.file) fail('"file" must be a path');
   if (typeof config.input?.name !== 'string') fail('"input.name" must be a string');
-  if (!Array.isArray(config.input.shape) || config.input.shape.some((d) => !Number.isInteger(d) || d <= 0)) fail('"input.shape" must be a list of positive integers');
-  if (typeof config.input.field !== 'string' || !config.input.field) fail('"input.field" must name the field holding the features');
+  if (!Array.isArray(config.input.shape) || config.input.shape.some((d) => !Number.isInteger(d) || d <= 0))
+    fail('"input.shape" must be a list of positive integers');
+  if (typeof config.input.field !== 'string' || !config.input.field)
+    fail('"input.field" must name the field holding the features');
   if (typeof config.output?.name !== 'string') fail('"output.name" must be a string');
-  if (!Array.isArray(config.output.classes) || config.output.classes.length < 2) fail('"output.classes" must list at least two class names');
+  if (!Array.isArray(config.output.classes) || config.output.classes.length < 2)
+    fail('"output.classes" must list at least two class names');
   const p = config.input.preprocessing ?? 'none';
   const width = config.input.shape.reduce((a, b) => a * b, 1);
   const perFeature = (name: 'mean' | 'std' | 'min' | 'max' | 'scale') => {
     const v = config.input[name];
-    if (!Array.isArray(v) || v.length !== width || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) fail(`"input.${name}" must list ${width} finite numbers`);
+    if (!Array.isArray(v) || v.length !== width || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+      fail(`"input.${name}" must list ${width} finite numbers`);
   };
   if (p === 'scale') {
     if (typeof config.input.scale !== 'number') perFeature('scale');
@@ -78,7 +82,8 @@ function validate(config: UserModelConfig, where: string): void {
   } else if (p === 'minmax') {
     perFeature('min');
     perFeature('max');
-    if (config.input.min!.some((m, i) => m === config.input.max![i])) fail('"input.min" and "input.max" must differ per feature');
+    if (config.input.min!.some((m, i) => m === config.input.max![i]))
+      fail('"input.min" and "input.max" must differ per feature');
   } else if (p !== 'none') fail(`unknown preprocessing "${p}" (none, scale, standardize, minmax)`);
 }
 
@@ -99,13 +104,15 @@ export function userModel(config: UserModelConfig, baseDir = process.cwd()): Use
         if (v === null || typeof v !== 'object') throw new Error(`field ${config.input.field} is missing`);
         v = (v as Record<string, unknown>)[key];
       }
-      if (!Array.isArray(v) && !ArrayBuffer.isView(v)) throw new Error(`field ${config.input.field} is not an array of numbers`);
+      if (!Array.isArray(v) && !ArrayBuffer.isView(v))
+        throw new Error(`field ${config.input.field} is not an array of numbers`);
       // Non-numbers become NaN, which infer then rejects with their index.
       return Float32Array.from(v as ArrayLike<number>, (x) => (typeof x === 'number' ? x : Number.NaN));
     },
     async resolveModel(ref) {
       if (ref.id !== config.id) throw new Error(`user model ${config.id} cannot resolve ${ref.id}`);
-      if (ref.version !== undefined && ref.version !== version) throw new Error(`user model ${config.id} has only version ${version}`);
+      if (ref.version !== undefined && ref.version !== version)
+        throw new Error(`user model ${config.id} has only version ${version}`);
       const bytes = readFileSync(file);
       return {
         id: config.id,

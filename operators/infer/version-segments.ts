@@ -16,7 +16,13 @@ export interface Segment {
 export type VersionAt = (modelId: string, eventTime: number) => string | undefined;
 
 /** Consecutive records scored by the same versions. Without `versionAt`, one segment: the batch's versions. */
-export async function segmentsByVersion<I>(records: StreamRecord<I>[], batchModels: Loaded[], models: ModelRef[], sessions: ModelSessions, versionAt: VersionAt | undefined): Promise<Segment[]> {
+export async function segmentsByVersion<I>(
+  records: StreamRecord<I>[],
+  batchModels: Loaded[],
+  models: ModelRef[],
+  sessions: ModelSessions,
+  versionAt: VersionAt | undefined,
+): Promise<Segment[]> {
   if (!versionAt || records.length === 0) return [{ start: 0, end: records.length, models: batchModels }];
   const segments: Segment[] = [];
   let key = '';

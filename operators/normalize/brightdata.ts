@@ -1,4 +1,14 @@
-import { asObject, clipTitle, optDate, optNumber, optString, parsedValue, reject, requireId, validatePosting } from './common.ts';
+import {
+  asObject,
+  clipTitle,
+  optDate,
+  optNumber,
+  optString,
+  parsedValue,
+  reject,
+  requireId,
+  validatePosting,
+} from './common.ts';
 import type { JobPosting, RawPosting } from './job-posting.ts';
 import { resolveRelativeDate } from './relative-date.ts';
 import { normalizePeriod, NO_SALARY, type Salary, salaryFields } from './salary.ts';
@@ -42,7 +52,8 @@ export function normalizeBrightData(rec: RawPosting, now = Date.now()): JobPosti
   const relative = optString(obj, 'job_posted_time');
   if (postedAt === null && relative !== null) {
     postedAt = resolveRelativeDate(relative, scrapedAt ?? now);
-    if (postedAt === null) reject(`unparseable relative date in 'job_posted_time': ${JSON.stringify(relative.slice(0, 60))}`);
+    if (postedAt === null)
+      reject(`unparseable relative date in 'job_posted_time': ${JSON.stringify(relative.slice(0, 60))}`);
   }
   const salary = baseSalary(obj);
   const tokens = tokenize(`${title}\n${description}`);

@@ -18,7 +18,8 @@ export const reject = (reason: string): never => {
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 export function asObject(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return reject(`${what} must be a JSON object, got ${describe(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return reject(`${what} must be a JSON object, got ${describe(v)}`);
   return v as Record<string, unknown>;
 }
 
@@ -35,8 +36,10 @@ export function optString(obj: Record<string, unknown>, field: string): string |
 export function optNumber(obj: Record<string, unknown>, field: string): number | null {
   const v = obj[field];
   if (v === undefined || v === null || v === '') return null;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isFinite(n)) return reject(`field '${field}' must be a number or null, got ${describe(v)} ${JSON.stringify(v)?.slice(0, 40)}`);
+  const n =
+    typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n))
+    return reject(`field '${field}' must be a number or null, got ${describe(v)} ${JSON.stringify(v)?.slice(0, 40)}`);
   return n;
 }
 
@@ -93,14 +96,19 @@ export function validatePosting(p: JobPosting, now = Date.now()): JobPosting {
   // length * 3 bounds the UTF-8 size of a UTF-16 string, so the byte count is only taken for long texts
   if (p.description.length * 3 > MAX_DESCRIPTION_BYTES) {
     const bytes = Buffer.byteLength(p.description, 'utf8');
-    if (bytes > MAX_DESCRIPTION_BYTES) reject(`description is ${bytes.toLocaleString('en-US')} bytes, over the 1 MB limit`);
+    if (bytes > MAX_DESCRIPTION_BYTES)
+      reject(`description is ${bytes.toLocaleString('en-US')} bytes, over the 1 MB limit`);
   }
   const reference = p.scraped_at ?? now;
-  if (p.scraped_at !== null && p.scraped_at > now + DAY_MS) reject(`scraped_at ${new Date(p.scraped_at).toISOString()} is more than a day in the future`);
+  if (p.scraped_at !== null && p.scraped_at > now + DAY_MS)
+    reject(`scraped_at ${new Date(p.scraped_at).toISOString()} is more than a day in the future`);
   if (p.posted_at !== null && p.posted_at > reference + DAY_MS) {
-    reject(`posted_at ${new Date(p.posted_at).toISOString()} is more than a day after ${p.scraped_at !== null ? 'scraped_at' : 'now'} (${new Date(reference).toISOString()})`);
+    reject(
+      `posted_at ${new Date(p.posted_at).toISOString()} is more than a day after ${p.scraped_at !== null ? 'scraped_at' : 'now'} (${new Date(reference).toISOString()})`,
+    );
   }
-  if (p.salary_min !== null && p.salary_max !== null && p.salary_min > p.salary_max) reject(`salary_min ${p.salary_min} is above salary_max ${p.salary_max}`);
+  if (p.salary_min !== null && p.salary_max !== null && p.salary_min > p.salary_max)
+    reject(`salary_min ${p.salary_min} is above salary_max ${p.salary_max}`);
   return p;
 }
 

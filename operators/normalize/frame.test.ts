@@ -61,8 +61,12 @@ describe('normalizeFrame on real NEU-DET images', () => {
     const base = await normalizeFrame(frame('jpeg', image('scratches_10.jpg')));
     const src = image('scratches_10.jpg');
     const blurred = await normalizeFrame(frame('jpeg', await sharp(src).blur(3).jpeg({ quality: 95 }).toBuffer()));
-    const brighter = await normalizeFrame(frame('jpeg', await sharp(src).linear(1, 40).jpeg({ quality: 95 }).toBuffer()));
-    const flatter = await normalizeFrame(frame('jpeg', await sharp(src).linear(0.5, 64).jpeg({ quality: 95 }).toBuffer()));
+    const brighter = await normalizeFrame(
+      frame('jpeg', await sharp(src).linear(1, 40).jpeg({ quality: 95 }).toBuffer()),
+    );
+    const flatter = await normalizeFrame(
+      frame('jpeg', await sharp(src).linear(0.5, 64).jpeg({ quality: 95 }).toBuffer()),
+    );
     expect(blurred.sharpness).toBeLessThan(base.sharpness * 0.5);
     expect(brighter.brightness).toBeGreaterThan(base.brightness + 0.1);
     expect(flatter.contrast).toBeLessThan(base.contrast * 0.6);
@@ -79,7 +83,11 @@ describe('normalizeFrame on real NEU-DET images', () => {
   });
 
   it('normalizeFrames keeps good frames and returns an Error in the slot of a bad one', async () => {
-    const out = await normalizeFrames([frame('jpeg', jpg), frame('jpeg', Buffer.alloc(0)), frame('jpeg', image('patches_1.jpg'))]);
+    const out = await normalizeFrames([
+      frame('jpeg', jpg),
+      frame('jpeg', Buffer.alloc(0)),
+      frame('jpeg', image('patches_1.jpg')),
+    ]);
     expect(out[0]).not.toBeInstanceOf(Error);
     expect(out[1]).toBeInstanceOf(Error);
     expect((out[1] as Error).message).toMatch(/empty/);
@@ -109,7 +117,9 @@ describe('normalizeFrame rejects bad input with a reason', () => {
 
   it('random bytes in a .jpg', async () => {
     const noise = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7919 + 13) & 0xff));
-    expect(await reason(normalizeFrame(frame('jpeg', noise)))).toMatch(/^JPEG data is corrupt: not a JPEG or PNG image/);
+    expect(await reason(normalizeFrame(frame('jpeg', noise)))).toMatch(
+      /^JPEG data is corrupt: not a JPEG or PNG image/,
+    );
   });
 
   it('PNG with a bad CRC', async () => {
@@ -120,7 +130,9 @@ describe('normalizeFrame rejects bad input with a reason', () => {
 
   it('truncated PNG', async () => {
     const png = await sharp(jpg).png().toBuffer();
-    expect(await reason(normalizeFrame(frame('png', png.subarray(0, 300))))).toMatch(/^PNG data is corrupt: .*truncated/);
+    expect(await reason(normalizeFrame(frame('png', png.subarray(0, 300))))).toMatch(
+      /^PNG data is corrupt: .*truncated/,
+    );
   });
 
   it('a JPEG labelled as PNG', async () => {
@@ -141,7 +153,9 @@ describe('normalizeFrame rejects bad input with a reason', () => {
     const huge = Buffer.from(jpg);
     const sof = huge.indexOf(Buffer.from([0xff, 0xc0]));
     huge.writeUInt16BE(9000, sof + 5); // height
-    expect(await reason(normalizeFrame(frame('jpeg', huge)))).toMatch(/JPEG image dimensions 200x9000 exceed the 8192px limit/);
+    expect(await reason(normalizeFrame(frame('jpeg', huge)))).toMatch(
+      /JPEG image dimensions 200x9000 exceed the 8192px limit/,
+    );
   });
 });
 
@@ -159,7 +173,11 @@ describe('frameStats', () => {
     expect(s.brightness).toBeCloseTo(0.5, 6);
     expect(s.contrast).toBeCloseTo(0.5, 6);
     expect(s.sharpness).toBeCloseTo(16, 4); // laplacian is +-4 everywhere, mean 0
-    const f = frameStats(Float32Array.from(u8, (v) => v / 255), 8, 8);
+    const f = frameStats(
+      Float32Array.from(u8, (v) => v / 255),
+      8,
+      8,
+    );
     expect(f.sharpness).toBeCloseTo(s.sharpness, 4);
   });
 });

@@ -62,7 +62,8 @@ function checkDimensions(width: number, height: number, what: string): void {
 
 function resolveOptions(options: NormalizeFrameOptions): { size: number; gray: boolean } {
   const size = options.size ?? 64;
-  if (!Number.isInteger(size) || size < 3 || size > 4096) throw new Error(`size must be an integer in 3..4096, got ${size}`);
+  if (!Number.isInteger(size) || size < 3 || size > 4096)
+    throw new Error(`size must be an integer in 3..4096, got ${size}`);
   return { size, gray: options.gray ?? true };
 }
 
@@ -82,7 +83,9 @@ export function checkEncodedFrame(frame: CameraFrame): { width: number; height: 
     throw new Error(msg.startsWith(kind) ? msg : `${kind} data is corrupt: ${msg}`);
   }
   if (header.format !== frame.encoding) {
-    throw new Error(`${kind} data is corrupt: frame says ${frame.encoding} but the bytes are a ${header.format.toUpperCase()} image`);
+    throw new Error(
+      `${kind} data is corrupt: frame says ${frame.encoding} but the bytes are a ${header.format.toUpperCase()} image`,
+    );
   }
   checkDimensions(header.width, header.height, `${kind} image`);
   if (header.format === 'jpeg' && !hasJpegEnd(data)) {
@@ -116,9 +119,11 @@ function checkPngChunks(data: Uint8Array): void {
     const length = view.getUint32(pos);
     const type = String.fromCharCode(data[pos + 4]!, data[pos + 5]!, data[pos + 6]!, data[pos + 7]!);
     const end = pos + 12 + length;
-    if (end > data.length) throw new Error(`PNG data is corrupt: ${type} chunk at byte ${pos} runs past the end of the data (truncated?)`);
+    if (end > data.length)
+      throw new Error(`PNG data is corrupt: ${type} chunk at byte ${pos} runs past the end of the data (truncated?)`);
     const stored = view.getUint32(end - 4);
-    if (crc32(data, pos + 4, end - 4) !== stored) throw new Error(`PNG data is corrupt: CRC mismatch in ${type} chunk at byte ${pos}`);
+    if (crc32(data, pos + 4, end - 4) !== stored)
+      throw new Error(`PNG data is corrupt: CRC mismatch in ${type} chunk at byte ${pos}`);
     if (type === 'IEND') return;
     pos = end;
   }
@@ -140,7 +145,8 @@ function rawChannels(frame: CameraFrame): number {
 /** Synchronous path for raw_gray8 / raw_rgb8 frames. */
 export function normalizeRawFrame(frame: CameraFrame, options: NormalizeFrameOptions = {}): NormalizedFrame {
   const { size, gray } = resolveOptions(options);
-  if (frame.encoding !== 'raw_gray8' && frame.encoding !== 'raw_rgb8') throw new Error(`not a raw frame: ${frame.encoding}`);
+  if (frame.encoding !== 'raw_gray8' && frame.encoding !== 'raw_rgb8')
+    throw new Error(`not a raw frame: ${frame.encoding}`);
   const { width, height } = frame;
   checkDimensions(width, height, `${frame.encoding} frame`);
   const channels = rawChannels(frame);
@@ -150,7 +156,9 @@ export function normalizeRawFrame(frame: CameraFrame, options: NormalizeFrameOpt
   if (frame.data.length === 0) throw new Error(`${frame.encoding} frame is empty (0 bytes)`);
   const expected = width * height * channels;
   if (frame.data.length !== expected) {
-    throw new Error(`${frame.encoding} data has ${frame.data.length} bytes, expected ${width}x${height}x${channels} = ${expected}`);
+    throw new Error(
+      `${frame.encoding} data has ${frame.data.length} bytes, expected ${width}x${height}x${channels} = ${expected}`,
+    );
   }
   const { pixels, channels: outChannels } = toModelChannels(frame.data, width * height, channels, gray);
   const tensor = resizeToUnit(pixels, width, height, outChannels, size, size);
@@ -184,14 +192,20 @@ async function normalizeEncodedFrame(frame: CameraFrame, size: number, gray: boo
 }
 
 /** Interleaved 8-bit pixels with 1..4 channels -> 1 gray channel (luma) or 3 RGB channels, alpha dropped. */
-function toModelChannels(src: Uint8Array, n: number, channels: number, gray: boolean): { pixels: Uint8Array; channels: number } {
+function toModelChannels(
+  src: Uint8Array,
+  n: number,
+  channels: number,
+  gray: boolean,
+): { pixels: Uint8Array; channels: number } {
   if (gray) {
     if (channels === 1) return { pixels: src, channels: 1 };
     const out = new Uint8Array(n);
     if (channels <= 2) {
       for (let i = 0; i < n; i++) out[i] = src[i * channels]!;
     } else {
-      for (let i = 0, j = 0; i < n; i++, j += channels) out[i] = (19595 * src[j]! + 38470 * src[j + 1]! + 7471 * src[j + 2]! + 32768) >> 16;
+      for (let i = 0, j = 0; i < n; i++, j += channels)
+        out[i] = (19595 * src[j]! + 38470 * src[j + 1]! + 7471 * src[j + 2]! + 32768) >> 16;
     }
     return { pixels: out, channels: 1 };
   }
@@ -207,7 +221,10 @@ function toModelChannels(src: Uint8Array, n: number, channels: number, gray: boo
 }
 
 /** One frame; resolves to the normalized frame or rejects with a human-readable reason. */
-export async function normalizeFrame(frame: CameraFrame, options: NormalizeFrameOptions = {}): Promise<NormalizedFrame> {
+export async function normalizeFrame(
+  frame: CameraFrame,
+  options: NormalizeFrameOptions = {},
+): Promise<NormalizedFrame> {
   const { size, gray } = resolveOptions(options);
   switch (frame.encoding) {
     case 'raw_gray8':
@@ -226,12 +243,23 @@ export async function normalizeFrame(frame: CameraFrame, options: NormalizeFrame
  * Never rejects for a bad frame: its slot holds the Error instead, so one corrupt image does not
  * sink the batch.
  */
-export async function normalizeFrames(frames: CameraFrame[], options: NormalizeFrameOptions = {}): Promise<(NormalizedFrame | Error)[]> {
+export async function normalizeFrames(
+  frames: CameraFrame[],
+  options: NormalizeFrameOptions = {},
+): Promise<(NormalizedFrame | Error)[]> {
   const settled = await Promise.allSettled(frames.map((f) => normalizeFrame(f, options)));
-  return settled.map((s) => (s.status === 'fulfilled' ? s.value : s.reason instanceof Error ? s.reason : new Error(String(s.reason))));
+  return settled.map((s) =>
+    s.status === 'fulfilled' ? s.value : s.reason instanceof Error ? s.reason : new Error(String(s.reason)),
+  );
 }
 
-function finish(frame: CameraFrame, tensor: Float32Array, size: number, channels: number, grayUnit: Float32Array): NormalizedFrame {
+function finish(
+  frame: CameraFrame,
+  tensor: Float32Array,
+  size: number,
+  channels: number,
+  grayUnit: Float32Array,
+): NormalizedFrame {
   const stats = frameStats(grayUnit, size, size);
   return {
     camera_id: frame.camera_id,
@@ -332,7 +360,14 @@ function resampleWeights(src: number, dst: number): { index: Int32Array; weight:
 }
 
 /** Separable resize of an interleaved 8-bit image to dw x dh, output scaled to [0,1]. */
-export function resizeToUnit(src: Uint8Array, sw: number, sh: number, channels: number, dw: number, dh: number): Float32Array {
+export function resizeToUnit(
+  src: Uint8Array,
+  sw: number,
+  sh: number,
+  channels: number,
+  dw: number,
+  dh: number,
+): Float32Array {
   const hx = resampleWeights(sw, dw);
   const vy = resampleWeights(sh, dh);
   // Horizontal pass: sh rows x dw columns.
@@ -343,7 +378,8 @@ export function resizeToUnit(src: Uint8Array, sw: number, sh: number, channels: 
     for (let x = 0; x < dw; x++) {
       for (let c = 0; c < channels; c++) {
         let acc = 0;
-        for (let k = hx.start[x]!; k < hx.start[x + 1]!; k++) acc += src[srow + hx.index[k]! * channels + c]! * hx.weight[k]!;
+        for (let k = hx.start[x]!; k < hx.start[x + 1]!; k++)
+          acc += src[srow + hx.index[k]! * channels + c]! * hx.weight[k]!;
         tmp[trow + x * channels + c] = acc;
       }
     }

@@ -36,7 +36,10 @@ const present = (v: string | null): string | null => (v === null || v === '-1' ?
 
 /** "MedBill\n4.4" → "MedBill": the company column carries the rating on a second line. */
 const companyName = (v: string | null): string | null => {
-  const name = present(v)?.replace(/\n\s*-?\d+(\.\d+)?\s*$/, '').trim() ?? null;
+  const name =
+    present(v)
+      ?.replace(/\n\s*-?\d+(\.\d+)?\s*$/, '')
+      .trim() ?? null;
   return name === '' ? null : name;
 };
 
@@ -62,7 +65,12 @@ export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPostin
   } catch (err) {
     return reject((err as Error).message);
   }
-  const fields = { title: rawTitle, company: optString(row, 'company') ?? '', location: optString(row, 'location') ?? '', description: optString(row, 'description') ?? '' };
+  const fields = {
+    title: rawTitle,
+    company: optString(row, 'company') ?? '',
+    location: optString(row, 'location') ?? '',
+    description: optString(row, 'description') ?? '',
+  };
   const id = optString(row, 'id') ?? glassdoorId(fields);
   const tokens = tokenize(`${title}\n${description}`);
   const posting = validatePosting(

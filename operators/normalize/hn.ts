@@ -53,13 +53,15 @@ export function normalizeHn2013(rec: RawPosting, now = Date.now()): JobPosting {
   const value = asObject(parsedValue(rec), 'HN 2013–2018 record');
   const month = value.month;
   const m = typeof month === 'string' ? MONTH.exec(month) : null;
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) return reject(`unparseable date: month ${JSON.stringify(month)} is not YYYY-MM`);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12)
+    return reject(`unparseable date: month ${JSON.stringify(month)} is not YYYY-MM`);
   const post = asObject(value.post, 'HN post');
   const url = optString(post, 'url');
-  const id = url === null ? null : /[?&]id=(\d+)/.exec(url)?.[1] ?? null;
+  const id = url === null ? null : (/[?&]id=(\d+)/.exec(url)?.[1] ?? null);
   if (id === null) return reject(`missing id: no 'id=' parameter in url ${JSON.stringify(url)}`);
   const html = post.full_html;
-  if (typeof html !== 'string') return reject(`field 'full_html' must be a string, got ${html === null ? 'null' : typeof html}`);
+  if (typeof html !== 'string')
+    return reject(`field 'full_html' must be a string, got ${html === null ? 'null' : typeof html}`);
   const { description, title, company } = fromText(html, 'full_html');
   const descriptionTokens = tokenize(description);
   const posting = validatePosting(
@@ -88,14 +90,19 @@ export function normalizeHn2026(rec: RawPosting, now = Date.now()): JobPosting {
   const job = asObject(value.job, 'HN job');
   const rawId = job.id;
   if (rawId === undefined || rawId === null || rawId === '') return reject("missing id: field 'id' is absent");
-  if (!(typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId > 0) && !(typeof rawId === 'string' && /^\d+$/.test(rawId))) {
+  if (
+    !(typeof rawId === 'number' && Number.isSafeInteger(rawId) && rawId > 0) &&
+    !(typeof rawId === 'string' && /^\d+$/.test(rawId))
+  ) {
     return reject(`field 'id' must be a positive integer, got ${JSON.stringify(rawId)}`);
   }
   const id = String(rawId);
   const time = job.time;
-  if (typeof time !== 'number' || !Number.isFinite(time)) return reject(`unparseable date: 'time' must be unix seconds, got ${JSON.stringify(time)}`);
+  if (typeof time !== 'number' || !Number.isFinite(time))
+    return reject(`unparseable date: 'time' must be unix seconds, got ${JSON.stringify(time)}`);
   const text = job.text;
-  if (typeof text !== 'string') return reject(`field 'text' must be a string, got ${text === null ? 'null' : typeof text} (deleted post?)`);
+  if (typeof text !== 'string')
+    return reject(`field 'text' must be a string, got ${text === null ? 'null' : typeof text} (deleted post?)`);
   const { description, title, company } = fromText(text, 'text');
   const descriptionTokens = tokenize(description);
   const posting = validatePosting(

@@ -6,7 +6,12 @@ import type { JobPosting as JobPostingRecord } from '../../schemas/job-posting.t
  */
 export type PostingSource = 'brightdata-linkedin' | 'glassdoor' | 'hn-2013-2018' | 'hn-2026';
 
-export const POSTING_SOURCES: readonly PostingSource[] = ['brightdata-linkedin', 'glassdoor', 'hn-2013-2018', 'hn-2026'];
+export const POSTING_SOURCES: readonly PostingSource[] = [
+  'brightdata-linkedin',
+  'glassdoor',
+  'hn-2013-2018',
+  'hn-2026',
+];
 
 export interface JobPosting extends JobPostingRecord {
   source: PostingSource;

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hn2013Files, hn2026Files, readBrightData, readGlassdoor, readHn2013, readHn2026 } from '../../connectors/postings/index.ts';
+import {
+  hn2013Files,
+  hn2026Files,
+  readBrightData,
+  readGlassdoor,
+  readHn2013,
+  readHn2026,
+} from '../../connectors/postings/index.ts';
 import { dataFile } from '../../test/data-dir.ts';
 import { htmlToText } from './text.ts';
 import { normalizePosting, type JobPosting, type RawPosting } from './index.ts';
@@ -24,7 +31,9 @@ function normalizeAll(records: RawPosting[]) {
   return { ok, rejected };
 }
 
-const BD_FILES = ['linkedin_jobs_keyword.json', 'linkedin_jobs_url.json'].map((f) => dataFile('postings', 'brightdata-linkedin', f));
+const BD_FILES = ['linkedin_jobs_keyword.json', 'linkedin_jobs_url.json'].map((f) =>
+  dataFile('postings', 'brightdata-linkedin', f),
+);
 
 describe('Bright Data LinkedIn (real files)', () => {
   it('normalizes both files with no rejections', async () => {
@@ -56,7 +65,11 @@ describe('Bright Data LinkedIn (real files)', () => {
         ['job_employment_type', 'employment_type', input.job_employment_type],
         ['timestamp', 'scraped_at', input.timestamp && Date.parse(input.timestamp)],
         ['job_posted_date', 'posted_at', input.job_posted_date && Date.parse(input.job_posted_date)],
-        ['job_description_formatted', 'description', input.job_description_formatted && htmlToText(input.job_description_formatted)],
+        [
+          'job_description_formatted',
+          'description',
+          input.job_description_formatted && htmlToText(input.job_description_formatted),
+        ],
       ];
       for (const [inField, outField, want] of checks) {
         if (input[inField] === null || input[inField] === undefined || input[inField] === '') continue;
@@ -68,7 +81,8 @@ describe('Bright Data LinkedIn (real files)', () => {
       if (s.max_amount != null) expect(p.salary_max).toBe(s.max_amount);
       if (s.currency != null) expect(p.salary_currency).toBe(String(s.currency).toUpperCase());
       if (s.payment_period != null) expect(p.salary_period).not.toBeNull();
-      if (input.job_description_formatted == null && input.job_summary) expect(p.description).toBe(htmlToText(input.job_summary));
+      if (input.job_description_formatted == null && input.job_summary)
+        expect(p.description).toBe(htmlToText(input.job_summary));
       // the relative time agrees with the absolute date Bright Data derived from it (to the second)
       if (input.job_posted_time && input.job_posted_date) {
         const { job_posted_date: _d, ...withoutDate } = input;
@@ -102,12 +116,21 @@ describe('Glassdoor 2020 (real files)', () => {
     // Data Engineer / Data Analyst titles from the data-science search keep label 1
     expect(ok.some((p) => p.label === 1 && /data (engineer|analyst)/i.test(p.title))).toBe(true);
     const first = ok[0]!;
-    expect(first).toMatchObject({ title: 'Software Engineer', company: 'MedBill', location: 'Boone, NC', salary_min: 82_000, salary_max: 141_000, salary_currency: 'USD', salary_period: 'year', label: 0 });
+    expect(first).toMatchObject({
+      title: 'Software Engineer',
+      company: 'MedBill',
+      location: 'Boone, NC',
+      salary_min: 82_000,
+      salary_max: 141_000,
+      salary_currency: 'USD',
+      salary_period: 'year',
+      label: 0,
+    });
     expect(ok.some((p) => p.salary_period === 'hour')).toBe(true);
     expect(ok.some((p) => p.salary_min === null)).toBe(true); // "-1"
   });
 
-  it('keeps each row\'s original bytes as raw', async () => {
+  it("keeps each row's original bytes as raw", async () => {
     const [first] = (await collect(readGlassdoor([se], { batchSize: 1 }))) as RawPosting[];
     const text = first!.raw.toString('utf8');
     expect(text.startsWith('Software Engineer,$82K-$141K (Glassdoor est.),"MedBill is looking')).toBe(true);
@@ -131,11 +154,19 @@ describe('Hacker News "Who is hiring" (real files)', () => {
     expect(sample.url).toBe('https://news.ycombinator.com/item?id=10313519');
     expect(sample.description).toContain("Probably the last month I'll post this");
     // post opening with the separator: "|Software Development Engineer| S3, Amazon Web Services | Seattle..."
-    expect(ok.some((p) => p.title === 'Software Development Engineer' && p.company === 'Software Development Engineer')).toBe(true);
+    expect(
+      ok.some((p) => p.title === 'Software Development Engineer' && p.company === 'Software Development Engineer'),
+    ).toBe(true);
     const synthego = ok.find((p) => p.description.startsWith('Synthego | BioTech'))!;
-    expect(synthego).toMatchObject({ title: 'Synthego', company: 'Synthego', location: expect.stringContaining('Redwood City') });
+    expect(synthego).toMatchObject({
+      title: 'Synthego',
+      company: 'Synthego',
+      location: expect.stringContaining('Redwood City'),
+    });
     // 2013–2018 knows no LLMs
-    expect(ok.filter((p) => p.skills.includes('llm') || p.skills.includes('langchain') || p.skills.includes('agentic'))).toHaveLength(0);
+    expect(
+      ok.filter((p) => p.skills.includes('llm') || p.skills.includes('langchain') || p.skills.includes('agentic')),
+    ).toHaveLength(0);
   });
 
   it('2026: 2,301 jobs over 7 runs, 1,720 unique ids (README: 1,720), all normalized', async () => {
@@ -147,7 +178,12 @@ describe('Hacker News "Who is hiring" (real files)', () => {
     expect(rejected).toEqual([]);
     expect(new Set(ok.map((p) => p.id)).size).toBe(1_720);
     const mi = ok.find((p) => p.id === '46467610')!;
-    expect(mi).toMatchObject({ title: 'MiLaboratories', company: 'MiLaboratories', posted_at: 1767377545_000, scraped_at: Date.parse('2026-03-15T12:26:51.048Z') });
+    expect(mi).toMatchObject({
+      title: 'MiLaboratories',
+      company: 'MiLaboratories',
+      posted_at: 1767377545_000,
+      scraped_at: Date.parse('2026-03-15T12:26:51.048Z'),
+    });
     // kept from the first run that saw it: its scraped_at is that run's fetch time
     expect(ok.filter((p) => p.skills.includes('llm')).length).toBeGreaterThan(150);
     expect(ok.filter((p) => p.skills.includes('agentic')).length).toBeGreaterThan(100);

@@ -16,15 +16,34 @@ export const salaryFields = (salary: Salary) => ({
 });
 
 const PERIODS: Record<string, string> = {
-  year: 'year', yr: 'year', years: 'year', yearly: 'year', annual: 'year', annually: 'year', annum: 'year', 'per year': 'year',
-  month: 'month', mo: 'month', monthly: 'month', week: 'week', wk: 'week', weekly: 'week',
-  day: 'day', daily: 'day', hour: 'hour', hr: 'hour', hourly: 'hour',
+  year: 'year',
+  yr: 'year',
+  years: 'year',
+  yearly: 'year',
+  annual: 'year',
+  annually: 'year',
+  annum: 'year',
+  'per year': 'year',
+  month: 'month',
+  mo: 'month',
+  monthly: 'month',
+  week: 'week',
+  wk: 'week',
+  weekly: 'week',
+  day: 'day',
+  daily: 'day',
+  hour: 'hour',
+  hr: 'hour',
+  hourly: 'hour',
 };
 
 /** Normalizes a pay period spelling ("yr", "Hourly", "YEARLY") to year|month|week|day|hour; unknown → lowercased as given. */
 export function normalizePeriod(text: string | null): string | null {
   if (text === null) return null;
-  const t = text.trim().toLowerCase().replace(/^per\s+/, '');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/^per\s+/, '');
   if (t === '') return null;
   return PERIODS[t] ?? t;
 }
@@ -41,11 +60,19 @@ export function parseSalaryEstimate(text: string | null | undefined): Salary {
   if (text === null || text === undefined) return NO_SALARY;
   const t = text.trim();
   if (t === '' || t === '-1') return NO_SALARY;
-  const m = /^(?:Employer Provided Salary:\s*)?([$€£¥₹])?\s*(\d+(?:\.\d+)?)\s*([KkMm])?\s*(?:-|–|to)\s*([$€£¥₹])?\s*(\d+(?:\.\d+)?)\s*([KkMm])?\s*(?:Per\s+(Hour|Day|Week|Month|Year))?\s*(?:\((?:Glassdoor|Employer) est\.\))?$/i.exec(t);
+  const m =
+    /^(?:Employer Provided Salary:\s*)?([$€£¥₹])?\s*(\d+(?:\.\d+)?)\s*([KkMm])?\s*(?:-|–|to)\s*([$€£¥₹])?\s*(\d+(?:\.\d+)?)\s*([KkMm])?\s*(?:Per\s+(Hour|Day|Week|Month|Year))?\s*(?:\((?:Glassdoor|Employer) est\.\))?$/i.exec(
+      t,
+    );
   if (!m) throw new Error(`unparseable salary estimate ${JSON.stringify(t.slice(0, 80))}`);
   const scale = (s: string | undefined) => (s === undefined ? 1 : s.toLowerCase() === 'k' ? 1_000 : 1_000_000);
   const min = Number(m[2]) * scale(m[3] ?? m[6]);
   const max = Number(m[5]) * scale(m[6] ?? m[3]);
   const symbol = m[1] ?? m[4];
-  return { min, max, currency: symbol === undefined ? null : SYMBOLS[symbol]!, period: normalizePeriod(m[7] ?? 'year') };
+  return {
+    min,
+    max,
+    currency: symbol === undefined ? null : SYMBOLS[symbol]!,
+    period: normalizePeriod(m[7] ?? 'year'),
+  };
 }

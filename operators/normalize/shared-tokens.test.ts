@@ -4,7 +4,14 @@
  * every table a pipeline writes keeps the same rows.
  */
 import { describe, expect, it } from 'vitest';
-import { hn2013Files, hn2026Files, readBrightData, readGlassdoor, readHn2013, readHn2026 } from '../../connectors/postings/index.ts';
+import {
+  hn2013Files,
+  hn2026Files,
+  readBrightData,
+  readGlassdoor,
+  readHn2013,
+  readHn2026,
+} from '../../connectors/postings/index.ts';
 import { keywordsOf, postingModelFeatures, postingTextFeatures } from '../../models/postings/drift-features.ts';
 import { dataFile } from '../../test/data-dir.ts';
 import { type JobPosting, normalizePosting, type RawPosting } from './index.ts';
@@ -48,14 +55,18 @@ function expectSameAsSeparateScans(postings: JobPosting[]): void {
 
 describe('tokens shared between normalize and drift keywords (real postings)', () => {
   it('Bright Data and Glassdoor: same tokens, skills and keywords as separate scans', async () => {
-    const files = ['linkedin_jobs_keyword.json', 'linkedin_jobs_url.json'].map((f) => dataFile('postings', 'brightdata-linkedin', f));
+    const files = ['linkedin_jobs_keyword.json', 'linkedin_jobs_url.json'].map((f) =>
+      dataFile('postings', 'brightdata-linkedin', f),
+    );
     expectSameAsSeparateScans(await normalized(readBrightData(files)));
     const csvs = ['software_engineer.csv', 'data_science.csv'].map((f) => dataFile('postings', 'glassdoor-2020', f));
     expectSameAsSeparateScans(await normalized(readGlassdoor(csvs)));
   });
 
   it('HN 2013–2018 and 2026: title tokens then description tokens equal the tokens of the joined text', async () => {
-    expectSameAsSeparateScans(await normalized(readHn2013(await hn2013Files(dataFile('postings', 'hn-hiring-2013-2018')))));
+    expectSameAsSeparateScans(
+      await normalized(readHn2013(await hn2013Files(dataFile('postings', 'hn-hiring-2013-2018')))),
+    );
     expectSameAsSeparateScans(await normalized(readHn2026(await hn2026Files(dataFile('postings', 'hn-hiring-2026')))));
   }, 120_000);
 });

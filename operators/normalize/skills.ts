@@ -98,7 +98,10 @@ const VOCABULARY: Record<string, string[]> = {
 
 /** alias (token or "token token") → canonical keyword */
 export const SKILL_ALIASES: ReadonlyMap<string, string> = new Map(
-  Object.entries(VOCABULARY).flatMap(([canonical, aliases]) => [[canonical, canonical] as const, ...aliases.map((a) => [a, canonical] as const)]),
+  Object.entries(VOCABULARY).flatMap(([canonical, aliases]) => [
+    [canonical, canonical] as const,
+    ...aliases.map((a) => [a, canonical] as const),
+  ]),
 );
 
 export const SKILLS: readonly string[] = Object.keys(VOCABULARY);

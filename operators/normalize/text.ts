@@ -6,12 +6,60 @@ const MAX_ALIAS_WORD = Math.max(...[...SKILL_ALIASES.keys()].flatMap((k) => k.sp
 const BIGRAM_FIRST = new Set([...SKILL_ALIASES.keys()].filter((k) => k.includes(' ')).map((k) => k.split(' ')[0]!));
 
 const NAMED: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', ndash: '–', mdash: '—', hellip: '…',
-  lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', sbquo: '‚', bdquo: '„', bull: '•', middot: '·',
-  copy: '©', reg: '®', trade: '™', euro: '€', pound: '£', yen: '¥', cent: '¢', deg: '°', times: '×',
-  divide: '÷', plusmn: '±', laquo: '«', raquo: '»', shy: '', zwj: '\u200d', zwnj: '\u200c', ensp: '\u2002', emsp: '\u2003', thinsp: '\u2009',
-  eacute: 'é', egrave: 'è', ecirc: 'ê', aacute: 'á', agrave: 'à', acirc: 'â', auml: 'ä', ouml: 'ö', uuml: 'ü',
-  oacute: 'ó', iacute: 'í', uacute: 'ú', ntilde: 'ñ', ccedil: 'ç', szlig: 'ß', Auml: 'Ä', Ouml: 'Ö', Uuml: 'Ü',
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  ndash: '–',
+  mdash: '—',
+  hellip: '…',
+  lsquo: '‘',
+  rsquo: '’',
+  ldquo: '“',
+  rdquo: '”',
+  sbquo: '‚',
+  bdquo: '„',
+  bull: '•',
+  middot: '·',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  euro: '€',
+  pound: '£',
+  yen: '¥',
+  cent: '¢',
+  deg: '°',
+  times: '×',
+  divide: '÷',
+  plusmn: '±',
+  laquo: '«',
+  raquo: '»',
+  shy: '',
+  zwj: '\u200d',
+  zwnj: '\u200c',
+  ensp: '\u2002',
+  emsp: '\u2003',
+  thinsp: '\u2009',
+  eacute: 'é',
+  egrave: 'è',
+  ecirc: 'ê',
+  aacute: 'á',
+  agrave: 'à',
+  acirc: 'â',
+  auml: 'ä',
+  ouml: 'ö',
+  uuml: 'ü',
+  oacute: 'ó',
+  iacute: 'í',
+  uacute: 'ú',
+  ntilde: 'ñ',
+  ccedil: 'ç',
+  szlig: 'ß',
+  Auml: 'Ä',
+  Ouml: 'Ö',
+  Uuml: 'Ü',
 };
 
 const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z][a-zA-Z0-9]{1,31}));/g;
@@ -63,7 +111,10 @@ const LINE_BREAK = / ?\n\s*/g;
 
 /** Runs of horizontal whitespace → one space; each line trimmed; empty lines removed; \r\n → \n. */
 export function collapseWhitespace(text: string): string {
-  let t = text.includes('\r') || text.includes('\u2028') || text.includes('\u2029') ? text.replace(LINE_SEPARATORS, '\n') : text;
+  let t =
+    text.includes('\r') || text.includes('\u2028') || text.includes('\u2029')
+      ? text.replace(LINE_SEPARATORS, '\n')
+      : text;
   if (t.includes('\u200b')) t = t.replace(/\u200b/g, '');
   return t.replace(HORIZONTAL, ' ').replace(LINE_BREAK, '\n').trim();
 }
@@ -73,7 +124,8 @@ export function collapseWhitespace(text: string): string {
  * followed by more letters/digits ("node.js", "scikit-learn"), may start with a '.' when one starts a word (".net"),
  * and may end in '++' or '#' ("c++", "c#"). Trailing sentence punctuation is not part of a token.
  */
-const TOKEN = /\.?[\p{L}\p{N}][\p{L}\p{N}\p{M}_]*(?:[.\-_][\p{L}\p{N}][\p{L}\p{N}\p{M}_]*)*(?:\+\+|#(?![\p{L}\p{N}]))?/gu;
+const TOKEN =
+  /\.?[\p{L}\p{N}][\p{L}\p{N}\p{M}_]*(?:[.\-_][\p{L}\p{N}][\p{L}\p{N}\p{M}_]*)*(?:\+\+|#(?![\p{L}\p{N}]))?/gu;
 
 export function tokenize(text: string): string[] {
   return text.toLowerCase().match(TOKEN) ?? [];

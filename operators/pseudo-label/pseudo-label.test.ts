@@ -9,7 +9,13 @@ import { Pipeline } from '../../streams/pipeline.ts';
 import { runPipeline } from '../../streams/runner.ts';
 import { dataFile } from '../../test/data-dir.ts';
 import { tumbling } from '../window/window-spec.ts';
-import { type PseudoLabel, type PseudoLabelInput, type PseudoLabelOutput, type PseudoLabelWindow, pseudoLabel } from './pseudo-label.ts';
+import {
+  type PseudoLabel,
+  type PseudoLabelInput,
+  type PseudoLabelOutput,
+  type PseudoLabelWindow,
+  pseudoLabel,
+} from './pseudo-label.ts';
 import { pseudoLabelWindowRow } from './pseudo-label-rows.ts';
 
 const WEEK = 7 * 86_400_000;
@@ -38,8 +44,17 @@ async function run(inputs: Input[], options: { prior: number[]; pause?: boolean;
   await transport.ensureTopic('in', 1);
   const producer = await transport.producer();
   // keyed: each record keyed by its own id, as the postings pipeline keys predictions
-  const keyOf = (x: Input) => (options.keyed && 'prediction' in x.value ? x.value.prediction.prediction.record_id : null);
-  await producer.send('in', inputs.map((x) => ({ key: keyOf(x), value: Buffer.from(JSON.stringify(x.value)), timestamp: x.time, partition: 0 })));
+  const keyOf = (x: Input) =>
+    options.keyed && 'prediction' in x.value ? x.value.prediction.prediction.record_id : null;
+  await producer.send(
+    'in',
+    inputs.map((x) => ({
+      key: keyOf(x),
+      value: Buffer.from(JSON.stringify(x.value)),
+      timestamp: x.time,
+      partition: 0,
+    })),
+  );
   const sink = new ArraySink<PseudoLabelOutput<Item>>('out');
   const alarms: PseudoLabelWindow[] = [];
   const p = new Pipeline('pseudo-label-test');
@@ -72,16 +87,24 @@ describe('pseudo-label on 2026 HN ground truth', () => {
    * postings data science. The labelled data's prior is ~93 % / 7 %.
    */
   function biasedA(labels: Label[]): Input[] {
-    return labels.map((l, i) => {
-      const wrong = l.label === 0 && i % 5 < 2;
-      const p1 = l.label === 1 || wrong ? 0.97 : 0.03;
-      return { time: T0 + (i % 6) * WEEK + i, value: { prediction: { truth: l.label, prediction: prediction(l.record_id, 'postings-a', p1) } } };
-    }).sort((a, b) => a.time - b.time); // a stream arrives in event-time order
+    return labels
+      .map((l, i) => {
+        const wrong = l.label === 0 && i % 5 < 2;
+        const p1 = l.label === 1 || wrong ? 0.97 : 0.03;
+        return {
+          time: T0 + (i % 6) * WEEK + i,
+          value: { prediction: { truth: l.label, prediction: prediction(l.record_id, 'postings-a', p1) } },
+        };
+      })
+      .sort((a, b) => a.time - b.time); // a stream arrives in event-time order
   }
 
   it('caps each class at its prior share of the confident predictions, keeping a biased A from flooding B', async () => {
     const labels = await load();
-    const prior = [labels.filter((l) => l.label === 0).length / labels.length, labels.filter((l) => l.label === 1).length / labels.length];
+    const prior = [
+      labels.filter((l) => l.label === 0).length / labels.length,
+      labels.filter((l) => l.label === 1).length / labels.length,
+    ];
     expect(prior[1]).toBeLessThan(0.1);
     const inputs = biasedA(labels);
     const { labels: accepted, windows } = await run(inputs, { prior, pause: false });
@@ -93,7 +116,9 @@ describe('pseudo-label on 2026 HN ground truth', () => {
       expect(w.accepted + w.rejectedClassCap).toBe(w.confident);
     }
     // Without the cap 40 % of the software postings would become wrong class-1 labels; with it, far fewer.
-    const wrongBefore = inputs.filter((x) => 'prediction' in x.value && x.value.prediction.prediction.label !== x.value.prediction.truth).length / inputs.length;
+    const wrongBefore =
+      inputs.filter((x) => 'prediction' in x.value && x.value.prediction.prediction.label !== x.value.prediction.truth)
+        .length / inputs.length;
     const wrongAfter = accepted.filter((a) => a.label !== a.value.truth).length / accepted.length;
     expect(wrongBefore).toBeGreaterThan(0.3);
     expect(wrongAfter).toBeLessThan(wrongBefore / 3);
@@ -103,7 +128,10 @@ describe('pseudo-label on 2026 HN ground truth', () => {
 
   it('keeps one window over the stream whatever the records are keyed by (keyed records give the same windows)', async () => {
     const labels = await load();
-    const prior = [labels.filter((l) => l.label === 0).length / labels.length, labels.filter((l) => l.label === 1).length / labels.length];
+    const prior = [
+      labels.filter((l) => l.label === 0).length / labels.length,
+      labels.filter((l) => l.label === 1).length / labels.length,
+    ];
     const inputs = biasedA(labels);
     const unkeyed = await run(inputs, { prior, pause: false });
     const keyed = await run(inputs, { prior, pause: false, keyed: true });
@@ -117,15 +145,23 @@ describe('pseudo-label on 2026 HN ground truth', () => {
   it('pauses while drift-window reports dataset drift, whichever stream arrives first, and raises an alarm when the accept rate collapses', async () => {
     const labels = (await load()).slice(0, 600);
     const prior = [0.9, 0.1];
-    const items: Input[] = labels.map((l, i) => {
-      const week = i % 4;
-      // week 3: A is unsure of everything (0.6): nothing is confident → accept rate collapses
-      const p1 = week === 3 ? 0.6 : l.label === 1 ? 0.96 : 0.04;
-      // a few of B's own predictions slip in: never used as labels
-      const model = i % 50 === 0 ? 'postings-b' : 'postings-a';
-      return { time: T0 + week * WEEK + i, value: { prediction: { truth: l.label, prediction: prediction(l.record_id, model, p1) } } };
-    }).sort((a, b) => a.time - b.time);
-    const verdicts: Input[] = [0, 1, 2, 3].map((week) => ({ time: T0 + week * WEEK + WEEK - 1, value: { drift: { windowStart: T0 + week * WEEK, datasetDrift: week === 1 } } }));
+    const items: Input[] = labels
+      .map((l, i) => {
+        const week = i % 4;
+        // week 3: A is unsure of everything (0.6): nothing is confident → accept rate collapses
+        const p1 = week === 3 ? 0.6 : l.label === 1 ? 0.96 : 0.04;
+        // a few of B's own predictions slip in: never used as labels
+        const model = i % 50 === 0 ? 'postings-b' : 'postings-a';
+        return {
+          time: T0 + week * WEEK + i,
+          value: { prediction: { truth: l.label, prediction: prediction(l.record_id, model, p1) } },
+        };
+      })
+      .sort((a, b) => a.time - b.time);
+    const verdicts: Input[] = [0, 1, 2, 3].map((week) => ({
+      time: T0 + week * WEEK + WEEK - 1,
+      value: { drift: { windowStart: T0 + week * WEEK, datasetDrift: week === 1 } },
+    }));
     const first = await run([...verdicts, ...items], { prior }, 37);
     const last = await run([...items, ...verdicts], { prior }, 11);
     expect(last.windows).toEqual(first.windows);
@@ -140,7 +176,15 @@ describe('pseudo-label on 2026 HN ground truth', () => {
     expect(byWeek[3]!.confident).toBe(0);
     expect(byWeek[3]!.alarm).toBe(true);
     expect(first.alarms.map((a) => a.windowStart)).toEqual([byWeek[3]!.windowStart]);
-    for (const w of byWeek) expect(w.rejectedOwnModel).toBe(items.filter((x) => 'prediction' in x.value && x.value.prediction.prediction.model_id === 'postings-b' && Math.floor((x.time - T0) / WEEK) === (w.windowStart - T0) / WEEK).length);
+    for (const w of byWeek)
+      expect(w.rejectedOwnModel).toBe(
+        items.filter(
+          (x) =>
+            'prediction' in x.value &&
+            x.value.prediction.prediction.model_id === 'postings-b' &&
+            Math.floor((x.time - T0) / WEEK) === (w.windowStart - T0) / WEEK,
+        ).length,
+      );
     expect(first.labels.some((l) => l.sourceModelId === 'postings-b')).toBe(false);
     expect(pseudoLabelWindowRow(byWeek[3]!, 'run').alarm).toBe(1);
   });

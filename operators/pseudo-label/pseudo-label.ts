@@ -91,9 +91,13 @@ interface WindowCounts<T> {
   candidates: Candidate<T>[];
 }
 
-export function pseudoLabel<T>(name: string, options: PseudoLabelOptions<T>): Stage<PseudoLabelInput<T>, PseudoLabelOutput<T>> {
+export function pseudoLabel<T>(
+  name: string,
+  options: PseudoLabelOptions<T>,
+): Stage<PseudoLabelInput<T>, PseudoLabelOutput<T>> {
   const { classPrior } = options;
-  if (Math.abs(classPrior.reduce((a, b) => a + b, 0) - 1) > 1e-6) throw new Error(`pseudo-label ${name}: classPrior must sum to 1, got ${classPrior.join(', ')}`);
+  if (Math.abs(classPrior.reduce((a, b) => a + b, 0) - 1) > 1e-6)
+    throw new Error(`pseudo-label ${name}: classPrior must sum to 1, got ${classPrior.join(', ')}`);
   return statefulStage(name, new PseudoLabeller(options));
 }
 
@@ -209,18 +213,45 @@ class PseudoLabeller<T> implements StatefulLogic<PseudoLabelInput<T>, PseudoLabe
     const paused = this.pauseOnDrift && this.verdicts.get(w.start) === true;
     this.verdicts.delete(w.start);
     const { candidates } = w.acc;
-    const selection = paused ? { accepted: [], acceptedPerClass: this.options.classPrior.map(() => 0), rejectedClassCap: 0 } : selectByClassPrior(candidates, this.options.classPrior);
+    const selection = paused
+      ? { accepted: [], acceptedPerClass: this.options.classPrior.map(() => 0), rejectedClassCap: 0 }
+      : selectByClassPrior(candidates, this.options.classPrior);
     const summary = this.summaryOf(w, selection, paused);
     const availableAt = w.end + this.lateness;
-    const labels = selection.accepted.map(({ prediction: p, record }): PseudoLabel<T> => ({ kind: 'label', value: record.value, recordId: p.record_id, label: p.label, confidence: p.confidence, sourceModelId: p.model_id, sourceModelVersion: p.model_version, windowStart: w.start, availableAt }));
+    const labels = selection.accepted.map(
+      ({ prediction: p, record }): PseudoLabel<T> => ({
+        kind: 'label',
+        value: record.value,
+        recordId: p.record_id,
+        label: p.label,
+        confidence: p.confidence,
+        sourceModelId: p.model_id,
+        sourceModelVersion: p.model_version,
+        windowStart: w.start,
+        availableAt,
+      }),
+    );
     this.decidedLabels.push(...labels);
-    const records: StreamRecord<PseudoLabelOutput<T>>[] = selection.accepted.map((x, i) => ({ ...x.record, value: labels[i]! }));
+    const records: StreamRecord<PseudoLabelOutput<T>>[] = selection.accepted.map((x, i) => ({
+      ...x.record,
+      value: labels[i]!,
+    }));
     const last = candidates[candidates.length - 1]?.record;
-    records.push({ key: null, value: summary, eventTime: w.end - 1, headers: {}, position: last?.position ?? { topic: '', partition: 0, offset: 0 } });
+    records.push({
+      key: null,
+      value: summary,
+      eventTime: w.end - 1,
+      headers: {},
+      position: last?.position ?? { topic: '', partition: 0, offset: 0 },
+    });
     ctx.emit(records, { closes: [w.acc] });
   }
 
-  private summaryOf(w: Window<WindowCounts<T>>, selection: ReturnType<typeof selectByClassPrior<T>>, paused: boolean): PseudoLabelWindow {
+  private summaryOf(
+    w: Window<WindowCounts<T>>,
+    selection: ReturnType<typeof selectByClassPrior<T>>,
+    paused: boolean,
+  ): PseudoLabelWindow {
     const { predictions, candidates, ownModel } = w.acc;
     const accepted = selection.accepted.length;
     const summary: PseudoLabelWindow = {
@@ -245,6 +276,9 @@ class PseudoLabeller<T> implements StatefulLogic<PseudoLabelInput<T>, PseudoLabe
 
   private alarm(w: PseudoLabelWindow): void {
     if (this.options.onAlarm) this.options.onAlarm(w);
-    else console.warn(`pseudo-label ${this.options.pipeline}: accept rate collapsed to 0 in window ${new Date(w.windowStart).toISOString()} (${w.predictions} predictions, ${w.confident} confident)`);
+    else
+      console.warn(
+        `pseudo-label ${this.options.pipeline}: accept rate collapsed to 0 in window ${new Date(w.windowStart).toISOString()} (${w.predictions} predictions, ${w.confident} confident)`,
+      );
   }
 }

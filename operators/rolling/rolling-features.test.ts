@@ -6,7 +6,13 @@ interface Reading {
   value: number;
 }
 
-const record = (key: string, value: number, i: number): StreamRecord<Reading> => ({ key, value: { value }, eventTime: i, headers: {}, position: { topic: 't', partition: 0, offset: i } });
+const record = (key: string, value: number, i: number): StreamRecord<Reading> => ({
+  key,
+  value: { value },
+  eventTime: i,
+  headers: {},
+  position: { topic: 't', partition: 0, offset: i },
+});
 
 /** The features from their definition: statistics of the key's previous `size` values. */
 function bruteForce(values: number[], size: number): RollingFeatures[] {
@@ -48,8 +54,14 @@ describe('rolling features', () => {
     const out = rollingFeatures<Reading>({ size: 12, value: (r) => r.value })(records);
     expect(out.map((r) => r.value.value)).toEqual(records.map((r) => r.value.value));
     expect(out.map((r) => r.key)).toEqual(records.map((r) => r.key));
-    expectClose(out.filter((r) => r.key === 'a').map((r) => r.value.rolling), bruteForce(a, 12));
-    expectClose(out.filter((r) => r.key === 'b').map((r) => r.value.rolling), bruteForce(b, 12));
+    expectClose(
+      out.filter((r) => r.key === 'a').map((r) => r.value.rolling),
+      bruteForce(a, 12),
+    );
+    expectClose(
+      out.filter((r) => r.key === 'b').map((r) => r.value.rolling),
+      bruteForce(b, 12),
+    );
   });
 
   it('gives the same features whatever the batching', () => {
@@ -64,7 +76,9 @@ describe('rolling features', () => {
 
   it('has no z-score for a constant history, and leaves a missing value out of the history', () => {
     const fn = rollingFeatures<Reading>({ size: 3, value: (r) => r.value });
-    const [first, second, third, missing, after] = fn([5, 5, 5, Number.NaN, 8].map((x, i) => record('k', x, i))).map((r) => r.value.rolling);
+    const [first, second, third, missing, after] = fn([5, 5, 5, Number.NaN, 8].map((x, i) => record('k', x, i))).map(
+      (r) => r.value.rolling,
+    );
     expect(first).toEqual({ count: 0, mean: null, std: null, zScore: null, change: null });
     expect(second).toEqual({ count: 1, mean: 5, std: null, zScore: null, change: 0 });
     expect(third).toEqual({ count: 2, mean: 5, std: 0, zScore: null, change: 0 });

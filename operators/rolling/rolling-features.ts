@@ -39,7 +39,9 @@ interface History {
   previous: number;
 }
 
-export function rollingFeatures<T extends object>(options: RollingOptions<T>): (records: StreamRecord<T>[]) => StreamRecord<WithRolling<T>>[] {
+export function rollingFeatures<T extends object>(
+  options: RollingOptions<T>,
+): (records: StreamRecord<T>[]) => StreamRecord<WithRolling<T>>[] {
   const { size, value } = options;
   if (!Number.isInteger(size) || size < 2) throw new Error(`rolling features need a size ≥ 2 events, got ${size}`);
   const histories = new Map<string | null, History>();

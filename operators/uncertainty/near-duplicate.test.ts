@@ -25,9 +25,17 @@ function allHn2026Jobs(): { run: string; posting: JobPosting; html: string }[] {
   const dir = dataFile('postings', 'hn-hiring-2026');
   const out: { run: string; posting: JobPosting; html: string }[] = [];
   for (const run of readdirSync(dir).sort()) {
-    const file = JSON.parse(readFileSync(`${dir}/${run}/raw.json`, 'utf8')) as { date: string; fetched_at: string; jobs: { text: string }[] };
+    const file = JSON.parse(readFileSync(`${dir}/${run}/raw.json`, 'utf8')) as {
+      date: string;
+      fetched_at: string;
+      jobs: { text: string }[];
+    };
     for (const job of file.jobs) {
-      const posting = normalizePosting({ raw: Buffer.from(JSON.stringify(job)), source: 'hn-2026', value: { run: file.date, fetched_at: file.fetched_at, job } });
+      const posting = normalizePosting({
+        raw: Buffer.from(JSON.stringify(job)),
+        source: 'hn-2026',
+        value: { run: file.date, fetched_at: file.fetched_at, job },
+      });
       out.push({ run, posting, html: job.text });
     }
   }
@@ -36,7 +44,9 @@ function allHn2026Jobs(): { run: string; posting: JobPosting; html: string }[] {
 
 describe('text dedup keys', () => {
   it('ignore markup, entities, case, punctuation and spacing, but not wording', () => {
-    expect(normalizeForDedup('<p>Senior  Engineer &amp; ML</p><p>Remote, (US)!</p>')).toBe('senior engineer ml remote us');
+    expect(normalizeForDedup('<p>Senior  Engineer &amp; ML</p><p>Remote, (US)!</p>')).toBe(
+      'senior engineer ml remote us',
+    );
     const key = textKey('Acme | ML Engineer', 'We build <i>agents</i>.<p>Python, Rust.');
     expect(textKey('ACME - ml engineer', 'We build agents.\nPython Rust')).toBe(key);
     expect(textKey('Acme | ML Engineer', 'We build agents. Python, Go.')).not.toBe(key);
@@ -47,7 +57,11 @@ describe('text dedup keys', () => {
   });
 
   it('normalize exactly as the regex definition does, on every real HN 2026 text', () => {
-    const definition = (t: string) => htmlToText(t).toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    const definition = (t: string) =>
+      htmlToText(t)
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}]+/gu, ' ')
+        .trim();
     const jobs = allHn2026Jobs();
     for (const { posting, html } of jobs) {
       for (const t of [posting.title, posting.description, html]) expect(normalizeForDedup(t)).toBe(definition(t));
@@ -71,7 +85,9 @@ describe('text dedup keys', () => {
     // many re-posts differ in their raw HTML (<p> vs newlines, spacing) and still share the key
     expect(reposted.filter((k) => htmlByKey.get(k)!.size > 1).length).toBeGreaterThan(10);
     // distinct postings keep distinct keys: the keys are as many as the distinct normalized texts
-    const texts = new Set(jobs.map(({ posting }) => `${normalizeForDedup(posting.title)}\n${normalizeForDedup(posting.description)}`));
+    const texts = new Set(
+      jobs.map(({ posting }) => `${normalizeForDedup(posting.title)}\n${normalizeForDedup(posting.description)}`),
+    );
     expect(idsByKey.size).toBe(texts.size);
     // a post edited between two collection runs keeps its id but gets a new key: the record id still ties them
     expect([...keysById.values()].some((keys) => keys.size > 1)).toBe(true);
@@ -81,16 +97,30 @@ describe('text dedup keys', () => {
 describe('frame dedup keys (pHash) on real NEU-DET frames', () => {
   const dir = () => dataFile('frames', 'neu-det', 'images');
   const load = (data: Buffer, sequence = 0) =>
-    normalizeFrame({ camera_id: 'neu-det', sequence, captured_at: 0, width: 200, height: 200, channels: 1, encoding: 'jpeg', data });
+    normalizeFrame({
+      camera_id: 'neu-det',
+      sequence,
+      captured_at: 0,
+      width: 200,
+      height: 200,
+      channels: 1,
+      encoding: 'jpeg',
+      data,
+    });
   let seed = 7;
   const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   /** A slightly noised (σ 0.01) and brightened (+0.03) copy of a frame. */
-  const noised = (f: NormalizedFrame): NormalizedFrame => ({ ...f, tensor: f.tensor.map((v) => Math.min(1, Math.max(0, v + 0.03 + gaussian() * 0.01))) });
+  const noised = (f: NormalizedFrame): NormalizedFrame => ({
+    ...f,
+    tensor: f.tensor.map((v) => Math.min(1, Math.max(0, v + 0.03 + gaussian() * 0.01))),
+  });
 
   let files: string[];
   beforeAll(() => {
-    files = readdirSync(dir()).filter((f) => f.endsWith('.jpg')).sort();
+    files = readdirSync(dir())
+      .filter((f) => f.endsWith('.jpg'))
+      .sort();
   });
 
   it('a frame and its noised, brightened copy are near-identical; another frame is not', async () => {
@@ -101,20 +131,36 @@ describe('frame dedup keys (pHash) on real NEU-DET frames', () => {
     expect(hammingDistance(h, perceptualHash(copy))).toBeLessThanOrEqual(DEFAULT_MAX_DISTANCE);
     expect(hammingDistance(h, perceptualHash(other))).toBeGreaterThan(DEFAULT_MAX_DISTANCE);
     // the same frame in RGB (three equal channels) hashes the same as in gray
-    const rgb = { ...frame, channels: 3, tensor: Float32Array.from({ length: frame.tensor.length * 3 }, (_, i) => frame.tensor[Math.floor(i / 3)]!) };
+    const rgb = {
+      ...frame,
+      channels: 3,
+      tensor: Float32Array.from({ length: frame.tensor.length * 3 }, (_, i) => frame.tensor[Math.floor(i / 3)]!),
+    };
     expect(perceptualHash(rgb)).toBe(h);
   });
 
   it('over all 1,770 frames: copies within the threshold, different frames beyond it (rates)', async () => {
     const originals = await Promise.all(files.map((f, i) => load(readFileSync(`${dir()}/${f}`), i)));
     const reencoded = await Promise.all(
-      files.map(async (f, i) => load(await sharp(readFileSync(`${dir()}/${f}`)).modulate({ brightness: 1.05 }).jpeg({ quality: 80 }).toBuffer(), i)),
+      files.map(async (f, i) =>
+        load(
+          await sharp(readFileSync(`${dir()}/${f}`))
+            .modulate({ brightness: 1.05 })
+            .jpeg({ quality: 80 })
+            .toBuffer(),
+          i,
+        ),
+      ),
     );
     const hashes = originals.map(perceptualHash);
     const share = (ds: number[]) => ds.filter((d) => d <= DEFAULT_MAX_DISTANCE).length / ds.length;
     const reencodedShare = share(reencoded.map((f, i) => hammingDistance(hashes[i]!, perceptualHash(f))));
     const noisedShare = share(originals.map((f, i) => hammingDistance(hashes[i]!, perceptualHash(noised(f)))));
-    const bytes = files.map((f) => createHash('sha256').update(readFileSync(`${dir()}/${f}`)).digest('hex'));
+    const bytes = files.map((f) =>
+      createHash('sha256')
+        .update(readFileSync(`${dir()}/${f}`))
+        .digest('hex'),
+    );
     const words = hashes.map(hashWords);
     let pairs = 0;
     let falseMatches = 0;
@@ -125,7 +171,9 @@ describe('frame dedup keys (pHash) on real NEU-DET frames', () => {
         if (wordDistance(words[i]!, words[j]!) <= DEFAULT_MAX_DISTANCE) falseMatches++;
       }
     }
-    console.log(`[pHash] copies within ${DEFAULT_MAX_DISTANCE} bits: re-encoded ${(reencodedShare * 100).toFixed(2)} %, noised ${(noisedShare * 100).toFixed(2)} %; different frames within: ${falseMatches} of ${pairs} pairs`);
+    console.log(
+      `[pHash] copies within ${DEFAULT_MAX_DISTANCE} bits: re-encoded ${(reencodedShare * 100).toFixed(2)} %, noised ${(noisedShare * 100).toFixed(2)} %; different frames within: ${falseMatches} of ${pairs} pairs`,
+    );
     expect(reencodedShare).toBeGreaterThanOrEqual(0.99);
     expect(noisedShare).toBeGreaterThanOrEqual(0.99);
     expect(falseMatches / pairs).toBeLessThan(1e-5);
@@ -134,7 +182,9 @@ describe('frame dedup keys (pHash) on real NEU-DET frames', () => {
   it('the byte-identical pair in NEU-DET hashes identically', async () => {
     const byBytes = new Map<string, string[]>();
     for (const f of files) {
-      const h = createHash('sha256').update(readFileSync(`${dir()}/${f}`)).digest('hex');
+      const h = createHash('sha256')
+        .update(readFileSync(`${dir()}/${f}`))
+        .digest('hex');
       byBytes.set(h, [...(byBytes.get(h) ?? []), f]);
     }
     const twins = [...byBytes.values()].filter((g) => g.length > 1);

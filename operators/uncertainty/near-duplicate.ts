@@ -32,7 +32,9 @@ export const DEFAULT_MAX_DISTANCE = 10;
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 /** 1 for the BMP letters and digits (surrogates are decided per code point). Built once: ~10 ms at import. */
-const WORD_CHAR = Uint8Array.from({ length: 65536 }, (_, c) => (c < 0xd800 || c > 0xdfff) && LETTER_OR_DIGIT.test(String.fromCharCode(c)) ? 1 : 0);
+const WORD_CHAR = Uint8Array.from({ length: 65536 }, (_, c) =>
+  (c < 0xd800 || c > 0xdfff) && LETTER_OR_DIGIT.test(String.fromCharCode(c)) ? 1 : 0,
+);
 
 /** The runs of letters/digits of `text` joined by single spaces: `text.replace(/[^\p{L}\p{N}]+/gu, ' ').trim()`, 8× faster. */
 function wordRuns(text: string): string {
@@ -70,10 +72,16 @@ export function normalizeForDedup(text: string): string {
  * ~4 KB; the key keeps the memory of already queued items small). Identical normalized text → identical key.
  */
 export function textKey(title: string, description: string): string {
-  return createHash('sha256').update(normalizeForDedup(title)).update('\n').update(normalizeForDedup(description)).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(normalizeForDedup(title))
+    .update('\n')
+    .update(normalizeForDedup(description))
+    .digest('hex')
+    .slice(0, 32);
 }
 
-export const postingKey = (posting: { title: string; description: string }): string => textKey(posting.title, posting.description);
+export const postingKey = (posting: { title: string; description: string }): string =>
+  textKey(posting.title, posting.description);
 
 /** What `perceptualHash` needs of a frame (operators/normalize/frame.ts NormalizedFrame has it). */
 export interface FrameTensor {
@@ -86,7 +94,9 @@ export interface FrameTensor {
 const GRID = 32;
 const LOW = 8;
 /** COS[u·GRID + x] = cos((2x + 1)·u·π / 2·GRID): the DCT-II basis for the LOW lowest frequencies. */
-const COS = Float64Array.from({ length: LOW * GRID }, (_, i) => Math.cos(((2 * (i % GRID) + 1) * Math.floor(i / GRID) * Math.PI) / (2 * GRID)));
+const COS = Float64Array.from({ length: LOW * GRID }, (_, i) =>
+  Math.cos(((2 * (i % GRID) + 1) * Math.floor(i / GRID) * Math.PI) / (2 * GRID)),
+);
 
 /**
  * pHash of a row-major frame (values in [0,1], channels interleaved and averaged), as imagehash computes it:
@@ -95,8 +105,10 @@ const COS = Float64Array.from({ length: LOW * GRID }, (_, i) => Math.cos(((2 * (
  */
 export function perceptualHash(frame: FrameTensor): bigint {
   const { tensor, width, height, channels } = frame;
-  if (tensor.length !== width * height * channels) throw new Error(`frame tensor has ${tensor.length} values, expected ${width}x${height}x${channels}`);
-  if (width < GRID || height < GRID) throw new Error(`frame ${width}x${height} is smaller than the ${GRID}x${GRID} hash grid`);
+  if (tensor.length !== width * height * channels)
+    throw new Error(`frame tensor has ${tensor.length} values, expected ${width}x${height}x${channels}`);
+  if (width < GRID || height < GRID)
+    throw new Error(`frame ${width}x${height} is smaller than the ${GRID}x${GRID} hash grid`);
   const cells = new Float64Array(GRID * GRID);
   const counts = new Float64Array(GRID * GRID);
   for (let y = 0; y < height; y++) {
@@ -127,13 +139,16 @@ export function perceptualHash(frame: FrameTensor): bigint {
     }
   }
   const sorted = coefficients.slice().sort();
-  const median = (sorted[LOW * LOW / 2 - 1]! + sorted[LOW * LOW / 2]!) / 2;
+  const median = (sorted[(LOW * LOW) / 2 - 1]! + sorted[(LOW * LOW) / 2]!) / 2;
   let hash = 0n;
   for (let i = 0; i < coefficients.length; i++) hash = (hash << 1n) | (coefficients[i]! > median ? 1n : 0n);
   return hash;
 }
 
-export const frameKey = (frame: FrameTensor, maxDistance = DEFAULT_MAX_DISTANCE): NearKey => ({ hash: perceptualHash(frame), maxDistance });
+export const frameKey = (frame: FrameTensor, maxDistance = DEFAULT_MAX_DISTANCE): NearKey => ({
+  hash: perceptualHash(frame),
+  maxDistance,
+});
 
 /** A hash as 32-bit words (least significant first): comparing words is much cheaper than bigint arithmetic. */
 export function hashWords(hash: bigint): Uint32Array {
@@ -169,7 +184,8 @@ export interface ItemKeys {
 
 export function itemKeys(id: string, dedup: DedupKey | null): ItemKeys {
   if (dedup === null || typeof dedup === 'string') return { id, key: dedup, words: null, maxDistance: 0 };
-  if (!Number.isInteger(dedup.maxDistance) || dedup.maxDistance < 0) throw new Error(`maxDistance must be a non-negative integer, got ${dedup.maxDistance}`);
+  if (!Number.isInteger(dedup.maxDistance) || dedup.maxDistance < 0)
+    throw new Error(`maxDistance must be a non-negative integer, got ${dedup.maxDistance}`);
   return { id, key: null, words: hashWords(dedup.hash), maxDistance: dedup.maxDistance };
 }
 
@@ -177,7 +193,9 @@ export function itemKeys(id: string, dedup: DedupKey | null): ItemKeys {
 export function isDuplicate(a: ItemKeys, b: ItemKeys): boolean {
   if (a.id === b.id) return true;
   if (a.key !== null && a.key === b.key) return true;
-  return a.words !== null && b.words !== null && wordDistance(a.words, b.words) <= Math.max(a.maxDistance, b.maxDistance);
+  return (
+    a.words !== null && b.words !== null && wordDistance(a.words, b.words) <= Math.max(a.maxDistance, b.maxDistance)
+  );
 }
 
 /**
@@ -194,7 +212,8 @@ export class QueuedKeys {
   private readonly hashed = new Map<number, ItemKeys>();
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 0) throw new Error(`capacity must be a non-negative integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 0)
+      throw new Error(`capacity must be a non-negative integer, got ${capacity}`);
   }
 
   get size(): number {

@@ -47,10 +47,24 @@ function hnStream(): JobPosting[] {
   const dir = dataFile('postings', 'hn-hiring-2026');
   const jobs: JobPosting[] = [];
   for (const run of readdirSync(dir).sort()) {
-    const file = JSON.parse(readFileSync(`${dir}/${run}/raw.json`, 'utf8')) as { date: string; fetched_at: string; jobs: unknown[] };
-    for (const job of file.jobs) jobs.push(normalizePosting({ raw: Buffer.from(JSON.stringify(job)), source: 'hn-2026', value: { run: file.date, fetched_at: file.fetched_at, job } }));
+    const file = JSON.parse(readFileSync(`${dir}/${run}/raw.json`, 'utf8')) as {
+      date: string;
+      fetched_at: string;
+      jobs: unknown[];
+    };
+    for (const job of file.jobs)
+      jobs.push(
+        normalizePosting({
+          raw: Buffer.from(JSON.stringify(job)),
+          source: 'hn-2026',
+          value: { run: file.date, fetched_at: file.fetched_at, job },
+        }),
+      );
   }
-  return jobs.map((p, i) => ({ p, i })).sort((a, b) => a.p.posted_at! - b.p.posted_at! || a.i - b.i).map((x) => x.p);
+  return jobs
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => a.p.posted_at! - b.p.posted_at! || a.i - b.i)
+    .map((x) => x.p);
 }
 
 const sampler = (overrides: Partial<UncertaintySampleOptions<Item>> = {}) =>
@@ -64,11 +78,22 @@ const sampler = (overrides: Partial<UncertaintySampleOptions<Item>> = {}) =>
   });
 
 /** Replays the recorded predictions through the operator alone (no model): cheap, for the variants. */
-async function replay(overrides: Partial<UncertaintySampleOptions<Item>> = {}, maxBatchRecords = 500): Promise<LabelQueueEntry[]> {
+async function replay(
+  overrides: Partial<UncertaintySampleOptions<Item>> = {},
+  maxBatchRecords = 500,
+): Promise<LabelQueueEntry[]> {
   const transport = new MemoryTransport();
   await transport.ensureTopic('predictions', 1);
   const producer = await transport.producer();
-  await producer.send('predictions', predictions.map((r) => ({ key: r.key, value: Buffer.from(JSON.stringify(r.value)), timestamp: r.eventTime, partition: 0 })));
+  await producer.send(
+    'predictions',
+    predictions.map((r) => ({
+      key: r.key,
+      value: Buffer.from(JSON.stringify(r.value)),
+      timestamp: r.eventTime,
+      partition: 0,
+    })),
+  );
   const queue = new ArraySink<LabelQueueEntry>('queue');
   const p = new Pipeline('uncertainty-replay');
   p.from(topicSource(transport, { topic: 'predictions', group: 'g', maxBatchRecords }))
@@ -99,7 +124,15 @@ const moreUncertain = (a: Scored, b: Scored) => b.score - a.score || a.order - b
 function bruteForce(method: UncertaintyMethod, fill: boolean) {
   const scored: Scored[] = predictions.map((r, order) => {
     const p = r.value.predictions[0]!.probabilities;
-    return { order, window: Math.floor(r.eventTime / WEEK) * WEEK, id: r.value.predictions[0]!.record_id, key: postingKey(r.value.input), label: p.indexOf(Math.max(...p)), top: topProbability(p), score: uncertainty(method, p) };
+    return {
+      order,
+      window: Math.floor(r.eventTime / WEEK) * WEEK,
+      id: r.value.predictions[0]!.record_id,
+      key: postingKey(r.value.input),
+      label: p.indexOf(Math.max(...p)),
+      top: topProbability(p),
+      score: uncertainty(method, p),
+    };
   });
   const windows = new Map<number, Scored[]>();
   for (const s of scored) (windows.get(s.window) ?? windows.set(s.window, []).get(s.window)!).push(s);
@@ -156,7 +189,10 @@ beforeAll(async () => {
   const transport = new MemoryTransport();
   await transport.ensureTopic('hn-2026', 1);
   const producer = await transport.producer();
-  await producer.send('hn-2026', jobs.map((p) => ({ key: p.id, value: Buffer.from(JSON.stringify(p)), timestamp: p.posted_at!, partition: 0 })));
+  await producer.send(
+    'hn-2026',
+    jobs.map((p) => ({ key: p.id, value: Buffer.from(JSON.stringify(p)), timestamp: p.posted_at!, partition: 0 })),
+  );
   predict = infer<JobPosting>('predict', {
     models: [{ id: 'postings-a' }],
     featureShape: [FEATURE_DIM],
@@ -197,7 +233,9 @@ describe('uncertainty-sample on real HN 2026 predictions of Model A', () => {
     }
     // the selection mattered: several windows had more distinct eligible predictions than budget
     expect(expected.filter((w) => w.groups.length > BUDGET).length).toBeGreaterThan(3);
-    const inBand = predictions.filter((r) => BAND[0] <= r.value.predictions[0]!.confidence && r.value.predictions[0]!.confidence <= BAND[1]).length;
+    const inBand = predictions.filter(
+      (r) => BAND[0] <= r.value.predictions[0]!.confidence && r.value.predictions[0]!.confidence <= BAND[1],
+    ).length;
     console.log(
       `[uncertainty] ${predictions.length} predictions, ${inBand} in band, ${expected.length} weekly windows (${expected.filter((w) => w.groups.length > BUDGET).length} over budget), ` +
         `${queuedLive.length} queued, ${expected.reduce((n, w) => n + w.duplicates, 0)} in-band duplicates skipped`,
@@ -219,7 +257,11 @@ describe('uncertainty-sample on real HN 2026 predictions of Model A', () => {
       expect(e.topProbability).toBeCloseTo(p.confidence, 6);
       expect(e.predictedLabel).toBe(p.label);
       expect([e.modelId, e.modelVersion, e.method, e.pipeline]).toEqual(['postings-a', 'v1', 'margin', 'postings']);
-      expect(e.reason).toMatch(new RegExp(`^margin uncertainty ${e.score.toFixed(3)}, top ${e.topProbability.toFixed(3)} in \\[0.4, 0.7\\], #${e.rank} in window; `));
+      expect(e.reason).toMatch(
+        new RegExp(
+          `^margin uncertainty ${e.score.toFixed(3)}, top ${e.topProbability.toFixed(3)} in \\[0.4, 0.7\\], #${e.rank} in window; `,
+        ),
+      );
     }
   });
 
@@ -252,7 +294,8 @@ describe('uncertainty-sample on real HN 2026 predictions of Model A', () => {
   it('without filling, a class never exceeds its quota, and the selection is still the brute-force one', async () => {
     const strict = await replay({ fillUnusedQuota: false });
     expect(ids(strict)).toEqual(bruteForce('margin', false).flatMap((w) => w.picks.map((s) => `${w.window}:${s.id}`)));
-    for (const entries of byWindow(strict).values()) for (const c of [0, 1]) expect(entries.filter((e) => e.predictedLabel === c).length).toBeLessThanOrEqual(QUOTA);
+    for (const entries of byWindow(strict).values())
+      for (const c of [0, 1]) expect(entries.filter((e) => e.predictedLabel === c).length).toBeLessThanOrEqual(QUOTA);
     expect(strict.length).toBeLessThan(queuedLive.length);
   });
 
@@ -282,7 +325,8 @@ describe('uncertainty-sample on real HN 2026 predictions of Model A', () => {
     const keys = forgetful.map((e) => keyOf.get(e.recordId));
     expect(keys.length - new Set(keys).size).toBeGreaterThan(0);
     // within one window duplicates still count once
-    for (const entries of byWindow(forgetful).values()) expect(new Set(entries.map((e) => keyOf.get(e.recordId))).size).toBe(entries.length);
+    for (const entries of byWindow(forgetful).values())
+      expect(new Set(entries.map((e) => keyOf.get(e.recordId))).size).toBe(entries.length);
   });
 
   it('builds label_queue rows with exactly the table columns and their types', () => {
@@ -296,25 +340,57 @@ describe('uncertainty-sample on real HN 2026 predictions of Model A', () => {
 });
 
 describe('uncertainty-sample, stage level', () => {
-  const prediction = (id: string, p1: number) => ({ record_id: id, model_id: 'm', model_version: 'v1', label: p1 > 0.5 ? 1 : 0, probabilities: [1 - p1, p1], confidence: Math.max(p1, 1 - p1), latency_ms: 0, predicted_at: 0 });
-  const record = <T>(value: T, offset: number, eventTime = offset): StreamRecord<T> => ({ key: null, value, eventTime, headers: {}, position: { topic: 't', partition: 0, offset } });
+  const prediction = (id: string, p1: number) => ({
+    record_id: id,
+    model_id: 'm',
+    model_version: 'v1',
+    label: p1 > 0.5 ? 1 : 0,
+    probabilities: [1 - p1, p1],
+    confidence: Math.max(p1, 1 - p1),
+    latency_ms: 0,
+    predicted_at: 0,
+  });
+  const record = <T>(value: T, offset: number, eventTime = offset): StreamRecord<T> => ({
+    key: null,
+    value,
+    eventTime,
+    headers: {},
+    position: { topic: 't', partition: 0, offset },
+  });
 
   function collector<O>() {
     const batches: Batch<O>[] = [];
     const dead: string[] = [];
-    const out: StageOutput<O> = { emit: (b) => batches.push(b), emitSide: () => {}, deadLetter: (_r, e) => dead.push((e as Error).message) };
+    const out: StageOutput<O> = {
+      emit: (b) => batches.push(b),
+      emitSide: () => {},
+      deadLetter: (_r, e) => dead.push((e as Error).message),
+    };
     return { out, batches, dead };
   }
 
   it('passes on the acknowledgements of the batches its entries came from and releases the rest', async () => {
-    const stage = uncertaintySample<ReturnType<typeof prediction>>('u', { pipeline: 'p', prediction: (v) => v, window: countWindow(6), budget: 1 });
+    const stage = uncertaintySample<ReturnType<typeof prediction>>('u', {
+      pipeline: 'p',
+      prediction: (v) => v,
+      window: countWindow(6),
+      budget: 1,
+    });
     const { out, batches } = collector<LabelQueueEntry>();
     const done = new Set<number>();
     // 4 source batches of 3 records → 2 windows of 6; the most uncertain of each window sits in batch 1 and batch 2
-    const p1s = [[0.9, 0.62, 0.68], [0.51, 0.66, 0.95], [0.69, 0.55, 0.6], [0.99, 0.97, 0.98]];
+    const p1s = [
+      [0.9, 0.62, 0.68],
+      [0.51, 0.66, 0.95],
+      [0.69, 0.55, 0.6],
+      [0.99, 0.97, 0.98],
+    ];
     const tokens = p1s.map((_, b) => new AckToken('t', 0, b, () => done.add(b)));
     for (const [b, ps] of p1s.entries()) {
-      await stage.onBatch({ records: ps.map((p1, i) => record(prediction(`r${b}${i}`, p1), b * 3 + i)), tokens: [tokens[b]!] }, out);
+      await stage.onBatch(
+        { records: ps.map((p1, i) => record(prediction(`r${b}${i}`, p1), b * 3 + i)), tokens: [tokens[b]!] },
+        out,
+      );
     }
     await stage.onEnd!(out);
     expect(batches.flatMap((b) => b.records.map((r) => r.value.recordId))).toEqual(['r10', 'r21']);
@@ -329,23 +405,69 @@ describe('uncertainty-sample, stage level', () => {
       if (v.record_id === 'boom') throw new Error('no text to key');
       return v.record_id.toUpperCase();
     };
-    const stage = uncertaintySample<ReturnType<typeof prediction>>('u', { pipeline: 'p', prediction: (v) => v, window: countWindow(10), budget: 2, dedupKey });
+    const stage = uncertaintySample<ReturnType<typeof prediction>>('u', {
+      pipeline: 'p',
+      prediction: (v) => v,
+      window: countWindow(10),
+      budget: 2,
+      dedupKey,
+    });
     const { out, dead } = collector<LabelQueueEntry>();
     const bad = { ...prediction('bad', 0.6), probabilities: [Number.NaN, 0.6] };
-    const records = [record(bad, 0), record(prediction('ok', 0.6), 1), { ...record(prediction('t', 0.6), 2), eventTime: Number.NaN }, record(prediction('boom', 0.55), 3)];
+    const records = [
+      record(bad, 0),
+      record(prediction('ok', 0.6), 1),
+      { ...record(prediction('t', 0.6), 2), eventTime: Number.NaN },
+      record(prediction('boom', 0.55), 3),
+    ];
     await stage.onBatch({ records, tokens: [] }, out);
-    expect(dead).toEqual(['probability 0 is NaN: probabilities must be finite and non-negative', 'event time is not a finite number: NaN', 'no text to key']);
-    expect(() => uncertaintySample('u', { pipeline: 'p', prediction: (v: never) => v, window: { type: 'hopping', sizeMs: 10, hopMs: 5 }, budget: 1 })).toThrow('hopping windows overlap');
-    expect(() => uncertaintySample('u', { pipeline: 'p', prediction: (v: never) => v, window: countWindow(1), budget: 0 })).toThrow('budget must be a positive integer');
-    expect(() => uncertaintySample('u', { pipeline: 'p', prediction: (v: never) => v, window: countWindow(1), budget: 1, band: [0.8, 0.6] })).toThrow('band [0.8, 0.6]');
+    expect(dead).toEqual([
+      'probability 0 is NaN: probabilities must be finite and non-negative',
+      'event time is not a finite number: NaN',
+      'no text to key',
+    ]);
+    expect(() =>
+      uncertaintySample('u', {
+        pipeline: 'p',
+        prediction: (v: never) => v,
+        window: { type: 'hopping', sizeMs: 10, hopMs: 5 },
+        budget: 1,
+      }),
+    ).toThrow('hopping windows overlap');
+    expect(() =>
+      uncertaintySample('u', { pipeline: 'p', prediction: (v: never) => v, window: countWindow(1), budget: 0 }),
+    ).toThrow('budget must be a positive integer');
+    expect(() =>
+      uncertaintySample('u', {
+        pipeline: 'p',
+        prediction: (v: never) => v,
+        window: countWindow(1),
+        budget: 1,
+        band: [0.8, 0.6],
+      }),
+    ).toThrow('band [0.8, 0.6]');
   });
 
   it('never queues a near-identical NEU-DET frame twice, within a window or across windows', async () => {
     const dir = dataFile('frames', 'neu-det', 'images');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().filter((_, i) => i % 30 === 0);
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()
+      .filter((_, i) => i % 30 === 0);
     const classes = [...new Set(files.map((f) => f.replace(/_\d+\.jpg$/, '')))];
     const originals = await Promise.all(
-      files.map((f, i) => normalizeFrame({ camera_id: 'neu', sequence: i, captured_at: i, width: 200, height: 200, channels: 1, encoding: 'jpeg', data: readFileSync(`${dir}/${f}`) })),
+      files.map((f, i) =>
+        normalizeFrame({
+          camera_id: 'neu',
+          sequence: i,
+          captured_at: i,
+          width: 200,
+          height: 200,
+          channels: 1,
+          encoding: 'jpeg',
+          data: readFileSync(`${dir}/${f}`),
+        }),
+      ),
     );
     expect(originals.length - 20).toBeLessThanOrEqual(40); // the later originals fit one window's budget
     // A stand-in classifier (no frames model is trained here): in-band probabilities that vary with the pixels.
@@ -356,18 +478,34 @@ describe('uncertainty-sample, stage level', () => {
       const probabilities = s.label === 0 ? [top, 1 - top] : [1 - top, top];
       return { ...prediction(s.id, 0.5), label: s.label, probabilities, confidence: top };
     };
-    const copyOf = (f: NormalizedFrame) => ({ ...f, tensor: f.tensor.map((v, i) => Math.min(1, v + 0.03 + ((i * 7919) % 13) / 1300)) });
+    const copyOf = (f: NormalizedFrame) => ({
+      ...f,
+      tensor: f.tensor.map((v, i) => Math.min(1, v + 0.03 + ((i * 7919) % 13) / 1300)),
+    });
     const o = originals.map((f, i) => shot(`o${i}`, f, classes.indexOf(files[i]!.replace(/_\d+\.jpg$/, '')) % 2));
     const c = originals.map((f, i) => shot(`c${i}`, copyOf(f), o[i]!.label));
     // window [0,100): originals 0–19 each next to its copy; [100,200): the other originals; [200,300): their copies
     const timed = [
-      ...o.slice(0, 20).flatMap((x, i) => [x, c[i]!]).map((s, i) => ({ s, t: i })),
+      ...o
+        .slice(0, 20)
+        .flatMap((x, i) => [x, c[i]!])
+        .map((s, i) => ({ s, t: i })),
       ...o.slice(20).map((s, i) => ({ s, t: 100 + i })),
       ...c.slice(20).map((s, i) => ({ s, t: 200 + i })),
     ];
-    const stage = uncertaintySample<Shot>('frames', { pipeline: 'frames', prediction: predictionOf, window: tumbling(100), budget: 40, dedupKey: (s) => frameKey(s.frame) });
+    const stage = uncertaintySample<Shot>('frames', {
+      pipeline: 'frames',
+      prediction: predictionOf,
+      window: tumbling(100),
+      budget: 40,
+      dedupKey: (s) => frameKey(s.frame),
+    });
     const { out, batches } = collector<LabelQueueEntry>();
-    for (let i = 0; i < timed.length; i += 7) await stage.onBatch({ records: timed.slice(i, i + 7).map(({ s, t }, k) => record(s, i + k, t)), tokens: [] }, out);
+    for (let i = 0; i < timed.length; i += 7)
+      await stage.onBatch(
+        { records: timed.slice(i, i + 7).map(({ s, t }, k) => record(s, i + k, t)), tokens: [] },
+        out,
+      );
     await stage.onEnd!(out);
     const queued = new Set(batches.flatMap((b) => b.records.map((r) => r.value.recordId)));
     for (let i = 0; i < 20; i++) expect(Number(queued.has(`o${i}`)) + Number(queued.has(`c${i}`))).toBe(1);
@@ -378,6 +516,8 @@ describe('uncertainty-sample, stage level', () => {
     // the copies really are near-identical, and different frames are not: the hash decides, not the ids
     const byId = new Map([...o, ...c].map((s) => [s.id, perceptualHash(s.frame)]));
     const q = [...queued];
-    for (let i = 0; i < q.length; i++) for (let j = i + 1; j < q.length; j++) expect(hammingDistance(byId.get(q[i]!)!, byId.get(q[j]!)!)).toBeGreaterThan(10);
+    for (let i = 0; i < q.length; i++)
+      for (let j = i + 1; j < q.length; j++)
+        expect(hammingDistance(byId.get(q[i]!)!, byId.get(q[j]!)!)).toBeGreaterThan(10);
   });
 });

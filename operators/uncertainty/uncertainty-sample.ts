@@ -19,7 +19,14 @@ import type { Prediction } from '../../schemas/prediction.ts';
 import type { WindowResult, WindowSpec } from '../window/window-spec.ts';
 import { type DedupKey, QueuedKeys, itemKeys } from './near-duplicate.ts';
 import { type Candidate, type Pick, WindowPool, selectPicks } from './uncertainty-pool.ts';
-import { UNCERTAINTY_METHODS, type UncertaintyMethod, argmax, checkProbabilities, topProbability, uncertainty } from './uncertainty-scores.ts';
+import {
+  UNCERTAINTY_METHODS,
+  type UncertaintyMethod,
+  argmax,
+  checkProbabilities,
+  topProbability,
+  uncertainty,
+} from './uncertainty-scores.ts';
 
 export interface UncertaintySampleOptions<T> {
   /** Pipeline name, carried into the label_queue rows. */
@@ -79,13 +86,19 @@ function checkOptions<T>(name: string, options: UncertaintySampleOptions<T>): vo
   const method = options.method ?? 'margin';
   const [low, high] = options.band ?? DEFAULT_BAND;
   const { budget } = options;
-  if (!UNCERTAINTY_METHODS.includes(method)) throw new Error(`${name}: unknown method ${JSON.stringify(method)} (known: ${UNCERTAINTY_METHODS.join(', ')})`);
-  if (!(low >= 0 && low <= high && high <= 1)) throw new Error(`${name}: band [${low}, ${high}] must satisfy 0 <= low <= high <= 1`);
-  if (!Number.isInteger(budget) || budget < 1) throw new Error(`${name}: budget must be a positive integer, got ${budget}`);
+  if (!UNCERTAINTY_METHODS.includes(method))
+    throw new Error(`${name}: unknown method ${JSON.stringify(method)} (known: ${UNCERTAINTY_METHODS.join(', ')})`);
+  if (!(low >= 0 && low <= high && high <= 1))
+    throw new Error(`${name}: band [${low}, ${high}] must satisfy 0 <= low <= high <= 1`);
+  if (!Number.isInteger(budget) || budget < 1)
+    throw new Error(`${name}: budget must be a positive integer, got ${budget}`);
   if (options.window.type === 'hopping') {
-    throw new Error(`${name}: hopping windows overlap, so one record would count against several budgets; use tumbling or count windows`);
+    throw new Error(
+      `${name}: hopping windows overlap, so one record would count against several budgets; use tumbling or count windows`,
+    );
   }
-  if (options.classes !== undefined && (!Number.isInteger(options.classes) || options.classes < 2)) throw new Error(`${name}: classes must be an integer >= 2`);
+  if (options.classes !== undefined && (!Number.isInteger(options.classes) || options.classes < 2))
+    throw new Error(`${name}: classes must be an integer >= 2`);
   const quotas = options.classQuota;
   for (const q of typeof quotas === 'number' ? [quotas] : (quotas ?? [])) {
     if (!Number.isInteger(q) || q < 0) throw new Error(`${name}: class quotas must be non-negative integers, got ${q}`);
@@ -157,7 +170,13 @@ class UncertaintySampler<T> implements StatefulLogic<T, LabelQueueEntry> {
         continue;
       }
       // Key null: one window (and one budget) over the whole stream, not one per record key.
-      keyless.push({ key: null, value: candidate, eventTime: record.eventTime, headers: record.headers, position: record.position });
+      keyless.push({
+        key: null,
+        value: candidate,
+        eventTime: record.eventTime,
+        headers: record.headers,
+        position: record.position,
+      });
     }
     // Late predictions are dropped: their window has already queued its entries.
     this.settle(this.windower.add(keyless, ctx).closed, ctx);
@@ -237,7 +256,8 @@ class UncertaintySampler<T> implements StatefulLogic<T, LabelQueueEntry> {
 
   private offerPending(pool: WindowPool, ctx: StatefulContext<LabelQueueEntry>): void {
     for (const c of pool.pending) {
-      if (pool.hasRoomFor(c, this.capacityOf(c)) && this.complete(c, ctx) && !this.queued.has(c)) pool.offer(c, this.capacityOf(c));
+      if (pool.hasRoomFor(c, this.capacityOf(c)) && this.complete(c, ctx) && !this.queued.has(c))
+        pool.offer(c, this.capacityOf(c));
     }
     pool.pending.length = 0;
   }
@@ -257,7 +277,13 @@ class UncertaintySampler<T> implements StatefulLogic<T, LabelQueueEntry> {
       selectPicks(pool, this.options.budget, this.fill).forEach((pick, i) => {
         this.queued.add(pick.c);
         for (const other of this.open) other.purge(pick.c);
-        records.push({ key: pick.c.id, value: this.entryOf(bounds, pick, i + 1), eventTime: bounds.end - 1, headers: {}, position: pick.c.position });
+        records.push({
+          key: pick.c.id,
+          value: this.entryOf(bounds, pick, i + 1),
+          eventTime: bounds.end - 1,
+          headers: {},
+          position: pick.c.position,
+        });
         sources.push(pick.c.batch);
       });
     }
@@ -282,7 +308,9 @@ class UncertaintySampler<T> implements StatefulLogic<T, LabelQueueEntry> {
       rank,
       reason:
         `${this.method} uncertainty ${fmt(c.score)}, top ${fmt(c.top)} in [${low}, ${high}], #${rank} in window; ` +
-        (overQuota ? `class ${c.label} over its quota ${c.quota}: budget other classes left unused` : `within class ${c.label} quota ${c.quota}`),
+        (overQuota
+          ? `class ${c.label} over its quota ${c.quota}: budget other classes left unused`
+          : `within class ${c.label} quota ${c.quota}`),
       payloadRef: c.payloadRef,
     };
   }

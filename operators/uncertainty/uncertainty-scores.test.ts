@@ -11,7 +11,10 @@ import {
 
 /** Indices of `ps` from most to least uncertain under `method` (ties: the earlier first, as the operator breaks them). */
 const ranking = (method: (typeof UNCERTAINTY_METHODS)[number], ps: number[][]) =>
-  ps.map((p, i) => ({ i, u: uncertainty(method, p) })).sort((a, b) => b.u - a.u || a.i - b.i).map((x) => x.i);
+  ps
+    .map((p, i) => ({ i, u: uncertainty(method, p) }))
+    .sort((a, b) => b.u - a.u || a.i - b.i)
+    .map((x) => x.i);
 
 describe('uncertainty scores', () => {
   it('match hand-computed values for three classes', () => {

@@ -25,7 +25,8 @@ export function checkProbabilities(p: ArrayLike<number>): void {
   let sum = 0;
   for (let i = 0; i < p.length; i++) {
     const v = p[i]!;
-    if (!Number.isFinite(v) || v < 0) throw new Error(`probability ${i} is ${v}: probabilities must be finite and non-negative`);
+    if (!Number.isFinite(v) || v < 0)
+      throw new Error(`probability ${i} is ${v}: probabilities must be finite and non-negative`);
     sum += v;
   }
   if (!(sum > 0)) throw new Error('probabilities sum to 0');
@@ -86,6 +87,8 @@ export function uncertainty(method: UncertaintyMethod, p: ArrayLike<number>): nu
     case 'least_confidence':
       return leastConfidence(p);
     default:
-      throw new Error(`unknown uncertainty method ${JSON.stringify(method)} (known: ${UNCERTAINTY_METHODS.join(', ')})`);
+      throw new Error(
+        `unknown uncertainty method ${JSON.stringify(method)} (known: ${UNCERTAINTY_METHODS.join(', ')})`,
+      );
   }
 }

@@ -14,14 +14,20 @@ interface Reading {
 }
 
 /** Produces readings (one partition unless given) and runs a keyed sum window over them until idle. */
-async function runWindow(readings: Reading[], build: (p: Pipeline, t: MemoryTransport) => { results: ArraySink<WindowResult<number>>; late: ArraySink<Reading> }, batchSize = 3) {
+async function runWindow(
+  readings: Reading[],
+  build: (p: Pipeline, t: MemoryTransport) => { results: ArraySink<WindowResult<number>>; late: ArraySink<Reading> },
+  batchSize = 3,
+) {
   const transport = new MemoryTransport();
   await transport.ensureTopic('readings', 1);
   const producer = await transport.producer();
   for (let i = 0; i < readings.length; i += batchSize) {
     await producer.send(
       'readings',
-      readings.slice(i, i + batchSize).map((r) => ({ key: r.sensor, value: Buffer.from(JSON.stringify(r)), timestamp: r.t, partition: 0 })),
+      readings
+        .slice(i, i + batchSize)
+        .map((r) => ({ key: r.sensor, value: Buffer.from(JSON.stringify(r)), timestamp: r.t, partition: 0 })),
     );
   }
   const p = new Pipeline('window-test');
@@ -104,7 +110,13 @@ describe('event-time windows', () => {
 
   it('count windows emit every N records per key, and the remainder at end of input', async () => {
     const { results } = await runWindow(readings, sumPipeline(countWindow(2)));
-    expect(simplify(results.values)).toEqual(['a[1,8)=3/2', 'b[2,12)=30/2', 'a[3,13)=12/2', 'a[4,22)=116/2', 'b[9,10)=40/1']);
+    expect(simplify(results.values)).toEqual([
+      'a[1,8)=3/2',
+      'b[2,12)=30/2',
+      'a[3,13)=12/2',
+      'a[4,22)=116/2',
+      'b[9,10)=40/1',
+    ]);
   });
 
   it('closes the windows of an idle partition after the idle timeout, while the pipeline keeps running', async () => {

@@ -17,7 +17,11 @@ export function windowStage<T, A, R = A>(name: string, options: WindowOptions<T,
   const countBased = options.spec.type === 'count';
 
   const emitClosed = (closed: Window<A>[], ctx: StatefulContext<WindowResult<R>>) => {
-    if (closed.length > 0) ctx.emit(closed.map((w) => windowRecord(w, countBased, result(w.acc))), { closes: closed });
+    if (closed.length > 0)
+      ctx.emit(
+        closed.map((w) => windowRecord(w, countBased, result(w.acc))),
+        { closes: closed },
+      );
   };
 
   return statefulStage<T, WindowResult<R>>(name, windowerLogic(windower, emitClosed));

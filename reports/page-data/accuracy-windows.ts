@@ -31,7 +31,9 @@ export function accuracyWindows<T extends Row>(rows: readonly T[]) {
   const enough = (r: Row) => (num(r.labeled) ?? 0) >= MIN_LABELLED;
   const anyEnough = rows.some(enough);
   return rows.map((r) => {
-    const [gapA, gapB] = enough(r) ? [gap(r.estimated_accuracy_a, r.accuracy_a), gap(r.estimated_accuracy_b, r.accuracy_b)] : [null, null];
+    const [gapA, gapB] = enough(r)
+      ? [gap(r.estimated_accuracy_a, r.accuracy_a), gap(r.estimated_accuracy_b, r.accuracy_b)]
+      : [null, null];
     return {
       ...r,
       charted: !anyEnough || enough(r),

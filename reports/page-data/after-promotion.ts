@@ -42,7 +42,8 @@ export function inForceCondition(reader: WarehouseReader, modelB: string, promot
 }
 
 /** `0 → "software engineering"`. */
-export const className = (label: number | null) => (label === null ? null : (CLASSES[label]?.replace(/_/g, ' ') ?? String(label)));
+export const className = (label: number | null) =>
+  label === null ? null : (CLASSES[label]?.replace(/_/g, ' ') ?? String(label));
 
 /** A and B's counts on the same postings → accuracies and the four outcomes (`aWrongBRight` counted apart). */
 export function outcomes(records: number, correctA: number, correctB: number, aWrongBRight: number) {
@@ -54,11 +55,20 @@ export function outcomes(records: number, correctA: number, correctB: number, aW
     correct_b: correctB,
     accuracy_a: records > 0 ? correctA / records : null,
     accuracy_b: records > 0 ? correctB / records : null,
-    outcomes: { both_right: bothRight, a_wrong_b_right: aWrongBRight, a_right_b_wrong: aRightBWrong, both_wrong: records - bothRight - aWrongBRight - aRightBWrong },
+    outcomes: {
+      both_right: bothRight,
+      a_wrong_b_right: aWrongBRight,
+      a_right_b_wrong: aRightBWrong,
+      both_wrong: records - bothRight - aWrongBRight - aRightBWrong,
+    },
   };
 }
 
-export async function afterFirstPromotion(reader: WarehouseReader, models: { a: string; aVersions: readonly string[]; b: string }, promotions: readonly Promotion[]) {
+export async function afterFirstPromotion(
+  reader: WarehouseReader,
+  models: { a: string; aVersions: readonly string[]; b: string },
+  promotions: readonly Promotion[],
+) {
   if (promotions.length === 0 || models.aVersions.length === 0) return null;
   const predictions = reader.from('predictions');
   const labels = reader.from('labels');
@@ -75,9 +85,12 @@ export async function afterFirstPromotion(reader: WarehouseReader, models: { a: 
     `SELECT model_id, model_version, count(*) AS records, sum(CASE WHEN ${right} THEN 1 ELSE 0 END) AS correct FROM ${predictions} ` +
       `WHERE ${labelled} AND ((${byB} AND ${scoredBy(byA)}) OR (${byA} AND ${scoredBy(byB)})) GROUP BY model_id, model_version`,
   );
-  const total = (model: string, column: string) => counts.filter((c) => c.model_id === model).reduce((s, c) => s + (num(c[column]) ?? 0), 0);
+  const total = (model: string, column: string) =>
+    counts.filter((c) => c.model_id === model).reduce((s, c) => s + (num(c[column]) ?? 0), 0);
   const byVersion = canonicalRows(
-    counts.filter((c) => c.model_id === models.b).map((c) => ({ version: String(c.model_version), records: num(c.records), correct: num(c.correct) })),
+    counts
+      .filter((c) => c.model_id === models.b)
+      .map((c) => ({ version: String(c.model_version), records: num(c.records), correct: num(c.correct) })),
     ['version'],
   );
 
@@ -95,9 +108,18 @@ export async function afterFirstPromotion(reader: WarehouseReader, models: { a: 
   const truthOf = new Map<string, Row>();
   const postingOf = new Map<string, Row>();
   for (let i = 0; i < ids.length; i += 500) {
-    const list = ids.slice(i, i + 500).map(sqlString).join(', ');
-    for (const l of await reader.rows(`SELECT record_id, label, label_name FROM ${labels} WHERE record_id IN (${list})`)) truthOf.set(String(l.record_id), l);
-    for (const p of await reader.rows(`SELECT id, title, company, posted_at FROM ${reader.from('postings')} WHERE id IN (${list})`)) postingOf.set(String(p.id), p);
+    const list = ids
+      .slice(i, i + 500)
+      .map(sqlString)
+      .join(', ');
+    for (const l of await reader.rows(
+      `SELECT record_id, label, label_name FROM ${labels} WHERE record_id IN (${list})`,
+    ))
+      truthOf.set(String(l.record_id), l);
+    for (const p of await reader.rows(
+      `SELECT id, title, company, posted_at FROM ${reader.from('postings')} WHERE id IN (${list})`,
+    ))
+      postingOf.set(String(p.id), p);
   }
   const listed = [...pairs.entries()]
     .filter(([id, pair]) => pair.a && pair.b && truthOf.has(id) && postingOf.has(id))

@@ -23,7 +23,14 @@ export function canonicalValue(value: unknown): unknown {
 
 /** A row with canonical values and its keys in the given order (columns not listed follow, sorted by name). */
 export function canonicalRow<T extends Record<string, unknown>>(row: T, columns?: readonly string[]): T {
-  const names = columns ? [...columns, ...Object.keys(row).filter((k) => !columns.includes(k)).sort()] : Object.keys(row).sort();
+  const names = columns
+    ? [
+        ...columns,
+        ...Object.keys(row)
+          .filter((k) => !columns.includes(k))
+          .sort(),
+      ]
+    : Object.keys(row).sort();
   const out: Record<string, unknown> = {};
   for (const name of names) if (name in row) out[name] = canonicalValue(row[name]);
   return out as T;

@@ -39,13 +39,21 @@ export function comparablePageData(data: unknown, topicPrefix = ''): unknown {
   if (Array.isArray(data)) {
     const items = data.map((d) => comparablePageData(d, topicPrefix));
     const stages = items.length > 0 && items.every((i) => i !== null && typeof i === 'object' && 'stage' in i);
-    return stages ? items.map((i) => [JSON.stringify(i), i] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, i]) => i) : items;
+    return stages
+      ? items
+          .map((i) => [JSON.stringify(i), i] as const)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([, i]) => i)
+      : items;
   }
   if (data === null || typeof data !== 'object') return data;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
     if (DIFFERING_FIELDS.includes(key)) continue;
-    out[key] = key === 'stage' && typeof value === 'string' ? neutralStage(value, topicPrefix) : comparablePageData(value, topicPrefix);
+    out[key] =
+      key === 'stage' && typeof value === 'string'
+        ? neutralStage(value, topicPrefix)
+        : comparablePageData(value, topicPrefix);
   }
   return out;
 }

@@ -19,12 +19,27 @@ const TOP_TERMS = 10;
 export function parseModelRef(ref: string): { id: string; versions: string[] } {
   const at = ref.indexOf('@');
   if (at === -1) return { id: ref, versions: [] };
-  return { id: ref.slice(0, at), versions: ref.slice(at + 1).split(/[,+ ]+/).filter(Boolean) };
+  return {
+    id: ref.slice(0, at),
+    versions: ref
+      .slice(at + 1)
+      .split(/[,+ ]+/)
+      .filter(Boolean),
+  };
 }
 
 export const driftPage: PageExport = {
   name: 'drift',
-  tables: ['model_comparison', 'drift_metrics', 'drift_alerts', 'keyword_skew', 'training_runs', 'predictions', 'labels', 'postings'],
+  tables: [
+    'model_comparison',
+    'drift_metrics',
+    'drift_alerts',
+    'keyword_skew',
+    'training_runs',
+    'predictions',
+    'labels',
+    'postings',
+  ],
   async export(reader) {
     const { run, where } = await latestRunCondition(reader, PIPELINE);
     const comparison = accuracyWindows(
@@ -38,13 +53,27 @@ export const driftPage: PageExport = {
       ),
     );
     const metrics = canonicalRows(
-      await reader.rows(`SELECT window_start, window_end, window_count, reference_count, model_id, model_version, feature, kind, test, statistic, p_value, threshold, drifted FROM ${reader.from('drift_metrics')} WHERE ${where} AND test <> 'skipped'`),
+      await reader.rows(
+        `SELECT window_start, window_end, window_count, reference_count, model_id, model_version, feature, kind, test, statistic, p_value, threshold, drifted FROM ${reader.from('drift_metrics')} WHERE ${where} AND test <> 'skipped'`,
+      ),
       ['window_start', 'feature', 'test'],
     );
-    const skipped = canonicalRows(await reader.rows(`SELECT window_start, window_end, window_count FROM ${reader.from('drift_metrics')} WHERE ${where} AND test = 'skipped'`), ['window_start']);
-    const alerts = canonicalRows(await reader.rows(`SELECT window_start, window_end, feature, kind, severity, message FROM ${reader.from('drift_alerts')} WHERE ${where}`), ['window_start', 'feature', 'kind']);
+    const skipped = canonicalRows(
+      await reader.rows(
+        `SELECT window_start, window_end, window_count FROM ${reader.from('drift_metrics')} WHERE ${where} AND test = 'skipped'`,
+      ),
+      ['window_start'],
+    );
+    const alerts = canonicalRows(
+      await reader.rows(
+        `SELECT window_start, window_end, feature, kind, severity, message FROM ${reader.from('drift_alerts')} WHERE ${where}`,
+      ),
+      ['window_start', 'feature', 'kind'],
+    );
     const keywords = canonicalRows(
-      await reader.rows(`SELECT window_start, window_end, term, direction, rank, reference_share, window_share, log_ratio FROM ${reader.from('keyword_skew')} WHERE ${where} AND rank <= ${TOP_TERMS}`),
+      await reader.rows(
+        `SELECT window_start, window_end, term, direction, rank, reference_share, window_share, log_ratio FROM ${reader.from('keyword_skew')} WHERE ${where} AND rank <= ${TOP_TERMS}`,
+      ),
       ['window_start', 'direction', 'rank', 'term'],
     );
     const training = await reader.rows(
@@ -55,10 +84,15 @@ export const driftPage: PageExport = {
     const firstWindow = new Map<string, number>();
     for (const c of comparison) {
       const b = parseModelRef(String(c.model_b));
-      for (const v of b.versions) if (!firstWindow.has(`${b.id}@${v}`)) firstWindow.set(`${b.id}@${v}`, num(c.window_start)!);
+      for (const v of b.versions)
+        if (!firstWindow.has(`${b.id}@${v}`)) firstWindow.set(`${b.id}@${v}`, num(c.window_start)!);
     }
     const trainingRows: Row[] = canonicalRows(
-      training.map(({ started_at, ...t }) => ({ ...t, first_window: firstWindow.get(`${t.model_id}@${t.candidate_version}`) ?? null, order: num(started_at) })),
+      training.map(({ started_at, ...t }) => ({
+        ...t,
+        first_window: firstWindow.get(`${t.model_id}@${t.candidate_version}`) ?? null,
+        order: num(started_at),
+      })),
       ['order', 'candidate_version'],
     ).map(({ order: _order, ...t }) => t);
 
@@ -69,12 +103,22 @@ export const driftPage: PageExport = {
     const asWindow = (r: Row) => ({ window_start: num(r.window_start)!, window_end: num(r.window_end)! });
     const axis = windowAxis(comparison.filter((c) => c.charted).map(asWindow), metrics.map(asWindow));
     const promotions = trainingRows
-      .filter((t) => num(t.promoted) === 1 && t.model_id === modelB && (t.in_force_from !== null || t.first_window !== null))
+      .filter(
+        (t) => num(t.promoted) === 1 && t.model_id === modelB && (t.in_force_from !== null || t.first_window !== null),
+      )
       .map((t) => {
         const at = num(t.in_force_from) ?? num(t.first_window)!;
-        return { version: String(t.candidate_version), in_event_time: t.in_force_from !== null, at, trigger_event_time: num(t.trigger_event_time), position: windowPosition(axis, at) };
+        return {
+          version: String(t.candidate_version),
+          in_event_time: t.in_force_from !== null,
+          at,
+          trigger_event_time: num(t.trigger_event_time),
+          position: windowPosition(axis, at),
+        };
       });
-    const eventTimePromotions: Promotion[] = promotions.filter((p) => p.in_event_time).map((p) => ({ version: p.version, trigger_event_time: p.trigger_event_time, in_force_from: p.at }));
+    const eventTimePromotions: Promotion[] = promotions
+      .filter((p) => p.in_event_time)
+      .map((p) => ({ version: p.version, trigger_event_time: p.trigger_event_time, in_force_from: p.at }));
     // Drift onset: the first window whose dataset-level test drifted (else the first with any drifted feature).
     const drifted = metrics.filter((m) => num(m.drifted) === 1);
     const onsetRow = drifted.find((m) => m.kind === 'dataset') ?? drifted[0];
@@ -82,7 +126,9 @@ export const driftPage: PageExport = {
     const onsetStarts = drifted.filter((m) => !datasetLevel || m.kind === 'dataset').map((m) => num(m.window_start)!);
     const onsetStart = onsetRow ? Math.min(...onsetStarts) : null;
     const driftOnset =
-      onsetStart === null ? null : { window_start: onsetStart, dataset_level: datasetLevel, position: windowPosition(axis, onsetStart) };
+      onsetStart === null
+        ? null
+        : { window_start: onsetStart, dataset_level: datasetLevel, position: windowPosition(axis, onsetStart) };
     const aVersions = [...new Set(comparison.flatMap((c) => parseModelRef(String(c.model_a)).versions))].sort();
     return {
       runs: run ? [run] : [],

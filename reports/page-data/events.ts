@@ -19,13 +19,21 @@ const PIPELINE = 'events';
 export const MAX_POINTS = 1500;
 
 /** A series (sorted by time) in at most `max` consecutive buckets of equal count: mean, min and max of each. */
-export function downsample(points: { ts: number; value: number }[], max = MAX_POINTS): { ts: number; value: number; min: number; max: number }[] {
+export function downsample(
+  points: { ts: number; value: number }[],
+  max = MAX_POINTS,
+): { ts: number; value: number; min: number; max: number }[] {
   const size = Math.max(1, Math.ceil(points.length / max));
   const out: { ts: number; value: number; min: number; max: number }[] = [];
   for (let i = 0; i < points.length; i += size) {
     const bucket = points.slice(i, i + size);
     const values = bucket.map((p) => p.value);
-    out.push({ ts: bucket[0]!.ts, value: values.reduce((s, v) => s + v, 0) / values.length, min: Math.min(...values), max: Math.max(...values) });
+    out.push({
+      ts: bucket[0]!.ts,
+      value: values.reduce((s, v) => s + v, 0) / values.length,
+      min: Math.min(...values),
+      max: Math.max(...values),
+    });
   }
   return out;
 }
@@ -37,7 +45,11 @@ export function downsampleMax(points: ScorePoint[], max = MAX_POINTS): ScorePoin
   const out: ScorePoint[] = [];
   for (let i = 0; i < points.length; i += size) {
     const bucket = points.slice(i, i + size);
-    out.push({ ts: bucket[0]!.ts, score: Math.max(...bucket.map((p) => p.score)), alert: Math.max(...bucket.map((p) => p.alert)) });
+    out.push({
+      ts: bucket[0]!.ts,
+      score: Math.max(...bucket.map((p) => p.score)),
+      alert: Math.max(...bucket.map((p) => p.alert)),
+    });
   }
   return out;
 }
@@ -45,7 +57,9 @@ export function downsampleMax(points: ScorePoint[], max = MAX_POINTS): ScorePoin
 /** The stored per-record anomaly scores of the events pipeline, per series in record order. */
 async function storedSeries(reader: WarehouseReader): Promise<StoredSeries[]> {
   const table = reader.from('event_anomaly_scores');
-  const rows = await reader.rows(`SELECT key, ts, value, score, alert FROM ${table} WHERE pipeline = ${sqlString(PIPELINE)}`);
+  const rows = await reader.rows(
+    `SELECT key, ts, value, score, alert FROM ${table} WHERE pipeline = ${sqlString(PIPELINE)}`,
+  );
   const byKey = new Map<string, StoredSeries>();
   const byTime = (a: Row, b: Row) => num(a.ts)! - num(b.ts)! || num(a.value)! - num(b.value)!;
   rows.sort((a, b) => (String(a.key) < String(b.key) ? -1 : String(a.key) > String(b.key) ? 1 : byTime(a, b)));
@@ -62,7 +76,11 @@ async function storedSeries(reader: WarehouseReader): Promise<StoredSeries[]> {
 }
 
 /** NAB scores of the stored scores and the baselines, when NAB's labels and profiles are under the data directory. */
-function nabScores(stored: StoredSeries[], labels: Map<string, LabelledWindow[]> | undefined, windowsFile?: string): Row[] {
+function nabScores(
+  stored: StoredSeries[],
+  labels: Map<string, LabelledWindow[]> | undefined,
+  windowsFile?: string,
+): Row[] {
   const nabDir = windowsFile ? dirname(dirname(windowsFile)) : undefined; // …/events/nab/labels/combined_windows.json
   if (!labels || !nabDir || !existsSync(join(nabDir, 'profiles.json'))) return [];
   const rows = nabRunScores(stored, labels, readNabProfiles(nabDir));
@@ -85,28 +103,40 @@ export const eventsPage: PageExport = {
     const { run, where } = await latestRunCondition(reader, PIPELINE);
     const raw = await reader.rows(`SELECT key, ts, value FROM ${reader.from('events')}`);
     const byKey = new Map<string, { ts: number; value: number }[]>();
-    for (const r of raw) byKey.set(String(r.key), [...(byKey.get(String(r.key)) ?? []), { ts: num(r.ts)!, value: num(r.value)! }]);
+    for (const r of raw)
+      byKey.set(String(r.key), [...(byKey.get(String(r.key)) ?? []), { ts: num(r.ts)!, value: num(r.value)! }]);
     const series: Row[] = [];
     for (const [key, points] of [...byKey].sort(([a], [b]) => (a < b ? -1 : 1))) {
       points.sort((a, b) => a.ts - b.ts);
       for (const p of downsample(points)) series.push({ key, ...p });
     }
 
-    const alerts = (await reader.rows(`SELECT id, window_start, window_end, feature, kind, severity, message, event_time FROM ${reader.from('drift_alerts')} WHERE ${where}`)).map(({ id, ...a }) => ({
+    const alerts = (
+      await reader.rows(
+        `SELECT id, window_start, window_end, feature, kind, severity, message, event_time FROM ${reader.from('drift_alerts')} WHERE ${where}`,
+      )
+    ).map(({ id, ...a }) => ({
       key: seriesOfDriftId(String(id), run?.run_id ?? ''),
       ...a,
     }));
-    const tests = (await reader.rows(`SELECT window_start, window_end, feature, kind, test, statistic, p_value, threshold, drifted, details FROM ${reader.from('drift_metrics')} WHERE ${where} AND kind = 'numeric'`)).map(({ details, ...m }) => ({
+    const tests = (
+      await reader.rows(
+        `SELECT window_start, window_end, feature, kind, test, statistic, p_value, threshold, drifted, details FROM ${reader.from('drift_metrics')} WHERE ${where} AND kind = 'numeric'`,
+      )
+    ).map(({ details, ...m }) => ({
       key: (JSON.parse(String(details ?? '{}')) as { key?: string }).key ?? null,
       ...m,
     }));
-    const scores = await reader.rows(`SELECT series, alerts, alerts_in_windows, labelled_windows, windows_detected, precision, recall FROM ${reader.from('anomaly_scores')} WHERE ${where}`);
+    const scores = await reader.rows(
+      `SELECT series, alerts, alerts_in_windows, labelled_windows, windows_detected, precision, recall FROM ${reader.from('anomaly_scores')} WHERE ${where}`,
+    );
 
     // Labelled windows: NAB's file under the data directory, for the series the warehouse holds.
     const windowsFile = options.dataDir ? join(options.dataDir, NAB_WINDOWS_PATH) : undefined;
     const windows: Row[] = [];
     const labels = windowsFile && existsSync(windowsFile) ? readNabWindows(windowsFile) : undefined;
-    for (const [key, list] of labels ?? []) if (byKey.has(key)) for (const w of list) windows.push({ key, start: w.start, end: w.end });
+    for (const [key, list] of labels ?? [])
+      if (byKey.has(key)) for (const w of list) windows.push({ key, start: w.start, end: w.end });
     const stored = await storedSeries(reader);
     const anomaly: Row[] = [];
     for (const s of stored) {

@@ -17,7 +17,14 @@ import { pipelinesPage } from './pipelines.ts';
 import { tradeOffsPage } from './trade-offs.ts';
 import { warehouseReader } from './warehouse-reader.ts';
 
-export const PAGES: readonly PageExport[] = [indexPage, tradeOffsPage, driftPage, activeLearningPage, pipelinesPage, eventsPage];
+export const PAGES: readonly PageExport[] = [
+  indexPage,
+  tradeOffsPage,
+  driftPage,
+  activeLearningPage,
+  pipelinesPage,
+  eventsPage,
+];
 
 export interface ExportOptions {
   /** The time stamped into every page's meta (default now). */
@@ -26,20 +33,34 @@ export interface ExportOptions {
 }
 
 /** Writes `<dir>/<page>.json` for every page; returns the files written. */
-export async function exportPageData(settings: Pick<Settings, 'home' | 'clickhouseUrl' | 'clickhouseDatabase' | 'dataDir'>, dir: string, options: ExportOptions = {}): Promise<string[]> {
+export async function exportPageData(
+  settings: Pick<Settings, 'home' | 'clickhouseUrl' | 'clickhouseDatabase' | 'dataDir'>,
+  dir: string,
+  options: ExportOptions = {},
+): Promise<string[]> {
   const warehouse = await openWarehouse(settings);
   try {
     // Tables a deployment has not written yet (e.g. no bench run) exist empty, so every page's queries run.
     await warehouse.ensureTables();
     const reader = warehouseReader(warehouse);
     const takenAt = (options.now ?? new Date()).toISOString();
-    const location = warehouse.kind === 'clickhouse' ? `${warehouse.location} database ${settings.clickhouseDatabase}` : warehouse.location;
+    const location =
+      warehouse.kind === 'clickhouse'
+        ? `${warehouse.location} database ${settings.clickhouseDatabase}`
+        : warehouse.location;
     mkdirSync(dir, { recursive: true });
     const files: string[] = [];
     for (const page of PAGES) {
       const started = Date.now();
       const { runs, data } = await page.export(reader, { dataDir: settings.dataDir });
-      const meta: PageMeta = { page: page.name, taken_at: takenAt, warehouse: warehouse.kind, location, runs, tables: page.tables };
+      const meta: PageMeta = {
+        page: page.name,
+        taken_at: takenAt,
+        warehouse: warehouse.kind,
+        location,
+        runs,
+        tables: page.tables,
+      };
       const file = join(dir, `${page.name}.json`);
       writeFileSync(file, pageJson({ meta, ...data }));
       files.push(file);

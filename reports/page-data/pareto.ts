@@ -13,7 +13,9 @@ export function paretoFrontier<T>(items: readonly T[], objectives: readonly Obje
   // Oriented so that smaller is better on every objective.
   const points = items.map((item) => {
     const values = objectives.map((o) => o.value(item));
-    return values.some((v) => v === null || !Number.isFinite(v)) ? null : values.map((v, i) => (objectives[i]!.goal === 'min' ? v! : -v!));
+    return values.some((v) => v === null || !Number.isFinite(v))
+      ? null
+      : values.map((v, i) => (objectives[i]!.goal === 'min' ? v! : -v!));
   });
   const dominates = (a: number[], b: number[]) => a.every((x, i) => x <= b[i]!) && a.some((x, i) => x < b[i]!);
   return points.map((p, i) => p !== null && !points.some((q, j) => j !== i && q !== null && dominates(q, p)));

@@ -31,7 +31,8 @@ export function deadLettersByReason(rows: Row[]): { stage: string; reason: strin
  * equal counts in name order.
  */
 export function dataflowOrder<T extends Row>(stages: readonly T[]): T[] {
-  if (stages.length > 0 && stages.every((s) => num(s.stage_index) !== null)) return [...stages].sort((a, b) => num(a.stage_index)! - num(b.stage_index)!);
+  if (stages.length > 0 && stages.every((s) => num(s.stage_index) !== null))
+    return [...stages].sort((a, b) => num(a.stage_index)! - num(b.stage_index)!);
   const rank = (stage: string) =>
     stage.startsWith('source:') ? 0 : /^(duckdb|clickhouse|sink):/.test(stage) ? 2 : stage === 'dead-letters' ? 3 : 1;
   return [...stages].sort((a, b) => {
@@ -46,22 +47,33 @@ export const pipelinesPage: PageExport = {
   tables: ['pipeline_runs', 'pipeline_metrics', 'dead_letters'],
   async export(reader) {
     const runs = canonicalRows(
-      await reader.rows(`SELECT run_id, pipeline, mode, transport, warehouse, started_at, ended_at, records_in, records_per_s, e2e_p50_ms, e2e_p99_ms, max_consumer_lag, dead_letters FROM ${reader.from('pipeline_runs')}`),
+      await reader.rows(
+        `SELECT run_id, pipeline, mode, transport, warehouse, started_at, ended_at, records_in, records_per_s, e2e_p50_ms, e2e_p99_ms, max_consumer_lag, dead_letters FROM ${reader.from('pipeline_runs')}`,
+      ),
       ['pipeline', 'started_at', 'run_id'],
     );
     const latest = [...(await reader.latestRuns()).values()];
     const stages: Row[] = [];
     for (const run of latest) {
-      const rows = await reader.rows(`SELECT pipeline, stage, stage_index, records_in, records_out, dead_letters, p50_ms, p99_ms FROM ${reader.from('pipeline_metrics')} WHERE run_id = ${sqlString(run.run_id)} AND pipeline = ${sqlString(run.pipeline)}`);
+      const rows = await reader.rows(
+        `SELECT pipeline, stage, stage_index, records_in, records_out, dead_letters, p50_ms, p99_ms FROM ${reader.from('pipeline_metrics')} WHERE run_id = ${sqlString(run.run_id)} AND pipeline = ${sqlString(run.pipeline)}`,
+      );
       stages.push(...rows);
     }
-    const letters = await reader.rows(`SELECT stage, error, count(*) AS n FROM ${reader.from('dead_letters')} GROUP BY stage, error`);
+    const letters = await reader.rows(
+      `SELECT stage, error, count(*) AS n FROM ${reader.from('dead_letters')} GROUP BY stage, error`,
+    );
     return {
       runs: canonicalRows(latest, ['pipeline']),
       data: {
         runs,
         stages: [...new Set(stages.map((s) => String(s.pipeline)))].sort().flatMap((pipeline) =>
-          dataflowOrder(canonicalRows(stages.filter((s) => s.pipeline === pipeline), ['stage'])),
+          dataflowOrder(
+            canonicalRows(
+              stages.filter((s) => s.pipeline === pipeline),
+              ['stage'],
+            ),
+          ),
         ),
         dead_letters: canonicalRows(deadLettersByReason(letters), ['-count', 'stage', 'reason']),
       },

@@ -25,7 +25,10 @@ export function postingHeading(p: { title?: unknown; company?: unknown; descript
   const company = p.company === null || p.company === undefined ? null : String(p.company).trim();
   const text = String(p.description ?? '');
   const [first = '', ...rest] = text.split('\n');
-  const segments = first.split('|').map((s) => s.trim()).filter(Boolean);
+  const segments = first
+    .split('|')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const role = segments.length > 1 ? segments.slice(1).find((s) => ROLE.test(s) && s.length <= 80) : undefined;
   const body = (segments.length > 1 || first.trim() === title ? rest.join(' ') : text).replace(/\s+/g, ' ').trim();
   const excerpt = body.length > EXCERPT_CHARS ? `${body.slice(0, EXCERPT_CHARS - 1)}…` : body;

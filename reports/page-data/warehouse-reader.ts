@@ -41,9 +41,19 @@ export function warehouseReader(warehouse: Warehouse): WarehouseReader {
     latestRuns() {
       latest ??= (async () => {
         // pipeline_metrics is written by every run and replay; pipeline_runs too once a run records it.
-        const metrics = await warehouse.query(`SELECT pipeline, run_id, max("at") AS last_at FROM ${from('pipeline_metrics')} GROUP BY pipeline, run_id`);
-        const runs = await warehouse.query(`SELECT pipeline, run_id, ended_at AS last_at FROM ${from('pipeline_runs')}`);
-        return latestPerPipeline([...metrics, ...runs].map((r) => ({ pipeline: String(r.pipeline), run_id: String(r.run_id), at: num(r.last_at) ?? 0 })));
+        const metrics = await warehouse.query(
+          `SELECT pipeline, run_id, max("at") AS last_at FROM ${from('pipeline_metrics')} GROUP BY pipeline, run_id`,
+        );
+        const runs = await warehouse.query(
+          `SELECT pipeline, run_id, ended_at AS last_at FROM ${from('pipeline_runs')}`,
+        );
+        return latestPerPipeline(
+          [...metrics, ...runs].map((r) => ({
+            pipeline: String(r.pipeline),
+            run_id: String(r.run_id),
+            at: num(r.last_at) ?? 0,
+          })),
+        );
       })();
       return latest;
     },
@@ -55,13 +65,17 @@ export function latestPerPipeline(runs: RunRef[]): Map<string, RunRef> {
   const out = new Map<string, RunRef>();
   for (const run of runs) {
     const current = out.get(run.pipeline);
-    if (!current || run.at > current.at || (run.at === current.at && run.run_id > current.run_id)) out.set(run.pipeline, run);
+    if (!current || run.at > current.at || (run.at === current.at && run.run_id > current.run_id))
+      out.set(run.pipeline, run);
   }
   return out;
 }
 
 /** `WHERE` condition selecting the latest run of `pipeline` (no rows when it never ran). */
-export async function latestRunCondition(reader: WarehouseReader, pipeline: string): Promise<{ run: RunRef | null; where: string }> {
+export async function latestRunCondition(
+  reader: WarehouseReader,
+  pipeline: string,
+): Promise<{ run: RunRef | null; where: string }> {
   const run = (await reader.latestRuns()).get(pipeline) ?? null;
   return { run, where: `pipeline = ${sqlString(pipeline)} AND run_id = ${sqlString(run?.run_id ?? '')}` };
 }

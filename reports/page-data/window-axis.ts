@@ -15,7 +15,9 @@ export interface AxisWindow {
 /** The windows of any of `lists`, once each, by start; `gap_before` when time between it and the previous one is skipped. */
 export function windowAxis(...lists: readonly (readonly AxisWindow[])[]): (AxisWindow & { gap_before: boolean })[] {
   const byStart = new Map<number, AxisWindow>();
-  for (const w of lists.flat()) if (!byStart.has(w.window_start)) byStart.set(w.window_start, { window_start: w.window_start, window_end: w.window_end });
+  for (const w of lists.flat())
+    if (!byStart.has(w.window_start))
+      byStart.set(w.window_start, { window_start: w.window_start, window_end: w.window_end });
   const sorted = [...byStart.values()].sort((a, b) => a.window_start - b.window_start);
   return sorted.map((w, i) => ({ ...w, gap_before: i > 0 && w.window_start > sorted[i - 1]!.window_end }));
 }

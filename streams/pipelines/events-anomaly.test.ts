@@ -37,13 +37,26 @@ async function replay(name: string, files: string[]) {
   for (const f of files) {
     const target = join(input, f.split('/')[1]!);
     // The constant series is cut to 1,300 rows: past the drift reference (1,000), which is where it used to crash.
-    if (f === FLATLINE) writeFileSync(target, readFileSync(join(NAB_DATA, f), 'utf8').split('\n').slice(0, FLATLINE_ROWS + 1).join('\n'));
+    if (f === FLATLINE)
+      writeFileSync(
+        target,
+        readFileSync(join(NAB_DATA, f), 'utf8')
+          .split('\n')
+          .slice(0, FLATLINE_ROWS + 1)
+          .join('\n'),
+      );
     else copyFileSync(join(NAB_DATA, f), target);
   }
   const home = join(dir, name, 'home');
-  const output = await driftlineOk(['run', 'events', '--input', input, '--until-idle'], { DRIFTLINE_HOME: home, CLICKHOUSE_URL: '', KAFKA_BROKERS: '', DRIFTLINE_DATA_DIR: dataDir() });
+  const output = await driftlineOk(['run', 'events', '--input', input, '--until-idle'], {
+    DRIFTLINE_HOME: home,
+    CLICKHOUSE_URL: '',
+    KAFKA_BROKERS: '',
+    DRIFTLINE_DATA_DIR: dataDir(),
+  });
   const runId = /run (\S+) done/.exec(output)![1]!;
-  const strip = (rows: Rows): Rows => rows.map((r) => ({ ...r, id: String(r.id).replace(runId, '<run>'), run_id: undefined }));
+  const strip = (rows: Rows): Rows =>
+    rows.map((r) => ({ ...r, id: String(r.id).replace(runId, '<run>'), run_id: undefined }));
   return {
     scores: strip(await query(home, 'SELECT * FROM event_anomaly_scores ORDER BY key, ts, value')),
     alerts: strip(await query(home, 'SELECT * FROM anomaly_alerts ORDER BY key, ts, value')),
@@ -53,7 +66,8 @@ async function replay(name: string, files: string[]) {
 }
 
 const series = (path: string) => path.split('/')[1]!.replace('.csv', '');
-const ofSeries = (rows: Rows, keys: string[]) => rows.filter((r) => keys.includes(String(r.key)) || keys.some((k) => String(r.id).includes(`/${k}/`)));
+const ofSeries = (rows: Rows, keys: string[]) =>
+  rows.filter((r) => keys.includes(String(r.key)) || keys.some((k) => String(r.id).includes(`/${k}/`)));
 
 describe('events: per-record anomaly scores in a multi-series replay', () => {
   it('scores a constant series without stopping the run, and leaves the other series exactly as without it', async () => {
@@ -83,7 +97,9 @@ describe('events: per-record anomaly scores in a multi-series replay', () => {
     const expected = new Map(file.values.map((v, i) => [`${file.timestamps[i]}/${v}`, detector.score(v).score]));
     const stored = without.scores.filter((r) => r.key === series(OTHERS[0]!));
     expect(stored).toHaveLength(file.values.length);
-    const worst = Math.max(...stored.map((r) => Math.abs(Number(r.score) - expected.get(`${Number(r.ts)}/${Number(r.value)}`)!)));
+    const worst = Math.max(
+      ...stored.map((r) => Math.abs(Number(r.score) - expected.get(`${Number(r.ts)}/${Number(r.value)}`)!)),
+    );
     expect(worst).toBeLessThan(1e-12);
   }, 180_000);
 });

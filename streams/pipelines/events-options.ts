@@ -1,4 +1,12 @@
-import { aString, nonNegativeNumber, oneOf, type OptionRules, positiveInteger, positiveNumber, shareOfOne } from '../../config/pipeline-options.ts';
+import {
+  aString,
+  nonNegativeNumber,
+  oneOf,
+  type OptionRules,
+  positiveInteger,
+  positiveNumber,
+  shareOfOne,
+} from '../../config/pipeline-options.ts';
 
 /** The `events` pipeline's options (`--config`: `{"pipelines": {"events": {...}}}`), each checked at start-up. Defaults in brackets. */
 export interface EventsOptions {

@@ -1,7 +1,11 @@
 import { isEventFile, parseEventTime, readEventFiles } from '../../connectors/files/event-files.ts';
 import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
 import { jsonBytes, topicSink } from '../../connectors/topic-sink.ts';
-import { anomalyAlertRows, anomalyScoreRow as anomalyRecordRow, DEFAULT_ALERT_THRESHOLD } from '../../operators/anomaly/anomaly-rows.ts';
+import {
+  anomalyAlertRows,
+  anomalyScoreRow as anomalyRecordRow,
+  DEFAULT_ALERT_THRESHOLD,
+} from '../../operators/anomaly/anomaly-rows.ts';
 import { anomalyScores, type WithAnomaly } from '../../operators/anomaly/anomaly-score.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
 import { decodeJson } from '../../operators/basic/decode-json.ts';
@@ -42,12 +46,16 @@ export function validateEvent(raw: unknown): Event {
   const keyIssue = keyProblem(r.key);
   if (keyIssue) throw new Error(`event ${keyIssue}`);
   const source = typeof r.source === 'string' ? r.source : 'unknown';
-  if (!isWellFormed(source)) throw new Error(`event "source" ${JSON.stringify(source.slice(0, 80))} is not valid Unicode (a lone UTF-16 surrogate)`);
+  if (!isWellFormed(source))
+    throw new Error(
+      `event "source" ${JSON.stringify(source.slice(0, 80))} is not valid Unicode (a lone UTF-16 surrogate)`,
+    );
   const ts = parseEventTime(r.timestamp);
   if (!Number.isFinite(ts)) throw new Error(`event "timestamp" is not a date: ${JSON.stringify(r.timestamp)}`);
   const timeIssue = eventTimeProblem(ts);
   if (timeIssue) throw new Error(`event "timestamp" ${timeIssue}`);
-  if (typeof r.value !== 'number' || !Number.isFinite(r.value)) throw new Error(`event "value" must be a finite number, got ${JSON.stringify(r.value)}`);
+  if (typeof r.value !== 'number' || !Number.isFinite(r.value))
+    throw new Error(`event "value" must be a finite number, got ${JSON.stringify(r.value)}`);
   return { source, key: r.key, ts, value: r.value, values: {}, attributes: {} };
 }
 
@@ -58,7 +66,15 @@ export function validateEvent(raw: unknown): Event {
  * instead would need every (series, time) seen kept forever, and which of the two is "the conflict" would depend on
  * arrival order.
  */
-export const eventRow = (e: Event) => ({ id: compositeId(e.source, e.key, e.ts, e.value), version: 0, source: e.source, key: e.key, ts: e.ts, value: e.value, attributes: JSON.stringify(e.attributes) });
+export const eventRow = (e: Event) => ({
+  id: compositeId(e.source, e.key, e.ts, e.value),
+  version: 0,
+  source: e.source,
+  key: e.key,
+  ts: e.ts,
+  value: e.value,
+  attributes: JSON.stringify(e.attributes),
+});
 
 /**
  * Per-event change detection on the rolling z-score. ADWIN by default: on NAB it is the more precise of the two
@@ -73,12 +89,18 @@ function changeDetector(options: EventsOptions): DetectorSpec<WithRolling<Event>
 function scoreAgainstLabels(drift: Stream<DriftReport>, context: PipelineContext<EventsOptions>, runId: string): void {
   const file = nabWindowsFile({ labelsFile: context.options.labelsFile }, context.settings.dataDir);
   if (!file) {
-    process.stderr.write('events: no labelled anomaly windows (config option labelsFile, or NAB under DRIFTLINE_DATA_DIR): alerts are not scored, anomaly_scores stays empty\n');
+    process.stderr.write(
+      'events: no labelled anomaly windows (config option labelsFile, or NAB under DRIFTLINE_DATA_DIR): alerts are not scored, anomaly_scores stays empty\n',
+    );
     return;
   }
   drift
     .through(nabScores('nab-scores', readNabWindows(file), (s) => process.stderr.write(`events: ${formatScore(s)}\n`)))
-    .to(context.warehouse.sink<ScoredSeries>('anomaly_scores', (r) => anomalyScoreRow(r.value, runId, 'events', r.value.lastEventTime)));
+    .to(
+      context.warehouse.sink<ScoredSeries>('anomaly_scores', (r) =>
+        anomalyScoreRow(r.value, runId, 'events', r.value.lastEventTime),
+      ),
+    );
 }
 
 /**
@@ -114,7 +136,8 @@ function scoreAnomalies(events: Stream<Event>, context: PipelineContext<EventsOp
  */
 export const eventsPipeline: PipelineDefinition<EventsOptions> = {
   name: 'events',
-  description: 'Timestamped numeric events (e.g. NAB series) → per-series window statistics, rolling features, drift and change points scored against labelled anomalies',
+  description:
+    'Timestamped numeric events (e.g. NAB series) → per-series window statistics, rolling features, drift and change points scored against labelled anomalies',
   inputTopic: 'events',
   partitions: 4,
   options: eventsOptionRules,
@@ -132,23 +155,34 @@ export const eventsPipeline: PipelineDefinition<EventsOptions> = {
       .keyBy('by-series', (e) => e.key);
     events.to(context.warehouse.sink<Event>('events', (r) => eventRow(r.value)));
     const windows = events.window('stats', {
-        spec: tumbling(windowMs),
-        allowedLatenessMs: (options.allowedLatenessMinutes ?? 0) * 60_000,
-        eventTime: options.eventTime ?? 'partition',
-        maxKeyLagMs: (options.maxSeriesLagMinutes ?? Infinity) * 60_000,
-        idleTimeoutMs: (options.idleTimeoutSeconds ?? 30) * 1000,
-        init: (): EventStats => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }),
-        add: (s, e) => ({ count: s.count + 1, sum: s.sum + e.value, min: Math.min(s.min, e.value), max: Math.max(s.max, e.value) }),
+      spec: tumbling(windowMs),
+      allowedLatenessMs: (options.allowedLatenessMinutes ?? 0) * 60_000,
+      eventTime: options.eventTime ?? 'partition',
+      maxKeyLagMs: (options.maxSeriesLagMinutes ?? Infinity) * 60_000,
+      idleTimeoutMs: (options.idleTimeoutSeconds ?? 30) * 1000,
+      init: (): EventStats => ({ count: 0, sum: 0, min: Infinity, max: -Infinity }),
+      add: (s, e) => ({
+        count: s.count + 1,
+        sum: s.sum + e.value,
+        min: Math.min(s.min, e.value),
+        max: Math.max(s.max, e.value),
+      }),
     });
-    windows.to(topicSink(transport, { topic: topicName(context, 'events.windows'), partitions: 4, serialize: jsonBytes }));
+    windows.to(
+      topicSink(transport, { topic: topicName(context, 'events.windows'), partitions: 4, serialize: jsonBytes }),
+    );
     windows.late.to(topicSink(transport, { topic: topicName(context, 'events.late'), serialize: jsonBytes }));
 
     const runId = context.runId ?? newRunId();
     scoreAnomalies(events, context, runId);
-    const featured = events.mapBatch('rolling', rollingFeatures<Event>({ size: options.rollingEvents ?? 12, value: (e) => e.value }));
+    const featured = events.mapBatch(
+      'rolling',
+      rollingFeatures<Event>({ size: options.rollingEvents ?? 12, value: (e) => e.value }),
+    );
     // Count windows: per-series and independent of other series' clocks (NAB series cover different years).
     const driftWindowEvents = options.driftWindowEvents ?? 288;
-    const drift = featured.through(driftWindow<WithRolling<Event>>('drift', {
+    const drift = featured.through(
+      driftWindow<WithRolling<Event>>('drift', {
         pipeline: 'events',
         warmUpReference: { records: options.referenceEvents ?? 1000 },
         features: { numeric: { z_score: (e) => e.rolling.zScore } },
@@ -156,9 +190,14 @@ export const eventsPipeline: PipelineDefinition<EventsOptions> = {
         minWindowSize: driftWindowEvents,
         perKey: true,
         detectors: { z_score: changeDetector(options) },
-    }));
-    drift.flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId)).to(context.warehouse.sink<Row>('drift_metrics', (r) => r.value));
-    drift.flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId)).to(context.warehouse.sink<Row>('drift_alerts', (r) => r.value));
+      }),
+    );
+    drift
+      .flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId))
+      .to(context.warehouse.sink<Row>('drift_metrics', (r) => r.value));
+    drift
+      .flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId))
+      .to(context.warehouse.sink<Row>('drift_alerts', (r) => r.value));
     scoreAgainstLabels(drift, context, runId);
     return p;
   },

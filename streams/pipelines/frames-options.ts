@@ -1,4 +1,10 @@
-import { aString, nonNegativeInteger, type OptionRules, positiveInteger, positiveNumber } from '../../config/pipeline-options.ts';
+import {
+  aString,
+  nonNegativeInteger,
+  type OptionRules,
+  positiveInteger,
+  positiveNumber,
+} from '../../config/pipeline-options.ts';
 import { type CameraDrift, parseCameraDrift } from '../../connectors/camera/camera-drift.ts';
 
 /** The `frames` pipeline's options (`--config`: `{"pipelines": {"frames": {...}}}`), each checked at start-up. Defaults in brackets. */

@@ -33,7 +33,8 @@ export interface FrameFacts {
 }
 
 /** A frame's id: the `frames` row id, and the record id of its predictions. */
-export const frameId = (frame: Pick<CameraFrame, 'camera_id' | 'sequence'>) => compositeId(frame.camera_id, frame.sequence);
+export const frameId = (frame: Pick<CameraFrame, 'camera_id' | 'sequence'>) =>
+  compositeId(frame.camera_id, frame.sequence);
 
 /** The `frames` warehouse row: metadata and image statistics, never pixels. */
 export const frameRow = (r: StreamRecord<FrameFacts>) => {
@@ -63,10 +64,19 @@ export const frameRow = (r: StreamRecord<FrameFacts>) => {
  */
 function decodeFrames(context: PipelineContext): Stage<Buffer, CameraFrame> {
   const url = context.settings.schemaRegistryUrl;
-  if (!url) return mapBatchSettled('decode', async (values: Buffer[]) => values.map((v) => decodeOrError(() => decode('CameraFrame', v) as CameraFrame)));
+  if (!url)
+    return mapBatchSettled('decode', async (values: Buffer[]) =>
+      values.map((v) => decodeOrError(() => decode('CameraFrame', v) as CameraFrame)),
+    );
   const serde = createSerde('CameraFrame', { schemaRegistryUrl: url, topic: topicName(context, 'frames') });
   return mapBatchSettled('decode', (values: Buffer[]) =>
-    Promise.all(values.map((v) => (v[0] === 0 ? serde.decode(v).catch((e: Error) => e) : decodeOrError(() => decode('CameraFrame', v) as CameraFrame)))),
+    Promise.all(
+      values.map((v) =>
+        v[0] === 0
+          ? serde.decode(v).catch((e: Error) => e)
+          : decodeOrError(() => decode('CameraFrame', v) as CameraFrame),
+      ),
+    ),
   );
 }
 
@@ -104,8 +114,11 @@ function findFrameModels(registry: ModelRegistry, id: string): FrameModels | str
   const fp32 = fp32s.find((v) => v === production || ref(v) === production?.parent) ?? fp32s.at(-1);
   if (!fp32) return `no fp32 ${id} model in the registry (${registry.manifestPath})`;
   // The manifest is committed, artifacts are not: a fresh checkout lists versions it does not have.
-  if (!existsSync(registry.path(fp32))) return `${ref(fp32)} is registered but its artifact ${registry.path(fp32)} is not here`;
-  const int8 = versions.filter((v) => v.precision === 'int8' && v.parent === ref(fp32) && existsSync(registry.path(v))).at(-1) ?? null;
+  if (!existsSync(registry.path(fp32)))
+    return `${ref(fp32)} is registered but its artifact ${registry.path(fp32)} is not here`;
+  const int8 =
+    versions.filter((v) => v.precision === 'int8' && v.parent === ref(fp32) && existsSync(registry.path(v))).at(-1) ??
+    null;
   const { weights } = weightsFromOnnx(registry.readModel(fp32.id, fp32.version).bytes);
   let reference: ReferenceProfile | null = null;
   try {
@@ -121,17 +134,32 @@ function frameModels(context: PipelineContext<FramesOptions>): FrameModels | nul
   const id = context.options.model ?? 'frames-cnn';
   const models = findFrameModels(context.models, id);
   if (typeof models === 'string') {
-    say(`inference is off: ${models}; frames are only normalized and stored. Enable it with \`driftline models train frames\` (and \`driftline models quantize ${id} --precision int8\` to run int8 beside fp32)`);
+    say(
+      `inference is off: ${models}; frames are only normalized and stored. Enable it with \`driftline models train frames\` (and \`driftline models quantize ${id} --precision int8\` to run int8 beside fp32)`,
+    );
     return null;
   }
   const { fp32, int8, reference } = models;
-  say(int8 ? `inference with ${ref(fp32)} (fp32) and ${ref(int8)} (int8) side by side` : `inference with ${ref(fp32)} (fp32) only: it has no int8 variant (\`driftline models quantize ${id} --version ${fp32.version} --precision int8\`)`);
-  if (!reference) say(`drift monitoring is off: no reference profile beside ${ref(fp32)} (retrain with \`driftline models train frames\`)`);
+  say(
+    int8
+      ? `inference with ${ref(fp32)} (fp32) and ${ref(int8)} (int8) side by side`
+      : `inference with ${ref(fp32)} (fp32) only: it has no int8 variant (\`driftline models quantize ${id} --version ${fp32.version} --precision int8\`)`,
+  );
+  if (!reference)
+    say(
+      `drift monitoring is off: no reference profile beside ${ref(fp32)} (retrain with \`driftline models train frames\`)`,
+    );
   return models;
 }
 
 /** One model on frames: `T` is what earlier stages made of the frame (`frameOf` finds it); adds `predictions`. */
-function frameInfer<T>(p: Pipeline, name: string, model: ModelEntry, models: FrameModels, frameOf: (value: T) => FrameFacts) {
+function frameInfer<T>(
+  p: Pipeline,
+  name: string,
+  model: ModelEntry,
+  models: FrameModels,
+  frameOf: (value: T) => FrameFacts,
+) {
   const stage = infer<T>(name, {
     models: [{ id: model.id, version: model.version }],
     toInput: (value) => frameOf(value).normalized.tensor,
@@ -160,10 +188,18 @@ function predict(p: Pipeline, frames: Stream<FrameFacts>, models: FrameModels): 
 function windowsOf(options: FramesOptions): { window: WindowSpec; minWindowSize: number; label: string } {
   const seconds = options.driftWindowSeconds;
   if (seconds !== undefined) {
-    return { window: tumbling(seconds * 1000), minWindowSize: options.driftMinWindow ?? RECOMMENDED_MIN_WINDOW, label: `${seconds} s windows` };
+    return {
+      window: tumbling(seconds * 1000),
+      minWindowSize: options.driftMinWindow ?? RECOMMENDED_MIN_WINDOW,
+      label: `${seconds} s windows`,
+    };
   }
   const frames = options.driftWindowFrames ?? 500;
-  return { window: countWindow(frames), minWindowSize: options.driftMinWindow ?? frames, label: `windows of ${frames} frames` };
+  return {
+    window: countWindow(frames),
+    minWindowSize: options.driftMinWindow ?? frames,
+    label: `windows of ${frames} frames`,
+  };
 }
 
 /** The fault of a `drift` option applied where frames enter the pipeline, as if the camera itself had drifted. */
@@ -183,19 +219,24 @@ function cameraDrift(drift: CameraDrift): Stage<CameraFrame, CameraFrame> {
  */
 export const framesPipeline: PipelineDefinition<FramesOptions> = {
   name: 'frames',
-  description: 'Camera frames → decoded, resized, measured → frame statistics; with a frames-cnn model: fp32 and int8 predictions, a label queue, drift',
+  description:
+    'Camera frames → decoded, resized, measured → frame statistics; with a frames-cnn model: fp32 and int8 predictions, a label queue, drift',
   inputTopic: 'frames',
   partitions: 4,
   valueSchema: 'CameraFrame',
   options: framesOptionRules,
   acceptsFile: isFrameFile,
   // `produce --config` with a `drift` publishes frames as the drifted camera would have sent them.
-  read: (files, produceOptions = {}) => readFrameFiles(files, produceOptions.drift === undefined ? {} : { drift: produceOptions.drift }),
+  read: (files, produceOptions = {}) =>
+    readFrameFiles(files, produceOptions.drift === undefined ? {} : { drift: produceOptions.drift }),
   build(source, context) {
     const { options } = context;
     const models = frameModels(context);
     const size = options.size ?? models?.size ?? 64;
-    if (models && size !== models.size) throw new Error(`config option "size" is ${size}, but ${ref(models.fp32)} takes ${models.size}×${models.size} frames`);
+    if (models && size !== models.size)
+      throw new Error(
+        `config option "size" is ${size}, but ${ref(models.fp32)} takes ${models.size}×${models.size} frames`,
+      );
     const runId = context.runId ?? newRunId();
     const p = new Pipeline('frames').deadLetters(pipelineDeadLetters(context, 'frames'));
 
@@ -211,7 +252,9 @@ export const framesPipeline: PipelineDefinition<FramesOptions> = {
     if (!models) return p;
 
     const predicted = predict(p, normalized, models);
-    predicted.flatMap('prediction-rows', (v, r) => v.predictions.map((pr) => predictionRow(pr, r.eventTime))).to(context.warehouse.sink<Row>('predictions', (r) => r.value));
+    predicted
+      .flatMap('prediction-rows', (v, r) => v.predictions.map((pr) => predictionRow(pr, r.eventTime)))
+      .to(context.warehouse.sink<Row>('predictions', (r) => r.value));
 
     const { window, minWindowSize, label } = windowsOf(options);
     predicted
@@ -230,10 +273,28 @@ export const framesPipeline: PipelineDefinition<FramesOptions> = {
     if (!models.reference) return p;
     say(`drift against ${ref(models.fp32)}'s reference profile (${models.reference.rows} held-out frames), ${label}`);
     const drift = predicted
-      .map('scored-frame', (v): ScoredFrame => ({ ...pickStats(v.input.normalized), predictedClass: models.classes[v.predictions[0]!.label] ?? String(v.predictions[0]!.label) }))
-      .through(driftWindow<ScoredFrame>('drift', { pipeline: 'frames', reference: models.reference, features: frameModelFeatures, window, minWindowSize }));
-    drift.flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId)).to(context.warehouse.sink<Row>('drift_metrics', (r) => r.value));
-    drift.flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId)).to(context.warehouse.sink<Row>('drift_alerts', (r) => r.value));
+      .map(
+        'scored-frame',
+        (v): ScoredFrame => ({
+          ...pickStats(v.input.normalized),
+          predictedClass: models.classes[v.predictions[0]!.label] ?? String(v.predictions[0]!.label),
+        }),
+      )
+      .through(
+        driftWindow<ScoredFrame>('drift', {
+          pipeline: 'frames',
+          reference: models.reference,
+          features: frameModelFeatures,
+          window,
+          minWindowSize,
+        }),
+      );
+    drift
+      .flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId))
+      .to(context.warehouse.sink<Row>('drift_metrics', (r) => r.value));
+    drift
+      .flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId))
+      .to(context.warehouse.sink<Row>('drift_alerts', (r) => r.value));
     return p;
   },
 };

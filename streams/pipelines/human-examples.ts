@@ -19,7 +19,11 @@ export interface HumanExamplesStage<T extends PostingOrLabel> extends Stage<T, T
   stats(): { joined: number; pending: number; forgotten: number };
 }
 
-export function humanExamples<T extends PostingOrLabel>(name: string, onExamples: (examples: TimedExample[], upTo: number) => void, maxKept = 100_000): HumanExamplesStage<T> {
+export function humanExamples<T extends PostingOrLabel>(
+  name: string,
+  onExamples: (examples: TimedExample[], upTo: number) => void,
+  maxKept = 100_000,
+): HumanExamplesStage<T> {
   const texts = new Map<string, PostingText>();
   const pending = new Map<string, Label>();
   let joined = 0;
@@ -35,7 +39,17 @@ export function humanExamples<T extends PostingOrLabel>(name: string, onExamples
   };
   const example = (label: Label, text: PostingText): TimedExample => {
     joined++;
-    return { example: { record_id: label.record_id, text, label: label.label, source: 'human', source_model: label.source, event_time: label.labeled_at }, availableAt: Math.max(clock, label.labeled_at) };
+    return {
+      example: {
+        record_id: label.record_id,
+        text,
+        label: label.label,
+        source: 'human',
+        source_model: label.source,
+        event_time: label.labeled_at,
+      },
+      availableAt: Math.max(clock, label.labeled_at),
+    };
   };
   return {
     name,

@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { nonEmptyStrings, type OptionRules } from '../../config/pipeline-options.ts';
 import { basename } from 'node:path';
-import { decodeLabel, encodeLabel, type LabelFormatOptions, parseLabels } from '../../connectors/labels/label-format.ts';
+import {
+  decodeLabel,
+  encodeLabel,
+  type LabelFormatOptions,
+  parseLabels,
+} from '../../connectors/labels/label-format.ts';
 import type { Label } from '../../connectors/labels/label.ts';
 import type { Message } from '../../connectors/transport.ts';
 import type { Row } from '../../connectors/warehouse/tables.ts';
@@ -40,7 +45,14 @@ async function* readLabelFiles(files: string[], options: LabelFormatOptions): As
   for (const file of files) {
     const now = Date.now();
     const { labels, errors } = parseLabels(await readFile(file), { ...options, source: `file:${basename(file)}`, now });
-    const bad = errors.map((e): Message => ({ key: null, value: e.original, timestamp: now, headers: { [READ_ERROR_HEADER]: `${basename(file)}:${e.line}: ${e.reason}` } }));
+    const bad = errors.map(
+      (e): Message => ({
+        key: null,
+        value: e.original,
+        timestamp: now,
+        headers: { [READ_ERROR_HEADER]: `${basename(file)}:${e.line}: ${e.reason}` },
+      }),
+    );
     yield [...labels.map(encodeLabel), ...bad];
   }
 }
@@ -58,7 +70,10 @@ export const labelsPipeline: PipelineDefinition<LabelsOptions> = {
   acceptsFile: (path) => /\.(jsonl|ndjson|json)$/i.test(path),
   read: (files) => readLabelFiles(files, { classes: DEFAULT_LABEL_CLASSES }),
   build(source, context) {
-    const format: LabelFormatOptions = { classes: context.options.classes ?? DEFAULT_LABEL_CLASSES, source: 'labels-topic' };
+    const format: LabelFormatOptions = {
+      classes: context.options.classes ?? DEFAULT_LABEL_CLASSES,
+      source: 'labels-topic',
+    };
     const p = new Pipeline('labels').deadLetters(pipelineDeadLetters(context, 'labels'));
     p.from(source)
       .map('decode', (bytes, record) => {

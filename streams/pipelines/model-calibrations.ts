@@ -4,7 +4,7 @@
  * promoted, before the new version scores anything, so a window's estimate never depends on how fast a calibration
  * was computed.
  */
-import { type Calibration } from '../../models/calibration/calibration.ts';
+import type { Calibration } from '../../models/calibration/calibration.ts';
 import { calibrationFromHeldOut } from '../../models/calibration/calibration-store.ts';
 import type { ModelRegistry } from '../../models/registry/registry.ts';
 

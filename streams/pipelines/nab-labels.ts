@@ -14,8 +14,10 @@ export const NAB_WINDOWS_PATH = join('events', 'nab', 'labels', 'combined_window
 /** The labels file to score against: the `labelsFile` option, else NAB's under the data directory; undefined if absent. */
 export function nabWindowsFile(options: Record<string, unknown>, dataDir: string | undefined): string | undefined {
   if (options.labelsFile !== undefined) {
-    if (typeof options.labelsFile !== 'string') throw new Error(`config option "labelsFile" must be a path, got ${JSON.stringify(options.labelsFile)}`);
-    if (!existsSync(options.labelsFile)) throw new Error(`config option "labelsFile": ${options.labelsFile} does not exist`);
+    if (typeof options.labelsFile !== 'string')
+      throw new Error(`config option "labelsFile" must be a path, got ${JSON.stringify(options.labelsFile)}`);
+    if (!existsSync(options.labelsFile))
+      throw new Error(`config option "labelsFile": ${options.labelsFile} does not exist`);
     return options.labelsFile;
   }
   const file = dataDir === undefined ? undefined : join(dataDir, NAB_WINDOWS_PATH);
@@ -34,7 +36,8 @@ export function readNabWindows(file: string): Map<string, LabelledWindow[]> {
       series,
       windows.map((w: unknown) => {
         const [start, end] = Array.isArray(w) ? w.map(parseEventTime) : [];
-        if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error(`${file}: ${path} has a window that is not [start, end]: ${JSON.stringify(w)}`);
+        if (!Number.isFinite(start) || !Number.isFinite(end))
+          throw new Error(`${file}: ${path} has a window that is not [start, end]: ${JSON.stringify(w)}`);
         return { start: start!, end: end! };
       }),
     );

@@ -28,24 +28,41 @@ function readScoreTable(profile: string) {
   const lines = readFileSync(`${RESULTS}/windowedGaussian_${profile}_scores.csv`, 'utf8').trim().split('\n').slice(1);
   return lines.map((l) => {
     const [, , path, threshold, score, tp, tn, fp, fn] = l.split(',');
-    return { path: path!, threshold: Number(threshold), score: Number(score), tp: Number(tp), tn: Number(tn), fp: Number(fp), fn: Number(fn) };
+    return {
+      path: path!,
+      threshold: Number(threshold),
+      score: Number(score),
+      tp: Number(tp),
+      tn: Number(tn),
+      fp: Number(fp),
+      fn: Number(fn),
+    };
   });
 }
 
 describe("NAB's scorer reproduces the benchmark's Windowed Gaussian results", () => {
   const corpus: NabFile[] = readNabCorpus(NAB);
   const results = new Map(corpus.map((f) => [f.path, readResults(f.path)]));
-  const files: ScoredFile[] = corpus.map((f) => ({ path: f.path, scores: results.get(f.path)!.anomaly_score!, windows: windowIndices(f.timestamps, f.windows) }));
+  const files: ScoredFile[] = corpus.map((f) => ({
+    path: f.path,
+    scores: results.get(f.path)!.anomaly_score!,
+    windows: windowIndices(f.timestamps, f.windows),
+  }));
   const profiles = readNabProfiles(NAB);
 
-  it.each(PROFILES)('%s: every file\'s score, counts and per-record S(t) at the reference threshold', (profile) => {
+  it.each(PROFILES)("%s: every file's score, counts and per-record S(t) at the reference threshold", (profile) => {
     const table = readScoreTable(profile);
     expect(table).toHaveLength(corpus.length);
     const scored = scoreCorpus(files, profiles[profile], table[0]!.threshold);
     for (const row of table) {
       const file = scored.files.find((f) => f.path === row.path)!;
       expect(file.score, row.path).toBeCloseTo(row.score, 9);
-      expect({ tp: file.tp, tn: file.tn, fp: file.fp, fn: file.fn }, row.path).toEqual({ tp: row.tp, tn: row.tn, fp: row.fp, fn: row.fn });
+      expect({ tp: file.tp, tn: file.tn, fp: file.fp, fn: file.fn }, row.path).toEqual({
+        tp: row.tp,
+        tn: row.tn,
+        fp: row.fp,
+        fn: row.fn,
+      });
       const expected = results.get(row.path)![`S(t)_${profile}`]!;
       const worst = Math.max(...expected.map((s, i) => Math.abs(s - file.perRecord[i]!)));
       expect(worst, row.path).toBeLessThan(1e-9);
@@ -74,7 +91,11 @@ describe("NAB's scorer reproduces the benchmark's Windowed Gaussian results", ()
   });
 
   it("recomputes the Windowed Gaussian's raw scores from the data (to 1e-6)", () => {
-    for (const path of ['realKnownCause/nyc_taxi.csv', 'realAdExchange/exchange-2_cpc_results.csv', 'artificialNoAnomaly/art_flatline.csv']) {
+    for (const path of [
+      'realKnownCause/nyc_taxi.csv',
+      'realAdExchange/exchange-2_cpc_results.csv',
+      'artificialNoAnomaly/art_flatline.csv',
+    ]) {
       const values = corpus.find((f) => f.path === path)!.values;
       const mine = windowedGaussianScores(values);
       const reference = results.get(path)!.anomaly_score!;

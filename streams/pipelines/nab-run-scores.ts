@@ -42,7 +42,10 @@ export function nabRunScores(
     ['driftline anomaly score', as((s) => s.scores)],
     ['driftline alerts', as((s) => s.alerts)],
     ['Windowed Gaussian', as((s) => windowedGaussianScores(s.values))],
-    [`alert at every window close (${windowClose} records)`, as((s) => s.values.map((_, i) => Number((i + 1) % windowClose === 0)))],
+    [
+      `alert at every window close (${windowClose} records)`,
+      as((s) => s.values.map((_, i) => Number((i + 1) % windowClose === 0))),
+    ],
   ];
   return detectors.flatMap(([detector, files]) =>
     PROFILES.map((profile) => {

@@ -22,7 +22,11 @@ interface SeriesAlerts {
 }
 
 /** `onScore` hears each score as it is emitted (e.g. to print it). */
-export function nabScores(name: string, labels: ReadonlyMap<string, LabelledWindow[]>, onScore?: (score: ScoredSeries) => void): Stage<DriftReport, ScoredSeries> {
+export function nabScores(
+  name: string,
+  labels: ReadonlyMap<string, LabelledWindow[]>,
+  onScore?: (score: ScoredSeries) => void,
+): Stage<DriftReport, ScoredSeries> {
   const series = new Map<string, SeriesAlerts>();
   return statefulStage<DriftReport, ScoredSeries>(name, {
     // Nothing is emitted before the end: the scores are a summary, not part of any batch's at-least-once delivery.
@@ -34,13 +38,19 @@ export function nabScores(name: string, labels: ReadonlyMap<string, LabelledWind
         if (!s) series.set(report.key, (s = { alerts: new Map(), lastEventTime: record.eventTime, last: record }));
         s.lastEventTime = Math.max(s.lastEventTime, record.eventTime);
         s.last = record;
-        for (const a of report.alerts) s.alerts.set(`${report.windowStart}/${a.feature}/${a.kind}/${a.eventTime}`, a.eventTime);
+        for (const a of report.alerts)
+          s.alerts.set(`${report.windowStart}/${a.feature}/${a.kind}/${a.eventTime}`, a.eventTime);
       }
     },
     onEof(ctx) {
       const records = [...series]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([key, s]) => withValue(s.last, { ...scoreSeries(key, [...s.alerts.values()], labels.get(key)!), lastEventTime: s.lastEventTime }));
+        .map(([key, s]) =>
+          withValue(s.last, {
+            ...scoreSeries(key, [...s.alerts.values()], labels.get(key)!),
+            lastEventTime: s.lastEventTime,
+          }),
+        );
       for (const r of records) onScore?.(r.value);
       ctx.emit(records);
     },

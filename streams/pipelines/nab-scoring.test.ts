@@ -19,7 +19,15 @@ const windows = [
 describe('scoring alerts against labelled windows', () => {
   it('counts alerts inside windows (bounds included) for precision, and each window once for recall', () => {
     const score = scoreSeries('s', [99, 100, 150, 200, 201, 550, 700], windows);
-    expect(score).toEqual({ series: 's', alerts: 7, alertsInWindows: 4, labelledWindows: 3, windowsDetected: 2, precision: 4 / 7, recall: 2 / 3 });
+    expect(score).toEqual({
+      series: 's',
+      alerts: 7,
+      alertsInWindows: 4,
+      labelledWindows: 3,
+      windowsDetected: 2,
+      precision: 4 / 7,
+      recall: 2 / 3,
+    });
   });
 
   it('has no precision without alerts and no recall without windows', () => {
@@ -29,7 +37,19 @@ describe('scoring alerts against labelled windows', () => {
 
   it('makes the anomaly_scores row with the run id in its id', () => {
     const row = anomalyScoreRow(scoreSeries('nyc_taxi', [150, 700], windows), 'run-1', 'events', 1234);
-    expect(row).toEqual({ id: 'run-1/events/nyc_taxi', version: 1234, run_id: 'run-1', pipeline: 'events', series: 'nyc_taxi', alerts: 2, alerts_in_windows: 1, labelled_windows: 3, windows_detected: 1, precision: 0.5, recall: 1 / 3 });
+    expect(row).toEqual({
+      id: 'run-1/events/nyc_taxi',
+      version: 1234,
+      run_id: 'run-1',
+      pipeline: 'events',
+      series: 'nyc_taxi',
+      alerts: 2,
+      alerts_in_windows: 1,
+      labelled_windows: 3,
+      windows_detected: 1,
+      precision: 0.5,
+      recall: 1 / 3,
+    });
   });
 });
 
@@ -59,10 +79,30 @@ describe("NAB's labelled windows", () => {
 });
 
 describe('the scoring stage', () => {
-  const alert = (eventTime: number): DriftAlert => ({ feature: 'z_score', kind: 'change_point', severity: 'minor', message: '', eventTime });
+  const alert = (eventTime: number): DriftAlert => ({
+    feature: 'z_score',
+    kind: 'change_point',
+    severity: 'minor',
+    message: '',
+    eventTime,
+  });
   const report = (key: string | null, time: number, alerts: DriftAlert[]): StreamRecord<DriftReport> => ({
     key,
-    value: { kind: 'change_point', pipeline: 'events', modelId: '', modelVersion: '', key, windowStart: time, windowEnd: time, count: 1, referenceRows: 0, metrics: [], keywords: [], alerts, datasetDrift: false },
+    value: {
+      kind: 'change_point',
+      pipeline: 'events',
+      modelId: '',
+      modelVersion: '',
+      key,
+      windowStart: time,
+      windowEnd: time,
+      count: 1,
+      referenceRows: 0,
+      metrics: [],
+      keywords: [],
+      alerts,
+      datasetDrift: false,
+    },
     eventTime: time,
     headers: {},
     position: { topic: 't', partition: 0, offset: time },
@@ -74,9 +114,20 @@ describe('the scoring stage', () => {
   };
 
   it('scores each labelled series once, at end of input, counting a redelivered alert once', async () => {
-    const stage = nabScores('scores', new Map([['a', windows], ['b', windows]]));
+    const stage = nabScores(
+      'scores',
+      new Map([
+        ['a', windows],
+        ['b', windows],
+      ]),
+    );
     const { emitted, out } = collect();
-    const batch = [report('a', 150, [alert(150)]), report('a', 700, [alert(700)]), report('unlabelled', 150, [alert(150)]), report('b', 960, [])];
+    const batch = [
+      report('a', 150, [alert(150)]),
+      report('a', 700, [alert(700)]),
+      report('unlabelled', 150, [alert(150)]),
+      report('b', 960, []),
+    ];
     await stage.onBatch({ records: batch, tokens: [] }, out);
     await stage.onBatch({ records: [report('a', 150, [alert(150)])], tokens: [] }, out); // redelivered
     expect(emitted).toEqual([]);

@@ -27,7 +27,11 @@ export interface SeriesScore {
   recall: number | null;
 }
 
-export function scoreSeries(series: string, alertTimes: readonly number[], windows: readonly LabelledWindow[]): SeriesScore {
+export function scoreSeries(
+  series: string,
+  alertTimes: readonly number[],
+  windows: readonly LabelledWindow[],
+): SeriesScore {
   const detected = new Set<number>();
   let inside = 0;
   for (const t of alertTimes) {

@@ -30,7 +30,8 @@ export interface PipelineContext<O = unknown> {
 }
 
 /** The real name of a pipeline's topic, with the configured prefix. */
-export const topicName = (context: Pick<PipelineContext, 'settings'>, topic: string) => `${context.settings.topicPrefix}${topic}`;
+export const topicName = (context: Pick<PipelineContext, 'settings'>, topic: string) =>
+  `${context.settings.topicPrefix}${topic}`;
 
 /** How input files are read, whatever the pipeline's options: from command-line flags. */
 export interface FileReadOptions {

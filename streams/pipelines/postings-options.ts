@@ -1,4 +1,14 @@
-import { aBoolean, aString, nonNegativeInteger, nonNegativeNumber, oneOf, type OptionRules, positiveInteger, positiveNumber, shareOfOne } from '../../config/pipeline-options.ts';
+import {
+  aBoolean,
+  aString,
+  nonNegativeInteger,
+  nonNegativeNumber,
+  oneOf,
+  type OptionRules,
+  positiveInteger,
+  positiveNumber,
+  shareOfOne,
+} from '../../config/pipeline-options.ts';
 
 /**
  * The `postings` pipeline's options (`--config`: `{"pipelines": {"postings": {...}}}`), each checked at start-up.

@@ -1,7 +1,11 @@
 import { readHn2026TruthFiles } from '../../connectors/labels/hn-2026-truth.ts';
 import { decodeLabel, encodeLabel } from '../../connectors/labels/label-format.ts';
 import type { Label } from '../../connectors/labels/label.ts';
-import { isPostingsFile, rawPostingFromMessage, readPostingsMessages } from '../../connectors/postings/postings-messages.ts';
+import {
+  isPostingsFile,
+  rawPostingFromMessage,
+  readPostingsMessages,
+} from '../../connectors/postings/postings-messages.ts';
 import type { Message } from '../../connectors/transport.ts';
 import { FineTuneWorker } from '../../models/continual/fine-tune-client.ts';
 import { ModelBTrainer } from '../../models/continual/model-b-trainer.ts';
@@ -11,7 +15,12 @@ import { InferencePool } from '../../models/infer/worker-pool.ts';
 import { loadHeldOut } from '../../models/held-out-store.ts';
 import { postingModelFeatures, type ScoredPosting } from '../../models/postings/drift-features.ts';
 import { featurizeSparse, FEATURE_DIM } from '../../models/postings/features.ts';
-import { preparedFeatures, preparedKeywords, preparePosting, rememberPrepared } from '../../models/postings/prepare-posting.ts';
+import {
+  preparedFeatures,
+  preparedKeywords,
+  preparePosting,
+  rememberPrepared,
+} from '../../models/postings/prepare-posting.ts';
 import { CLASSES } from '../../models/postings/train.ts';
 import type { ModelRegistry } from '../../models/registry/registry.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
@@ -20,7 +29,13 @@ import { estimateAlertRows } from '../../operators/compare/estimate-alert-rows.t
 import { driftAlertRows, driftMetricRows, keywordSkewRows } from '../../operators/drift/drift-rows.ts';
 import { driftWindow } from '../../operators/drift/drift-window.ts';
 import { loadReferenceProfile, type ReferenceProfile } from '../../operators/drift/reference-profile.ts';
-import { infer, type Inferred, type InferStage, registryResolver, type SparseRow } from '../../operators/infer/infer.ts';
+import {
+  infer,
+  type Inferred,
+  type InferStage,
+  registryResolver,
+  type SparseRow,
+} from '../../operators/infer/infer.ts';
 import type { JobPosting } from '../../operators/normalize/index.ts';
 import { pseudoLabel, type PseudoLabel, type PseudoLabelWindow } from '../../operators/pseudo-label/pseudo-label.ts';
 import { pseudoLabelRow, pseudoLabelWindowRow } from '../../operators/pseudo-label/pseudo-label-rows.ts';
@@ -33,7 +48,12 @@ import { pipelineDeadLetters } from './dead-letters.ts';
 import { humanExamples } from './human-examples.ts';
 import { ModelCalibrations } from './model-calibrations.ts';
 import { labelRow } from './labels.ts';
-import { type FileReadOptions, type PipelineContext, type PipelineDefinition, topicName } from './pipeline-definition.ts';
+import {
+  type FileReadOptions,
+  type PipelineContext,
+  type PipelineDefinition,
+  topicName,
+} from './pipeline-definition.ts';
 import { type PostingsOptions, postingsOptionRules } from './postings-options.ts';
 import { predictionRow } from './prediction-rows.ts';
 import { trainingBarrier, type TrainingBarrierStats } from './training-barrier.ts';
@@ -48,10 +68,18 @@ export const postingRow = (p: JobPosting, version: number) => ({ ...p, version }
 const isClassified = (file: string) => /(^|[\\/])classified\.json$/.test(file);
 
 /** Postings files, then the HN 2026 ground truth (`classified.json`) as label messages stamped with their run date. */
-async function* readPostingsAndTruth(files: string[], _options?: unknown, fileOptions: FileReadOptions = {}): AsyncGenerator<Message[]> {
-  yield* readPostingsMessages(files.filter((f) => !isClassified(f)), { csvMap: fileOptions.csvMap });
+async function* readPostingsAndTruth(
+  files: string[],
+  _options?: unknown,
+  fileOptions: FileReadOptions = {},
+): AsyncGenerator<Message[]> {
+  yield* readPostingsMessages(
+    files.filter((f) => !isClassified(f)),
+    { csvMap: fileOptions.csvMap },
+  );
   const truth = await readHn2026TruthFiles(files.filter(isClassified));
-  if (truth.length > 0) yield truth.map((l) => ({ ...encodeLabel(l), timestamp: l.labeled_at, headers: { [LABEL_HEADER]: 'label' } }));
+  if (truth.length > 0)
+    yield truth.map((l) => ({ ...encodeLabel(l), timestamp: l.labeled_at, headers: { [LABEL_HEADER]: 'label' } }));
 }
 
 /**
@@ -75,7 +103,8 @@ async function* readPostingsAndTruth(files: string[], _options?: unknown, fileOp
  */
 export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
   name: 'postings',
-  description: 'Job postings → normalize → Model A and B → labelling queue, drift, pseudo-labels, A vs B, Model B training',
+  description:
+    'Job postings → normalize → Model A and B → labelling queue, drift, pseudo-labels, A vs B, Model B training',
   inputTopic: 'postings',
   extraTopics: ['labels'],
   // One partition: the ML stages keep stream-wide windows (one drift verdict, one labelling budget per month)
@@ -96,11 +125,22 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
     // Postings and labels stay one stream until human-examples has joined them, so it sees them in source order.
     const parsed = p
       .from(source)
-      .map('parse', (bytes, r): Parsed => (r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label' ? { label: decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }) } : { raw: rawPostingFromMessage(bytes, r.headers) }))
+      .map(
+        'parse',
+        (bytes, r): Parsed =>
+          r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label'
+            ? { label: decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }) }
+            : { raw: rawPostingFromMessage(bytes, r.headers) },
+      )
       // normalize, featurize and the drift keywords from one tokenization; infer and drift-window reuse them
-      .map('normalize', (v): PostingOrLabelItem => ('raw' in v ? { posting: rememberPrepared(preparePosting(v.raw)) } : v))
+      .map(
+        'normalize',
+        (v): PostingOrLabelItem => ('raw' in v ? { posting: rememberPrepared(preparePosting(v.raw)) } : v),
+      )
       .through(conformsTo<PostingOrLabelItem>('schema', 'JobPosting', (v) => ('posting' in v ? v.posting : undefined)));
-    const joined = learning ? parsed.through(humanExamples<PostingOrLabelItem>('human-examples', learning.humanExamples)) : parsed;
+    const joined = learning
+      ? parsed.through(humanExamples<PostingOrLabelItem>('human-examples', learning.humanExamples))
+      : parsed;
     const [labelItems, postingItems] = joined.branch('by-kind', (v) => 'label' in v);
     const labels = labelItems!.map('label', (v) => (v as { label: Label }).label);
     labels.to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now())));
@@ -111,7 +151,9 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
     postings.to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime)));
 
     if (!ml) {
-      process.stderr.write('postings: no model registered (driftline models train postings): normalizing only, no inference\n');
+      process.stderr.write(
+        'postings: no model registered (driftline models train postings): normalizing only, no inference\n',
+      );
       return p;
     }
     const runId = context.runId ?? 'run';
@@ -144,7 +186,8 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
     const eventTime = trainer?.clock === 'event-time';
     const barrier = eventTime ? trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!) : undefined;
     const toB = barrier ? scoredA.through(barrier) : scoredA;
-    if (barrier) p.onClose(() => void process.stderr.write(`postings: ${describeTraining(trainer!, barrier.stats())}\n`));
+    if (barrier)
+      p.onClose(() => void process.stderr.write(`postings: ${describeTraining(trainer!, barrier.stats())}\n`));
     const predictB = infer<Inferred<JobPosting>>('infer-b', {
       models: [{ id: modelB }],
       toInput: (v) => featuresOf(v.input),
@@ -155,17 +198,45 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
       onVersionInForce: eventTime ? undefined : swapTakesEffect(registry),
     });
     learning?.swapTo(predictB);
-    const scored = toB.through(predictB).map('a-and-b', (v): Inferred<JobPosting> => ({ input: v.input.input, predictions: [...v.input.predictions, ...v.predictions] }));
-    scored.flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime))).to(context.warehouse.sink('predictions', (r) => r.value));
+    const scored = toB
+      .through(predictB)
+      .map(
+        'a-and-b',
+        (v): Inferred<JobPosting> => ({
+          input: v.input.input,
+          predictions: [...v.input.predictions, ...v.predictions],
+        }),
+      );
+    scored
+      .flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime)))
+      .to(context.warehouse.sink('predictions', (r) => r.value));
 
     // Labelling queue: where Model B is least sure (B is the model labels train).
     scored
-      .through(uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', { pipeline: 'postings', prediction: (v) => v.predictions[1]!, window, allowedLatenessMs, budget: options.labelBudget ?? 20, dedupKey: (v) => postingKey(v.input) }))
+      .through(
+        uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', {
+          pipeline: 'postings',
+          prediction: (v) => v.predictions[1]!,
+          window,
+          allowedLatenessMs,
+          budget: options.labelBudget ?? 20,
+          dedupKey: (v) => postingKey(v.input),
+        }),
+      )
       .to(context.warehouse.sink('label_queue', (r) => labelQueueRow(r.value)));
 
     // Drift of the data Model A sees, against the data it learned from.
     const drift = scoredA
-      .map('as-scored', (v): ScoredPosting => ({ title: v.input.title, description: v.input.description, label: v.predictions[0]!.label, confidence: v.predictions[0]!.confidence, keywords: preparedKeywords(v.input) }))
+      .map(
+        'as-scored',
+        (v): ScoredPosting => ({
+          title: v.input.title,
+          description: v.input.description,
+          label: v.predictions[0]!.label,
+          confidence: v.predictions[0]!.confidence,
+          keywords: preparedKeywords(v.input),
+        }),
+      )
       .through(
         driftWindow('drift-window', {
           pipeline: 'postings',
@@ -177,34 +248,73 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
           warn: () => {},
         }),
       );
-    drift.flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId)).to(context.warehouse.sink('drift_metrics', (r) => r.value));
-    drift.flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId)).to(context.warehouse.sink('drift_alerts', (r) => r.value));
-    drift.flatMap('keyword-rows', (r) => keywordSkewRows(r, runId)).to(context.warehouse.sink('keyword_skew', (r) => r.value));
+    drift
+      .flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId))
+      .to(context.warehouse.sink('drift_metrics', (r) => r.value));
+    drift
+      .flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId))
+      .to(context.warehouse.sink('drift_alerts', (r) => r.value));
+    drift
+      .flatMap('keyword-rows', (r) => keywordSkewRows(r, runId))
+      .to(context.warehouse.sink('keyword_skew', (r) => r.value));
 
     // Pseudo-labels from confident A predictions, paused while the drift-window reports dataset drift.
-    const verdicts = drift.filter('window-reports', (r) => r.kind === 'window').map('verdict', (r) => ({ drift: { windowStart: r.windowStart, datasetDrift: r.datasetDrift } }));
+    const verdicts = drift
+      .filter('window-reports', (r) => r.kind === 'window')
+      .map('verdict', (r) => ({ drift: { windowStart: r.windowStart, datasetDrift: r.datasetDrift } }));
     const pseudo = scoredA
       .map('as-candidate', (v) => ({ prediction: v }))
       .merge('with-verdicts', verdicts)
-      .through(pseudoLabel<Inferred<JobPosting>>('pseudo-label', { pipeline: 'postings', prediction: (v) => v.predictions[0]!, targetModelId: modelB, classPrior: modelA.prior, window, allowedLatenessMs, threshold: options.pseudoThreshold ?? 0.9, onProgress: learning?.pseudoLabels }));
-    const accepted = pseudo.filter('accepted', (v) => v.kind === 'label').map('label-of', (v) => v as PseudoLabel<Inferred<JobPosting>>);
+      .through(
+        pseudoLabel<Inferred<JobPosting>>('pseudo-label', {
+          pipeline: 'postings',
+          prediction: (v) => v.predictions[0]!,
+          targetModelId: modelB,
+          classPrior: modelA.prior,
+          window,
+          allowedLatenessMs,
+          threshold: options.pseudoThreshold ?? 0.9,
+          onProgress: learning?.pseudoLabels,
+        }),
+      );
+    const accepted = pseudo
+      .filter('accepted', (v) => v.kind === 'label')
+      .map('label-of', (v) => v as PseudoLabel<Inferred<JobPosting>>);
     accepted.to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
-    pseudo.filter('windows', (v) => v.kind === 'window').to(context.warehouse.sink('pseudo_label_windows', (r) => pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId)));
+    pseudo
+      .filter('windows', (v) => v.kind === 'window')
+      .to(
+        context.warehouse.sink('pseudo_label_windows', (r) =>
+          pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId),
+        ),
+      );
 
     // A vs B per window; labels join by record id however late they come. Accuracy is also estimated from each
     // model's calibrated confidence (CBPE), so a drop is an alert before any label arrives.
     const comparisons = scored
       .merge('with-labels', labels)
-      .through(compareModels<Inferred<JobPosting>>('compare-a-b', { pipeline: 'postings', modelA: modelA.id, modelB, window, allowedLatenessMs, estimate: { calibrationFor: calibrations!.calibrationFor } }));
+      .through(
+        compareModels<Inferred<JobPosting>>('compare-a-b', {
+          pipeline: 'postings',
+          modelA: modelA.id,
+          modelB,
+          window,
+          allowedLatenessMs,
+          estimate: { calibrationFor: calibrations!.calibrationFor },
+        }),
+      );
     comparisons.to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
-    comparisons.flatMap('estimate-alert-rows', (c) => estimateAlertRows(c, runId)).to(context.warehouse.sink('drift_alerts', (r) => r.value, { name: 'accuracy-alerts' }));
+    comparisons
+      .flatMap('estimate-alert-rows', (c) => estimateAlertRows(c, runId))
+      .to(context.warehouse.sink('drift_alerts', (r) => r.value, { name: 'accuracy-alerts' }));
 
     if (!learning) registerModelBFromA(registry, modelA, modelB);
     else learning.start();
     // Estimated accuracy needs each scoring version's calibration before its first window closes.
     p.onStart(async () => {
       await calibrations!.load(modelA.id, modelA.version);
-      for (const b of new Set([registry.list(modelB)[0]!.version, registry.get(modelB).version])) await calibrations!.load(modelB, b);
+      for (const b of new Set([registry.list(modelB)[0]!.version, registry.get(modelB).version]))
+        await calibrations!.load(modelB, b);
     });
     p.onClose(() => Promise.all([predictA.close(), predictB.close()]).then(() => pool.close())); // after the trainer's closer: a fine-tune finishing at the end may still swap
     return p;
@@ -225,7 +335,8 @@ type PostingOrLabelItem = { posting: JobPosting } | { label: Label };
 function swapTakesEffect(registry: ModelRegistry) {
   const started = new Set<string>();
   return (id: string, version: string, eventTime: number) => {
-    if (!started.has(id)) started.add(id); // the version the run started with took effect earlier
+    if (!started.has(id))
+      started.add(id); // the version the run started with took effect earlier
     else registry.setInForceFrom(id, version, eventTime);
   };
 }
@@ -240,7 +351,12 @@ function modelsInUse(registry: ModelRegistry, modelA: { id: string; version: str
 }
 
 /** The line a promotion of Model B prints: which version, and the holdout figures it won on. */
-function promotionLine(b: { id: string; version: string; parent: string | null; metrics: Record<string, number> }): string {
+function promotionLine(b: {
+  id: string;
+  version: string;
+  parent: string | null;
+  metrics: Record<string, number>;
+}): string {
   const figure = (name: string) => (b.metrics[name] === undefined ? '?' : b.metrics[name]!.toFixed(3));
   return `promoted Model B ${b.id}@${b.version} to production: holdout accuracy ${figure('holdout_accuracy')} vs ${figure('parent_holdout_accuracy')} for ${b.parent ?? 'its parent'} and ${figure('model_a_holdout_accuracy')} for Model A, on ${b.metrics.holdout_rows ?? '?'} recent labels`;
 }
@@ -254,7 +370,11 @@ function postingsModels(context: PipelineContext<PostingsOptions>) {
   const file = registry.path(entry);
   const labels = loadHeldOut(file, 'held-out').labels;
   const prior = CLASSES.map((_, c) => labels.filter((l) => l === c).length / labels.length);
-  return { registry, modelA: { id: idA, version: entry.version, profile: loadReferenceProfile(file), prior }, modelB: context.options.modelB ?? 'postings-b' };
+  return {
+    registry,
+    modelA: { id: idA, version: entry.version, profile: loadReferenceProfile(file), prior },
+    modelB: context.options.modelB ?? 'postings-b',
+  };
 }
 
 /**
@@ -265,7 +385,16 @@ function registerModelBFromA(registry: ModelRegistry, modelA: { id: string; vers
   if (registry.list(modelB).length > 0) return;
   const a = registry.get(modelA.id, modelA.version);
   const { bytes } = registry.readModel(a.id, a.version);
-  registry.register({ id: modelB, kind: a.kind, onnx: bytes, parent: `${a.id}@${a.version}`, datasetHash: a.dataset_hash, configHash: a.config_hash, metrics: { ...a.metrics }, stage: 'production' });
+  registry.register({
+    id: modelB,
+    kind: a.kind,
+    onnx: bytes,
+    parent: `${a.id}@${a.version}`,
+    datasetHash: a.dataset_hash,
+    configHash: a.config_hash,
+    metrics: { ...a.metrics },
+    stage: 'production',
+  });
 }
 
 /**
@@ -283,7 +412,12 @@ function driftReference(options: PostingsOptions, profile: ReferenceProfile) {
  * pseudo-labels) and how its versions reach infer B — by event time (replays, `trainingClock: "event-time"`: the
  * trainer's timeline, behind the training barrier) or by a hot swap when a fine-tune finishes (live runs).
  */
-function modelBLearning(p: Pipeline, context: PipelineContext<PostingsOptions>, ml: NonNullable<ReturnType<typeof postingsModels>>, calibrations: ModelCalibrations) {
+function modelBLearning(
+  p: Pipeline,
+  context: PipelineContext<PostingsOptions>,
+  ml: NonNullable<ReturnType<typeof postingsModels>>,
+  calibrations: ModelCalibrations,
+) {
   const clock = context.options.trainingClock ?? (context.replay ? 'event-time' : 'wall');
   const runsSink = context.warehouse.sink<Record<string, unknown>>('training_runs', (r) => r.value);
   const runWrites: Promise<void>[] = [];
@@ -303,9 +437,27 @@ function modelBLearning(p: Pipeline, context: PipelineContext<PostingsOptions>, 
       await calibrations.load(ml.modelB, version);
       if (clock === 'wall') await inferB?.swap(ml.modelB, version);
     },
-    onRun: (row) => runWrites.push(runsSink.write([{ key: null, value: row, eventTime: 0, headers: {}, position: { topic: 'training_runs', partition: 0, offset: runWrites.length } }])),
+    onRun: (row) =>
+      runWrites.push(
+        runsSink.write([
+          {
+            key: null,
+            value: row,
+            eventTime: 0,
+            headers: {},
+            position: { topic: 'training_runs', partition: 0, offset: runWrites.length },
+          },
+        ]),
+      ),
   });
-  const pseudoExample = (l: PseudoLabel<Inferred<JobPosting>>): TrainingExample => ({ record_id: l.recordId, text: { title: l.value.input.title, description: l.value.input.description }, label: l.label, source: 'pseudo', source_model: `${l.sourceModelId}@${l.sourceModelVersion}`, event_time: l.windowStart });
+  const pseudoExample = (l: PseudoLabel<Inferred<JobPosting>>): TrainingExample => ({
+    record_id: l.recordId,
+    text: { title: l.value.input.title, description: l.value.input.description },
+    label: l.label,
+    source: 'pseudo',
+    source_model: `${l.sourceModelId}@${l.sourceModelVersion}`,
+    event_time: l.windowStart,
+  });
   return {
     trainer,
     humanExamples(examples: TimedExample[], upTo: number) {
@@ -313,7 +465,12 @@ function modelBLearning(p: Pipeline, context: PipelineContext<PostingsOptions>, 
       else if (examples.length > 0) trainer.addAll(examples.map((e) => e.example));
     },
     pseudoLabels(labels: PseudoLabel<Inferred<JobPosting>>[], upTo: number) {
-      if (clock === 'event-time') trainer.feed('pseudo', labels.map((l) => ({ example: pseudoExample(l), availableAt: l.availableAt })), upTo);
+      if (clock === 'event-time')
+        trainer.feed(
+          'pseudo',
+          labels.map((l) => ({ example: pseudoExample(l), availableAt: l.availableAt })),
+          upTo,
+        );
       else if (labels.length > 0) trainer.addAll(labels.map(pseudoExample));
     },
     swapTo(stage: InferStage<Inferred<JobPosting>>) {

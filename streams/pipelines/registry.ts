@@ -21,7 +21,10 @@ export function pipelineNamed(name: string): PipelineDefinition {
 export function pipelineOptions<O>(definition: PipelineDefinition<O>, settings: Pick<Settings, 'pipelines'>): O {
   for (const [name, raw] of Object.entries(settings.pipelines)) {
     const other = pipelines.find((p) => p.name === name);
-    if (!other) throw new Error(`config: no pipeline named "${name}" (under "pipelines"); pipelines: ${pipelines.map((p) => p.name).join(', ')}`);
+    if (!other)
+      throw new Error(
+        `config: no pipeline named "${name}" (under "pipelines"); pipelines: ${pipelines.map((p) => p.name).join(', ')}`,
+      );
     parseOptions(name, other.options, raw);
   }
   return parseOptions(definition.name, definition.options, settings.pipelines[definition.name]);

@@ -5,7 +5,8 @@ import type { StageSnapshot } from '../metrics.ts';
 import type { StreamRecord } from '../record.ts';
 import type { RunResult } from '../runner.ts';
 
-export const newRunId = () => `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+export const newRunId = () =>
+  `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
 
 /**
  * The run id of `driftline run` with consumer group `group`: the same for every restart, so the results' ids (which
@@ -18,7 +19,12 @@ export const liveRunId = (group: string) => `live-${group}`;
  * `metrics` come in the runner's order, which is the dataflow's: the pipeline adds each node after its upstream (the
  * source first) and the dead-letter stage goes last, so a stage's index there is its `stage_index`.
  */
-export async function recordRunMetrics(warehouse: Warehouse, runId: string, pipeline: string, metrics: StageSnapshot[]): Promise<void> {
+export async function recordRunMetrics(
+  warehouse: Warehouse,
+  runId: string,
+  pipeline: string,
+  metrics: StageSnapshot[],
+): Promise<void> {
   const at = Date.now();
   const sink = warehouse.sink<{ snapshot: StageSnapshot; index: number }>('pipeline_metrics', (r) => ({
     id: compositeId(runId, r.value.snapshot.stage),
@@ -82,7 +88,15 @@ export function pipelineRunRow(context: RunContext, result: RunResult) {
 /** Writes one `pipeline_runs` row for a run or replay. */
 export async function recordRun(warehouse: Warehouse, context: RunContext, result: RunResult): Promise<void> {
   const sink = warehouse.sink<RunResult>('pipeline_runs', (r) => pipelineRunRow(context, r.value));
-  await sink.write([{ key: context.runId, value: result, eventTime: result.endedAt, headers: {}, position: { topic: `run:${context.runId}`, partition: 0, offset: 0 } }]);
+  await sink.write([
+    {
+      key: context.runId,
+      value: result,
+      eventTime: result.endedAt,
+      headers: {},
+      position: { topic: `run:${context.runId}`, partition: 0, offset: 0 },
+    },
+  ]);
   await sink.close?.();
 }
 

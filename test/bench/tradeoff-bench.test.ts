@@ -18,7 +18,13 @@ const work = mkdtempSync(join(tmpdir(), 'driftline-bench-'));
 const manifest = join(work, 'models.json');
 const home = join(work, 'home');
 writeFileSync(manifest, '{"models":[]}');
-const env = { DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: manifest, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', DRIFTLINE_BENCH_WATTS_PER_CORE: '' };
+const env = {
+  DRIFTLINE_HOME: home,
+  DRIFTLINE_MODELS_MANIFEST: manifest,
+  KAFKA_BROKERS: '',
+  CLICKHOUSE_URL: '',
+  DRIFTLINE_BENCH_WATTS_PER_CORE: '',
+};
 
 describe('driftline bench --quick', () => {
   beforeAll(async () => {
@@ -41,7 +47,8 @@ describe('driftline bench --quick', () => {
       warehouse.query(`SELECT * FROM bench_results WHERE run_id = '${run.run_id}' ORDER BY id`),
       warehouse.query(`SELECT * FROM bench_runs WHERE run_id = '${run.run_id}'`),
     ]).finally(() => warehouse.close());
-    const numbersAsNumbers = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
+    const numbersAsNumbers = (row: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
     expect(stored.map(numbersAsNumbers)).toEqual([...results].sort((a, b) => a.id.localeCompare(b.id)));
     expect(runs.map(numbersAsNumbers)).toEqual([run]);
     expect(run).toMatchObject({ quick: 1, cores: expect.any(Number), node_version: process.version });
@@ -66,14 +73,22 @@ describe('driftline bench --quick', () => {
       scenarios.set(key, (scenarios.get(key) ?? new Set()).add(r.scenario));
     }
     expect([...scenarios.keys()].sort()).toEqual(
-      ['v1 fp32', 'v2 int8', 'v3 fp16'].flatMap((v) => [`postings-a@${v} onnxruntime 1`, `postings-a@${v} onnxruntime 2`, `postings-a@${v} tfjs-wasm 1`]).sort(),
+      ['v1 fp32', 'v2 int8', 'v3 fp16']
+        .flatMap((v) => [
+          `postings-a@${v} onnxruntime 1`,
+          `postings-a@${v} onnxruntime 2`,
+          `postings-a@${v} tfjs-wasm 1`,
+        ])
+        .sort(),
     );
     for (const found of scenarios.values()) expect([...found].sort()).toEqual(['Offline', 'Server', 'SingleStream']);
     expect(results.filter((r) => r.scenario === 'Offline').map((r) => r.batch_size)).toContain(128);
 
     // accuracy: ONNX Runtime rows carry exactly what `driftline models eval` prints; tfjs-wasm its own on the same rows
     const versions = ['v1', 'v2', 'v3'];
-    const evaluations = await Promise.all(versions.map((v) => driftlineOk(['models', 'eval', 'postings-a', '--version', v], env)));
+    const evaluations = await Promise.all(
+      versions.map((v) => driftlineOk(['models', 'eval', 'postings-a', '--version', v], env)),
+    );
     for (const [i, version] of versions.entries()) {
       const evaluated = evaluations[i]!;
       const [, accuracy, heldOutRows] = /accuracy ([\d.]+) on (\d+) held-out rows/.exec(evaluated)!;

@@ -25,7 +25,10 @@ import { readNabWindows } from '../../streams/pipelines/nab-labels.ts';
 import { postingsPipeline } from '../../streams/pipelines/postings.ts';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'driftline-demo-fixtures-')), 'data');
-const allFiles = (root: string): string[] => readdirSync(root).flatMap((name) => (statSync(join(root, name)).isDirectory() ? allFiles(join(root, name)) : [join(root, name)]));
+const allFiles = (root: string): string[] =>
+  readdirSync(root).flatMap((name) =>
+    statSync(join(root, name)).isDirectory() ? allFiles(join(root, name)) : [join(root, name)],
+  );
 const postingsDir = (...parts: string[]) => join(dir, 'postings', ...parts);
 
 async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[]> {
@@ -56,8 +59,14 @@ describe('demo fixtures', () => {
   it('are deterministic: the same seed writes the same bytes, another seed other bytes; an identical directory is kept', async () => {
     const again = join(mkdtempSync(join(tmpdir(), 'driftline-demo-fixtures-')), 'data');
     await ensureFixtures(again);
-    const files = allFiles(dir).map((f) => relative(dir, f)).sort();
-    expect(allFiles(again).map((f) => relative(again, f)).sort()).toEqual(files);
+    const files = allFiles(dir)
+      .map((f) => relative(dir, f))
+      .sort();
+    expect(
+      allFiles(again)
+        .map((f) => relative(again, f))
+        .sort(),
+    ).toEqual(files);
     for (const f of files) expect(readFileSync(join(again, f)).equals(readFileSync(join(dir, f))), f).toBe(true);
 
     const other = join(mkdtempSync(join(tmpdir(), 'driftline-demo-fixtures-')), 'data');
@@ -80,14 +89,18 @@ describe('demo fixtures', () => {
   });
 
   it('HN 2013–2018 months: every post normalizes except the one without an id', async () => {
-    const files = readdirSync(postingsDir('hn-hiring-2013-2018')).sort().map((f) => postingsDir('hn-hiring-2013-2018', f));
+    const files = readdirSync(postingsDir('hn-hiring-2013-2018'))
+      .sort()
+      .map((f) => postingsDir('hn-hiring-2013-2018', f));
     expect(files).toHaveLength(FIXTURE_SIZES.hn2013Months);
     expect(files.every((f) => postingsFileKind(f) === 'hn2013')).toBe(true);
     const { postings, rejected } = normalizeAll(await collect(readHn2013(files)));
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toMatch(/missing id/);
     expect(postings).toHaveLength(FIXTURE_SIZES.hn2013Months * FIXTURE_SIZES.hn2013PerMonth - 1);
-    expect(new Set(postings.map((p) => new Date(p.posted_at!).toISOString().slice(0, 7))).size).toBe(FIXTURE_SIZES.hn2013Months);
+    expect(new Set(postings.map((p) => new Date(p.posted_at!).toISOString().slice(0, 7))).size).toBe(
+      FIXTURE_SIZES.hn2013Months,
+    );
   });
 
   it('HN 2026 runs: postings normalize (but the deleted one), the XSS posting keeps its payloads as text, the truth labels them', async () => {
@@ -123,11 +136,17 @@ describe('demo fixtures', () => {
 
   it('NEU-DET frames: six classes by file-name prefix, through the frame model’s own dataset reader', async () => {
     const images = join(dir, 'frames', 'neu-det', 'images');
-    for (const f of readdirSync(images)) expect(readImageHeader(readFileSync(join(images, f)))).toMatchObject({ format: 'jpeg', width: FIXTURE_SIZES.frameSize, channels: 1 });
+    for (const f of readdirSync(images))
+      expect(readImageHeader(readFileSync(join(images, f)))).toMatchObject({
+        format: 'jpeg',
+        width: FIXTURE_SIZES.frameSize,
+        channels: 1,
+      });
     const data = await loadNeuDet(dir, { size: 48, seed: 7 });
     expect(data.classes).toEqual([...FRAME_CLASSES]);
     expect(data.train.labels.length + data.heldOut.labels.length).toBe(6 * FIXTURE_SIZES.framesPerClass);
-    for (let c = 0; c < 6; c++) expect(data.heldOut.labels.filter((l) => l === c).length).toBe(FIXTURE_SIZES.framesPerClass * 0.2);
+    for (let c = 0; c < 6; c++)
+      expect(data.heldOut.labels.filter((l) => l === c).length).toBe(FIXTURE_SIZES.framesPerClass * 0.2);
   });
 
   it('NAB series: every row is a valid event but the two broken ones; each series has a labelled window inside its span', async () => {

@@ -4,15 +4,25 @@ import { Progress, statusLine } from '../../cli/demo/progress.ts';
 /** A stream that keeps what is written. */
 function fakeStream(tty: boolean) {
   const chunks: string[] = [];
-  const stream = { isTTY: tty, columns: 60, write: (chunk: string) => chunks.push(chunk) > 0 } as unknown as NodeJS.WriteStream;
+  const stream = {
+    isTTY: tty,
+    columns: 60,
+    write: (chunk: string) => chunks.push(chunk) > 0,
+  } as unknown as NodeJS.WriteStream;
   return { stream, text: () => chunks.join('') };
 }
 
 describe('demo progress display', () => {
   it('formats step n/N, elapsed time, and a record count with its rate (or the latest note)', () => {
-    expect(statusLine({ index: 3, total: 7, name: 'replay postings', elapsedMs: 12_340 })).toBe('[3/7] replay postings · 12.3 s');
-    expect(statusLine({ index: 3, total: 7, name: 'replay postings', elapsedMs: 4_000, records: 12_345 })).toBe('[3/7] replay postings · 4.0 s · 12,345 records (3,086/s)');
-    expect(statusLine({ index: 6, total: 7, name: 'bench', elapsedMs: 1_000, note: 'postings-a fp32' })).toBe('[6/7] bench · 1.0 s · postings-a fp32');
+    expect(statusLine({ index: 3, total: 7, name: 'replay postings', elapsedMs: 12_340 })).toBe(
+      '[3/7] replay postings · 12.3 s',
+    );
+    expect(statusLine({ index: 3, total: 7, name: 'replay postings', elapsedMs: 4_000, records: 12_345 })).toBe(
+      '[3/7] replay postings · 4.0 s · 12,345 records (3,086/s)',
+    );
+    expect(statusLine({ index: 6, total: 7, name: 'bench', elapsedMs: 1_000, note: 'postings-a fp32' })).toBe(
+      '[6/7] bench · 1.0 s · postings-a fp32',
+    );
   });
 
   it('without a terminal: plain lines at start, while counting (heartbeat) and at the end; timings kept', () => {

@@ -11,7 +11,9 @@ import { driftline, exitOf } from './cli.ts';
 const NYC_TAXI = '/work/shared/data/events/nab/data/realKnownCause/nyc_taxi.csv';
 
 const listen = (server: Server) =>
-  new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 
 let blackHole: Server;
 let blackHolePort: number;
@@ -65,10 +67,14 @@ describe('unreachable services', () => {
 
   it('ClickHouse that never answers: one line with CLICKHOUSE_URL (password redacted) and the fix', async () => {
     const url = `http://driftline:s3cret-pw@127.0.0.1:${blackHolePort}`;
-    const { code, lines } = await fails(['run', 'events', '--input', input], { KAFKA_BROKERS: '', CLICKHOUSE_URL: url });
+    const { code, lines } = await fails(['run', 'events', '--input', input], {
+      KAFKA_BROKERS: '',
+      CLICKHOUSE_URL: url,
+    });
     expect(code).toBe(1);
     expect(lines).toHaveLength(1);
-    const redacted = /^driftline: ClickHouse is not reachable at CLICKHOUSE_URL=http:\/\/driftline:\*\*\*@127\.0\.0\.1:\d+ /;
+    const redacted =
+      /^driftline: ClickHouse is not reachable at CLICKHOUSE_URL=http:\/\/driftline:\*\*\*@127\.0\.0\.1:\d+ /;
     expect(lines[0]).toMatch(redacted);
     expect(lines[0]).toMatch(/\(no answer within \d+ s\)/);
     expect(lines[0]).toContain('npm run services:up');

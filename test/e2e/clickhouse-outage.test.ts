@@ -18,10 +18,20 @@ const clickhouseUrl = `http://127.0.0.1:${HTTP_PORT}`;
 const servicesDir = mkdtempSync(join(tmpdir(), 'driftline-outage-services-'));
 const services = (action: 'up' | 'down') =>
   execFileSync('bash', ['scripts/services.sh', action], {
-    env: { ...process.env, SERVICES: 'clickhouse', DRIFTLINE_SERVICES_DIR: servicesDir, CLICKHOUSE_HTTP_PORT: String(HTTP_PORT), CLICKHOUSE_TCP_PORT: '19000' },
+    env: {
+      ...process.env,
+      SERVICES: 'clickhouse',
+      DRIFTLINE_SERVICES_DIR: servicesDir,
+      CLICKHOUSE_HTTP_PORT: String(HTTP_PORT),
+      CLICKHOUSE_TCP_PORT: '19000',
+    },
     stdio: 'inherit',
   });
-const ping = () => fetch(`${clickhouseUrl}/ping`).then((r) => r.ok, () => false);
+const ping = () =>
+  fetch(`${clickhouseUrl}/ping`).then(
+    (r) => r.ok,
+    () => false,
+  );
 const env = {
   DRIFTLINE_TOPIC_PREFIX: `${uniqueName('outage')}.`,
   CLICKHOUSE_URL: clickhouseUrl,
@@ -58,11 +68,15 @@ describe(`ClickHouse unavailable mid-run (while postings arrive, then ${DOWN_AFT
     let landed = 0;
     while (landed < HN_2026_POSTINGS && Date.now() < deadline) {
       await sleep(500);
-      landed = Number(((await warehouse.query('SELECT count() AS n FROM postings FINAL')) as [{ n: number }])[0]?.n ?? 0);
+      landed = Number(
+        ((await warehouse.query('SELECT count() AS n FROM postings FINAL')) as [{ n: number }])[0]?.n ?? 0,
+      );
     }
     run.kill('SIGTERM');
     expect(await exitOf(run)).toBe(0);
     expect(landed).toBe(HN_2026_POSTINGS);
-    console.log(`outage: ClickHouse down ${((Date.now() - downAt) / 1000).toFixed(0)} s incl. recovery; ${landed} postings landed`);
+    console.log(
+      `outage: ClickHouse down ${((Date.now() - downAt) / 1000).toFixed(0)} s incl. recovery; ${landed} postings landed`,
+    );
   }, 240_000);
 });

@@ -12,11 +12,21 @@ const csv = (series: string) => dataFile('events', 'nab', 'data', 'realKnownCaus
 const dir = mkdtempSync(join(tmpdir(), 'driftline-events-drift-'));
 
 /** The labelled windows straight from NAB's file, independently of the pipeline's reader. */
-const labelled = JSON.parse(readFileSync(dataFile('events', 'nab', 'labels', 'combined_windows.json'), 'utf8')) as Record<string, [string, string][]>;
-const windowsOf = (series: string) => labelled[`realKnownCause/${series}.csv`]!.map(([s, e]) => [Date.parse(`${s.replace(' ', 'T')}Z`), Date.parse(`${e.replace(' ', 'T')}Z`)] as const);
+const labelled = JSON.parse(
+  readFileSync(dataFile('events', 'nab', 'labels', 'combined_windows.json'), 'utf8'),
+) as Record<string, [string, string][]>;
+const windowsOf = (series: string) =>
+  labelled[`realKnownCause/${series}.csv`]!.map(
+    ([s, e]) => [Date.parse(`${s.replace(' ', 'T')}Z`), Date.parse(`${e.replace(' ', 'T')}Z`)] as const,
+  );
 
 /** Embedded warehouse and log in a home of their own. */
-const embedded = (home: string, data: string = dataDir()) => ({ DRIFTLINE_HOME: home, CLICKHOUSE_URL: '', KAFKA_BROKERS: '', DRIFTLINE_DATA_DIR: data });
+const embedded = (home: string, data: string = dataDir()) => ({
+  DRIFTLINE_HOME: home,
+  CLICKHOUSE_URL: '',
+  KAFKA_BROKERS: '',
+  DRIFTLINE_DATA_DIR: data,
+});
 
 async function query(home: string, sql: string): Promise<Record<string, unknown>[]> {
   const warehouse = await openWarehouse({ home });
@@ -40,7 +50,8 @@ async function runEvents(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   const output = await driftlineOk(['run', 'events', ...args, '--until-idle'], env);
   const runId = /run (\S+) done/.exec(output)![1]!;
   const home = env.DRIFTLINE_HOME!;
-  const withoutRun = (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, id: String(r.id).replace(runId, '<run>'), run_id: undefined }));
+  const withoutRun = (rows: Record<string, unknown>[]) =>
+    rows.map((r) => ({ ...r, id: String(r.id).replace(runId, '<run>'), run_id: undefined }));
   return {
     runId,
     output,
@@ -51,7 +62,8 @@ async function runEvents(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 }
 
 /** A series' alert times, told apart by the key in their ids (`<run>/events/<model>/<version>/<series>/…`). */
-const alertTimes = (run: Run, series: string) => run.alerts.filter((a) => String(a.id).startsWith(`<run>/events///${series}/`)).map((a) => Number(a.event_time));
+const alertTimes = (run: Run, series: string) =>
+  run.alerts.filter((a) => String(a.id).startsWith(`<run>/events///${series}/`)).map((a) => Number(a.event_time));
 
 const fileRuns = new Map<string, Run>();
 
@@ -71,7 +83,13 @@ describe('driftline run events: drift and change points on NAB series, scored ag
       const detected = windows.filter(([s, e]) => times.some((t) => s <= t && t <= e)).length;
       expect(run.scores).toHaveLength(1);
       const [score] = run.scores as [Record<string, unknown>];
-      expect({ ...score, alerts: Number(score.alerts), alerts_in_windows: Number(score.alerts_in_windows), labelled_windows: Number(score.labelled_windows), windows_detected: Number(score.windows_detected) }).toMatchObject({
+      expect({
+        ...score,
+        alerts: Number(score.alerts),
+        alerts_in_windows: Number(score.alerts_in_windows),
+        labelled_windows: Number(score.labelled_windows),
+        windows_detected: Number(score.windows_detected),
+      }).toMatchObject({
         id: `${run.runId}/events/${series}`,
         series,
         alerts: times.length,
@@ -82,7 +100,9 @@ describe('driftline run events: drift and change points on NAB series, scored ag
         recall: detected / windows.length,
       });
       expect(run.output).toContain(`events: ${series}: ${times.length} alerts, ${inside} inside labelled windows`);
-      console.log(`${series}: ${times.length} alerts, ${inside} inside labelled windows: precision ${(inside / times.length).toFixed(3)}, recall ${(detected / windows.length).toFixed(3)} (${detected} of ${windows.length} windows)`);
+      console.log(
+        `${series}: ${times.length} alerts, ${inside} inside labelled windows: precision ${(inside / times.length).toFixed(3)}, recall ${(detected / windows.length).toFixed(3)} (${detected} of ${windows.length} windows)`,
+      );
     }, 120_000);
   }
 
@@ -95,18 +115,27 @@ describe('driftline run events: drift and change points on NAB series, scored ag
     expect(single.every(Boolean)).toBe(true);
     expect(run.alerts).toEqual(single.flatMap((r) => r.alerts).sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1)));
     expect(run.metrics.length).toBe(single.reduce((n, r) => n + r.metrics.length, 0));
-    const strip = (rows: Record<string, unknown>[]): Record<string, unknown>[] => rows.map((r) => ({ ...r, id: undefined, run_id: undefined }));
-    expect(strip(run.scores)).toEqual(strip(single.flatMap((r) => r.scores)).sort((a, b) => (String(a.series) < String(b.series) ? -1 : 1)));
+    const strip = (rows: Record<string, unknown>[]): Record<string, unknown>[] =>
+      rows.map((r) => ({ ...r, id: undefined, run_id: undefined }));
+    expect(strip(run.scores)).toEqual(
+      strip(single.flatMap((r) => r.scores)).sort((a, b) => (String(a.series) < String(b.series) ? -1 : 1)),
+    );
   }, 120_000);
 
   it('reads the series from its Kafka topic with the same alerts as from the file', async () => {
-    const env = { ...embedded(join(dir, 'kafka')), KAFKA_BROKERS: process.env.KAFKA_BROKERS, DRIFTLINE_TOPIC_PREFIX: `${uniqueName('events-drift')}.` };
+    const env = {
+      ...embedded(join(dir, 'kafka')),
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      DRIFTLINE_TOPIC_PREFIX: `${uniqueName('events-drift')}.`,
+    };
     await driftlineOk(['produce', 'events', csv('nyc_taxi')], env);
     const run = await runEvents([], env);
     expect(run.output).toContain(`kafka topic ${env.DRIFTLINE_TOPIC_PREFIX}events`);
     expect(run.alerts.length).toBeGreaterThan(0);
     expect(run.alerts).toEqual(fileRuns.get('nyc_taxi')!.alerts);
-    expect(run.scores.map((s) => s.alerts_in_windows)).toEqual(fileRuns.get('nyc_taxi')!.scores.map((s) => s.alerts_in_windows));
+    expect(run.scores.map((s) => s.alerts_in_windows)).toEqual(
+      fileRuns.get('nyc_taxi')!.scores.map((s) => s.alerts_in_windows),
+    );
   }, 120_000);
 
   it('still runs, without scores, when no labels can be found', async () => {

@@ -34,7 +34,12 @@ function cameraDir(frames: number): string {
 
 function envFor(prefix: string) {
   const home = mkdtempSync(join(tmpdir(), 'driftline-sr-home-'));
-  const env = { SCHEMA_REGISTRY_URL: registryUrl, DRIFTLINE_TOPIC_PREFIX: prefix, DRIFTLINE_HOME: home, CLICKHOUSE_URL: '' };
+  const env = {
+    SCHEMA_REGISTRY_URL: registryUrl,
+    DRIFTLINE_TOPIC_PREFIX: prefix,
+    DRIFTLINE_HOME: home,
+    CLICKHOUSE_URL: '',
+  };
   return { home, env };
 }
 
@@ -61,10 +66,14 @@ describe('frames through Kafka with SCHEMA_REGISTRY_URL set (real registry)', ()
     await driftlineOk(['run', 'frames', '--until-idle'], env);
     const warehouse = await openWarehouse({ home });
     try {
-      const rows = (await warehouse.query("SELECT count(*) AS n, min(label) AS label FROM frames WHERE camera_id = 'press-line'")) as [{ n: number; label: string }];
+      const rows = (await warehouse.query(
+        "SELECT count(*) AS n, min(label) AS label FROM frames WHERE camera_id = 'press-line'",
+      )) as [{ n: number; label: string }];
       expect(Number(rows[0].n)).toBe(40);
       expect(rows[0].label).toBe('scratches');
-      expect(Number(((await warehouse.query('SELECT count(*) AS n FROM dead_letters')) as [{ n: number }])[0].n)).toBe(0);
+      expect(Number(((await warehouse.query('SELECT count(*) AS n FROM dead_letters')) as [{ n: number }])[0].n)).toBe(
+        0,
+      );
     } finally {
       await warehouse.close();
     }

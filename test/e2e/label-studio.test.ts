@@ -147,110 +147,118 @@ async function exportProject(): Promise<ExportedTask[]> {
   return api<ExportedTask[]>('GET', `/api/projects/${projectId}/exports/${snapshot.id}/download?exportType=JSON`);
 }
 
-describe.skipIf(skipReason !== '')('label queue → Label Studio → labels (real Label Studio, Kafka and ClickHouse)', () => {
-  let tasks: LabelStudioTask[];
-  let config: string;
+describe.skipIf(skipReason !== '')(
+  'label queue → Label Studio → labels (real Label Studio, Kafka and ClickHouse)',
+  () => {
+    let tasks: LabelStudioTask[];
+    let config: string;
 
-  it('exports the queue as Label Studio tasks, most uncertain first, with the predictions as choices', async () => {
-    const args = ['label', 'export', '--format', 'label-studio', '--out', join(dir, 'export')];
-    const output = await driftlineOk(args, env);
-    tasks = JSON.parse(readFileSync(join(dir, 'export', 'postings-tasks.json'), 'utf8')) as LabelStudioTask[];
-    config = readFileSync(join(dir, 'export', 'postings-config.xml'), 'utf8');
-    const columns = 'record_id, model_id, model_version, score, predicted_label';
-    const queue = await clickhouse.query(`SELECT ${columns} FROM label_queue FINAL WHERE pipeline = 'postings'`);
-    expect(queue.length).toBeGreaterThan(7);
-    expect(output).toContain(`exported ${tasks.length} postings tasks`);
-    const queued = [...new Set(queue.map((q) => String(q.record_id)))];
-    expect(tasks.map((t) => t.data.record_id).sort()).toEqual(queued.sort());
-    const scores = tasks.map((t) => Number(t.data.uncertainty));
-    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    it('exports the queue as Label Studio tasks, most uncertain first, with the predictions as choices', async () => {
+      const args = ['label', 'export', '--format', 'label-studio', '--out', join(dir, 'export')];
+      const output = await driftlineOk(args, env);
+      tasks = JSON.parse(readFileSync(join(dir, 'export', 'postings-tasks.json'), 'utf8')) as LabelStudioTask[];
+      config = readFileSync(join(dir, 'export', 'postings-config.xml'), 'utf8');
+      const columns = 'record_id, model_id, model_version, score, predicted_label';
+      const queue = await clickhouse.query(`SELECT ${columns} FROM label_queue FINAL WHERE pipeline = 'postings'`);
+      expect(queue.length).toBeGreaterThan(7);
+      expect(output).toContain(`exported ${tasks.length} postings tasks`);
+      const queued = [...new Set(queue.map((q) => String(q.record_id)))];
+      expect(tasks.map((t) => t.data.record_id).sort()).toEqual(queued.sort());
+      const scores = tasks.map((t) => Number(t.data.uncertainty));
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
 
-    const postings = await clickhouse.query(`SELECT id, title FROM postings FINAL`);
-    const titles = new Map(postings.map((p) => [String(p.id), String(p.title)]));
-    for (const task of tasks) {
-      const q = queue.find((r) => r.record_id === task.data.record_id)!;
-      expect(task.data.title).toBe(titles.get(String(q.record_id)));
-      expect(String(task.data.text).startsWith(`${task.data.title}\n\n`)).toBe(true);
-      const predicted = DEFAULT_LABEL_CLASSES[num(q.predicted_label)]!;
-      const score = expect.closeTo(1 - num(q.score), 5);
-      const model_version = `${q.model_id}@${q.model_version}`;
-      expect(task.predictions).toEqual([{ model_version, score, result: choice(predicted) }]);
-    }
-  });
-
-  it('the configs are valid Label Studio configs, and Label Studio orders the queue by the uncertainty', async () => {
-    const output = await driftlineOk(['label', 'export', '--pipeline', 'frames', '--out', join(dir, 'export')], env);
-    expect(output).toContain('exported 0 frames tasks');
-    const framesConfig = readFileSync(join(dir, 'export', 'frames-config.xml'), 'utf8');
-    expect([...framesConfig.matchAll(/<Choice value="([^"]+)"/g)].map((m) => m[1])).toEqual([...NEU_DET_CLASSES]);
-    // Label Studio's own check of a config (400 with the errors when it is invalid).
-    for (const label_config of [config, framesConfig]) await api('POST', '/api/projects/validate/', { label_config });
-
-    const project = await api<{ id: number }>('POST', '/api/projects/', {
-      title: `driftline ${database}`,
-      label_config: config,
+      const postings = await clickhouse.query(`SELECT id, title FROM postings FINAL`);
+      const titles = new Map(postings.map((p) => [String(p.id), String(p.title)]));
+      for (const task of tasks) {
+        const q = queue.find((r) => r.record_id === task.data.record_id)!;
+        expect(task.data.title).toBe(titles.get(String(q.record_id)));
+        expect(String(task.data.text).startsWith(`${task.data.title}\n\n`)).toBe(true);
+        const predicted = DEFAULT_LABEL_CLASSES[num(q.predicted_label)]!;
+        const score = expect.closeTo(1 - num(q.score), 5);
+        const model_version = `${q.model_id}@${q.model_version}`;
+        expect(task.predictions).toEqual([{ model_version, score, result: choice(predicted) }]);
+      }
     });
-    projectId = project.id;
-    type Imported = { task_count: number; prediction_count: number };
-    const imported = await api<Imported>('POST', `/api/projects/${projectId}/import`, tasks);
-    expect(imported).toMatchObject({ task_count: tasks.length, prediction_count: tasks.length });
-    // Uncertainty sampling serves the task whose prediction has the lowest score (score = 1 − uncertainty).
-    const version = tasks[0]!.predictions[0]!.model_version;
-    await api('PATCH', `/api/projects/${projectId}/`, { sampling: 'Uncertainty sampling', model_version: version });
-    const next = await api<StudioTask>('GET', `/api/projects/${projectId}/next/`);
-    const sameVersion = tasks.filter((t) => t.predictions[0]!.model_version === version);
-    expect(next.data.record_id).toBe(sameVersion[0]!.data.record_id);
-  });
 
-  it('annotations come back from Label Studio as labels joined to predictions; bad tasks dead-lettered', async () => {
-    // The six most uncertain: three agree with the model, three overrule it; the seventh is skipped. A task made
-    // in Label Studio by hand has no record id: its annotation cannot become a label.
-    const chosen = new Map<string, string>();
-    for (const [i, task] of tasks.slice(0, 6).entries()) {
-      const predicted = task.predictions[0]!.result[0]!.value.choices[0]!;
-      const other = DEFAULT_LABEL_CLASSES.find((c) => c !== predicted)!;
-      chosen.set(String(task.data.record_id), i % 2 === 0 ? predicted : other);
-    }
-    await api('POST', `/api/projects/${projectId}/import`, [{ data: { text: 'typed in by hand', title: 'manual' } }]);
-    await annotate(new Map([...chosen, [String(tasks[6]!.data.record_id), null], ['manual', 'data_science']]));
-    const exported = await exportProject();
-    const file = join(dir, 'label-studio-export.json');
-    writeFileSync(file, JSON.stringify(exported, null, 2));
+    it('the configs are valid Label Studio configs, and Label Studio orders the queue by the uncertainty', async () => {
+      const output = await driftlineOk(['label', 'export', '--pipeline', 'frames', '--out', join(dir, 'export')], env);
+      expect(output).toContain('exported 0 frames tasks');
+      const framesConfig = readFileSync(join(dir, 'export', 'frames-config.xml'), 'utf8');
+      expect([...framesConfig.matchAll(/<Choice value="([^"]+)"/g)].map((m) => m[1])).toEqual([...NEU_DET_CLASSES]);
+      // Label Studio's own check of a config (400 with the errors when it is invalid).
+      for (const label_config of [config, framesConfig]) await api('POST', '/api/projects/validate/', { label_config });
 
-    const output = await driftlineOk(['label', 'import', file], env);
-    expect(output).toContain('imported 6 labels');
-    expect(output).toContain(`${tasks.length - 6} Label Studio tasks have no annotation yet`);
-    expect(output).toContain('1 invalid entries dead-lettered');
-    const letters = await readAll(kafka, `${env.DRIFTLINE_TOPIC_PREFIX}labels.dlq`);
-    expect(letters).toHaveLength(1);
-    expect(letters[0]!.headers['dlq.error']).toMatch(/data\.record_id is missing/);
-    expect(JSON.parse(letters[0]!.value.toString()).data.title).toBe('manual');
+      const project = await api<{ id: number }>('POST', '/api/projects/', {
+        title: `driftline ${database}`,
+        label_config: config,
+      });
+      projectId = project.id;
+      type Imported = { task_count: number; prediction_count: number };
+      const imported = await api<Imported>('POST', `/api/projects/${projectId}/import`, tasks);
+      expect(imported).toMatchObject({ task_count: tasks.length, prediction_count: tasks.length });
+      // Uncertainty sampling serves the task whose prediction has the lowest score (score = 1 − uncertainty).
+      const version = tasks[0]!.predictions[0]!.model_version;
+      await api('PATCH', `/api/projects/${projectId}/`, { sampling: 'Uncertainty sampling', model_version: version });
+      const next = await api<StudioTask>('GET', `/api/projects/${projectId}/next/`);
+      const sameVersion = tasks.filter((t) => t.predictions[0]!.model_version === version);
+      expect(next.data.record_id).toBe(sameVersion[0]!.data.record_id);
+    });
 
-    await driftlineOk(['run', 'labels', '--until-idle'], env);
-    const labels = await clickhouse.query(`SELECT record_id, label, label_name, source, labeled_at FROM labels FINAL`);
-    const predictions = await clickhouse.query(
-      `SELECT record_id, label FROM predictions FINAL WHERE model_id = 'postings-b'`,
-    );
-    expect(labels.map((l) => String(l.record_id)).sort()).toEqual([...chosen.keys()].sort());
-    const annotations = new Map(exported.map((t) => [t.data.record_id, t.annotations[0]]));
-    for (const l of labels) {
-      expect(predictions.some((p) => p.record_id === l.record_id), `a prediction for ${l.record_id}`).toBe(true);
-      expect(DEFAULT_LABEL_CLASSES[num(l.label)]).toBe(chosen.get(String(l.record_id)));
-      expect(l.label_name).toBe(chosen.get(String(l.record_id)));
-      expect(l.source).toBe('annotator@driftline.local');
-      expect(num(l.labeled_at)).toBe(Date.parse(annotations.get(String(l.record_id))!.updated_at));
-    }
-    // Joined to Model B's predictions: three labels agree with them and three overrule them.
-    const agrees = (l: Record<string, unknown>) =>
-      predictions.some((p) => p.record_id === l.record_id && num(p.label) === num(l.label));
-    const agree = labels.filter(agrees);
-    expect(agree).toHaveLength(3);
+    it('annotations come back from Label Studio as labels joined to predictions; bad tasks dead-lettered', async () => {
+      // The six most uncertain: three agree with the model, three overrule it; the seventh is skipped. A task made
+      // in Label Studio by hand has no record id: its annotation cannot become a label.
+      const chosen = new Map<string, string>();
+      for (const [i, task] of tasks.slice(0, 6).entries()) {
+        const predicted = task.predictions[0]!.result[0]!.value.choices[0]!;
+        const other = DEFAULT_LABEL_CLASSES.find((c) => c !== predicted)!;
+        chosen.set(String(task.data.record_id), i % 2 === 0 ? predicted : other);
+      }
+      await api('POST', `/api/projects/${projectId}/import`, [{ data: { text: 'typed in by hand', title: 'manual' } }]);
+      await annotate(new Map([...chosen, [String(tasks[6]!.data.record_id), null], ['manual', 'data_science']]));
+      const exported = await exportProject();
+      const file = join(dir, 'label-studio-export.json');
+      writeFileSync(file, JSON.stringify(exported, null, 2));
 
-    // The one-click export (GET …/export) names the annotator by user id only: the source says so.
-    const plain = await api<unknown[]>('GET', `/api/projects/${projectId}/export?exportType=JSON`);
-    const me = await api<{ id: number }>('GET', '/api/current-user/whoami');
-    const parsed = parseLabels(Buffer.from(JSON.stringify(plain)), { classes: DEFAULT_LABEL_CLASSES });
-    expect(parsed.labels).toHaveLength(6);
-    expect(new Set(parsed.labels.map((l) => l.source))).toEqual(new Set([`label-studio-user:${me.id}`]));
-  });
-});
+      const output = await driftlineOk(['label', 'import', file], env);
+      expect(output).toContain('imported 6 labels');
+      expect(output).toContain(`${tasks.length - 6} Label Studio tasks have no annotation yet`);
+      expect(output).toContain('1 invalid entries dead-lettered');
+      const letters = await readAll(kafka, `${env.DRIFTLINE_TOPIC_PREFIX}labels.dlq`);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]!.headers['dlq.error']).toMatch(/data\.record_id is missing/);
+      expect(JSON.parse(letters[0]!.value.toString()).data.title).toBe('manual');
+
+      await driftlineOk(['run', 'labels', '--until-idle'], env);
+      const labels = await clickhouse.query(
+        `SELECT record_id, label, label_name, source, labeled_at FROM labels FINAL`,
+      );
+      const predictions = await clickhouse.query(
+        `SELECT record_id, label FROM predictions FINAL WHERE model_id = 'postings-b'`,
+      );
+      expect(labels.map((l) => String(l.record_id)).sort()).toEqual([...chosen.keys()].sort());
+      const annotations = new Map(exported.map((t) => [t.data.record_id, t.annotations[0]]));
+      for (const l of labels) {
+        expect(
+          predictions.some((p) => p.record_id === l.record_id),
+          `a prediction for ${l.record_id}`,
+        ).toBe(true);
+        expect(DEFAULT_LABEL_CLASSES[num(l.label)]).toBe(chosen.get(String(l.record_id)));
+        expect(l.label_name).toBe(chosen.get(String(l.record_id)));
+        expect(l.source).toBe('annotator@driftline.local');
+        expect(num(l.labeled_at)).toBe(Date.parse(annotations.get(String(l.record_id))!.updated_at));
+      }
+      // Joined to Model B's predictions: three labels agree with them and three overrule them.
+      const agrees = (l: Record<string, unknown>) =>
+        predictions.some((p) => p.record_id === l.record_id && num(p.label) === num(l.label));
+      const agree = labels.filter(agrees);
+      expect(agree).toHaveLength(3);
+
+      // The one-click export (GET …/export) names the annotator by user id only: the source says so.
+      const plain = await api<unknown[]>('GET', `/api/projects/${projectId}/export?exportType=JSON`);
+      const me = await api<{ id: number }>('GET', '/api/current-user/whoami');
+      const parsed = parseLabels(Buffer.from(JSON.stringify(plain)), { classes: DEFAULT_LABEL_CLASSES });
+      expect(parsed.labels).toHaveLength(6);
+      expect(new Set(parsed.labels.map((l) => l.source))).toEqual(new Set([`label-studio-user:${me.id}`]));
+    });
+  },
+);

@@ -21,7 +21,10 @@ describe('malformed frames end to end (driftline run frames --input → embedded
       const jpeg = readFileSync(source(n + 30));
       writeFileSync(join(camera, `truncated_${n}.jpg`), jpeg.subarray(0, Math.floor(jpeg.length / (2 + (n % 3)))));
       writeFileSync(join(camera, `zero_${n}.jpg`), Buffer.alloc(0));
-      writeFileSync(join(camera, `noise_${n}.jpg`), Buffer.from(Array.from({ length: 4_000 }, (_, i) => (i * 7919 + n) % 256)));
+      writeFileSync(
+        join(camera, `noise_${n}.jpg`),
+        Buffer.from(Array.from({ length: 4_000 }, (_, i) => (i * 7919 + n) % 256)),
+      );
       bad += 3;
     }
     // A real PNG header with a damaged data chunk (CRC no longer matches).
@@ -37,14 +40,29 @@ describe('malformed frames end to end (driftline run frames --input → embedded
     }
 
     const home = mkdtempSync(join(tmpdir(), 'driftline-frames-home-'));
-    await driftlineOk(['run', 'frames', '--input', camera], { DRIFTLINE_HOME: home, CLICKHOUSE_URL: '', KAFKA_BROKERS: '' });
+    await driftlineOk(['run', 'frames', '--input', camera], {
+      DRIFTLINE_HOME: home,
+      CLICKHOUSE_URL: '',
+      KAFKA_BROKERS: '',
+    });
 
     const warehouse = await openWarehouse({ home });
     try {
-      const frames = (await warehouse.query('SELECT file, width, brightness FROM frames')) as { file: string; width: number; brightness: number }[];
+      const frames = (await warehouse.query('SELECT file, width, brightness FROM frames')) as {
+        file: string;
+        width: number;
+        brightness: number;
+      }[];
       expect(frames.length).toBe(valid);
-      expect(frames.every((f) => f.file.includes('good_') && Number(f.width) === 200 && f.brightness > 0 && f.brightness < 1)).toBe(true);
-      const letters = (await warehouse.query('SELECT stage, error FROM dead_letters')) as { stage: string; error: string }[];
+      expect(
+        frames.every(
+          (f) => f.file.includes('good_') && Number(f.width) === 200 && f.brightness > 0 && f.brightness < 1,
+        ),
+      ).toBe(true);
+      const letters = (await warehouse.query('SELECT stage, error FROM dead_letters')) as {
+        stage: string;
+        error: string;
+      }[];
       expect(letters.length).toBe(bad);
       const reasons = new Set(letters.map((l) => l.error.replace(/\d+.*$/, '')));
       expect(reasons.size).toBeGreaterThanOrEqual(3);

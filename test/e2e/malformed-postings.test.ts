@@ -22,7 +22,8 @@ const scraped = (i: number, over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-const CSV_HEADER = 'Job Title,Salary Estimate,Job Description,Rating,Company Name,Location,Headquarters,Size,Founded,Type of ownership,Industry,Sector,Revenue,Competitors';
+const CSV_HEADER =
+  'Job Title,Salary Estimate,Job Description,Rating,Company Name,Location,Headquarters,Size,Founded,Type of ownership,Industry,Sector,Revenue,Competitors';
 
 /** Writes the corpus: valid and malformed records mixed in the files a scraper and an export would deliver. */
 function writeCorpus(dir: string) {
@@ -42,16 +43,34 @@ function writeCorpus(dir: string) {
     malformed(JSON.stringify(scraped(100 + i)).slice(0, 40 + i)); // truncated JSON
     if (i < 30) malformed(JSON.stringify(scraped(200 + i, { job_title: 1234 + i }))); // wrong type
     if (i < 30) malformed(JSON.stringify(scraped(300 + i, { job_title: i % 2 ? '' : '   ' }))); // empty title
-    if (i < 30) malformed(Buffer.concat([Buffer.from(`{"job_posting_id":"${400 + i}","job_title":"Bad `), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')])); // invalid UTF-8
-    if (i < 30) malformed(JSON.stringify(scraped(500 + i, { timestamp: '2099-05-01T00:00:00Z', job_posted_date: '2099-05-01T00:00:00Z' }))); // future
-    if (i < 30) malformed(JSON.stringify(scraped(600 + i, { timestamp: 'the day after tomorrow', job_posted_time: 'someday' }))); // unparseable
-    if (i < 3) malformed(JSON.stringify(scraped(700 + i, { job_description_formatted: `<p>${'x'.repeat(5 * 1024 * 1024)}</p>` }))); // 5 MB
+    if (i < 30)
+      malformed(
+        Buffer.concat([
+          Buffer.from(`{"job_posting_id":"${400 + i}","job_title":"Bad `),
+          Buffer.from([0xff, 0xfe, 0xc3]),
+          Buffer.from('"}'),
+        ]),
+      ); // invalid UTF-8
+    if (i < 30)
+      malformed(
+        JSON.stringify(
+          scraped(500 + i, { timestamp: '2099-05-01T00:00:00Z', job_posted_date: '2099-05-01T00:00:00Z' }),
+        ),
+      ); // future
+    if (i < 30)
+      malformed(JSON.stringify(scraped(600 + i, { timestamp: 'the day after tomorrow', job_posted_time: 'someday' }))); // unparseable
+    if (i < 3)
+      malformed(
+        JSON.stringify(scraped(700 + i, { job_description_formatted: `<p>${'x'.repeat(5 * 1024 * 1024)}</p>` })),
+      ); // 5 MB
   }
   writeFileSync(join(dir, 'scraper-run.ndjson'), Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])));
 
   const rows = [CSV_HEADER];
   for (let i = 0; i < 20; i++) {
-    rows.push(`Software Engineer ${i},$82K-$141K (Glassdoor est.),"Write C++ and Python, module ${i}.",4.4,"MedBill\n4.4","Boone, NC",x,x,x,x,x,x,x,x`);
+    rows.push(
+      `Software Engineer ${i},$82K-$141K (Glassdoor est.),"Write C++ and Python, module ${i}.",4.4,"MedBill\n4.4","Boone, NC",x,x,x,x,x,x,x,x`,
+    );
     valid += 1;
     rows.push(`Only a title ${i}`); // missing columns
     bad += 1;
@@ -67,12 +86,20 @@ describe('malformed postings end to end (driftline run --input → embedded ware
     const { valid, bad } = writeCorpus(input);
     expect(bad).toBeGreaterThanOrEqual(200);
 
-    await driftlineOk(['run', 'postings', '--input', input], { DRIFTLINE_HOME: home, CLICKHOUSE_URL: '', KAFKA_BROKERS: '' });
+    await driftlineOk(['run', 'postings', '--input', input], {
+      DRIFTLINE_HOME: home,
+      CLICKHOUSE_URL: '',
+      KAFKA_BROKERS: '',
+    });
 
     const warehouse = await openWarehouse({ home });
     try {
       const [{ n: postings }] = (await warehouse.query('SELECT count(*) AS n FROM postings')) as [{ n: number }];
-      const letters = (await warehouse.query('SELECT stage, error, original FROM dead_letters')) as { stage: string; error: string; original: string }[];
+      const letters = (await warehouse.query('SELECT stage, error, original FROM dead_letters')) as {
+        stage: string;
+        error: string;
+        original: string;
+      }[];
       expect(Number(postings)).toBe(valid);
       expect(letters.length).toBe(bad);
       for (const l of letters) {
@@ -83,9 +110,13 @@ describe('malformed postings end to end (driftline run --input → embedded ware
       const reasons = new Set(letters.map((l) => l.error.replace(/[\d"'].*$/, '')));
       expect(reasons.size).toBeGreaterThanOrEqual(6);
       // The original bytes are kept: the invalid UTF-8 lines come back byte for byte.
-      const utf8Broken = letters.filter((l) => Buffer.from(l.original, 'base64').includes(Buffer.from([0xff, 0xfe, 0xc3])));
+      const utf8Broken = letters.filter((l) =>
+        Buffer.from(l.original, 'base64').includes(Buffer.from([0xff, 0xfe, 0xc3])),
+      );
       expect(utf8Broken.length).toBe(30);
-      console.log(`corpus: ${valid} valid, ${bad} malformed; reasons:\n  ${[...new Set(letters.map((l) => l.error.slice(0, 90)))].slice(0, 12).join('\n  ')}`);
+      console.log(
+        `corpus: ${valid} valid, ${bad} malformed; reasons:\n  ${[...new Set(letters.map((l) => l.error.slice(0, 90)))].slice(0, 12).join('\n  ')}`,
+      );
     } finally {
       await warehouse.close();
     }

@@ -27,7 +27,10 @@ describe('driftline models (train → quantize → parity → eval → promote)'
     expect(profile.categorical.predicted_class!.count).toBe(profile.rows);
 
     await driftlineOk(['models', 'quantize', 'postings-a', '--precision', 'int8'], env);
-    const parity = await driftlineOk(['models', 'parity', 'postings-a', '--version', 'v2', '--abs-tol', '0.04', '--mean-tol', '0.01'], env);
+    const parity = await driftlineOk(
+      ['models', 'parity', 'postings-a', '--version', 'v2', '--abs-tol', '0.04', '--mean-tol', '0.01'],
+      env,
+    );
     expect(parity).toMatch(/parity ok/);
     const int8Accuracy = Number(/accuracy ([\d.]+) vs/.exec(parity)?.[1]);
     expect(int8Accuracy).toBeGreaterThanOrEqual(0.99 * trainedAccuracy); // the MLPerf convention
@@ -40,7 +43,14 @@ describe('driftline models (train → quantize → parity → eval → promote)'
     const { bytes } = registry.readModel('postings-a', 'v1');
     const broken = mapFloatInitializers(bytes, ['W1', 'W2'], (w) => w.map((x) => x * 1.6));
     const v1 = registry.get('postings-a', 'v1');
-    registry.register({ id: 'postings-a', kind: 'postings', onnx: broken, parent: 'postings-a@v1', datasetHash: v1.dataset_hash, configHash: v1.config_hash });
+    registry.register({
+      id: 'postings-a',
+      kind: 'postings',
+      onnx: broken,
+      parent: 'postings-a@v1',
+      datasetHash: v1.dataset_hash,
+      configHash: v1.config_hash,
+    });
     const failing = driftline(['models', 'parity', 'postings-a', '--version', 'v3'], env);
     expect(await exitOf(failing)).toBe(1);
     expect(failing.output()).toMatch(/parity FAILED: max abs diff .* exceeds absTol 0.04/);

@@ -16,7 +16,13 @@ function freshHome() {
   const dir = mkdtempSync(join(tmpdir(), 'driftline-csv-'));
   const manifest = join(dir, 'models.json');
   writeFileSync(manifest, '{"models":[]}');
-  const env = { DRIFTLINE_HOME: join(dir, 'home'), DRIFTLINE_MODELS_MANIFEST: manifest, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', SCHEMA_REGISTRY_URL: '' };
+  const env = {
+    DRIFTLINE_HOME: join(dir, 'home'),
+    DRIFTLINE_MODELS_MANIFEST: manifest,
+    KAFKA_BROKERS: '',
+    CLICKHOUSE_URL: '',
+    SCHEMA_REGISTRY_URL: '',
+  };
   const input = join(dir, 'input');
   mkdirSync(input);
   return { env, input };
@@ -47,9 +53,15 @@ const OWN_MAP = 'Position=title,Employer=company,City=location,Text=description,
 describe('postings CSV exports', () => {
   it('reads a Glassdoor export under any file name, with no project edit and no label', async () => {
     const { env, input } = freshHome();
-    copyFileSync(dataFile('postings', 'glassdoor-2020', 'data_science.csv'), join(input, 'glassdoor-export-2020-04.csv'));
+    copyFileSync(
+      dataFile('postings', 'glassdoor-2020', 'data_science.csv'),
+      join(input, 'glassdoor-export-2020-04.csv'),
+    );
     await driftlineOk(['run', 'postings', '--input', input], env);
-    const [row] = await warehouseRows(env.DRIFTLINE_HOME, `select count(*) n, count(label) labelled, count(distinct title) titles from postings where source = 'glassdoor'`);
+    const [row] = await warehouseRows(
+      env.DRIFTLINE_HOME,
+      `select count(*) n, count(label) labelled, count(distinct title) titles from postings where source = 'glassdoor'`,
+    );
     // 600 distinct rows in data_science.csv (its duplicates dropped), none given the 1 its project file name would get
     expect([Number(row!.n), Number(row!.labelled)]).toEqual([600, 0]);
     expect(Number(row!.titles)).toBeGreaterThan(100);
@@ -60,7 +72,10 @@ describe('postings CSV exports', () => {
     writeFileSync(join(input, 'board.csv'), OWN_EXPORT);
     await driftlineOk(['produce', 'postings', input, '--csv-map', OWN_MAP], env);
     await driftlineOk(['run', 'postings', '--until-idle'], env);
-    const postings = await warehouseRows(env.DRIFTLINE_HOME, `select title, company, location, label from postings order by title`);
+    const postings = await warehouseRows(
+      env.DRIFTLINE_HOME,
+      `select title, company, location, label from postings order by title`,
+    );
     expect(postings).toEqual([
       { title: 'Backend Engineer', company: 'Acme', location: 'Paris', label: 0 },
       { title: 'Data Scientist', company: 'Acme', location: 'Berlin', label: 1 },
@@ -75,7 +90,9 @@ describe('postings CSV exports', () => {
     writeFileSync(join(input, 'board.csv'), OWN_EXPORT);
     const refused = driftline(['run', 'postings', '--input', input], env);
     expect(await exitOf(refused)).toBe(1);
-    expect(refused.output()).toMatch(/board\.csv: CSV header not recognised \(columns "Position", "Employer", "City", "Text", "Class"\).*--csv-map/);
+    expect(refused.output()).toMatch(
+      /board\.csv: CSV header not recognised \(columns "Position", "Employer", "City", "Text", "Class"\).*--csv-map/,
+    );
 
     const mapFile = join(input, '..', 'board-map.json');
     writeFileSync(mapFile, JSON.stringify(Object.fromEntries(OWN_MAP.split(',').map((pair) => pair.split('=')))));
@@ -83,8 +100,13 @@ describe('postings CSV exports', () => {
     const [row] = await warehouseRows(env.DRIFTLINE_HOME, `select count(*) n from postings`);
     expect(Number(row!.n)).toBe(3);
 
-    const unknownField = driftline(['run', 'postings', '--input', input, '--csv-map', 'Position=headline,Text=description'], env);
+    const unknownField = driftline(
+      ['run', 'postings', '--input', input, '--csv-map', 'Position=headline,Text=description'],
+      env,
+    );
     expect(await exitOf(unknownField)).toBe(1);
-    expect(unknownField.output()).toContain('column "Position" maps to unknown field "headline"; fields: title, company, location, description, salary, label');
+    expect(unknownField.output()).toContain(
+      'column "Position" maps to unknown field "headline"; fields: title, company, location, description, salary, label',
+    );
   });
 });

@@ -31,10 +31,17 @@ const num = (v: unknown) => Number(v);
 beforeAll(async () => {
   expect(process.env.KAFKA_BROKERS, 'the global setup exports the local broker').toBeTruthy();
   expect(process.env.CLICKHOUSE_URL).toBeTruthy();
-  clickhouse = await openWarehouse({ home: env.DRIFTLINE_HOME, clickhouseUrl: process.env.CLICKHOUSE_URL, clickhouseDatabase: database });
+  clickhouse = await openWarehouse({
+    home: env.DRIFTLINE_HOME,
+    clickhouseUrl: process.env.CLICKHOUSE_URL,
+    clickhouseDatabase: database,
+  });
   writeFileSync(env.DRIFTLINE_MODELS_MANIFEST, '{"models":[]}');
   // Model A as `driftline models train postings` registers it, trained once per test run (test/shared-models.ts).
-  await registerTrainedOnce('postings', dataDir(), { manifestPath: env.DRIFTLINE_MODELS_MANIFEST, home: env.DRIFTLINE_HOME });
+  await registerTrainedOnce('postings', dataDir(), {
+    manifestPath: env.DRIFTLINE_MODELS_MANIFEST,
+    home: env.DRIFTLINE_HOME,
+  });
   await driftlineOk(['produce', 'postings', dataFile('postings', 'hn-hiring-2026')], env);
   runOutput = await driftlineOk(['run', 'postings', '--until-idle'], env);
 }, 170_000);
@@ -55,14 +62,18 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
     expect(num(counts!.postings)).toBeGreaterThan(1_000);
     expect(num(counts!.a)).toBe(num(counts!.postings));
     expect(num(counts!.b)).toBe(num(counts!.postings));
-    const [probabilities] = await rows(`SELECT min(arraySum(probabilities)) AS lo, max(arraySum(probabilities)) AS hi, min(confidence) AS c FROM predictions`);
+    const [probabilities] = await rows(
+      `SELECT min(arraySum(probabilities)) AS lo, max(arraySum(probabilities)) AS hi, min(confidence) AS c FROM predictions`,
+    );
     expect(num(probabilities!.lo)).toBeGreaterThan(0.999);
     expect(num(probabilities!.hi)).toBeLessThan(1.001);
     expect(num(probabilities!.c)).toBeGreaterThanOrEqual(0.5);
   });
 
   it('queues uncertain postings within the band and budget, measures drift and compares A with B on the labels', async () => {
-    const queue = await rows(`SELECT window_start, count() AS n, min(top_probability) AS lo, max(top_probability) AS hi FROM label_queue FINAL GROUP BY window_start`);
+    const queue = await rows(
+      `SELECT window_start, count() AS n, min(top_probability) AS lo, max(top_probability) AS hi FROM label_queue FINAL GROUP BY window_start`,
+    );
     expect(queue.length).toBeGreaterThan(0);
     for (const w of queue) {
       expect(num(w.n)).toBeLessThanOrEqual(20);
@@ -76,7 +87,9 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
       if (d.p_value !== null) expect(num(d.p_value)).toBeGreaterThanOrEqual(0);
       expect([0, 1]).toContain(num(d.drifted));
     }
-    const comparison = await rows(`SELECT records, agreement, labeled, correct_a, correct_b, accuracy_a FROM model_comparison FINAL`);
+    const comparison = await rows(
+      `SELECT records, agreement, labeled, correct_a, correct_b, accuracy_a FROM model_comparison FINAL`,
+    );
     expect(comparison.length).toBeGreaterThan(0);
     let labeled = 0;
     for (const c of comparison) {
@@ -87,7 +100,9 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
       expect(num(c.correct_b)).toBeLessThanOrEqual(num(c.labeled));
       labeled += num(c.labeled);
     }
-    const [truth] = await rows(`SELECT count() AS n FROM (SELECT record_id FROM labels FINAL) l INNER JOIN (SELECT id AS record_id FROM postings FINAL) p USING record_id`);
+    const [truth] = await rows(
+      `SELECT count() AS n FROM (SELECT record_id FROM labels FINAL) l INNER JOIN (SELECT id AS record_id FROM postings FINAL) p USING record_id`,
+    );
     expect(num(truth!.n)).toBeGreaterThan(0);
     expect(labeled).toBe(num(truth!.n));
   });
@@ -99,7 +114,9 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
     expect(runs).toHaveLength(1);
     const run = runs[0]!;
     expect(run).toMatchObject({ pipeline: 'postings', mode: 'run', transport: 'kafka', warehouse: 'clickhouse' });
-    const [source] = await rows(`SELECT records_in FROM pipeline_metrics FINAL WHERE run_id = '${runId}' AND stage LIKE 'source:%'`);
+    const [source] = await rows(
+      `SELECT records_in FROM pipeline_metrics FINAL WHERE run_id = '${runId}' AND stage LIKE 'source:%'`,
+    );
     expect(num(run.records_in)).toBe(num(source!.records_in));
     expect(num(run.records_per_s)).toBeGreaterThan(0);
     expect(num(run.e2e_p50_ms)).toBeGreaterThan(0);
@@ -108,7 +125,9 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
     expect(run.max_consumer_lag).not.toBeNull();
     expect(num(run.max_consumer_lag)).toBeGreaterThanOrEqual(0);
     expect(num(run.max_consumer_lag)).toBeLessThanOrEqual(num(run.records_in));
-    console.log(`postings live run: ${run.records_in} records, ${num(run.records_per_s).toFixed(0)} records/s, e2e p50 ${num(run.e2e_p50_ms).toFixed(0)} ms, p99 ${num(run.e2e_p99_ms).toFixed(0)} ms, max lag ${run.max_consumer_lag}`);
+    console.log(
+      `postings live run: ${run.records_in} records, ${num(run.records_per_s).toFixed(0)} records/s, e2e p50 ${num(run.e2e_p50_ms).toFixed(0)} ms, p99 ${num(run.e2e_p99_ms).toFixed(0)} ms, max lag ${run.max_consumer_lag}`,
+    );
     expect(num(run.ended_at)).toBeGreaterThan(num(run.started_at));
   });
 });

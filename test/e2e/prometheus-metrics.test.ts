@@ -88,45 +88,51 @@ async function query(port: number, promql: string): Promise<number | null> {
 }
 
 describe('Prometheus scrapes a running pipeline', () => {
-  it('the rate of records processed, queried over PromQL, is positive while Kafka input flows', async () => {
-    if (prometheusFound.status !== 0) {
-      const why = prometheusFound.error?.message ?? prometheusFound.stderr;
-      throw new Error(`the prometheus server is not installed (${why}): run bash scripts/services.sh up`);
-    }
-    const [prometheusPort, metricsPort] = [await freePort(), await freePort()];
-    const prometheus = startPrometheus(prometheusPort, `127.0.0.1:${metricsPort}`);
-    // Records keep coming while the pipeline runs, so the rate Prometheus computes stays above zero.
-    const stopProducing = new AbortController();
-    const producing = produceUntil(`${env.DRIFTLINE_TOPIC_PREFIX}events`, stopProducing.signal);
-    producing.catch(() => {}); // a failure is thrown where it is awaited, below
-    const run = driftline(['run', 'events', '--metrics-port', String(metricsPort)], env);
-    children.push(run);
-
-    const deadline = Date.now() + TIMEOUT_MS;
-    const running = () => Date.now() < deadline && run.exitCode === null && prometheus.exitCode === null;
-    /** Polls a PromQL query until it is positive (or the run, Prometheus or the patience ends); its last value. */
-    const positive = async (promql: string) => {
-      let value = await query(prometheusPort, promql);
-      while (!(value !== null && value > 0) && running()) {
-        await sleep(500);
-        value = await query(prometheusPort, promql);
+  it(
+    'the rate of records processed, queried over PromQL, is positive while Kafka input flows',
+    async () => {
+      if (prometheusFound.status !== 0) {
+        const why = prometheusFound.error?.message ?? prometheusFound.stderr;
+        throw new Error(`the prometheus server is not installed (${why}): run bash scripts/services.sh up`);
       }
-      return value;
-    };
-    // Over 10 s: on a loaded machine a scrape can miss its 1 s timeout, and rate needs two samples in the range.
-    const rate = await positive('sum(rate(driftline_records_processed_total{job="driftline",pipeline="events"}[10s]))');
-    // Rows the ClickHouse sink stored, scraped too.
-    const rows = await positive('sum(driftline_sink_rows_total{job="driftline",pipeline="events",table="events"})');
-    stopProducing.abort();
-    run.kill('SIGTERM');
-    const code = await exitOf(run);
-    prometheus.kill('SIGTERM');
-    await exitOf(prometheus);
-    await producing;
+      const [prometheusPort, metricsPort] = [await freePort(), await freePort()];
+      const prometheus = startPrometheus(prometheusPort, `127.0.0.1:${metricsPort}`);
+      // Records keep coming while the pipeline runs, so the rate Prometheus computes stays above zero.
+      const stopProducing = new AbortController();
+      const producing = produceUntil(`${env.DRIFTLINE_TOPIC_PREFIX}events`, stopProducing.signal);
+      producing.catch(() => {}); // a failure is thrown where it is awaited, below
+      const run = driftline(['run', 'events', '--metrics-port', String(metricsPort)], env);
+      children.push(run);
 
-    const context = `driftline:\n${run.output()}\nprometheus:\n${prometheus.output().slice(-3000)}`;
-    expect(rate, context).toBeGreaterThan(0);
-    expect(rows, context).toBeGreaterThan(0);
-    expect(code, context).toBe(0);
-  }, TIMEOUT_MS + 30_000);
+      const deadline = Date.now() + TIMEOUT_MS;
+      const running = () => Date.now() < deadline && run.exitCode === null && prometheus.exitCode === null;
+      /** Polls a PromQL query until it is positive (or the run, Prometheus or the patience ends); its last value. */
+      const positive = async (promql: string) => {
+        let value = await query(prometheusPort, promql);
+        while (!(value !== null && value > 0) && running()) {
+          await sleep(500);
+          value = await query(prometheusPort, promql);
+        }
+        return value;
+      };
+      // Over 10 s: on a loaded machine a scrape can miss its 1 s timeout, and rate needs two samples in the range.
+      const rate = await positive(
+        'sum(rate(driftline_records_processed_total{job="driftline",pipeline="events"}[10s]))',
+      );
+      // Rows the ClickHouse sink stored, scraped too.
+      const rows = await positive('sum(driftline_sink_rows_total{job="driftline",pipeline="events",table="events"})');
+      stopProducing.abort();
+      run.kill('SIGTERM');
+      const code = await exitOf(run);
+      prometheus.kill('SIGTERM');
+      await exitOf(prometheus);
+      await producing;
+
+      const context = `driftline:\n${run.output()}\nprometheus:\n${prometheus.output().slice(-3000)}`;
+      expect(rate, context).toBeGreaterThan(0);
+      expect(rows, context).toBeGreaterThan(0);
+      expect(code, context).toBe(0);
+    },
+    TIMEOUT_MS + 30_000,
+  );
 });

@@ -23,7 +23,11 @@ function usageBlock(readme: string): string {
 function freshCopy(): string {
   const root = mkdtempSync(join(tmpdir(), 'driftline-readme-'));
   const copy = join(root, 'driftline');
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter(Boolean);
   for (const file of files) {
     mkdirSync(dirname(join(copy, file)), { recursive: true });
     try {
@@ -47,7 +51,9 @@ interface Ran {
 
 function runBlock(block: string, cwd: string): Promise<Ran> {
   // What a user's shell has: no DRIFTLINE_* and no services (the test run's global setup exports them).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(DRIFTLINE_|KAFKA_|CLICKHOUSE_|SCHEMA_REGISTRY_)/.test(k)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(DRIFTLINE_|KAFKA_|CLICKHOUSE_|SCHEMA_REGISTRY_)/.test(k)),
+  );
   const child = spawn('bash', ['-euo', 'pipefail', '-c', block], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -78,6 +84,8 @@ describe("the README's Usage block", () => {
     // The one npm warning allowed: .npmrc's onnxruntime-node-install=skip (no CUDA download at install) is a key npm
     // itself does not know, and npx says so.
     const warnings = `${ran.stdout}${ran.stderr}`.split('\n').filter((line) => /npm warn/.test(line));
-    expect(warnings.filter((line) => !/Unknown (project|env) config "onnxruntime-node-install"/.test(line))).toEqual([]);
+    expect(warnings.filter((line) => !/Unknown (project|env) config "onnxruntime-node-install"/.test(line))).toEqual(
+      [],
+    );
   });
 });

@@ -19,14 +19,29 @@ import { dataFile } from '../data-dir.ts';
 import { driftline, driftlineOk, exitOf, sleep } from '../e2e/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-broker-restart-'));
-const broker = { DRIFTLINE_SERVICES_DIR: join(dir, 'services'), SERVICES: 'kafka', KAFKA_PORT: '19392', KAFKA_CONTROLLER_PORT: '19393', KAFKA_HEAP: '512m' };
+const broker = {
+  DRIFTLINE_SERVICES_DIR: join(dir, 'services'),
+  SERVICES: 'kafka',
+  KAFKA_PORT: '19392',
+  KAFKA_CONTROLLER_PORT: '19393',
+  KAFKA_HEAP: '512m',
+};
 const brokers = `127.0.0.1:${broker.KAFKA_PORT}`;
-const services = (command: 'up' | 'down') => execFileSync('bash', ['scripts/services.sh', command], { env: { ...process.env, ...broker }, stdio: 'pipe' });
+const services = (command: 'up' | 'down') =>
+  execFileSync('bash', ['scripts/services.sh', command], { env: { ...process.env, ...broker }, stdio: 'pipe' });
 const brokerPid = () => Number(readFileSync(join(broker.DRIFTLINE_SERVICES_DIR, 'kafka.pid'), 'utf8'));
 
 const stamp = Date.now().toString(36);
 const databases = { killed: `driftline_killed_${stamp}`, clean: `driftline_clean_${stamp}` };
-const TABLES = ['events', 'event_anomaly_scores', 'anomaly_alerts', 'drift_metrics', 'drift_alerts', 'anomaly_scores', 'dead_letters'] as const;
+const TABLES = [
+  'events',
+  'event_anomaly_scores',
+  'anomaly_alerts',
+  'drift_metrics',
+  'drift_alerts',
+  'anomaly_scores',
+  'dead_letters',
+] as const;
 const env = (database: string) => ({
   KAFKA_BROKERS: brokers,
   CLICKHOUSE_URL: process.env.CLICKHOUSE_URL,
@@ -42,8 +57,11 @@ beforeAll(async () => {
   // Two NAB series (17,586 events), published once; both runs read the same topic with their own groups.
   const input = join(dir, 'realKnownCause');
   mkdirSync(input);
-  for (const f of ['ambient_temperature_system_failure.csv', 'nyc_taxi.csv']) copyFileSync(dataFile('events', 'nab', 'data', 'realKnownCause', f), join(input, f));
-  produced = Number(/produced (\d+) records/.exec(await driftlineOk(['produce', 'events', input], env(databases.clean)))![1]);
+  for (const f of ['ambient_temperature_system_failure.csv', 'nyc_taxi.csv'])
+    copyFileSync(dataFile('events', 'nab', 'data', 'realKnownCause', f), join(input, f));
+  produced = Number(
+    /produced (\d+) records/.exec(await driftlineOk(['produce', 'events', input], env(databases.clean)))![1],
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -59,10 +77,16 @@ afterAll(async () => {
 
 /** Every table's rows (FINAL: one per id), without wall-clock columns and with the run id replaced. */
 async function tables(database: string, runId: string): Promise<Record<string, unknown[]>> {
-  const warehouse = await openWarehouse({ home: dir, clickhouseUrl: process.env.CLICKHOUSE_URL }, { clickhouseDatabase: database });
+  const warehouse = await openWarehouse(
+    { home: dir, clickhouseUrl: process.env.CLICKHOUSE_URL },
+    { clickhouseDatabase: database },
+  );
   try {
     const out: Record<string, unknown[]> = {};
-    for (const t of TABLES) out[t] = (await warehouse.query(`SELECT * FROM ${database}.${t} FINAL ORDER BY id`)).map((r) => comparableRow(t, r, runId));
+    for (const t of TABLES)
+      out[t] = (await warehouse.query(`SELECT * FROM ${database}.${t} FINAL ORDER BY id`)).map((r) =>
+        comparableRow(t, r, runId),
+      );
     return out;
   } finally {
     await warehouse.close();
@@ -74,8 +98,11 @@ async function midRun(database: string): Promise<void> {
   const warehouse = await openWarehouse({ home: dir, clickhouseUrl: process.env.CLICKHOUSE_URL });
   try {
     for (let i = 0; i < 1200; i++) {
-      const [row] = await warehouse.query(`SELECT count() AS n FROM system.tables WHERE database = '${database}' AND name = 'events'`);
-      const landed = Number(row?.n) > 0 ? Number((await warehouse.query(`SELECT count() AS n FROM ${database}.events`))[0]?.n) : 0;
+      const [row] = await warehouse.query(
+        `SELECT count() AS n FROM system.tables WHERE database = '${database}' AND name = 'events'`,
+      );
+      const landed =
+        Number(row?.n) > 0 ? Number((await warehouse.query(`SELECT count() AS n FROM ${database}.events`))[0]?.n) : 0;
       if (landed > 0) return void expect(landed).toBeLessThan(produced);
       await sleep(50);
     }

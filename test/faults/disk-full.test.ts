@@ -1,4 +1,16 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +41,12 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const env = (h: string) => ({ DRIFTLINE_HOME: h, CLICKHOUSE_URL: '', KAFKA_BROKERS: '', DRIFTLINE_DATA_DIR: dataDir() });
+const env = (h: string) => ({
+  DRIFTLINE_HOME: h,
+  CLICKHOUSE_URL: '',
+  KAFKA_BROKERS: '',
+  DRIFTLINE_DATA_DIR: dataDir(),
+});
 const produced = (output: string): number => Number(/produced (\d+) records/.exec(output)![1]);
 
 interface Outcome {
@@ -48,9 +65,16 @@ async function runUntilIdle(h: string): Promise<Outcome> {
   const warehouse = await openWarehouse({ home: h });
   try {
     const [run] = await warehouse.query(`SELECT records_in, dead_letters FROM pipeline_runs WHERE run_id = '${runId}'`);
-    const [sink] = await warehouse.query(`SELECT records_out FROM pipeline_metrics WHERE run_id = '${runId}' AND stage = 'duckdb:events'`);
+    const [sink] = await warehouse.query(
+      `SELECT records_out FROM pipeline_metrics WHERE run_id = '${runId}' AND stage = 'duckdb:events'`,
+    );
     const [events] = await warehouse.query('SELECT count(*) AS n FROM events');
-    return { recordsIn: Number(run!.records_in), landed: Number(sink!.records_out), deadLetters: Number(run!.dead_letters), events: Number(events!.n) };
+    return {
+      recordsIn: Number(run!.records_in),
+      landed: Number(sink!.records_out),
+      deadLetters: Number(run!.dead_letters),
+      events: Number(events!.n),
+    };
   } finally {
     await warehouse.close();
   }
@@ -64,7 +88,14 @@ function intactRecords(h: string): number {
     const fd = openSync(join(dir, name), 'r');
     try {
       const size = fstatSync(fd).size;
-      const end = scanRecords(fd, { offset: 0, position: FIRST_RECORD_POSITION }, Number.POSITIVE_INFINITY, size, readFormatVersion(fd, name), true);
+      const end = scanRecords(
+        fd,
+        { offset: 0, position: FIRST_RECORD_POSITION },
+        Number.POSITIVE_INFINITY,
+        size,
+        readFormatVersion(fd, name),
+        true,
+      );
       expect([name, end.damage, end.position]).toEqual([name, undefined, size]);
       records += end.offset;
     } finally {
@@ -80,7 +111,8 @@ async function readEverything(h: string): Promise<ConsumedMessage[]> {
   try {
     const consumer = await log.consumer({ group: 'disk-full-check', topics: ['events'] });
     const got: ConsumedMessage[] = [];
-    for (let batches = await consumer.poll(0); batches.length > 0; batches = await consumer.poll(0)) for (const b of batches) got.push(...b.messages);
+    for (let batches = await consumer.poll(0); batches.length > 0; batches = await consumer.poll(0))
+      for (const b of batches) got.push(...b.messages);
     return got;
   } finally {
     await log.close();
@@ -103,7 +135,9 @@ describe.skipIf(skipReason !== null)('driftline on a disk that fills up under DR
 
     const first = driftline(['produce', 'events', ...INPUT], env(home));
     expect(await exitOf(first)).toBe(1);
-    const message = new RegExp(`no space left under DRIFTLINE_HOME \\(${home}\\): free space and run again; nothing acknowledged was lost \\((\\d+) records were acknowledged`);
+    const message = new RegExp(
+      `no space left under DRIFTLINE_HOME \\(${home}\\): free space and run again; nothing acknowledged was lost \\((\\d+) records were acknowledged`,
+    );
     expect(first.output()).toMatch(message);
     const acknowledged = Number(message.exec(first.output())![1]);
     expect(acknowledged).toBeGreaterThan(0);
@@ -114,7 +148,9 @@ describe.skipIf(skipReason !== null)('driftline on a disk that fills up under DR
     fillUp(join(home, 'filler-2'));
     const blocked = driftline(['run', 'events', '--until-idle'], env(home));
     expect(await exitOf(blocked)).toBe(1);
-    expect(blocked.output()).toContain(`warehouse: no space left under ${home} to create ${join(home, 'warehouse.duckdb')}: free space and run again`);
+    expect(blocked.output()).toContain(
+      `warehouse: no space left under ${home} to create ${join(home, 'warehouse.duckdb')}: free space and run again`,
+    );
     expect(existsSync(join(home, 'warehouse.duckdb'))).toBe(false);
 
     resizeTmpfs(home, '64m');
@@ -122,7 +158,9 @@ describe.skipIf(skipReason !== null)('driftline on a disk that fills up under DR
     expect(produced(await driftlineOk(['produce', 'events', ...INPUT], env(home)))).toBe(inputRecords);
     const after = await runUntilIdle(home); // returns: no hang at a torn record
 
-    console.log(`disk full after ${acknowledged} of ${inputRecords} records; then: ${JSON.stringify(after)}; clean run: ${JSON.stringify(clean)}`);
+    console.log(
+      `disk full after ${acknowledged} of ${inputRecords} records; then: ${JSON.stringify(after)}; clean run: ${JSON.stringify(clean)}`,
+    );
     expect(after.recordsIn).toBe(acknowledged + inputRecords); // every acknowledged record was read
     expect(after.recordsIn).toBe(after.landed + after.deadLetters);
     expect(clean.recordsIn).toBe(clean.landed + clean.deadLetters);
@@ -133,9 +171,12 @@ describe.skipIf(skipReason !== null)('driftline on a disk that fills up under DR
     // and every input record there.
     const all = await readEverything(home);
     expect(all).toHaveLength(acknowledged + inputRecords);
-    const distinct = (messages: ConsumedMessage[]) => [...new Set(messages.map((m) => `${m.key}:${m.value.toString()}`))].sort();
+    const distinct = (messages: ConsumedMessage[]) =>
+      [...new Set(messages.map((m) => `${m.key}:${m.value.toString()}`))].sort();
     expect(distinct(all)).toEqual(distinct(cleanLog));
-    const committed = JSON.parse(readFileSync(join(home, 'log', 'events', 'groups', 'driftline-events.json'), 'utf8')) as { partitions: Record<string, { offset: number }> };
+    const committed = JSON.parse(
+      readFileSync(join(home, 'log', 'events', 'groups', 'driftline-events.json'), 'utf8'),
+    ) as { partitions: Record<string, { offset: number }> };
     expect(Object.values(committed.partitions).reduce((n, p) => n + p.offset, 0)).toBe(acknowledged + inputRecords);
   }, 120_000);
 });

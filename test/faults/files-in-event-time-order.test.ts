@@ -32,12 +32,19 @@ async function lateIfReadInTurn(files: string[]): Promise<number> {
 
 describe('files in event-time order', () => {
   it('run --input on a NAB folder: no record late, where reading the files in turn makes most of them late', async () => {
-    const files = readdirSync(folder).filter((f) => f.endsWith('.csv')).sort().map((f) => join(folder, f));
+    const files = readdirSync(folder)
+      .filter((f) => f.endsWith('.csv'))
+      .sort()
+      .map((f) => join(folder, f));
     expect(files.length).toBeGreaterThan(1);
     const inTurn = await lateIfReadInTurn(files);
 
     const home = mkdtempSync(join(tmpdir(), 'driftline-merge-'));
-    const output = await driftlineOk(['run', 'events', '--input', folder], { DRIFTLINE_HOME: home, CLICKHOUSE_URL: '', KAFKA_BROKERS: '' });
+    const output = await driftlineOk(['run', 'events', '--input', folder], {
+      DRIFTLINE_HOME: home,
+      CLICKHOUSE_URL: '',
+      KAFKA_BROKERS: '',
+    });
     expect(output).not.toMatch(/records arrived after their window had closed/);
     const warehouse = await openWarehouse({ home });
     try {

@@ -33,22 +33,43 @@ const TCP_PORT = await freePort();
 const host = `127.0.0.1:${HTTP_PORT}`;
 const url = (password: string) => `http://analyst:${password}@${host}`;
 /** Every form the password could be written in: as is, percent-encoded, and inside a Basic auth header. */
-const forms = (password: string) => [password, encodeURIComponent(password), Buffer.from(`analyst:${password}`).toString('base64')];
+const forms = (password: string) => [
+  password,
+  encodeURIComponent(password),
+  Buffer.from(`analyst:${password}`).toString('base64'),
+];
 
 const servicesDir = mkdtempSync(join(tmpdir(), 'driftline-secrets-services-'));
 const home = mkdtempSync(join(tmpdir(), 'driftline-secrets-'));
 const services = (action: 'up' | 'down') =>
   execFileSync('bash', ['scripts/services.sh', action], {
-    env: { ...process.env, SERVICES: 'clickhouse', DRIFTLINE_SERVICES_DIR: servicesDir, CLICKHOUSE_HTTP_PORT: String(HTTP_PORT), CLICKHOUSE_TCP_PORT: String(TCP_PORT) },
+    env: {
+      ...process.env,
+      SERVICES: 'clickhouse',
+      DRIFTLINE_SERVICES_DIR: servicesDir,
+      CLICKHOUSE_HTTP_PORT: String(HTTP_PORT),
+      CLICKHOUSE_TCP_PORT: String(TCP_PORT),
+    },
     stdio: 'inherit',
   });
 // Its own database too, should the port answer with a server left over from an earlier run.
 const database = `secrets_${process.pid}_${Date.now() % 100_000}`;
-const env = (clickhouseUrl: string) => ({ DRIFTLINE_HOME: home, CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_DATABASE: database, KAFKA_BROKERS: '', DRIFTLINE_TOPIC_PREFIX: '' });
+const env = (clickhouseUrl: string) => ({
+  DRIFTLINE_HOME: home,
+  CLICKHOUSE_URL: clickhouseUrl,
+  CLICKHOUSE_DATABASE: database,
+  KAFKA_BROKERS: '',
+  DRIFTLINE_TOPIC_PREFIX: '',
+});
 const outputs: Record<string, string> = {};
 
 /** Runs a driftline command; returns its exit code and keeps its stdout + stderr for the scan. */
-async function command(name: string, args: string[], clickhouseUrl = url(PASSWORD), vars: Record<string, string> = {}): Promise<number | null> {
+async function command(
+  name: string,
+  args: string[],
+  clickhouseUrl = url(PASSWORD),
+  vars: Record<string, string> = {},
+): Promise<number | null> {
   const child = driftline(args, { ...env(clickhouseUrl), ...vars });
   const code = await exitOf(child);
   outputs[name] = child.output();
@@ -107,7 +128,13 @@ describe('a password in CLICKHOUSE_URL', () => {
     // The first 3,000 events of nyc_taxi: enough for the drift windows (reference 1,000, windows of 288), quick to run.
     const input = join(home, 'input', 'nyc_taxi.csv');
     mkdirSync(join(home, 'input'));
-    writeFileSync(input, readFileSync(dataFile('events/nab/data/realKnownCause/nyc_taxi.csv'), 'utf8').split('\n').slice(0, 3_001).join('\n'));
+    writeFileSync(
+      input,
+      readFileSync(dataFile('events/nab/data/realKnownCause/nyc_taxi.csv'), 'utf8')
+        .split('\n')
+        .slice(0, 3_001)
+        .join('\n'),
+    );
     expect(await command('run', ['run', 'events', '--input', input]), outputs.run).toBe(0);
     expect(await command('replay', ['replay', 'events', '--input', input]), outputs.replay).toBe(0);
     expect(await command('report', ['report', 'build']), outputs.report).toBe(0);
@@ -124,7 +151,9 @@ describe('a password in CLICKHOUSE_URL', () => {
 
   it('works as CLICKHOUSE_USER / CLICKHOUSE_PASSWORD too, and a rejected one is not in the error', async () => {
     const vars = (password: string) => ({ CLICKHOUSE_USER: 'analyst', CLICKHOUSE_PASSWORD: password });
-    expect(await command('sql-variables', ['sql', '--format', 'json', 'SELECT 1 AS ok'], `http://${host}`, vars(PASSWORD))).toBe(0);
+    expect(
+      await command('sql-variables', ['sql', '--format', 'json', 'SELECT 1 AS ok'], `http://${host}`, vars(PASSWORD)),
+    ).toBe(0);
     expect(outputs['sql-variables']).toBe('{"ok":1}\n');
     expect(await command('sql-variables-wrong', ['sql', 'SELECT 1'], `http://${host}`, vars(WRONG_PASSWORD))).toBe(1);
     expect(outputs['sql-variables-wrong']).toMatch(/Wrong password for user analyst/);
@@ -133,7 +162,8 @@ describe('a password in CLICKHOUSE_URL', () => {
   it('appears in no output, no file under DRIFTLINE_HOME and no warehouse row', async () => {
     const commands = ['replay', 'report', 'run', 'sql-variables', 'sql-variables-wrong', 'sql-wrong-password'];
     expect(Object.keys(outputs).sort()).toEqual(commands);
-    for (const [name, output] of Object.entries(outputs)) for (const form of [...forms(PASSWORD), ...forms(WRONG_PASSWORD)]) expect(output, name).not.toContain(form);
+    for (const [name, output] of Object.entries(outputs))
+      for (const form of [...forms(PASSWORD), ...forms(WRONG_PASSWORD)]) expect(output, name).not.toContain(form);
 
     const files = filesUnder(home);
     expect(files.some((f) => f.endsWith('.html'))).toBe(true); // the built site is among them
@@ -144,17 +174,32 @@ describe('a password in CLICKHOUSE_URL', () => {
 
     const client = createClient({ url: url(PASSWORD) });
     try {
-      const tables = (await (await client.query({ query: `SELECT name FROM system.tables WHERE database = '${database}'`, format: 'JSONEachRow' })).json()) as { name: string }[];
+      const tables = (await (
+        await client.query({
+          query: `SELECT name FROM system.tables WHERE database = '${database}'`,
+          format: 'JSONEachRow',
+        })
+      ).json()) as { name: string }[];
       expect(tables.map((t) => t.name)).toContain('pipeline_runs');
       let rows = 0;
       for (const { name } of tables) {
-        const text = await (await client.query({ query: `SELECT * FROM ${database}.${name}`, format: 'TabSeparated' })).text();
+        const text = await (
+          await client.query({ query: `SELECT * FROM ${database}.${name}`, format: 'TabSeparated' })
+        ).text();
         rows += text ? text.split('\n').length - 1 : 0;
         for (const form of forms(PASSWORD)) expect(text.includes(form), name).toBe(false);
       }
       expect(rows).toBeGreaterThan(3_000); // the events and everything derived from them were read
-      const runs = await (await client.query({ query: `SELECT pipeline, mode FROM ${database}.pipeline_runs FINAL ORDER BY mode`, format: 'JSONEachRow' })).json();
-      expect(runs).toEqual([{ pipeline: 'events', mode: 'replay' }, { pipeline: 'events', mode: 'run' }]);
+      const runs = await (
+        await client.query({
+          query: `SELECT pipeline, mode FROM ${database}.pipeline_runs FINAL ORDER BY mode`,
+          format: 'JSONEachRow',
+        })
+      ).json();
+      expect(runs).toEqual([
+        { pipeline: 'events', mode: 'replay' },
+        { pipeline: 'events', mode: 'run' },
+      ]);
     } finally {
       await client.close();
     }

@@ -39,7 +39,9 @@ describe('embedded warehouse file', () => {
       try {
         expect(await eventCount(home)).toBe(0);
         const lines = stderr.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith('warehouse:'));
-        expect(lines).toEqual([`warehouse: ${join(home, 'warehouse.duckdb')} was left incomplete (${size} bytes, by a crash or a full disk while it was created): creating it again\n`]);
+        expect(lines).toEqual([
+          `warehouse: ${join(home, 'warehouse.duckdb')} was left incomplete (${size} bytes, by a crash or a full disk while it was created): creating it again\n`,
+        ]);
       } finally {
         stderr.mockRestore();
       }
@@ -47,15 +49,20 @@ describe('embedded warehouse file', () => {
     }
   });
 
-  it.skipIf(skipReason !== null)('on a full disk leaves no warehouse.duckdb behind, and creates it once there is space', async () => {
-    const filler = join(disk, 'filler');
-    fillUp(filler);
-    await expect(eventCount(disk)).rejects.toThrow(`warehouse: no space left under ${disk} to create ${join(disk, 'warehouse.duckdb')}: free space and run again`);
-    expect(readdirSync(disk)).toEqual(['filler']); // neither the file nor its temporary
+  it.skipIf(skipReason !== null)(
+    'on a full disk leaves no warehouse.duckdb behind, and creates it once there is space',
+    async () => {
+      const filler = join(disk, 'filler');
+      fillUp(filler);
+      await expect(eventCount(disk)).rejects.toThrow(
+        `warehouse: no space left under ${disk} to create ${join(disk, 'warehouse.duckdb')}: free space and run again`,
+      );
+      expect(readdirSync(disk)).toEqual(['filler']); // neither the file nor its temporary
 
-    unlinkSync(filler);
-    expect(await eventCount(disk)).toBe(0);
-    expect(existsSync(join(disk, 'warehouse.duckdb'))).toBe(true);
-    expect(readdirSync(disk).filter((name) => name.includes('.creating-'))).toEqual([]);
-  });
+      unlinkSync(filler);
+      expect(await eventCount(disk)).toBe(0);
+      expect(existsSync(join(disk, 'warehouse.duckdb'))).toBe(true);
+      expect(readdirSync(disk).filter((name) => name.includes('.creating-'))).toEqual([]);
+    },
+  );
 });

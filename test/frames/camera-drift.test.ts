@@ -40,7 +40,9 @@ describe('camera drift option', () => {
   it('parses a --config drift option and says what is wrong with a bad one', () => {
     expect(parseCameraDrift({ from: 900, brightness: 0.3 })).toEqual({ from: 900, brightness: 0.3 });
     expect(parseCameraDrift({ from: '2026-01-05T10:00:00Z', blur: 1.5, noise: 0.02, seed: 4 }).blur).toBe(1.5);
-    expect(() => parseCameraDrift({ brightness: 0.3 })).toThrow(/"drift" \.from must be a frame index \(integer >= 0\) or an ISO time/);
+    expect(() => parseCameraDrift({ brightness: 0.3 })).toThrow(
+      /"drift" \.from must be a frame index \(integer >= 0\) or an ISO time/,
+    );
     expect(() => parseCameraDrift({ from: -1, brightness: 0.3 })).toThrow(/\.from must be/);
     expect(() => parseCameraDrift({ from: 'yesterday-ish', brightness: 0.3 })).toThrow(/\.from must be/);
     expect(() => parseCameraDrift({ from: 0, brightnes: 0.3 })).toThrow(/unknown keys brightnes/);
@@ -87,7 +89,16 @@ describe('camera drift option', () => {
   });
 
   it('raw frames keep their encoding; frames that cannot be decoded pass unchanged (normalize rejects them)', async () => {
-    const raw: CameraFrame = { camera_id: 'v', sequence: 3, captured_at: 0, width: 4, height: 2, channels: 1, encoding: 'raw_gray8', data: Buffer.from([0, 50, 100, 150, 200, 250, 255, 10]) };
+    const raw: CameraFrame = {
+      camera_id: 'v',
+      sequence: 3,
+      captured_at: 0,
+      width: 4,
+      height: 2,
+      channels: 1,
+      encoding: 'raw_gray8',
+      data: Buffer.from([0, 50, 100, 150, 200, 250, 255, 10]),
+    };
     const brighter = await applyCameraDrift(raw, { from: 0, brightness: 0.1 });
     expect(brighter.encoding).toBe('raw_gray8');
     expect([...brighter.data]).toEqual([26, 76, 126, 176, 226, 255, 255, 36]);
@@ -102,8 +113,12 @@ describe('camera drift option', () => {
     for (const n of names) copyFileSync(image(n), join(dir, n));
     const files = names.map((n) => join(dir, n));
     const plain = await collect(readFrameFiles(files, { fps: 2, startAt: 5_000 }));
-    const drifted = await collect(readFrameFiles(files, { fps: 2, startAt: 5_000, drift: { from: 2, brightness: 0.25 } }));
-    expect(drifted.map((m) => [m.key, m.timestamp, m.headers])).toEqual(plain.map((m) => [m.key, m.timestamp, m.headers]));
+    const drifted = await collect(
+      readFrameFiles(files, { fps: 2, startAt: 5_000, drift: { from: 2, brightness: 0.25 } }),
+    );
+    expect(drifted.map((m) => [m.key, m.timestamp, m.headers])).toEqual(
+      plain.map((m) => [m.key, m.timestamp, m.headers]),
+    );
     const frames = drifted.map((m) => decode('CameraFrame', m.value));
     expect(frames.map((f) => f.encoding)).toEqual(['jpeg', 'jpeg', 'png', 'png']);
     expect(frames.slice(0, 2).map((f, i) => Buffer.from(f.data).equals(readFileSync(files[i]!)))).toEqual([true, true]);

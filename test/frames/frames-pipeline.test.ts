@@ -44,7 +44,13 @@ function homeWithModels(name: string): string {
 }
 
 /** Embedded warehouse and log, the isolated registry. */
-const embedded = (home: string) => ({ DRIFTLINE_HOME: home, DRIFTLINE_MODELS_MANIFEST: manifest, CLICKHOUSE_URL: '', KAFKA_BROKERS: '', SCHEMA_REGISTRY_URL: '' });
+const embedded = (home: string) => ({
+  DRIFTLINE_HOME: home,
+  DRIFTLINE_MODELS_MANIFEST: manifest,
+  CLICKHOUSE_URL: '',
+  KAFKA_BROKERS: '',
+  SCHEMA_REGISTRY_URL: '',
+});
 
 async function query<T = Record<string, unknown>>(home: string, sql: string): Promise<T[]> {
   const warehouse = await openWarehouse({ home });
@@ -74,7 +80,12 @@ async function cameraFolder(camera: string, perClass: number): Promise<{ dir: st
 /** Rows as sorted JSON without the wall-clock columns, the run id masked: equal for two runs over the same input. */
 const comparable = (rows: Record<string, unknown>[], runId: string) =>
   rows
-    .map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !['run_id', 'predicted_at', 'latency_ms'].includes(k))), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)).replaceAll(runId, '<run>'))
+    .map((r) =>
+      JSON.stringify(
+        Object.fromEntries(Object.entries(r).filter(([k]) => !['run_id', 'predicted_at', 'latency_ms'].includes(k))),
+        (_k, v) => (typeof v === 'bigint' ? v.toString() : v),
+      ).replaceAll(runId, '<run>'),
+    )
     .sort();
 
 const median = (xs: number[]) => {
@@ -108,7 +119,11 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     expect(profile.numeric.brightness!.count).toBe(354);
     const classes = profile.categorical.predicted_class!;
     expect(classes.count).toBe(354);
-    expect(Object.keys(classes.counts).filter((c) => classes.counts[c]! > 0).sort()).toEqual(['crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches']);
+    expect(
+      Object.keys(classes.counts)
+        .filter((c) => classes.counts[c]! > 0)
+        .sort(),
+    ).toEqual(['crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches']);
   });
 
   it('all 1,770 frames, lighting shift (+0.3) from frame 1,100: drift flagged within two windows, never before; fp32 and int8 on the same frames', async () => {
@@ -126,7 +141,10 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
       // One camera, frames in the shuffled order, one second apart.
       const source = fileSource(files, (f) => readImageFiles(f, { cameraId: 'neu', fps: 1, startAt: start }));
       const options = { driftWindowFrames: window, drift: { from: shiftAt, brightness: 0.3 } };
-      const result = await runPipeline(framesPipeline.build(source, { transport, warehouse, models: registry, settings, options, runId: 'shift-run' }), { untilIdle: true });
+      const result = await runPipeline(
+        framesPipeline.build(source, { transport, warehouse, models: registry, settings, options, runId: 'shift-run' }),
+        { untilIdle: true },
+      );
       expect(result.deadLetters).toBe(0);
     } finally {
       await warehouse.close();
@@ -135,7 +153,10 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     console.log(`pipeline over ${files.length} frames: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     // fp32 and int8: one prediction each for every frame, same record ids.
-    const predictions = await query<PredictionRow>(home, 'SELECT record_id, model_version, label, latency_ms FROM predictions');
+    const predictions = await query<PredictionRow>(
+      home,
+      'SELECT record_id, model_version, label, latency_ms FROM predictions',
+    );
     const byVersion = (v: string) => predictions.filter((p) => p.model_version === v);
     const [fp32, int8] = [byVersion('v1'), byVersion('v2')];
     expect(fp32).toHaveLength(files.length);
@@ -145,11 +166,14 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     // Accuracy against the file-name labels, before and after the shift.
     const classes = [...new Set(files.map(classOf))].sort();
     const sequenceOf = (p: PredictionRow) => Number(p.record_id.split('/').at(-1));
-    const accuracy = (rows: PredictionRow[]) => rows.filter((p) => classes[p.label] === classOf(files[sequenceOf(p)]!)).length / rows.length;
-    const split = (rows: PredictionRow[]) => [rows.filter((p) => sequenceOf(p) < shiftAt), rows.filter((p) => sequenceOf(p) >= shiftAt)] as const;
+    const accuracy = (rows: PredictionRow[]) =>
+      rows.filter((p) => classes[p.label] === classOf(files[sequenceOf(p)]!)).length / rows.length;
+    const split = (rows: PredictionRow[]) =>
+      [rows.filter((p) => sequenceOf(p) < shiftAt), rows.filter((p) => sequenceOf(p) >= shiftAt)] as const;
     const [fp32Before, fp32After] = split(fp32);
     const [int8Before, int8After] = split(int8);
-    const agreement = fp32.filter((p) => int8.find((q) => q.record_id === p.record_id)!.label === p.label).length / fp32.length;
+    const agreement =
+      fp32.filter((p) => int8.find((q) => q.record_id === p.record_id)!.label === p.label).length / fp32.length;
     console.log(
       `accuracy on the same ${fp32.length} frames: fp32 ${accuracy(fp32).toFixed(4)}, int8 ${accuracy(int8).toFixed(4)}; ` +
         `before the shift fp32 ${accuracy(fp32Before).toFixed(4)} / int8 ${accuracy(int8Before).toFixed(4)}, after fp32 ${accuracy(fp32After).toFixed(4)} / int8 ${accuracy(int8After).toFixed(4)}; ` +
@@ -161,27 +185,49 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     expect(agreement).toBeGreaterThan(0.95);
 
     // The shift itself: drifted frames are PNGs, about 0.3 brighter.
-    const frames = await query<{ sequence: number; encoding: string; brightness: number }>(home, 'SELECT sequence, encoding, brightness FROM frames');
+    const frames = await query<{ sequence: number; encoding: string; brightness: number }>(
+      home,
+      'SELECT sequence, encoding, brightness FROM frames',
+    );
     expect(frames).toHaveLength(files.length);
     const meanBrightness = (rows: typeof frames) => rows.reduce((s, f) => s + f.brightness, 0) / rows.length;
-    const [before, after] = [frames.filter((f) => Number(f.sequence) < shiftAt), frames.filter((f) => Number(f.sequence) >= shiftAt)];
+    const [before, after] = [
+      frames.filter((f) => Number(f.sequence) < shiftAt),
+      frames.filter((f) => Number(f.sequence) >= shiftAt),
+    ];
     expect(new Set(after.map((f) => f.encoding))).toEqual(new Set(['png']));
     expect(new Set(before.map((f) => f.encoding))).toEqual(new Set(['jpeg']));
     expect(meanBrightness(after) - meanBrightness(before)).toBeGreaterThan(0.15);
 
     // Drift per window: the window holding frame `shiftAt` or the next one raises the alert; no window before it does.
     const windowOf = (windowStart: number) => (Number(windowStart) - start) / 1000 / window;
-    const metrics = await query<{ window_start: number; feature: string; test: string; statistic: number; p_value: number | null; drifted: number }>(
+    const metrics = await query<{
+      window_start: number;
+      feature: string;
+      test: string;
+      statistic: number;
+      p_value: number | null;
+      drifted: number;
+    }>(
       home,
       "SELECT window_start, feature, test, statistic, p_value, drifted FROM drift_metrics WHERE run_id = 'shift-run' AND test <> 'psi' ORDER BY window_start, feature",
     );
-    const alerts = await query<{ window_start: number; feature: string; message: string }>(home, "SELECT window_start, feature, message FROM drift_alerts WHERE run_id = 'shift-run' ORDER BY window_start");
+    const alerts = await query<{ window_start: number; feature: string; message: string }>(
+      home,
+      "SELECT window_start, feature, message FROM drift_alerts WHERE run_id = 'shift-run' ORDER BY window_start",
+    );
     for (const w of [...new Set(metrics.map((m) => windowOf(m.window_start)))]) {
-      const line = metrics.filter((m) => windowOf(m.window_start) === w).map((m) => `${m.feature} ${m.test} ${Number(m.statistic).toFixed(3)}${m.p_value === null ? '' : ` p=${Number(m.p_value).toPrecision(2)}`}${Number(m.drifted) ? ' DRIFT' : ''}`);
+      const line = metrics
+        .filter((m) => windowOf(m.window_start) === w)
+        .map(
+          (m) =>
+            `${m.feature} ${m.test} ${Number(m.statistic).toFixed(3)}${m.p_value === null ? '' : ` p=${Number(m.p_value).toPrecision(2)}`}${Number(m.drifted) ? ' DRIFT' : ''}`,
+        );
       console.log(`window ${w} (frames ${w * window}–${w * window + window - 1}): ${line.join(', ')}`);
     }
     const shiftWindow = Math.floor(shiftAt / window);
-    const drifted = (feature: string, w: number) => metrics.some((m) => m.feature === feature && windowOf(m.window_start) === w && Number(m.drifted) === 1);
+    const drifted = (feature: string, w: number) =>
+      metrics.some((m) => m.feature === feature && windowOf(m.window_start) === w && Number(m.drifted) === 1);
     for (let w = 0; w < shiftWindow; w++) {
       expect(drifted('dataset', w), `window ${w}`).toBe(false);
       expect(drifted('brightness', w), `window ${w}`).toBe(false);
@@ -191,10 +237,15 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     expect(alerted[0]).toBeGreaterThanOrEqual(shiftWindow);
     expect(alerted[0]).toBeLessThanOrEqual(shiftWindow + 1);
     expect(drifted('brightness', alerted[0]!)).toBe(true);
-    console.log(`drift alerts in windows ${alerted.join(', ')} (shift in window ${shiftWindow}): ${alerts.map((a) => a.message).join(' | ')}`);
+    console.log(
+      `drift alerts in windows ${alerted.join(', ')} (shift in window ${shiftWindow}): ${alerts.map((a) => a.message).join(' | ')}`,
+    );
 
     // Labelling: fp32 predictions only, at most the default budget of 20 per window, distinct frames.
-    const queued = await query<{ record_id: string; model_version: string; window_start: number }>(home, 'SELECT record_id, model_version, window_start FROM label_queue');
+    const queued = await query<{ record_id: string; model_version: string; window_start: number }>(
+      home,
+      'SELECT record_id, model_version, window_start FROM label_queue',
+    );
     expect(queued.length).toBeGreaterThan(0);
     expect(new Set(queued.map((q) => q.model_version))).toEqual(new Set(['v1']));
     const perWindow = new Map<number, number>();
@@ -208,24 +259,56 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     const home = homeWithModels('cli');
     const config = join(work, 'frames-config.json');
     const fault = { from: 30, brightness: -0.25, blur: 1.5, noise: 0.02 };
-    writeFileSync(config, JSON.stringify({ pipelines: { frames: { drift: fault, driftWindowSeconds: 1, driftMinWindow: 25, labelBudget: 5 } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pipelines: { frames: { drift: fault, driftWindowSeconds: 1, driftMinWindow: 25, labelBudget: 5 } },
+      }),
+    );
     // Two runs over the same folder side by side (own homes): the second checks determinism at the end.
     const again = homeWithModels('cli-again');
     const t0 = performance.now();
     const [output, secondOutput] = await Promise.all(
-      [home, again].map((h) => driftlineOk(['run', 'frames', '--input', dir, '--until-idle', '--config', config], embedded(h))),
+      [home, again].map((h) =>
+        driftlineOk(['run', 'frames', '--input', dir, '--until-idle', '--config', config], embedded(h)),
+      ),
     );
-    console.log(`driftline run frames --input (${files.length} frames), two runs side by side: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `driftline run frames --input (${files.length} frames), two runs side by side: ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     expect(output).toMatch(/frames: inference with frames-cnn@v1 \(fp32\) and frames-cnn@v2 \(int8\) side by side/);
-    expect(output).toMatch(/frames: drift against frames-cnn@v1's reference profile \(354 held-out frames\), 1 s windows/);
+    expect(output).toMatch(
+      /frames: drift against frames-cnn@v1's reference profile \(354 held-out frames\), 1 s windows/,
+    );
 
-    const predictions = await query<{ model_version: string; n: number }>(home, 'SELECT model_version, count(*) AS n FROM predictions GROUP BY model_version ORDER BY model_version');
-    expect(predictions.map((p) => [p.model_version, Number(p.n)])).toEqual([['v1', files.length], ['v2', files.length]]);
+    const predictions = await query<{ model_version: string; n: number }>(
+      home,
+      'SELECT model_version, count(*) AS n FROM predictions GROUP BY model_version ORDER BY model_version',
+    );
+    expect(predictions.map((p) => [p.model_version, Number(p.n)])).toEqual([
+      ['v1', files.length],
+      ['v2', files.length],
+    ]);
 
     // 30 fps from a whole second: frames 0–29 and 30–59 are the two 1 s windows; the fault starts with the second.
-    const frames = await query<{ sequence: number; file: string; brightness: number; encoding: string }>(home, 'SELECT sequence, file, brightness, encoding FROM frames ORDER BY sequence');
+    const frames = await query<{ sequence: number; file: string; brightness: number; encoding: string }>(
+      home,
+      'SELECT sequence, file, brightness, encoding FROM frames ORDER BY sequence',
+    );
     for (const f of frames.filter((x) => Number(x.sequence) >= fault.from)) {
-      const original = await normalizeFrame({ camera_id: 'x', sequence: 0, captured_at: 0, width: 200, height: 200, channels: 3, encoding: 'jpeg', data: readFileSync(f.file) }, { size: 48 });
+      const original = await normalizeFrame(
+        {
+          camera_id: 'x',
+          sequence: 0,
+          captured_at: 0,
+          width: 200,
+          height: 200,
+          channels: 3,
+          encoding: 'jpeg',
+          data: readFileSync(f.file),
+        },
+        { size: 48 },
+      );
       expect(f.encoding).toBe('png');
       expect(original.brightness - f.brightness, f.file).toBeGreaterThan(0.15);
     }
@@ -233,7 +316,10 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
       home,
       "SELECT window_start, window_end, window_count, drifted FROM drift_metrics WHERE feature = 'brightness' AND test = 'ks' ORDER BY window_start",
     );
-    expect(windows.map((w) => [Number(w.window_end) - Number(w.window_start), Number(w.window_count)])).toEqual([[1000, 30], [1000, 30]]);
+    expect(windows.map((w) => [Number(w.window_end) - Number(w.window_start), Number(w.window_count)])).toEqual([
+      [1000, 30],
+      [1000, 30],
+    ]);
     expect(Number(windows[1]!.drifted)).toBe(1);
     const queued = await query<{ n: number }>(home, 'SELECT count(*) AS n FROM label_queue GROUP BY window_start');
     expect(queued.every((q) => Number(q.n) <= 5)).toBe(true);
@@ -241,7 +327,9 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     // Deterministic: the second run over the same folder wrote the same rows, but for its run id and the wall clock.
     const runIds = [output, secondOutput].map((o) => /run (\S+) done/.exec(o)![1]!);
     for (const table of ['frames', 'predictions', 'label_queue', 'drift_metrics', 'drift_alerts']) {
-      const [first, second] = await Promise.all([home, again].map(async (h, i) => comparable(await query(h, `SELECT * FROM ${table}`), runIds[i]!)));
+      const [first, second] = await Promise.all(
+        [home, again].map(async (h, i) => comparable(await query(h, `SELECT * FROM ${table}`), runIds[i]!)),
+      );
       expect(first!.length, table).toBeGreaterThan(0);
       expect(second, table).toEqual(first);
     }
@@ -252,31 +340,51 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     const home = mkdtempSync(join(tmpdir(), 'driftline-frames-nomodel-'));
     const empty = join(home, 'models.json');
     writeFileSync(empty, '{"models":[]}');
-    const output = await driftlineOk(['run', 'frames', '--input', dir, '--until-idle'], { ...embedded(home), DRIFTLINE_MODELS_MANIFEST: empty });
+    const output = await driftlineOk(['run', 'frames', '--input', dir, '--until-idle'], {
+      ...embedded(home),
+      DRIFTLINE_MODELS_MANIFEST: empty,
+    });
     const lines = output.split('\n').filter((l) => l.startsWith('frames: ') && !l.startsWith('frames: run ')); // but the run summary
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/inference is off: no fp32 frames-cnn model in the registry .* Enable it with `driftline models train frames`/);
+    expect(lines[0]).toMatch(
+      /inference is off: no fp32 frames-cnn model in the registry .* Enable it with `driftline models train frames`/,
+    );
     expect(Number((await query<{ n: number }>(home, 'SELECT count(*) AS n FROM frames'))[0]!.n)).toBe(files.length);
     expect(Number((await query<{ n: number }>(home, 'SELECT count(*) AS n FROM predictions'))[0]!.n)).toBe(0);
 
     // A fresh checkout: the committed manifest lists frames-cnn, but its artifacts were never trained here.
     const fresh = mkdtempSync(join(tmpdir(), 'driftline-frames-fresh-'));
     const freshOutput = await driftlineOk(['run', 'frames', '--input', dir, '--until-idle'], embedded(fresh));
-    expect(freshOutput).toMatch(/frames: inference is off: frames-cnn@v1 is registered but its artifact .*model\.onnx is not here; .*driftline models train frames/);
+    expect(freshOutput).toMatch(
+      /frames: inference is off: frames-cnn@v1 is registered but its artifact .*model\.onnx is not here; .*driftline models train frames/,
+    );
     expect(Number((await query<{ n: number }>(fresh, 'SELECT count(*) AS n FROM frames'))[0]!.n)).toBe(files.length);
   }, 120_000);
 
   it('through the real Kafka broker: driftline produce frames, then driftline run frames --until-idle lands fp32 and int8 predictions', async () => {
     const { dir, files } = await cameraFolder('line-9', 5);
     const home = homeWithModels('kafka');
-    const env = { ...embedded(home), KAFKA_BROKERS: inject('KAFKA_BROKERS'), DRIFTLINE_TOPIC_PREFIX: `${uniqueName('frames')}.` };
+    const env = {
+      ...embedded(home),
+      KAFKA_BROKERS: inject('KAFKA_BROKERS'),
+      DRIFTLINE_TOPIC_PREFIX: `${uniqueName('frames')}.`,
+    };
     const t0 = performance.now();
     await driftlineOk(['produce', 'frames', dir], env);
     const output = await driftlineOk(['run', 'frames', '--until-idle'], env);
-    console.log(`produce + run through Kafka (${files.length} frames): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `produce + run through Kafka (${files.length} frames): ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     expect(output).toMatch(/running frames on kafka topic frames-.*\.frames/);
-    const predictions = await query<{ record_id: string; model_version: string }>(home, 'SELECT record_id, model_version FROM predictions');
-    const ids = (v: string) => predictions.filter((p) => p.model_version === v).map((p) => p.record_id).sort();
+    const predictions = await query<{ record_id: string; model_version: string }>(
+      home,
+      'SELECT record_id, model_version FROM predictions',
+    );
+    const ids = (v: string) =>
+      predictions
+        .filter((p) => p.model_version === v)
+        .map((p) => p.record_id)
+        .sort();
     expect(ids('v1')).toHaveLength(files.length);
     expect(ids('v2')).toEqual(ids('v1'));
     expect(ids('v1')).toEqual(files.map((_, i) => `line-9/${i}`).sort());

@@ -15,7 +15,14 @@ import { dataFile } from '../data-dir.ts';
 import { driftline, driftlineOk, exitOf } from '../e2e/cli.ts';
 import { readAll, testKafka, uniqueName } from '../kafka/kafka-test-helpers.ts';
 
-const NAMES = ['crazing_1.jpg', 'inclusion_2.jpg', 'patches_3.jpg', 'pitted_surface_4.jpg', 'rolled-in_scale_5.jpg', 'scratches_6.jpg'];
+const NAMES = [
+  'crazing_1.jpg',
+  'inclusion_2.jpg',
+  'patches_3.jpg',
+  'pitted_surface_4.jpg',
+  'rolled-in_scale_5.jpg',
+  'scratches_6.jpg',
+];
 const FROM = 3;
 
 function cameraFolder(): string {
@@ -38,7 +45,12 @@ describe('driftline produce frames --config (camera drift)', () => {
     const camera = cameraFolder();
     const home = mkdtempSync(join(tmpdir(), 'driftline-produce-drift-home-'));
     // Real Kafka for the topic, the embedded warehouse for the run (no ClickHouse needed to read brightness back).
-    const env = (prefix: string) => ({ DRIFTLINE_TOPIC_PREFIX: prefix, DRIFTLINE_HOME: home, CLICKHOUSE_URL: '', DRIFTLINE_MODELS_MANIFEST: join(home, 'models.json') });
+    const env = (prefix: string) => ({
+      DRIFTLINE_TOPIC_PREFIX: prefix,
+      DRIFTLINE_HOME: home,
+      CLICKHOUSE_URL: '',
+      DRIFTLINE_MODELS_MANIFEST: join(home, 'models.json'),
+    });
     const [plainPrefix, driftPrefix] = [`${uniqueName('pfd-plain')}.`, `${uniqueName('pfd-drift')}.`];
     writeFileSync(join(home, 'models.json'), '{"models":[]}');
 
@@ -47,11 +59,16 @@ describe('driftline produce frames --config (camera drift)', () => {
     await driftlineOk(['produce', 'frames', camera, '--config', config], env(driftPrefix));
 
     const kafka = testKafka();
-    const frames = async (prefix: string) => (await readAll(kafka, `${prefix}frames`)).map((m) => decode('CameraFrame', m.value) as CameraFrame).sort((a, b) => frameSortKey(a) - frameSortKey(b));
+    const frames = async (prefix: string) =>
+      (await readAll(kafka, `${prefix}frames`))
+        .map((m) => decode('CameraFrame', m.value) as CameraFrame)
+        .sort((a, b) => frameSortKey(a) - frameSortKey(b));
     const [plain, drifted] = [await frames(plainPrefix), await frames(driftPrefix)];
     await kafka.close();
     expect(plain).toHaveLength(NAMES.length);
-    expect(drifted.map((f) => [f.camera_id, f.sequence, f.captured_at])).toEqual(plain.map((f) => [f.camera_id, f.sequence, f.captured_at]));
+    expect(drifted.map((f) => [f.camera_id, f.sequence, f.captured_at])).toEqual(
+      plain.map((f) => [f.camera_id, f.sequence, f.captured_at]),
+    );
     expect(drifted.map((f) => f.encoding)).toEqual(plain.map((f) => (f.sequence >= FROM ? 'png' : 'jpeg')));
     for (const [i, f] of drifted.entries()) {
       if (f.sequence < FROM) {
@@ -62,7 +79,9 @@ describe('driftline produce frames --config (camera drift)', () => {
       }
     }
     // The original files on disk are untouched.
-    expect(readFileSync(join(camera, NAMES[0]!)).equals(readFileSync(dataFile('frames', 'neu-det', 'images', NAMES[0]!)))).toBe(true);
+    expect(
+      readFileSync(join(camera, NAMES[0]!)).equals(readFileSync(dataFile('frames', 'neu-det', 'images', NAMES[0]!))),
+    ).toBe(true);
 
     // `run frames` on the drifted topic, without any drift option: the stored statistics show the shift.
     await driftlineOk(['run', 'frames', '--until-idle'], env(driftPrefix));
@@ -72,7 +91,10 @@ describe('driftline produce frames --config (camera drift)', () => {
       expect(rows).toHaveLength(NAMES.length);
       for (const r of rows) {
         // without a model the pipeline normalizes at 64×64 grey
-        const expected = await normalizeFrame(drifted.find((f) => f.sequence === Number(r.sequence))!, { size: 64, gray: true });
+        const expected = await normalizeFrame(drifted.find((f) => f.sequence === Number(r.sequence))!, {
+          size: 64,
+          gray: true,
+        });
         expect(Number(r.brightness)).toBeCloseTo(expected.brightness, 4);
       }
     } finally {
@@ -82,7 +104,10 @@ describe('driftline produce frames --config (camera drift)', () => {
 
   it('refuses a malformed drift option with the reason, publishing nothing', async () => {
     const prefix = `${uniqueName('pfd-bad')}.`;
-    const child = driftline(['produce', 'frames', cameraFolder(), '--config', configFile({ frames: { drift: { from: 2 } } })], { DRIFTLINE_TOPIC_PREFIX: prefix });
+    const child = driftline(
+      ['produce', 'frames', cameraFolder(), '--config', configFile({ frames: { drift: { from: 2 } } })],
+      { DRIFTLINE_TOPIC_PREFIX: prefix },
+    );
     expect(await exitOf(child)).toBe(1);
     expect(child.output()).toMatch(/config option "drift" changes nothing: give brightness, blur or noise/);
     const kafka = testKafka();

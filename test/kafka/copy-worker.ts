@@ -21,5 +21,7 @@ p.from(topicSource(transport, { topic: input!, group: group!, maxBatchRecords: 2
   .to(topicSink(transport, { topic: output!, partitions: 4, serialize: jsonBytes }));
 
 const result = await runPipeline(p, { signal: stop.signal, commitIntervalMs: 200 });
-process.stderr.write(`worker ${process.pid} done: ${result.metrics.find((m) => m.stage === 'tag')?.recordsOut} records\n`);
+process.stderr.write(
+  `worker ${process.pid} done: ${result.metrics.find((m) => m.stage === 'tag')?.recordsOut} records\n`,
+);
 await transport.close();

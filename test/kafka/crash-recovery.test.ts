@@ -16,7 +16,9 @@ function startWorker(input: string, group: string, output: string): ChildProcess
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 describe('at-least-once on a real Kafka broker', () => {
   it('two workers, one SIGKILLed half-way and restarted: every one of 200,000 keys reaches the sink', async () => {
@@ -28,7 +30,8 @@ describe('at-least-once on a real Kafka broker', () => {
     const producer = await transport.producer();
     for (let start = 0; start < RECORDS; start += 20_000) {
       const messages = [];
-      for (let i = start; i < start + 20_000; i++) messages.push({ key: `k${i}`, value: Buffer.from(`{"i":${i}}`), timestamp: 1_700_000_000_000 + i });
+      for (let i = start; i < start + 20_000; i++)
+        messages.push({ key: `k${i}`, value: Buffer.from(`{"i":${i}}`), timestamp: 1_700_000_000_000 + i });
       await producer.send(input, messages);
     }
 
@@ -70,6 +73,8 @@ describe('at-least-once on a real Kafka broker', () => {
     for (let i = 0; i < RECORDS; i += 997) expect(seen.has(`k${i}`)).toBe(true);
     expect([...seen].every((k) => /^k\d+$/.test(k) && Number(k.slice(1)) < RECORDS)).toBe(true);
     expect(total).toBeGreaterThanOrEqual(RECORDS);
-    console.log(`crash test: ${total} records delivered for ${RECORDS} keys (${total - RECORDS} redelivered after the crash)`);
+    console.log(
+      `crash test: ${total} records delivered for ${RECORDS} keys (${total - RECORDS} redelivered after the crash)`,
+    );
   }, 300_000);
 });

@@ -22,10 +22,19 @@ const ts = '2014-07-01 00:00:00';
 const badInputs: Array<{ bytes: Buffer; reason: string | RegExp }> = [
   { bytes: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]), reason: 'value is not valid UTF-8' },
   { bytes: Buffer.from(`{"key":"nyc_taxi","timestamp":"${ts}","value":`), reason: /^value is not valid JSON/ },
-  { bytes: Buffer.from(`{"key":"nyc_taxi","timestamp":"${ts}","value":"many"}`), reason: 'event "value" must be a finite number, got "many"' },
-  { bytes: Buffer.from(`{"key":"nyc_taxi","timestamp":"yesterday","value":1}`), reason: 'event "timestamp" is not a date: "yesterday"' },
+  {
+    bytes: Buffer.from(`{"key":"nyc_taxi","timestamp":"${ts}","value":"many"}`),
+    reason: 'event "value" must be a finite number, got "many"',
+  },
+  {
+    bytes: Buffer.from(`{"key":"nyc_taxi","timestamp":"yesterday","value":1}`),
+    reason: 'event "timestamp" is not a date: "yesterday"',
+  },
   { bytes: Buffer.from(`[1,2,3]`), reason: 'event must be a JSON object' },
-  { bytes: Buffer.from(`{"key":"nyc_taxi","timestamp":"${ts}","value":1,"pad":"${'x'.repeat(5 * 1024 * 1024)}"}`), reason: /^value is 52429\d\d bytes, above the 1048576-byte limit$/ },
+  {
+    bytes: Buffer.from(`{"key":"nyc_taxi","timestamp":"${ts}","value":1,"pad":"${'x'.repeat(5 * 1024 * 1024)}"}`),
+    reason: /^value is 52429\d\d bytes, above the 1048576-byte limit$/,
+  },
 ];
 
 /** NYC taxi counts with the bad inputs mixed in after the first batch, through the real `events` definition. */
@@ -38,19 +47,36 @@ async function runEvents(transport: Transport, prefix: string) {
   for await (const batch of readEventFile(dataFile('events/nab/data/realKnownCause/nyc_taxi.csv'))) {
     await producer.send(input, batch);
     if (first) {
-      const bad: Message[] = badInputs.map((b, i) => ({ key: `bad-${i}`, value: b.bytes, timestamp: 1_404_172_800_000 }));
+      const bad: Message[] = badInputs.map((b, i) => ({
+        key: `bad-${i}`,
+        value: b.bytes,
+        timestamp: 1_404_172_800_000,
+      }));
       for (const m of bad) await producer.send(input, [m]); // one at a time: the 5 MB one alone in its request
       first = false;
     }
   }
   await producer.close();
 
-  const source = topicSource(transport, { topic: input, group: `${prefix}group`, partitions: eventsPipeline.partitions });
+  const source = topicSource(transport, {
+    topic: input,
+    group: `${prefix}group`,
+    partitions: eventsPipeline.partitions,
+  });
   const warehouse = await openWarehouse({ home: mkdtempSync(join(tmpdir(), 'driftline-events-')) });
   await warehouse.ensureTables();
-  const pipeline = eventsPipeline.build(source, { transport, warehouse, models: ModelRegistry.fromSettings(settings), settings, options: { windowMinutes: 24 * 60 } });
+  const pipeline = eventsPipeline.build(source, {
+    transport,
+    warehouse,
+    models: ModelRegistry.fromSettings(settings),
+    settings,
+    options: { windowMinutes: 24 * 60 },
+  });
   const committed = new Map<number, number>();
-  const result = await runPipeline(pipeline, { untilIdle: true, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) });
+  const result = await runPipeline(pipeline, {
+    untilIdle: true,
+    onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)),
+  });
 
   const windows = (await readAll(transport, `${prefix}events.windows`)).map((m) => JSON.parse(m.value.toString()));
   windows.sort((a, b) => a.start - b.start || a.key.localeCompare(b.key));
@@ -61,7 +87,12 @@ async function runEvents(transport: Transport, prefix: string) {
   await warehouse.close();
   return {
     eventRows: Number(eventRows),
-    deadRows: Number(deadRows), result, windows, dead, committedTotal: [...committed.values()].reduce((a, b) => a + b, 0) };
+    deadRows: Number(deadRows),
+    result,
+    windows,
+    dead,
+    committedTotal: [...committed.values()].reduce((a, b) => a + b, 0),
+  };
 }
 
 describe('the events pipeline on a real Kafka broker', () => {

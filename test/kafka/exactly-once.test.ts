@@ -51,13 +51,21 @@ function input(): Input {
         const bad = s === 1 && i % 40 === 39;
         if (bad) poison += 1;
         else windows.add(`${key}@${timestamp}`);
-        chunk.push({ key, value: Buffer.from(JSON.stringify({ source: 'eos', key, timestamp, value: bad ? 'oops' : (i % 17) + s })), timestamp });
+        chunk.push({
+          key,
+          value: Buffer.from(JSON.stringify({ source: 'eos', key, timestamp, value: bad ? 'oops' : (i % 17) + s })),
+          timestamp,
+        });
       }
     }
     if ((from / PER_CHUNK) % 10 === 9) {
       const timestamp = START + from * FIVE_MINUTES - 2 * 24 * 3_600_000;
       late.add(`s-2@${timestamp}`);
-      chunk.push({ key: 's-2', value: Buffer.from(JSON.stringify({ source: 'eos', key: 's-2', timestamp, value: 1 })), timestamp });
+      chunk.push({
+        key: 's-2',
+        value: Buffer.from(JSON.stringify({ source: 'eos', key: 's-2', timestamp, value: 1 })),
+        timestamp,
+      });
     }
     chunks.push(chunk);
   }
@@ -80,9 +88,15 @@ async function readTopic(topic: string, readUncommitted: boolean): Promise<Buffe
     const ends = await admin.fetchTopicOffsets(topic);
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachMessage: async ({ message }) => void values.push([message.key ?? Buffer.alloc(0), message.value!]) });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => void values.push([message.key ?? Buffer.alloc(0), message.value!]),
+    });
     for (let tries = 0; !ends.every((e) => (reached.get(e.partition) ?? 0) >= Number(e.high)); tries++) {
-      if (tries > 1_200) throw new Error(`reading ${topic} did not reach its end: ${JSON.stringify([...reached])} of ${JSON.stringify(ends)}`);
+      if (tries > 1_200)
+        throw new Error(
+          `reading ${topic} did not reach its end: ${JSON.stringify([...reached])} of ${JSON.stringify(ends)}`,
+        );
       await sleep(100);
     }
     return values;
@@ -104,15 +118,23 @@ async function transactionOpen(topics: string[]): Promise<boolean> {
     disconnect(): Promise<void>;
     addMultipleTargetTopics(topics: string[]): Promise<void>;
     findTopicPartitionMetadata(topic: string): { partitionId: number }[];
-    fetchTopicsOffset(request: unknown[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+    fetchTopicsOffset(
+      request: unknown[],
+    ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
   };
   const ends = async (isolationLevel: number) => {
     const cluster = (kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory]!({ isolationLevel });
     await cluster.connect();
     try {
       await cluster.addMultipleTargetTopics(topics);
-      const request = topics.map((topic) => ({ topic, fromBeginning: false, partitions: cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })) }));
-      return (await cluster.fetchTopicsOffset(request)).flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const));
+      const request = topics.map((topic) => ({
+        topic,
+        fromBeginning: false,
+        partitions: cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId })),
+      }));
+      return (await cluster.fetchTopicsOffset(request)).flatMap((t) =>
+        t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const),
+      );
     } finally {
       await cluster.disconnect();
     }
@@ -136,8 +158,14 @@ describe('exactly once on a real Kafka broker', () => {
     const home = mkdtempSync(join(tmpdir(), 'driftline-eos-'));
     const config = join(home, 'config.json');
     writeFileSync(config, JSON.stringify({ pipelines: { events: { windowMinutes: 5 } } }));
-    const env = { DRIFTLINE_HOME: home, DRIFTLINE_TOPIC_PREFIX: prefix, CLICKHOUSE_URL: '', DRIFTLINE_PROGRESS_SECONDS: '3600' };
-    const run = (...extra: string[]) => driftline(['run', 'events', '--exactly-once', '--config', config, ...extra], env);
+    const env = {
+      DRIFTLINE_HOME: home,
+      DRIFTLINE_TOPIC_PREFIX: prefix,
+      CLICKHOUSE_URL: '',
+      DRIFTLINE_PROGRESS_SECONDS: '3600',
+    };
+    const run = (...extra: string[]) =>
+      driftline(['run', 'events', '--exactly-once', '--config', config, ...extra], env);
     const expected = input();
     await transport.ensureTopic(`${prefix}events`, 4);
 
@@ -146,8 +174,13 @@ describe('exactly once on a real Kafka broker', () => {
     const first = run();
     const admin = kafka.admin();
     await admin.connect();
-    for (let tries = 0; (await admin.describeGroups([`${prefix}driftline-events`])).groups[0]?.state !== 'Stable'; tries++) {
-      if (first.exitCode !== null || tries > 1_200) throw new Error(`the run did not join its group:\n${first.output()}`);
+    for (
+      let tries = 0;
+      (await admin.describeGroups([`${prefix}driftline-events`])).groups[0]?.state !== 'Stable';
+      tries++
+    ) {
+      if (first.exitCode !== null || tries > 1_200)
+        throw new Error(`the run did not join its group:\n${first.output()}`);
       await sleep(100);
     }
     await admin.disconnect();
@@ -164,7 +197,8 @@ describe('exactly once on a real Kafka broker', () => {
 
     // Once output flows, freeze the run at random moments until it is caught with a transaction open, and kill it.
     const outputs = ['events.windows', 'events.late', 'events.dlq'].map((t) => `${prefix}${t}`);
-    const outputFlows = async () => (await Promise.all(outputs.map((t) => transport.partitionCount(t)))).every((n) => n > 0);
+    const outputFlows = async () =>
+      (await Promise.all(outputs.map((t) => transport.partitionCount(t)))).every((n) => n > 0);
     let kills = 0;
     let pauses = 0;
     for (let round = 0; round < 2; round++) {
@@ -181,7 +215,8 @@ describe('exactly once on a real Kafka broker', () => {
         pauses += 1;
         if (await transactionOpen(outputs)) break;
         child.kill('SIGCONT');
-        if (produced === expected.chunks.length) throw new Error(`input ran out before a transaction was caught open (${pauses} pauses)`);
+        if (produced === expected.chunks.length)
+          throw new Error(`input ran out before a transaction was caught open (${pauses} pauses)`);
       }
       child.kill('SIGKILL');
       expect(await exitOf(child)).toBe(null);
@@ -194,14 +229,16 @@ describe('exactly once on a real Kafka broker', () => {
     const code = await exitOf(last);
     if (code !== 0) throw new Error(`the last run exited ${code}:\n${last.output()}`);
 
-    const windowIds = (records: Buffer[][]) => records.map(([, v]) => {
-      const w = JSON.parse(v!.toString()) as { key: string; start: number };
-      return `${w.key}@${w.start}`;
-    });
-    const lateIds = (records: Buffer[][]) => records.map(([, v]) => {
-      const e = JSON.parse(v!.toString()) as { key: string; ts: number; timestamp?: number };
-      return `${e.key}@${e.ts ?? e.timestamp}`;
-    });
+    const windowIds = (records: Buffer[][]) =>
+      records.map(([, v]) => {
+        const w = JSON.parse(v!.toString()) as { key: string; start: number };
+        return `${w.key}@${w.start}`;
+      });
+    const lateIds = (records: Buffer[][]) =>
+      records.map(([, v]) => {
+        const e = JSON.parse(v!.toString()) as { key: string; ts: number; timestamp?: number };
+        return `${e.key}@${e.ts ?? e.timestamp}`;
+      });
     const dlqIds = (records: Buffer[][]) => records.map(([k, v]) => `${k!.toString()}:${v!.toString()}`);
     const read = async (readUncommitted: boolean) => ({
       windows: counts(windowIds(await readTopic(`${prefix}events.windows`, readUncommitted))),
@@ -215,7 +252,9 @@ describe('exactly once on a real Kafka broker', () => {
 
     expect(kills).toBe(2);
     // Each kill aborted a transaction holding records, which the next run derived again: read_uncommitted shows them.
-    expect(duplicates(uncommitted.windows) + duplicates(uncommitted.late) + duplicates(uncommitted.dlq)).toBeGreaterThan(0);
+    expect(
+      duplicates(uncommitted.windows) + duplicates(uncommitted.late) + duplicates(uncommitted.dlq),
+    ).toBeGreaterThan(0);
     expect(new Set(committed.windows.keys())).toEqual(expected.windows);
     expect(new Set(committed.late.keys())).toEqual(expected.late);
     expect(duplicates(committed.windows) + duplicates(committed.late) + duplicates(committed.dlq)).toBe(0);

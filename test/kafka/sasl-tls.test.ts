@@ -40,7 +40,13 @@ beforeAll(() => {
   mkdirSync(join(home, 'input'));
   // The first 3,000 events of nyc_taxi: enough for the events pipeline's drift windows, quick to run.
   const csv = readFileSync(dataFile('events/nab/data/realKnownCause/nyc_taxi.csv'), 'utf8');
-  writeFileSync(input, csv.split('\n').slice(0, EVENTS + 1).join('\n'));
+  writeFileSync(
+    input,
+    csv
+      .split('\n')
+      .slice(0, EVENTS + 1)
+      .join('\n'),
+  );
 }, 150_000);
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -100,25 +106,32 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512, the script-made CA)', () => {
     ['PLAIN', {}],
     ['SCRAM-SHA-256', {}],
     ['SCRAM-SHA-512', { KAFKA_SSL_CERT_FILE: 'client.pem', KAFKA_SSL_KEY_FILE: 'client.key' }],
-  ])('%s %o connects, creates a topic and writes to it', async (mechanism, certs: Record<string, string>) => {
-    const files = Object.fromEntries(Object.entries(certs).map(([k, v]) => [k, join(SECURE_KAFKA_DIR, 'certs', v)]));
-    const transport = secureTransport({ KAFKA_SASL_MECHANISM: mechanism, ...files });
-    const topic = `${prefix}${mechanism.toLowerCase()}`;
-    try {
-      await transport.ensureTopic(topic, 1);
-      const producer = await transport.producer();
-      await producer.send(topic, [{ key: 'k', value: Buffer.from(mechanism), timestamp: Date.now(), headers: {} }]);
-      expect(await transport.endOffsets(topic)).toEqual(new Map([[0, 1]]));
-    } finally {
-      await transport.close();
-    }
-  }, 60_000);
+  ])(
+    '%s %o connects, creates a topic and writes to it',
+    async (mechanism, certs: Record<string, string>) => {
+      const files = Object.fromEntries(Object.entries(certs).map(([k, v]) => [k, join(SECURE_KAFKA_DIR, 'certs', v)]));
+      const transport = secureTransport({ KAFKA_SASL_MECHANISM: mechanism, ...files });
+      const topic = `${prefix}${mechanism.toLowerCase()}`;
+      try {
+        await transport.ensureTopic(topic, 1);
+        const producer = await transport.producer();
+        await producer.send(topic, [{ key: 'k', value: Buffer.from(mechanism), timestamp: Date.now(), headers: {} }]);
+        expect(await transport.endOffsets(topic)).toEqual(new Map([[0, 1]]));
+      } finally {
+        await transport.close();
+      }
+    },
+    60_000,
+  );
 
   it('a wrong password is refused at once, naming KAFKA_SASL_PASSWORD', async () => {
     // In process, to time the connection alone (a command's start-up is most of its time on a busy machine).
     const transport = secureTransport({ KAFKA_SASL_PASSWORD: WRONG_PASSWORD });
     const started = Date.now();
-    const error = await transport.ensureTopic(`${prefix}refused`, 1).then(() => undefined, (e: Error) => e);
+    const error = await transport.ensureTopic(`${prefix}refused`, 1).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     const elapsedMs = Date.now() - started;
     await transport.close();
     expect(error?.message).toMatch(
@@ -153,7 +166,9 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512, the script-made CA)', () => {
 
     const warehouse = await openWarehouse({ home });
     try {
-      const listed = await warehouse.query("SELECT table_name FROM information_schema.tables WHERE table_schema='main'");
+      const listed = await warehouse.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema='main'",
+      );
       const tables = listed.map((t) => String(t.table_name));
       expect(tables).toContain('pipeline_runs');
       let rows = 0;

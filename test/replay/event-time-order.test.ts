@@ -10,7 +10,7 @@ import { tempHome } from './replay-helpers.ts';
 /** A small deterministic PRNG, so a failure can be reproduced. */
 function random(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
 }
 
 /** Messages of two topics of three partitions, each in offset order, with many equal timestamps, in uneven batches. */
@@ -24,7 +24,15 @@ function interleaved(count: number, seed: number): ConsumedMessage[][] {
     const offset = nextOffset.get(`${topic}/${partition}`) ?? 0;
     nextOffset.set(`${topic}/${partition}`, offset + 1);
     const timestamp = 1_700_000_000_000 + Math.floor(rand() * 50) * 1000;
-    all.push({ topic, partition, offset, key: `k${i % 7}`, value: Buffer.from(`value ${topic}/${partition}/${offset}`), timestamp, headers: { n: String(i) } });
+    all.push({
+      topic,
+      partition,
+      offset,
+      key: `k${i % 7}`,
+      value: Buffer.from(`value ${topic}/${partition}/${offset}`),
+      timestamp,
+      headers: { n: String(i) },
+    });
   }
   const batches: ConsumedMessage[][] = [];
   for (let i = 0; i < all.length; ) {
@@ -40,15 +48,29 @@ async function* from<T>(batches: T[][]) {
 }
 
 const expectedOrder = (batches: ConsumedMessage[][]) =>
-  batches.flat().sort((a, b) => a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset);
+  batches
+    .flat()
+    .sort(
+      (a, b) =>
+        a.timestamp - b.timestamp || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset,
+    );
 
-const summary = (m: ConsumedMessage) => ({ ts: m.timestamp, t: m.topic, p: m.partition, o: m.offset, key: m.key, value: m.value.toString(), headers: m.headers });
+const summary = (m: ConsumedMessage) => ({
+  ts: m.timestamp,
+  t: m.topic,
+  p: m.partition,
+  o: m.offset,
+  key: m.key,
+  value: m.value.toString(),
+  headers: m.headers,
+});
 
 describe('inEventTimeOrder', () => {
   it('orders by event time, then topic, partition and offset, in memory', async () => {
     const input = interleaved(2_000, 1);
     const out: ConsumedMessage[] = [];
-    for await (const batch of inEventTimeOrder(from(input), { spillDir: join(tempHome('sort'), 'spill') })) out.push(...batch);
+    for await (const batch of inEventTimeOrder(from(input), { spillDir: join(tempHome('sort'), 'spill') }))
+      out.push(...batch);
     expect(out.map(summary)).toEqual(expectedOrder(input).map(summary));
   });
 
@@ -57,7 +79,11 @@ describe('inEventTimeOrder', () => {
     const spillDir = join(tempHome('spill'), 'spill');
     const out: ConsumedMessage[] = [];
     let spilledWhileReading = false;
-    for await (const batch of inEventTimeOrder(from(input), { spillDir, maxBufferedBytes: 20_000, batchRecords: 300 })) {
+    for await (const batch of inEventTimeOrder(from(input), {
+      spillDir,
+      maxBufferedBytes: 20_000,
+      batchRecords: 300,
+    })) {
       spilledWhileReading ||= existsSync(join(spillDir, 'run-10'));
       out.push(...batch);
     }
@@ -72,17 +98,29 @@ describe('readRecordedTopics on a transport without offsetsForTime', () => {
     const transport = new MemoryTransport();
     const sent = new Map<string, number[]>();
     const producer = await transport.producer();
-    for (const [topic, partitions, count] of [['in', 3, 300], ['labels', 1, 40]] as const) {
+    for (const [topic, partitions, count] of [
+      ['in', 3, 300],
+      ['labels', 1, 40],
+    ] as const) {
       await transport.ensureTopic(topic, partitions);
       const timestamps = Array.from({ length: count }, (_, i) => 1_000 + ((i * 37) % 300));
-      await producer.send(topic, timestamps.map((timestamp, i) => ({ key: `k${i}`, value: Buffer.from(String(i)), timestamp })));
+      await producer.send(
+        topic,
+        timestamps.map((timestamp, i) => ({ key: `k${i}`, value: Buffer.from(String(i)), timestamp })),
+      );
       sent.set(topic, timestamps);
     }
     const live = await transport.consumer({ group: 'live', topics: ['in'] });
     await live.commit([{ topic: 'in', partition: 0, offset: 5 }]);
 
     const read: ConsumedMessage[] = [];
-    for await (const batch of readRecordedTopics(transport, ['in', 'labels'], { from: 1_100, to: 1_200 }, 'replay-test')) read.push(...batch);
+    for await (const batch of readRecordedTopics(
+      transport,
+      ['in', 'labels'],
+      { from: 1_100, to: 1_200 },
+      'replay-test',
+    ))
+      read.push(...batch);
     const numeric = (a: number, b: number) => a - b;
     for (const [topic, timestamps] of sent) {
       const got = read.filter((m) => m.topic === topic).map((m) => m.timestamp);

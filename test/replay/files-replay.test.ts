@@ -10,7 +10,10 @@ const NYC_TAXI = dataFile('events/nab/data/realKnownCause/nyc_taxi.csv');
 /** Replays the same input into two fresh homes, side by side (separate processes), and returns both warehouse snapshots. */
 async function replayTwice(args: string[]) {
   const homes = [tempHome('a'), tempHome('b')];
-  const runIds = await Promise.all([replay([...args, '--run-id', 'replay-first'], { ...embedded, DRIFTLINE_HOME: homes[0] }), replay(args, { ...embedded, DRIFTLINE_HOME: homes[1] })]);
+  const runIds = await Promise.all([
+    replay([...args, '--run-id', 'replay-first'], { ...embedded, DRIFTLINE_HOME: homes[0] }),
+    replay(args, { ...embedded, DRIFTLINE_HOME: homes[1] }),
+  ]);
   const snapshots = [await warehouseSnapshot(homes[0]!, runIds[0]!), await warehouseSnapshot(homes[1]!, runIds[1]!)];
   return { homes, runIds, snapshots };
 }
@@ -31,7 +34,10 @@ describe('driftline replay --input (files)', () => {
 
     // `run --input` on the same file: the same rows (metrics included) and windows as its replay.
     const liveHome = tempHome('live');
-    const liveRunId = /: run (\S+) done/.exec(await driftlineOk(['run', 'events', '--input', NYC_TAXI], { ...embedded, DRIFTLINE_HOME: liveHome }))?.[1] ?? '';
+    const liveRunId =
+      /: run (\S+) done/.exec(
+        await driftlineOk(['run', 'events', '--input', NYC_TAXI], { ...embedded, DRIFTLINE_HOME: liveHome }),
+      )?.[1] ?? '';
     const live = await warehouseSnapshot(liveHome, liveRunId);
     for (const table of Object.keys(first!)) expect(live[table], table).toEqual(first![table]);
     expect(await liveTopic(liveHome, 'events.windows')).toEqual(windows[0]);
@@ -50,7 +56,10 @@ describe('driftline replay --input (files)', () => {
     const to = times[Math.floor((2 * times.length) / 3)]! + 1; // --to is exclusive: include that last record
     const expected = times.filter((t) => t >= from && t < to);
     const home = tempHome('range');
-    const runId = await replay(['events', '--input', NYC_TAXI, '--from', iso(from), '--to', iso(to)], { ...embedded, DRIFTLINE_HOME: home });
+    const runId = await replay(['events', '--input', NYC_TAXI, '--from', iso(from), '--to', iso(to)], {
+      ...embedded,
+      DRIFTLINE_HOME: home,
+    });
     const snapshot = await warehouseSnapshot(home, runId);
     const replayed = snapshot.events!.map((r) => JSON.parse(r).ts as number).sort((a, b) => a - b);
     expect(replayed).toEqual(expected.sort((a, b) => a - b));

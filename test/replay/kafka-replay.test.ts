@@ -18,15 +18,29 @@ describe('KafkaTransport.offsetsForTime', () => {
     const topic = uniqueName('oft');
     await kafka.ensureTopic(topic, 2);
     const producer = await kafka.producer();
-    const at = (partition: number, timestamps: number[]) => timestamps.map((timestamp) => ({ key: null, value: Buffer.from('x'), timestamp, partition }));
+    const at = (partition: number, timestamps: number[]) =>
+      timestamps.map((timestamp) => ({ key: null, value: Buffer.from('x'), timestamp, partition }));
     await producer.send(topic, [...at(0, [1_000, 2_000, 3_000]), ...at(1, [1_500, 2_500])]);
     await producer.close();
-    const sorted = async (t: number) => (await kafka.offsetsForTime(topic, t)).sort((a, b) => a.partition - b.partition);
+    const sorted = async (t: number) =>
+      (await kafka.offsetsForTime(topic, t)).sort((a, b) => a.partition - b.partition);
 
-    expect(await sorted(2_000)).toEqual([{ partition: 0, offset: 1, end: 3 }, { partition: 1, offset: 1, end: 2 }]);
-    expect(await sorted(2_001)).toEqual([{ partition: 0, offset: 2, end: 3 }, { partition: 1, offset: 1, end: 2 }]);
-    expect(await sorted(Number.NEGATIVE_INFINITY)).toEqual([{ partition: 0, offset: 0, end: 3 }, { partition: 1, offset: 0, end: 2 }]);
-    expect(await sorted(9_000)).toEqual([{ partition: 0, offset: 3, end: 3 }, { partition: 1, offset: 2, end: 2 }]);
+    expect(await sorted(2_000)).toEqual([
+      { partition: 0, offset: 1, end: 3 },
+      { partition: 1, offset: 1, end: 2 },
+    ]);
+    expect(await sorted(2_001)).toEqual([
+      { partition: 0, offset: 2, end: 3 },
+      { partition: 1, offset: 1, end: 2 },
+    ]);
+    expect(await sorted(Number.NEGATIVE_INFINITY)).toEqual([
+      { partition: 0, offset: 0, end: 3 },
+      { partition: 1, offset: 0, end: 2 },
+    ]);
+    expect(await sorted(9_000)).toEqual([
+      { partition: 0, offset: 3, end: 3 },
+      { partition: 1, offset: 2, end: 2 },
+    ]);
     expect(await kafka.offsetsForTime(uniqueName('missing'), 0)).toEqual([]);
 
     // A replay from 2,000 starts each partition there: nothing before is even fetched, and nothing is committed.
@@ -53,7 +67,13 @@ describe('KafkaTransport.offsetsForTime', () => {
       },
     };
     const read: number[] = [];
-    for await (const batch of readRecordedTopics(spying, [topic, uniqueName('never-recorded')], { from: 2_000, to: 3_000 }, uniqueName('replay-group'))) read.push(...batch.map((m) => m.timestamp));
+    for await (const batch of readRecordedTopics(
+      spying,
+      [topic, uniqueName('never-recorded')],
+      { from: 2_000, to: 3_000 },
+      uniqueName('replay-group'),
+    ))
+      read.push(...batch.map((m) => m.timestamp));
     expect(read.sort()).toEqual([2_000, 2_500]);
     expect(delivered).toEqual([[1, 2], [1]]);
   });
@@ -63,7 +83,12 @@ describe('driftline replay on a recorded Kafka topic', () => {
   it('replays identically twice, gives the live run’s windows and metrics, and selects exactly --from/--to', async () => {
     const prefix = `${uniqueName('replay')}.`;
     // Real broker for the topics; each run its own embedded DuckDB warehouse, so rows of the runs can be compared.
-    const env = (home: string) => ({ KAFKA_BROKERS: process.env.KAFKA_BROKERS, DRIFTLINE_TOPIC_PREFIX: prefix, CLICKHOUSE_URL: '', DRIFTLINE_HOME: home });
+    const env = (home: string) => ({
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      DRIFTLINE_TOPIC_PREFIX: prefix,
+      CLICKHOUSE_URL: '',
+      DRIFTLINE_HOME: home,
+    });
     const liveHome = tempHome('live');
     await driftlineOk(['produce', 'events', NYC_TAXI], env(liveHome));
     // One series, one key, produced from a sorted file: the input lands in one partition of the 4, in event-time
@@ -76,13 +101,21 @@ describe('driftline replay on a recorded Kafka topic', () => {
     const times = nabTimestamps(NYC_TAXI);
     const range = ['--from', iso(Math.min(...times)), '--to', iso(Math.max(...times) + 1)];
     const homes = [tempHome('kafka-a'), tempHome('kafka-b')];
-    const runIds = [await replay(['events', ...range], env(homes[0]!)), await replay(['events', ...range, '--run-id', 'replay-again'], env(homes[1]!))];
-    const [first, second] = [await warehouseSnapshot(homes[0]!, runIds[0]!), await warehouseSnapshot(homes[1]!, runIds[1]!)];
+    const runIds = [
+      await replay(['events', ...range], env(homes[0]!)),
+      await replay(['events', ...range, '--run-id', 'replay-again'], env(homes[1]!)),
+    ];
+    const [first, second] = [
+      await warehouseSnapshot(homes[0]!, runIds[0]!),
+      await warehouseSnapshot(homes[1]!, runIds[1]!),
+    ];
     expect(first!.events).toHaveLength(times.length);
     for (const table of Object.keys(first!)) expect(second![table], table).toEqual(first![table]);
 
     // The live run and its replay: same windows, same rows (pipeline metrics included) in every table.
-    const liveWindows = (await readAll(kafka, `${prefix}events.windows`)).map((m) => JSON.parse(m.value.toString()) as Window);
+    const liveWindows = (await readAll(kafka, `${prefix}events.windows`)).map(
+      (m) => JSON.parse(m.value.toString()) as Window,
+    );
     const replayWindows = (await replayTopic(homes[0]!, runIds[0]!, `${prefix}events.windows`)) as Window[];
     expect(liveWindows.reduce((n, w) => n + w.count, 0)).toBe(times.length);
     expect(replayWindows.sort(byStartThenKey)).toEqual(liveWindows.sort(byStartThenKey));

@@ -19,7 +19,8 @@ describe('postings messages carry event time', () => {
     const messages = await messagesOf(files);
     expect(messages.length).toBeGreaterThan(0);
     const jobs = new Map<string, { time: number }>();
-    for (const file of files) for (const job of JSON.parse(readFileSync(file, 'utf8')).jobs) jobs.set(JSON.stringify(job), job);
+    for (const file of files)
+      for (const job of JSON.parse(readFileSync(file, 'utf8')).jobs) jobs.set(JSON.stringify(job), job);
     for (const m of messages) {
       const job = jobs.get(m.value.toString());
       expect(job, 'the message value is the job exactly as in the file').toBeDefined();
@@ -37,7 +38,8 @@ describe('postings messages carry event time', () => {
     expect(hnMessages.length).toBeGreaterThan(100);
 
     const bright = listFiles([dataFile('postings', 'brightdata-linkedin')]);
-    for (const m of await messagesOf(bright)) expect(m.timestamp).toBe(Date.parse(JSON.parse(m.value.toString()).job_posted_date));
+    for (const m of await messagesOf(bright))
+      expect(m.timestamp).toBe(Date.parse(JSON.parse(m.value.toString()).job_posted_date));
   });
 
   it('Glassdoor, which has no date: the read time', async () => {

@@ -16,7 +16,13 @@ import { replay, tempHome, warehouseSnapshot } from './replay-helpers.ts';
 
 const HN_2026 = dataFile('postings', 'hn-hiring-2026');
 const base = mkdtempSync(join(tmpdir(), 'driftline-replay-training-'));
-const baseEnv = { DRIFTLINE_HOME: join(base, 'home'), DRIFTLINE_MODELS_MANIFEST: join(base, 'models.json'), DRIFTLINE_DATA_DIR: dataDir(), KAFKA_BROKERS: '', CLICKHOUSE_URL: '' };
+const baseEnv = {
+  DRIFTLINE_HOME: join(base, 'home'),
+  DRIFTLINE_MODELS_MANIFEST: join(base, 'models.json'),
+  DRIFTLINE_DATA_DIR: dataDir(),
+  KAFKA_BROKERS: '',
+  CLICKHOUSE_URL: '',
+};
 
 /** A fresh home holding the same trained Model A (and no B yet), so every replay starts from the same registry. */
 function homeWithModelA(name: string) {
@@ -40,7 +46,10 @@ const parsed = (rows: string[] | undefined) => (rows ?? []).map((r) => JSON.pars
 beforeAll(async () => {
   writeFileSync(baseEnv.DRIFTLINE_MODELS_MANIFEST, '{"models":[]}');
   // Model A as `driftline models train postings` registers it, trained once per test run (test/shared-models.ts).
-  await registerTrainedOnce('postings', dataDir(), { manifestPath: baseEnv.DRIFTLINE_MODELS_MANIFEST, home: baseEnv.DRIFTLINE_HOME });
+  await registerTrainedOnce('postings', dataDir(), {
+    manifestPath: baseEnv.DRIFTLINE_MODELS_MANIFEST,
+    home: baseEnv.DRIFTLINE_HOME,
+  });
 }, 600_000); // the first file of a run to need Model A trains it
 
 describe('postings replay with Model B training', () => {
@@ -58,7 +67,10 @@ describe('postings replay with Model B training', () => {
     const firstFrom = Math.min(...promoted.map((r) => Number(r.in_force_from)));
     const b = predictions.filter((p) => p.model_id === 'postings-b');
     expect(b.length).toBe(1_720);
-    for (const p of b) expect(p.model_version === 'v1', `${p.record_id} at ${postedAt.get(p.record_id)}`).toBe(postedAt.get(p.record_id)! < firstFrom);
+    for (const p of b)
+      expect(p.model_version === 'v1', `${p.record_id} at ${postedAt.get(p.record_id)}`).toBe(
+        postedAt.get(p.record_id)! < firstFrom,
+      );
 
     // The learning shows: on labelled postings B scored after its first promotion, B beats A on the same records.
     const truth = new Map(parsed(fast!.labels).map((l) => [l.record_id, Number(l.label)]));
@@ -67,7 +79,9 @@ describe('postings replay with Model B training', () => {
       const rows = predictions.filter((p) => p.model_id === model && after.has(p.record_id));
       return rows.filter((p) => Number(p.label) === truth.get(p.record_id)).length / rows.length;
     };
-    console.log(`${runs.length} fine-tunes, ${promoted.length} promoted; after the first promotion (${new Date(firstFrom).toISOString()}): A ${accuracy('postings-a').toFixed(3)} vs B ${accuracy('postings-b').toFixed(3)} on ${after.size} labelled postings`);
+    console.log(
+      `${runs.length} fine-tunes, ${promoted.length} promoted; after the first promotion (${new Date(firstFrom).toISOString()}): A ${accuracy('postings-a').toFixed(3)} vs B ${accuracy('postings-b').toFixed(3)} on ${after.size} labelled postings`,
+    );
     expect(after.size).toBeGreaterThan(500);
     expect(accuracy('postings-b')).toBeGreaterThanOrEqual(accuracy('postings-a') + 0.1);
   }, 600_000);

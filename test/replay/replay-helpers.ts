@@ -19,7 +19,8 @@ export async function replay(args: string[], env: NodeJS.ProcessEnv): Promise<st
   return runId;
 }
 
-const canonical = (row: Record<string, unknown>) => JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+const canonical = (row: Record<string, unknown>) =>
+  JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
 /**
  * Every table of the embedded warehouse under `home`, as sorted canonical rows without the wall-clock columns and
@@ -41,7 +42,8 @@ export async function warehouseSnapshot(home: string, runId: string): Promise<Re
 }
 
 /** The JSON values of a topic a replay wrote to its own side-output log, in topic order. */
-export const replayTopic = (home: string, runId: string, topic: string) => jsonTopic(replayLogDir({ home }, runId), topic);
+export const replayTopic = (home: string, runId: string, topic: string) =>
+  jsonTopic(replayLogDir({ home }, runId), topic);
 
 /** The JSON values of a topic of the live embedded log under `home`. */
 export const liveTopic = (home: string, topic: string) => jsonTopic(join(home, 'log'), topic);
@@ -57,7 +59,10 @@ async function jsonTopic(dir: string, topic: string): Promise<unknown[]> {
 
 /** Timestamps of a NAB `timestamp,value` file, read here independently of the connectors (zone-less = UTC). */
 export function nabTimestamps(file: string): number[] {
-  const lines = readFileSync(file, 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '');
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
   return lines.map((l) => Date.parse(`${l.split(',')[0]!.trim().replace(' ', 'T')}Z`));
 }
 

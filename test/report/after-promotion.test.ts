@@ -7,7 +7,12 @@
  */
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { afterFirstPromotion, className, inForceCondition, type Promotion } from '../../reports/page-data/after-promotion.ts';
+import {
+  afterFirstPromotion,
+  className,
+  inForceCondition,
+  type Promotion,
+} from '../../reports/page-data/after-promotion.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
 import { warehouseReader, type WarehouseReader } from '../../reports/page-data/warehouse-reader.ts';
 
@@ -23,16 +28,39 @@ const POSTINGS: [string, number, number | null, [number, number] | null, [string
   ['r3', 150, 0, [0, 0.9], [['v2', 0, 0.9]]], // both right
   ['r4', 250, 1, [1, 0.6], [['v3', 0, 0.6]]], // A right, B wrong
   ['r5', 250, 0, [1, 0.7], [['v3', 1, 0.8]]], // both wrong
-  ['r6', 250, 1, [0, 0.95], [['v2', 1, 0.5], ['v3', 1, 0.9]]], // A wrong, B right; v2's row is not the one in force
+  [
+    'r6',
+    250,
+    1,
+    [0, 0.95],
+    [
+      ['v2', 1, 0.5],
+      ['v3', 1, 0.9],
+    ],
+  ], // A wrong, B right; v2's row is not the one in force
   ['r7', 160, null, [0, 0.9], [['v2', 1, 0.9]]], // unlabelled
   ['r8', 170, 1, null, [['v2', 1, 0.9]]], // A never scored it
   ['r9', 180, 0, [1, 0.9], [['v3', 0, 0.9]]], // scored by v3 before v3 was in force: not this run's prediction
 ];
 
 const TABLES = {
-  postings: [['title', 'String'], ['company', 'String'], ['posted_at', 'Int64']],
-  labels: [['record_id', 'String'], ['label', 'Int32'], ['label_name', 'String']],
-  predictions: [['record_id', 'String'], ['model_id', 'String'], ['model_version', 'String'], ['label', 'Int32'], ['confidence', 'Float64']],
+  postings: [
+    ['title', 'String'],
+    ['company', 'String'],
+    ['posted_at', 'Int64'],
+  ],
+  labels: [
+    ['record_id', 'String'],
+    ['label', 'Int32'],
+    ['label_name', 'String'],
+  ],
+  predictions: [
+    ['record_id', 'String'],
+    ['model_id', 'String'],
+    ['model_version', 'String'],
+    ['label', 'Int32'],
+    ['confidence', 'Float64'],
+  ],
 } as const;
 
 /** The fixture's rows as `INSERT … VALUES` statements (every row with an id and a version, as the warehouse's). */
@@ -44,22 +72,31 @@ function inserts(): string[] {
     out.push(`INSERT INTO postings VALUES ('${id}', 1, 'Title ${id}', 'Company ${id}', ${posted})`);
     if (truth !== null) out.push(`INSERT INTO labels VALUES ('${id}', 1, '${id}', ${truth}, 'Role ${id}')`);
     if (a) out.push(`INSERT INTO predictions VALUES ('${id}/a', 1, '${id}', 'postings-a', 'v1', ${a[0]}, ${a[1]})`);
-    for (const [version, label, confidence] of bs) out.push(`INSERT INTO predictions VALUES ('${id}/b/${version}', 1, '${id}', 'postings-b', '${version}', ${label}, ${confidence})`);
+    for (const [version, label, confidence] of bs)
+      out.push(
+        `INSERT INTO predictions VALUES ('${id}/b/${version}', 1, '${id}', 'postings-b', '${version}', ${label}, ${confidence})`,
+      );
   }
   return [...out, redelivered];
 }
 
 /** The report's reader over a bare connection: only `kind` and `query` are used. */
-const readerOver = (kind: Warehouse['kind'], query: (sql: string) => Promise<Record<string, unknown>[]>) => warehouseReader({ kind, query } as unknown as Warehouse);
+const readerOver = (kind: Warehouse['kind'], query: (sql: string) => Promise<Record<string, unknown>[]>) =>
+  warehouseReader({ kind, query } as unknown as Warehouse);
 
 async function duckdb(): Promise<{ reader: WarehouseReader; close: () => Promise<void> }> {
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   for (const [table, columns] of Object.entries(TABLES)) {
-    await db.run(`CREATE TABLE ${table} (id VARCHAR PRIMARY KEY, version UBIGINT, ${columns.map(([c, t]) => `${c} ${t === 'String' ? 'VARCHAR' : t === 'Int64' ? 'BIGINT' : t === 'Int32' ? 'INTEGER' : 'DOUBLE'}`).join(', ')})`);
+    await db.run(
+      `CREATE TABLE ${table} (id VARCHAR PRIMARY KEY, version UBIGINT, ${columns.map(([c, t]) => `${c} ${t === 'String' ? 'VARCHAR' : t === 'Int64' ? 'BIGINT' : t === 'Int32' ? 'INTEGER' : 'DOUBLE'}`).join(', ')})`,
+    );
   }
   for (const sql of inserts()) await db.run(sql.replace('INSERT INTO', 'INSERT OR REPLACE INTO'));
-  return { reader: readerOver('duckdb', async (sql) => (await db.runAndReadAll(sql)).getRowObjectsJS()), close: async () => instance.closeSync() };
+  return {
+    reader: readerOver('duckdb', async (sql) => (await db.runAndReadAll(sql)).getRowObjectsJS()),
+    close: async () => instance.closeSync(),
+  };
 }
 
 /** ClickHouse 18.16 over HTTP, ReplacingMergeTree tables in a database of their own (queries read them FINAL). */
@@ -74,11 +111,16 @@ async function clickhouse(): Promise<{ reader: WarehouseReader; close: () => Pro
   };
   await send(`CREATE DATABASE ${database}`, false);
   for (const [table, columns] of Object.entries(TABLES)) {
-    await send(`CREATE TABLE ${table} (id String, version UInt64, ${columns.map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = ReplacingMergeTree(version) ORDER BY id`);
+    await send(
+      `CREATE TABLE ${table} (id String, version UInt64, ${columns.map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+    );
   }
   for (const sql of inserts()) await send(sql);
   return {
-    reader: readerOver('clickhouse', async (sql) => (JSON.parse(await send(`${sql} FORMAT JSON`)) as { data: Record<string, unknown>[] }).data),
+    reader: readerOver(
+      'clickhouse',
+      async (sql) => (JSON.parse(await send(`${sql} FORMAT JSON`)) as { data: Record<string, unknown>[] }).data,
+    ),
     close: async () => void (await send(`DROP DATABASE ${database}`, false)),
   };
 }
@@ -115,12 +157,21 @@ describe.each([
       ['r6', 'v3', 0.95],
       ['r2', 'v2', 0.8],
     ]);
-    expect(listed[0]).toMatchObject({ title: 'Title r6', truth: 'data science', role: 'Role r6', a_class: 'software engineering', b_class: 'data science', b_confidence: 0.9 });
+    expect(listed[0]).toMatchObject({
+      title: 'Title r6',
+      truth: 'data science',
+      role: 'Role r6',
+      a_class: 'software engineering',
+      b_class: 'data science',
+      b_confidence: 0.9,
+    });
   });
 
   it('has nothing to say without a promotion in event time', async () => {
     expect(await afterFirstPromotion(reader, models, [])).toBeNull();
     expect(className(0)).toBe('software engineering');
-    expect(inForceCondition(reader, 'b', PROMOTIONS)).toMatch(/model_version = 'v2' AND .*posted_at >= 100 AND posted_at < 200.* OR .*model_version = 'v3' AND .*posted_at >= 200\)/);
+    expect(inForceCondition(reader, 'b', PROMOTIONS)).toMatch(
+      /model_version = 'v2' AND .*posted_at >= 100 AND posted_at < 200.* OR .*model_version = 'v3' AND .*posted_at >= 200\)/,
+    );
   });
 });

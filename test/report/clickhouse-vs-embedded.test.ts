@@ -29,7 +29,12 @@ async function exportFrom(side: 'embedded' | 'clickhouse', warehouse: PreparedWa
 beforeAll(async () => {
   const same = { postingsOptions: { train: false }, postingsVia: 'topic' } as const;
   prepared.embedded = await prepareWarehouse({ name: 'embedded', services: 'embedded', ...same });
-  prepared.clickhouse = await prepareWarehouse({ name: 'clickhouse', services: 'kafka-clickhouse', modelsFrom: prepared.embedded, ...same });
+  prepared.clickhouse = await prepareWarehouse({
+    name: 'clickhouse',
+    services: 'kafka-clickhouse',
+    modelsFrom: prepared.embedded,
+    ...same,
+  });
   await exportFrom('embedded', prepared.embedded);
   await exportFrom('clickhouse', prepared.clickhouse);
 }, 600_000);
@@ -46,9 +51,21 @@ describe('page data: Kafka + ClickHouse vs embedded log + DuckDB, same input', (
   });
 
   it('has something on the pages to compare', () => {
-    const index = pages.clickhouse.index as unknown as { tables: { table: string; rows: number }[]; latest_postings: { title: string }[] };
+    const index = pages.clickhouse.index as unknown as {
+      tables: { table: string; rows: number }[];
+      latest_postings: { title: string }[];
+    };
     const rows = Object.fromEntries(index.tables.map((t) => [t.table, t.rows]));
-    for (const table of ['postings', 'predictions', 'labels', 'model_comparison', 'drift_metrics', 'events', 'anomaly_scores']) expect(rows[table], table).toBeGreaterThan(0);
+    for (const table of [
+      'postings',
+      'predictions',
+      'labels',
+      'model_comparison',
+      'drift_metrics',
+      'events',
+      'anomaly_scores',
+    ])
+      expect(rows[table], table).toBeGreaterThan(0);
     expect(index.latest_postings[0]!.title).toBe(XSS_TITLE);
     expect((pages.clickhouse.events as unknown as { series: unknown[] }).series.length).toBeGreaterThan(100);
   });

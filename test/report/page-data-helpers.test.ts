@@ -36,7 +36,13 @@ describe('canonical page data', () => {
       { w: 2, term: 'b', n: 0 },
     ];
     const sorted = canonicalRows(rows, ['-w', 'term']);
-    expect(sorted.map((r) => [r.w, r.term, r.n])).toEqual([[2, 'B', 2], [2, 'b', 0], [2, 'b', 1], [1, 'a', 3], [null, 'z', 0]]);
+    expect(sorted.map((r) => [r.w, r.term, r.n])).toEqual([
+      [2, 'B', 2],
+      [2, 'b', 0],
+      [2, 'b', 1],
+      [1, 'a', 3],
+      [null, 'z', 0],
+    ]);
     // The input order does not matter.
     expect(canonicalRows([...rows].reverse(), ['-w', 'term'])).toEqual(sorted);
     expect(pageJson({ b: [2], a: 1 })).toBe('{\n "a": 1,\n "b": [\n  2\n ]\n}\n');
@@ -59,14 +65,29 @@ describe('Pareto frontier', () => {
   });
 
   it('with more objectives, a trade-off on any one keeps an option', () => {
-    const options = [{ ms: 1, j: 5 }, { ms: 2, j: 1 }, { ms: 2, j: 5 }];
+    const options = [
+      { ms: 1, j: 5 },
+      { ms: 2, j: 1 },
+      { ms: 2, j: 5 },
+    ];
     expect(paretoFrontier(options, [min('ms'), min('j')])).toEqual([true, true, false]);
     expect(() => paretoFrontier(options, [])).toThrow(/at least one objective/);
   });
 
   it('marks trade-off rows per model, over latency, accuracy, energy and memory', () => {
-    const row = (model_id: string, p50_ms: number, accuracy: number, energy_j_per_1k: number, peak_rss_mb: number) => ({ model_id, p50_ms, accuracy, energy_j_per_1k, peak_rss_mb });
-    const marked = markFrontier([row('a', 1, 0.9, 1, 100), row('a', 2, 0.9, 2, 200), row('a', 2, 0.9, 0.5, 200), row('b', 9, 0.5, 9, 900)]);
+    const row = (model_id: string, p50_ms: number, accuracy: number, energy_j_per_1k: number, peak_rss_mb: number) => ({
+      model_id,
+      p50_ms,
+      accuracy,
+      energy_j_per_1k,
+      peak_rss_mb,
+    });
+    const marked = markFrontier([
+      row('a', 1, 0.9, 1, 100),
+      row('a', 2, 0.9, 2, 200),
+      row('a', 2, 0.9, 0.5, 200),
+      row('b', 9, 0.5, 9, 900),
+    ]);
     expect(marked.map((r) => [r.model_id, r.p50_ms, r.energy_j_per_1k, r.pareto])).toEqual([
       ['a', 1, 1, true],
       ['a', 2, 2, false],
@@ -95,13 +116,50 @@ describe('page data grouping', () => {
 
   it('charts only the windows with enough labels, one slot each, and flags estimates off by more than 0.05', () => {
     const windows = accuracyWindows([
-      { window_start: 0, window_end: 10, labeled: 0, accuracy_a: null, estimated_accuracy_a: 0.7, accuracy_b: null, estimated_accuracy_b: 0.7 },
-      { window_start: 10, window_end: 20, labeled: MIN_LABELLED, accuracy_a: 0.6, estimated_accuracy_a: 0.9, accuracy_b: 0.9, estimated_accuracy_b: 0.86 },
-      { window_start: 20, window_end: 30, labeled: 1, accuracy_a: 1, estimated_accuracy_a: 0.8, accuracy_b: 0, estimated_accuracy_b: 0.9 },
-      { window_start: 40, window_end: 50, labeled: 300, accuracy_a: 0.8, estimated_accuracy_a: null, accuracy_b: 0.9, estimated_accuracy_b: 0.96 },
+      {
+        window_start: 0,
+        window_end: 10,
+        labeled: 0,
+        accuracy_a: null,
+        estimated_accuracy_a: 0.7,
+        accuracy_b: null,
+        estimated_accuracy_b: 0.7,
+      },
+      {
+        window_start: 10,
+        window_end: 20,
+        labeled: MIN_LABELLED,
+        accuracy_a: 0.6,
+        estimated_accuracy_a: 0.9,
+        accuracy_b: 0.9,
+        estimated_accuracy_b: 0.86,
+      },
+      {
+        window_start: 20,
+        window_end: 30,
+        labeled: 1,
+        accuracy_a: 1,
+        estimated_accuracy_a: 0.8,
+        accuracy_b: 0,
+        estimated_accuracy_b: 0.9,
+      },
+      {
+        window_start: 40,
+        window_end: 50,
+        labeled: 300,
+        accuracy_a: 0.8,
+        estimated_accuracy_a: null,
+        accuracy_b: 0.9,
+        estimated_accuracy_b: 0.96,
+      },
     ]);
     expect(windows.map((w) => w.charted)).toEqual([false, true, false, true]);
-    expect(windows.map((w) => [w.estimate_off_a, w.estimate_off_b])).toEqual([[false, false], [true, false], [false, false], [false, true]]);
+    expect(windows.map((w) => [w.estimate_off_a, w.estimate_off_b])).toEqual([
+      [false, false],
+      [true, false],
+      [false, false],
+      [false, true],
+    ]);
     expect(windows[1]!.estimate_gap_a).toBeCloseTo(0.3);
     expect(windows[2]!.estimate_gap_b).toBeNull(); // one label: nothing to hold the estimate against
     expect(windows[3]!.estimate_gap_a).toBeNull();
@@ -110,16 +168,31 @@ describe('page data grouping', () => {
   });
 
   it('builds one window axis from the charted and the tested windows: each once, by start, skipped spans marked', () => {
-    const charted = [{ window_start: 500, window_end: 600 }, { window_start: 600, window_end: 700 }];
-    const tested = [{ window_start: 100, window_end: 200 }, { window_start: 500, window_end: 600 }, { window_start: 200, window_end: 300 }];
+    const charted = [
+      { window_start: 500, window_end: 600 },
+      { window_start: 600, window_end: 700 },
+    ];
+    const tested = [
+      { window_start: 100, window_end: 200 },
+      { window_start: 500, window_end: 600 },
+      { window_start: 200, window_end: 300 },
+    ];
     const axis = windowAxis(charted, tested);
-    expect(axis.map((w) => [w.window_start, w.gap_before])).toEqual([[100, false], [200, false], [500, true], [600, false]]);
+    expect(axis.map((w) => [w.window_start, w.gap_before])).toEqual([
+      [100, false],
+      [200, false],
+      [500, true],
+      [600, false],
+    ]);
     expect([100, 600, 300].map((start) => slotOf(axis, start))).toEqual([0, 3, null]);
     expect(windowAxis([], [])).toEqual([]);
   });
 
   it('places event times on the window axis: inside a window by its share of it, in a gap on the boundary', () => {
-    const shown = [{ window_start: 100, window_end: 200 }, { window_start: 500, window_end: 600 }];
+    const shown = [
+      { window_start: 100, window_end: 200 },
+      { window_start: 500, window_end: 600 },
+    ];
     expect(windowPosition(shown, 150)).toBe(0.5);
     expect(windowPosition(shown, 50)).toBe(0);
     expect(windowPosition(shown, 300)).toBe(1);
@@ -130,8 +203,15 @@ describe('page data grouping', () => {
 
   it('groups dead letters by stage and cut reason, and reads series keys and downsamples events', () => {
     const long = `bad ${'x'.repeat(500)}`;
-    const grouped = deadLettersByReason([{ stage: 'parse', error: long, n: 2 }, { stage: 'parse', error: `${long}y`, n: 1n }, { stage: 'schema', error: 'no title', n: 4 }]);
-    expect(grouped.map((g) => [g.stage, g.count, g.reason.length])).toEqual([['parse', 3, 400], ['schema', 4, 8]]);
+    const grouped = deadLettersByReason([
+      { stage: 'parse', error: long, n: 2 },
+      { stage: 'parse', error: `${long}y`, n: 1n },
+      { stage: 'schema', error: 'no title', n: 4 },
+    ]);
+    expect(grouped.map((g) => [g.stage, g.count, g.reason.length])).toEqual([
+      ['parse', 3, 400],
+      ['schema', 4, 8],
+    ]);
     expect(seriesOfDriftId('run-1/events///nyc_taxi/1419496200000/z_score/change_point', 'run-1')).toBe('nyc_taxi');
     expect(seriesOfDriftId('other/events///nyc_taxi/1/z', 'run-1')).toBeNull();
     const points = Array.from({ length: 10 }, (_, i) => ({ ts: i, value: i }));
@@ -162,26 +242,73 @@ describe('static server paths', () => {
 
 /** The Trade-offs page's recommendation (a browser module: plain JS, loaded by path so tsc leaves it alone). */
 interface Bench {
-  model_id: string; variant: string; backend: string; batch_size: number; threads: number;
-  accuracy: number; p99_ms: number; model_memory_mb: number | null; energy_j_per_1k: number;
+  model_id: string;
+  variant: string;
+  backend: string;
+  batch_size: number;
+  threads: number;
+  accuracy: number;
+  p99_ms: number;
+  model_memory_mb: number | null;
+  energy_j_per_1k: number;
 }
-interface Pick { model: string; pick: Bench | null; fastest: Bench | null }
+interface Pick {
+  model: string;
+  pick: Bench | null;
+  fastest: Bench | null;
+}
 const recommendModule = '../../reports/src/components/recommend.js';
 
 describe('report pages: recommendation, stage order, posting headings', () => {
-  const row = (model_id: string, variant: string, accuracy: number, p99_ms: number, model_memory_mb: number | null, energy_j_per_1k = 1): Bench =>
-    ({ model_id, variant, backend: 'onnxruntime', batch_size: 1, threads: 1, accuracy, p99_ms, model_memory_mb, energy_j_per_1k });
+  const row = (
+    model_id: string,
+    variant: string,
+    accuracy: number,
+    p99_ms: number,
+    model_memory_mb: number | null,
+    energy_j_per_1k = 1,
+  ): Bench => ({
+    model_id,
+    variant,
+    backend: 'onnxruntime',
+    batch_size: 1,
+    threads: 1,
+    accuracy,
+    p99_ms,
+    model_memory_mb,
+    energy_j_per_1k,
+  });
 
   it('picks, per model, the most accurate configuration within the latency and memory budgets', async () => {
     const { recommend, configName, ms } = (await import(recommendModule)) as {
-      recommend: (rows: Bench[], latency: number, memory: number) => Pick[]; configName: (r: Bench) => string; ms: (x: number | null) => string;
+      recommend: (rows: Bench[], latency: number, memory: number) => Pick[];
+      configName: (r: Bench) => string;
+      ms: (x: number | null) => string;
     };
-    const rows = [row('a', 'fp32', 0.9, 2, 40), row('a', 'int8', 0.88, 0.5, 10), row('a', 'int8-fast', 0.88, 0.4, 10, 2), row('b', 'fp32', 0.7, 1, null)];
-    const pick = (latency: number, memory: number) => recommend(rows, latency, memory).map((p) => [p.model, p.pick?.variant ?? null]);
-    expect(pick(10, 100)).toEqual([['a', 'fp32'], ['b', 'fp32']]);
-    expect(pick(1, 100)).toEqual([['a', 'int8-fast'], ['b', 'fp32']]); // equal accuracy: the lower p99
-    expect(pick(10, 20)).toEqual([['a', 'int8-fast'], ['b', 'fp32']]); // memory budget; no figure counts as fitting
-    expect(pick(0.3, 100)).toEqual([['a', null], ['b', null]]);
+    const rows = [
+      row('a', 'fp32', 0.9, 2, 40),
+      row('a', 'int8', 0.88, 0.5, 10),
+      row('a', 'int8-fast', 0.88, 0.4, 10, 2),
+      row('b', 'fp32', 0.7, 1, null),
+    ];
+    const pick = (latency: number, memory: number) =>
+      recommend(rows, latency, memory).map((p) => [p.model, p.pick?.variant ?? null]);
+    expect(pick(10, 100)).toEqual([
+      ['a', 'fp32'],
+      ['b', 'fp32'],
+    ]);
+    expect(pick(1, 100)).toEqual([
+      ['a', 'int8-fast'],
+      ['b', 'fp32'],
+    ]); // equal accuracy: the lower p99
+    expect(pick(10, 20)).toEqual([
+      ['a', 'int8-fast'],
+      ['b', 'fp32'],
+    ]); // memory budget; no figure counts as fitting
+    expect(pick(0.3, 100)).toEqual([
+      ['a', null],
+      ['b', null],
+    ]);
     expect(recommend(rows, 0.3, 100)[0]!.fastest!.variant).toBe('int8-fast');
     expect(configName({ ...rows[0]!, batch_size: 128, threads: 2 })).toBe('fp32 · onnxruntime · batch 128 · 2 threads');
     expect([0.05234, 0.119, 1.6, 26.05, 1234.5, null].map(ms)).toEqual(['0.052', '0.12', '1.6', '26', '1,235', '–']);
@@ -189,20 +316,58 @@ describe('report pages: recommendation, stage order, posting headings', () => {
 
   it('orders stages by their recorded dataflow position, else source, processing (most records in first), sinks, dead letters', () => {
     const recorded = [
-      { stage: 'dead-letters', stage_index: 5, records_in: 2 }, { stage: 'duckdb:postings', stage_index: 2, records_in: 10 }, { stage: 'infer-a', stage_index: 3, records_in: 8 },
-      { stage: 'parse', stage_index: 1, records_in: 10 }, { stage: 'source:files', stage_index: 0, records_in: 10 }, { stage: 'drift-window', stage_index: 4, records_in: 8 },
+      { stage: 'dead-letters', stage_index: 5, records_in: 2 },
+      { stage: 'duckdb:postings', stage_index: 2, records_in: 10 },
+      { stage: 'infer-a', stage_index: 3, records_in: 8 },
+      { stage: 'parse', stage_index: 1, records_in: 10 },
+      { stage: 'source:files', stage_index: 0, records_in: 10 },
+      { stage: 'drift-window', stage_index: 4, records_in: 8 },
     ];
-    expect(dataflowOrder(recorded).map((s) => s.stage)).toEqual(['source:files', 'parse', 'duckdb:postings', 'infer-a', 'drift-window', 'dead-letters']);
+    expect(dataflowOrder(recorded).map((s) => s.stage)).toEqual([
+      'source:files',
+      'parse',
+      'duckdb:postings',
+      'infer-a',
+      'drift-window',
+      'dead-letters',
+    ]);
     // Rows from before stage_index was recorded: estimated from the names and counts.
     const estimated = recorded.map(({ stage_index: _index, ...s }, i) => ({ ...s, stage_index: i === 0 ? 5 : null }));
-    expect(dataflowOrder(estimated).map((s) => s.stage)).toEqual(['source:files', 'parse', 'drift-window', 'infer-a', 'duckdb:postings', 'dead-letters']);
+    expect(dataflowOrder(estimated).map((s) => s.stage)).toEqual([
+      'source:files',
+      'parse',
+      'drift-window',
+      'infer-a',
+      'duckdb:postings',
+      'dead-letters',
+    ]);
   });
 
   it('heads an HN posting with its role and company, not the company twice', () => {
-    const hn = postingHeading({ title: 'Regal.ai', company: 'Regal.ai', description: 'Regal.ai | Sr. Software Engineer | NYC Hybrid\nRegal is the AI Agent   Platform.' });
-    expect(hn).toEqual({ heading: 'Sr. Software Engineer', company: 'Regal.ai', excerpt: 'Regal is the AI Agent Platform.' });
-    expect(postingHeading({ title: 'Trace Labs', company: 'Trace Labs', description: 'Trace Labs | Remote (USA) | Full Time\nWe build.' }).heading).toBe('Trace Labs');
-    expect(postingHeading({ title: 'Data Scientist', company: 'Acme', description: 'x'.repeat(500) }).excerpt).toHaveLength(160);
-    expect(postingHeading({ title: 'Hiring now', company: null, description: 'Hiring now\nRemote.' })).toEqual({ heading: 'Hiring now', company: null, excerpt: 'Remote.' });
+    const hn = postingHeading({
+      title: 'Regal.ai',
+      company: 'Regal.ai',
+      description: 'Regal.ai | Sr. Software Engineer | NYC Hybrid\nRegal is the AI Agent   Platform.',
+    });
+    expect(hn).toEqual({
+      heading: 'Sr. Software Engineer',
+      company: 'Regal.ai',
+      excerpt: 'Regal is the AI Agent Platform.',
+    });
+    expect(
+      postingHeading({
+        title: 'Trace Labs',
+        company: 'Trace Labs',
+        description: 'Trace Labs | Remote (USA) | Full Time\nWe build.',
+      }).heading,
+    ).toBe('Trace Labs');
+    expect(
+      postingHeading({ title: 'Data Scientist', company: 'Acme', description: 'x'.repeat(500) }).excerpt,
+    ).toHaveLength(160);
+    expect(postingHeading({ title: 'Hiring now', company: null, description: 'Hiring now\nRemote.' })).toEqual({
+      heading: 'Hiring now',
+      company: null,
+      excerpt: 'Remote.',
+    });
   });
 });

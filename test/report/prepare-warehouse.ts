@@ -22,14 +22,22 @@ const XSS_JOB_ID = 99_000_001;
 
 /** A 2026 HN collection run with one job whose text carries the payloads as the scraped HTML escapes them. */
 function writeXssRun(dir: string): void {
-  const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const escape = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const text =
     `${escape(XSS_TITLE)} | Data Scientist | Remote<p>` +
     `We build models. ${escape(`<script>window.${XSS_FLAG}=3</script>`)} Apply: ${escape(`<img src=x onerror="window.${XSS_FLAG}=4">`)}` +
     '<p>Python, SQL, machine learning, statistics.';
   const time = Date.UTC(2026, 3, 20) / 1000; // the newest posting of the input, so "latest postings" lists it
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'raw.json'), JSON.stringify({ date: '2026-04-20', fetched_at: '2026-04-20T00:00:00Z', jobs: [{ id: XSS_JOB_ID, by: 'mallory', time, text }] }));
+  writeFileSync(
+    join(dir, 'raw.json'),
+    JSON.stringify({
+      date: '2026-04-20',
+      fetched_at: '2026-04-20T00:00:00Z',
+      jobs: [{ id: XSS_JOB_ID, by: 'mallory', time, text }],
+    }),
+  );
   writeFileSync(join(dir, 'classified.json'), JSON.stringify({ jobs: [{ id: XSS_JOB_ID, role: 'Data Scientist' }] }));
 }
 
@@ -81,7 +89,8 @@ export async function prepareWarehouse(options: PrepareOptions): Promise<Prepare
   if (options.services === 'kafka-clickhouse') {
     env.KAFKA_BROKERS = options.kafkaBrokers ?? process.env.KAFKA_BROKERS ?? '';
     env.CLICKHOUSE_URL = options.clickhouseUrl ?? process.env.CLICKHOUSE_URL ?? '';
-    if (!env.KAFKA_BROKERS || !env.CLICKHOUSE_URL) throw new Error('prepareWarehouse: kafka-clickhouse needs KAFKA_BROKERS and CLICKHOUSE_URL');
+    if (!env.KAFKA_BROKERS || !env.CLICKHOUSE_URL)
+      throw new Error('prepareWarehouse: kafka-clickhouse needs KAFKA_BROKERS and CLICKHOUSE_URL');
   }
 
   if (options.modelsFrom) {

@@ -46,7 +46,9 @@ afterAll(async () => {
 });
 
 /** A GET with the path sent exactly as written (fetch would normalise `..` away before sending). */
-function get(path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  path: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'GET' }, (res) => {
       let body = '';
@@ -61,7 +63,15 @@ function get(path: string): Promise<{ status: number; headers: Record<string, st
 
 describe('report preview', () => {
   it('refuses symlinks out of the site and paths above it', async () => {
-    for (const path of ['/leak.txt', '/out/secret.txt', '/passwd', '/../outside/secret.txt', '/%2e%2e/outside/secret.txt', '/..%2foutside%2fsecret.txt', '/data/..%2f..%2foutside/secret.txt']) {
+    for (const path of [
+      '/leak.txt',
+      '/out/secret.txt',
+      '/passwd',
+      '/../outside/secret.txt',
+      '/%2e%2e/outside/secret.txt',
+      '/..%2foutside%2fsecret.txt',
+      '/data/..%2f..%2foutside/secret.txt',
+    ]) {
       const res = await get(path);
       expect(res.status, path).toBe(404);
       expect(res.body, path).not.toContain(SECRET);
@@ -82,7 +92,9 @@ describe('report preview', () => {
     expect(index.headers['x-content-type-options']).toBe('nosniff');
     expect(index.headers['referrer-policy']).toBe('no-referrer');
     const csp = String(index.headers['content-security-policy']);
-    const directives = Object.fromEntries(csp.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1).join(' ')]));
+    const directives = Object.fromEntries(
+      csp.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1).join(' ')]),
+    );
     expect(directives['default-src']).toBe("'self'");
     // The inline script by its hash; the external one is allowed as 'self', not hashed; no other origin, no eval.
     expect(directives['script-src']).toBe("'self' 'sha256-qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng='");

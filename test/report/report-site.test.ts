@@ -25,14 +25,35 @@ const SCREENSHOTS = join(process.cwd(), 'docs', 'screenshots');
  * read a log, and its own event series.
  */
 function expectedCharts(site?: { bench: boolean; prepared: boolean; dataDir?: string }): Record<string, string[]> {
-  const pageData = (page: string) => JSON.parse(readFileSync(join(site!.dataDir!, `${page}.json`), 'utf8')) as Record<string, Record<string, unknown>[]>;
+  const pageData = (page: string) =>
+    JSON.parse(readFileSync(join(site!.dataDir!, `${page}.json`), 'utf8')) as Record<string, Record<string, unknown>[]>;
   const lag = !site || site.prepared || pageData('pipelines').runs!.some((r) => r.max_consumer_lag !== null);
-  const series = !site || site.prepared ? ['nyc_taxi'] : [...new Set(pageData('events').series!.map((p) => String(p.key)))];
+  const series =
+    !site || site.prepared ? ['nyc_taxi'] : [...new Set(pageData('events').series!.map((p) => String(p.key)))];
   return {
     index: ['table-rows', 'drift-alerts'],
-    'trade-offs': site?.bench === false ? [] : ['latency-accuracy', 'energy-memory', 'offline-throughput', 'server-rate', 'server-p99', 'results-table'],
-    drift: ['accuracy', 'accuracy-windows', 'a-fails-b-succeeds', 'feature-drift', 'dataset-drift', 'alerts', 'keywords', 'training-runs'],
-    'active-learning': ['queue-size', 'uncertainty', 'labels-received', 'labels-effect', 'pseudo-labels', 'queue-items'],
+    'trade-offs':
+      site?.bench === false
+        ? []
+        : ['latency-accuracy', 'energy-memory', 'offline-throughput', 'server-rate', 'server-p99', 'results-table'],
+    drift: [
+      'accuracy',
+      'accuracy-windows',
+      'a-fails-b-succeeds',
+      'feature-drift',
+      'dataset-drift',
+      'alerts',
+      'keywords',
+      'training-runs',
+    ],
+    'active-learning': [
+      'queue-size',
+      'uncertainty',
+      'labels-received',
+      'labels-effect',
+      'pseudo-labels',
+      'queue-items',
+    ],
     pipelines: ['throughput', 'latency', ...(lag ? ['consumer-lag'] : []), 'stages'],
     events: [...series.map((key) => `series-${key}`), 'event-drift-tests', 'anomaly-scores'],
   };
@@ -43,13 +64,22 @@ function expectedCharts(site?: { bench: boolean; prepared: boolean; dataDir?: st
  * realized A and B lines apart after it, and postings where A's class is wrong and B's right.
  */
 async function expectModelBStory(tab: Page): Promise<void> {
-  expect(await tab.textContent('[data-headline]')).toMatch(/^After B's first promotion \(v\d+, in force from \d{4}-\d\d-\d\d\), Model B is right on \d+\.\d % of [\d,]+ labelled postings, Model A on \d+\.\d % of the same\.$/);
+  expect(await tab.textContent('[data-headline]')).toMatch(
+    /^After B's first promotion \(v\d+, in force from \d{4}-\d\d-\d\d\), Model B is right on \d+\.\d % of [\d,]+ labelled postings, Model A on \d+\.\d % of the same\.$/,
+  );
 
   const drawn = await tab.$eval('[data-chart="accuracy"]', (el) => {
     // Plot draws each line as one path (M x,y L x,y …) in a group named by the mark's aria-description.
     const points = (description: string) =>
-      [...el.querySelectorAll(`g[aria-description="${description}"] path`)].flatMap((path) => [...(path.getAttribute('d') ?? '').matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) })));
-    const promotions = [...el.querySelectorAll('g[aria-description="promotion"] line')].map((line) => Number(line.getAttribute('x1')));
+      [...el.querySelectorAll(`g[aria-description="${description}"] path`)].flatMap((path) =>
+        [...(path.getAttribute('d') ?? '').matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => ({
+          x: Number(m[1]),
+          y: Number(m[2]),
+        })),
+      );
+    const promotions = [...el.querySelectorAll('g[aria-description="promotion"] line')].map((line) =>
+      Number(line.getAttribute('x1')),
+    );
     return { a: points('realized accuracy A'), b: points('realized accuracy B'), promotions };
   });
   expect(drawn.promotions.length).toBeGreaterThan(0);
@@ -58,15 +88,22 @@ async function expectModelBStory(tab: Page): Promise<void> {
     expect(line.length).toBeGreaterThan(1);
     expect(Math.max(...line.map((p) => p.x)) - Math.min(...line.map((p) => p.x))).toBeGreaterThan(50);
   }
-  expect(await tab.textContent('[data-answer]')).toMatch(/^(Yes, B overtook A in the window of \d{4}-\d\d-\d\d|No, B has not overtaken A|No labelled windows yet)/);
+  expect(await tab.textContent('[data-answer]')).toMatch(
+    /^(Yes, B overtook A in the window of \d{4}-\d\d-\d\d|No, B has not overtaken A|No labelled windows yet)/,
+  );
   const first = Math.min(...drawn.promotions);
   const [a, b] = [drawn.a.filter((p) => p.x > first), drawn.b.filter((p) => p.x > first)];
   expect(a.length).toBeGreaterThan(0);
   expect(b.map((p) => p.x)).toEqual(a.map((p) => p.x));
-  expect(Math.max(...a.map((p, i) => Math.abs(p.y - b[i]!.y))), 'A and B drawn apart after the promotion (px)').toBeGreaterThan(5);
+  expect(
+    Math.max(...a.map((p, i) => Math.abs(p.y - b[i]!.y))),
+    'A and B drawn apart after the promotion (px)',
+  ).toBeGreaterThan(5);
 
   // Cells: record, posting, truth, A's class, B's class (each cell's first line).
-  const rows = await tab.$$eval('[data-chart="a-fails-b-succeeds"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.firstChild?.textContent?.trim() ?? '')));
+  const rows = await tab.$$eval('[data-chart="a-fails-b-succeeds"] tbody tr', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.firstChild?.textContent?.trim() ?? '')),
+  );
   expect(rows.length).toBeGreaterThan(0);
   for (const [record, , truth, aSaid, bSaid] of rows) {
     expect(record).toMatch(/\S/);
@@ -81,11 +118,17 @@ async function expectModelBStory(tab: Page): Promise<void> {
 async function expectBudgetChangesRecommendation(tab: Page): Promise<void> {
   const before = (await tab.textContent('[data-recommendation]')) ?? '';
   // The first model's pick and its p99: "deploy <model>: <configuration> (accuracy …, p99 <ms> ms, …)".
-  const pickedP99 = Number(/^Within p99 ≤ [\d.]+ ms and [\d.]+ MB of model memory, deploy \S+: [^(]*\(accuracy [\d.]+ %, p99 ([\d.]+) ms/.exec(before)?.[1]);
+  const pickedP99 = Number(
+    /^Within p99 ≤ [\d.]+ ms and [\d.]+ MB of model memory, deploy \S+: [^(]*\(accuracy [\d.]+ %, p99 ([\d.]+) ms/.exec(
+      before,
+    )?.[1],
+  );
   expect(pickedP99).toBeGreaterThan(0);
   await tab.fill('[data-budget="latency"] input[type="number"]', String(pickedP99 * 0.9));
   await tab.press('[data-budget="latency"] input[type="number"]', 'Enter');
-  await tab.waitForFunction((old) => document.querySelector('[data-recommendation]')?.textContent !== old, before, { timeout: 10_000 });
+  await tab.waitForFunction((old) => document.querySelector('[data-recommendation]')?.textContent !== old, before, {
+    timeout: 10_000,
+  });
   const after = (await tab.textContent('[data-recommendation]')) ?? '';
   expect(after).not.toBe(before);
   expect(after).toContain(`p99 ≤ ${Number((pickedP99 * 0.9).toPrecision(2))} ms`);
@@ -94,7 +137,9 @@ async function expectBudgetChangesRecommendation(tab: Page): Promise<void> {
 /** Every table cell shows its whole text: nothing is clipped or runs out of its cell. */
 async function expectNoOverflow(tab: Page, page: string): Promise<void> {
   const clipped = await tab.$$eval('td, th', (cells) =>
-    cells.filter((c) => c.scrollWidth > c.clientWidth + 1 && c.clientWidth > 0).map((c) => (c.textContent ?? '').slice(0, 60)),
+    cells
+      .filter((c) => c.scrollWidth > c.clientWidth + 1 && c.clientWidth > 0)
+      .map((c) => (c.textContent ?? '').slice(0, 60)),
   );
   expect(clipped, `${page}: cells whose text overflows`).toEqual([]);
   const wide = await tab.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -106,23 +151,38 @@ function expectP50AtMostP99(data: unknown, path = ''): void {
   if (Array.isArray(data)) return data.forEach((d, i) => expectP50AtMostP99(d, `${path}[${i}]`));
   if (data === null || typeof data !== 'object') return;
   const row = data as Record<string, unknown>;
-  for (const [p50, p99] of [['p50_ms', 'p99_ms'], ['e2e_p50_ms', 'e2e_p99_ms']]) {
-    if (typeof row[p50] === 'number' && typeof row[p99] === 'number') expect(row[p50] as number, `${path}.${p50}`).toBeLessThanOrEqual(row[p99] as number);
+  for (const [p50, p99] of [
+    ['p50_ms', 'p99_ms'],
+    ['e2e_p50_ms', 'e2e_p99_ms'],
+  ]) {
+    if (typeof row[p50] === 'number' && typeof row[p99] === 'number')
+      expect(row[p50] as number, `${path}.${p50}`).toBeLessThanOrEqual(row[p99] as number);
   }
   for (const [key, value] of Object.entries(row)) expectP50AtMostP99(value, `${path}.${key}`);
 }
 
 /** Marks of a chart drawn inside its plot area (not clipped away or squeezed to nothing). */
 async function marksInside(tab: Page, name: string, selector: string): Promise<number> {
-  return tab.$eval(`[data-chart="${name}"]`, (el, sel) => {
-    const svg = el.querySelector('svg[class^="plot-"]') as SVGSVGElement | null;
-    const frame = svg?.getBoundingClientRect();
-    if (!frame) return 0;
-    return [...el.querySelectorAll(sel)].filter((m) => {
-      const b = m.getBoundingClientRect();
-      return b.width >= 2 && b.height >= 2 && b.left >= frame.left - 1 && b.right <= frame.right + 1 && b.top >= frame.top - 1 && b.bottom <= frame.bottom + 1;
-    }).length;
-  }, selector);
+  return tab.$eval(
+    `[data-chart="${name}"]`,
+    (el, sel) => {
+      const svg = el.querySelector('svg[class^="plot-"]') as SVGSVGElement | null;
+      const frame = svg?.getBoundingClientRect();
+      if (!frame) return 0;
+      return [...el.querySelectorAll(sel)].filter((m) => {
+        const b = m.getBoundingClientRect();
+        return (
+          b.width >= 2 &&
+          b.height >= 2 &&
+          b.left >= frame.left - 1 &&
+          b.right <= frame.right + 1 &&
+          b.top >= frame.top - 1 &&
+          b.bottom <= frame.bottom + 1
+        );
+      }).length;
+    },
+    selector,
+  );
 }
 
 /**
@@ -131,15 +191,20 @@ async function marksInside(tab: Page, name: string, selector: string): Promise<n
  * spans take no room).
  */
 async function expectSharedWindowAxis(tab: Page, dataDir: string): Promise<void> {
-  const axis = (JSON.parse(readFileSync(join(dataDir, 'drift.json'), 'utf8')) as { window_axis: unknown[] }).window_axis;
+  const axis = (JSON.parse(readFileSync(join(dataDir, 'drift.json'), 'utf8')) as { window_axis: unknown[] })
+    .window_axis;
   expect(axis.length).toBeGreaterThan(1);
-  const plots = await tab.$$eval('[data-chart="accuracy"], [data-chart="feature-drift"], [data-chart="dataset-drift"]', (charts) =>
-    charts.flatMap((chart) =>
-      [...chart.querySelectorAll('svg[class^="plot-"]')].map((svg) => ({
-        chart: (chart as HTMLElement).dataset.chart,
-        xs: [...svg.querySelectorAll('g[aria-description="window boundary"] line')].map((line) => line.getBoundingClientRect().left).sort((a, b) => a - b),
-      })),
-    ),
+  const plots = await tab.$$eval(
+    '[data-chart="accuracy"], [data-chart="feature-drift"], [data-chart="dataset-drift"]',
+    (charts) =>
+      charts.flatMap((chart) =>
+        [...chart.querySelectorAll('svg[class^="plot-"]')].map((svg) => ({
+          chart: (chart as HTMLElement).dataset.chart,
+          xs: [...svg.querySelectorAll('g[aria-description="window boundary"] line')]
+            .map((line) => line.getBoundingClientRect().left)
+            .sort((a, b) => a - b),
+        })),
+      ),
   );
   expect(new Set(plots.map((p) => p.chart))).toEqual(new Set(['accuracy', 'feature-drift', 'dataset-drift']));
   const [accuracy] = plots;
@@ -155,13 +220,18 @@ async function expectSharedWindowAxis(tab: Page, dataDir: string): Promise<void>
 /** Events: each series' charts shade as many windows as NAB's labels file lists for that series, inside the plot. */
 async function expectShadedWindows(tab: Page, dataDir: string): Promise<void> {
   const labels = readNabWindows(join(dataDir, NAB_WINDOWS_PATH));
-  const names = await tab.$$eval('[data-chart^="series-"], [data-chart^="anomaly-"]:not([data-chart="anomaly-scores"])', (els) => els.map((e) => (e as HTMLElement).dataset.chart!));
+  const names = await tab.$$eval(
+    '[data-chart^="series-"], [data-chart^="anomaly-"]:not([data-chart="anomaly-scores"])',
+    (els) => els.map((e) => (e as HTMLElement).dataset.chart!),
+  );
   expect(names.filter((n) => n.startsWith('series-')).length).toBeGreaterThan(0);
   for (const name of names) {
     const key = name.replace(/^(series|anomaly)-/, '');
     const expected = labels.get(key)?.length ?? 0;
     expect(expected, `${key}: labelled windows in the labels file`).toBeGreaterThan(0);
-    expect(await marksInside(tab, name, 'g[aria-description="labelled window"] rect'), `${name}: shaded windows`).toBe(expected);
+    expect(await marksInside(tab, name, 'g[aria-description="labelled window"] rect'), `${name}: shaded windows`).toBe(
+      expected,
+    );
   }
 }
 
@@ -197,19 +267,34 @@ beforeAll(async () => {
   const started = performance.now();
   const seconds = (from: number) => ((performance.now() - from) / 1000).toFixed(1);
   // The browser starts while the warehouse is prepared.
-  const launched = chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const launched = chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   const existing = process.env.DRIFTLINE_TEST_REPORT_HOME;
   if (existing) {
     site = existingSite(existing);
   } else {
     // Postings replayed: Model B trains in event time, so the Drift page has promotions and postings scored after them.
     const prepared = await prepareWarehouse({ name: 'site', services: 'embedded', bench: true, postingsVia: 'replay' });
-    site = { env: prepared.env, home: prepared.home, bench: prepared.bench, dataDir: prepared.env.DRIFTLINE_DATA_DIR!, prepared: true };
+    site = {
+      env: prepared.env,
+      home: prepared.home,
+      bench: prepared.bench,
+      dataDir: prepared.env.DRIFTLINE_DATA_DIR!,
+      prepared: true,
+    };
   }
   const preparedAt = performance.now();
   const out = join(mkdtempSync(join(tmpdir(), 'driftline-site-')), 'site');
   siteDir = (await driftlineOk(['report', 'build', '--out', out], site.env)).trim().split('\n').at(-1)!;
-  if (existing) site.bench = (JSON.parse(readFileSync(join(site.home, 'report-src', 'src', 'data', 'trade-offs.json'), 'utf8')) as { results: unknown[] }).results.length > 0;
+  if (existing)
+    site.bench =
+      (
+        JSON.parse(readFileSync(join(site.home, 'report-src', 'src', 'data', 'trade-offs.json'), 'utf8')) as {
+          results: unknown[];
+        }
+      ).results.length > 0;
   const builtAt = performance.now();
   preview = driftline(['report', 'preview', '--dir', siteDir, '--port', '0'], site.env);
   // Up to a minute: on a loaded 2-core machine the CLI alone can take several seconds to start.
@@ -220,7 +305,9 @@ beforeAll(async () => {
   if (!siteUrl) throw new Error(`report preview did not start:\n${preview.output()}`);
   browser = await launched;
   mkdirSync(SCREENSHOTS, { recursive: true });
-  console.log(`report site: warehouse ${existing ? `copied from ${existing}` : 'prepared'} in ${((preparedAt - started) / 1000).toFixed(1)} s, built in ${((builtAt - preparedAt) / 1000).toFixed(1)} s, served and browser ready after ${seconds(builtAt)} s more`);
+  console.log(
+    `report site: warehouse ${existing ? `copied from ${existing}` : 'prepared'} in ${((preparedAt - started) / 1000).toFixed(1)} s, built in ${((builtAt - preparedAt) / 1000).toFixed(1)} s, served and browser ready after ${seconds(builtAt)} s more`,
+  );
 }, 1_800_000);
 
 afterAll(async () => {
@@ -234,7 +321,8 @@ afterAll(async () => {
 describe('report site', () => {
   it('has p50 ≤ p99 in every page data row that carries both', () => {
     const dataDir = join(site.home, 'report-src', 'src', 'data');
-    for (const file of readdirSync(dataDir).filter((f) => f.endsWith('.json'))) expectP50AtMostP99(JSON.parse(readFileSync(join(dataDir, file), 'utf8')), file);
+    for (const file of readdirSync(dataDir).filter((f) => f.endsWith('.json')))
+      expectP50AtMostP99(JSON.parse(readFileSync(join(dataDir, file), 'utf8')), file);
   });
 
   it('is built to the given folder with every page, and bundles the chart libraries (no bare imports left)', () => {
@@ -268,22 +356,34 @@ describe('report site', () => {
           const rendered = await tab.$eval(`[data-chart="${name}"]`, (el) => {
             const box = el.getBoundingClientRect();
             const marks = el.querySelectorAll('svg path, svg circle, svg rect, svg line, svg text, canvas').length;
-            return { width: box.width, height: box.height, graphics: el.querySelectorAll('svg, canvas, table').length, marks, rows: el.querySelectorAll('tbody tr').length };
+            return {
+              width: box.width,
+              height: box.height,
+              graphics: el.querySelectorAll('svg, canvas, table').length,
+              marks,
+              rows: el.querySelectorAll('tbody tr').length,
+            };
           });
           expect(rendered.graphics, `${page}/${name}`).toBeGreaterThan(0);
           expect(rendered.width * rendered.height, `${page}/${name}`).toBeGreaterThan(0);
           // A chart draws marks (axes alone are a few); a table (Inputs.table) has rows.
           expect(rendered.rows > 0 || rendered.marks > 10, `${page}/${name}: ${JSON.stringify(rendered)}`).toBe(true);
         }
-        if (page === 'trade-offs' && !site.bench) expect(await tab.textContent('[data-empty="bench"]')).toContain('driftline bench --quick');
-        if (page === 'trade-offs' && site.bench) expect(await tab.textContent('[data-energy-method]')).toMatch(/Energy method: (rapl|estimate)/);
+        if (page === 'trade-offs' && !site.bench)
+          expect(await tab.textContent('[data-empty="bench"]')).toContain('driftline bench --quick');
+        if (page === 'trade-offs' && site.bench)
+          expect(await tab.textContent('[data-energy-method]')).toMatch(/Energy method: (rapl|estimate)/);
 
         if (page === 'drift') await expectModelBStory(tab);
         if (page === 'drift') await expectSharedWindowAxis(tab, join(site.home, 'report-src', 'src', 'data'));
         if (page === 'events') await expectShadedWindows(tab, site.dataDir);
-        if (page === 'active-learning') expect(await marksInside(tab, 'queue-size', 'g[aria-description="queued"] rect')).toBeGreaterThan(0);
+        if (page === 'active-learning')
+          expect(await marksInside(tab, 'queue-size', 'g[aria-description="queued"] rect')).toBeGreaterThan(0);
         if (page === 'pipelines') expect(await tab.locator('[data-health]').count()).toBeGreaterThanOrEqual(2);
-        if (page === 'index') expect(await tab.textContent('[data-headline]')).toMatch(/(Everything looks fine|needs? a look)\. Last runs: /);
+        if (page === 'index')
+          expect(await tab.textContent('[data-headline]')).toMatch(
+            /(Everything looks fine|needs? a look)\. Last runs: /,
+          );
         await expectNoOverflow(tab, page);
 
         // Every page says when and from which warehouse and runs its data was taken.
@@ -294,12 +394,15 @@ describe('report site', () => {
         // Untrusted scraped text: the payload is shown literally and nothing it carries ran.
         if (page === 'index' && site.prepared) {
           // The XSS posting's role is read from its text; its title (the company) is shown beside it, as text.
-          const companies = await tab.$$eval('[data-list="latest-postings"] .company', (els) => els.map((e) => e.textContent ?? ''));
+          const companies = await tab.$$eval('[data-list="latest-postings"] .company', (els) =>
+            els.map((e) => e.textContent ?? ''),
+          );
           expect(companies).toContain(XSS_TITLE);
           expect(await tab.locator('[data-list] img, [data-list] script').count()).toBe(0);
         }
         // The prepared payloads set XSS_FLAG, the demo fixtures' `__xss`.
-        for (const flag of [XSS_FLAG, '__xss']) expect(await tab.evaluate((f) => (window as unknown as Record<string, unknown>)[f], flag)).toBeUndefined();
+        for (const flag of [XSS_FLAG, '__xss'])
+          expect(await tab.evaluate((f) => (window as unknown as Record<string, unknown>)[f], flag)).toBeUndefined();
         expect(dialogs).toEqual([]);
 
         expect(errors).toEqual([]);

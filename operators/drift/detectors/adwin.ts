@@ -93,7 +93,11 @@ export class Adwin {
 
   private newRow(): Row {
     // One spare slot: a row briefly holds maxBuckets + 1 buckets before compression.
-    return { totals: new Float64Array(this.maxBuckets + 1), variances: new Float64Array(this.maxBuckets + 1), count: 0 };
+    return {
+      totals: new Float64Array(this.maxBuckets + 1),
+      variances: new Float64Array(this.maxBuckets + 1),
+      count: 0,
+    };
   }
 
   private insert(value: number): void {
@@ -188,7 +192,8 @@ export class Adwin {
   private cutExceeded(n0: number, n1: number, deltaMean: number): boolean {
     const deltaPrime = Math.log((2 * Math.log(this.windowWidth)) / this.delta);
     const mRecip = 1 / (n0 - this.minWindowLength + 1) + 1 / (n1 - this.minWindowLength + 1);
-    const epsilon = Math.sqrt(2 * mRecip * (this.varianceSum / this.windowWidth) * deltaPrime) + (2 / 3) * deltaPrime * mRecip;
+    const epsilon =
+      Math.sqrt(2 * mRecip * (this.varianceSum / this.windowWidth) * deltaPrime) + (2 / 3) * deltaPrime * mRecip;
     return Math.abs(deltaMean) > epsilon;
   }
 }

@@ -18,7 +18,8 @@ describe('Adwin = river.drift.ADWIN', () => {
     fixtures.streams[c.stream]!.forEach((x, i) => {
       if (adwin.update(x)) detections.push(i);
       expect(adwin.driftDetected).toBe(detections.at(-1) === i);
-      if (checkpointIndices.has(i)) checkpoints.push({ index: i, width: adwin.width, estimation: adwin.estimation, variance: adwin.variance });
+      if (checkpointIndices.has(i))
+        checkpoints.push({ index: i, width: adwin.width, estimation: adwin.estimation, variance: adwin.variance });
     });
     expect(detections).toEqual(c.detections);
     expect(checkpoints.map((p) => p.width)).toEqual(c.checkpoints.map((p) => p.width));
@@ -29,18 +30,25 @@ describe('Adwin = river.drift.ADWIN', () => {
   });
 
   it('the fixtures include a stationary stream without detections and shifted ones with', () => {
-    const byStream = new Map(fixtures.adwin.filter((c) => Object.keys(c.options).length === 0).map((c) => [c.stream, c.detections]));
+    const byStream = new Map(
+      fixtures.adwin.filter((c) => Object.keys(c.options).length === 0).map((c) => [c.stream, c.detections]),
+    );
     expect(byStream.get('stationary')).toEqual([]);
-    for (const s of ['mean_shift', 'two_shifts', 'gradual', 'noisy']) expect(byStream.get(s)!.length).toBeGreaterThan(0);
+    for (const s of ['mean_shift', 'two_shifts', 'gradual', 'noisy'])
+      expect(byStream.get(s)!.length).toBeGreaterThan(0);
   });
 
-  it('uses river\'s defaults and starts afresh after a detection', () => {
+  it("uses river's defaults and starts afresh after a detection", () => {
     const adwin = new Adwin();
-    expect([adwin.delta, adwin.clock, adwin.maxBuckets, adwin.minWindowLength, adwin.gracePeriod]).toEqual([0.002, 32, 5, 5, 10]);
+    expect([adwin.delta, adwin.clock, adwin.maxBuckets, adwin.minWindowLength, adwin.gracePeriod]).toEqual([
+      0.002, 32, 5, 5, 10,
+    ]);
     expect(adwin.estimation).toBe(0);
     const stream = fixtures.streams['mean_shift']!;
     const first = stream.findIndex((x) => adwin.update(x));
-    expect(first).toBe(fixtures.adwin.find((c) => c.stream === 'mean_shift' && Object.keys(c.options).length === 0)!.detections[0]);
+    expect(first).toBe(
+      fixtures.adwin.find((c) => c.stream === 'mean_shift' && Object.keys(c.options).length === 0)!.detections[0],
+    );
     const widthAtDetection = adwin.width;
     expect(widthAtDetection).toBeLessThan(first + 1); // the old part of the window was dropped
     adwin.update(stream[first + 1]!);
@@ -60,12 +68,15 @@ describe('PageHinkley = river.drift.PageHinkley', () => {
   });
 
   it('the fixtures include a stationary stream without detections and shifted ones with', () => {
-    const byStream = new Map(fixtures.pageHinkley.filter((c) => Object.keys(c.options).length === 0).map((c) => [c.stream, c.detections]));
+    const byStream = new Map(
+      fixtures.pageHinkley.filter((c) => Object.keys(c.options).length === 0).map((c) => [c.stream, c.detections]),
+    );
     expect(byStream.get('stationary')).toEqual([]);
-    for (const s of ['mean_shift', 'two_shifts', 'gradual', 'noisy']) expect(byStream.get(s)!.length).toBeGreaterThan(0);
+    for (const s of ['mean_shift', 'two_shifts', 'gradual', 'noisy'])
+      expect(byStream.get(s)!.length).toBeGreaterThan(0);
   });
 
-  it('uses river\'s defaults and rejects an unknown mode', () => {
+  it("uses river's defaults and rejects an unknown mode", () => {
     const ph = new PageHinkley();
     expect([ph.minInstances, ph.delta, ph.threshold, ph.alpha, ph.mode]).toEqual([30, 0.005, 50, 1 - 0.0001, 'both']);
     expect(() => new PageHinkley({ mode: 'sideways' as 'up' })).toThrow(/mode/);

@@ -56,9 +56,14 @@ export function chiSquare(observed: ArrayLike<number>, expected: ArrayLike<numbe
   return { statistic, pValue: chiSquareSf(dof, statistic), dof };
 }
 
-export function chiSquareFromCounts(referenceCounts: ArrayLike<number>, currentCounts: ArrayLike<number>): ChiSquareResult {
+export function chiSquareFromCounts(
+  referenceCounts: ArrayLike<number>,
+  currentCounts: ArrayLike<number>,
+): ChiSquareResult {
   if (referenceCounts.length !== currentCounts.length) {
-    throw new Error(`chiSquareFromCounts: ${referenceCounts.length} reference but ${currentCounts.length} current categories`);
+    throw new Error(
+      `chiSquareFromCounts: ${referenceCounts.length} reference but ${currentCounts.length} current categories`,
+    );
   }
   const reference: number[] = [];
   const current: number[] = [];
@@ -71,7 +76,8 @@ export function chiSquareFromCounts(referenceCounts: ArrayLike<number>, currentC
     referenceTotal += referenceCounts[i]!;
     currentTotal += currentCounts[i]!;
   }
-  if (!(referenceTotal > 0 && currentTotal > 0)) throw new Error('chiSquareFromCounts: both histograms need a positive total');
+  if (!(referenceTotal > 0 && currentTotal > 0))
+    throw new Error('chiSquareFromCounts: both histograms need a positive total');
   if (reference.length < 2) return { statistic: 0, pValue: 1, dof: 0 };
   if (reference.some((r) => r === 0)) {
     for (let i = 0; i < reference.length; i++) {
@@ -81,5 +87,8 @@ export function chiSquareFromCounts(referenceCounts: ArrayLike<number>, currentC
     referenceTotal += SMOOTHING * reference.length;
     currentTotal += SMOOTHING * current.length;
   }
-  return chiSquare(current, reference.map((r) => (r / referenceTotal) * currentTotal));
+  return chiSquare(
+    current,
+    reference.map((r) => (r / referenceTotal) * currentTotal),
+  );
 }

@@ -17,7 +17,8 @@
 import { sortedCopy } from './sorted.ts';
 
 export function referenceBinEdges(reference: ArrayLike<number>, bins = 10): number[] {
-  if (!Number.isInteger(bins) || bins < 1) throw new Error(`referenceBinEdges: bins must be a positive integer, got ${bins}`);
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new Error(`referenceBinEdges: bins must be a positive integer, got ${bins}`);
   const all = sortedCopy(reference);
   let n = all.length;
   while (n > 0 && Number.isNaN(all[n - 1]!)) n--;

@@ -144,8 +144,14 @@ const select = (cdfProb: number, sfProb: number, cdf: boolean): number => clip01
 function ldexp(x: number, e: number): number {
   let r = x;
   let k = e;
-  while (k > 1000) { r *= 2 ** 1000; k -= 1000; }
-  while (k < -1000) { r *= 2 ** -1000; k += 1000; }
+  while (k > 1000) {
+    r *= 2 ** 1000;
+    k -= 1000;
+  }
+  while (k < -1000) {
+    r *= 2 ** -1000;
+    k += 1000;
+  }
   return r * 2 ** k;
 }
 
@@ -405,7 +411,12 @@ function kolmognPelzGood(n: number, x: number): number {
     const mfour = m ** 4;
     const msix = m ** 6;
     const qpower = q ** (8 * k);
-    const coeffs = [1, k1a + k1b * msquared, k2a + k2b * msquared + k2c * mfour, k3a + k3b * msquared + k3c * mfour + k3d * msix];
+    const coeffs = [
+      1,
+      k1a + k1b * msquared,
+      k2a + k2b * msquared + k2c * mfour,
+      k3a + k3b * msquared + k3c * mfour + k3d * msix,
+    ];
     for (let i = 0; i < 4; i++) K[i] = K[i]! * qpower + coeffs[i]!;
   }
   const divisors = [z, 6 * zfour, 72 * z ** 7, 6480 * z ** 10];

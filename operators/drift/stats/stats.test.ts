@@ -24,7 +24,8 @@ describe('ksTwoSample = scipy.stats.ks_2samp', () => {
   });
 
   it('covers equal and unequal sizes on the exact path and sizes above 10,000 on the asymptotic one', () => {
-    const sizes = (method: string) => fixtures.ks.filter((c) => c.method === method).map((c) => [sample(c.a).length, sample(c.b).length]);
+    const sizes = (method: string) =>
+      fixtures.ks.filter((c) => c.method === method).map((c) => [sample(c.a).length, sample(c.b).length]);
     expect(sizes('exact').some(([a, b]) => a === b)).toBe(true);
     expect(sizes('exact').some(([a, b]) => a !== b)).toBe(true);
     expect(sizes('asymp').length).toBeGreaterThanOrEqual(5);
@@ -130,7 +131,7 @@ describe('chiSquare = scipy.stats.chisquare(f_obs, f_exp)', () => {
     expect(result.dof).toBe(c.dof);
   });
 
-  it('covers several degrees of freedom and SciPy\'s sum check', () => {
+  it("covers several degrees of freedom and SciPy's sum check", () => {
     expect(new Set(fixtures.chiSquare.map((c) => c.dof).filter((d) => d !== undefined)).size).toBeGreaterThanOrEqual(4);
     expect(fixtures.chiSquare.filter((c) => c.throws).length).toBe(1);
   });
@@ -149,7 +150,9 @@ describe('chiSquareFromCounts (drop empty-on-both categories; +0.5 smoothing whe
     expect(chiSquareFromCounts([10, 30], [20, 20])).toEqual(chiSquare([20, 20], [10, 30]));
     // An unseen category: both histograms + 0.5 → finite statistic instead of ∞.
     const smoothed = chiSquareFromCounts([10, 30, 0], [20, 20, 5]);
-    expect(smoothed).toEqual(chiSquare([20.5, 20.5, 5.5], [(10.5 / 41.5) * 46.5, (30.5 / 41.5) * 46.5, (0.5 / 41.5) * 46.5]));
+    expect(smoothed).toEqual(
+      chiSquare([20.5, 20.5, 5.5], [(10.5 / 41.5) * 46.5, (30.5 / 41.5) * 46.5, (0.5 / 41.5) * 46.5]),
+    );
     expect(Number.isFinite(smoothed.statistic)).toBe(true);
     expect(() => chiSquareFromCounts([0, 0], [1, 2])).toThrow(/positive total/);
   });

@@ -1,13 +1,13 @@
 // Chart helpers shared by the pages. Every chart sits in an element named by `data-chart`, so the browser test can
 // find it; every "nothing to show" note is named by `data-empty`. Text from the warehouse is only ever passed to
 // Plot, Vega-Lite, Inputs.table or htl, which render it as text (never innerHTML).
-import embed from "vega-embed";
-import {html} from "htl";
+import embed from 'vega-embed';
+import { html } from 'htl';
 
 /** A named chart container around a rendered chart element. */
 export function chart(name, element) {
-  const figure = document.createElement("div");
-  figure.className = "chart";
+  const figure = document.createElement('div');
+  figure.className = 'chart';
   figure.dataset.chart = name;
   figure.append(element);
   return figure;
@@ -19,8 +19,8 @@ export function chart(name, element) {
  * instead of compiling expressions with `new Function`, so the preview's CSP needs no 'unsafe-eval'.
  */
 export async function vegaLite(name, spec, width) {
-  const element = document.createElement("div");
-  await embed(element, width === undefined ? spec : {width, ...spec}, {renderer: "svg", actions: false, ast: true});
+  const element = document.createElement('div');
+  await embed(element, width === undefined ? spec : { width, ...spec }, { renderer: 'svg', actions: false, ast: true });
   return chart(name, element);
 }
 
@@ -30,6 +30,7 @@ export function empty(name, message) {
 }
 
 /** Epoch ms → ISO date (UTC), for tables and lists. */
-export const day = (ms) => (ms === null || ms === undefined ? "" : new Date(ms).toISOString().slice(0, 10));
-export const time = (ms) => (ms === null || ms === undefined ? "" : new Date(ms).toISOString().slice(0, 16).replace("T", " "));
-export const pct = (x) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
+export const day = (ms) => (ms === null || ms === undefined ? '' : new Date(ms).toISOString().slice(0, 10));
+export const time = (ms) =>
+  ms === null || ms === undefined ? '' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+export const pct = (x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
