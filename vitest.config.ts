@@ -2,27 +2,14 @@ import { configDefaults, defineConfig } from 'vitest/config';
 import SharedModelsSequencer from './test/sequencer.ts';
 
 /**
- * Test files that need no service and share nothing with other files (own temporary directories, in-memory or
- * embedded transports, no timing assertions), and that keep a core busy: they run two at a time, after the others
- * (the bench's figures are not asserted, so sharing the machine changes nothing it checks). A file not listed here
- * runs alone, so listing one is a promise that it is safe beside any other of this list.
+ * Test files that stop, restart or reconfigure a shared service (Kafka, ClickHouse): nothing else may run beside
+ * them. They run first, one at a time, while the shared models train in the background (test/sequencer.ts).
  */
-const SELF_CONTAINED = [
-  'test/demo/demo.test.ts',
-  'test/demo/fixtures.test.ts',
-  'models/frames/frames-model.test.ts',
-  'models/postings/postings-model.test.ts',
-  'models/continual/event-time-training.test.ts',
-  'operators/compare/compare-models.test.ts',
-  'operators/uncertainty/uncertainty-sample.test.ts',
-  'operators/uncertainty/near-duplicate.test.ts',
-  'operators/drift/drift-window.test.ts',
-  'test/replay/postings-2013-2026.test.ts',
-  'test/replay/postings-training-replay.test.ts',
-  'test/replay/files-replay.test.ts',
-  'test/bench/tradeoff-bench.test.ts',
+const EXCLUSIVE = [
+  'test/faults/broker-restart.test.ts',
+  'test/e2e/clickhouse-outage.test.ts',
+  'test/faults/secrets.test.ts',
 ];
-
 /** What both projects share. */
 const common = {
   exclude: [...configDefaults.exclude, '**/node_modules/**', '**/.services/**'],
@@ -45,11 +32,8 @@ export default defineConfig({
       {
         test: {
           ...common,
-          name: 'services',
-          include: ['**/*.test.ts'],
-          exclude: [...common.exclude, ...SELF_CONTAINED],
-          // Integration tests share one broker and the machine has 2 cores: one test file at a time. First, so that
-          // the background training (test/sequencer.ts) overlaps files that mostly wait.
+          name: 'exclusive',
+          include: EXCLUSIVE,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
@@ -57,9 +41,13 @@ export default defineConfig({
       {
         test: {
           ...common,
-          name: 'self-contained',
-          include: SELF_CONTAINED,
-          // Two at a time, one per core, once the services files are done.
+          // Every other file: two at a time, one per core. They share the broker and ClickHouse through names of
+          // their own (uniqueName(), per-run databases and topic prefixes) and assert no timings, so a neighbour
+          // changes how long they take, never what they check. Most of them mostly wait on a service or a child
+          // process, so the two lanes also leave room for the background training.
+          name: 'side-by-side',
+          include: ['**/*.test.ts'],
+          exclude: [...common.exclude, ...EXCLUSIVE],
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 2 },
