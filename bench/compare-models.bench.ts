@@ -10,7 +10,7 @@
  *   npx tsx bench/compare-models.bench.ts [--quick]
  */
 import { readHn2026Truth } from '../connectors/labels/hn-2026-truth.ts';
-import type { Label } from '../connectors/labels/label.ts';
+import type { Label } from '../schemas/label.ts';
 import { hn2013Files, hn2026Files, readHn2013, readHn2026 } from '../connectors/postings/index.ts';
 import { exportMlpToOnnx } from '../models/postings/export.ts';
 import { FEATURE_DIM, featurizeBatch } from '../models/postings/features.ts';
@@ -19,10 +19,10 @@ import { DEFAULT_POSTINGS_CONFIG, trainPostingsModel } from '../models/postings/
 import { compareModels } from '../operators/compare/compare-models.ts';
 import type { Inferred } from '../operators/infer/infer.ts';
 import { type JobPosting, normalizePosting, type RawPosting } from '../operators/normalize/index.ts';
-import { tumbling } from '../operators/window/window-spec.ts';
+import { tumbling } from '../streams/kernel/operators/window/window-spec.ts';
 import type { Prediction } from '../schemas/prediction.ts';
-import type { StreamRecord } from '../streams/record.ts';
-import type { StageOutput } from '../streams/stage.ts';
+import type { StreamRecord } from '../streams/kernel/record.ts';
+import type { StageOutput } from '../streams/kernel/stage.ts';
 import { dataDir, dataFile } from '../test/data-dir.ts';
 import { formatSpread, spread } from './stats.ts';
 

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Message } from '../connectors/transport.ts';
+import type { Message } from '../streams/kernel/transport/transport.ts';
 import { EmbeddedLogTransport } from '../connectors/embedded-log/embedded-log.ts';
 
 const RECORDS = Number(process.argv[2] ?? 1_000_000);

@@ -10,8 +10,8 @@
  */
 import { denseModel, randomDense } from '../models/infer/dense-model.ts';
 import { type Inferred, infer } from '../operators/infer/infer.ts';
-import type { StreamRecord } from '../streams/record.ts';
-import type { StageOutput } from '../streams/stage.ts';
+import type { StreamRecord } from '../streams/kernel/record.ts';
+import type { StageOutput } from '../streams/kernel/stage.ts';
 import { formatSpread, spread } from './stats.ts';
 
 const REPS = 5;

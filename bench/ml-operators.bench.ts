@@ -16,11 +16,11 @@ import { keywordSkew } from '../operators/drift/keyword-skew.ts';
 import { buildReferenceProfile } from '../operators/drift/reference-profile.ts';
 import { type JobPosting, normalizePosting } from '../operators/normalize/index.ts';
 import { pseudoLabel } from '../operators/pseudo-label/pseudo-label.ts';
-import { countWindow, tumbling } from '../operators/window/window-spec.ts';
+import { countWindow, tumbling } from '../streams/kernel/operators/window/window-spec.ts';
 import type { Prediction } from '../schemas/prediction.ts';
 import { postingTextFeatures } from '../models/postings/drift-features.ts';
-import type { StreamRecord } from '../streams/record.ts';
-import type { Stage, StageOutput } from '../streams/stage.ts';
+import type { StreamRecord } from '../streams/kernel/record.ts';
+import type { Stage, StageOutput } from '../streams/kernel/stage.ts';
 import { dataFile } from '../test/data-dir.ts';
 import { formatSpread, spread } from './stats.ts';
 

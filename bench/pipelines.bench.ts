@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { runCommand } from '../cli/run.ts';
-import type { RunResult } from '../streams/runner.ts';
+import type { RunResult } from '../streams/kernel/runner.ts';
 import { formatSpread, spread } from './stats.ts';
 
 const quick = process.argv.includes('--quick');

@@ -6,14 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { KafkaTransport } from '../connectors/kafka/kafka-transport.ts';
-import { MemoryTransport } from '../connectors/memory/memory-log.ts';
-import { topicSink } from '../connectors/topic-sink.ts';
-import { topicSource } from '../connectors/topic-source.ts';
-import type { Message, Transport } from '../connectors/transport.ts';
-import { decodeJson } from '../operators/basic/decode-json.ts';
-import { Pipeline } from '../streams/pipeline.ts';
-import { runPipeline } from '../streams/runner.ts';
-import type { Sink } from '../streams/sink.ts';
+import { MemoryTransport } from '../streams/kernel/memory/memory-log.ts';
+import { topicSink } from '../streams/kernel/transport/topic-sink.ts';
+import { topicSource } from '../streams/kernel/transport/topic-source.ts';
+import type { Message, Transport } from '../streams/kernel/transport/transport.ts';
+import { decodeJson } from '../streams/kernel/operators/basic/decode-json.ts';
+import { Pipeline } from '../streams/kernel/pipeline.ts';
+import { runPipeline } from '../streams/kernel/runner.ts';
+import type { Sink } from '../streams/kernel/sink.ts';
 import { formatSpread, spread } from './stats.ts';
 
 const quick = process.argv.includes('--quick');

@@ -15,10 +15,10 @@ import { type JobPosting, normalizePosting } from '../operators/normalize/index.
 import { postingKey } from '../operators/uncertainty/near-duplicate.ts';
 import { type LabelQueueEntry, uncertaintySample } from '../operators/uncertainty/uncertainty-sample.ts';
 import type { UncertaintyMethod } from '../operators/uncertainty/uncertainty-scores.ts';
-import { tumbling } from '../operators/window/window-spec.ts';
+import { tumbling } from '../streams/kernel/operators/window/window-spec.ts';
 import type { Prediction } from '../schemas/prediction.ts';
-import type { StreamRecord } from '../streams/record.ts';
-import type { StageOutput } from '../streams/stage.ts';
+import type { StreamRecord } from '../streams/kernel/record.ts';
+import type { StageOutput } from '../streams/kernel/stage.ts';
 import { dataDir, dataFile } from '../test/data-dir.ts';
 import { formatSpread, spread } from './stats.ts';
 

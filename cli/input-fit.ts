@@ -1,6 +1,6 @@
 import { listFiles } from '../connectors/files/list-files.ts';
 import type { PipelineDefinition } from '../streams/pipelines/pipeline-definition.ts';
-import type { RunResult } from '../streams/runner.ts';
+import type { RunResult } from '../streams/kernel/runner.ts';
 
 /** What each pipeline reads from files, for the error when the input given does not fit. */
 const EXPECTED_INPUT: Record<string, string> = {

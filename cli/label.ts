@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { commandSettings } from '../config/settings.ts';
-import { deadLetterTopicSink } from '../connectors/dead-letter-topic-sink.ts';
+import { deadLetterTopicSink } from '../streams/kernel/transport/dead-letter-topic-sink.ts';
 import { encodeLabel, type LabelError, parseLabels } from '../connectors/labels/label-format.ts';
 import { type LabelQueueExport, readLabelQueue } from '../connectors/labels/label-queue.ts';
 import {
@@ -10,12 +10,12 @@ import {
   labelStudioProject,
 } from '../connectors/labels/label-studio-config.ts';
 import { openTransport } from '../connectors/open-transport.ts';
-import type { Transport } from '../connectors/transport.ts';
+import type { Transport } from '../streams/kernel/transport/transport.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
-import { warehouseReader } from '../reports/page-data/warehouse-reader.ts';
+import { warehouseReader } from '../connectors/warehouse/warehouse-reader.ts';
 import { DEFAULT_LABEL_CLASSES, labelsPipeline } from '../streams/pipelines/labels.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
-import type { DeadLetter, StreamRecord } from '../streams/record.ts';
+import type { DeadLetter, StreamRecord } from '../streams/kernel/record.ts';
 
 export interface LabelImportOptions {
   /** Comma-separated class names, index order (default: the postings classes). */

@@ -1,4 +1,4 @@
-import type { StageSnapshot } from '../streams/metrics.ts';
+import type { StageSnapshot } from '../streams/kernel/metrics.ts';
 
 /**
  * The warning a run or replay prints when windows received records after they had closed: how many, at which

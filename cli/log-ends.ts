@@ -1,6 +1,6 @@
 import { EmbeddedLogTransport } from '../connectors/embedded-log/embedded-log.ts';
-import type { Transport } from '../connectors/transport.ts';
-import type { LogEnds } from '../streams/consumer-lag.ts';
+import type { Transport } from '../streams/kernel/transport/transport.ts';
+import type { LogEnds } from '../streams/kernel/consumer-lag.ts';
 
 /**
  * Where the log of `topics` ends now, per partition, for consumer lag: Kafka's high watermarks (one ListOffsets

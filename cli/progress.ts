@@ -1,4 +1,4 @@
-import type { LiveRun } from '../streams/live-run.ts';
+import type { LiveRun } from '../streams/kernel/live-run.ts';
 
 /** What a long command has done so far; lag and ETA are shown only where known. */
 export interface ProgressFigures {

@@ -1,15 +1,15 @@
 import { commandSettings } from '../config/settings.ts';
 import { fileSource } from '../connectors/files/file-source.ts';
 import { openTransport } from '../connectors/open-transport.ts';
-import { topicSource } from '../connectors/topic-source.ts';
+import { topicSource } from '../streams/kernel/transport/topic-source.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
 import { ModelRegistry } from '../models/registry/registry.ts';
-import { formatMetricsTable } from '../streams/metrics.ts';
+import { formatMetricsTable } from '../streams/kernel/metrics.ts';
 import { lateWarning } from './late-warning.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed, pipelineOptions } from '../streams/pipelines/registry.ts';
 import { liveRunId, recordRun, recordRunMetrics, type RunContext } from '../streams/pipelines/run-metrics.ts';
-import { type RunResult, runPipeline } from '../streams/runner.ts';
+import { type RunResult, runPipeline } from '../streams/kernel/runner.ts';
 import { inputFiles, inputMisfit } from './input-fit.ts';
 import { logEnds } from './log-ends.ts';
 import { pipelineProgress } from './progress.ts';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Settings } from '../config/settings.ts';
 import { EmbeddedLogTransport } from './embedded-log/embedded-log.ts';
 import { KafkaTransport } from './kafka/kafka-transport.ts';
-import type { Transport } from './transport.ts';
+import type { Transport } from '../streams/kernel/transport/transport.ts';
 
 export interface OpenTransportOptions {
   /** Topic-to-topic output in Kafka transactions with the consumer's offsets (kafka/transaction-outbox.ts). */

@@ -1,6 +1,6 @@
-import type { Message } from './transport.ts';
-import type { StreamRecord } from '../streams/record.ts';
-import type { Source, SourceBatch } from '../streams/source.ts';
+import type { Message } from '../streams/kernel/transport/transport.ts';
+import type { StreamRecord } from '../streams/kernel/record.ts';
+import type { Source, SourceBatch } from '../streams/kernel/source.ts';
 
 /**
  * A source that reads an async sequence of message batches once, to its end (files, a sorted replay): nothing to

@@ -1,5 +1,5 @@
-import type { StreamRecord } from '../streams/record.ts';
-import { DEFAULT_SINK_MAX_WAIT_MS, type RejectRecord, type Sink } from '../streams/sink.ts';
+import type { StreamRecord } from '../streams/kernel/record.ts';
+import { DEFAULT_SINK_MAX_WAIT_MS, type RejectRecord, type Sink } from '../streams/kernel/sink.ts';
 
 /** Writes every batch to all the given sinks; acknowledged once all of them have it. */
 export function teeSink<T>(name: string, sinks: Sink<T>[]): Sink<T> {

@@ -37,8 +37,29 @@ export const JobPostingSchema = {
   ],
 } as const;
 
-export type JobPosting = AvroType<typeof JobPostingSchema>;
+/** The Avro record as the schema defines it; `JobPosting` below narrows `source` and `label`. */
+export type JobPostingRecord = AvroType<typeof JobPostingSchema>;
 
 export const JobPostingType = avro.Type.forSchema(
   JobPostingSchema as unknown as Parameters<typeof avro.Type.forSchema>[0],
 );
+
+/** Where a posting came from: one value per postings connector. */
+export type PostingSource = 'brightdata-linkedin' | 'glassdoor' | 'hn-2013-2018' | 'hn-2026';
+
+export const POSTING_SOURCES: readonly PostingSource[] = [
+  'brightdata-linkedin',
+  'glassdoor',
+  'hn-2013-2018',
+  'hn-2026',
+];
+
+/**
+ * The normalized job posting every postings source is turned into (operators/normalize): the Avro record above (the
+ * single source of truth for its fields), with `source` and `label` narrowed to the values normalizers emit.
+ */
+export interface JobPosting extends JobPostingRecord {
+  source: PostingSource;
+  /** 0 = software engineering, 1 = data science (Glassdoor, by file); null where the source has no label. */
+  label: 0 | 1 | null;
+}

@@ -4,7 +4,7 @@ import type { AvroType } from './avro-type.ts';
 import type { CameraFrame } from './camera-frame.ts';
 import type { DeadLetterRecord } from './dead-letter-record.ts';
 import type { Event } from './event.ts';
-import type { JobPosting } from './job-posting.ts';
+import type { JobPostingRecord as JobPosting } from './job-posting.ts';
 import type { Prediction } from './prediction.ts';
 import { SchemaValidationError, decode, encode, schemaNames, schemas, validate, type RecordOf } from './registry.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import avro from 'avsc';
 import { describe, expect, inject, it } from 'vitest';
-import type { JobPosting } from './job-posting.ts';
+import type { JobPostingRecord as JobPosting } from './job-posting.ts';
 import { SchemaValidationError, encode as encodePlain, schemas } from './registry.ts';
 import { createSerde, frame, unframe } from './wire-format.ts';
 

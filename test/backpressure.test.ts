@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Pipeline } from '../streams/pipeline.ts';
-import type { StreamRecord } from '../streams/record.ts';
-import { runPipeline } from '../streams/runner.ts';
-import type { Sink } from '../streams/sink.ts';
-import type { Source, SourceBatch } from '../streams/source.ts';
+import { Pipeline } from '../streams/kernel/pipeline.ts';
+import type { StreamRecord } from '../streams/kernel/record.ts';
+import { runPipeline } from '../streams/kernel/runner.ts';
+import type { Sink } from '../streams/kernel/sink.ts';
+import type { Source, SourceBatch } from '../streams/kernel/source.ts';
 
 const RECORDS = 400_000;
 const BATCH = 1_000;

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Settings } from '../../config/settings.ts';
 import type { Row, TableName } from '../../connectors/warehouse/tables.ts';
 import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
-import type { StreamRecord } from '../../streams/record.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
 import type { BenchResultRow, BenchRunRow } from './result-rows.ts';
 
 export interface BenchFile {

@@ -4,14 +4,14 @@ import { inEventTimeOrder } from '../../connectors/replay/event-time-order.ts';
 import { readRecordedFiles } from '../../connectors/replay/recorded-files.ts';
 import { replayDir, replayOutputs } from '../../connectors/replay/replay-outputs.ts';
 import { replaySource } from '../../connectors/replay/replay-source.ts';
-import type { ConsumedMessage, Message } from '../../connectors/transport.ts';
+import type { ConsumedMessage, Message } from '../../streams/kernel/transport/transport.ts';
 import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
 import { parseOptions } from '../../config/pipeline-options.ts';
 import { ModelRegistry } from '../../models/registry/registry.ts';
-import type { StageSnapshot } from '../../streams/metrics.ts';
+import type { StageSnapshot } from '../../streams/kernel/metrics.ts';
 import type { PipelineDefinition } from '../../streams/pipelines/pipeline-definition.ts';
 import { recordRun, recordRunMetrics } from '../../streams/pipelines/run-metrics.ts';
-import { runPipeline } from '../../streams/runner.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
 
 export interface FilesReplay {
   definition: PipelineDefinition;

@@ -1,5 +1,5 @@
 import { readImageFiles } from '../../connectors/camera/image-directory.ts';
-import type { Message } from '../../connectors/transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { eventsPipeline } from '../../streams/pipelines/events.ts';
 import { framesPipeline } from '../../streams/pipelines/frames.ts';
 import type { PipelineDefinition } from '../../streams/pipelines/pipeline-definition.ts';

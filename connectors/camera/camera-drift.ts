@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { rng } from '../../models/seeded-random.ts';
 import type { CameraFrame } from '../../schemas/camera-frame.ts';
 import { decode } from '../../schemas/registry.ts';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { frameMessage } from './camera-message.ts';
 
 export interface CameraDrift {

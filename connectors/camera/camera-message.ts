@@ -1,4 +1,4 @@
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import type { CameraFrame } from '../../schemas/camera-frame.ts';
 import { encode } from '../../schemas/registry.ts';
 

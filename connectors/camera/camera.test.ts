@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { decode } from '../../schemas/registry.ts';
 import { dataFile } from '../../test/data-dir.ts';
 import { frameStats, normalizeFrame } from '../../operators/normalize/frame.ts';

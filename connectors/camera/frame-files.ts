@@ -1,5 +1,5 @@
 import { basename, dirname, extname } from 'node:path';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { type CameraDrift, withCameraDrift } from './camera-drift.ts';
 import { readImageDirectory } from './image-directory.ts';
 import { readVideo } from './video.ts';

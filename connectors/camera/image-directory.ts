@@ -6,9 +6,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import type { FrameEncoding } from '../../schemas/camera-frame.ts';
-import { tryReadImageHeader } from './image-header.ts';
+import { tryReadImageHeader } from '../../schemas/image-header.ts';
 import { checkFps, frameMessage, frameTime } from './camera-message.ts';
 
 export interface ImageDirectoryOptions {

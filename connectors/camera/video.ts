@@ -4,7 +4,7 @@
  * gray, and piped out as raw pixels, which are cut into CameraFrame messages.
  */
 import { spawn, execFile } from 'node:child_process';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { checkFps, frameMessage, frameTime } from './camera-message.ts';
 
 export interface VideoOptions {

@@ -4,8 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { transportConformance } from '../transport-conformance.ts';
-import { partitionForKey, type ConsumedMessage, type Consumer, type Message } from '../transport.ts';
+import { transportConformance } from '../../streams/kernel/transport/transport-conformance.ts';
+import {
+  partitionForKey,
+  type ConsumedMessage,
+  type Consumer,
+  type Message,
+} from '../../streams/kernel/transport/transport.ts';
 import { EmbeddedLogTransport } from './embedded-log.ts';
 import { encodeRecords, FORMAT_VERSION } from './format.ts';
 

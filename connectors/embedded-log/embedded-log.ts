@@ -57,7 +57,7 @@ import {
   type Producer,
   type TopicPartition,
   type Transport,
-} from '../transport.ts';
+} from '../../streams/kernel/transport/transport.ts';
 import {
   CorruptLogError,
   decodeRecords,

@@ -23,7 +23,7 @@
  * bytes present: wait for the rest). The checksum lets it recognise a record that will never be right: a write
  * torn by a crash and then followed by other bytes. Such tails are cut when they are found (tail-repair.ts).
  */
-import type { ConsumedMessage, Message } from '../transport.ts';
+import type { ConsumedMessage, Message } from '../../streams/kernel/transport/transport.ts';
 import { crc32 } from './crc32.ts';
 
 /** The version written to new partition files. */

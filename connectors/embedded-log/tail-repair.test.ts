@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import type { ConsumedMessage, Consumer, Message } from '../transport.ts';
+import type { ConsumedMessage, Consumer, Message } from '../../streams/kernel/transport/transport.ts';
 import { EmbeddedLogTransport, type WriteSync } from './embedded-log.ts';
 import { encodeRecords, FIRST_RECORD_POSITION } from './format.ts';
 import { writersDir } from './writers.ts';

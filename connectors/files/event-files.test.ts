@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INPUT_ERROR_HEADER } from '../../streams/input-error.ts';
-import type { Message } from '../transport.ts';
+import { INPUT_ERROR_HEADER } from '../../streams/kernel/input-error.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { readEventFile } from './event-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'driftline-event-files-'));

@@ -1,10 +1,10 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { INPUT_ERROR_HEADER } from '../../streams/input-error.ts';
-import { eventTimeProblem } from '../../streams/record-checks.ts';
-import { toWellFormed } from '../../streams/well-formed-text.ts';
-import type { Message } from '../transport.ts';
+import { INPUT_ERROR_HEADER } from '../../streams/kernel/input-error.ts';
+import { eventTimeProblem } from '../../streams/kernel/record-checks.ts';
+import { toWellFormed } from '../../streams/kernel/well-formed-text.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { type ByteLine, readByteLines } from './byte-lines.ts';
 import { mergeByEventTime } from './event-time-merge.ts';
 
@@ -161,7 +161,7 @@ async function* jsonLineEvents(file: string, key: string): AsyncGenerator<Messag
  * Event files as messages for the `events` topic: a `timestamp,value` CSV (the NAB layout; the key is the file
  * name, the source its folder) or JSON lines (or a JSON array) of `{source?, key, timestamp, value}`. JSON lines travel as their
  * original bytes, so a malformed line reaches the pipeline as it was and is dead-lettered with a reason; so does a
- * CSV line that cannot be read, flagged with its line number (streams/input-error.ts).
+ * CSV line that cannot be read, flagged with its line number (streams/kernel/input-error.ts).
  */
 export async function* readEventFile(file: string, batchRecords = BATCH): AsyncGenerator<Message[]> {
   const ext = extname(file).toLowerCase();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { mergeByEventTime } from './event-time-merge.ts';
 
 /** An input yielding messages at these times, in batches of `size`, keyed by `key`. */

@@ -1,5 +1,5 @@
 import { MinHeap } from '../replay/min-heap.ts';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 
 /** One input's current batch and where the merge is in it. */
 interface Head {

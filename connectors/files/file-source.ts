@@ -1,6 +1,6 @@
-import type { Source } from '../../streams/source.ts';
+import type { Source } from '../../streams/kernel/source.ts';
 import { readOnceSource } from '../read-once-source.ts';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 
 /**
  * Reads input files directly as a pipeline source (`driftline run --input`), yielding the same messages

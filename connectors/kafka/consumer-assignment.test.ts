@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PartitionBatch } from '../transport.ts';
+import type { PartitionBatch } from '../../streams/kernel/transport/transport.ts';
 import { ConsumerAssignment } from './consumer-assignment.ts';
 
 const batch = (topic: string, partition: number, offsets: number[]): PartitionBatch => ({

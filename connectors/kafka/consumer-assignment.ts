@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import type { ConsumerOptions, PartitionBatch, TopicPartition } from '../transport.ts';
+import type { ConsumerOptions, PartitionBatch, TopicPartition } from '../../streams/kernel/transport/transport.ts';
 
 /** Key of a topic-partition in the assignment and position maps. */
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;

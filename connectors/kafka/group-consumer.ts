@@ -7,7 +7,7 @@ import type {
   Kafka,
 } from 'kafkajs';
 import type { KafkaSecurity } from '../../config/kafka-security.ts';
-import { BoundedQueue } from '../../streams/bounded-queue.ts';
+import { BoundedQueue } from '../../streams/kernel/bounded-queue.ts';
 import type { BrokerOutage } from './broker-outage.ts';
 import { explainKafkaError } from './client-security.ts';
 import type { ConsumerAssignment } from './consumer-assignment.ts';
@@ -18,7 +18,7 @@ import type {
   PartitionBatch,
   PartitionOffset,
   TopicPartition,
-} from '../transport.ts';
+} from '../../streams/kernel/transport/transport.ts';
 
 /** With --exactly-once: commits run the transaction outbox, and partitions taken away drop what it held for them. */
 export type TransactionalCommit = Pick<Consumer, 'commit' | 'close'> & { revoke(partitions: TopicPartition[]): void };

@@ -1,4 +1,4 @@
-import { transportConformance } from '../transport-conformance.ts';
+import { transportConformance } from '../../streams/kernel/transport/transport-conformance.ts';
 import { KafkaTransport } from './kafka-transport.ts';
 
 // Against the real broker the global setup started (or KAFKA_BROKERS).

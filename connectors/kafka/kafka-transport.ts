@@ -17,7 +17,7 @@ import type {
   TimeOffsets,
   TopicPartition,
   Transport,
-} from '../transport.ts';
+} from '../../streams/kernel/transport/transport.ts';
 
 export { isRebalanceError } from './group-consumer.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { type TransactionRequest, TransactionOutbox, transactionalId } from './transaction-outbox.ts';
 
 const from = (partition: number, offset: number, text: string): Message => ({

@@ -1,4 +1,4 @@
-import type { Message, PartitionOffset, TopicPartition } from '../transport.ts';
+import type { Message, PartitionOffset, TopicPartition } from '../../streams/kernel/transport/transport.ts';
 
 /** A message as the producer thread sends it (producer-thread.js). */
 export interface WireMessage {

@@ -12,7 +12,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Label } from './label.ts';
+import type { Label } from '../../schemas/label.ts';
 
 const DATA_SCIENCE = new Set(['data scientist', 'data engineer', 'ml engineer', 'ai engineer']);
 const NOT_ENGINEERING = new Set(['other', 'engineering manager', 'product manager', 'designer', 'sales', 'marketing']);

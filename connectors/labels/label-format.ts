@@ -15,8 +15,8 @@
  * original bytes, and never stops the good ones. On the topic a label is the canonical JSON of `Label` (class index,
  * epoch ms), keyed by record_id; the topic decoder accepts the file format too, so hand-produced lines work.
  */
-import type { Message } from '../transport.ts';
-import type { Label } from './label.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
+import type { Label } from '../../schemas/label.ts';
 import { isLabelStudioTask, labelFromLabelStudioTask } from './label-studio-export.ts';
 
 export interface LabelFormatOptions {

@@ -6,8 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { num } from '../../reports/page-data/canonical.ts';
-import { sqlString, type Row, type WarehouseReader } from '../../reports/page-data/warehouse-reader.ts';
+import { num, sqlString, type Row, type WarehouseReader } from '../warehouse/warehouse-reader.ts';
 import type { LabelStudioProject } from './label-studio-config.ts';
 import { byUncertainty, type LabelStudioTask, labelStudioTask, type QueuedPrediction } from './label-studio-tasks.ts';
 

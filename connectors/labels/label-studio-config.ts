@@ -4,7 +4,7 @@
  * `driftline label export --format label-studio` writes the config beside the tasks; the names here
  * (`label`, `text`, `image`) are the ones the tasks' predictions and the import refer to.
  */
-import { DEFAULT_LABEL_CLASSES } from '../../streams/pipelines/labels.ts';
+import { DEFAULT_LABEL_CLASSES } from '../../schemas/label.ts';
 import { CHOICES_NAME } from './label-studio-export.ts';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { warehouseReader } from '../../reports/page-data/warehouse-reader.ts';
+import { warehouseReader } from '../warehouse/warehouse-reader.ts';
 import { dataFile } from '../../test/data-dir.ts';
 import { openWarehouse } from '../warehouse/warehouse.ts';
 import { parseLabels } from './label-format.ts';

@@ -1,5 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
-import { LatencyHistogram } from '../../streams/metrics.ts';
+import { LatencyHistogram } from '../../streams/kernel/metrics.ts';
 
 /** Every 4th bucket bound of LatencyHistogram (×2.44 apart, 24 µs … 231 s): exact cumulative counts, few series. */
 const BUCKET_STEP = 4;

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { LiveRun } from '../../streams/live-run.ts';
+import type { LiveRun } from '../../streams/kernel/live-run.ts';
 import { registerLatencyHistogram } from './latency-histogram-metric.ts';
 import type { SinkFigures } from './sink-figures.ts';
 

@@ -1,5 +1,5 @@
-import type { StreamRecord } from '../../streams/record.ts';
-import type { RejectRecord, Sink } from '../../streams/sink.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import type { RejectRecord, Sink } from '../../streams/kernel/sink.ts';
 import { type Row, type TableDef, type TableName, tableDef } from '../warehouse/tables.ts';
 import type { Warehouse, WarehouseSinkOptions } from '../warehouse/warehouse.ts';
 import type { SinkFigures } from './sink-figures.ts';

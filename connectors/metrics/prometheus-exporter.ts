@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { LiveRun } from '../../streams/live-run.ts';
+import type { LiveRun } from '../../streams/kernel/live-run.ts';
 import type { Warehouse } from '../warehouse/warehouse.ts';
 import { driftlineRegistry } from './metrics-registry.ts';
 import { type MetricsServer, serveMetrics } from './metrics-server.ts';

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { PostingSource, RawPosting } from '../../operators/normalize/job-posting.ts';
+import type { PostingSource } from '../../schemas/job-posting.ts';
+import type { RawPosting } from '../../schemas/raw-posting.ts';
 
 export const BATCH = 1_000;
 

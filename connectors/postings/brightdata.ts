@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { RawPosting } from '../../operators/normalize/job-posting.ts';
+import type { RawPosting } from '../../schemas/raw-posting.ts';
 import { BATCH, inBatches, jsonRecords } from './batches.ts';
 
 /**

@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { glassdoorId, type GlassdoorRow } from '../../operators/normalize/glassdoor.ts';
-import type { RawPosting } from '../../operators/normalize/job-posting.ts';
+import { glassdoorId, type GlassdoorRow, type RawPosting } from '../../schemas/raw-posting.ts';
 import { BATCH, inBatches } from './batches.ts';
 import { type CsvColumns, csvColumnsFor, csvHeader, labelCell } from './csv-columns.ts';
 

@@ -1,8 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { isUtf8 } from 'node:buffer';
-import type { Hn2013Value, Hn2026Value } from '../../operators/normalize/hn.ts';
-import type { RawPosting } from '../../operators/normalize/job-posting.ts';
+import type { Hn2013Value, Hn2026Value, RawPosting } from '../../schemas/raw-posting.ts';
 import { BATCH, inBatches } from './batches.ts';
 
 const parseFile = (bytes: Buffer): unknown => {

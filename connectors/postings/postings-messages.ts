@@ -1,7 +1,6 @@
 import { basename, dirname, extname } from 'node:path';
-import { normalizePosting } from '../../operators/normalize/index.ts';
-import type { RawPosting } from '../../operators/normalize/job-posting.ts';
-import type { Message } from '../transport.ts';
+import type { RawPosting } from '../../schemas/raw-posting.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { readBrightData } from './brightdata.ts';
 import { type CsvColumns, parseCsvMap } from './csv-columns.ts';
 import { type CsvFileLayout, glassdoorRecords, loadPostingsCsvConfig, readGlassdoor } from './glassdoor.ts';
@@ -49,13 +48,15 @@ function contextOf(rec: RawPosting, csvFiles: Map<string, CsvFileLayout>): Recor
 /** How postings files are read: `csvMap` maps the columns of CSV exports that are not Glassdoor's (csv-columns.ts). */
 export interface PostingsReadOptions {
   csvMap?: string | Record<string, unknown>;
+  /**
+   * A posting's event time, when it was posted, as its normalizer reads it (operators/normalize `postedAt`): handed
+   * in, since connectors do not parse postings. Null (no date, or a posting the normalizer rejects): the read time.
+   */
+  postedAt: (rec: RawPosting, readTime: number) => number | null;
 }
 
 /** All postings files as topic messages, read together so duplicates across files and runs are dropped. */
-export async function* readPostingsMessages(
-  files: string[],
-  options: PostingsReadOptions = {},
-): AsyncGenerator<Message[]> {
+export async function* readPostingsMessages(files: string[], options: PostingsReadOptions): AsyncGenerator<Message[]> {
   const byKind = (kind: Kind) => files.filter((f) => postingsFileKind(f) === kind);
   const csvFiles = new Map<string, CsvFileLayout>();
   const csvMap = options.csvMap === undefined ? undefined : parseCsvMap(options.csvMap);
@@ -72,25 +73,10 @@ export async function* readPostingsMessages(
       yield batch.map((rec) => ({
         key: null,
         value: rec.raw,
-        timestamp: postingTime(rec, now),
+        timestamp: options.postedAt(rec, now) ?? now,
         headers: { [SOURCE]: rec.source, [CONTEXT]: JSON.stringify(contextOf(rec, csvFiles)) },
       }));
     }
-  }
-}
-
-/**
- * A posting's event time: when it was posted, as its normalizer reads it (HN 2013–2018: the month of the file; HN
- * 2026: the job's `time`; Bright Data: `job_posted_date`, else the relative `job_posted_time` from the scrape time),
- * so replays and windows run in the postings' own time. Glassdoor rows carry no date at all, and a posting the
- * normalizer rejects has none it trusts: those get the read time.
- */
-function postingTime(rec: RawPosting, readTime: number): number {
-  if (rec.source === 'glassdoor') return readTime;
-  try {
-    return normalizePosting(rec, readTime).posted_at ?? readTime;
-  } catch {
-    return readTime; // the pipeline rejects it again, with the reason, and dead-letters the original bytes
   }
 }
 

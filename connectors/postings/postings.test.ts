@@ -13,7 +13,7 @@ import {
   readHn2026,
 } from './index.ts';
 import { dataFile } from '../../test/data-dir.ts';
-import type { RawPosting } from '../../operators/normalize/job-posting.ts';
+import type { RawPosting } from '../../schemas/raw-posting.ts';
 
 async function collect(gen: AsyncGenerator<RawPosting[]>): Promise<RawPosting[]> {
   const out: RawPosting[] = [];

@@ -1,4 +1,4 @@
-import type { ConsumedMessage } from '../transport.ts';
+import type { ConsumedMessage } from '../../streams/kernel/transport/transport.ts';
 import { SpilledRuns } from './spilled-runs.ts';
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

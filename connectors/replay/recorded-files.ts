@@ -1,4 +1,4 @@
-import type { ConsumedMessage, Message } from '../transport.ts';
+import type { ConsumedMessage, Message } from '../../streams/kernel/transport/transport.ts';
 import { type TimeRange, inRange } from './time-range.ts';
 
 /** The position topic `run --input` gives these files (see fileSource), so a replay's rows about a record match. */

@@ -1,4 +1,4 @@
-import type { ConsumedMessage, TimeOffsets, Transport } from '../transport.ts';
+import type { ConsumedMessage, TimeOffsets, Transport } from '../../streams/kernel/transport/transport.ts';
 import { type TimeRange, inRange } from './time-range.ts';
 
 const id = (topic: string, partition: number) => `${topic}\u0000${partition}`;

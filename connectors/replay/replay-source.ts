@@ -1,6 +1,6 @@
-import type { Source } from '../../streams/source.ts';
+import type { Source } from '../../streams/kernel/source.ts';
 import { readOnceSource } from '../read-once-source.ts';
-import type { ConsumedMessage } from '../transport.ts';
+import type { ConsumedMessage } from '../../streams/kernel/transport/transport.ts';
 
 /** The one "partition" acknowledgements are tracked on: a replay reads in its own order and commits nothing. */
 const ACK_TOPIC = 'replay';

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { EmbeddedLogTransport } from '../embedded-log/embedded-log.ts';
-import type { ConsumedMessage, Consumer, Message, Producer } from '../transport.ts';
+import type { ConsumedMessage, Consumer, Message, Producer } from '../../streams/kernel/transport/transport.ts';
 import { MinHeap } from './min-heap.ts';
 
 /** Where a spilled copy keeps its place in the input ([topic, partition, offset]); removed when read back. */

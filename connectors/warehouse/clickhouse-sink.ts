@@ -20,8 +20,8 @@
  */
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import type { StreamRecord } from '../../streams/record.ts';
-import { DEFAULT_SINK_MAX_WAIT_MS, type Sink } from '../../streams/sink.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import { DEFAULT_SINK_MAX_WAIT_MS, type Sink } from '../../streams/kernel/sink.ts';
 import { chIdent } from './clickhouse-ddl.ts';
 import { deadLetterRow } from './dead-letter-row.ts';
 import { type Row, type TableDef, type TableName, tableDef } from './tables.ts';

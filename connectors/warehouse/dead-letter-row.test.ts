@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWellFormed } from '../../streams/well-formed-text.ts';
+import { isWellFormed } from '../../streams/kernel/well-formed-text.ts';
 import { deadLetterRow, MAX_REASON_CHARS } from './dead-letter-row.ts';
 import { letter, POISON_LETTERS } from './fixtures/poison-letters.ts';
 import { tableDef } from './tables.ts';

@@ -5,12 +5,12 @@
  * shown as `\0` in reasons, the original bytes always base64, and an event time that is not an integer the Int64
  * column holds exactly stored as 0 with the original kept beside it.
  */
-import type { DeadLetter } from '../../streams/record.ts';
-import { safeText, toWellFormed } from '../../streams/well-formed-text.ts';
+import { type DeadLetter, MAX_REASON_CHARS } from '../../streams/kernel/record.ts';
+import { safeText, toWellFormed } from '../../streams/kernel/well-formed-text.ts';
 import { compositeId, type Row } from './tables.ts';
 
-/** Longest reason stored: enough for any real error message, small enough that no reason outgrows its row. */
-export const MAX_REASON_CHARS = 2_000;
+// The reason's bound is the dead letter's own (record.ts): the `.dlq` topic bounds it the same way.
+export { MAX_REASON_CHARS };
 const MAX_KEY_CHARS = 1_024;
 const MAX_NAME_CHARS = 1_000;
 

@@ -21,8 +21,8 @@ import {
   VARCHAR,
   listValue,
 } from '@duckdb/node-api';
-import type { StreamRecord } from '../../streams/record.ts';
-import { DEFAULT_SINK_MAX_WAIT_MS, type Sink } from '../../streams/sink.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import { DEFAULT_SINK_MAX_WAIT_MS, type Sink } from '../../streams/kernel/sink.ts';
 import { duckdbAddColumn, duckdbCreateTable, duckIdent } from './duckdb-ddl.ts';
 import { missingColumns } from './missing-columns.ts';
 import { type RejectedRow, type RejectionHandling, routeRejected } from './rejected.ts';

@@ -1,6 +1,6 @@
 /** Rows a warehouse sink could not write, and where they go: never silently dropped. */
-import type { DeadLetter, StreamRecord } from '../../streams/record.ts';
-import type { RejectRecord } from '../../streams/sink.ts';
+import type { DeadLetter, StreamRecord } from '../../streams/kernel/record.ts';
+import type { RejectRecord } from '../../streams/kernel/sink.ts';
 import type { Row } from './tables.ts';
 
 export interface RejectedRow<T> {

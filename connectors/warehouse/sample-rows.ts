@@ -1,5 +1,5 @@
 /** Synthetic rows shaped like real ones, for tests and benchmarks. */
-import type { StreamRecord } from '../../streams/record.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
 import type { Row } from './tables.ts';
 
 const SKILLS = ['python', 'typescript', 'sql', 'kafka', 'spark', 'pytorch', 'onnx', 'kubernetes', 'go', 'rust'];

@@ -533,7 +533,8 @@ export type TableName = keyof typeof TABLES;
 export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 
 /** A row as handed to a sink: column name → JS value (numbers for int64/timestamp_ms; bigint is not accepted). */
-export type Row = Record<string, unknown>;
+// Row and compositeId belong to the rows' mappers as much as to the tables: defined in schemas/, re-exported here.
+export type { Row } from '../../schemas/warehouse-row.ts';
 
 export function tableDef(name: TableName | TableDef): TableDef {
   if (typeof name !== 'string') return name;
@@ -542,5 +543,4 @@ export function tableDef(name: TableName | TableDef): TableDef {
   return def;
 }
 
-/** Composite ids are joined with '/': `compositeId(topic, partition, offset, stage)`. */
-export const compositeId = (...parts: (string | number)[]): string => parts.join('/');
+export { compositeId } from '../../schemas/warehouse-row.ts';

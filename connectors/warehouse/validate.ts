@@ -7,7 +7,7 @@
  * Strings must be valid Unicode: a lone UTF-16 surrogate fails a whole ClickHouse INSERT (code 25) while DuckDB
  * stores U+FFFD in its place, so both warehouses refuse it here, alike.
  */
-import { isWellFormed, toWellFormed } from '../../streams/well-formed-text.ts';
+import { isWellFormed, toWellFormed } from '../../streams/kernel/well-formed-text.ts';
 import type { ColumnType, Row, TableDef } from './tables.ts';
 
 const isInt = (v: unknown, min: number, max: number) =>

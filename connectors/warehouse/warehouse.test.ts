@@ -6,7 +6,7 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatRows } from '../../cli/sql.ts';
 import { type ModelComparison, modelComparisonRow } from '../../operators/compare/compare-models.ts';
-import type { DeadLetter } from '../../streams/record.ts';
+import type { DeadLetter } from '../../streams/kernel/record.ts';
 import { clickhouseCreateTable, countDistinctSql, countFinalSql } from './clickhouse-ddl.ts';
 import { type RejectedRow, classifyClickHouseError, clickhouseSink } from './clickhouse-sink.ts';
 import { duckdbCreateTable } from './duckdb-ddl.ts';

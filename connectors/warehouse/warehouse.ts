@@ -8,8 +8,8 @@
 import { join } from 'node:path';
 import { redactUrl } from '../../config/redact.ts';
 import type { Settings } from '../../config/settings.ts';
-import type { StreamRecord } from '../../streams/record.ts';
-import type { Sink } from '../../streams/sink.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import type { Sink } from '../../streams/kernel/sink.ts';
 import { chString, clickhouseAddColumn, clickhouseCreateTable } from './clickhouse-ddl.ts';
 import { checkClickHouseReachable } from './first-contact.ts';
 import { type ClickHouseSinkOptions, clickhouseSink, createClickHouseClient } from './clickhouse-sink.ts';

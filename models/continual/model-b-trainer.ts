@@ -18,7 +18,7 @@ import { saveCalibration } from '../calibration/calibration-store.ts';
 import { configHash as hashConfig } from '../registry/lineage.ts';
 import type { ModelEntry, ModelRegistry } from '../registry/registry.ts';
 import { PREPROCESSING, type PostingText } from '../postings/features.ts';
-import type { Row } from '../../connectors/warehouse/tables.ts';
+import type { Row } from '../../schemas/warehouse-row.ts';
 import { EventTimeFeed, type TimedExample } from './event-time-feed.ts';
 import { DEFAULT_FINE_TUNE_CONFIG, type FineTuneConfig } from './fine-tune.ts';
 import { FineTuneWorker } from './fine-tune-client.ts';

@@ -1,5 +1,5 @@
 /** What one fine-tune of Model B produced and decided, and its `training_runs` warehouse row. */
-import { type Row, compositeId } from '../../connectors/warehouse/tables.ts';
+import { type Row, compositeId } from '../../schemas/warehouse-row.ts';
 import type { BinaryMetrics } from '../postings/train.ts';
 import type { TriggerReason } from './trigger-policy.ts';
 

@@ -12,7 +12,7 @@ import { rng, shuffleInPlace } from '../seeded-random.ts';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { labelFromFileName, listImageFiles } from '../../connectors/camera/image-directory.ts';
-import { readImageHeader } from '../../connectors/camera/image-header.ts';
+import { readImageHeader } from '../../schemas/image-header.ts';
 import { normalizeFrames } from '../../operators/normalize/frame.ts';
 import type { CameraFrame } from '../../schemas/camera-frame.ts';
 

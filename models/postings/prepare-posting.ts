@@ -2,10 +2,10 @@
  * A posting's per-record work in one pure function: normalize, featurize (the model's input) and the drift keywords,
  * from one tokenization of its text. The pipeline keeps the features and keywords beside the posting
  * (`rememberPrepared`), where inference and the drift window find them instead of computing them again.
- * `prepareItem` is also a parallel-map function (streams/parallel-map.ts); postings does not run it on threads yet:
- * measured slower on 2 cores (bench/README.md).
+ * `prepareItem` is also a parallel-map function (streams/kernel/parallel-map.ts); postings does not run it on
+ * threads yet: measured slower on 2 cores (bench/README.md).
  */
-import type { Label } from '../../connectors/labels/label.ts';
+import type { Label } from '../../schemas/label.ts';
 import { type JobPosting, normalizePosting, type RawPosting } from '../../operators/normalize/index.ts';
 import { postingTokens } from '../../operators/normalize/posting-tokens.ts';
 import { keywordsOfTokens } from './drift-features.ts';

@@ -4,7 +4,7 @@
  * a redelivered record replaces its own rows; two readings of one series at one time with different values keep one
  * row each, as in `events`.
  */
-import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
+import { compositeId, type Row } from '../../schemas/warehouse-row.ts';
 import type { Event } from '../../schemas/event.ts';
 import { logScale } from './anomaly-likelihood.ts';
 import type { AnomalySignals } from './series-detector.ts';

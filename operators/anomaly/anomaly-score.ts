@@ -7,7 +7,7 @@
  * A plain function over batches for `stream.mapBatch(...)`; state is kept per key in memory (a series lives on one
  * partition, so its past stays in one place; a restart starts it afresh, with a new warm-up).
  */
-import { type StreamRecord, withValue } from '../../streams/record.ts';
+import { type StreamRecord, withValue } from '../../streams/kernel/record.ts';
 import {
   type AnomalySignals,
   DETECTOR_DEFAULTS,

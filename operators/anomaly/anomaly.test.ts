@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StreamRecord } from '../../streams/record.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
 import { AnomalyLikelihood, logScale } from './anomaly-likelihood.ts';
 import { anomalyAlertRows, anomalyScoreRow } from './anomaly-rows.ts';
 import { anomalyScores } from './anomaly-score.ts';

@@ -1,6 +1,6 @@
 import { type SchemaName, validate } from '../../schemas/registry.ts';
-import type { Stage } from '../../streams/stage.ts';
-import { perRecordStage } from './record-function.ts';
+import type { Stage } from '../../streams/kernel/stage.ts';
+import { perRecordStage } from '../../streams/kernel/operators/basic/record-function.ts';
 
 /**
  * Passes records that match the named schema (schemas/), dead-letters the others with every mismatch named. `part`

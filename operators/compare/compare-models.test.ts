@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importLabels } from '../../cli/label.ts';
 import { decodeLabel } from '../../connectors/labels/label-format.ts';
 import { readHn2026Truth } from '../../connectors/labels/hn-2026-truth.ts';
-import type { Label } from '../../connectors/labels/label.ts';
-import { ArraySink } from '../../connectors/memory/array-sink.ts';
-import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
+import type { Label } from '../../schemas/label.ts';
+import { ArraySink } from '../../streams/kernel/memory/array-sink.ts';
+import { MemoryTransport } from '../../streams/kernel/memory/memory-log.ts';
 import { hn2026Files, readHn2026 } from '../../connectors/postings/index.ts';
-import { topicSource } from '../../connectors/topic-source.ts';
+import { topicSource } from '../../streams/kernel/transport/topic-source.ts';
 import { type Calibration, calibrate, fitCalibration } from '../../models/calibration/calibration.ts';
 import { argmax } from '../../models/classification-metrics.ts';
 import { exportMlpToOnnx } from '../../models/postings/export.ts';
@@ -23,16 +23,21 @@ import {
   type PostingsTrainResult,
   trainPostingsModel,
 } from '../../models/postings/train.ts';
-import { CommitTracker } from '../../streams/ack.ts';
-import { Pipeline } from '../../streams/pipeline.ts';
+import { CommitTracker } from '../../streams/kernel/ack.ts';
+import { Pipeline } from '../../streams/kernel/pipeline.ts';
 import { DEFAULT_LABEL_CLASSES } from '../../streams/pipelines/labels.ts';
-import type { DeadLetter, StreamRecord } from '../../streams/record.ts';
-import { runPipeline } from '../../streams/runner.ts';
-import type { StageOutput } from '../../streams/stage.ts';
+import type { DeadLetter, StreamRecord } from '../../streams/kernel/record.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
+import type { StageOutput } from '../../streams/kernel/stage.ts';
 import { dataDir, dataFile } from '../../test/data-dir.ts';
 import { type InferStage, type Inferred, infer } from '../infer/infer.ts';
 import { type JobPosting, normalizePosting } from '../normalize/index.ts';
-import { hopping, type TimeWindowSpec, tumbling, windowStarts } from '../window/window-spec.ts';
+import {
+  hopping,
+  type TimeWindowSpec,
+  tumbling,
+  windowStarts,
+} from '../../streams/kernel/operators/window/window-spec.ts';
 import {
   type CompareModelsStage,
   type CompareInput,

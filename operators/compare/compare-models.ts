@@ -15,15 +15,15 @@
  * emitted windows kept for updates (oldest dropped first), `maxPendingLabels` labels waiting for a prediction
  * (oldest expire first). Everything dropped is counted in `stats()`; the warehouse `labels` table stays complete.
  */
-import type { Label } from '../../connectors/labels/label.ts';
-import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
+import type { Label } from '../../schemas/label.ts';
+import { compositeId, type Row } from '../../schemas/warehouse-row.ts';
 import type { Calibration } from '../../models/calibration/calibration.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import type { StreamRecord } from '../../streams/record.ts';
-import { type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/stateful.ts';
-import type { Stage } from '../../streams/stage.ts';
-import { StreamWatermark } from '../window/stream-watermark.ts';
-import { type TimeWindowSpec, windowStarts } from '../window/window-spec.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import { type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/kernel/stateful.ts';
+import type { Stage } from '../../streams/kernel/stage.ts';
+import { StreamWatermark } from '../../streams/kernel/operators/window/stream-watermark.ts';
+import { type TimeWindowSpec, windowStarts } from '../../streams/kernel/operators/window/window-spec.ts';
 import {
   addEstimate,
   Calibrations,

@@ -1,6 +1,6 @@
 import { type Calibration, calibrate } from '../../models/calibration/calibration.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import type { SourcePosition } from '../../streams/record.ts';
+import type { SourcePosition } from '../../streams/kernel/record.ts';
 import type { ModelComparison } from './compare-models.ts';
 
 /** A model's estimate in a window, as sums over its predictions there. */

@@ -3,7 +3,7 @@
  * margin: the alert a team sees before a single label arrives. One row per model and window; a window's row is
  * re-emitted as labels come, with the same id, so the alert is never counted twice.
  */
-import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
+import { compositeId, type Row } from '../../schemas/warehouse-row.ts';
 import type { ModelComparison } from './compare-models.ts';
 
 /** Below the reference by this much or more, the alert is major. */

@@ -3,7 +3,7 @@
  * run id, so a replay and a live run of the same windows sit side by side; versions derive from event time, so
  * replaying the same input gives identical rows apart from the run id.
  */
-import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
+import { compositeId, type Row } from '../../schemas/warehouse-row.ts';
 import type { DriftReport } from './drift-report.ts';
 
 const windowId = (runId: string, r: DriftReport) =>

@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../../streams/record.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
 import { Adwin } from './detectors/adwin.ts';
 import { PageHinkley } from './detectors/page-hinkley.ts';
 import type { DetectorDescription } from './drift-window-report.ts';

@@ -1,5 +1,5 @@
-import type { StreamRecord } from '../../streams/record.ts';
-import type { WindowResult } from '../window/window-spec.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import type { WindowResult } from '../../streams/kernel/operators/window/window-spec.ts';
 import { type DriftFeatures, KEYWORDS_FEATURE } from './drift-features.ts';
 import type { DriftAlert, DriftReport } from './drift-report.ts';
 import type { DriftThresholds } from './drift-thresholds.ts';

@@ -6,11 +6,11 @@
  * streams too sparse for windows. The reference is a stored profile or, with `warmUpReference`, each key's own first
  * records. See README.md for the choices and thresholds.
  */
-import type { StreamRecord } from '../../streams/record.ts';
-import type { Stage } from '../../streams/stage.ts';
-import { type StatefulContext, statefulStage } from '../../streams/stateful.ts';
-import { type Window, Windower, windowerLogic, windowRecord } from '../../streams/windower.ts';
-import type { WindowSpec } from '../window/window-spec.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import type { Stage } from '../../streams/kernel/stage.ts';
+import { type StatefulContext, statefulStage } from '../../streams/kernel/stateful.ts';
+import { type Window, Windower, windowerLogic, windowRecord } from '../../streams/kernel/windower.ts';
+import type { WindowSpec } from '../../streams/kernel/operators/window/window-spec.ts';
 import type { DriftFeatures } from './drift-features.ts';
 import type { DriftReport } from './drift-report.ts';
 import { DEFAULT_THRESHOLDS, type DriftThresholds } from './drift-thresholds.ts';

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ArraySink } from '../../connectors/memory/array-sink.ts';
-import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
-import { topicSource } from '../../connectors/topic-source.ts';
-import { Pipeline } from '../../streams/pipeline.ts';
-import { runPipeline } from '../../streams/runner.ts';
+import { ArraySink } from '../../streams/kernel/memory/array-sink.ts';
+import { MemoryTransport } from '../../streams/kernel/memory/memory-log.ts';
+import { topicSource } from '../../streams/kernel/transport/topic-source.ts';
+import { Pipeline } from '../../streams/kernel/pipeline.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
 import { dataFile } from '../../test/data-dir.ts';
-import { countWindow } from '../window/window-spec.ts';
+import { countWindow } from '../../streams/kernel/operators/window/window-spec.ts';
 import { Adwin } from './detectors/adwin.ts';
 import type { DriftFeatures } from './drift-features.ts';
 import type { DriftReport } from './drift-report.ts';

@@ -18,8 +18,8 @@
 import { type InferenceBackend, InferencePool } from '../../models/infer/worker-pool.ts';
 import type { ModelRegistry } from '../../models/registry/registry.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import type { StreamRecord } from '../../streams/record.ts';
-import type { Stage } from '../../streams/stage.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import type { Stage } from '../../streams/kernel/stage.ts';
 import { type Chunk, ChunkRunner, splitEvenly } from './inference-chunks.ts';
 import { type RowShape, buildRows } from './input-rows.ts';
 import { type Loaded, ModelSessions } from './model-sessions.ts';

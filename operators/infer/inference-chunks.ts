@@ -4,7 +4,7 @@
  * model's result (or its failure) for the chunk.
  */
 import type { InferencePool } from '../../models/infer/worker-pool.ts';
-import { reasonOf } from '../../streams/stage.ts';
+import { reasonOf } from '../../streams/kernel/stage.ts';
 import type { InferOptions } from './infer.ts';
 import { type InputRow, densify, finiteValues, isSparse, scatter } from './input-rows.ts';
 import type { Loaded } from './model-sessions.ts';

@@ -2,8 +2,8 @@
  * Records → input rows for `infer`: calls `toInput`, checks each row's length (and a sparse row's indices), and
  * dead-letters the records whose row is unusable. Also the sparse-row helpers the batch building uses.
  */
-import type { StreamRecord } from '../../streams/record.ts';
-import { type StageOutput, reasonOf } from '../../streams/stage.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import { type StageOutput, reasonOf } from '../../streams/kernel/stage.ts';
 import type { InferOptions, SparseRow } from './infer.ts';
 
 /** A row as the inference batches take it: dense float32, or sparse. */

@@ -3,8 +3,8 @@
  * batch order; a record a model failed on, or whose row the inference thread found invalid, becomes a dead letter.
  */
 import type { Prediction } from '../../schemas/prediction.ts';
-import { type StreamRecord, withValue } from '../../streams/record.ts';
-import type { StageOutput } from '../../streams/stage.ts';
+import { type StreamRecord, withValue } from '../../streams/kernel/record.ts';
+import type { StageOutput } from '../../streams/kernel/stage.ts';
 import type { Chunk, ModelResult } from './inference-chunks.ts';
 import type { Inferred } from './infer.ts';
 

@@ -1,8 +1,8 @@
 import ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ArraySink } from '../../connectors/memory/array-sink.ts';
-import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
-import { topicSource } from '../../connectors/topic-source.ts';
+import { ArraySink } from '../../streams/kernel/memory/array-sink.ts';
+import { MemoryTransport } from '../../streams/kernel/memory/memory-log.ts';
+import { topicSource } from '../../streams/kernel/transport/topic-source.ts';
 import { exportFramesOnnx, type CnnWeights } from '../../models/frames/export.ts';
 import { quantizeFramesInt8 } from '../../models/frames/quantize.ts';
 import { denseModel, randomDense } from '../../models/infer/dense-model.ts';
@@ -14,9 +14,9 @@ import {
   convertToFloat16,
   quantizeWeightsInt8,
 } from '../../models/postings/quantize.ts';
-import { Pipeline } from '../../streams/pipeline.ts';
-import type { DeadLetter } from '../../streams/record.ts';
-import { runPipeline } from '../../streams/runner.ts';
+import { Pipeline } from '../../streams/kernel/pipeline.ts';
+import type { DeadLetter } from '../../streams/kernel/record.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
 import { type InferStage, type Inferred, infer } from './infer.ts';
 import { FEATURES, expectedLabel, featuresOf, memoryResolver, testModel } from './test-fixtures.ts';
 

@@ -2,7 +2,7 @@
  * Versions by event time for `infer`: groups a batch's records into runs scored by the same model versions, as
  * `versionAt` names them per record.
  */
-import type { StreamRecord } from '../../streams/record.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
 import type { ModelRef } from './infer.ts';
 import type { Loaded, ModelSessions } from './model-sessions.ts';
 

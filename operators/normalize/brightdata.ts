@@ -9,7 +9,8 @@ import {
   requireId,
   validatePosting,
 } from './common.ts';
-import type { JobPosting, RawPosting } from './job-posting.ts';
+import type { JobPosting } from '../../schemas/job-posting.ts';
+import type { RawPosting } from '../../schemas/raw-posting.ts';
 import { resolveRelativeDate } from './relative-date.ts';
 import { normalizePeriod, NO_SALARY, type Salary, salaryFields } from './salary.ts';
 import { rememberTokens } from './posting-tokens.ts';

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { JobPosting, RawPosting } from './job-posting.ts';
+import type { JobPosting } from '../../schemas/job-posting.ts';
+import type { RawPosting } from '../../schemas/raw-posting.ts';
 
 export const MAX_DESCRIPTION_BYTES = 1024 * 1024;
 export const DAY_MS = 86_400_000;

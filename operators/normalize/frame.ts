@@ -13,7 +13,7 @@
  */
 import sharp from 'sharp';
 import type { CameraFrame } from '../../schemas/camera-frame.ts';
-import { readImageHeader } from '../../connectors/camera/image-header.ts';
+import { readImageHeader } from '../../schemas/image-header.ts';
 
 export interface NormalizeFrameOptions {
   /** Output side length. Default 64. */

@@ -1,35 +1,9 @@
-import { createHash } from 'node:crypto';
 import { asObject, clipTitle, optString, parsedValue, reject, validatePosting } from './common.ts';
-import type { JobPosting, RawPosting } from './job-posting.ts';
+import type { JobPosting } from '../../schemas/job-posting.ts';
+import { glassdoorId, type GlassdoorRow, type RawPosting } from '../../schemas/raw-posting.ts';
 import { parseSalaryEstimate, salaryFields } from './salary.ts';
 import { rememberTokens } from './posting-tokens.ts';
 import { htmlToText, skillsOfTokens, tokenize } from './text.ts';
-
-/**
- * What the CSV connector emits per row: the columns renamed (the Glassdoor layout of config/postings-csv.json, or
- * the user's --csv-map), the label (from a label column or the file name; null: none), and the stable id. Fields are
- * undefined when the row lacks the column; a label cell that is not 0 or 1 is kept as text, to be rejected here.
- */
-export interface GlassdoorRow {
-  id?: string;
-  title?: string;
-  company?: string;
-  location?: string;
-  description?: string;
-  salary?: string;
-  label?: 0 | 1 | null | string;
-  file?: string;
-  /** Set instead of the fields when the file could not be parsed as CSV. */
-  csv_error?: string;
-}
-
-/** Stable id: sha1 of title, company, location and description as found in the file (duplicate rows share it). */
-export function glassdoorId(row: Pick<GlassdoorRow, 'title' | 'company' | 'location' | 'description'>): string {
-  return createHash('sha1')
-    .update([row.title ?? '', row.company ?? '', row.location ?? '', row.description ?? ''].join('\u0000'))
-    .digest('hex')
-    .slice(0, 20);
-}
 
 /** Glassdoor uses "-1" for a missing value. */
 const present = (v: string | null): string | null => (v === null || v === '-1' ? null : v);

@@ -1,10 +1,9 @@
 import { asObject, clipTitle, optDate, optString, parsedValue, reject, validatePosting } from './common.ts';
 import { NO_SALARY, salaryFields } from './salary.ts';
-import type { JobPosting, RawPosting } from './job-posting.ts';
+import type { JobPosting } from '../../schemas/job-posting.ts';
+import type { Hn2013Value, Hn2026Value, RawPosting } from '../../schemas/raw-posting.ts';
 import { rememberTokens } from './posting-tokens.ts';
 import { htmlToText, skillsOfTokens, tokenize } from './text.ts';
-
-/** What the 2013–2018 connector emits: the month from the file name and the post as found in the file. */
 
 /** HN posts carry no structured salary, seniority or employment type. */
 const HN_HAS_NONE = {
@@ -12,18 +11,6 @@ const HN_HAS_NONE = {
   seniority: null,
   employment_type: null,
 } as const;
-
-export interface Hn2013Value {
-  month: string;
-  post: unknown;
-}
-
-/** What the 2026 connector emits: the run's date and fetch time, and the job as found in raw.json. */
-export interface Hn2026Value {
-  run: string;
-  fetched_at: string | null;
-  job: unknown;
-}
 
 /**
  * Title and company from the first line of the post. HN posts open with "Company | Role | Location | ...":

@@ -1,5 +1,5 @@
 /** Warehouse rows: `pseudo_labels` (accepted examples) and `pseudo_label_windows` (per-window accounting). */
-import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
+import { compositeId, type Row } from '../../schemas/warehouse-row.ts';
 import type { PseudoLabel, PseudoLabelWindow } from './pseudo-label.ts';
 
 export function pseudoLabelRow(p: PseudoLabel<unknown>, pipeline: string): Row {

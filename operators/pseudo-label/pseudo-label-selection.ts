@@ -1,4 +1,4 @@
-import type { StreamRecord } from '../../streams/record.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
 
 /** A confident prediction of a window, waiting for the window's decision. */

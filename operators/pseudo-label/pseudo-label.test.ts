@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { readHn2026Truth } from '../../connectors/labels/hn-2026-truth.ts';
-import type { Label } from '../../connectors/labels/label.ts';
-import { ArraySink } from '../../connectors/memory/array-sink.ts';
-import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
-import { topicSource } from '../../connectors/topic-source.ts';
+import type { Label } from '../../schemas/label.ts';
+import { ArraySink } from '../../streams/kernel/memory/array-sink.ts';
+import { MemoryTransport } from '../../streams/kernel/memory/memory-log.ts';
+import { topicSource } from '../../streams/kernel/transport/topic-source.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import { Pipeline } from '../../streams/pipeline.ts';
-import { runPipeline } from '../../streams/runner.ts';
+import { Pipeline } from '../../streams/kernel/pipeline.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
 import { dataFile } from '../../test/data-dir.ts';
-import { tumbling } from '../window/window-spec.ts';
+import { tumbling } from '../../streams/kernel/operators/window/window-spec.ts';
 import {
   type PseudoLabel,
   type PseudoLabelInput,

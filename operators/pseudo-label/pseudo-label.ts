@@ -14,12 +14,12 @@
  * verdict has arrived (or at end of input), so the result does not depend on how the two streams interleave.
  * Output: accepted pseudo-labels (`kind: 'label'`) and one summary per window (`kind: 'window'`, accept rate, alarm).
  */
-import type { StreamRecord } from '../../streams/record.ts';
-import type { Stage } from '../../streams/stage.ts';
-import { type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/stateful.ts';
-import { type Window, Windower } from '../../streams/windower.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import type { Stage } from '../../streams/kernel/stage.ts';
+import { type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/kernel/stateful.ts';
+import { type Window, Windower } from '../../streams/kernel/windower.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import type { TimeWindowSpec } from '../window/window-spec.ts';
+import type { TimeWindowSpec } from '../../streams/kernel/operators/window/window-spec.ts';
 import { type Candidate, selectByClassPrior } from './pseudo-label-selection.ts';
 
 export type PseudoLabelInput<T> = { prediction: T } | { drift: { windowStart: number; datasetDrift: boolean } };

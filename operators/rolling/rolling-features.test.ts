@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StreamRecord } from '../../streams/record.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
 import { type RollingFeatures, rollingFeatures } from './rolling-features.ts';
 
 interface Reading {

@@ -8,7 +8,7 @@
  * A plain function over batches for `stream.mapBatch(...)`; state is kept per key in memory (a series lives on one
  * partition, so its history stays in one place; a restart starts the history afresh).
  */
-import { type StreamRecord, withValue } from '../../streams/record.ts';
+import { type StreamRecord, withValue } from '../../streams/kernel/record.ts';
 
 export interface RollingFeatures {
   /** Previous values of this key the statistics are over (≤ size). */

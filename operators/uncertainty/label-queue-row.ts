@@ -1,5 +1,5 @@
 /** The `label_queue` warehouse row of a queued entry (connectors/warehouse/tables.ts). */
-import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
+import { compositeId, type Row } from '../../schemas/warehouse-row.ts';
 import type { LabelQueueEntry } from './uncertainty-sample.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { SourcePosition, StreamRecord } from '../../streams/record.ts';
-import type { BatchRef } from '../../streams/stateful.ts';
+import type { SourcePosition, StreamRecord } from '../../streams/kernel/record.ts';
+import type { BatchRef } from '../../streams/kernel/stateful.ts';
 import { type ItemKeys, isDuplicate } from './near-duplicate.ts';
 
 export interface Candidate extends ItemKeys {

@@ -11,12 +11,17 @@
  * Bounded memory: a window keeps at most `budget` candidates per class (`quota` without filling), plus the current
  * batch's arrivals; the candidates hold a few fields of the prediction, never the record value.
  */
-import type { StreamRecord } from '../../streams/record.ts';
-import type { Stage } from '../../streams/stage.ts';
-import { type BatchRef, type StatefulContext, type StatefulLogic, statefulStage } from '../../streams/stateful.ts';
-import { type Window, Windower, windowRecord } from '../../streams/windower.ts';
+import type { StreamRecord } from '../../streams/kernel/record.ts';
+import type { Stage } from '../../streams/kernel/stage.ts';
+import {
+  type BatchRef,
+  type StatefulContext,
+  type StatefulLogic,
+  statefulStage,
+} from '../../streams/kernel/stateful.ts';
+import { type Window, Windower, windowRecord } from '../../streams/kernel/windower.ts';
 import type { Prediction } from '../../schemas/prediction.ts';
-import type { WindowResult, WindowSpec } from '../window/window-spec.ts';
+import type { WindowResult, WindowSpec } from '../../streams/kernel/operators/window/window-spec.ts';
 import { type DedupKey, QueuedKeys, itemKeys } from './near-duplicate.ts';
 import { type Candidate, type Pick, WindowPool, selectPicks } from './uncertainty-pool.ts';
 import {

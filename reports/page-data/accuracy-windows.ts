@@ -5,7 +5,7 @@
  * estimate stays high. The page shows those windows rather than smoothing them away.
  */
 import { num } from './canonical.ts';
-import type { Row } from './warehouse-reader.ts';
+import type { Row } from '../../connectors/warehouse/warehouse-reader.ts';
 
 /** Estimate vs realized accuracy beyond this is called out (the same margin as model_comparison's estimate alerts). */
 export const ESTIMATE_TOLERANCE = 0.05;

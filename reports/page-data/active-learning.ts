@@ -7,7 +7,7 @@ import { className } from './after-promotion.ts';
 import { canonicalRows, num } from './canonical.ts';
 import { postingHeading } from './posting-heading.ts';
 import type { PageExport } from './page.ts';
-import { latestRunCondition, sqlString, type Row } from './warehouse-reader.ts';
+import { latestRunCondition, sqlString, type Row } from '../../connectors/warehouse/warehouse-reader.ts';
 
 const PIPELINE = 'postings';
 const DAY = 86_400_000;

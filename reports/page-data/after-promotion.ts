@@ -10,7 +10,7 @@
  */
 import { CLASSES } from '../../models/postings/train.ts';
 import { canonicalRows, num } from './canonical.ts';
-import { sqlString, type Row, type WarehouseReader } from './warehouse-reader.ts';
+import { sqlString, type Row, type WarehouseReader } from '../../connectors/warehouse/warehouse-reader.ts';
 
 /** A promotion of Model B in event time. */
 export interface Promotion {

@@ -65,12 +65,8 @@ export function canonicalRows<T extends Record<string, unknown>>(rows: readonly 
   return decorated.map((d) => d.row);
 }
 
-/** A number from a warehouse value (DuckDB bigint, ClickHouse number or numeric string); null stays null. */
-export function num(value: unknown): number | null {
-  if (value === null || value === undefined || value === '') return null;
-  const n = typeof value === 'bigint' ? Number(value) : Number(value);
-  return Number.isFinite(n) ? n : null;
-}
+// `num` (a number from a warehouse value) lives with the warehouse reader; page modules still take it from here.
+export { num } from '../../connectors/warehouse/warehouse-reader.ts';
 
 /** Page data as written to disk: one-space indentation (diffable), trailing newline. */
 export const pageJson = (data: unknown) => `${JSON.stringify(canonicalValue(data), null, 1)}\n`;

@@ -8,7 +8,7 @@ import { accuracyWindows, ESTIMATE_TOLERANCE, MIN_LABELLED } from './accuracy-wi
 import { afterFirstPromotion, type Promotion } from './after-promotion.ts';
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
-import { latestRunCondition, sqlString, type Row } from './warehouse-reader.ts';
+import { latestRunCondition, sqlString, type Row } from '../../connectors/warehouse/warehouse-reader.ts';
 import { slotOf, windowAxis, windowPosition } from './window-axis.ts';
 
 const PIPELINE = 'postings';

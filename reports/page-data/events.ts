@@ -12,7 +12,12 @@ import { nabRunScores, type StoredSeries } from '../../streams/pipelines/nab-run
 import type { LabelledWindow } from '../../streams/pipelines/nab-scoring.ts';
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
-import { latestRunCondition, type Row, sqlString, type WarehouseReader } from './warehouse-reader.ts';
+import {
+  latestRunCondition,
+  type Row,
+  sqlString,
+  type WarehouseReader,
+} from '../../connectors/warehouse/warehouse-reader.ts';
 
 const PIPELINE = 'events';
 /** Points drawn per series. */

@@ -15,7 +15,7 @@ import { indexPage } from './index-page.ts';
 import type { PageExport, PageMeta } from './page.ts';
 import { pipelinesPage } from './pipelines.ts';
 import { tradeOffsPage } from './trade-offs.ts';
-import { warehouseReader } from './warehouse-reader.ts';
+import { warehouseReader } from '../../connectors/warehouse/warehouse-reader.ts';
 
 export const PAGES: readonly PageExport[] = [
   indexPage,

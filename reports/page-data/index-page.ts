@@ -6,7 +6,7 @@ import { TABLE_NAMES } from '../../connectors/warehouse/tables.ts';
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
 import { postingHeading } from './posting-heading.ts';
-import { latestRunCondition, sqlString } from './warehouse-reader.ts';
+import { latestRunCondition, sqlString } from '../../connectors/warehouse/warehouse-reader.ts';
 
 const LATEST_POSTINGS = 10;
 

@@ -1,5 +1,5 @@
 import type { TableName } from '../../connectors/warehouse/tables.ts';
-import type { RunRef, WarehouseReader } from './warehouse-reader.ts';
+import type { RunRef, WarehouseReader } from '../../connectors/warehouse/warehouse-reader.ts';
 
 /** What one page's data export gives: its datasets and the runs they were taken from. */
 export interface PageData {

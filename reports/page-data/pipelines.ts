@@ -4,7 +4,7 @@
  */
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
-import { sqlString, type Row } from './warehouse-reader.ts';
+import { sqlString, type Row } from '../../connectors/warehouse/warehouse-reader.ts';
 
 /** Reasons longer than this are cut (they can quote a record): grouping stays readable. */
 const REASON_CHARS = 400;

@@ -6,7 +6,7 @@
 import { canonicalRows, num } from './canonical.ts';
 import type { PageExport } from './page.ts';
 import { paretoFrontier, type Objective } from './pareto.ts';
-import { sqlString, type Row } from './warehouse-reader.ts';
+import { sqlString, type Row } from '../../connectors/warehouse/warehouse-reader.ts';
 
 const RESULT_COLUMNS = [
   'model_id',

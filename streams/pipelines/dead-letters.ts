@@ -1,8 +1,8 @@
-import { deadLetterTopicSink } from '../../connectors/dead-letter-topic-sink.ts';
+import { deadLetterTopicSink } from '../kernel/transport/dead-letter-topic-sink.ts';
 import { teeSink } from '../../connectors/tee-sink.ts';
 import { deadLetterRow } from '../../connectors/warehouse/dead-letter-row.ts';
-import type { DeadLetter } from '../record.ts';
-import type { Sink } from '../sink.ts';
+import type { DeadLetter } from '../kernel/record.ts';
+import type { Sink } from '../kernel/sink.ts';
 import { type PipelineContext, topicName } from './pipeline-definition.ts';
 
 /**

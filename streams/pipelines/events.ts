@@ -1,6 +1,6 @@
 import { isEventFile, parseEventTime, readEventFiles } from '../../connectors/files/event-files.ts';
 import { compositeId, type Row } from '../../connectors/warehouse/tables.ts';
-import { jsonBytes, topicSink } from '../../connectors/topic-sink.ts';
+import { jsonBytes, topicSink } from '../kernel/transport/topic-sink.ts';
 import {
   anomalyAlertRows,
   anomalyScoreRow as anomalyRecordRow,
@@ -8,16 +8,16 @@ import {
 } from '../../operators/anomaly/anomaly-rows.ts';
 import { anomalyScores, type WithAnomaly } from '../../operators/anomaly/anomaly-score.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
-import { decodeJson } from '../../operators/basic/decode-json.ts';
+import { decodeJson } from '../kernel/operators/basic/decode-json.ts';
 import type { DriftReport } from '../../operators/drift/drift-report.ts';
 import { driftAlertRows, driftMetricRows } from '../../operators/drift/drift-rows.ts';
 import { type DetectorSpec, driftWindow } from '../../operators/drift/drift-window.ts';
 import { rollingFeatures, type WithRolling } from '../../operators/rolling/rolling-features.ts';
-import { countWindow, tumbling } from '../../operators/window/window-spec.ts';
+import { countWindow, tumbling } from '../kernel/operators/window/window-spec.ts';
 import type { Event } from '../../schemas/event.ts';
-import { Pipeline, type Stream } from '../pipeline.ts';
-import { eventTimeProblem, keyProblem } from '../record-checks.ts';
-import { isWellFormed } from '../well-formed-text.ts';
+import { Pipeline, type Stream } from '../kernel/pipeline.ts';
+import { eventTimeProblem, keyProblem } from '../kernel/record-checks.ts';
+import { isWellFormed } from '../kernel/well-formed-text.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
 import { nabWindowsFile, readNabWindows } from './nab-labels.ts';
 import { nabScores, type ScoredSeries } from './nab-score-stage.ts';

@@ -8,10 +8,10 @@
  * examples go to `onExamples` with the event time they became usable (the stream's clock when the second of the
  * pair arrived, so never before the label's own time) and the event time before which every example has been made.
  */
-import type { Label } from '../../connectors/labels/label.ts';
+import type { Label } from '../../schemas/label.ts';
 import type { TimedExample } from '../../models/continual/event-time-feed.ts';
 import type { PostingText } from '../../models/postings/features.ts';
-import type { Stage } from '../stage.ts';
+import type { Stage } from '../kernel/stage.ts';
 
 export type PostingOrLabel = { posting: { id: string } & PostingText } | { label: Label };
 

@@ -7,15 +7,15 @@ import {
   type LabelFormatOptions,
   parseLabels,
 } from '../../connectors/labels/label-format.ts';
-import type { Label } from '../../connectors/labels/label.ts';
-import type { Message } from '../../connectors/transport.ts';
+import { DEFAULT_LABEL_CLASSES, type Label } from '../../schemas/label.ts';
+import type { Message } from '../kernel/transport/transport.ts';
 import type { Row } from '../../connectors/warehouse/tables.ts';
-import { Pipeline } from '../pipeline.ts';
+import { Pipeline } from '../kernel/pipeline.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
 
-/** The postings classifier's classes (models/postings/train.ts CLASSES): the default for labels given by name. */
-export const DEFAULT_LABEL_CLASSES: readonly string[] = ['software_engineering', 'data_science'];
+// The default classes for labels given by name live with the Label type (schemas/label.ts).
+export { DEFAULT_LABEL_CLASSES };
 
 /** Set on a message `read` could not make a label of: the pipeline dead-letters it with this reason. */
 const READ_ERROR_HEADER = 'driftline.label-error';

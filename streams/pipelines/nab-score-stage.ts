@@ -4,9 +4,9 @@
  * no scores. Series without labels are not scored.
  */
 import type { DriftReport } from '../../operators/drift/drift-report.ts';
-import { type StreamRecord, withValue } from '../record.ts';
-import type { Stage } from '../stage.ts';
-import { statefulStage } from '../stateful.ts';
+import { type StreamRecord, withValue } from '../kernel/record.ts';
+import type { Stage } from '../kernel/stage.ts';
+import { statefulStage } from '../kernel/stateful.ts';
 import { type LabelledWindow, type SeriesScore, scoreSeries } from './nab-scoring.ts';
 
 export interface ScoredSeries extends SeriesScore {

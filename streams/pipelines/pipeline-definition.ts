@@ -1,11 +1,11 @@
 import type { OptionRules } from '../../config/pipeline-options.ts';
 import type { Settings } from '../../config/settings.ts';
-import type { Message, Transport } from '../../connectors/transport.ts';
+import type { Message, Transport } from '../kernel/transport/transport.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
 import type { ModelRegistry } from '../../models/registry/registry.ts';
 import type { SchemaName } from '../../schemas/registry.ts';
-import type { Pipeline } from '../pipeline.ts';
-import type { Source } from '../source.ts';
+import type { Pipeline } from '../kernel/pipeline.ts';
+import type { Source } from '../kernel/source.ts';
 
 /**
  * What a pipeline needs from the outside world, handed to it by the command that runs it; everything else is in its

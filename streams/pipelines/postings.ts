@@ -1,12 +1,12 @@
 import { readHn2026TruthFiles } from '../../connectors/labels/hn-2026-truth.ts';
 import { decodeLabel, encodeLabel } from '../../connectors/labels/label-format.ts';
-import type { Label } from '../../connectors/labels/label.ts';
+import type { Label } from '../../schemas/label.ts';
 import {
   isPostingsFile,
   rawPostingFromMessage,
   readPostingsMessages,
 } from '../../connectors/postings/postings-messages.ts';
-import type { Message } from '../../connectors/transport.ts';
+import type { Message } from '../kernel/transport/transport.ts';
 import { FineTuneWorker } from '../../models/continual/fine-tune-client.ts';
 import { ModelBTrainer } from '../../models/continual/model-b-trainer.ts';
 import type { TimedExample } from '../../models/continual/event-time-feed.ts';
@@ -36,14 +36,14 @@ import {
   registryResolver,
   type SparseRow,
 } from '../../operators/infer/infer.ts';
-import type { JobPosting } from '../../operators/normalize/index.ts';
+import { type JobPosting, postedAt } from '../../operators/normalize/index.ts';
 import { pseudoLabel, type PseudoLabel, type PseudoLabelWindow } from '../../operators/pseudo-label/pseudo-label.ts';
 import { pseudoLabelRow, pseudoLabelWindowRow } from '../../operators/pseudo-label/pseudo-label-rows.ts';
 import { postingKey } from '../../operators/uncertainty/near-duplicate.ts';
 import { labelQueueRow } from '../../operators/uncertainty/label-queue-row.ts';
 import { uncertaintySample } from '../../operators/uncertainty/uncertainty-sample.ts';
-import { tumbling } from '../../operators/window/window-spec.ts';
-import { Pipeline } from '../pipeline.ts';
+import { tumbling } from '../kernel/operators/window/window-spec.ts';
+import { Pipeline } from '../kernel/pipeline.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
 import { humanExamples } from './human-examples.ts';
 import { ModelCalibrations } from './model-calibrations.ts';
@@ -75,7 +75,7 @@ async function* readPostingsAndTruth(
 ): AsyncGenerator<Message[]> {
   yield* readPostingsMessages(
     files.filter((f) => !isClassified(f)),
-    { csvMap: fileOptions.csvMap },
+    { csvMap: fileOptions.csvMap, postedAt },
   );
   const truth = await readHn2026TruthFiles(files.filter(isClassified));
   if (truth.length > 0)

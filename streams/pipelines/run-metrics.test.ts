@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { describe, expect, inject, it } from 'vitest';
-import { ArraySink } from '../../connectors/memory/array-sink.ts';
-import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
-import { topicSource } from '../../connectors/topic-source.ts';
+import { ArraySink } from '../kernel/memory/array-sink.ts';
+import { MemoryTransport } from '../kernel/memory/memory-log.ts';
+import { topicSource } from '../kernel/transport/topic-source.ts';
 import { type Row, TABLES, type TableDef } from '../../connectors/warehouse/tables.ts';
 import { openWarehouse, type Warehouse } from '../../connectors/warehouse/warehouse.ts';
-import { decodeJson } from '../../operators/basic/decode-json.ts';
-import { Pipeline } from '../pipeline.ts';
-import { runPipeline } from '../runner.ts';
+import { decodeJson } from '../kernel/operators/basic/decode-json.ts';
+import { Pipeline } from '../kernel/pipeline.ts';
+import { runPipeline } from '../kernel/runner.ts';
 import { recordRunMetrics } from './run-metrics.ts';
 
 /** `pipeline_metrics` as it was before stage_index. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { compositeId } from '../../connectors/warehouse/tables.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
-import type { StageSnapshot } from '../metrics.ts';
-import type { StreamRecord } from '../record.ts';
-import type { RunResult } from '../runner.ts';
+import type { StageSnapshot } from '../kernel/metrics.ts';
+import type { StreamRecord } from '../kernel/record.ts';
+import type { RunResult } from '../kernel/runner.ts';
 
 export const newRunId = () =>
   `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;

@@ -13,7 +13,7 @@
  *   - for a fine-tune: the stage waits, and backpressure holds everything upstream (bounded queues).
  */
 import type { ModelBTrainer } from '../../models/continual/model-b-trainer.ts';
-import type { Batch, Stage, StageOutput } from '../stage.ts';
+import type { Batch, Stage, StageOutput } from '../kernel/stage.ts';
 
 export interface TrainingBarrierStats {
   /** Batches let go. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEventFile } from '../../connectors/files/event-files.ts';
 import { eventsPipeline } from '../../streams/pipelines/events.ts';
-import type { Message } from '../../connectors/transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
 import { dataFile } from '../data-dir.ts';
 import { testKafka, uniqueName } from '../kafka/kafka-test-helpers.ts';

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedLogTransport } from '../../connectors/embedded-log/embedded-log.ts';
 import { FIRST_RECORD_POSITION } from '../../connectors/embedded-log/format.ts';
 import { readFormatVersion, scanRecords } from '../../connectors/embedded-log/scan.ts';
-import type { ConsumedMessage } from '../../connectors/transport.ts';
+import type { ConsumedMessage } from '../../streams/kernel/transport/transport.ts';
 import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
 import { dataDir, dataFile } from '../data-dir.ts';
 import { driftline, driftlineOk, exitOf } from '../e2e/cli.ts';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { applyCameraDrift, isDrifted, parseCameraDrift } from '../../connectors/camera/camera-drift.ts';
 import { readFrameFiles } from '../../connectors/camera/frame-files.ts';
 import { readImageDirectory } from '../../connectors/camera/image-directory.ts';
-import type { Message } from '../../connectors/transport.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { normalizeFrame } from '../../operators/normalize/frame.ts';
 import type { CameraFrame } from '../../schemas/camera-frame.ts';
 import { decode } from '../../schemas/registry.ts';

@@ -23,7 +23,7 @@ import { rng, shuffleInPlace } from '../../models/seeded-random.ts';
 import { loadReferenceProfile } from '../../operators/drift/reference-profile.ts';
 import { normalizeFrame } from '../../operators/normalize/frame.ts';
 import { framesPipeline } from '../../streams/pipelines/frames.ts';
-import { runPipeline } from '../../streams/runner.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
 import { dataDir, dataFile } from '../data-dir.ts';
 import { driftlineOk } from '../e2e/cli.ts';
 import { uniqueName } from '../kafka/kafka-test-helpers.ts';

@@ -3,11 +3,11 @@
  * Usage: tsx test/kafka/copy-worker.ts <input topic> <group> <output topic>. Stops cleanly on SIGTERM.
  */
 import { KafkaTransport } from '../../connectors/kafka/kafka-transport.ts';
-import { topicSink, jsonBytes } from '../../connectors/topic-sink.ts';
-import { topicSource } from '../../connectors/topic-source.ts';
-import { decodeJson } from '../../operators/basic/decode-json.ts';
-import { Pipeline } from '../../streams/pipeline.ts';
-import { runPipeline } from '../../streams/runner.ts';
+import { topicSink, jsonBytes } from '../../streams/kernel/transport/topic-sink.ts';
+import { topicSource } from '../../streams/kernel/transport/topic-source.ts';
+import { decodeJson } from '../../streams/kernel/operators/basic/decode-json.ts';
+import { Pipeline } from '../../streams/kernel/pipeline.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
 
 const [input, group, output] = process.argv.slice(2);
 const transport = new KafkaTransport({ brokers: process.env.KAFKA_BROKERS!.split(','), sessionTimeoutMs: 6_000 });

@@ -6,11 +6,11 @@ import { openWarehouse } from '../../connectors/warehouse/warehouse.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
-import { topicSource } from '../../connectors/topic-source.ts';
-import type { Message, Transport } from '../../connectors/transport.ts';
+import { MemoryTransport } from '../../streams/kernel/memory/memory-log.ts';
+import { topicSource } from '../../streams/kernel/transport/topic-source.ts';
+import type { Message, Transport } from '../../streams/kernel/transport/transport.ts';
 import { eventsPipeline } from '../../streams/pipelines/events.ts';
-import { runPipeline } from '../../streams/runner.ts';
+import { runPipeline } from '../../streams/kernel/runner.ts';
 import { dataFile } from '../data-dir.ts';
 import { readAll, testKafka, uniqueName } from './kafka-test-helpers.ts';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { KafkaTransport } from '../../connectors/kafka/kafka-transport.ts';
-import type { Transport } from '../../connectors/transport.ts';
+import type { Transport } from '../../streams/kernel/transport/transport.ts';
 
 /** The broker the global setup started (or the one KAFKA_BROKERS points at). */
 export function testKafka(): KafkaTransport {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MemoryTransport } from '../../connectors/memory/memory-log.ts';
+import { MemoryTransport } from '../../streams/kernel/memory/memory-log.ts';
 import { inEventTimeOrder } from '../../connectors/replay/event-time-order.ts';
 import { readRecordedTopics } from '../../connectors/replay/recorded-topic.ts';
-import type { ConsumedMessage } from '../../connectors/transport.ts';
+import type { ConsumedMessage } from '../../streams/kernel/transport/transport.ts';
 import { tempHome } from './replay-helpers.ts';
 
 /** A small deterministic PRNG, so a failure can be reproduced. */

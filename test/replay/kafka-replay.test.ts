@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readRecordedTopics } from '../../connectors/replay/recorded-topic.ts';
-import type { Transport } from '../../connectors/transport.ts';
+import type { Transport } from '../../streams/kernel/transport/transport.ts';
 import { dataFile } from '../data-dir.ts';
 import { driftlineOk } from '../e2e/cli.ts';
 import { readAll, testKafka, uniqueName } from '../kafka/kafka-test-helpers.ts';

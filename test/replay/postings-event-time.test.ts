@@ -4,12 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { listFiles } from '../../connectors/files/list-files.ts';
 import { hn2026Files } from '../../connectors/postings/hn.ts';
 import { readPostingsMessages } from '../../connectors/postings/postings-messages.ts';
-import type { Message } from '../../connectors/transport.ts';
+import { postedAt } from '../../operators/normalize/index.ts';
+import type { Message } from '../../streams/kernel/transport/transport.ts';
 import { dataFile } from '../data-dir.ts';
 
 async function messagesOf(files: string[]): Promise<Message[]> {
   const out: Message[] = [];
-  for await (const batch of readPostingsMessages(files)) out.push(...batch);
+  for await (const batch of readPostingsMessages(files, { postedAt })) out.push(...batch);
   return out;
 }
 

@@ -14,7 +14,7 @@ import {
   type Promotion,
 } from '../../reports/page-data/after-promotion.ts';
 import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
-import { warehouseReader, type WarehouseReader } from '../../reports/page-data/warehouse-reader.ts';
+import { warehouseReader, type WarehouseReader } from '../../connectors/warehouse/warehouse-reader.ts';
 
 const PROMOTIONS: Promotion[] = [
   { version: 'v3', trigger_event_time: 199, in_force_from: 200 },

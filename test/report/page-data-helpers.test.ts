@@ -11,7 +11,7 @@ import { paretoFrontier } from '../../reports/page-data/pareto.ts';
 import { dataflowOrder, deadLettersByReason } from '../../reports/page-data/pipelines.ts';
 import { postingHeading } from '../../reports/page-data/posting-heading.ts';
 import { markFrontier } from '../../reports/page-data/trade-offs.ts';
-import { latestPerPipeline } from '../../reports/page-data/warehouse-reader.ts';
+import { latestPerPipeline } from '../../connectors/warehouse/warehouse-reader.ts';
 import { slotOf, windowAxis, windowPosition } from '../../reports/page-data/window-axis.ts';
 import { resolveRequest } from '../../reports/serve.ts';
 

@@ -1,2 +1,0 @@
-// The stream clock lives with the windower in streams/; kept here for operator imports.
-export { StreamWatermark } from '../../streams/windower-watermark.ts';
