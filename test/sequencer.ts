@@ -17,7 +17,9 @@ const TRAINED_AHEAD = ['postings', 'frames'];
 /** Files using these kinds run last: their training takes minutes. */
 const SLOW_KINDS = ['frames'];
 
-/** The model kinds a test file takes from test/shared-models.ts (`trainedOnce('frames', …)`, `registerTrainedOnce(…)`). */
+/**
+ * The model kinds a test file takes from test/shared-models.ts (`trainedOnce('frames', …)`, `registerTrainedOnce(…)`).
+ */
 function sharedModelKinds(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(/\b(?:registerTrainedOnce|trainedOnce)\(\s*'([\w-]+)'/g)].map(
     (m) => m[1]!,
