@@ -118,7 +118,9 @@ const labels = all.map((p, i) =>
 
 let emitted = 0;
 const out: StageOutput<unknown> = {
-  emit: (batch) => void (emitted += batch.records.length),
+  emit: (batch) => {
+    emitted += batch.records.length;
+  },
   emitSide() {},
   deadLetter() {},
 };
@@ -152,7 +154,8 @@ const line = (label: string, values: number[]) =>
 const windows = new Set(all.map((p) => Math.floor(p.posted_at! / MONTH))).size;
 const agreement = labelsA.filter((l, i) => l === labelsB[i]).length / all.length;
 console.log(
-  `compare-models — ${all.length} HN postings in ${windows} 30-day windows (A/B agreement ${agreement.toFixed(3)}), batches of ${BATCH}, ${RUNS} runs after a warm-up, Node ${process.version}`,
+  `compare-models — ${all.length} HN postings in ${windows} 30-day windows (A/B ` +
+    `agreement ${agreement.toFixed(3)}), batches of ${BATCH}, ${RUNS} runs after a warm-up, Node ${process.version}`,
 );
 line('predictions (windows close by event time)', throughput(predictions, [], false));
 line(`late labels (${truth.size} real + stand-ins, re-emitting)`, throughput(labels, predictions, true));

@@ -70,7 +70,8 @@ for (let rep = 1; rep <= REPETITIONS; rep++) {
     if (read !== RECORDS || !(await consumer.caughtUp())) throw new Error(`read ${read} of ${RECORDS}`);
     await consumer.close();
     console.log(
-      `rep ${rep}: write ${fmt(writeRates.at(-1)!)} records/s, read ${fmt(readRates.at(-1)!)} records/s (checksum ${checksum})`,
+      `rep ${rep}: write ${fmt(writeRates.at(-1)!)} records/s, read ${fmt(readRates.at(-1)!)} records/s ` +
+        `(checksum ${checksum})`,
     );
   } finally {
     await log.close();
@@ -81,7 +82,8 @@ for (let rep = 1; rep <= REPETITIONS; rep++) {
 const w = stats(writeRates);
 const r = stats(readRates);
 console.log(
-  `\nembedded log, ${fmt(RECORDS)} records × ${VALUE_BYTES} B, sends of ${fmt(BATCH)}, ${PARTITIONS} partition(s), ${REPETITIONS} reps`,
+  `\nembedded log, ${fmt(RECORDS)} records × ${VALUE_BYTES} B, sends of ${fmt(BATCH)}, ${PARTITIONS} ` +
+    `partition(s), ${REPETITIONS} reps`,
 );
 console.log(`write: median ${fmt(w.median)} records/s (min ${fmt(w.min)}, max ${fmt(w.max)})`);
 console.log(`read:  median ${fmt(r.median)} records/s (min ${fmt(r.min)}, max ${fmt(r.max)})`);

@@ -24,7 +24,8 @@ const size = DEFAULT_FRAMES_CONFIG.size;
 const px = size * size;
 const heldN = trained.heldOut.labels.length;
 console.log(
-  `frames CNN ${size}x${size}, held-out accuracy ${(trained.metrics.accuracy! * 100).toFixed(1)} %, trained in ${training.trainSeconds.toFixed(1)} s`,
+  `frames CNN ${size}x${size}, held-out accuracy ${(trained.metrics.accuracy! * 100).toFixed(1)} %, trained ` +
+    `in ${training.trainSeconds.toFixed(1)} s`,
 );
 
 /** A batch of `b` frames starting at held-out row `first` (wrapping). */
@@ -58,7 +59,8 @@ async function bench(name: string, infer: (x: Float32Array, b: number) => Promis
     }
     latencies.sort((a, c) => a - c);
     console.log(
-      `${name.padEnd(14)} batch ${String(b).padStart(3)}: p50 ${percentile(latencies, 50).toFixed(3)} ms, p99 ${percentile(latencies, 99).toFixed(3)} ms per batch; ${formatSpread(spread(rates), ' frames/s')}`,
+      `${name.padEnd(14)} batch ${String(b).padStart(3)}: p50 ${percentile(latencies, 50).toFixed(3)} ms, ` +
+        `p99 ${percentile(latencies, 99).toFixed(3)} ms per batch; ${formatSpread(spread(rates), ' frames/s')}`,
     );
   }
 }

@@ -53,7 +53,8 @@ async function measure(batch: number, threads: number, checkFinite = true) {
   const latencies: number[] = [];
   const out: StageOutput<Inferred<Float32Array>> = {
     emit(b) {
-      // latency_ms is the inference batch's round trip divided by its rows; each inference batch has exactly `batch` rows.
+      // latency_ms is the inference batch's round trip divided by its rows; each inference batch has exactly `batch`
+      // rows.
       for (let i = 0; i < b.records.length; i += batch)
         latencies.push(b.records[i]!.value.predictions[0]!.latency_ms * batch);
     },
@@ -84,7 +85,8 @@ async function measure(batch: number, threads: number, checkFinite = true) {
 console.log(`infer bench: dense ${SIZES.join(' → ')} softmax, onnxruntime-node CPU, intra-op threads 1, ${REPS} reps`);
 const report = (label: string, m: Awaited<ReturnType<typeof measure>>) =>
   console.log(
-    `${label}  ${formatSpread(m.throughput, ' items/s')}  p50 ${formatSpread(m.p50, ' ms')}  p99 ${formatSpread(m.p99, ' ms')}`,
+    `${label}  ${formatSpread(m.throughput, ' items/s')}  p50 ${formatSpread(m.p50, ' ms')}  ` +
+      `p99 ${formatSpread(m.p99, ' ms')}`,
   );
 for (const threads of THREADS) {
   for (const batch of BATCHES)

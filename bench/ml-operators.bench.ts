@@ -16,7 +16,7 @@ import { keywordSkew } from '../operators/drift/keyword-skew.ts';
 import { buildReferenceProfile } from '../operators/drift/reference-profile.ts';
 import { type JobPosting, normalizePosting } from '../operators/normalize/index.ts';
 import { pseudoLabel } from '../operators/pseudo-label/pseudo-label.ts';
-import { countWindow, tumbling } from '../streams/kernel/operators/window/window-spec.ts';
+import { countWindow } from '../streams/kernel/operators/window/window-spec.ts';
 import type { Prediction } from '../schemas/prediction.ts';
 import { postingTextFeatures } from '../models/postings/drift-features.ts';
 import type { StreamRecord } from '../streams/kernel/record.ts';
@@ -93,7 +93,7 @@ const line = (label: string, values: number[], unit: string) =>
 
 console.log(`ML operators — batches of ${BATCH}, ${RUNS} runs after a warm-up, Node ${process.version}`);
 
-// --- drift-window ingest ----------------------------------------------------------------------------------------------
+// --- drift-window ingest ---------------------------------------------------------------------------------------------
 const all = await postings();
 const reference = buildReferenceProfile(all.slice(0, 15_000), postingTextFeatures);
 const live = all.slice(15_000, quick ? 20_000 : 28_000);
@@ -164,7 +164,7 @@ line(
   ' rec/s',
 );
 
-// --- drift-window tests at window close, per feature -------------------------------------------------------------------
+// --- drift-window tests at window close, per feature -----------------------------------------------------------------
 console.log('\ndrift-window, tests at window close, per feature and window (ms)');
 for (const refRows of [1000, 30_000]) {
   const refValues = Array.from({ length: refRows }, (_, i) => temperature[i % temperature.length]!);
@@ -198,7 +198,7 @@ line(
   ' ms',
 );
 
-// --- pseudo-label -----------------------------------------------------------------------------------------------------
+// --- pseudo-label ----------------------------------------------------------------------------------------------------
 const WEEK = 7 * 86_400_000;
 const predictions = Array.from({ length: quick ? 50_000 : 200_000 }, (_, i): { prediction: Prediction } => {
   const p1 = ((i * 7919) % 1000) / 1000;

@@ -85,16 +85,19 @@ async function main() {
     off.push(await replay(false, round));
     on.push(await replay(true, round));
     process.stderr.write(
-      `round ${round + 1}/${rounds}: off ${off.at(-1)!.recordsPerS}/s, on ${on.at(-1)!.recordsPerS}/s (${on.at(-1)!.fineTunes} fine-tunes, barrier ${on.at(-1)!.barrierS} s)\n`,
+      `round ${round + 1}/${rounds}: off ${off.at(-1)!.recordsPerS}/s, on ${on.at(-1)!.recordsPerS}/s ` +
+        `(${on.at(-1)!.fineTunes} fine-tunes, barrier ${on.at(-1)!.barrierS} s)\n`,
     );
   }
   const of = (rs: Replay[], key: keyof Replay) => spread(rs.map((r) => r[key]));
   console.log(`\nreplay postings, ${quick ? 'HN 2026' : 'HN 2013–2018 + 2026'}, embedded → DuckDB, ${rounds} rounds`);
   console.log(
-    `  training off                  ${formatSpread(of(off, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(off, 'seconds'), ' s')}`,
+    `  training off                 ` +
+      ` ${formatSpread(of(off, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(off, 'seconds'), ' s')}`,
   );
   console.log(
-    `  training on (event time)      ${formatSpread(of(on, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(on, 'seconds'), ' s')}`,
+    `  training on (event time)     ` +
+      ` ${formatSpread(of(on, 'recordsPerS'), ' rec/s')}; ${formatSpread(of(on, 'seconds'), ' s')}`,
   );
   console.log(`    fine-tunes ${formatSpread(of(on, 'fineTunes'))}, promoted ${formatSpread(of(on, 'promoted'))}`);
   console.log(

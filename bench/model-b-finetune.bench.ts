@@ -35,11 +35,12 @@ const SIZES = quick ? [1_000] : [1_000, 10_000];
 const HUMAN_SHARE = 0.1;
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 
-// --- Model A and the examples -----------------------------------------------------------------------------------------
+// --- Model A and the examples ----------------------------------------------------------------------------------------
 const a = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
 const parentOnnx = exportMlpToOnnx(a.weights);
 console.log(
-  `model B fine-tune bench: Model A trained in ${a.trainSeconds.toFixed(1)} s (held-out accuracy ${a.metrics.accuracy.toFixed(4)}); peak RSS ${rssMb().toFixed(0)} MB`,
+  `model B fine-tune bench: Model A trained in ${a.trainSeconds.toFixed(1)} s (held-out ` +
+    `accuracy ${a.metrics.accuracy.toFixed(4)}); peak RSS ${rssMb().toFixed(0)} MB`,
 );
 
 const maxPseudo = Math.max(...SIZES);
@@ -59,7 +60,9 @@ const pseudoLabels: number[] = [];
 for (let first = 0; first < pseudoTexts.length; first += 256) {
   const chunk = pseudoTexts.slice(first, first + 256);
   const probs = predictProbabilities(a.model, featurizeBatch(chunk));
-  chunk.forEach((_, i) => pseudoLabels.push(argmax(probs, i, 2)));
+  chunk.forEach((_, i) => {
+    pseudoLabels.push(argmax(probs, i, 2));
+  });
 }
 a.model.dispose();
 
@@ -80,7 +83,8 @@ const human = (await readHn2026Truth(hnDir))
   .map((l) => ({ id: l.record_id, text: hnTexts.get(l.record_id)!, label: l.label }));
 const avgChars = pseudoTexts.reduce((n, t) => n + t.title.length + t.description.length, 0) / pseudoTexts.length;
 console.log(
-  `  ${pseudoTexts.length} pseudo-labelled HN 2013–2018 posts (avg ${Math.round(avgChars)} chars), ${human.length} human-labelled HN 2026 postings, FEATURE_DIM ${FEATURE_DIM}`,
+  `  ${pseudoTexts.length} pseudo-labelled HN 2013–2018 posts (avg ${Math.round(avgChars)} chars), ${human.length} ` +
+    `human-labelled HN 2026 postings, FEATURE_DIM ${FEATURE_DIM}`,
 );
 
 function examplesOf(n: number): { examples: FineTuneExample[]; ids: Array<{ record_id: string; label: number }> } {
@@ -165,7 +169,9 @@ for (const n of SIZES) {
     workerRssMb = reply.maxRssMb;
   }
   console.log(
-    `  ${n.toLocaleString('en-US')} examples (${Math.round(n * (1 - HUMAN_SHARE))} pseudo + ${Math.round(n * HUMAN_SHARE)} human; ${config.epochs} epochs × ${batches} batches of ${config.batchSize}, ${humanPerBatch} human each):`,
+    `  ${n.toLocaleString('en-US')} examples (${Math.round(n * (1 - HUMAN_SHARE))} pseudo ` +
+      `+ ${Math.round(n * HUMAN_SHARE)} human; ${config.epochs} epochs × ${batches} batches ` +
+      `of ${config.batchSize}, ${humanPerBatch} human each):`,
   );
   line('featurize (main thread)', featurizeRates, ' postings/s');
   line('fine-tune via worker, total', wall, ' s');
@@ -175,14 +181,17 @@ for (const n of SIZES) {
   line('event-loop delay, max', loopMax, ' ms');
   line('event-loop delay, p99', loopP99, ' ms');
   console.log(
-    `    ${'  idle 3 s before (baseline)'.padEnd(26)} max ${baseline.max.toFixed(1)} ms, p99 ${baseline.p99.toFixed(1)} ms (all delay figures include the 10 ms sampling interval)`,
+    `    ${'  idle 3 s before (baseline)'.padEnd(26)} max ${baseline.max.toFixed(1)} ms, ` +
+      `p99 ${baseline.p99.toFixed(1)} ms (all delay figures include the 10 ms sampling interval)`,
   );
   const rows = batches * config.batchSize * config.epochs; // ≈: an epoch's last batch may be smaller
   console.log(
-    `    ${'train throughput'.padEnd(26)} ~${Math.round(rows / spread(train).median).toLocaleString('en-US')} rows/s (${rows.toLocaleString('en-US')} rows drawn)`,
+    `    ${'train throughput'.padEnd(26)} ~${Math.round(rows / spread(train).median).toLocaleString('en-US')} ` +
+      `rows/s (${rows.toLocaleString('en-US')} rows drawn)`,
   );
   console.log(
-    `    ${'peak RSS so far'.padEnd(26)} this process ${rssMb().toFixed(0)} MB, worker process ${workerRssMb.toFixed(0)} MB`,
+    `    ${'peak RSS so far'.padEnd(26)} this process ${rssMb().toFixed(0)} MB, worker ` +
+      `process ${workerRssMb.toFixed(0)} MB`,
   );
 }
 await worker.close();

@@ -1,10 +1,10 @@
 /**
  * The pipelines end to end, with their models: `postings` (normalize, Model A and B inference, uncertainty-sample,
- * drift-window, pseudo-label, compare-models; Model B training off and on) and `frames` (fp32 + int8 on NEU-DET), through
- * Kafka → ClickHouse and on embedded defaults (embedded log → DuckDB), in one run.
+ * drift-window, pseudo-label, compare-models; Model B training off and on) and `frames` (fp32 + int8 on NEU-DET),
+ * through Kafka → ClickHouse and on embedded defaults (embedded log → DuckDB), in one run.
  *
- *   - sustained records/s: N inputs produced first, then `run --until-idle` consumes them flat out; the rate counts from
- *     the first record read (after the consumer joined and the models loaded) to the end of the run;
+ *   - sustained records/s: N inputs produced first, then `run --until-idle` consumes them flat out; the rate counts
+ *     from the first record read (after the consumer joined and the models loaded) to the end of the run;
  *   - end-to-end latency at a fixed offered rate: `driftline produce --rate R` runs beside the pipeline; latency is the
  *     runtime's own, from each record's send time (`driftline.sent_at` header) to the moment every sink acknowledged it
  *     (ClickHouse/DuckDB insert done, windows included), as written to `pipeline_runs`.
@@ -78,11 +78,10 @@ async function run(
   const saved = { ...process.env };
   Object.assign(process.env, env);
   let config: string | undefined;
-  if (options.config)
-    writeFileSync(
-      (config = join(work, `config-${Math.random().toString(36).slice(2)}.json`)),
-      JSON.stringify({ pipelines: { [name]: options.config } }),
-    );
+  if (options.config) {
+    config = join(work, `config-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(config, JSON.stringify({ pipelines: { [name]: options.config } }));
+  }
   try {
     return await runCommand(name, {
       untilIdle: !options.inputComplete,
@@ -108,7 +107,8 @@ async function trainModels() {
   await cli(['models', 'train', 'frames', '--data', DATA], base).done;
   await cli(['models', 'quantize', 'frames-cnn', '--precision', 'int8'], base).done;
   say(
-    `models trained in ${((performance.now() - t0) / 1000).toFixed(0)} s (postings-a; frames-cnn fp32 + int8) into ${work}`,
+    `models trained in ${((performance.now() - t0) / 1000).toFixed(0)} s (postings-a; frames-cnn fp32 + int8) ` +
+      `into ${work}`,
   );
 }
 
@@ -126,7 +126,9 @@ async function sustainedRuns(
     for (let i = 0; i < repeats; i++) out[label].push(await run(pipeline, env, { config }));
     const rs = out[label];
     say(
-      `${pipeline.padEnd(8)} ${transport.padEnd(18)} ${label.padEnd(14)} ${rs[0]!.recordsIn} records: ${formatSpread(spread(rs.map(sustained)), ' rec/s')} sustained; whole run incl. start-up ${formatSpread(spread(rs.map((r) => r.recordsIn / (r.durationMs / 1000))), ' rec/s')}`,
+      `${pipeline.padEnd(8)} ${transport.padEnd(18)} ${label.padEnd(14)} ${rs[0]!.recordsIn} ` +
+        `records: ${formatSpread(spread(rs.map(sustained)), ' rec/s')} sustained; whole run incl. ` +
+        `start-up ${formatSpread(spread(rs.map((r) => r.recordsIn / (r.durationMs / 1000))), ' rec/s')}`,
     );
   }
   return out;
@@ -144,8 +146,10 @@ async function latencyRuns(transport: TransportName, rate: number) {
   }
   const e2e = (f: (r: RunResult) => number) => formatSpread(spread(results.map(f)), ' ms');
   say(
-    `postings ${transport.padEnd(18)} offered ${rate}/s: e2e p50 ${e2e((r) => r.endToEnd!.p50Ms)}, p99 ${e2e((r) => r.endToEnd!.p99Ms)}; ` +
-      `consumed ${formatSpread(spread(results.map(sustained)), ' rec/s')}, max lag ${formatSpread(spread(results.map((r) => r.maxConsumerLag ?? 0)))}`,
+    `postings ${transport.padEnd(18)} offered ${rate}/s: e2e p50 ${e2e((r) => r.endToEnd!.p50Ms)}, ` +
+      `p99 ${e2e((r) => r.endToEnd!.p99Ms)}; ` +
+      `consumed ${formatSpread(spread(results.map(sustained)), ' rec/s')}, max ` +
+      `lag ${formatSpread(spread(results.map((r) => r.maxConsumerLag ?? 0)))}`,
   );
   return results;
 }

@@ -33,7 +33,7 @@ const ITEMS_PER_REP = quick ? 2048 : 8192;
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
-// --- featurization -----------------------------------------------------------------------------------------------------
+// --- featurization ---------------------------------------------------------------------------------------------------
 const data = await loadPostingsDataset(dataDir());
 const postings = data.postings;
 const chunk = 256;
@@ -48,11 +48,12 @@ featRun();
 const featRates = Array.from({ length: REPS }, featRun);
 const avgChars = postings.reduce((n, p) => n + p.title.length + p.description.length, 0) / postings.length;
 console.log(
-  `postings model bench: ${postings.length} Glassdoor postings (avg ${Math.round(avgChars)} chars), FEATURE_DIM ${FEATURE_DIM}, ort intra-op threads ${INTRA}`,
+  `postings model bench: ${postings.length} Glassdoor postings (avg ${Math.round(avgChars)} chars), ` +
+    `FEATURE_DIM ${FEATURE_DIM}, ort intra-op threads ${INTRA}`,
 );
 console.log(`  featurize                ${formatSpread(spread(featRates), ' postings/s')}`);
 
-// --- model ---------------------------------------------------------------------------------------------------------------
+// --- model -----------------------------------------------------------------------------------------------------------
 const trainedRun = await trainPostingsModel(DEFAULT_POSTINGS_CONFIG, dataDir());
 const trained = toTrainedModel(trainedRun);
 console.log(
@@ -86,7 +87,9 @@ async function measure(run: (x: Float32Array, b: number) => Promise<void> | void
 function report(label: string, batch: number, row: Row) {
   const sorted = [...row.latencies].sort((a, b) => a - b);
   console.log(
-    `  ${label.padEnd(10)} batch ${String(batch).padStart(3)}  ${formatSpread(spread(row.rates), ' items/s').padEnd(52)} latency p50 ${pct(sorted, 0.5).toFixed(3)} ms, p99 ${pct(sorted, 0.99).toFixed(3)} ms`,
+    `  ${label.padEnd(10)} batch ${String(batch).padStart(3)} ` +
+      ` ${formatSpread(spread(row.rates), ' items/s').padEnd(52)} latency p50 ${pct(sorted, 0.5).toFixed(3)} ms, ` +
+      `p99 ${pct(sorted, 0.99).toFixed(3)} ms`,
   );
 }
 

@@ -79,5 +79,6 @@ for (const [source, records] of Object.entries(inputs)) {
 }
 const median = spread(rates).median;
 console.log(
-  `target ≥ 20,000 postings/s: ${median >= 20_000 ? 'met' : 'NOT met'} (median ${Math.round(median).toLocaleString('en-US')}/s)`,
+  `target ≥ 20,000 postings/s: ${median >= 20_000 ? 'met' : 'NOT met'} ` +
+    `(median ${Math.round(median).toLocaleString('en-US')}/s)`,
 );

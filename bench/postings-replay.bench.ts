@@ -1,9 +1,9 @@
 /**
  * `driftline replay postings`, training off, on the real postings (HN 2013–2018 + 2026 with their ground truth),
  * embedded defaults: a base checkout (today's main, e.g. a git worktree of HEAD) against this tree (once per
- * BENCH_MAP_THREADS value, as DRIFTLINE_MAP_THREADS), interleaved in every round so machine load hits all alike. Prints records/s
- * and CPU seconds per 1k records, medians with min–max, the speed-up against the base, and checks after every run
- * that each warehouse table holds the same rows as the base's (run id masked, wall-clock columns left out).
+ * BENCH_MAP_THREADS value, as DRIFTLINE_MAP_THREADS), interleaved in every round so machine load hits all alike. Prints
+ * records/s and CPU seconds per 1k records, medians with min–max, the speed-up against the base, and checks after every
+ * run that each warehouse table holds the same rows as the base's (run id masked, wall-clock columns left out).
  * Model A is trained once into a temp registry (~20 s); every replay starts from a copy of it.
  *   npx tsx bench/postings-replay.bench.ts --base /tmp/perf-base [--quick] [--rounds N]
  *   (--quick: the 2026 postings only, one round; --models <home>: a DRIFTLINE_HOME holding a trained Model A and its
@@ -98,10 +98,9 @@ async function expectSameTables(base: Replay, other: Replay, label: string): Pro
   const differing = Object.keys(a).filter(
     (t) => t !== 'pipeline_metrics' && JSON.stringify(a[t]) !== JSON.stringify(b[t] ?? []),
   );
+  const sizes = (t: string) => `${t} (${a[t]!.length} vs ${b[t]?.length ?? 0} rows)`;
   if (differing.length > 0)
-    throw new Error(
-      `${label}: tables differ from the base's: ${differing.map((t) => `${t} (${a[t]!.length} vs ${b[t]?.length ?? 0} rows)`).join(', ')}`,
-    );
+    throw new Error(`${label}: tables differ from the base's: ${differing.map(sizes).join(', ')}`);
 }
 
 async function main() {
@@ -135,7 +134,8 @@ async function main() {
   const rate = (rs: Replay[]) => spread(rs.map((r) => r.recordsPerS));
   const cpu = (rs: Replay[]) => spread(rs.map((r) => r.cpuSPer1k));
   console.log(
-    `\nreplay postings, training off, ${quick ? 'HN 2026' : 'HN 2013–2018 + 2026'}, embedded → DuckDB, ${rounds} rounds interleaved`,
+    `\nreplay postings, training off, ${quick ? 'HN 2026' : 'HN 2013–2018 + 2026'}, embedded → DuckDB, ${rounds} ` +
+      `rounds interleaved`,
   );
   console.log(`  load average (1 min) at each round's start: ${loads.map((l) => l.toFixed(1)).join(', ')}`);
   console.log(`  base (${BASE})   ${formatSpread(rate(base), ' rec/s')}; CPU ${formatSpread(cpu(base), ' s/1k')}`);
@@ -143,7 +143,8 @@ async function main() {
     const rs = byThreads.get(t)!;
     const speedUps = rs.map((r, i) => r.recordsPerS / base[i]!.recordsPerS);
     console.log(
-      `  ${t} map threads   ${formatSpread(rate(rs), ' rec/s')}; CPU ${formatSpread(cpu(rs), ' s/1k')}; speed-up per round ${formatSpread(spread(speedUps), '×')}`,
+      `  ${t} map threads   ${formatSpread(rate(rs), ' rec/s')}; CPU ${formatSpread(cpu(rs), ' s/1k')}; speed-up ` +
+        `per round ${formatSpread(spread(speedUps), '×')}`,
     );
   }
   console.log('  every table held the same rows as the base in every run');

@@ -110,7 +110,8 @@ async function kafkaMapKafka(brokers: string[], records: number, runs: number) {
   }
   await transport.close();
   console.log(
-    `Kafka → decode → map → Kafka, ${records.toLocaleString('en-US')} records of 1 KB JSON, 4 partitions (includes group join):`,
+    `Kafka → decode → map → Kafka, ${records.toLocaleString('en-US')} records of 1 KB JSON, 4 partitions (includes ` +
+      `group join):`,
   );
   console.log(`  throughput       ${formatSpread(spread(rates), ' rec/s')}`);
   console.log(`  sink batch p50   ${formatSpread(spread(p50s), ' ms')}`);

@@ -123,13 +123,15 @@ async function throughput(
 
 const { items, times } = await predictions();
 console.log(
-  `uncertainty-sample, ${items.length.toLocaleString('en-US')} predictions, batches of ${BATCH}, weekly windows, budget 30, band [0.4, 0.7]:`,
+  `uncertainty-sample, ${items.length.toLocaleString('en-US')} predictions, batches of ${BATCH}, weekly windows, ` +
+    `budget 30, band [0.4, 0.7]:`,
 );
 for (const method of ['margin', 'entropy'] as const) {
   for (const dedup of [false, true]) {
     const { rates, queued } = await throughput(items, times, method, dedup);
     console.log(
-      `  ${method.padEnd(7)} ${dedup ? 'text dedup key' : 'record id only'}   ${formatSpread(spread(rates), ' rec/s')}   (${queued} queued)`,
+      `  ${method.padEnd(7)} ${dedup ? 'text dedup key' : 'record id only'}  ` +
+        ` ${formatSpread(spread(rates), ' rec/s')}   (${queued} queued)`,
     );
   }
 }

@@ -54,7 +54,8 @@ async function benchTable(table: TableName) {
   const batches = Array.from({ length: Math.ceil(ROWS / BATCH) }, (_, b) => records.slice(b * BATCH, (b + 1) * BATCH));
   const bytes = records.reduce((n, r) => n + JSON.stringify(r.value).length + 1, 0);
   console.log(
-    `${table}: ${ROWS.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(0)} MB JSONEachRow) in ${BATCH.toLocaleString('en-US')}-row batches, ${REPETITIONS} repetitions`,
+    `${table}: ${ROWS.toLocaleString('en-US')} rows (${(bytes / 1e6).toFixed(0)} MB JSONEachRow) ` +
+      `in ${BATCH.toLocaleString('en-US')}-row batches, ${REPETITIONS} repetitions`,
   );
 
   const admin = createClient({ url: URL });

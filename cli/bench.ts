@@ -33,7 +33,8 @@ export async function benchCommand(options: BenchCommandOptions): Promise<void> 
       ? 'RAPL package counters'
       : `estimate (CPU time × ${run.watts_per_core?.toFixed(2)} W per core)`;
   say(
-    `\nrun ${result.runId}: ${result.rows.length} rows in ${((performance.now() - started) / 1000).toFixed(0)} s; energy: ${energy}`,
+    `\nrun ${result.runId}: ${result.rows.length} rows in ${((performance.now() - started) / 1000).toFixed(0)} s; ` +
+      `energy: ${energy}`,
   );
   say(`results: ${result.jsonPath} and bench_results / bench_runs in ${result.warehouse}`);
   if (options.json)
@@ -49,7 +50,9 @@ export async function benchCommand(options: BenchCommandOptions): Promise<void> 
 const printJsonLine = (value: unknown) =>
   process.stdout.write(`${JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
 
-/** `driftline bench events`: NAB under DRIFTLINE_DATA_DIR, scored for driftline and the baselines (bench/nab-events.ts) */
+/**
+ * `driftline bench events`: NAB under DRIFTLINE_DATA_DIR, scored for driftline and the baselines (bench/nab-events.ts)
+ */
 function benchSuite(options: BenchCommandOptions): void {
   if (options.suite !== 'events') {
     throw new Error(

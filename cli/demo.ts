@@ -52,7 +52,8 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
   if (ignored.length > 0)
     say(`driftline demo runs on the embedded log and warehouse in its own home only: ignoring ${ignored.join(', ')}`);
   say(
-    `driftline demo: models, log, warehouse and report in ${shown(home)} (its own home: runs on your data use ${shown(userHome)})`,
+    `driftline demo: models, log, warehouse and report in ${shown(home)} (its own home: runs on your data ` +
+      `use ${shown(userHome)})`,
   );
   const progress = new Progress(STEPS);
   try {
@@ -84,7 +85,8 @@ export async function demoCommand(options: DemoOptions): Promise<void> {
       replays[name] = result;
       const perSecond = Math.round(result.records / Math.max(result.durationMs / 1000, 1e-3));
       progress.done(
-        `${result.records.toLocaleString('en-US')} records (${perSecond.toLocaleString('en-US')}/s), ${result.deadLetters} dead letters, run ${result.runId}`,
+        `${result.records.toLocaleString('en-US')} records ` +
+          `(${perSecond.toLocaleString('en-US')}/s), ${result.deadLetters} dead letters, run ${result.runId}`,
       );
     }
 
@@ -163,7 +165,8 @@ function skippedSteps(names: string[]): Set<string> {
   const unknown = names.filter((s) => !(s in SKIPPABLE));
   if (unknown.length > 0) {
     throw new Error(
-      `DRIFTLINE_DEMO_SKIP: unknown step ${unknown.join(', ')}; steps that can be skipped: ${Object.keys(SKIPPABLE).join(', ')}`,
+      `DRIFTLINE_DEMO_SKIP: unknown step ${unknown.join(', ')}; steps that can be ` +
+        `skipped: ${Object.keys(SKIPPABLE).join(', ')}`,
     );
   }
   return new Set(names);

@@ -13,9 +13,12 @@ export function lateWarning(pipeline: string, metrics: readonly StageSnapshot[])
   const share = read > 0 ? ` (${((100 * total) / read).toFixed(1)} % of ${read.toLocaleString('en-US')} read)` : '';
   const stages = late.map((m) => `${m.late.toLocaleString('en-US')} at ${m.stage}`).join(', ');
   return (
-    `${pipeline}: warning: ${total.toLocaleString('en-US')} records arrived after their window had closed${share}: ${stages}. ` +
-    'They are in the late output (e.g. topic events.late) and in no window. To keep them: raise allowedLatenessMinutes ' +
-    '(--config), or send the input in event-time order (`produce <dir>`, `run --input <dir>` and replay merge the files ' +
+    `${pipeline}: warning: ${total.toLocaleString('en-US')} records arrived after their window had ` +
+    `closed${share}: ${stages}. ` +
+    'They are in the late output (e.g. topic events.late) and in no window. To keep them: raise ' +
+    'allowedLatenessMinutes ' +
+    '(--config), or send the input in event-time order (`produce <dir>`, `run --input <dir>` and replay merge the ' +
+    'files ' +
     'of a folder by event time; records out of order inside one file stay late). Counted in pipeline_runs.late_records.'
   );
 }

@@ -48,7 +48,8 @@ const METRICS_PORT_HELP = 'serve Prometheus metrics at http://<host>:<port>/metr
 const DEAD_LETTER_HELP =
   'exit 1 when dead letters exceed this share (0-1) of the records read (default: only when all are)';
 const CSV_MAP_HELP =
-  'postings: columns of CSV exports that are not Glassdoor\'s, "<column>=<field>,..." or a JSON file {"<column>": "<field>"}; fields: title, company, location, description, salary, label (0/1; optional)';
+  'postings: columns of CSV exports that are not Glassdoor\'s, "<column>=<field>,..." or a JSON file {"<column>": ' +
+  '"<field>"}; fields: title, company, location, description, salary, label (0/1; optional)';
 const METRICS_HOST_HELP = 'interface the metrics server listens on (default DRIFTLINE_METRICS_HOST, else 127.0.0.1)';
 
 // Positional: program options are read before the command only, so `models quantize --version v1` is the model
@@ -137,7 +138,8 @@ program
 const models = program
   .command('models')
   .description(
-    'train, quantize, evaluate and promote models (manifest and artifacts under DRIFTLINE_HOME/models; DRIFTLINE_MODELS_MANIFEST names another manifest)',
+    'train, quantize, evaluate and promote models (manifest and artifacts under DRIFTLINE_HOME/models; ' +
+      'DRIFTLINE_MODELS_MANIFEST names another manifest)',
   );
 models
   .command('list')
@@ -207,7 +209,8 @@ label
   .argument('<file>')
   .option(
     '--classes <names>',
-    'comma-separated class names in index order, for labels given by name (default: the postings classes software_engineering,data_science)',
+    'comma-separated class names in index order, for labels given by name (default: the postings classes ' +
+      'software_engineering,data_science)',
   )
   .option('--source <name>', 'who labelled them, for entries that do not say (default file:<file name>)')
   .action(async (file: string, options) => {
@@ -233,7 +236,8 @@ label
 program
   .command('bench')
   .description(
-    'the trade-off benchmark: latency, throughput, memory, energy and accuracy of every registered model variant per backend (bench/tradeoff/README.md)',
+    'the trade-off benchmark: latency, throughput, memory, energy and accuracy of every registered model variant ' +
+      'per backend (bench/tradeoff/README.md)',
   )
   .argument('[suite]', "'events': NAB scores of the events anomaly score beside the baselines (bench/nab-events.ts)")
   .option('--quick', 'a short run (under 2 minutes): fewer repeats, batch sizes and Server rates')
@@ -242,7 +246,8 @@ program
   .option('--server-bound-ms <ms>', 'Server scenario: p99 latency bound (default 10)', positiveNumber)
   .option(
     '--watts-per-core <W>',
-    'power figure of the energy estimate when RAPL is not readable (default: env DRIFTLINE_BENCH_WATTS_PER_CORE, else from the CPU model, else 5)',
+    'power figure of the energy estimate when RAPL is not readable (default: env DRIFTLINE_BENCH_WATTS_PER_CORE, ' +
+      'else from the CPU model, else 5)',
     positiveNumber,
   )
   .option('--json', 'print the results as one JSON line on stdout (the summary table goes to stderr)')

@@ -56,7 +56,9 @@ export async function modelsTrain(
   return entry;
 }
 
-/** A trained model into the registry, with what later commands read beside it: held-out, calibration, reference profile. */
+/**
+ * A trained model into the registry, with what later commands read beside it: held-out, calibration, reference profile.
+ */
 export function registerTrained(reg: ModelRegistry, kindName: string, id: string, trained: TrainedModel): ModelEntry {
   const { onnx, datasetHash, configHash, metrics } = trained;
   const entry = reg.register({ id, kind: kindName, onnx, datasetHash, configHash, metrics });
@@ -98,7 +100,8 @@ export async function modelsQuantize(
     metrics,
   });
   console.log(
-    `registered ${entry.id}@${entry.version} (${entry.precision}, parent ${entry.parent}, ${(onnx.byteLength / 1024).toFixed(0)} KiB)`,
+    `registered ${entry.id}@${entry.version} (${entry.precision}, ` +
+      `parent ${entry.parent}, ${(onnx.byteLength / 1024).toFixed(0)} KiB)`,
   );
   return entry;
 }
@@ -109,7 +112,8 @@ export async function modelsEval(id: string, options: { version?: string }): Pro
   const { heldOut, probabilities } = await predictHeldOut(reg, entry);
   const acc = accuracy(probabilities, heldOut.labels, kindOf(entry).classes);
   console.log(
-    `${entry.id}@${entry.version} (${entry.precision}): accuracy ${acc.toFixed(4)} on ${heldOut.labels.length} held-out rows`,
+    `${entry.id}@${entry.version} (${entry.precision}): accuracy ${acc.toFixed(4)} on ${heldOut.labels.length} ` +
+      `held-out rows`,
   );
   return acc;
 }
@@ -137,11 +141,13 @@ export async function modelsParity(
     accuracy(cand.probabilities, cand.heldOut.labels, classes),
   ];
   console.log(
-    `${candidate.id}@${candidate.version} (${candidate.precision}) vs ${reference.id}@${reference.version} (${reference.precision}) on ${ref.heldOut.labels.length} held-out rows`,
+    `${candidate.id}@${candidate.version} (${candidate.precision}) vs ${reference.id}@${reference.version} ` +
+      `(${reference.precision}) on ${ref.heldOut.labels.length} held-out rows`,
   );
   console.log(`  ${result.message}`);
   console.log(
-    `  accuracy ${candAcc.toFixed(4)} vs ${refAcc.toFixed(4)} (${((candAcc / refAcc) * 100).toFixed(2)} % of the reference)`,
+    `  accuracy ${candAcc.toFixed(4)} vs ${refAcc.toFixed(4)} (${((candAcc / refAcc) * 100).toFixed(2)} % of the ` +
+      `reference)`,
   );
   if (!result.ok) process.exitCode = 1;
   return result.ok;

@@ -71,7 +71,9 @@ async function sendPaced(
   }
 }
 
-/** Records a reader flagged as broken input (input-error.ts): published all the same, the pipeline dead-letters them. */
+/**
+ * Records a reader flagged as broken input (input-error.ts): published all the same, the pipeline dead-letters them.
+ */
 class FlaggedInput {
   count = 0;
   private readonly shown: string[] = [];
@@ -86,7 +88,10 @@ class FlaggedInput {
   summary(): string {
     if (this.count === 0) return '';
     const more = this.count > this.shown.length ? `\n  … and ${this.count - this.shown.length} more` : '';
-    return `${this.count} records could not be read and go to the dead letters when the pipeline runs:\n  ${this.shown.join('\n  ')}${more}\n`;
+    return (
+      `${this.count} records could not be read and go to the dead letters when the pipeline runs:\n ` +
+      ` ${this.shown.join('\n  ')}${more}\n`
+    );
   }
 }
 
@@ -109,7 +114,8 @@ export async function produceCommand(name: string, paths: string[], options: Pro
   const onSignal = (signal: string) => {
     progress?.stop();
     process.stderr.write(
-      `\n${signal}: stopped; ${clock.sent} records acknowledged to ${transport.kind} topic ${inputTopic} in ${((Date.now() - clock.start) / 1000).toFixed(1)} s\n`,
+      `\n${signal}: stopped; ${clock.sent} records acknowledged to ${transport.kind} topic ${inputTopic} ` +
+        `in ${((Date.now() - clock.start) / 1000).toFixed(1)} s\n`,
     );
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
@@ -142,7 +148,8 @@ export async function produceCommand(name: string, paths: string[], options: Pro
     const seconds = (Date.now() - clock.start) / 1000;
     if (!options.quiet)
       process.stderr.write(
-        `${flagged.summary()}produced ${clock.sent} records from ${files.length} files to ${transport.kind} topic ${inputTopic} in ${seconds.toFixed(1)} s\n`,
+        `${flagged.summary()}produced ${clock.sent} records from ${files.length} files to ${transport.kind} ` +
+          `topic ${inputTopic} in ${seconds.toFixed(1)} s\n`,
       );
     return clock.sent;
   } catch (error) {

@@ -14,7 +14,10 @@ export interface ProgressOptions {
   out?: NodeJS.WriteStream;
   /** Default: whether `out` is a terminal. */
   tty?: boolean;
-  /** Not a terminal: a plain line at most this often. Default 10 s (commands pass DRIFTLINE_PROGRESS_SECONDS, config/settings.ts). */
+  /**
+   * Not a terminal: a plain line at most this often. Default 10 s (commands pass DRIFTLINE_PROGRESS_SECONDS,
+   * config/settings.ts).
+   */
   plainEveryMs?: number;
 }
 

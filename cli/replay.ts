@@ -65,19 +65,14 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
     ]),
   ];
 
-  let recorded: Transport | undefined;
+  const recorded: Transport | undefined = options.input ? undefined : openTransport(settings);
   const input = options.input
     ? readRecordedFiles(
         (files) => definition.read(files, undefined, { csvMap: options.csvMap }),
         inputFiles(definition, options.input),
         range,
       )
-    : readRecordedTopics(
-        (recorded = openTransport(settings)),
-        topics,
-        range,
-        `${settings.topicPrefix}driftline-replay-${runId}`,
-      );
+    : readRecordedTopics(recorded!, topics, range, `${settings.topicPrefix}driftline-replay-${runId}`);
   const ordered = inEventTimeOrder(input, {
     spillDir: join(replayDir(settings, runId), 'spill'),
     maxBufferedBytes: options.sortMemory === undefined ? undefined : options.sortMemory * 1024 * 1024,
@@ -135,8 +130,11 @@ export async function replayCommand(name: string, options: ReplayCommandOptions)
     const records = result.recordsIn;
     if (!options.quiet) {
       process.stderr.write(
-        `\n${formatMetricsTable(result.metrics)}\n${name}: replay run ${runId} done${stop.signal.aborted ? ' (stopped early: not the whole range)' : ''} in ${(result.durationMs / 1000).toFixed(1)} s: ` +
-          `${formatRunFigures(result)}, ${result.deadLetters} dead letters; results in ${warehouse.kind} (${warehouse.location}), ` +
+        `\n${formatMetricsTable(result.metrics)}\n${name}: replay run ${runId} ` +
+          `done${stop.signal.aborted ? ' (stopped early: not the whole range)' : ''} ` +
+          `in ${(result.durationMs / 1000).toFixed(1)} s: ` +
+          `${formatRunFigures(result)}, ${result.deadLetters} dead letters; results in ${warehouse.kind} ` +
+          `(${warehouse.location}), ` +
           `side outputs in ${replayLogDir(settings, runId)}\n`,
       );
       const late = lateWarning(name, result.metrics);

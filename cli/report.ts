@@ -19,7 +19,8 @@ export async function reportBuildCommand(options: ReportBuildOptions): Promise<s
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stderr.write(
-    `report built in ${((Date.now() - started) / 1000).toFixed(1)} s from the ${settings.clickhouseUrl ? 'ClickHouse' : 'embedded DuckDB'} warehouse\n`,
+    `report built in ${((Date.now() - started) / 1000).toFixed(1)} s from ` +
+      `the ${settings.clickhouseUrl ? 'ClickHouse' : 'embedded DuckDB'} warehouse\n`,
   );
   process.stdout.write(`${siteDir}\n`);
   return siteDir;

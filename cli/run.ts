@@ -68,7 +68,8 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   const onSignal = (signal: string) => {
     if (!options.quiet)
       process.stderr.write(
-        `\n${signal}: stopping after ${progress.line() ?? 'no records'} — draining in-flight records, flushing sinks, committing…\n`,
+        `\n${signal}: stopping after ${progress.line() ?? 'no records'} — draining in-flight records, flushing ` +
+          `sinks, committing…\n`,
       );
     progress.stop();
     stop.abort();
@@ -78,7 +79,8 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
   try {
     if (!options.quiet)
       process.stderr.write(
-        `running ${name} on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`,
+        `running ${name} ` +
+          `on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`,
       );
     const result = await runPipeline(pipeline, {
       untilIdle: options.untilIdle || Boolean(options.input),
@@ -105,7 +107,9 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
     );
     if (!options.quiet)
       process.stderr.write(
-        `\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead letters; ${formatRunFigures(result)}; results in ${warehouse.kind} (${warehouse.location})\n`,
+        `\n${formatMetricsTable(result.metrics)}\n${name}: run ${runId} done ` +
+          `in ${(result.durationMs / 1000).toFixed(1)} s, ${result.deadLetters} dead ` +
+          `letters; ${formatRunFigures(result)}; results in ${warehouse.kind} (${warehouse.location})\n`,
       );
     const late = lateWarning(name, result.metrics);
     if (late && !options.quiet) process.stderr.write(`${late}\n`);

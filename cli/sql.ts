@@ -90,7 +90,7 @@ export function formatRows(
     const lines = [columns.map((c) => csvField(c)).join(',')];
     for (const row of rows)
       lines.push(columns.map((c) => csvField(cell(row[c]), isNumber(row[c]) ? 'number' : 'text')).join(','));
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   }
   return formatTable(columns, rows, options.wide ? Infinity : MAX_CELL);
 }
@@ -134,5 +134,5 @@ function formatTable(columns: string[], rows: Record<string, unknown>[], maxCell
   const lines = [columns.map(pad).join('  ').trimEnd(), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const t of texts) lines.push(t.map(pad).join('  ').trimEnd());
   lines.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

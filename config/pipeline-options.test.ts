@@ -34,7 +34,8 @@ describe('pipeline options', () => {
 
   it('rejects an option the pipeline does not have by name, with the near one and the whole list', () => {
     expect(() => parseOptions('p', rules, { windowDay: 7 })).toThrow(
-      'pipeline "p" has no option "windowDay" (did you mean "windowDays"?); its options are windowDays, budget, threshold, clock, train',
+      'pipeline "p" has no option "windowDay" (did you mean "windowDays"?); its options are windowDays, budget, ' +
+        'threshold, clock, train',
     );
     expect(() => parseOptions('p', rules, { colour: 'red' })).toThrow(
       'pipeline "p" has no option "colour"; its options are',

@@ -72,7 +72,8 @@ describe('redactText', () => {
       'connect to http://analyst:s3cr3t%2FXYZ@127.0.0.1:8123 failed; retry with password=hunter2 and s3cr3t/XYZ; ' +
       'header Bearer tok-123456789 from /work/main';
     expect(redactText(text, env)).toBe(
-      'connect to http://analyst:***@127.0.0.1:8123 failed; retry with password=*** and ***; header Bearer *** from /work/main',
+      'connect to http://analyst:***@127.0.0.1:8123 failed; retry with password=*** and ***; header Bearer *** ' +
+        'from /work/main',
     );
   });
 

@@ -23,7 +23,10 @@ const SECRET_FRAGMENTS = [
   'credential',
   'signature',
 ];
-/** Whole words that mark a secret (`GITHUB_TOKEN`, `access_token`); as fragments they would catch `TOKENIZERS_…`, `bypass`. */
+/**
+ * Whole words that mark a secret (`GITHUB_TOKEN`, `access_token`); as fragments they would catch `TOKENIZERS_…`,
+ * `bypass`.
+ */
 const SECRET_WORDS = new Set(['token', 'pass', 'pwd', 'sig', 'auth', 'key']);
 /**
  * Environment variables that hold no secret though a word matches (`PWD` is the working directory; the key file's

@@ -103,6 +103,7 @@ function clickhouseUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
       'CLICKHOUSE_URL has a user name already: set the user in CLICKHOUSE_URL or in CLICKHOUSE_USER, not both',
     );
   }
-  const userinfo = `${encodeURIComponent(env.CLICKHOUSE_USER || 'default')}:${encodeURIComponent(env.CLICKHOUSE_PASSWORD ?? '')}`;
+  const user = encodeURIComponent(env.CLICKHOUSE_USER || 'default');
+  const userinfo = `${user}:${encodeURIComponent(env.CLICKHOUSE_PASSWORD ?? '')}`;
   return `${scheme[0]}${userinfo}@${url.slice(scheme[0].length)}`;
 }

@@ -30,7 +30,9 @@ export function heldOutFor(reg: ModelRegistry, entry: ModelEntry): HeldOut {
   throw new Error(`no held-out data for ${entry.id}@${entry.version} or its parents`);
 }
 
-/** Session options `models eval` uses for a precision: INT8 sessions fold the weights once at load (see quantize.ts). */
+/**
+ * Session options `models eval` uses for a precision: INT8 sessions fold the weights once at load (see quantize.ts).
+ */
 export const evalSessionOptions = (entry: Pick<ModelEntry, 'precision'>) =>
   entry.precision === 'int8' ? FOLD_DEQUANTIZE_SESSION_OPTIONS : {};
 

@@ -3,7 +3,7 @@ import { framesCnn } from './frames/frames-model.ts';
 import { postingsClassifier } from './postings/postings-model.ts';
 
 /** The model kinds `driftline models train` knows, with the model id each trains by default. */
-export const modelKinds: Record<string, { kind: ModelKind<any>; defaultId: string; classes: number }> = {
+export const modelKinds: Record<string, { kind: ModelKind<object>; defaultId: string; classes: number }> = {
   postings: { kind: postingsClassifier, defaultId: 'postings-a', classes: 2 },
   frames: { kind: framesCnn, defaultId: 'frames-cnn', classes: 6 },
 };

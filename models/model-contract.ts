@@ -35,7 +35,10 @@ export interface TrainedModel {
   calibration: HeldOut;
   /** Probabilities of the trained framework model on `heldOut` (for the ONNX-vs-framework parity check). */
   frameworkProbabilities: Float32Array;
-  /** What the model's data looked like (held-out rows with the model's predictions), for drift-window; kept beside the artifact. */
+  /**
+   * What the model's data looked like (held-out rows with the model's predictions), for drift-window; kept beside the
+   * artifact.
+   */
   referenceProfile?: ReferenceProfile;
 }
 

@@ -94,7 +94,8 @@ function siteConfig(output: string): string {
     head: '<link rel="icon" href="data:,">',
     search: false,
     footer:
-      'Built by <code>driftline report build</code> from the warehouse; each page says when and from which run its data was taken.',
+      'Built by <code>driftline report build</code> from the warehouse; each page says when and from which run its ' +
+      'data was taken.',
   };
   return `export default ${JSON.stringify(config, null, 2)};\n`;
 }

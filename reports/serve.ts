@@ -32,7 +32,9 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** The real path of the file a request path maps to, or null when it is missing, not a regular file or outside `root`. */
+/**
+ * The real path of the file a request path maps to, or null when it is missing, not a regular file or outside `root`.
+ */
 export function resolveRequest(root: string, pathname: string): string | null {
   let path: string;
   try {

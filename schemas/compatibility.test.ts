@@ -79,7 +79,7 @@ describe('current schemas vs committed history (schemas/history/*.json)', () => 
         expect(history.map((h) => h.version)[0]).toBe(1);
       });
 
-      it('latest snapshot matches the current schema (run `npx tsx schemas/snapshot-history.ts` after a change)', () => {
+      it('latest snapshot matches the current schema (after a change: `npx tsx schemas/snapshot-history.ts`)', () => {
         const current = JSON.parse(JSON.stringify(schemas[name].schema)) as object;
         expect(isDeepStrictEqual(history.at(-1)?.schema, current)).toBe(true);
       });

@@ -21,7 +21,7 @@ export type RecordOf<N extends SchemaName> = AvroType<(typeof schemas)[N]['schem
 export const schemaNames = Object.keys(schemas) as SchemaName[];
 
 export function isSchemaName(name: string): name is SchemaName {
-  return  Object.hasOwn(schemas, name);
+  return Object.hasOwn(schemas, name);
 }
 
 export function getType(name: SchemaName): avro.Type {

@@ -25,6 +25,6 @@ for (const name of names) {
   for (const snap of history) assertBackwardCompatible(snap.schema, current, `${name} v${snap.version}`);
   const version = (latest?.version ?? 0) + 1;
   const file = join(historyDir, `${name}.v${version}.json`);
-  writeFileSync(file, JSON.stringify(current, null, 2) + '\n');
+  writeFileSync(file, `${JSON.stringify(current, null, 2)}\n`);
   console.log(`${name}: wrote ${file}`);
 }

@@ -33,13 +33,25 @@ const registryUrl = inject('SCHEMA_REGISTRY_URL');
 const freshTopic = (what: string) => `wire-${what}-${randomUUID().slice(0, 8)}`;
 
 /** A call to the registry's own REST API (Confluent's), outside driftline. */
-async function registryCall(method: string, path: string, body?: object): Promise<{ status: number; json: any }> {
+/** The fields of the registry's replies that these tests read (a reply has some of them, or is a version list). */
+interface RegistryReply {
+  schema: string;
+  id: number;
+  compatibilityLevel: string;
+  error_code: number;
+}
+
+async function registryCall(
+  method: string,
+  path: string,
+  body?: object,
+): Promise<{ status: number; json: RegistryReply }> {
   const res = await fetch(`${registryUrl}${path}`, {
     method,
     headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as RegistryReply };
 }
 
 const setBackward = (subject: string) => registryCall('PUT', `/config/${subject}`, { compatibility: 'BACKWARD' });

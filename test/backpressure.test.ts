@@ -73,7 +73,8 @@ describe('backpressure', () => {
     const totalMb = (RECORDS * VALUE_BYTES) / 2 ** 20;
     const growthMb = (peak - baseline) / 2 ** 20;
     console.log(
-      `backpressure: sink ${sinkMsPerBatch.toFixed(1)} ms/batch; ${totalMb.toFixed(0)} MB pushed; RSS grew ${growthMb.toFixed(0)} MB; source at most ${maxAhead} records ahead`,
+      `backpressure: sink ${sinkMsPerBatch.toFixed(1)} ms/batch; ${totalMb.toFixed(0)} MB pushed; RSS ` +
+        `grew ${growthMb.toFixed(0)} MB; source at most ${maxAhead} records ahead`,
     );
     expect(delivered).toBe(RECORDS);
     // In flight at most: 2 queues x 4 batches + one batch in each of source, stage and sink.

@@ -30,7 +30,9 @@ const LONG_FIRST = [
   'test/e2e/postings-kafka-clickhouse.test.ts',
 ];
 
-/** The model kinds a test file takes from test/shared-models.ts (`trainedOnce('frames', …)`, `registerTrainedOnce(…)`). */
+/**
+ * The model kinds a test file takes from test/shared-models.ts (`trainedOnce('frames', …)`, `registerTrainedOnce(…)`).
+ */
 function sharedModelKinds(file: string): string[] {
   return [...readFileSync(file, 'utf8').matchAll(/\b(?:registerTrainedOnce|trainedOnce)\(\s*'([\w-]+)'/g)].map(
     (m) => m[1]!,
@@ -51,7 +53,10 @@ export default class SharedModelsSequencer extends BaseSequencer {
       return late(spec) ? LONG_FIRST.length + 1 : long >= 0 ? long : LONG_FIRST.length;
     };
     // Array.prototype.sort is stable: within a rank, the base sequencer's order stays.
-    return sorted.map((spec) => ({ spec, rank: rank(spec) })).sort((a, b) => a.rank - b.rank).map(({ spec }) => spec);
+    return sorted
+      .map((spec) => ({ spec, rank: rank(spec) }))
+      .sort((a, b) => a.rank - b.rank)
+      .map(({ spec }) => spec);
   }
 }
 

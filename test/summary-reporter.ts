@@ -13,7 +13,8 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'failed') failed += 1;
         else skipped += 1;
       }
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed += 1; // a file that failed to load
+      // a file that failed to load
+      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed += 1;
     }
     // process.uptime(): the vitest process's whole life so far, services start-up and global setup included.
     const seconds = Math.round(process.uptime());

@@ -18,7 +18,9 @@ export interface BenchPlan {
   /** Server: duration of each rate step and how many times it is run (the p99 compared is the median over them). */
   serverStepMs: number;
   serverRepeats: number;
-  /** Server: queued queries are batched up to this many when the model is free (as the infer operator micro-batches). */
+  /**
+   * Server: queued queries are batched up to this many when the model is free (as the infer operator micro-batches).
+   */
   serverMaxBatch: number;
   /** Server: the latency bound on p99. */
   serverBoundMs: number;

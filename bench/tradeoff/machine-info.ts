@@ -1,4 +1,6 @@
-/** The machine and software a benchmark ran on, stored with every run so figures from different hosts are not mixed up. */
+/**
+ * The machine and software a benchmark ran on, stored with every run so figures from different hosts are not mixed up.
+ */
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { version as tfjsVersions } from '@tensorflow/tfjs';

@@ -48,7 +48,8 @@ export function measureInProcess(job: MeasureJob): Promise<MeasureReply> {
       if (!settled)
         reject(
           new Error(
-            `measurement process exited (${signal ?? `code ${code}`}) without an answer${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`,
+            `measurement process exited (${signal ?? `code ${code}`}) without an ` +
+              `answer${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' ')}` : ''}`,
           ),
         );
       settled = true;

@@ -55,7 +55,11 @@ async function measure(job: MeasureJob): Promise<MeasureReply> {
       heldOutRows: heldOut.labels.length,
     },
     afterScenarios:
-      acc === null ? async (run) => void (acc = await sessionAccuracy(run, heldOut, kindOf(entry).classes)) : undefined,
+      acc === null
+        ? async (run) => {
+            acc = await sessionAccuracy(run, heldOut, kindOf(entry).classes);
+          }
+        : undefined,
   });
   return { ...measured, rows: measured.rows.map((r) => ({ ...r, accuracy: acc })), accuracy: acc };
 }

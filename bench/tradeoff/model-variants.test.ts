@@ -40,7 +40,8 @@ describe('modelVariants', () => {
       parent: 'postings-a@v1',
       ...hashes,
     }); // v4: newer int8
-    reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(5), ...hashes }); // v5: a candidate retrain, not production
+    // v5: a candidate retrain, not production
+    reg.register({ id: 'postings-a', kind: 'postings', onnx: onnx(5), ...hashes });
     reg.register({
       id: 'postings-a',
       kind: 'postings',

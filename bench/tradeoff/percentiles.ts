@@ -1,6 +1,9 @@
 /** Latency percentiles as MLPerf reports them: nearest rank over the sorted sample (no interpolation). */
 
-/** The value at percentile `p` (0–100] of ascending `sorted`: the smallest value with at least p % of the sample at or below it. */
+/**
+ * The value at percentile `p` (0–100] of ascending `sorted`: the smallest value with at least p % of the sample at or
+ * below it.
+ */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) throw new Error('percentile of an empty sample');
   if (!(p > 0 && p <= 100)) throw new Error(`percentile must be in (0, 100], got ${p}`);

@@ -65,6 +65,8 @@ export function counterDeltaUj(before: number, after: number, maxRangeUj: number
 /** Joules over all package domains between two `readCounters` results. */
 export function joulesBetween(domains: RaplDomain[], before: number[], after: number[]): number {
   let uj = 0;
-  domains.forEach((d, i) => (uj += counterDeltaUj(before[i]!, after[i]!, d.maxRangeUj)));
+  domains.forEach((d, i) => {
+    uj += counterDeltaUj(before[i]!, after[i]!, d.maxRangeUj);
+  });
   return uj / 1e6;
 }

@@ -89,7 +89,9 @@ export function runRow(
   };
 }
 
-/** Latency, throughput and energy of a scenario's repetitions: medians over them, with the spread of p50 and items/s. */
+/**
+ * Latency, throughput and energy of a scenario's repetitions: medians over them, with the spread of p50 and items/s.
+ */
 export function summarizeRepetitions(reps: Repetition[]) {
   if (reps.length === 0) throw new Error('no repetitions to summarize');
   const latencies = reps.map((r) => summarizeLatencies(r.latenciesMs));

@@ -52,7 +52,8 @@ export async function runTradeoffBench(options: TradeoffBenchOptions = {}): Prom
   const models = modelVariants(reg, log);
   if (models.length === 0)
     throw new Error(
-      `no models registered (manifest ${reg.manifestPath}): train one first with \`driftline models train postings\` (and \`driftline models train frames\`)`,
+      `no models registered (manifest ${reg.manifestPath}): train one first with \`driftline models train ` +
+        `postings\` (and \`driftline models train frames\`)`,
     );
 
   const plan = benchPlan({ quick: options.quick, repeats: options.repeats, serverBoundMs: options.serverBoundMs });
@@ -61,8 +62,13 @@ export async function runTradeoffBench(options: TradeoffBenchOptions = {}): Prom
   const energy = openEnergyMeter(power, options.powercapRoot);
   const runId = `bench-${newRunId()}`;
   const startedAt = Date.now();
+  const energyMethod =
+    energy.method === 'rapl'
+      ? 'RAPL package counters'
+      : `estimate, CPU time × ${power.wattsPerCore.toFixed(2)} W per core (${power.source})`;
   log(
-    `bench ${runId}${plan.quick ? ' (quick)' : ''} on ${machine.cpuModel}, ${machine.cores} cores; energy: ${energy.method === 'rapl' ? 'RAPL package counters' : `estimate, CPU time × ${power.wattsPerCore.toFixed(2)} W per core (${power.source})`}`,
+    `bench ${runId}${plan.quick ? ' (quick)' : ''} on ${machine.cpuModel}, ${machine.cores} cores; ` +
+      `energy: ${energyMethod}`,
   );
 
   const rows: BenchResultRow[] = [];
@@ -93,7 +99,8 @@ export async function runTradeoffBench(options: TradeoffBenchOptions = {}): Prom
               .map((s) => `${Math.round(s.ratePerS)}/s p99 ${s.p99Ms.toFixed(2)} ms${s.passed ? '' : ' ✗'}`)
               .join(', ');
             log(
-              `  ${label}: SingleStream p50 ${measured.singleStreamP50Ms.toFixed(3)} ms, accuracy ${acc?.toFixed(4)}; Server ${ramp}`,
+              `  ${label}: SingleStream p50 ${measured.singleStreamP50Ms.toFixed(3)} ms, ` +
+                `accuracy ${acc?.toFixed(4)}; Server ${ramp}`,
             );
           } catch (error) {
             // e.g. a graph with an op tfjs-wasm does not implement: the other backends still run

@@ -66,7 +66,8 @@ export async function offline(
   return reps;
 }
 
-// Waiting for the next arrival blocks on a futex rather than spinning, so idle time costs no CPU (and no estimated energy).
+// Waiting for the next arrival blocks on a futex rather than spinning, so idle time costs no CPU (and no estimated
+// energy).
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleepMs = (ms: number) => void Atomics.wait(sleeper, 0, 0, ms);
 

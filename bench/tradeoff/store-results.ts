@@ -1,4 +1,7 @@
-/** A bench run's rows to the JSON file and to the warehouse (ClickHouse when CLICKHOUSE_URL is set, else embedded DuckDB). */
+/**
+ * A bench run's rows to the JSON file and to the warehouse (ClickHouse when CLICKHOUSE_URL is set, else embedded
+ * DuckDB).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Settings } from '../../config/settings.ts';

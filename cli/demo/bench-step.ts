@@ -31,7 +31,8 @@ export function benchHighlights(rows: BenchResultRow[]): string[] {
   return [...byModel].map(([model, variants]) => {
     const parts = [...variants.values()].map(
       (r) =>
-        `${r.variant} ${r.p50_ms!.toFixed(3)} ms · acc ${r.accuracy === null ? '—' : r.accuracy.toFixed(3)} · ${r.energy_j_per_1k.toFixed(3)} J/1k (${r.energy_method})`,
+        `${r.variant} ${r.p50_ms!.toFixed(3)} ms · acc ${r.accuracy === null ? '—' : r.accuracy.toFixed(3)} ` +
+        `· ${r.energy_j_per_1k.toFixed(3)} J/1k (${r.energy_method})`,
     );
     return `${model}: ${parts.join(' | ')}`;
   });

@@ -34,7 +34,10 @@ const REQUIRED = [
   join('events', 'nab', 'data', 'realKnownCause'),
 ];
 
-/** The given data directory (checked), or the generated fixtures under `<home>/data` (written if missing; home: the demo's). */
+/**
+ * The given data directory (checked), or the generated fixtures under `<home>/data` (written if missing; home: the
+ * demo's).
+ */
 export async function prepareDemoData(given: string | undefined, home: string): Promise<DemoData> {
   let dir: string;
   if (given !== undefined) {

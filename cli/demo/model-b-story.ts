@@ -23,7 +23,8 @@ export async function modelBStory(
   modelB = 'postings-b',
 ): Promise<ModelBStory | null> {
   const promoted = await warehouse.query(
-    `SELECT candidate_version, in_force_from FROM training_runs WHERE run_id = ${quote(runId)} AND promoted = 1 AND model_id = ${quote(modelB)}`,
+    `SELECT candidate_version, in_force_from FROM training_runs WHERE run_id = ${quote(runId)} AND promoted = 1 ` +
+      `AND model_id = ${quote(modelB)}`,
   );
   if (promoted.length === 0) return null;
   const first = promoted.reduce((a, b) =>
@@ -33,7 +34,8 @@ export async function modelBStory(
   const labelled = `record_id IN (SELECT record_id FROM labels)`;
   const [b, a, truth] = await Promise.all([
     warehouse.query(
-      `SELECT record_id, label FROM predictions WHERE model_id = ${quote(modelB)} AND model_version IN (${versions}) AND ${labelled}`,
+      `SELECT record_id, label FROM predictions WHERE model_id = ${quote(modelB)} AND model_version IN ` +
+        `(${versions}) AND ${labelled}`,
     ),
     warehouse.query(`SELECT record_id, label FROM predictions WHERE model_id = ${quote(modelA)} AND ${labelled}`),
     warehouse.query(`SELECT record_id, label FROM labels`),

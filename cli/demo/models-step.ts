@@ -67,7 +67,8 @@ export async function ensureDemoModels(
     const accuracy =
       fp32.metrics.accuracy === undefined ? '' : `, held-out accuracy ${fp32.metrics.accuracy.toFixed(3)}`;
     lines.push(
-      `${reused ? 'reused' : 'trained'} ${fp32.id}@${fp32.version}${accuracy}; int8 ${int8.id}@${int8.version} ${quantized ? 'quantized' : 'reused'}`,
+      `${reused ? 'reused' : 'trained'} ${fp32.id}@${fp32.version}${accuracy}; ` +
+        `int8 ${int8.id}@${int8.version} ${quantized ? 'quantized' : 'reused'}`,
     );
     entries.push(fp32);
   }

@@ -37,9 +37,9 @@ export interface FilesReplayResult {
 /**
  * `driftline replay <pipeline> --input <files>`, in process: the files as the pipeline reads them, sorted into
  * event-time order (connectors/replay), through the same definition, into the warehouse under `runId`, with side
- * outputs in the replay's own log, per-stage metrics in `pipeline_metrics` and the run's figures in `pipeline_runs`. What it adds to the command: a
- * reader of the caller's choice (the demo's frames come in a seeded order, not by file name) and a record count
- * for the progress display.
+ * outputs in the replay's own log, per-stage metrics in `pipeline_metrics` and the run's figures in `pipeline_runs`.
+ * What it adds to the command: a reader of the caller's choice (the demo's frames come in a seeded order, not by file
+ * name) and a record count for the progress display.
  */
 export async function replayFiles(replay: FilesReplay): Promise<FilesReplayResult> {
   const { definition, settings, runId } = replay;

@@ -35,7 +35,8 @@ export function demoReplays(data: DemoData): DemoReplayPlan[] {
     {
       definition: postingsPipeline,
       files: data.postings,
-      // Model A learned Glassdoor 2020; the stream's own first postings (HN 2013–14) are the "before" drift is measured against.
+      // Model A learned Glassdoor 2020; the stream's own first postings (HN 2013–14) are the "before" drift is measured
+      // against.
       options: {
         windowDays: 30,
         driftReference: 'warm-up',
@@ -55,13 +56,17 @@ export function demoReplays(data: DemoData): DemoReplayPlan[] {
         driftMinWindow: frameWindow,
         drift: { from: shiftAt, brightness: 0.3 },
       },
-      about: `${data.frames.length} frames, one a second, a lighting fault (+0.3 brightness) from frame ${shiftAt}, drift windows of ${frameWindow} frames`,
+      about:
+        `${data.frames.length} frames, one a second, a lighting fault (+0.3 brightness) from ` +
+        `frame ${shiftAt}, drift windows of ${frameWindow} frames`,
     },
     {
       definition: eventsPipeline,
       files: data.events,
       options: { windowMinutes: 24 * 60, ...(data.nabWindows ? { labelsFile: data.nabWindows } : {}) },
-      about: `${data.events.length} series, daily window statistics, change points scored against the labelled anomaly windows`,
+      about:
+        `${data.events.length} series, daily window statistics, change points scored against the labelled ` +
+        `anomaly windows`,
     },
   ];
 }

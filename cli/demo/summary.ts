@@ -40,42 +40,60 @@ export async function demoSummary(warehouse: Warehouse, o: DemoOutcome): Promise
   );
   const story = await modelBStory(warehouse, runs.postings.runId);
   const training = await q(
-    `SELECT candidate_version, promoted, candidate_accuracy, model_a_accuracy, holdout_size FROM training_runs WHERE run_id = '${runs.postings.runId}' ORDER BY finished_at`,
+    `SELECT candidate_version, promoted, candidate_accuracy, model_a_accuracy, holdout_size FROM training_runs ` +
+      `WHERE run_id = '${runs.postings.runId}' ORDER BY finished_at`,
   );
   const alerts = await q(
-    `SELECT pipeline, count(*) AS n, min(window_start) AS first FROM drift_alerts WHERE run_id IN ('${runs.postings.runId}', '${runs.frames.runId}', '${runs.events.runId}') GROUP BY pipeline`,
+    `SELECT pipeline, count(*) AS n, min(window_start) AS first FROM drift_alerts WHERE run_id IN ` +
+      `('${runs.postings.runId}', '${runs.frames.runId}', '${runs.events.runId}') GROUP BY pipeline`,
   );
   const scores = await q(
-    `SELECT series, alerts, precision, recall FROM anomaly_scores WHERE run_id = '${runs.events.runId}' ORDER BY series`,
+    `SELECT series, alerts, precision, recall FROM anomaly_scores WHERE run_id = '${runs.events.runId}' ORDER BY ` +
+      `series`,
   );
 
   const alertsOf = (pipeline: string) => n(alerts.find((a) => a.pipeline === pipeline)?.n);
   const promoted = training.filter((t) => n(t.promoted) === 1);
   const lastPromoted = promoted.at(-1);
+  const lastPromotion = lastPromoted
+    ? ` (last: postings-b@${lastPromoted.candidate_version}, holdout ${ratio(lastPromoted.candidate_accuracy)} ` +
+      `vs A ${ratio(lastPromoted.model_a_accuracy)} on ${count(lastPromoted.holdout_size)} labels)`
+    : '';
   const labelled = n(truth?.n);
   const dead = (p: keyof typeof runs) => `${count(runs[p].deadLetters)} dead letters`;
   const total = o.timings.reduce((s, t) => s + t.ms, 0);
 
   const lines = [
     '',
-    `driftline demo: done in ${duration(total)}, on ${o.data.generated ? `generated fixtures (${o.data.dir})` : `the data in ${o.data.dir}`}`,
+    `driftline demo: done in ${duration(total)}, ` +
+      `on ${o.data.generated ? `generated fixtures (${o.data.dir})` : `the data in ${o.data.dir}`}`,
     '',
-    `  Records        postings ${count(postings?.n)} (${dead('postings')}) · frames ${count(frames?.n)} (${dead('frames')}) · events ${count(events?.n)} (${dead('events')})`,
+    `  Records        postings ${count(postings?.n)} (${dead('postings')}) · frames ${count(frames?.n)} ` +
+      `(${dead('frames')}) · events ${count(events?.n)} (${dead('events')})`,
     `  Predictions    ${predictions.map((p) => `${p.model_id} ${count(p.n)}`).join(' · ') || 'none'}`,
-    `  Model A        held-out accuracy ${ratio(o.models.postingsA.metrics.accuracy)} (${o.models.postingsA.id}@${o.models.postingsA.version}, Glassdoor 2020 postings)`,
+    `  Model A        held-out accuracy ${ratio(o.models.postingsA.metrics.accuracy)} ` +
+      `(${o.models.postingsA.id}@${o.models.postingsA.version}, Glassdoor 2020 postings)`,
     labelled === 0
       ? '  A vs B         no labels arrived (no classified.json in the data)'
       : story === null
-        ? `  A vs B         B was not promoted during the replay: both scored ${count(labelled)} labelled postings with B's first version`
-        : `  A vs B         Model B ${ratio(story.accuracyB)} vs Model A ${ratio(story.accuracyA)} (${signed(story.accuracyB - story.accuracyA)}) on the ${count(story.records)} labelled postings scored after B's first promotion` +
-          ` (postings-b@${story.firstVersion}, in force from ${new Date(story.inForceFrom).toISOString().slice(0, 10)}; trained only on labels from before each posting)`,
-    `  Model B        ${training.length} fine-tunes, ${promoted.length} promoted${lastPromoted ? ` (last: postings-b@${lastPromoted.candidate_version}, holdout ${ratio(lastPromoted.candidate_accuracy)} vs A ${ratio(lastPromoted.model_a_accuracy)} on ${count(lastPromoted.holdout_size)} labels)` : ''}`,
-    `  Drift alerts   postings ${alertsOf('postings')} · frames ${alertsOf('frames')} (lighting fault from frame ${o.frameShiftAt}) · events ${alertsOf('events')}`,
+        ? `  A vs B         B was not promoted during the replay: both scored ${count(labelled)} labelled postings ` +
+          `with B's first version`
+        : `  A vs B         Model B ${ratio(story.accuracyB)} vs Model A ${ratio(story.accuracyA)} ` +
+          `(${signed(story.accuracyB - story.accuracyA)}) on the ${count(story.records)} labelled postings scored ` +
+          `after B's first promotion` +
+          ` (postings-b@${story.firstVersion}, in force ` +
+          `from ${new Date(story.inForceFrom).toISOString().slice(0, 10)}; trained only on labels from before each ` +
+          `posting)`,
+    `  Model B        ${training.length} fine-tunes, ${promoted.length} promoted${lastPromotion}`,
+    `  Drift alerts   postings ${alertsOf('postings')} · frames ${alertsOf('frames')} (lighting fault from ` +
+      `frame ${o.frameShiftAt}) · events ${alertsOf('events')}`,
     ...scores.map(
       (s) =>
-        `                 ${s.series}: ${count(s.alerts)} alerts, precision ${ratio(s.precision)}, recall ${ratio(s.recall)} against the labelled anomaly windows`,
+        `                 ${s.series}: ${count(s.alerts)} alerts, precision ${ratio(s.precision)}, ` +
+        `recall ${ratio(s.recall)} against the labelled anomaly windows`,
     ),
-    `  Frame model    ${o.models.frames.id}@${o.models.frames.version}, held-out accuracy ${ratio(o.models.frames.metrics.accuracy)}; fp32 and int8 on every frame`,
+    `  Frame model    ${o.models.frames.id}@${o.models.frames.version}, held-out ` +
+      `accuracy ${ratio(o.models.frames.metrics.accuracy)}; fp32 and int8 on every frame`,
     ...('skipped' in o.bench
       ? [`  Bench          ${o.bench.skipped}`]
       : 'failed' in o.bench

@@ -61,7 +61,8 @@ export async function applyCameraDrift(frame: CameraFrame, drift: CameraDrift): 
   if (!isDrifted(drift, frame)) return frame;
   if (frame.encoding === 'raw_gray8' || frame.encoding === 'raw_rgb8') {
     const channels = frame.encoding === 'raw_gray8' ? 1 : 3;
-    if (frame.data.length !== frame.width * frame.height * channels) return frame; // normalize rejects it with the reason
+    // normalize rejects it with the reason
+    if (frame.data.length !== frame.width * frame.height * channels) return frame;
     return {
       ...frame,
       data: driftPixels(frame.data, frame.width, frame.height, channels, drift, noiseSeed(drift, frame)),

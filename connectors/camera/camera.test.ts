@@ -98,7 +98,9 @@ describe('readVideo with ffmpeg', () => {
     sources = (await listImageFiles(imagesDir())).filter((p) => /\/crazing_\d+\.jpg$/.test(p)).slice(0, 60);
     // Numbered copies, so ffmpeg's image2 demuxer reads them in exactly this order.
     mkdirSync(join(dir, 'in'));
-    sources.forEach((p, i) => copyFileSync(p, join(dir, 'in', `f${String(i).padStart(3, '0')}.jpg`)));
+    sources.forEach((p, i) => {
+      copyFileSync(p, join(dir, 'in', `f${String(i).padStart(3, '0')}.jpg`));
+    });
     video = join(dir, 'crazing.mp4');
     execFileSync('ffmpeg', [
       '-v',

@@ -29,7 +29,9 @@ export interface ImageDirectoryOptions {
 
 const EXTENSION_ENCODING: Record<string, FrameEncoding> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.png': 'png' };
 
-/** `crazing_12.jpg` -> `crazing`, `rolled-in_scale_3.jpg` -> `rolled-in_scale`; null if the name has no `_<n>` suffix. */
+/**
+ * `crazing_12.jpg` -> `crazing`, `rolled-in_scale_3.jpg` -> `rolled-in_scale`; null if the name has no `_<n>` suffix.
+ */
 export function labelFromFileName(name: string): string | null {
   const m = /^(.+)_(\d+)\.[^.]+$/.exec(basename(name));
   return m ? m[1]! : null;

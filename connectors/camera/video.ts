@@ -181,12 +181,14 @@ export async function* readVideo(input: string, options: VideoOptions): AsyncGen
     if (spawnError) throw spawnError;
     if (code !== 0) {
       throw new Error(
-        `ffmpeg exited with ${code !== null ? `code ${code}` : `signal ${signal}`} reading ${input}: ${tail(stderr) || '(no stderr)'}`,
+        `ffmpeg exited with ${code !== null ? `code ${code}` : `signal ${signal}`} ` +
+          `reading ${input}: ${tail(stderr) || '(no stderr)'}`,
       );
     }
     if (pendingBytes > 0) {
       throw new Error(
-        `ffmpeg output ended inside a frame: ${pendingBytes} trailing bytes, frame size ${frameBytes} (${w}x${h}x${channels})`,
+        `ffmpeg output ended inside a frame: ${pendingBytes} trailing bytes, frame size ${frameBytes} ` +
+          `(${w}x${h}x${channels})`,
       );
     }
   } finally {

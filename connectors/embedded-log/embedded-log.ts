@@ -433,7 +433,8 @@ class EmbeddedProducer implements Producer {
       } else {
         p = partitionForKey(m.key, n, 0);
       }
-      (groups[p] ??= []).push(m);
+      groups[p] ??= [];
+      groups[p].push(m);
     }
 
     for (let p = 0; p < groups.length; p++) {
@@ -730,7 +731,8 @@ class EmbeddedConsumer implements Consumer {
     for (const { topic, partition, offset } of offsets) {
       if (!this.partsByTopic.has(topic)) {
         throw new Error(
-          `embedded log: cannot commit ${topic}/${partition}: consumer group "${this.group}" is not subscribed to "${topic}"`,
+          `embedded log: cannot commit ${topic}/${partition}: consumer group "${this.group}" is not subscribed to ` +
+            `"${topic}"`,
         );
       }
       if (!Number.isInteger(offset) || offset < 0)
@@ -763,7 +765,8 @@ class EmbeddedConsumer implements Consumer {
     const found = scanRecords(st.fd, best, offset, fstatSync(st.fd).size, st.ref.version);
     if (found.offset !== offset) {
       throw new RangeError(
-        `embedded log: cannot commit offset ${offset} for ${st.topic}/${st.partition}: the partition ends at offset ${found.offset}`,
+        `embedded log: cannot commit offset ${offset} for ${st.topic}/${st.partition}: the partition ends at ` +
+          `offset ${found.offset}`,
       );
     }
     st.marks.push(found);

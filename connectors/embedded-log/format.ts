@@ -111,7 +111,8 @@ function encodeBody(m: Message, out: Buffer, p: number): number {
 export class CorruptLogError extends Error {
   constructor(file: string, position: number, detail: string) {
     super(
-      `embedded log: corrupt record in ${file} at byte ${position}: ${detail}. It is cut (kept in a side file) once no ` +
+      `embedded log: corrupt record in ${file} at byte ${position}: ${detail}. It is cut (kept in a side file) ` +
+        `once no ` +
         'other process writes this topic: stop its producers and read again; the records before it stay readable',
     );
     this.name = 'CorruptLogError';

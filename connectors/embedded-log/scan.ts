@@ -100,7 +100,8 @@ export function readFormatVersion(fd: number, file: string): number {
   const got = readSync(fd, head, 0, 1, 0);
   if (got !== 1 || !isReadableVersion(head[0])) {
     throw new Error(
-      `embedded log: ${file} has format version ${got === 1 ? head[0] : 'none (empty file)'}, this build reads versions 1 and 2`,
+      `embedded log: ${file} has format version ${got === 1 ? head[0] : 'none (empty file)'}, this build reads ` +
+        `versions 1 and 2`,
     );
   }
   return head[0]!;

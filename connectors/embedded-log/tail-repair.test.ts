@@ -65,7 +65,7 @@ const reports = (): string[] =>
 const sideFiles = (dir: string): string[] => readdirSync(join(dir, 't')).filter((name) => name.includes('.damaged-'));
 
 describe('embedded log: checksums and damaged tails', () => {
-  it('detects a checksum mismatch while reading: hands out the records before it, then cuts the tail there', async () => {
+  it('detects a checksum mismatch while reading: hands out the records before it, then cuts the tail', async () => {
     const dir = freshDir();
     const log = new EmbeddedLogTransport({ dir });
     await log.ensureTopic('t', 1);
@@ -86,7 +86,10 @@ describe('embedded log: checksums and damaged tails', () => {
     const before = await blocked.poll(0);
     expect(before.flatMap((b) => b.messages).map((m) => m.offset)).toEqual([0, 1, 2, 3, 4, 5]);
     await expect(blocked.poll(0)).rejects.toThrow(
-      /corrupt record in .*0\.log at byte \d+: checksum mismatch \(offset 6\)\. It is cut .* once no other process writes this topic/,
+      new RegExp(
+        String.raw`corrupt record in .*0\.log at byte \d+: checksum mismatch \(offset ` +
+          String.raw`6\)\. It is cut .* once no other process writes this topic`,
+      ),
     );
     await blocked.close();
     expect(statSync(file).size).toBe(bytes.length);
@@ -126,7 +129,10 @@ describe('embedded log: checksums and damaged tails', () => {
 
     expect(reports()).toHaveLength(1);
     expect(reports()[0]).toMatch(
-      /^embedded log: t\/0: incomplete record at offset 5 \(byte \d+, a record of 335 bytes with 161 present\): cut 161 bytes, kept in .*0\.log\.damaged-5-\d+/,
+      new RegExp(
+        String.raw`^embedded log: t\/0: incomplete record at offset 5 \(byte \d+, a record of ` +
+          String.raw`335 bytes with 161 present\): cut 161 bytes, kept in .*0\.log\.damaged-5-\d+`,
+      ),
     );
     expect(readFileSync(join(dir, 't', sideFiles(dir)[0]!)).equals(torn)).toBe(true);
     expect(statSync(file).size).toBe(FIRST_RECORD_POSITION + encodeRecords([...before, ...after]).length);
@@ -134,7 +140,7 @@ describe('embedded log: checksums and damaged tails', () => {
     expect(reports()).toHaveLength(1); // the consumer's open found nothing more to cut
   });
 
-  it('cuts a torn write followed by a later append (the pre-checksum failure) instead of returning garbage', async () => {
+  it('cuts a torn write followed by a later append (the pre-checksum failure) rather than return garbage', async () => {
     const dir = freshDir();
     const log = new EmbeddedLogTransport({ dir });
     await log.ensureTopic('t', 1);
@@ -172,7 +178,8 @@ describe('embedded log: checksums and damaged tails', () => {
     expect(error!.code).toBe('ENOSPC');
     expect(error!.message).toMatch(
       new RegExp(
-        `^embedded log: no space left under ${dir} \\(ENOSPC appending to t/0\\): free space and run again; nothing acknowledged was lost \\(cut back \\d+ bytes, to offset 50 where this append started\\)$`,
+        `^embedded log: no space left under ${dir} \\(ENOSPC appending to t/0\\): free space and run again; ` +
+          `nothing acknowledged was lost \\(cut back \\d+ bytes, to offset 50 where this append started\\)$`,
       ),
     );
     expect(shortWrites).toBe(2); // half the batch did reach the file before it was cut
@@ -193,7 +200,7 @@ describe('embedded log: checksums and damaged tails', () => {
     expect(reports()).toEqual([]);
   });
 
-  it('reads version-1 files (no checksums) as they are, appends to them in version 1, and cuts their torn tails', async () => {
+  it('reads version-1 files (no checksums) as they are, appends in version 1, and cuts their torn tails', async () => {
     const dir = freshDir();
     const old = msgs('old', 4);
     mkdirSync(join(dir, 't'), { recursive: true });

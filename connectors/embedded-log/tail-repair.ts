@@ -57,7 +57,8 @@ export function cutDamagedTail(pf: PartitionFile, fd: number, from: LogPoint): S
     copyRange(fd, end.position, size, side, pf.fsync);
     cutTo(pf, end.position);
     process.stderr.write(
-      `embedded log: ${pf.topic}/${pf.partition}: ${end.damage.kind} record at offset ${end.offset} (byte ${end.position}, ` +
+      `embedded log: ${pf.topic}/${pf.partition}: ${end.damage.kind} record at offset ${end.offset} ` +
+        `(byte ${end.position}, ` +
         `${end.damage.detail}): cut ${size - end.position} bytes, kept in ${side}; the records before it are intact\n`,
     );
     return point(end);
@@ -85,7 +86,10 @@ export function cutBackAfterFailedAppend(
       if (size <= start) return 'none of its bytes reached the file';
       const others = otherLiveWriters(pf.topicDir);
       if (others.length > 0) {
-        return `its ${size - start} bytes are left in place because process ${others.join(', ')} also writes this topic; a partial record among them is cut when the partition is next opened with no other writer`;
+        return (
+          `its ${size - start} bytes are left in place because process ${others.join(', ')} also writes this ` +
+          `topic; a partial record among them is cut when the partition is next opened with no other writer`
+        );
       }
       // No other writer is registered, so every byte after `start` is this append's.
       const at = scanRecords(fd, intact, Number.POSITIVE_INFINITY, start, pf.version);

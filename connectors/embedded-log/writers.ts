@@ -109,7 +109,8 @@ export function withCutLock<T>(path: string, fn: () => T): T {
   while (!tryLock(path)) {
     if (Date.now() > deadline) {
       throw new Error(
-        `embedded log: ${path} has been held by process ${ownerOf(path)} for over a minute; remove it if that is not a driftline process`,
+        `embedded log: ${path} has been held by process ${ownerOf(path)} for over a minute; remove it if that is ` +
+          `not a driftline process`,
       );
     }
     Atomics.wait(sleeper, 0, 0, 5);

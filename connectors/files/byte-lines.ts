@@ -12,7 +12,8 @@ export interface ByteLine {
  * with U+FFFD), so a dead letter can carry what the file really held.
  */
 export async function* readByteLines(file: string): AsyncGenerator<ByteLine> {
-  let pending: Buffer[] = []; // the start of a line that runs over chunk boundaries (kept as pieces: long lines stay linear)
+  // the start of a line that runs over chunk boundaries (kept as pieces: long lines stay linear)
+  let pending: Buffer[] = [];
   let line = 0;
   const cut = (bytes: Buffer): ByteLine => {
     line += 1;

@@ -43,7 +43,8 @@ describe('NAB CSV files, line by line', () => {
       expect(bad!.headers![INPUT_ERROR_HEADER], name).toMatch(
         new RegExp(`^stray-${name.replaceAll(' ', '-')}\\.csv line 59: .*(Quote|quote)`),
       );
-      expect(bad!.headers![INPUT_ERROR_HEADER], name).not.toMatch(/at line 1\b/); // csv-parse's own line number is of the line alone
+      // csv-parse's own line number is of the line alone
+      expect(bad!.headers![INPUT_ERROR_HEADER], name).not.toMatch(/at line 1\b/);
       expect(bad!.value.toString(), name).toBe(lines[57]); // the original bytes travel, for the dead letter
       expect(bad!.timestamp).toBe(0);
       // The rows after the bad one are all there, with their own event times.
@@ -56,7 +57,7 @@ describe('NAB CSV files, line by line', () => {
     console.log(`stray quotes:\n  ${reasons.join('\n  ')}`);
   });
 
-  it('flags rows with the wrong number of fields and invalid UTF-8 with their line numbers; quoted rows still read', async () => {
+  it('flags rows with a wrong field count and invalid UTF-8 with line numbers; quoted rows still read', async () => {
     const content = Buffer.concat([
       Buffer.from(
         `\uFEFFtimestamp,value\n${nab(0)}\n${nab(1)},7\n2014-07-01 00:10:00\n"2014-07-01 00:15:00","3.25"\r\n`,
@@ -78,13 +79,14 @@ describe('NAB CSV files, line by line', () => {
       ),
     ).toBe(true);
     const values = good(messages).map((m) => JSON.parse(m.value.toString()));
-    expect(values.map((v) => v.value)).toEqual([0.5, 3.25, 5.5, 'n/a']); // "n/a" stays as written, for the pipeline's reason
+    // "n/a" stays as written, for the pipeline's reason
+    expect(values.map((v) => v.value)).toEqual([0.5, 3.25, 5.5, 'n/a']);
     expect(good(messages).map((m) => m.timestamp)).toEqual([0, 15, 25, 30].map((min) => Date.UTC(2014, 6, 1, 0, min)));
   });
 });
 
 describe('JSON lines', () => {
-  it('give every message a timestamp each transport accepts, and a well-formed key, whatever the line says', async () => {
+  it('give every message a timestamp each transport takes and a well-formed key, whatever the line says', async () => {
     const lines = [
       '{"key":"s","timestamp":"2014-07-01 00:00:00","value":1}',
       '{"key":"s","timestamp":9e18,"value":2}',
@@ -97,6 +99,8 @@ describe('JSON lines', () => {
     const messages = await read(file('probes.jsonl', `${lines.join('\n')}\n`));
     expect(messages.map((m) => m.timestamp)).toEqual([Date.UTC(2014, 6, 1), 0, 0, 0, 0, Date.UTC(2014, 6, 1, 0, 5), 0]);
     expect(messages.map((m) => m.key)).toEqual(['s', 's', 's', 's', 's', 'x\ufffd', 'probes']);
-    messages.forEach((m, i) => expect(m.value.toString()).toBe(lines[i])); // exact bytes: the pipeline judges them
+    messages.forEach((m, i) => {
+      expect(m.value.toString()).toBe(lines[i]);
+    }); // exact bytes: the pipeline judges them
   });
 });

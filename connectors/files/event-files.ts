@@ -159,9 +159,9 @@ async function* jsonLineEvents(file: string, key: string): AsyncGenerator<Messag
 
 /**
  * Event files as messages for the `events` topic: a `timestamp,value` CSV (the NAB layout; the key is the file
- * name, the source its folder) or JSON lines (or a JSON array) of `{source?, key, timestamp, value}`. JSON lines travel as their
- * original bytes, so a malformed line reaches the pipeline as it was and is dead-lettered with a reason; so does a
- * CSV line that cannot be read, flagged with its line number (streams/kernel/input-error.ts).
+ * name, the source its folder) or JSON lines (or a JSON array) of `{source?, key, timestamp, value}`. JSON lines travel
+ * as their original bytes, so a malformed line reaches the pipeline as it was and is dead-lettered with a reason; so
+ * does a CSV line that cannot be read, flagged with its line number (streams/kernel/input-error.ts).
  */
 export async function* readEventFile(file: string, batchRecords = BATCH): AsyncGenerator<Message[]> {
   const ext = extname(file).toLowerCase();
@@ -171,7 +171,8 @@ export async function* readEventFile(file: string, batchRecords = BATCH): AsyncG
   else if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') messages = jsonLineEvents(file, key);
   else
     throw new Error(
-      `${file}: events are read from .csv (timestamp,value) or .jsonl files, not ${ext || 'files without an extension'}`,
+      `${file}: events are read from .csv (timestamp,value) or .jsonl files, ` +
+        `not ${ext || 'files without an extension'}`,
     );
   const batch: Message[] = [];
   for await (const m of messages) {

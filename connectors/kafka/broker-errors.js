@@ -40,8 +40,13 @@ export function isBrokerUnreachable(error) {
   return found;
 }
 
-const CONNECTION_NOISE =
-  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection (error|timeout)|Closed connection|seed broker|No broker available|Crash: KafkaJS(NumberOfRetriesExceeded|Connection|NoBrokerAvailable)|Restarting the consumer/i;
+const CONNECTION_NOISE = new RegExp(
+  [
+    'ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection (error|timeout)|Closed connection|seed broker',
+    'No broker available|Crash: KafkaJS(NumberOfRetriesExceeded|Connection|NoBrokerAvailable)|Restarting the consumer',
+  ].join('|'),
+  'i',
+);
 
 /**
  * True for a kafkajs log line that only reports one attempt to reach a broker. BrokerOutage tells an outage once,

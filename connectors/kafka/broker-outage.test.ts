@@ -39,7 +39,9 @@ describe('isBrokerUnreachable', () => {
     const metadataRace = new TypeError(
       "Cannot destructure property 'topicMetadata' of '(intermediate value)' as it is null.",
     );
-    metadataRace.stack = `TypeError: ${metadataRace.message}\n    at listTopics (/app/node_modules/kafkajs/src/admin/index.js:103:13)`;
+    metadataRace.stack =
+      `TypeError: ${metadataRace.message}\n    at listTopics ` +
+      `(/app/node_modules/kafkajs/src/admin/index.js:103:13)`;
     expect(isBrokerUnreachable(metadataRace)).toBe(true);
     expect(isBrokerUnreachable(new TypeError('x is not a function'))).toBe(false);
   });
@@ -62,7 +64,10 @@ describe('BrokerOutage', () => {
     expect(op.calls()).toBe(5);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
-      /^kafka: broker unreachable \(committing offsets: .*ECONNREFUSED.*\); retrying for up to 60 s \(DRIFTLINE_KAFKA_OUTAGE_SECONDS\)$/,
+      new RegExp(
+        String.raw`^kafka: broker unreachable \(committing offsets: .*ECONNREFUSED.*\); ` +
+          String.raw`retrying for up to 60 s \(DRIFTLINE_KAFKA_OUTAGE_SECONDS\)$`,
+      ),
     );
     expect(lines[1]).toMatch(/^kafka: broker reachable again after \d+\.\d s; going on$/);
   });
@@ -80,7 +85,10 @@ describe('BrokerOutage', () => {
     outage.answered();
     const op = flaky(1_000, refused);
     await expect(outage.retry('sending to events', op.attempt)).rejects.toThrow(
-      /Kafka broker unreachable for \d+ s during sending to events; gave up \(limit 1 s: raise DRIFTLINE_KAFKA_OUTAGE_SECONDS, or check KAFKA_BROKERS\)/,
+      new RegExp(
+        String.raw`Kafka broker unreachable for \d+ s during sending to events; gave up ` +
+          String.raw`\(limit 1 s: raise DRIFTLINE_KAFKA_OUTAGE_SECONDS, or check KAFKA_BROKERS\)`,
+      ),
     );
     expect(op.calls()).toBeGreaterThan(1);
   });

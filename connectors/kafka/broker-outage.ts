@@ -68,7 +68,8 @@ export class BrokerOutage {
     if (!this.told && waited >= QUIET_MS) {
       this.told = true;
       this.options.log?.(
-        `kafka: broker unreachable (${what}: ${messageOf(error)}); retrying for up to ${this.budgetSeconds} s (DRIFTLINE_KAFKA_OUTAGE_SECONDS)`,
+        `kafka: broker unreachable (${what}: ${messageOf(error)}); retrying for up to ${this.budgetSeconds} s ` +
+          `(DRIFTLINE_KAFKA_OUTAGE_SECONDS)`,
       );
     }
     return waited;

@@ -51,8 +51,10 @@ export function explainKafkaError(error: unknown, security: KafkaSecurity | unde
     return named(
       'KafkaSASLAuthenticationError',
       new Error(
-        `Kafka refused the ${mechanism} login of user "${username}": check KAFKA_SASL_PASSWORD and KAFKA_SASL_USERNAME ` +
-          `(and that the broker's listener enables ${mechanism}, else set KAFKA_SASL_MECHANISM). Broker said: ${detail}`,
+        `Kafka refused the ${mechanism} login of user "${username}": check KAFKA_SASL_PASSWORD and ` +
+          `KAFKA_SASL_USERNAME ` +
+          `(and that the broker's listener enables ${mechanism}, else set KAFKA_SASL_MECHANISM). Broker ` +
+          `said: ${detail}`,
         { cause: error },
       ),
     );

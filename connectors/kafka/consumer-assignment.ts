@@ -92,7 +92,8 @@ export class ConsumerAssignment {
       if (mine.length === 0) return false;
       for (const p of mine) {
         const offsets = ends.find((e) => e.partition === p);
-        if (!offsets) return false; // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
+        // kafkajs sometimes answers before it has the topic's metadata: unknown is not "done"
+        if (!offsets) return false;
         const committedOffset = Number(committed.find((c) => c.partition === p)?.offset ?? -1);
         const position =
           this.positions.get(tpKey(topic, p)) ?? (committedOffset >= 0 ? committedOffset : Number(offsets.low));

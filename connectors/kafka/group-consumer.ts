@@ -145,7 +145,8 @@ export class GroupConsumer {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.buffer(payload),
     });
-    // A fetch already under way may still deliver a few earlier offsets: callers that seek skip records before their start.
+    // A fetch already under way may still deliver a few earlier offsets: callers that seek skip records before their
+    // start.
     for (const o of options.startOffsets ?? [])
       consumer.seek({ topic: o.topic, partition: o.partition, offset: String(o.offset) });
   }
@@ -170,7 +171,9 @@ export class GroupConsumer {
     });
   }
 
-  /** kafkajs' eachBatch: the batch into the buffer in chunks of at most maxBatchRecords, offsets resolved as they go. */
+  /**
+   * kafkajs' eachBatch: the batch into the buffer in chunks of at most maxBatchRecords, offsets resolved as they go.
+   */
   private async buffer({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     this.parts.outage.answered();
     if (batch.messages.length === 0) return;

@@ -300,7 +300,8 @@ export class KafkaTransport implements Transport {
       close: async () => {
         if (outbox.pending > 0)
           log(
-            `exactly-once: ${outbox.pending} output records not committed at the stop; they are derived again from their input on restart`,
+            `exactly-once: ${outbox.pending} output records not committed at the stop; they are derived again from ` +
+              `their input on restart`,
           );
       },
     };

@@ -109,7 +109,10 @@ function byTopic(held: Held[]): TransactionRequest['topicMessages'] {
   const topics = new Map<string, WireMessage[]>();
   for (const { topic, message: m } of held) {
     let list = topics.get(topic);
-    if (!list) topics.set(topic, (list = []));
+    if (!list) {
+      list = [];
+      topics.set(topic, list);
+    }
     list.push({ key: m.key, value: m.value, timestamp: String(Math.trunc(m.timestamp)), headers: m.headers });
   }
   return [...topics].map(([topic, messages]) => ({ topic, messages }));
@@ -119,7 +122,10 @@ function offsetsRequest(group: string, offsets: PartitionOffset[]): TransactionR
   const topics = new Map<string, { partition: number; offset: string }[]>();
   for (const o of offsets) {
     let list = topics.get(o.topic);
-    if (!list) topics.set(o.topic, (list = []));
+    if (!list) {
+      list = [];
+      topics.set(o.topic, list);
+    }
     list.push({ partition: o.partition, offset: String(o.offset) });
   }
   return { consumerGroupId: group, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };

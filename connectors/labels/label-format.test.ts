@@ -13,7 +13,8 @@ describe('label file format', () => {
       '',
       '{"record_id":"47002","label":"Software Engineering","source":"alice","labeled_at":"2026-03-01T12:00:00Z"}\r',
       '   ',
-      '{"record_id":47003,"label":"data-science","label_name":"ML Engineer","labeled_at":1772366400000,"note":"ignored"}',
+      '{"record_id":47003,"label":"data-science","label_name":"ML ' +
+        'Engineer","labeled_at":1772366400000,"note":"ignored"}',
     ].join('\n');
     const { labels, errors } = parse(file, 'file:a.jsonl');
     expect(errors).toEqual([]);
@@ -71,7 +72,7 @@ describe('label file format', () => {
     expect(reason(13)).toContain('"source" must be a non-empty string');
   });
 
-  it('reads a JSON array element by element: line numbers, original bytes, one bad element does not spoil the rest', () => {
+  it('reads a JSON array element by element: line numbers, original bytes, a bad element spoils no other', () => {
     const text = [
       '[',
       '  {"record_id": "a", "label": "data_science", "note": "has, commas ] and [ brackets"},',

@@ -11,9 +11,10 @@
  *   labeled_at  optional ISO 8601 date-time or epoch milliseconds; defaults to the import time
  *
  * Other fields are ignored. An element that is a Label Studio task (a JSON export of a Label Studio project) is
- * read as its annotation's label (label-studio-export.ts). Every entry is parsed on its own: a bad line is reported with its line number, reason and
- * original bytes, and never stops the good ones. On the topic a label is the canonical JSON of `Label` (class index,
- * epoch ms), keyed by record_id; the topic decoder accepts the file format too, so hand-produced lines work.
+ * read as its annotation's label (label-studio-export.ts). Every entry is parsed on its own: a bad line is reported
+ * with its line number, reason and original bytes, and never stops the good ones. On the topic a label is the canonical
+ * JSON of `Label` (class index, epoch ms), keyed by record_id; the topic decoder accepts the file format too, so
+ * hand-produced lines work.
  */
 import type { Message } from '../../streams/kernel/transport/transport.ts';
 import type { Label } from '../../schemas/label.ts';
@@ -109,7 +110,8 @@ export function parseLabeledAt(value: unknown): number {
   const t = m ? Date.parse(m[1] && !m[4] ? `${text}Z` : text) : Number.NaN;
   if (!m || !Number.isFinite(t) || !isCalendarDate(text))
     throw new Error(
-      `"labeled_at" must be an ISO 8601 date-time (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds, got ${show(value)}`,
+      `"labeled_at" must be an ISO 8601 date-time (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds, ` +
+        `got ${show(value)}`,
     );
   return t;
 }

@@ -48,7 +48,8 @@ function checkedColumns(value: unknown, where: string): CsvColumns {
   for (const [column, field] of Object.entries(columns)) {
     if (!CSV_POSTING_FIELDS.includes(field as CsvPostingField)) {
       throw new Error(
-        `${where}: column "${column}" maps to unknown field ${JSON.stringify(field)}; fields: ${CSV_POSTING_FIELDS.join(', ')}`,
+        `${where}: column "${column}" maps to unknown field ${JSON.stringify(field)}; ` +
+          `fields: ${CSV_POSTING_FIELDS.join(', ')}`,
       );
     }
   }
@@ -83,16 +84,20 @@ export function csvColumnsFor(file: string, header: string[], known: CsvColumns,
   if (userMap) {
     const absent = Object.keys(userMap).filter((c) => !has.has(c));
     throw new Error(
-      `${basename(file)}: --csv-map names ${absent.map((c) => JSON.stringify(c)).join(', ')}, not in its header (${shown})`,
+      `${basename(file)}: --csv-map names ${absent.map((c) => JSON.stringify(c)).join(', ')}, not in its header ` +
+        `(${shown})`,
     );
   }
   throw new Error(
     `${basename(file)}: CSV header not recognised (columns ${shown}): not a Glassdoor export. ` +
-      `Map its columns with --csv-map "<column>=title,<column>=description,..." (fields: ${CSV_POSTING_FIELDS.join(', ')})`,
+      `Map its columns with --csv-map "<column>=title,<column>=description,..." ` +
+      `(fields: ${CSV_POSTING_FIELDS.join(', ')})`,
   );
 }
 
-/** A label cell: "0"/"1" → the class, empty → no label; anything else is kept, for the normalizer to reject by value. */
+/**
+ * A label cell: "0"/"1" → the class, empty → no label; anything else is kept, for the normalizer to reject by value.
+ */
 export function labelCell(cell: string | undefined): 0 | 1 | null | string {
   const text = (cell ?? '').trim();
   if (text === '') return null;

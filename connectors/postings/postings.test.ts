@@ -47,7 +47,9 @@ describe('glassdoorRecords', () => {
   const config = loadPostingsCsvConfig();
   it('maps columns by header (ignoring an extra leading index column), keeps row bytes, dedupes', () => {
     const csv =
-      ',Job Title,Salary Estimate,Job Description,Company Name,Location\n0,Data Analyst,-1,"multi\nline",Acme,NYC\n1,Data Analyst,-1,"multi\nline",Acme,NYC\r\n2,Data Engineer,$1K-$2K,x,Acme,NYC\n';
+      ',Job Title,Salary Estimate,Job Description,Company Name,Location\n0,Data ' +
+      'Analyst,-1,"multi\nline",Acme,NYC\n1,Data Analyst,-1,"multi\nline",Acme,NYC\r\n2,Data ' +
+      'Engineer,$1K-$2K,x,Acme,NYC\n';
     const seen = new Set<string>();
     const rows = [...glassdoorRecords(Buffer.from(csv), 'data_science.csv', 1, config, seen)];
     expect(rows).toHaveLength(2);

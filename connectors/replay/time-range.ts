@@ -29,4 +29,5 @@ export const inRange = (range: TimeRange, timestamp: number) =>
 export const describeRange = (range: TimeRange) =>
   range.from === undefined && range.to === undefined
     ? 'all event times'
-    : `event times ${range.from === undefined ? '…' : new Date(range.from).toISOString()} ≤ t < ${range.to === undefined ? '…' : new Date(range.to).toISOString()}`;
+    : `event times ${range.from === undefined ? '…' : new Date(range.from).toISOString()} ≤ t ` +
+      `< ${range.to === undefined ? '…' : new Date(range.to).toISOString()}`;

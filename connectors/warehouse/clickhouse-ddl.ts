@@ -12,7 +12,8 @@
  *     ReplacingMergeTree; it merges at read time, so it is slower on big tables), or
  *   - count distinct keys instead: `SELECT uniqExact(id) FROM postings` — see {@link countDistinctSql}.
  *
- * A plain `SELECT count() FROM postings` may count redelivered rows twice until a merge (or `OPTIMIZE TABLE ... FINAL`).
+ * A plain `SELECT count() FROM postings` may count redelivered rows twice until a merge (or
+ * `OPTIMIZE TABLE ... FINAL`).
  */
 import { type ColumnDef, type ColumnType, type TableDef, type TableName, tableDef } from './tables.ts';
 
@@ -36,16 +37,19 @@ export const CLICKHOUSE_TYPES: Record<ColumnType, string> = {
 };
 
 /** Backquoted identifier (works on 18.16 and later). */
-export const chIdent = (name: string): string => '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '\\`') + '`';
+export const chIdent = (name: string): string => `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 
 /** A ClickHouse string literal. Needed because query parameters (`{x:String}`) are not supported on 18.16. */
-export const chString = (value: string): string => "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+export const chString = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export function clickhouseCreateTable(table: TableName | TableDef, database?: string): string {
   const def = tableDef(table);
   const name = database ? `${chIdent(database)}.${chIdent(def.name)}` : chIdent(def.name);
   const columns = def.columns.map((col) => `  ${chIdent(col.name)} ${CLICKHOUSE_TYPES[col.type]}`).join(',\n');
-  return `CREATE TABLE IF NOT EXISTS ${name}\n(\n${columns}\n)\nENGINE = ReplacingMergeTree(${chIdent('version')})\nORDER BY ${chIdent('id')}`;
+  return (
+    `CREATE TABLE IF NOT EXISTS ${name}\n(\n${columns}\n)\nENGINE = ` +
+    `ReplacingMergeTree(${chIdent('version')})\nORDER BY ${chIdent('id')}`
+  );
 }
 
 /** Adds a column a table created earlier lacks (18.16 has no IF NOT EXISTS here: see missing-columns.ts). */

@@ -151,12 +151,13 @@ export class ClickHouseInserter {
       maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
       onRetry: options.retry?.onRetry,
     };
-    this.insertSql = `INSERT INTO ${options.database ? `${chIdent(options.database)}.` : ''}${chIdent(table)} FORMAT JSONEachRow`;
+    const target = `${options.database ? `${chIdent(options.database)}.` : ''}${chIdent(table)}`;
+    this.insertSql = `INSERT INTO ${target} FORMAT JSONEachRow`;
   }
 
   /** One INSERT of these lines; no retries. */
   async insertOnce(lines: string[]): Promise<void> {
-    const body = Buffer.from(lines.join('\n') + '\n');
+    const body = Buffer.from(`${lines.join('\n')}\n`);
     const result = await this.client.exec({
       query: this.insertSql,
       values: Readable.from([body], { objectMode: false }),
@@ -178,7 +179,8 @@ export class ClickHouseInserter {
         const elapsed = Date.now() - started;
         if (elapsed + delay > this.retry.maxTotalMs) {
           throw new Error(
-            `ClickHouse insert into ${this.table} still failing after ${elapsed} ms (${attempt} attempts): ${(error as Error).message}`,
+            `ClickHouse insert into ${this.table} still failing after ${elapsed} ms (${attempt} ` +
+              `attempts): ${(error as Error).message}`,
             { cause: error },
           );
         }

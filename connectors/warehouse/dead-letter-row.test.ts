@@ -12,7 +12,7 @@ describe('dead_letters rows', () => {
       expect(problem(deadLetterRow(l)), JSON.stringify(l.error.slice(0, 40))).toBeUndefined();
   });
 
-  it('keep what they can and say what they changed: the event time beside a 0, bounded well-formed text, exact bytes', () => {
+  it('keep what they can, say what they changed: event time beside a 0, bounded well-formed text, exact bytes', () => {
     expect(deadLetterRow(letter({ eventTime: 9e18 }))).toMatchObject({
       event_time: 0,
       event_time_original: '9000000000000000000',

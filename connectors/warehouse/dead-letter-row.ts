@@ -23,7 +23,7 @@ export function deadLetterRow(letter: Omit<DeadLetter, 'original'> & { original:
   const storedTime = Number.isSafeInteger(letter.eventTime);
   return {
     id: toWellFormed(compositeId(topic, partition, offset, letter.stage)),
-    version: failedAt >= 0 ? failedAt : 0,
+    version: Math.max(failedAt, 0),
     stage: safeText(letter.stage, MAX_NAME_CHARS),
     error: safeText(letter.error, MAX_REASON_CHARS),
     topic: safeText(topic, MAX_NAME_CHARS),

@@ -36,5 +36,8 @@ export function duckdbCreateTable(table: TableName | TableDef): string {
 
 /** Adds a column a table created earlier lacks (see missing-columns.ts). */
 export function duckdbAddColumn(table: TableName | TableDef, column: ColumnDef): string {
-  return `ALTER TABLE ${duckIdent(tableDef(table).name)} ADD COLUMN IF NOT EXISTS ${duckIdent(column.name)} ${DUCKDB_TYPES[column.type]}`;
+  return (
+    `ALTER TABLE ${duckIdent(tableDef(table).name)} ADD COLUMN IF NOT ` +
+    `EXISTS ${duckIdent(column.name)} ${DUCKDB_TYPES[column.type]}`
+  );
 }

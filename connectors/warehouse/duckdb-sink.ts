@@ -60,7 +60,9 @@ export class DuckDBWarehouse {
       for (const t of tables) {
         await this.connection.run(duckdbCreateTable(t));
         const def = tableDef(t);
-        const where = `table_catalog = current_database() AND table_schema = 'main' AND table_name = '${def.name.replace(/'/g, "''")}'`;
+        const where =
+          `table_catalog = current_database() AND table_schema = 'main' AND table_name = ` +
+          `'${def.name.replace(/'/g, "''")}'`;
         const stored = await this.connection.runAndReadAll(
           `SELECT column_name FROM information_schema.columns WHERE ${where}`,
         );
@@ -70,7 +72,8 @@ export class DuckDBWarehouse {
         );
         for (const column of missing) await this.connection.run(duckdbAddColumn(def, column));
         if (missing.length > 0 && this.staged.delete(def.name))
-          await this.connection.run(`DROP TABLE IF EXISTS temp.main.${duckIdent(`_staging_${def.name}`)}`); // it copied the old columns
+          // it copied the old columns
+          await this.connection.run(`DROP TABLE IF EXISTS temp.main.${duckIdent(`_staging_${def.name}`)}`);
       }
     });
   }
@@ -154,7 +157,8 @@ async function ensureDatabaseFile(path: string): Promise<void> {
   if (size !== null) {
     unlinkSync(path);
     process.stderr.write(
-      `warehouse: ${path} was left incomplete (${size} bytes, by a crash or a full disk while it was created): creating it again\n`,
+      `warehouse: ${path} was left incomplete (${size} bytes, by a crash or a full disk while it was created): ` +
+        `creating it again\n`,
     );
   }
   const tmp = `${path}.creating-${process.pid}`;

@@ -6,7 +6,7 @@ import { loadSettings } from '../../config/settings.ts';
 import { openWarehouse } from './warehouse.ts';
 
 describe('DRIFTLINE_WAREHOUSE_FLUSH_MS', () => {
-  it('sets how long every warehouse sink holds rows, on DuckDB and ClickHouse; an explicit sink option wins', async () => {
+  it("sets how long every warehouse sink holds rows, on DuckDB and ClickHouse; a sink's own option wins", async () => {
     const home = mkdtempSync(join(tmpdir(), 'driftline-flush-'));
     for (const url of ['', inject('CLICKHOUSE_URL')]) {
       const settings = loadSettings({ DRIFTLINE_HOME: home, CLICKHOUSE_URL: url, DRIFTLINE_WAREHOUSE_FLUSH_MS: '200' });

@@ -15,7 +15,8 @@ export function missingColumns(def: TableDef, existing: Iterable<string>): Colum
   if (required.length > 0) {
     const names = required.map((c) => `${c.name} (${c.type})`).join(', ');
     throw new Error(
-      `warehouse table ${def.name} was created without ${names}, which cannot be null for the rows already in it: migrate or drop the table`,
+      `warehouse table ${def.name} was created without ${names}, which cannot be null for the rows already in it: ` +
+        `migrate or drop the table`,
     );
   }
   return missing;

@@ -82,7 +82,8 @@ export async function routeRejected<T>(
     const p = first.record.position;
     throw new Error(
       `${rejected.length} of ${context.batchSize} rows rejected by ${context.table} (the others were written); ` +
-        `first at ${p.topic}/${p.partition}@${p.offset}: ${first.reason}. Pass onRejected or deadLetters to dead-letter them instead.`,
+        `first at ${p.topic}/${p.partition}@${p.offset}: ${first.reason}. Pass onRejected or deadLetters to ` +
+        `dead-letter them instead.`,
     );
   }
 }

@@ -18,7 +18,7 @@ export function postingRow(n: number, version = 1): Row {
     title: `Machine Learning Engineer #${n % 997}`,
     company: n % 13 === 0 ? null : `Company ${n % 251}`,
     location: n % 7 === 0 ? null : 'Berlin, DE',
-    description: DESCRIPTION + `Reference ${n}.`,
+    description: `${DESCRIPTION}Reference ${n}.`,
     skills: [SKILLS[n % 10]!, SKILLS[(n * 7 + 3) % 10]!, SKILLS[(n * 3 + 1) % 10]!],
     salary_min: n % 5 === 0 ? null : 60_000 + (n % 40) * 1_000,
     salary_max: n % 5 === 0 ? null : 90_000 + (n % 40) * 1_500,

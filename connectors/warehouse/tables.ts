@@ -99,7 +99,9 @@ export const TABLES = {
   },
   events: {
     name: 'events',
-    doc: 'Timestamped numeric events (e.g. NAB series). id = source/key/ts/value: two readings at one time with different values are both kept.',
+    doc:
+      'Timestamped numeric events (e.g. NAB series). id = source/key/ts/value: two readings at one time with ' +
+      'different values are both kept.',
     columns: [
       ...KEY,
       c('source', 'string'),
@@ -126,7 +128,9 @@ export const TABLES = {
   },
   dead_letters: {
     name: 'dead_letters',
-    doc: 'Records that failed a stage. id = topic/partition/offset/stage; original is base64. Every dead letter fits: text is made valid Unicode and bounded (dead-letter-row.ts).',
+    doc:
+      'Records that failed a stage. id = topic/partition/offset/stage; original is base64. Every dead letter ' +
+      'fits: text is made valid Unicode and bounded (dead-letter-row.ts).',
     columns: [
       ...KEY,
       c('stage', 'string'),
@@ -160,7 +164,8 @@ export const TABLES = {
       c(
         'stage_index',
         'nullable_int32',
-        'position in the dataflow: the source 0, every stage after its upstream, dead letters last; null in rows written before it was recorded',
+        'position in the dataflow: the source 0, every stage after its upstream, dead letters last; null in rows ' +
+          'written before it was recorded',
       ),
       c('at', 'timestamp_ms'),
       c('records_in', 'int64'),
@@ -205,7 +210,9 @@ export const TABLES = {
   },
   drift_metrics: {
     name: 'drift_metrics',
-    doc: 'One drift test of one feature in one window against the model version reference profile. id = pipeline/model_id/model_version/window_start/feature/test.',
+    doc:
+      'One drift test of one feature in one window against the model version reference profile. id = ' +
+      'pipeline/model_id/model_version/window_start/feature/test.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -246,7 +253,9 @@ export const TABLES = {
   },
   keyword_skew: {
     name: 'keyword_skew',
-    doc: 'Terms whose share of documents rose or fell most against the reference, per window. id = run_id/pipeline/model_id/model_version/key/window_start/direction/term.',
+    doc:
+      'Terms whose share of documents rose or fell most against the reference, per window. id = ' +
+      'run_id/pipeline/model_id/model_version/key/window_start/direction/term.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -280,7 +289,9 @@ export const TABLES = {
   },
   pseudo_label_windows: {
     name: 'pseudo_label_windows',
-    doc: 'Pseudo-labelling per window: candidates, accepted, rejections by reason, accept rate, alarm. id = run_id/pipeline/window_start.',
+    doc:
+      'Pseudo-labelling per window: candidates, accepted, rejections by reason, accept rate, alarm. id = ' +
+      'run_id/pipeline/window_start.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -300,7 +311,10 @@ export const TABLES = {
   },
   model_comparison: {
     name: 'model_comparison',
-    doc: 'Model A vs Model B per window: agreement, accuracy of each where labels exist (late labels re-emit the row with a higher version), and accuracy estimated from calibrated confidence (CBPE). id = run_id/pipeline/window_start/model_a/model_b.',
+    doc:
+      'Model A vs Model B per window: agreement, accuracy of each where labels exist (late labels re-emit the ' +
+      'row with a higher version), and accuracy estimated from calibrated confidence (CBPE). id = ' +
+      'run_id/pipeline/window_start/model_a/model_b.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -320,7 +334,8 @@ export const TABLES = {
       c(
         'estimated_accuracy_a',
         'nullable_float64',
-        'CBPE: mean calibrated top-class probability of A in the window; null without calibrations for every version of A in it',
+        'CBPE: mean calibrated top-class probability of A in the window; null without calibrations for every ' +
+          'version of A in it',
       ),
       c('estimated_accuracy_b', 'nullable_float64', 'same for B'),
       c(
@@ -344,7 +359,9 @@ export const TABLES = {
   },
   training_runs: {
     name: 'training_runs',
-    doc: 'Model B fine-tunes: trigger, data, holdout comparison with the current B and with A, promotion decision. id = run_id/model_id/version.',
+    doc:
+      'Model B fine-tunes: trigger, data, holdout comparison with the current B and with A, promotion decision. ' +
+      'id = run_id/model_id/version.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -377,7 +394,9 @@ export const TABLES = {
   },
   anomaly_scores: {
     name: 'anomaly_scores',
-    doc: "A run's drift alerts per series scored against labelled anomaly windows (NAB), at end of input. id = run_id/pipeline/series.",
+    doc:
+      "A run's drift alerts per series scored against labelled anomaly windows (NAB), at end of input. id = " +
+      'run_id/pipeline/series.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -393,7 +412,9 @@ export const TABLES = {
   },
   event_anomaly_scores: {
     name: 'event_anomaly_scores',
-    doc: "Each event's online anomaly score (operators/anomaly/) and the signals behind it. id = pipeline/source/key/ts/value: set by the input, so a replay or redelivery replaces its own rows.",
+    doc:
+      "Each event's online anomaly score (operators/anomaly/) and the signals behind it. id = " +
+      'pipeline/source/key/ts/value: set by the input, so a replay or redelivery replaces its own rows.',
     columns: [
       ...KEY,
       c('run_id', 'string', 'the run that last wrote the row'),
@@ -413,7 +434,9 @@ export const TABLES = {
   },
   anomaly_alerts: {
     name: 'anomaly_alerts',
-    doc: 'Events whose anomaly score reached the alert threshold. id = pipeline/source/key/ts/value, as in event_anomaly_scores.',
+    doc:
+      'Events whose anomaly score reached the alert threshold. id = pipeline/source/key/ts/value, as in ' +
+      'event_anomaly_scores.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -429,7 +452,9 @@ export const TABLES = {
   },
   pipeline_runs: {
     name: 'pipeline_runs',
-    doc: 'One row per pipeline run or replay process (written when it ends): throughput, end-to-end latency and consumer lag. id = run_id/pipeline/started_at (a live run id is shared by its restarts); version = ended_at.',
+    doc:
+      'One row per pipeline run or replay process (written when it ends): throughput, end-to-end latency and ' +
+      'consumer lag. id = run_id/pipeline/started_at (a live run id is shared by its restarts); version = ended_at.',
     columns: [
       ...KEY,
       c('run_id', 'string'),
@@ -448,21 +473,26 @@ export const TABLES = {
       c(
         'e2e_p50_ms',
         'nullable_float64',
-        "end-to-end latency, median: from the record's send time (header driftline.sent_at, set by driftline produce; else the time the source read it; " +
-          'replays always from the read time, as event times are not wall clock) to the moment its own rows were written: the last acknowledgement ' +
-          'of its source batch by a sink not behind a window (windows hold records until event time closes them). Histogram bucket bound (+25 % at most); null when nothing was acknowledged',
+        "end-to-end latency, median: from the record's send time (header driftline.sent_at, set by driftline " +
+          'produce; else the time the source read it; ' +
+          'replays always from the read time, as event times are not wall clock) to the moment its own rows were ' +
+          'written: the last acknowledgement ' +
+          'of its source batch by a sink not behind a window (windows hold records until event time closes them). ' +
+          'Histogram bucket bound (+25 % at most); null when nothing was acknowledged',
       ),
       c('e2e_p99_ms', 'nullable_float64', 'same, 99th percentile'),
       c(
         'max_consumer_lag',
         'nullable_int64',
-        'largest lag sampled about every second (records behind the log end, summed over the partitions the run has read from); null for --input files and replays',
+        'largest lag sampled about every second (records behind the log end, summed over the partitions the run ' +
+          'has read from); null for --input files and replays',
       ),
       c('dead_letters', 'int64'),
       c(
         'late_records',
         'nullable_int64',
-        "records that arrived after every window they belong to had closed (a window's late output, e.g. topic events.late): in no window; null for rows written before this column",
+        "records that arrived after every window they belong to had closed (a window's late output, e.g. topic " +
+          'events.late): in no window; null for rows written before this column',
       ),
     ],
   },
@@ -488,7 +518,9 @@ export const TABLES = {
   },
   bench_results: {
     name: 'bench_results',
-    doc: 'One row per model × variant × backend × scenario × batch size × threads of a bench run. id = run_id/model/variant/backend/scenario/batch/threads.',
+    doc:
+      'One row per model × variant × backend × scenario × batch size × threads of a bench run. id = ' +
+      'run_id/model/variant/backend/scenario/batch/threads.',
     columns: [
       ...KEY,
       c('run_id', 'string'),

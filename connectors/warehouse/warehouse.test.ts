@@ -111,7 +111,8 @@ async function upgradesModelComparison(wh: Warehouse, drop: (table: string) => P
       ),
     );
   const rows = await wh.query(
-    `SELECT run_id, window_start, agreement, ${ESTIMATE_COLUMNS.join(', ')} FROM model_comparison ${final} ORDER BY window_start`,
+    `SELECT run_id, window_start, agreement, ${ESTIMATE_COLUMNS.join(', ')} FROM model_comparison ${final} ORDER ` +
+      `BY window_start`,
   );
   const nulls = Object.fromEntries(ESTIMATE_COLUMNS.map((c) => [c, null]));
   expect(rows).toEqual([
@@ -165,7 +166,7 @@ describe('ClickHouse warehouse (real server)', () => {
     for (const t of tables) expect(t.engine).toBe('ReplacingMergeTree');
   });
 
-  it('lands 25k rows written in batches with an exact count, and redelivery does not duplicate under FINAL', async () => {
+  it('lands 25k rows written in batches with an exact count; redelivery does not duplicate under FINAL', async () => {
     const sink = wh.sink<Row>('postings', identity);
     expect(sink.batchRecords).toBe(10_000);
     expect(sink.maxWaitMs).toBe(1_000);
@@ -186,14 +187,15 @@ describe('ClickHouse warehouse (real server)', () => {
     await sink.close?.();
   });
 
-  it('adds the estimate columns to a model_comparison created before them (no ADD COLUMN IF NOT EXISTS on 18.16)', async () => {
+  it('adds the estimate columns to an older model_comparison (no ADD COLUMN IF NOT EXISTS on 18.16)', async () => {
     await upgradesModelComparison(
       wh,
       (t) => admin.command({ query: `DROP TABLE IF EXISTS ${DB}.${t}` }).then(() => undefined),
       'FINAL',
     );
     const [type] = await wh.query(
-      `SELECT type FROM system.columns WHERE database = '${DB}' AND table = 'model_comparison' AND name = 'estimate_alert_a'`,
+      `SELECT type FROM system.columns WHERE database = '${DB}' AND table = 'model_comparison' AND name = ` +
+        `'estimate_alert_a'`,
     );
     expect(type).toEqual({ type: 'Nullable(UInt8)' });
   });
@@ -238,7 +240,7 @@ describe('ClickHouse warehouse (real server)', () => {
     expect(await count(countFinalSql('postings', `id IN ('posting-900001', 'posting-900002')`))).toBe(1);
   });
 
-  it('validation catches values 18.16 would coerce silently, and dead-letters go to the dead_letters table', async () => {
+  it('validation catches values 18.16 would coerce silently; dead-letters go to the dead_letters table', async () => {
     const sink = wh.sink<Row>('frames', identity, { deadLetters: 'table' });
     const frame = (seq: number, channels: number) => ({
       id: `cam1/${seq}`,
@@ -372,7 +374,7 @@ describe('DuckDB warehouse (embedded)', () => {
     expect(sample).toMatchObject({ ...postingRow(10) });
   });
 
-  it('adds the estimate columns to a model_comparison created before them, and writes rows in definition order', async () => {
+  it('adds the estimate columns to an older model_comparison, and writes rows in definition order', async () => {
     await upgradesModelComparison(wh, (t) => wh.query(`DROP TABLE IF EXISTS ${t}`).then(() => undefined), '');
     // A column added in the middle of a definition lands last in the table: rows still go to the right columns.
     const before: TableDef = {

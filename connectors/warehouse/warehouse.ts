@@ -23,7 +23,10 @@ export interface Warehouse {
   readonly kind: 'clickhouse' | 'duckdb';
   /** Where: the ClickHouse URL (display form: its password redacted) or the DuckDB file. */
   readonly location: string;
-  /** CREATE TABLE IF NOT EXISTS for every table (or the given ones), then adds the nullable columns an older table lacks; idempotent. */
+  /**
+   * CREATE TABLE IF NOT EXISTS for every table (or the given ones), then adds the nullable columns an older table
+   * lacks; idempotent.
+   */
   ensureTables(tables?: (TableName | TableDef)[]): Promise<void>;
   sink<T>(
     table: TableName | TableDef,

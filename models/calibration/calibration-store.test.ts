@@ -76,14 +76,19 @@ describe('calibrationFromHeldOut', () => {
     expect(cal.reference_accuracy).toBeLessThan(0.95);
     // float32 on ONNX Runtime, float64 here (the curve is pulled toward the rows' confidence, so y carries it too)
     expect(cal.y).toHaveLength(want.y.length);
-    cal.x.forEach((x, i) => expect(x).toBeCloseTo(want.x[i]!, 5));
-    cal.y.forEach((y, i) => expect(y).toBeCloseTo(want.y[i]!, 5));
+    cal.x.forEach((x, i) => {
+      expect(x).toBeCloseTo(want.x[i]!, 5);
+    });
+    cal.y.forEach((y, i) => {
+      expect(y).toBeCloseTo(want.y[i]!, 5);
+    });
 
     const file = calibrationFile(registry, entry);
     expect(file).toBe(join(dirname(registry.path(entry)), CALIBRATION_ESTIMATE_FILE));
     const stored = JSON.parse(readFileSync(file, 'utf8'));
     expect(stored).toEqual({ model: 'clf@v1', sha256: entry.sha256, calibration: cal });
-    expect(existsSync(join(dirname(file), 'calibration.json'))).toBe(false); // the quantization data's name is left alone
+    // the quantization data's name is left alone
+    expect(existsSync(join(dirname(file), 'calibration.json'))).toBe(false);
 
     // The saved file is what a second call returns (edited here, so a refit would show).
     writeFileSync(file, JSON.stringify({ ...stored, calibration: { ...cal, reference_accuracy: 0.123 } }));
@@ -123,8 +128,10 @@ describe('calibrationFromHeldOut', () => {
       configHash: 'c',
     });
     const cal = await calibrationFromHeldOut(registry, 'clf', child.version);
-    expect(cal.reference_accuracy).toBe(expectedCalibration(layers, inputs, labels).reference_accuracy); // the child's predictions…
-    expect(cal.reference_accuracy).not.toBe(expectedCalibration(parentLayers, inputs, labels).reference_accuracy); // …not the parent's
+    // the child's predictions…
+    expect(cal.reference_accuracy).toBe(expectedCalibration(layers, inputs, labels).reference_accuracy);
+    // …not the parent's
+    expect(cal.reference_accuracy).not.toBe(expectedCalibration(parentLayers, inputs, labels).reference_accuracy);
     expect(existsSync(calibrationFile(registry, child))).toBe(true);
     await expect(calibrationFromHeldOut(registry, 'clf', 'v9')).rejects.toThrow('model clf has no version v9');
   });

@@ -42,7 +42,8 @@ export function loadCalibration(registry: ModelRegistry, entry: ModelEntry): Cal
   if (stored.sha256 !== entry.sha256) return undefined;
   if (!isCalibration(stored.calibration))
     throw new Error(
-      `${file}: "calibration" is not one (isotonic with x and y, or platt with a and b; reference_rows and reference_accuracy)`,
+      `${file}: "calibration" is not one (isotonic with x and y, or platt with a and b; reference_rows and ` +
+        `reference_accuracy)`,
     );
   return stored.calibration;
 }

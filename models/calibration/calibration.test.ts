@@ -135,7 +135,7 @@ describe('isotonic regression (pool-adjacent-violators)', () => {
 });
 
 describe('tiny references and bad input', () => {
-  it(`below ${MIN_ISOTONIC_ROWS} rows isotonic falls back to Platt, whose smoothed targets keep away from 0 and 1`, () => {
+  it(`below ${MIN_ISOTONIC_ROWS} rows isotonic falls back to Platt, whose smoothed targets avoid 0 and 1`, () => {
     const allRight = fitCalibration([0.6, 0.7, 0.8, 0.9, 0.95], [1, 1, 1, 1, 1], 'isotonic');
     expect(allRight.method).toBe('platt');
     expect(allRight.reference_accuracy).toBe(1);

@@ -88,7 +88,8 @@ export class FineTuneWorker {
 
   /**
    * Starts the process ahead of the first request: loading tsx, tfjs and ONNX Runtime takes ~0.6 s, and fork()
-   * itself holds the event loop ~10–30 ms in a large process (copying its page tables) — better before a run than in one.
+   * itself holds the event loop ~10–30 ms in a large process (copying its page tables) — better before a run than in
+   * one.
    */
   start(): void {
     this.spawn();

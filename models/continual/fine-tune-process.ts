@@ -7,7 +7,8 @@
  *       → { onnx, losses, featurizeSeconds, trainSeconds, exportSeconds, batchesPerEpoch, humanPerBatch, maxRssMb }
  *     The parent's weights are read from its ONNX bytes, fine-tuned, and the result exported to ONNX here, so the
  *     main thread only ever handles bytes.
- *   { type: 'evaluate', models: { name, onnx }[], textsKey (PostingText[]), labels: Int32Array } → { metrics: { name: BinaryMetrics } }
+ *   { type: 'evaluate', models: { name, onnx }[], textsKey (PostingText[]), labels: Int32Array } → { metrics: { name:
+ *   BinaryMetrics } }
  *
  * Requests run one after another. The process lowers its own CPU priority (nice), which orders it behind the
  * pipeline's process where the kernel weighs processes by nice (no autogroups).

@@ -128,7 +128,9 @@ export async function fineTuneMlp(
 
   const pseudo: number[] = [];
   const human: number[] = [];
-  examples.forEach((e, i) => (e.human ? human : pseudo).push(i));
+  examples.forEach((e, i) => {
+    (e.human ? human : pseudo).push(i);
+  });
   const random = rng(config.seed);
   const buffer = new Float32Array(config.batchSize * FEATURE_DIM);
   const losses: number[] = [];

@@ -283,12 +283,15 @@ describe('Model B continual training (real 2026 HN postings)', () => {
     expect(runs).toHaveLength(1);
     const { run } = runs[0]!;
     console.log(
-      `model B v2: ${((end - start) / 1000).toFixed(1)} s from the labels to the swap (featurize ${run.featurizeSeconds.toFixed(2)} s, train ${run.trainSeconds.toFixed(1)} s, ` +
-        `${run.pseudoExamples} pseudo + ${run.humanExamples} human examples); ${duringTraining} postings predicted meanwhile; ` +
+      `model B v2: ${((end - start) / 1000).toFixed(1)} s from the labels to the swap ` +
+        `(featurize ${run.featurizeSeconds.toFixed(2)} s, train ${run.trainSeconds.toFixed(1)} s, ` +
+        `${run.pseudoExamples} pseudo + ${run.humanExamples} human examples); ${duringTraining} postings predicted ` +
+        `meanwhile; ` +
         `event-loop delay max ${maxDelayMs.toFixed(1)} ms, mean ${(delay.mean / 1e6).toFixed(1)} ms`,
     );
     console.log(
-      `holdout (${run.holdoutSize} human labels): candidate v2 ${run.candidate.accuracy.toFixed(4)}, current B v1 ${run.current.accuracy.toFixed(4)}, Model A ${run.modelA.accuracy.toFixed(4)} → ${run.reason}`,
+      `holdout (${run.holdoutSize} human labels): candidate v2 ${run.candidate.accuracy.toFixed(4)}, current B ` +
+        `v1 ${run.current.accuracy.toFixed(4)}, Model A ${run.modelA.accuracy.toFixed(4)} → ${run.reason}`,
     );
     // Predictions kept arriving while the fine-tune ran: it trains in its own thread. The loop's delay is printed,
     // not asserted (no timed tests: on a loaded 2-core machine it measures the scheduler, not the trainer).
@@ -332,7 +335,9 @@ describe('Model B continual training (real 2026 HN postings)', () => {
     expect(runs).toHaveLength(2);
     const { run, row } = runs[1]!;
     console.log(
-      `holdout (${run.holdoutSize} human labels): candidate v3 ${run.candidate.accuracy.toFixed(4)} (wrong labels), current B v2 ${run.current.accuracy.toFixed(4)}, Model A ${run.modelA.accuracy.toFixed(4)} → ${run.reason}`,
+      `holdout (${run.holdoutSize} human labels): candidate v3 ${run.candidate.accuracy.toFixed(4)} (wrong ` +
+        `labels), current B v2 ${run.current.accuracy.toFixed(4)}, Model A ${run.modelA.accuracy.toFixed(4)} ` +
+        `→ ${run.reason}`,
     );
     expect(run).toMatchObject({ version: 'v3', parent: `${B}@v2`, trigger: 'labels', promoted: false });
     expect(run.holdoutSize).toBe(truth.filter(held).length);

@@ -41,7 +41,10 @@ export interface ModelBTrainerOptions {
   fineTune?: Partial<FineTuneConfig>;
   /** Examples kept for fine-tuning; the oldest are dropped first. Default 20,000. */
   maxExamples?: number;
-  /** Called with each promoted version, after the registry promoted it: the pipeline passes `(v) => infer.swap(modelB, v)`. */
+  /**
+   * Called with each promoted version, after the registry promoted it: the pipeline passes
+   * `(v) => infer.swap(modelB, v)`.
+   */
   onPromote?: (version: string) => Promise<void> | void;
   /** Called after every run with its `training_runs` row (the caller writes it with a warehouse sink). */
   onRun?: (row: Row, run: TrainingRun) => void;
@@ -180,7 +183,8 @@ export class ModelBTrainer {
     const a = this.registry.get(this.options.modelA.id, this.options.modelA.version);
     if (a.precision !== 'fp32')
       throw new Error(
-        `Model B is fine-tuned from fp32 weights: ${a.id}@${a.version} is ${a.precision} (pin an fp32 version of Model A)`,
+        `Model B is fine-tuned from fp32 weights: ${a.id}@${a.version} is ${a.precision} (pin an fp32 version of ` +
+          `Model A)`,
       );
     this.modelA = a;
     if (this.registry.list(this.modelB).length === 0) {

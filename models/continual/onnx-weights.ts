@@ -28,7 +28,8 @@ export function mlpWeightsFromOnnx(bytes: Uint8Array): MlpWeights {
     b2.values.length !== classes
   ) {
     throw new Error(
-      `ONNX initializers do not form an MLP: W1 [${w1.dims}], b1 ${b1.values.length}, W2 [${w2.dims}], b2 ${b2.values.length}`,
+      `ONNX initializers do not form an MLP: W1 [${w1.dims}], b1 ${b1.values.length}, W2 [${w2.dims}], ` +
+        `b2 ${b2.values.length}`,
     );
   }
   return { sizes: [inSize, hidden, classes], w1: w1.values, b1: b1.values, w2: w2.values, b2: b2.values };

@@ -10,7 +10,7 @@
 import { lineageHash } from '../registry/lineage.ts';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { labelFromFileName, listImageFiles } from '../../connectors/camera/image-directory.ts';
 import { readImageHeader } from '../../schemas/image-header.ts';
 import { normalizeFrames } from '../../operators/normalize/frame.ts';
@@ -108,7 +108,9 @@ export async function loadNeuDet(dataDir: string, options: LoadOptions): Promise
   const pick = (idx: number[]): FrameSplit => {
     const px = size * size;
     const inputs = new Float32Array(idx.length * px);
-    idx.forEach((src, row) => inputs.set(tensors.subarray(src * px, (src + 1) * px), row * px));
+    idx.forEach((src, row) => {
+      inputs.set(tensors.subarray(src * px, (src + 1) * px), row * px);
+    });
     return { inputs, labels: Int32Array.from(idx, (i) => labels[i]!), files: idx.map((i) => files[i]!) };
   };
   return { size, classes, train: pick(trainIdx), heldOut: pick(heldOutIdx), datasetHash };

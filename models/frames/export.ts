@@ -61,7 +61,10 @@ export const FRAMES_METADATA_KEYS = {
   size: 'driftline.frame_size',
 } as const;
 
-/** Names of the activation tensors static quantization calibrates (inputs of Conv1, Conv2/after Relu1, Gemm/after Relu2). */
+/**
+ * Names of the activation tensors static quantization calibrates (inputs of Conv1, Conv2/after Relu1, Gemm/after
+ * Relu2).
+ */
 export const ACTIVATIONS = { input: INPUT_NAME, relu1: 'relu1', relu2: 'relu2' } as const;
 
 export interface GraphPieces {

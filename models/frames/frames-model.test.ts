@@ -55,7 +55,8 @@ describe('frames CNN (NEU-DET)', () => {
         ? 'trained earlier (test/shared-models.ts cache)'
         : `trained in ${r.trainSeconds.toFixed(1)} s`;
     console.log(
-      `frames CNN size ${DEFAULT_FRAMES_CONFIG.size}: ${how} (total ${((performance.now() - t0) / 1000).toFixed(1)} s), held-out`,
+      `frames CNN size ${DEFAULT_FRAMES_CONFIG.size}: ${how} ` +
+        `(total ${((performance.now() - t0) / 1000).toFixed(1)} s), held-out`,
       trained.metrics,
     );
   }, 900_000);
@@ -90,7 +91,8 @@ describe('frames CNN (NEU-DET)', () => {
   it('ONNX Runtime matches tfjs on the whole held-out set (max abs diff <= 1e-4)', () => {
     const { maxAbs, meanAbs } = compareProbabilities(onnxProbs, trained.frameworkProbabilities);
     console.log(
-      `ONNX vs tfjs: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)} over ${trained.heldOut.labels.length} frames`,
+      `ONNX vs tfjs: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)} ` +
+        `over ${trained.heldOut.labels.length} frames`,
     );
     expect(maxAbs).toBeLessThanOrEqual(1e-4);
   });
@@ -103,13 +105,15 @@ describe('frames CNN (NEU-DET)', () => {
       onnxProbs,
     );
     // What runs in production: ORT fuses QDQ into integer kernels (QLinearConv), whose rounding depends on the CPU's
-    // instruction set. Measured max abs diff: within 0.04 where this test was written, 0.23 on one frame of an AMD EPYC (where
-    // the float QDQ path gives 0.03): so only the mean and the accuracy are held to the parity bounds there.
+    // instruction set. Measured max abs diff: within 0.04 where this test was written, 0.23 on one frame of an AMD EPYC
+    // (where the float QDQ path gives 0.03): so only the mean and the accuracy are held to the parity bounds there.
     const probs = await runOnnx(int8, trained.heldOut.inputs, trained.heldOut.shape);
     const { maxAbs, meanAbs } = compareProbabilities(probs, onnxProbs);
     const acc = flatMetrics(probs, trained.heldOut.labels, trained.classes).accuracy;
     console.log(
-      `INT8 vs fp32: QDQ as float ops max abs ${qdq.maxAbs.toFixed(4)}, mean ${qdq.meanAbs.toFixed(5)}; integer kernels max abs ${maxAbs.toFixed(4)}, mean abs ${meanAbs.toFixed(5)}, accuracy ${acc.toFixed(4)} vs ${trained.metrics.accuracy!.toFixed(4)}; ${int8.length} vs ${trained.onnx.length} bytes`,
+      `INT8 vs fp32: QDQ as float ops max abs ${qdq.maxAbs.toFixed(4)}, mean ${qdq.meanAbs.toFixed(5)}; integer ` +
+        `kernels max abs ${maxAbs.toFixed(4)}, mean abs ${meanAbs.toFixed(5)}, accuracy ${acc.toFixed(4)} ` +
+        `vs ${trained.metrics.accuracy!.toFixed(4)}; ${int8.length} vs ${trained.onnx.length} bytes`,
     );
     expect(qdq.maxAbs).toBeLessThanOrEqual(0.04);
     expect(qdq.meanAbs).toBeLessThanOrEqual(0.01);
@@ -123,7 +127,8 @@ describe('frames CNN (NEU-DET)', () => {
     const { maxAbs, meanAbs } = compareProbabilities(probs, onnxProbs);
     const acc = flatMetrics(probs, trained.heldOut.labels, trained.classes).accuracy;
     console.log(
-      `fp16 vs fp32: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)}, accuracy ${acc.toFixed(4)}`,
+      `fp16 vs fp32: max abs ${maxAbs.toExponential(2)}, mean abs ${meanAbs.toExponential(2)}, ` +
+        `accuracy ${acc.toFixed(4)}`,
     );
     expect(maxAbs).toBeLessThanOrEqual(0.01);
     expect(acc).toBeGreaterThanOrEqual(0.99 * trained.metrics.accuracy!);
@@ -153,6 +158,6 @@ describe('frames export helpers', () => {
     expect(toHalfBits(-2)).toBe(0xc000);
     expect(toHalfBits(65504)).toBe(0x7bff);
     expect(toHalfBits(1e6)).toBe(0x7c00);
-    expect(toHalfBits(5.960464477539063e-8)).toBe(1);
+    expect(toHalfBits(2 ** -24)).toBe(1);
   });
 });

@@ -73,7 +73,9 @@ export async function trainFrames(config: FramesModelConfig, dataDir: string): P
     Math.min(config.calibrationRows, dataset.train.labels.length),
   );
   const calInputs = new Float32Array(pick.length * px);
-  pick.forEach((src, row) => calInputs.set(dataset.train.inputs.subarray(src * px, (src + 1) * px), row * px));
+  pick.forEach((src, row) => {
+    calInputs.set(dataset.train.inputs.subarray(src * px, (src + 1) * px), row * px);
+  });
   const heldOut: HeldOut = {
     inputs: dataset.heldOut.inputs,
     shape: [dataset.heldOut.labels.length, 1, size, size],

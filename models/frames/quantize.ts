@@ -3,9 +3,9 @@
  *
  * INT8 follows ONNX Runtime's recommendation for CNNs: QDQ format, activations uint8 asymmetric with ranges
  * calibrated (min/max) on real inputs, weights int8 symmetric, per output channel (axis 0) for Conv kernels and
- * per output column (axis 1) for the Gemm weight, biases int32 at scale s_input * s_weight. The calibration pass runs the fp32
- * network's forward in plain JS (synchronous, as `ModelKind.quantizeInt8` is) over the calibration rows and keeps
- * min/max of every tensor that feeds a Conv or the Gemm: the input, relu1 (-> pool1 -> Conv2) and relu2
+ * per output column (axis 1) for the Gemm weight, biases int32 at scale s_input * s_weight. The calibration pass runs
+ * the fp32 network's forward in plain JS (synchronous, as `ModelKind.quantizeInt8` is) over the calibration rows and
+ * keeps min/max of every tensor that feeds a Conv or the Gemm: the input, relu1 (-> pool1 -> Conv2) and relu2
  * (-> pool2 -> Gemm). MaxPool/Transpose/Flatten keep values, so they share their input's quantization.
  * The input is centred (Sub of its calibration mean, folded back into conv1's bias) before it is quantized, and
  * conv1's 72 weights stay fp32 by default (see `Int8Options.fp32Weights`): every other weight is int8.
@@ -149,7 +149,8 @@ export function quantizeFramesInt8(fp32: Uint8Array, calibration: HeldOut, optio
     weight: (name, dims, data, kind) => {
       if ((kind === 'gemm' && gemm === 'fp32') || fp32Weights.includes(name))
         return { name, pieces: { nodes: [], initializers: [initializer(name, dims, data)] } };
-      // Conv OIHW [O, I, kh, kw]: per output channel, axis 0 (contiguous rows). Gemm B [K, N]: per output column, axis 1.
+      // Conv OIHW [O, I, kh, kw]: per output channel, axis 0 (contiguous rows). Gemm B [K, N]: per output column, axis
+      // 1.
       const { q, scales } =
         kind === 'conv'
           ? int8Symmetric(data, dims[0]!, data.length / dims[0]!, 1)
@@ -229,7 +230,11 @@ export function quantizeFramesInt8(fp32: Uint8Array, calibration: HeldOut, optio
       ...metadata,
       ...framesMetadata(w),
       'driftline.precision': 'int8',
-      'driftline.quantization': `static QDQ: activations uint8 asymmetric (min/max over ${calibration.labels.length} calibration rows), weights int8 symmetric (Conv per-channel axis 0, Gemm ${gemm === 'int8' ? 'per-column axis 1' : 'kept fp32'}; fp32: ${fp32Weights.join(',') || 'none'}), bias int32; input centred by its calibration mean`,
+      'driftline.quantization':
+        `static QDQ: activations uint8 asymmetric (min/max ` +
+        `over ${calibration.labels.length} calibration rows), weights int8 symmetric (Conv per-channel axis 0, ` +
+        `Gemm ${gemm === 'int8' ? 'per-column axis 1' : 'kept fp32'}; fp32: ${fp32Weights.join(',') || 'none'}), ` +
+        `bias int32; input centred by its calibration mean`,
       'driftline.calibration_ranges': JSON.stringify(ranges),
       'driftline.input_mean': String(mean),
     },

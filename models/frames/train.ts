@@ -288,7 +288,9 @@ export async function trainCnn(data: FrameDataset, config: CnnConfig): Promise<T
     let sum = 0;
     for (let first = 0; first < n; first += batchSize) {
       const idx = order.slice(first, first + batchSize);
-      grads.forEach((g) => g.fill(0));
+      grads.forEach((g) => {
+        g.fill(0);
+      });
       sum += batchGradients(weights, grads, data.train.inputs, data.train.labels, idx, size, filters, k);
       step++;
       const c1 = 1 - beta1 ** step;

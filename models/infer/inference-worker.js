@@ -6,7 +6,8 @@
 //     backend 'onnxruntime' (default) or 'tfjs': the graph run with tfjs ops on the wasm backend (onnx-tfjs.js); tfjs
 //     is only imported by a thread once a tfjs model is loaded in it.
 //   { type: 'run', key, data: ArrayBuffer (float32, transferred), dims, checkFinite }
-//       → { data: ArrayBuffer (transferred), dims, ms, invalid, input: the request's buffer, transferred back for reuse }
+//       → { data: ArrayBuffer (transferred), dims, ms, invalid, input: the request's buffer, transferred back for reuse
+//       }
 // `run` also checks every value is finite (the O(rows × features) scan stays off the main thread): rows holding
 // NaN or ±Infinity are left out of the batch the model sees and reported in `invalid` as { row, index, value }; the
 // output then has one row per remaining input row, in order.
@@ -26,7 +27,9 @@ if (workerData?.nice) {
   }
 }
 
-/** key → { session, inputName, outputName } (session: an ort.InferenceSession, or for tfjs an adapter with run/release) */
+/**
+ * key → { session, inputName, outputName } (session: an ort.InferenceSession, or for tfjs an adapter with run/release)
+ */
 const sessions = new Map();
 
 /** An onnx-tfjs model behind the slice of the ort.InferenceSession API this file uses. */

@@ -150,7 +150,7 @@ const normAxis = (axis, rank) => (axis < 0 ? axis + rank : axis);
 const prod = (xs) => xs.reduce((a, b) => a * b, 1);
 
 /** Shape [1, …, C at `axis`, …, 1] so a per-axis vector broadcasts against a tensor of rank `rank`. */
-function perAxis(tf, v, axis, rank) {
+function perAxis(v, axis, rank) {
   if (v.rank === 0 || v.size === 1) return v.rank === 0 ? v : v.reshape([]);
   const shape = new Array(rank).fill(1);
   shape[normAxis(axis, rank)] = v.size;
@@ -201,7 +201,7 @@ function maxPool(tf, x, a) {
   if ((a.ceil_mode ?? 0) !== 0) throw new Error('MaxPool: ceil_mode 1 is not supported');
   if ((a.dilations ?? [1, 1]).some((d) => d !== 1)) throw new Error('MaxPool: dilations are not supported');
   const k = a.kernel_shape;
-  if (!k || k.length !== 2) throw new Error('MaxPool: kernel_shape of length 2 required');
+  if (k?.length !== 2) throw new Error('MaxPool: kernel_shape of length 2 required');
   const strides = a.strides ?? [1, 1];
   const autoPad = a.auto_pad ?? 'NOTSET';
   let nhwc = x.transpose([0, 2, 3, 1]);
@@ -319,18 +319,18 @@ function evaluate(tf, n, a, v, c, type, opset, prepared) {
     case 'DequantizeLinear': {
       const x = v(0);
       const axis = a.axis ?? 1;
-      const scale = perAxis(tf, v(1), axis, x.rank);
+      const scale = perAxis(v(1), axis, x.rank);
       const zp = v(2);
-      return tf.mul(zp ? tf.sub(x, perAxis(tf, zp, axis, x.rank)) : x, scale);
+      return tf.mul(zp ? tf.sub(x, perAxis(zp, axis, x.rank)) : x, scale);
     }
     case 'QuantizeLinear': {
       const x = v(0);
       const axis = a.axis ?? 1;
-      const scale = perAxis(tf, v(1), axis, x.rank);
+      const scale = perAxis(v(1), axis, x.rank);
       const zp = v(2);
       const [lo, hi] = quantRange(zp ? type(2) : T.UINT8);
       let q = tf.round(tf.div(x, scale)); // round half to even, as ONNX
-      if (zp) q = tf.add(q, perAxis(tf, zp, axis, x.rank));
+      if (zp) q = tf.add(q, perAxis(zp, axis, x.rank));
       return tf.clipByValue(q, lo, hi);
     }
     case 'Constant': {
@@ -360,7 +360,8 @@ export async function loadOnnxTfjs(bytes, tfModule) {
       throw new Error(`op ${n.domain}.${n.opType} is not supported by the tfjs backend (custom domain)`);
     if (!SUPPORTED_OPS.includes(n.opType))
       throw new Error(
-        `op ${n.opType} (node ${n.name || n.output?.[0]}) is not supported by the tfjs backend (supported: ${SUPPORTED_OPS.join(', ')})`,
+        `op ${n.opType} (node ${n.name || n.output?.[0]}) is not supported by the tfjs backend ` +
+          `(supported: ${SUPPORTED_OPS.join(', ')})`,
       );
   }
   /** name → { tensor, values?, type } of constants (initializers and folded nodes). */
@@ -472,7 +473,8 @@ export async function loadOnnxTfjs(bytes, tfModule) {
               );
             } catch (error) {
               throw new Error(
-                `node ${n.name || n.output[0]} (${n.opType}): ${error instanceof Error ? error.message : String(error)}`,
+                `node ${n.name || n.output[0]} ` +
+                  `(${n.opType}): ${error instanceof Error ? error.message : String(error)}`,
               );
             }
             values.set(n.output[0], out);

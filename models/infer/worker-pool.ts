@@ -16,7 +16,9 @@ export interface PoolOptions {
   nice?: number;
 }
 
-/** What runs a model: ONNX Runtime (default), or its graph executed with tfjs ops on the wasm backend (onnx-tfjs.js). */
+/**
+ * What runs a model: ONNX Runtime (default), or its graph executed with tfjs ops on the wasm backend (onnx-tfjs.js).
+ */
 export type InferenceBackend = 'onnxruntime' | 'tfjs';
 
 export interface InvalidRow {

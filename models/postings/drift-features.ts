@@ -12,10 +12,14 @@ import { tokenize } from '../../operators/normalize/text.ts';
 
 const STOP_WORDS = new Set(
   (
-    'a about above after again all also am an and any are as at be been before being below between both but by can could did do does ' +
-    'doing down during each etc few for from further had has have having he her here hers him his how i if in into is it its itself ' +
-    'just let me more most my no nor not now of off on once only or other our ours out over own per same she should so some such than ' +
-    'that the their theirs them then there these they this those through to too under until up us very via was we were what when where ' +
+    'a about above after again all also am an and any are as at be been before being below between both but by can ' +
+    'could did do does ' +
+    'doing down during each etc few for from further had has have having he her here hers him his how i if in into ' +
+    'is it its itself ' +
+    'just let me more most my no nor not now of off on once only or other our ours out over own per same she ' +
+    'should so some such than ' +
+    'that the their theirs them then there these they this those through to too under until up us very via was we ' +
+    'were what when where ' +
     'which while who whom why will with within without would you your yours'
   ).split(' '),
 );

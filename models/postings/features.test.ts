@@ -36,7 +36,9 @@ describe('postings features (postings-hashed-v1)', () => {
       const { length, indices, values } = featurizeSparse(p);
       expect(length).toBe(FEATURE_DIM);
       const rebuilt = new Float32Array(FEATURE_DIM);
-      indices.forEach((k, i) => (rebuilt[k] = values[i]!));
+      indices.forEach((k, i) => {
+        rebuilt[k] = values[i]!;
+      });
       expect(rebuilt).toEqual(dense);
       expect(new Set(indices).size).toBe(indices.length);
       expect(indices.length).toBe(dense.filter((v) => v !== 0).length);

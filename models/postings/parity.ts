@@ -52,15 +52,18 @@ export function compareProbabilities(
   const failures: string[] = [];
   if (!(max <= tol.absTol))
     failures.push(
-      `max abs diff ${max.toExponential(3)} exceeds absTol ${tol.absTol} by ${(max - tol.absTol).toExponential(3)} (at index ${maxIndex}: reference ${reference[maxIndex]}, candidate ${candidate[maxIndex]})`,
+      `max abs diff ${max.toExponential(3)} exceeds absTol ${tol.absTol} by ${(max - tol.absTol).toExponential(3)} ` +
+        `(at index ${maxIndex}: reference ${reference[maxIndex]}, candidate ${candidate[maxIndex]})`,
     );
   if (!(mean <= tol.meanTol))
     failures.push(
-      `mean abs diff ${mean.toExponential(3)} exceeds meanTol ${tol.meanTol} by ${(mean - tol.meanTol).toExponential(3)}`,
+      `mean abs diff ${mean.toExponential(3)} exceeds meanTol ${tol.meanTol} ` +
+        `by ${(mean - tol.meanTol).toExponential(3)}`,
     );
   const ok = failures.length === 0;
   const message = ok
-    ? `parity ok: max abs diff ${max.toExponential(3)} ≤ ${tol.absTol}, mean abs diff ${mean.toExponential(3)} ≤ ${tol.meanTol} over ${reference.length} values`
+    ? `parity ok: max abs diff ${max.toExponential(3)} ≤ ${tol.absTol}, mean abs diff ${mean.toExponential(3)} ` +
+      `≤ ${tol.meanTol} over ${reference.length} values`
     : `parity FAILED: ${failures.join('; ')}`;
   return { maxAbsDiff: max, meanAbsDiff: mean, maxIndex, ok, message };
 }

@@ -34,7 +34,9 @@ beforeAll(async () => {
   trained = toTrainedModel(result);
   onnxProbs = await runOnnx(trained.onnx, trained.heldOut.inputs, trained.heldOut.shape);
   console.log(
-    `[postings] rows=${result.dataset.rows} perClass=${result.dataset.perClass} rejected=${result.dataset.rejected} train ${result.trainSeconds.toFixed(1)}s losses=${result.losses.map((l) => l.toFixed(4)).join(',')}`,
+    `[postings] rows=${result.dataset.rows} perClass=${result.dataset.perClass} ` +
+      `rejected=${result.dataset.rejected} train ${result.trainSeconds.toFixed(1)}s ` +
+      `losses=${result.losses.map((l) => l.toFixed(4)).join(',')}`,
   );
   console.log(`[postings] held-out metrics: ${fmt(trained.metrics)}`);
 });
@@ -93,7 +95,8 @@ describe('postings classifier (Model A)', () => {
     const parity = compareProbabilities(onnxProbs, probs, { absTol: 0.04, meanTol: 0.01 });
     const m = binaryMetrics(probs, trained.heldOut.labels);
     console.log(
-      `[postings] int8: ${parity.message}; accuracy ${m.accuracy.toFixed(4)} vs fp32 ${trained.metrics.accuracy!.toFixed(4)}; size ${int8.length} vs ${trained.onnx.length} bytes`,
+      `[postings] int8: ${parity.message}; accuracy ${m.accuracy.toFixed(4)} vs ` +
+        `fp32 ${trained.metrics.accuracy!.toFixed(4)}; size ${int8.length} vs ${trained.onnx.length} bytes`,
     );
     expect(parity.ok, parity.message).toBe(true);
     expect(m.accuracy).toBeGreaterThanOrEqual(0.99 * trained.metrics.accuracy!);
@@ -113,9 +116,12 @@ describe('postings classifier (Model A)', () => {
     expect(ops.filter((o) => o === 'DequantizeLinear')).toHaveLength(2);
   });
 
-  it('a deliberately broken variant (output weights ×1.5, hidden weights with noise) FAILS parity with a clear message', async () => {
+  it('a broken variant (output weights ×1.5, noisy hidden weights) FAILS parity with a clear message', async () => {
     let s = 12345;
-    const noise = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.02;
+    const noise = () => {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      return (s / 2 ** 32 - 0.5) * 0.02;
+    };
     const broken = mapFloatInitializers(trained.onnx, ['W1', 'W2'], (v, name) =>
       name === 'W2' ? v.map((x) => x * 1.5) : v.map((x) => x + noise()),
     );
@@ -126,7 +132,7 @@ describe('postings classifier (Model A)', () => {
     expect(parity.message).toMatch(/FAILED: max abs diff .* exceeds absTol 0.04 by/);
   });
 
-  it('fp16: either runs on the ONNX Runtime CPU provider and passes parity, or is documented as unsupported', async () => {
+  it('fp16: runs on the ONNX Runtime CPU provider and passes parity, or is documented as unsupported', async () => {
     const fp16 = postingsClassifier.toFloat16
       ? postingsClassifier.toFloat16(trained.onnx)
       : convertToFloat16(trained.onnx);

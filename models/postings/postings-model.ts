@@ -31,9 +31,9 @@ export function toTrainedModel(r: PostingsTrainResult): TrainedModel {
   const step = r.train.labels.length / calRows;
   const calIdx = Array.from({ length: calRows }, (_, i) => Math.floor(i * step));
   const calInputs = new Float32Array(calRows * FEATURE_DIM);
-  calIdx.forEach((src, row) =>
-    calInputs.set(r.train.inputs.subarray(src * FEATURE_DIM, (src + 1) * FEATURE_DIM), row * FEATURE_DIM),
-  );
+  calIdx.forEach((src, row) => {
+    calInputs.set(r.train.inputs.subarray(src * FEATURE_DIM, (src + 1) * FEATURE_DIM), row * FEATURE_DIM);
+  });
   const calibration: HeldOut = {
     inputs: calInputs,
     shape: [calRows, FEATURE_DIM],

@@ -17,7 +17,7 @@ import { accuracy, argmax, expectedCalibrationError } from '../classification-me
 import { configHash, lineageHash } from '../registry/lineage.ts';
 import { rng, shuffleInPlace } from '../seeded-random.ts';
 import { predictInChunks, useBackend } from '../tfjs-runtime.ts';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readGlassdoor } from '../../connectors/postings/index.ts';
@@ -47,7 +47,7 @@ export const DEFAULT_POSTINGS_CONFIG: PostingsModelConfig = {
   dataset: 'postings/glassdoor-2020',
 };
 
-// --- small seeded helpers ---------------------------------------------------------------------------------------------
+// --- small seeded helpers --------------------------------------------------------------------------------------------
 
 // --- data ------------------------------------------------------------------------------------------------------------
 
@@ -114,7 +114,9 @@ export function stratifiedSplit(
 
 export function gatherRows(inputs: Float32Array, dim: number, rows: readonly number[]): Float32Array {
   const out = new Float32Array(rows.length * dim);
-  rows.forEach((src, r) => out.set(inputs.subarray(src * dim, (src + 1) * dim), r * dim));
+  rows.forEach((src, r) => {
+    out.set(inputs.subarray(src * dim, (src + 1) * dim), r * dim);
+  });
   return out;
 }
 
@@ -223,7 +225,9 @@ export interface PostingsTrainResult {
   heldOut: { inputs: Float32Array; labels: Int32Array };
   train: { inputs: Float32Array; labels: Int32Array };
   heldOutProbabilities: Float32Array;
-  /** Title and description of the held-out rows, in `heldOut` order (the model's reference profile is built on them). */
+  /**
+   * Title and description of the held-out rows, in `heldOut` order (the model's reference profile is built on them).
+   */
   heldOutTexts: PostingText[];
   dataset: { rows: number; rejected: number; files: string[]; perClass: number[] };
 }

@@ -53,7 +53,8 @@ describe('model registry', () => {
     const d2 = dataset(dir, ['x,y', '1,2', '3,5']);
 
     const a = register(d1, config);
-    const b = register(d1again, { lr: 0.01, layers: [8, 3], epochs: 3, seed: 7 }); // same data elsewhere, keys reordered
+    // same data elsewhere, keys reordered
+    const b = register(d1again, { lr: 0.01, layers: [8, 3], epochs: 3, seed: 7 });
     expect(a.version).toBe('v1');
     expect(b.version).toBe('v2');
     expect([b.sha256, b.dataset_hash, b.config_hash]).toEqual([a.sha256, a.dataset_hash, a.config_hash]);

@@ -86,7 +86,9 @@ export class ModelRegistry {
     this.manifestPath = resolve(options.manifestPath ?? join(this.home, 'models', 'manifest.json'));
   }
 
-  /** The registry the settings name: artifacts under DRIFTLINE_HOME, the manifest at DRIFTLINE_MODELS_MANIFEST if set. */
+  /**
+   * The registry the settings name: artifacts under DRIFTLINE_HOME, the manifest at DRIFTLINE_MODELS_MANIFEST if set.
+   */
   static fromSettings(settings: Pick<Settings, 'home' | 'modelsManifest'>): ModelRegistry {
     return new ModelRegistry({ home: settings.home, manifestPath: settings.modelsManifest });
   }

@@ -35,7 +35,10 @@ export function anomalyScores<T extends object>(
       const x = options.value(record.value);
       if (!Number.isFinite(x)) return withValue(record, { ...record.value, anomaly: null });
       let detector = detectors.get(record.key);
-      if (!detector) detectors.set(record.key, (detector = new SeriesAnomalyDetector(settings)));
+      if (!detector) {
+        detector = new SeriesAnomalyDetector(settings);
+        detectors.set(record.key, detector);
+      }
       return withValue(record, { ...record.value, anomaly: detector.score(x) });
     });
 }

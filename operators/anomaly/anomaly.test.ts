@@ -9,7 +9,10 @@ import { DETECTOR_DEFAULTS, SeriesAnomalyDetector } from './series-detector.ts';
 /** Deterministic noise in [-1, 1) (a linear congruential generator), so tests do not depend on Math.random. */
 function noise(seed: number): () => number {
   let s = seed;
-  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 30 - 1;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 30 - 1;
+  };
 }
 
 const median = (xs: number[]) => {
@@ -95,7 +98,7 @@ describe('the anomaly-score operator', () => {
     position: { topic: 't', partition: 0, offset: i },
   });
 
-  it('keeps one detector per series: interleaved series score as they would alone; a non-finite value gets null', () => {
+  it('keeps one detector per series: interleaved series score as they would alone; non-finite values get null', () => {
     const r = noise(5);
     const a = Array.from({ length: 300 }, () => 10 + r());
     const b = Array.from({ length: 300 }, (_, i) => (i === 250 ? 500 : 50 + r()));

@@ -211,7 +211,11 @@ function startPipeline(transport: MemoryTransport) {
   predictions.merge('with-labels', labels).through(compare).to(rows);
   const stop = new AbortController();
   const run = runPipeline(p, { signal: stop.signal, tickMs: 50, pollWaitMs: 20 });
-  return { compare, rows, predicted, dead, stop: async () => (stop.abort(), await run) };
+  const finish = async () => {
+    stop.abort();
+    return await run;
+  };
+  return { compare, rows, predicted, dead, stop: finish };
 }
 
 async function producePostings(transport: MemoryTransport) {
@@ -305,7 +309,9 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
       { a: 0, b: 0, n: 0, agree: 0, records: 0 },
     );
     console.log(
-      `[compare] ${total.records} postings in ${windowCount} windows, ${total.n} labelled: accuracy A ${(total.a / total.n).toFixed(3)}, B ${(total.b / total.n).toFixed(3)}, agreement ${(total.agree / total.records).toFixed(3)}`,
+      `[compare] ${total.records} postings in ${windowCount} windows, ${total.n} labelled: accuracy ` +
+        `A ${(total.a / total.n).toFixed(3)}, B ${(total.b / total.n).toFixed(3)}, ` +
+        `agreement ${(total.agree / total.records).toFixed(3)}`,
     );
     const row = modelComparisonRow(after.get(Math.max(...after.keys()))!, 'run-1');
     expect(row.id).toBe(`run-1/postings/${Math.max(...after.keys())}/${A}/${B}`);
@@ -373,7 +379,7 @@ describe('compare-models on 2026 HN postings, two real ONNX models, monthly wind
   });
 });
 
-describe('compare-models state bounds, corrections and acknowledgements (stage called directly, real predictions)', () => {
+describe('compare-models state bounds, corrections and acknowledgements (stage called directly, real models)', () => {
   let predicted: StreamRecord<Inferred<JobPosting>>[];
   beforeAll(async () => {
     const transport = new MemoryTransport();
@@ -421,7 +427,7 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
       position: { topic: 'labels', partition: 0, offset: i },
     }));
 
-  it('keeps at most maxClosedWindows windows and maxRecords records; labels beyond them pend, then expire — all counted', () => {
+  it('keeps at most maxClosedWindows windows and maxRecords records; later labels pend, expire, all counted', () => {
     const stage = compareModels<Inferred<JobPosting>>('compare', {
       pipeline: 'postings',
       modelA: A,
@@ -482,7 +488,8 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
           .map((p) => ({ ...p, record_id: id })),
       },
     });
-    const bare = { ...early, value: early.value.predictions[0]! } as unknown as StreamRecord<Inferred<JobPosting>>; // a Prediction is no label
+    // a Prediction is no label
+    const bare = { ...early, value: early.value.predictions[0]! } as unknown as StreamRecord<Inferred<JobPosting>>;
     f.feed('predictions', [renamed('late-1', [A, B]), renamed('no-b', [A]), bare]);
     expect(stage.stats().predictionsTooLate).toBe(1);
     expect(f.dead).toEqual([
@@ -491,7 +498,7 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
     ]);
   });
 
-  it('a corrected label replaces the old one; a repeated label changes nothing; hopping windows update every window of a record', () => {
+  it('a corrected label replaces the old; a repeat changes nothing; hopping: each window of a record updates', () => {
     const spec = hopping(MONTH, MONTH / 2);
     const stage = compareModels<Inferred<JobPosting>>('compare', {
       pipeline: 'postings',
@@ -533,7 +540,9 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
     methods: string | null;
   }
 
-  /** Per window start, each model's mean calibrated confidence, straight from the predictions (null if any is missing). */
+  /**
+   * Per window start, each model's mean calibrated confidence, straight from the predictions (null if any is missing).
+   */
   function bruteEstimates(
     records: StreamRecord<Inferred<JobPosting>>[],
     calibrationFor: CalibrationFor,
@@ -593,7 +602,7 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
     }
   }
 
-  it('estimates each model accuracy per window from its calibrated confidence before any label; labels leave it alone', () => {
+  it('estimates each model accuracy per window from calibrated confidence before any label; labels leave it', () => {
     const asked: string[] = [];
     const calibrationFor: CalibrationFor = (model, version) => {
       asked.push(`${model}@${version}`);
@@ -655,12 +664,15 @@ describe('compare-models state bounds, corrections and acknowledgements (stage c
       const est = weighted((r) => (i ? r.estimated_accuracy_b! : r.estimated_accuracy_a!));
       const acc = weighted((r) => (i ? r.accuracy_b! : r.accuracy_a!));
       const alerts = [...after.values()].filter((r) => (i ? r.estimate_alert_b : r.estimate_alert_a)).length;
-      return `${m}: reference ${cal.reference_accuracy.toFixed(3)}, estimated ${est.toFixed(3)}, realized ${acc.toFixed(3)}, alerts in ${alerts}/${after.size} windows`;
+      return (
+        `${m}: reference ${cal.reference_accuracy.toFixed(3)}, estimated ${est.toFixed(3)}, ` +
+        `realized ${acc.toFixed(3)}, alerts in ${alerts}/${after.size} windows`
+      );
     });
     console.log(`[compare cbpe] ${summary.join('; ')}`);
   });
 
-  it('a version without a calibration or a prediction without a confidence empties that model estimate in its windows; versions mix', () => {
+  it('a version without calibration or a prediction without confidence empties the estimate; versions mix', () => {
     const starts = [...new Set(predicted.map((r) => Math.floor(r.eventTime / MONTH) * MONTH))];
     const [first, second, third] = [starts[0]!, starts[1]!, starts[2]!];
     const inWindow = (r: StreamRecord<Inferred<JobPosting>>, start: number) =>

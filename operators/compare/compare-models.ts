@@ -62,7 +62,10 @@ export interface ModelComparison {
   /** What the estimate is held against: the reference accuracy of the version behind each prediction, averaged. */
   reference_accuracy_a: number | null;
   reference_accuracy_b: number | null;
-  /** Calibration method(s) behind the estimates (`isotonic`, `platt`, `isotonic,platt` across versions); null without any. */
+  /**
+   * Calibration method(s) behind the estimates (`isotonic`, `platt`, `isotonic,platt` across versions); null without
+   * any.
+   */
   estimate_method: string | null;
   /** estimated accuracy < reference accuracy − alertMargin; null without an estimate. */
   estimate_alert_a: boolean | null;
@@ -93,7 +96,10 @@ export interface CompareModelsOptions {
   modelB: string;
   /** Event-time windows (tumbling or hopping), one set over the whole stream (every partition and topic). */
   window: TimeWindowSpec;
-  /** Watermark = newest prediction event time of the slowest partition − this; a window closes when the watermark passes its end. Default 0. */
+  /**
+   * Watermark = newest prediction event time of the slowest partition − this; a window closes when the watermark passes
+   * its end. Default 0.
+   */
   allowedLatenessMs?: number;
   /** Close every open window once no prediction has arrived for this long (wall clock), e.g. when a replay ends. */
   idleTimeoutMs?: number;
@@ -105,7 +111,10 @@ export interface CompareModelsOptions {
   maxPendingLabels?: number;
   /** Clock for `version`/`updated_at` (tests). Default Date.now. */
   now?: () => number;
-  /** Estimated accuracy per window and model from calibrated confidence (CBPE); without it the estimate columns are null. */
+  /**
+   * Estimated accuracy per window and model from calibrated confidence (CBPE); without it the estimate columns are
+   * null.
+   */
   estimate?: CompareEstimateOptions;
 }
 
@@ -338,7 +347,8 @@ class ModelComparer<P extends { predictions: Prediction[] }>
     this.counts.predictions++;
     this.index.set(id, entry);
     if (this.index.size > (this.options.maxRecords ?? 200_000)) {
-      this.index.delete(this.index.keys().next().value!); // its windows keep its counts; it just cannot be joined any more
+      // its windows keep its counts; it just cannot be joined any more
+      this.index.delete(this.index.keys().next().value!);
       this.counts.recordsDropped++;
     }
     const waiting = this.pending.get(id);

@@ -16,7 +16,9 @@ export interface EstimateSums {
 /** One prediction's part of an estimate; null when it cannot be estimated. */
 export type PredictionEstimate = { calibrated: number; reference: number; method: string } | null;
 
-/** One window's counts. The object is also the state id the batches of its predictions are held under while it is open. */
+/**
+ * One window's counts. The object is also the state id the batches of its predictions are held under while it is open.
+ */
 export interface ComparisonWindow {
   start: number;
   end: number;

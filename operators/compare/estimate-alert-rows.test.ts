@@ -45,12 +45,13 @@ describe('estimateAlertRows', () => {
       event_time: Date.UTC(2026, 1, 6),
     });
     expect(rows[0]!.message).toBe(
-      'estimated accuracy 0.768 (CBPE, isotonic) against 0.984 on its reference data, from 412 predictions, no labels yet',
+      'estimated accuracy 0.768 (CBPE, isotonic) against 0.984 on its reference data, from 412 predictions, no ' +
+        'labels yet',
     );
     expect(rowValidator(tableDef('drift_alerts'))(rows[0]!)).toBeUndefined();
   });
 
-  it('keeps the same id when the window is re-emitted with labels, says the realized accuracy, and grades a small drop minor', () => {
+  it('keeps the id when a window re-emits with labels, says the realized accuracy, grades a small drop minor', () => {
     const [first] = estimateAlertRows(comparison({}), 'r');
     const [later] = estimateAlertRows(
       comparison({ labeled: 200, correct_a: 150, estimated_accuracy_a: 0.9, version: 9 }),

@@ -26,6 +26,9 @@ export function estimateAlertRows(c: ModelComparison, runId: string): Row[] {
       reference: c.reference_accuracy_b,
     },
   ];
+  const realized = (id: string) => (id === c.model_a_id ? c.correct_a : c.correct_b) / c.labeled;
+  const realizedNote = (id: string) =>
+    c.labeled > 0 ? ` (realized so far ${realized(id).toFixed(3)} on ${c.labeled} labels)` : ', no labels yet';
   return models
     .filter((m) => m.alert === true && m.estimate !== null && m.reference !== null)
     .map((m) => ({
@@ -42,7 +45,10 @@ export function estimateAlertRows(c: ModelComparison, runId: string): Row[] {
       feature: 'accuracy',
       kind: 'accuracy_estimate',
       severity: m.reference! - m.estimate! >= MAJOR_DROP ? 'major' : 'minor',
-      message: `estimated accuracy ${m.estimate!.toFixed(3)} (CBPE, ${c.estimate_method ?? 'calibrated'}) against ${m.reference!.toFixed(3)} on its reference data, from ${c.records} predictions${c.labeled > 0 ? ` (realized so far ${((m.id === c.model_a_id ? c.correct_a : c.correct_b) / c.labeled).toFixed(3)} on ${c.labeled} labels)` : ', no labels yet'}`,
+      message:
+        `estimated accuracy ${m.estimate!.toFixed(3)} (CBPE, ${c.estimate_method ?? 'calibrated'}) ` +
+        `against ${m.reference!.toFixed(3)} on its reference data, from ${c.records} ` +
+        `predictions${realizedNote(m.id)}`,
       event_time: c.window_end,
     }));
 }

@@ -46,6 +46,9 @@ function addKeywords(acc: DriftAccumulator, terms: Iterable<string>): void {
 
 function increment(maps: Map<string, Map<string, number>>, feature: string, category: string): void {
   let m = maps.get(feature);
-  if (!m) maps.set(feature, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    maps.set(feature, m);
+  }
   m.set(category, (m.get(category) ?? 0) + 1);
 }

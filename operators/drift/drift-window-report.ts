@@ -59,7 +59,9 @@ export function windowReport<T>(
       feature: 'dataset',
       kind: 'dataset_drift',
       severity: 'major',
-      message: `dataset drift: ${drifted} (${(dataset.statistic * 100).toFixed(0)} % of ${dataset.details.features} features)`,
+      message:
+        `dataset drift: ${drifted} (${(dataset.statistic * 100).toFixed(0)} % ` +
+        `of ${dataset.details.features} features)`,
       eventTime: w.end - 1,
     });
   }

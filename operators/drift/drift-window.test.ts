@@ -45,14 +45,12 @@ async function runDrift<T>(
   for (let i = 0; i < values.length; i += 5000) {
     await producer.send(
       'in',
-      values
-        .slice(i, i + 5000)
-        .map((v) => ({
-          key: v.key ?? null,
-          value: Buffer.from(JSON.stringify(v.value)),
-          timestamp: v.time,
-          partition: 0,
-        })),
+      values.slice(i, i + 5000).map((v) => ({
+        key: v.key ?? null,
+        value: Buffer.from(JSON.stringify(v.value)),
+        timestamp: v.time,
+        partition: 0,
+      })),
     );
   }
   const sink = new ArraySink<DriftReport>('reports');
@@ -148,7 +146,7 @@ const taxiFeatures: DriftFeatures<Reading> = {
 describe('drift-window on NAB series', () => {
   const taxi = nab('realKnownCause/nyc_taxi.csv');
 
-  it('uses KS and chi-square for a small reference, Wasserstein and Jensen–Shannon for a large one, with the same numbers as the statistics', async () => {
+  it('uses KS and chi-square for a small reference, Wasserstein and Jensen–Shannon for a large one', async () => {
     const small = buildReferenceProfile(
       taxi.slice(0, 1000).map((r) => r.value),
       taxiFeatures,

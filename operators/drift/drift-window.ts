@@ -43,7 +43,9 @@ export interface DriftWindowOptions<T> {
   eventTime?: 'partition' | 'key';
   /** With `eventTime: 'key'`: how far a key's windows may trail the stream's clock. Default Infinity. */
   maxKeyLagMs?: number;
-  /** Windows with fewer records are not tested (reported as skipped). Default 500; smaller is allowed, with a warning. */
+  /**
+   * Windows with fewer records are not tested (reported as skipped). Default 500; smaller is allowed, with a warning.
+   */
   minWindowSize?: number;
   /** One window set per record key (e.g. per series) instead of one for the whole stream. Default false. */
   perKey?: boolean;
@@ -72,7 +74,10 @@ class WarmUpReferences<T> {
   pastWarmUp(key: string | null, value: T): boolean {
     let found = this.byKey.get(key);
     if (found && !Array.isArray(found)) return true;
-    if (!found) this.byKey.set(key, (found = []));
+    if (!found) {
+      found = [];
+      this.byKey.set(key, found);
+    }
     found.push(value);
     if (found.length >= this.records) {
       this.byKey.set(
@@ -89,7 +94,8 @@ class WarmUpReferences<T> {
 function checkOptions<T>(name: string, options: DriftWindowOptions<T>, minWindow: number): void {
   if (minWindow < RECOMMENDED_MIN_WINDOW) {
     (options.warn ?? console.warn)(
-      `drift-window ${name}: minimum window size ${minWindow} < ${RECOMMENDED_MIN_WINDOW}; tests on small windows have little power and PSI/JS are noisy`,
+      `drift-window ${name}: minimum window size ${minWindow} < ${RECOMMENDED_MIN_WINDOW}; tests on small windows ` +
+        `have little power and PSI/JS are noisy`,
     );
   }
   const { reference, warmUpReference } = options;

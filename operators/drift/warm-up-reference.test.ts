@@ -89,7 +89,8 @@ describe('drift-window with a warm-up reference', () => {
       expect(own.every((r) => r.referenceRows === WARM_UP)).toBe(true);
     }
     // The two series differ, so their references do: a shared profile would give equal statistics.
-    const first = (key: string) => reports.find((r) => r.key === key)!.metrics.find((m) => m.test === 'ks')!.statistic; // ≤ 1,000 reference rows: KS
+    // ≤ 1,000 reference rows: KS
+    const first = (key: string) => reports.find((r) => r.key === key)!.metrics.find((m) => m.test === 'ks')!.statistic;
     expect(first('taxi')).not.toBe(first('temperature'));
   });
 

@@ -77,7 +77,8 @@ describe('infer', () => {
     const bad: Record<string, { features: unknown; reason: string }> = {
       'bad-short': { features: [1, 2, 3], reason: 'input has 3 values, featureShape [8] needs 8' },
       'bad-nan': { features: [0, 1, 2, 3, 4, 5, 6, 'NaN'], reason: 'input has NaN at index 7' },
-      'bad-inf': { features: [0, 1, 1e39, 3, 4, 5, 6, 7], reason: 'input has Infinity at index 2' }, // overflows float32
+      // overflows float32
+      'bad-inf': { features: [0, 1, 1e39, 3, 4, 5, 6, 7], reason: 'input has Infinity at index 2' },
       'bad-missing': { features: null, reason: 'toInput failed: features is not an array' },
     };
     values.splice(
@@ -112,7 +113,9 @@ describe('infer', () => {
       expect(p!.label).toBe(expectedLabel(a, featuresOf(i)));
       expect(p!.confidence).toBe(Math.max(...p!.probabilities));
       const want = expectedProbabilities(a, featuresOf(i));
-      p!.probabilities.forEach((v, k) => expect(v).toBeCloseTo(want[k]!, 5));
+      p!.probabilities.forEach((v, k) => {
+        expect(v).toBeCloseTo(want[k]!, 5);
+      });
       expect(p!.latency_ms).toBeGreaterThan(0);
     }
   });
@@ -145,7 +148,7 @@ describe('infer', () => {
     expect(disagree).toBeGreaterThan(50); // different weights, visibly different answers
   });
 
-  it('takes sparse rows: the predictions of the same dense rows; bad ones dead-lettered with the same reasons', async () => {
+  it('takes sparse rows: the same predictions as dense rows; bad ones dead-lettered for the same reasons', async () => {
     // Every third feature zero, so the sparse rows leave values out (and reused batch buffers must be cleared).
     const dense = (i: number) => featuresOf(i).map((x, k) => ((i + k) % 3 === 0 ? 0 : x));
     const sparse = (x: number[]) => ({
@@ -160,7 +163,8 @@ describe('infer', () => {
     }));
     const bad: Record<string, { row: SparseValue['row']; reason: string }> = {
       'bad-nan': { row: { length: 8, indices: [1, 7], values: [1, 'NaN'] }, reason: 'input has NaN at index 7' },
-      'bad-inf': { row: { length: 8, indices: [2], values: [1e39] }, reason: 'input has Infinity at index 2' }, // overflows float32
+      // overflows float32
+      'bad-inf': { row: { length: 8, indices: [2], values: [1e39] }, reason: 'input has Infinity at index 2' },
       'bad-index': {
         row: { length: 8, indices: [0, 8], values: [1, 2] },
         reason: 'sparse input index 8 is outside [0, 8)',
@@ -253,7 +257,9 @@ describe('infer', () => {
       );
       const p = r.predictions[0]!;
       expect([p.model_id, p.model_version]).toEqual(['churn', 'v1']);
-      p.probabilities.forEach((v, k) => expect(v).toBeCloseTo(want[k]!, 5));
+      p.probabilities.forEach((v, k) => {
+        expect(v).toBeCloseTo(want[k]!, 5);
+      });
     });
 
     // A config naming an output the model does not have is refused when the model loads.
@@ -322,7 +328,9 @@ describe('infer', () => {
     // A batch where every row is invalid: nothing reaches the model, everything is dead-lettered.
     const dead: string[] = [];
     const bad = batch(20);
-    bad.records.forEach((r, i) => (r.value[i % FEATURES] = i % 2 ? Number.NaN : -Infinity));
+    bad.records.forEach((r, i) => {
+      r.value[i % FEATURES] = i % 2 ? Number.NaN : -Infinity;
+    });
     await stage.onBatch(bad, { ...out, deadLetter: (_r: unknown, e: unknown) => dead.push((e as Error).message) });
     expect(dead).toEqual(
       bad.records.map((_, i) => `input has ${i % 2 ? 'NaN' : '-Infinity'} at index ${i % FEATURES}`),

@@ -95,7 +95,10 @@ export interface InferOptions<I> {
    * record depends on the record alone, not on when a fine-tune finished. Versions are loaded when first needed.
    */
   versionAt?: (modelId: string, eventTime: number) => string | undefined;
-  /** Called once for each version a model starts scoring with (after a swap or a new `versionAt` version), with the event time of its first record. */
+  /**
+   * Called once for each version a model starts scoring with (after a swap or a new `versionAt` version), with the
+   * event time of its first record.
+   */
   onVersionInForce?: (modelId: string, version: string, eventTime: number) => void;
 }
 

@@ -46,10 +46,11 @@ export class ModelSessions {
 
   /** Loads the configured models once; every later call returns the same promise. */
   ready(): Promise<void> {
-    return (this.initializing ??= (async () => {
+    this.initializing ??= (async () => {
       const loaded = await Promise.all(this.options.models.map((ref) => this.load(ref)));
       for (const l of loaded) this.active.set(l.id, l);
-    })());
+    })();
+    return this.initializing;
   }
 
   /** The sessions new batches use, in `options.models` order. */
@@ -138,7 +139,10 @@ export class ModelSessions {
   private async loadVersion(id: string, version: string): Promise<Loaded> {
     const key = `${id}@${version}`;
     let loaded = this.byVersion.get(key);
-    if (!loaded) this.byVersion.set(key, (loaded = await this.load({ id, version })));
+    if (!loaded) {
+      loaded = await this.load({ id, version });
+      this.byVersion.set(key, loaded);
+    }
     return loaded;
   }
 }

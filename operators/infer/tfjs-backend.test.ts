@@ -89,7 +89,10 @@ async function expectParity(
   return { expected, actual };
 }
 
-/** A small CNN exercising Conv (pads, strides, bias), MaxPool (pads), Transpose, Reshape (0 and -1), Gemm (transB, alpha, beta), Softmax. */
+/**
+ * A small CNN exercising Conv (pads, strides, bias), MaxPool (pads), Transpose, Reshape (0 and -1), Gemm (transB,
+ * alpha, beta), Softmax.
+ */
 function convModel(): Uint8Array {
   const c0 = 2,
     c1 = 4,

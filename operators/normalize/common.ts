@@ -105,7 +105,8 @@ export function validatePosting(p: JobPosting, now = Date.now()): JobPosting {
     reject(`scraped_at ${new Date(p.scraped_at).toISOString()} is more than a day in the future`);
   if (p.posted_at !== null && p.posted_at > reference + DAY_MS) {
     reject(
-      `posted_at ${new Date(p.posted_at).toISOString()} is more than a day after ${p.scraped_at !== null ? 'scraped_at' : 'now'} (${new Date(reference).toISOString()})`,
+      `posted_at ${new Date(p.posted_at).toISOString()} is more than a day ` +
+        `after ${p.scraped_at !== null ? 'scraped_at' : 'now'} (${new Date(reference).toISOString()})`,
     );
   }
   if (p.salary_min !== null && p.salary_max !== null && p.salary_min > p.salary_max)

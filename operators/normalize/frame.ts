@@ -13,7 +13,7 @@
  */
 import sharp from 'sharp';
 import type { CameraFrame } from '../../schemas/camera-frame.ts';
-import { readImageHeader } from '../../schemas/image-header.ts';
+import { type ImageHeader, readImageHeader } from '../../schemas/image-header.ts';
 
 export interface NormalizeFrameOptions {
   /** Output side length. Default 64. */
@@ -75,7 +75,7 @@ export function checkEncodedFrame(frame: CameraFrame): { width: number; height: 
   const data = frame.data;
   const kind = frame.encoding === 'jpeg' ? 'JPEG' : 'PNG';
   if (data.length === 0) throw new Error(`${kind} frame is empty (0 bytes)`);
-  let header;
+  let header: ImageHeader;
   try {
     header = readImageHeader(data);
   } catch (err) {

@@ -1,7 +1,7 @@
 import { asObject, clipTitle, optString, parsedValue, reject, validatePosting } from './common.ts';
 import type { JobPosting } from '../../schemas/job-posting.ts';
-import { glassdoorId, type GlassdoorRow, type RawPosting } from '../../schemas/raw-posting.ts';
-import { parseSalaryEstimate, salaryFields } from './salary.ts';
+import { glassdoorId, type RawPosting } from '../../schemas/raw-posting.ts';
+import { parseSalaryEstimate, type Salary, salaryFields } from './salary.ts';
 import { rememberTokens } from './posting-tokens.ts';
 import { htmlToText, skillsOfTokens, tokenize } from './text.ts';
 
@@ -33,7 +33,7 @@ export function normalizeGlassdoor(rec: RawPosting, now = Date.now()): JobPostin
   // no label is fine (an export without one); a label that is there must be a class
   const label = row.label ?? null;
   if (label !== 0 && label !== 1 && label !== null) reject(`label must be 0 or 1, got ${JSON.stringify(label)}`);
-  let salary;
+  let salary: Salary;
   try {
     salary = parseSalaryEstimate(optString(row, 'salary'));
   } catch (err) {

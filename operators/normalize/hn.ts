@@ -1,7 +1,7 @@
 import { asObject, clipTitle, optDate, optString, parsedValue, reject, validatePosting } from './common.ts';
 import { NO_SALARY, salaryFields } from './salary.ts';
 import type { JobPosting } from '../../schemas/job-posting.ts';
-import type { Hn2013Value, Hn2026Value, RawPosting } from '../../schemas/raw-posting.ts';
+import type { RawPosting } from '../../schemas/raw-posting.ts';
 import { rememberTokens } from './posting-tokens.ts';
 import { htmlToText, skillsOfTokens, tokenize } from './text.ts';
 

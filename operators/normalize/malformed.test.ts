@@ -58,7 +58,8 @@ const line = (bytes: Buffer | string): RawPosting => {
 };
 const CSV_CONFIG = loadPostingsCsvConfig();
 const HEADER =
-  'Job Title,Salary Estimate,Job Description,Rating,Company Name,Location,Headquarters,Size,Founded,Type of ownership,Industry,Sector,Revenue,Competitors\n';
+  'Job Title,Salary Estimate,Job Description,Rating,Company Name,Location,Headquarters,Size,Founded,Type of ' +
+  'ownership,Industry,Sector,Revenue,Competitors\n';
 const csvRows = (body: Buffer | string, label: 0 | 1 = 0): RawPosting[] => [
   ...glassdoorRecords(
     Buffer.concat([Buffer.from(HEADER), Buffer.isBuffer(body) ? body : Buffer.from(body)]),
@@ -74,7 +75,8 @@ const csv1 = (body: Buffer | string): RawPosting => {
   return rows[0]!;
 };
 const GOOD_CSV =
-  'Software Engineer,$82K-$141K (Glassdoor est.),"Write C++ and Python.\nShip it.",4.4,"MedBill\n4.4","Boone, NC",x,x,x,x,x,x,x,x';
+  'Software Engineer,$82K-$141K (Glassdoor est.),"Write C++ and Python.\nShip it.",4.4,"MedBill\n4.4","Boone, ' +
+  'NC",x,x,x,x,x,x,x,x';
 
 interface Case {
   name: string;

@@ -35,6 +35,31 @@ const BD_FILES = ['linkedin_jobs_keyword.json', 'linkedin_jobs_url.json'].map((f
   dataFile('postings', 'brightdata-linkedin', f),
 );
 
+type Text = string | null;
+
+/** The Bright Data fields these tests read (any may be missing or null in a scraped row). */
+interface BrightDataRow {
+  [field: string]: unknown;
+  job_posting_id?: Text;
+  job_title?: Text;
+  company_name?: Text;
+  job_location?: Text;
+  url?: Text;
+  job_seniority_level?: Text;
+  job_employment_type?: Text;
+  timestamp?: Text;
+  job_posted_date?: Text;
+  job_posted_time?: Text;
+  job_description_formatted?: Text;
+  job_summary?: Text;
+  base_salary?: {
+    min_amount?: number | null;
+    max_amount?: number | null;
+    currency?: Text;
+    payment_period?: Text;
+  } | null;
+}
+
 describe('Bright Data LinkedIn (real files)', () => {
   it('normalizes both files with no rejections', async () => {
     for (const file of BD_FILES) {
@@ -52,7 +77,7 @@ describe('Bright Data LinkedIn (real files)', () => {
     expect(records.length).toBe(22);
     let compared = 0;
     for (const rec of records) {
-      const input = rec.value as Record<string, any>;
+      const input = rec.value as BrightDataRow;
       const p = normalizePosting(rec);
       // mapping: input field → [output field, expected output value]
       const checks: [string, keyof JobPosting, unknown][] = [

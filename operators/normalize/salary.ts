@@ -37,7 +37,10 @@ const PERIODS: Record<string, string> = {
   hourly: 'hour',
 };
 
-/** Normalizes a pay period spelling ("yr", "Hourly", "YEARLY") to year|month|week|day|hour; unknown → lowercased as given. */
+/**
+ * Normalizes a pay period spelling ("yr", "Hourly", "YEARLY") to year|month|week|day|hour; unknown → lowercased as
+ * given.
+ */
 export function normalizePeriod(text: string | null): string | null {
   if (text === null) return null;
   const t = text
@@ -50,6 +53,14 @@ export function normalizePeriod(text: string | null): string | null {
 
 const SYMBOLS: Record<string, string> = { $: 'USD', '€': 'EUR', '£': 'GBP', '¥': 'JPY', '₹': 'INR' };
 
+// One amount of a range: an optional currency symbol, the number, an optional K or M.
+const SALARY_AMOUNT = String.raw`([$€£¥₹])?\s*(\d+(?:\.\d+)?)\s*([KkMm])?`;
+const SALARY_RANGE = new RegExp(
+  String.raw`^(?:Employer Provided Salary:\s*)?${SALARY_AMOUNT}\s*(?:-|–|to)\s*${SALARY_AMOUNT}\s*` +
+    String.raw`(?:Per\s+(Hour|Day|Week|Month|Year))?\s*(?:\((?:Glassdoor|Employer) est\.\))?$`,
+  'i',
+);
+
 /**
  * Glassdoor "Salary Estimate": "$111K-$181K (Glassdoor est.)", "$25-$30 Per Hour(Glassdoor est.)",
  * "Employer Provided Salary:$25-$28 Per Hour", "$80K-$90K(Employer est.)". "-1" (and blank) means missing.
@@ -60,10 +71,7 @@ export function parseSalaryEstimate(text: string | null | undefined): Salary {
   if (text === null || text === undefined) return NO_SALARY;
   const t = text.trim();
   if (t === '' || t === '-1') return NO_SALARY;
-  const m =
-    /^(?:Employer Provided Salary:\s*)?([$€£¥₹])?\s*(\d+(?:\.\d+)?)\s*([KkMm])?\s*(?:-|–|to)\s*([$€£¥₹])?\s*(\d+(?:\.\d+)?)\s*([KkMm])?\s*(?:Per\s+(Hour|Day|Week|Month|Year))?\s*(?:\((?:Glassdoor|Employer) est\.\))?$/i.exec(
-      t,
-    );
+  const m = SALARY_RANGE.exec(t);
   if (!m) throw new Error(`unparseable salary estimate ${JSON.stringify(t.slice(0, 80))}`);
   const scale = (s: string | undefined) => (s === undefined ? 1 : s.toLowerCase() === 'k' ? 1_000 : 1_000_000);
   const min = Number(m[2]) * scale(m[3] ?? m[6]);

@@ -33,7 +33,8 @@ describe('htmlToText', () => {
   });
   it('handles the Bright Data section markup', () => {
     const html =
-      '<section class="show-more-less-html" data-max-lines="5">\n  <div class="x">\n<strong>Role</strong><br><br>Build <em>things</em>\n  </div>\n</section>';
+      '<section class="show-more-less-html" data-max-lines="5">\n  <div ' +
+      'class="x">\n<strong>Role</strong><br><br>Build <em>things</em>\n  </div>\n</section>';
     expect(htmlToText(html)).toBe('Role\nBuild things');
   });
   it('collapseWhitespace normalizes CRLF and non-breaking spaces', () => {

@@ -70,7 +70,10 @@ function fromCodePoint(cp: number): string {
   return String.fromCodePoint(cp);
 }
 
-/** Decodes named (common subset), decimal (&#39;) and hexadecimal (&#x27;) character references. Unknown names stay as written. */
+/**
+ * Decodes named (common subset), decimal (&#39;) and hexadecimal (&#x27;) character references. Unknown names stay as
+ * written.
+ */
 export function decodeEntities(text: string): string {
   if (!text.includes('&')) return text;
   return text.replace(ENTITY, (whole, dec: string | undefined, hex: string | undefined, name: string | undefined) => {

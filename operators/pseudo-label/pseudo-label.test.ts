@@ -99,7 +99,7 @@ describe('pseudo-label on 2026 HN ground truth', () => {
       .sort((a, b) => a.time - b.time); // a stream arrives in event-time order
   }
 
-  it('caps each class at its prior share of the confident predictions, keeping a biased A from flooding B', async () => {
+  it('caps each class at its prior share of the confident predictions: a biased A cannot flood B', async () => {
     const labels = await load();
     const prior = [
       labels.filter((l) => l.label === 0).length / labels.length,
@@ -126,7 +126,7 @@ describe('pseudo-label on 2026 HN ground truth', () => {
     expect(accepted.every((a) => a.confidence > 0.9 && a.sourceModelId === 'postings-a')).toBe(true);
   });
 
-  it('keeps one window over the stream whatever the records are keyed by (keyed records give the same windows)', async () => {
+  it("keeps one window over the stream whatever the records' keys (keyed records give the same windows)", async () => {
     const labels = await load();
     const prior = [
       labels.filter((l) => l.label === 0).length / labels.length,
@@ -142,7 +142,7 @@ describe('pseudo-label on 2026 HN ground truth', () => {
     expect(keyed.labels.length).toBeGreaterThan(0);
   });
 
-  it('pauses while drift-window reports dataset drift, whichever stream arrives first, and raises an alarm when the accept rate collapses', async () => {
+  it('pauses while drift-window reports dataset drift (either stream first); alarms if accepts collapse', async () => {
     const labels = (await load()).slice(0, 600);
     const prior = [0.9, 0.1];
     const items: Input[] = labels

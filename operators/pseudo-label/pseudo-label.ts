@@ -106,7 +106,6 @@ export function pseudoLabel<T>(
  * drift verdict before it is decided. Only confident predictions hold their batches: the others have nothing to emit.
  */
 class PseudoLabeller<T> implements StatefulLogic<PseudoLabelInput<T>, PseudoLabelOutput<T>> {
-  private readonly size: number;
   private readonly lateness: number;
   private readonly threshold: number;
   private readonly pauseOnDrift: boolean;
@@ -124,7 +123,6 @@ class PseudoLabeller<T> implements StatefulLogic<PseudoLabelInput<T>, PseudoLabe
   private ctx: StatefulContext<PseudoLabelOutput<T>> | undefined;
 
   constructor(private readonly options: PseudoLabelOptions<T>) {
-    this.size = options.window.sizeMs;
     this.lateness = options.allowedLatenessMs ?? 0;
     this.threshold = options.threshold ?? 0.9;
     this.pauseOnDrift = options.pauseOnDrift ?? true;
@@ -151,7 +149,8 @@ class PseudoLabeller<T> implements StatefulLogic<PseudoLabelInput<T>, PseudoLabe
       }
     }
     this.ctx = ctx;
-    // Windows already decided are too late to count (the late records are dropped); the windows the clock passed wait for their verdicts.
+    // Windows already decided are too late to count (the late records are dropped); the windows the clock passed wait
+    // for their verdicts.
     for (const w of this.windower.add(predictions, ctx).closed) this.awaiting.set(w.start, w);
     this.ctx = undefined;
     this.keys.clear();
@@ -278,7 +277,8 @@ class PseudoLabeller<T> implements StatefulLogic<PseudoLabelInput<T>, PseudoLabe
     if (this.options.onAlarm) this.options.onAlarm(w);
     else
       console.warn(
-        `pseudo-label ${this.options.pipeline}: accept rate collapsed to 0 in window ${new Date(w.windowStart).toISOString()} (${w.predictions} predictions, ${w.confident} confident)`,
+        `pseudo-label ${this.options.pipeline}: accept rate collapsed to 0 in ` +
+          `window ${new Date(w.windowStart).toISOString()} (${w.predictions} predictions, ${w.confident} confident)`,
       );
   }
 }

@@ -65,7 +65,10 @@ export function rollingFeatures<T extends object>(
       // A missing value has no features and does not enter the history (it would poison the next `size` means).
       if (!Number.isFinite(x)) return withValue(record, { ...record.value, rolling: featuresOf(undefined, x) });
       const rolling = featuresOf(h, x);
-      if (!h) histories.set(record.key, (h = { values: new Float64Array(size), filled: 0, next: 0, previous: x }));
+      if (!h) {
+        h = { values: new Float64Array(size), filled: 0, next: 0, previous: x };
+        histories.set(record.key, h);
+      }
       h.values[h.next] = x;
       h.next = (h.next + 1) % size;
       h.filled = Math.min(h.filled + 1, size);

@@ -20,7 +20,10 @@ import {
   wordDistance,
 } from './near-duplicate.ts';
 
-/** Every job of every HN 2026 collection run, re-posts and repeated runs included (the connector would drop repeated ids). */
+/**
+ * Every job of every HN 2026 collection run, re-posts and repeated runs included (the connector would drop repeated
+ * ids).
+ */
 function allHn2026Jobs(): { run: string; posting: JobPosting; html: string }[] {
   const dir = dataFile('postings', 'hn-hiring-2026');
   const out: { run: string; posting: JobPosting; html: string }[] = [];
@@ -108,7 +111,10 @@ describe('frame dedup keys (pHash) on real NEU-DET frames', () => {
       data,
     });
   let seed = 7;
-  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const random = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
   const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   /** A slightly noised (σ 0.01) and brightened (+0.03) copy of a frame. */
   const noised = (f: NormalizedFrame): NormalizedFrame => ({
@@ -172,7 +178,8 @@ describe('frame dedup keys (pHash) on real NEU-DET frames', () => {
       }
     }
     console.log(
-      `[pHash] copies within ${DEFAULT_MAX_DISTANCE} bits: re-encoded ${(reencodedShare * 100).toFixed(2)} %, noised ${(noisedShare * 100).toFixed(2)} %; different frames within: ${falseMatches} of ${pairs} pairs`,
+      `[pHash] copies within ${DEFAULT_MAX_DISTANCE} bits: re-encoded ${(reencodedShare * 100).toFixed(2)} %, ` +
+        `noised ${(noisedShare * 100).toFixed(2)} %; different frames within: ${falseMatches} of ${pairs} pairs`,
     );
     expect(reencodedShare).toBeGreaterThanOrEqual(0.99);
     expect(noisedShare).toBeGreaterThanOrEqual(0.99);

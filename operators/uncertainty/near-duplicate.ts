@@ -36,7 +36,10 @@ const WORD_CHAR = Uint8Array.from({ length: 65536 }, (_, c) =>
   (c < 0xd800 || c > 0xdfff) && LETTER_OR_DIGIT.test(String.fromCharCode(c)) ? 1 : 0,
 );
 
-/** The runs of letters/digits of `text` joined by single spaces: `text.replace(/[^\p{L}\p{N}]+/gu, ' ').trim()`, 8× faster. */
+/**
+ * The runs of letters/digits of `text` joined by single spaces: `text.replace(/[^\p{L}\p{N}]+/gu, ' ').trim()`, 8×
+ * faster.
+ */
 function wordRuns(text: string): string {
   const runs: string[] = [];
   let start = -1;

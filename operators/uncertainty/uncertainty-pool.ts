@@ -42,7 +42,8 @@ export class WindowPool {
     const dups = this.duplicatesOf(c);
     if (dups.some((d) => moreUncertain(d, c))) return;
     for (const d of dups) this.remove(d);
-    const list = (this.byClass[c.label] ??= []);
+    this.byClass[c.label] ??= [];
+    const list = this.byClass[c.label];
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {

@@ -143,7 +143,10 @@ function bruteForce(method: UncertaintyMethod, fill: boolean) {
     const inBand = members.filter((s) => s.top >= BAND[0] && s.top <= BAND[1]);
     const eligible = inBand.filter((s) => !queuedIds.has(s.id) && !queuedKeys.has(s.key));
     const parent = eligible.map((_, i) => i);
-    const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+    const find = (i: number): number => {
+      if (parent[i] !== i) parent[i] = find(parent[i]!);
+      return parent[i]!;
+    };
     const firstBy = new Map<string, number>();
     eligible.forEach((s, i) => {
       for (const k of [`id:${s.id}`, `key:${s.key}`]) {
@@ -237,7 +240,8 @@ describe('uncertainty-sample on real HN 2026 predictions of Model A', () => {
       (r) => BAND[0] <= r.value.predictions[0]!.confidence && r.value.predictions[0]!.confidence <= BAND[1],
     ).length;
     console.log(
-      `[uncertainty] ${predictions.length} predictions, ${inBand} in band, ${expected.length} weekly windows (${expected.filter((w) => w.groups.length > BUDGET).length} over budget), ` +
+      `[uncertainty] ${predictions.length} predictions, ${inBand} in band, ${expected.length} weekly windows ` +
+        `(${expected.filter((w) => w.groups.length > BUDGET).length} over budget), ` +
         `${queuedLive.length} queued, ${expected.reduce((n, w) => n + w.duplicates, 0)} in-band duplicates skipped`,
     );
   });
@@ -259,7 +263,8 @@ describe('uncertainty-sample on real HN 2026 predictions of Model A', () => {
       expect([e.modelId, e.modelVersion, e.method, e.pipeline]).toEqual(['postings-a', 'v1', 'margin', 'postings']);
       expect(e.reason).toMatch(
         new RegExp(
-          `^margin uncertainty ${e.score.toFixed(3)}, top ${e.topProbability.toFixed(3)} in \\[0.4, 0.7\\], #${e.rank} in window; `,
+          `^margin uncertainty ${e.score.toFixed(3)}, top ${e.topProbability.toFixed(3)} in \\[0.4, 0.7\\], ` +
+            `#${e.rank} in window; `,
         ),
       );
     }

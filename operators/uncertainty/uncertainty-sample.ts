@@ -99,7 +99,8 @@ function checkOptions<T>(name: string, options: UncertaintySampleOptions<T>): vo
     throw new Error(`${name}: budget must be a positive integer, got ${budget}`);
   if (options.window.type === 'hopping') {
     throw new Error(
-      `${name}: hopping windows overlap, so one record would count against several budgets; use tumbling or count windows`,
+      `${name}: hopping windows overlap, so one record would count against several budgets; use tumbling or count ` +
+        `windows`,
     );
   }
   if (options.classes !== undefined && (!Number.isInteger(options.classes) || options.classes < 2))
@@ -242,7 +243,9 @@ class UncertaintySampler<T> implements StatefulLogic<T, LabelQueueEntry> {
     return this.fill ? this.options.budget : Math.min(this.options.budget, c.quota);
   }
 
-  /** Fills in what only a candidate that can enter the pool needs: hashing every in-band record's text would cost 4×. */
+  /**
+   * Fills in what only a candidate that can enter the pool needs: hashing every in-band record's text would cost 4×.
+   */
   private complete(c: Candidate, ctx: StatefulContext<LabelQueueEntry>): boolean {
     const record = c.source as StreamRecord<T>;
     c.source = null;

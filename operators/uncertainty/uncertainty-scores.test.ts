@@ -9,7 +9,9 @@ import {
   uncertainty,
 } from './uncertainty-scores.ts';
 
-/** Indices of `ps` from most to least uncertain under `method` (ties: the earlier first, as the operator breaks them). */
+/**
+ * Indices of `ps` from most to least uncertain under `method` (ties: the earlier first, as the operator breaks them).
+ */
 const ranking = (method: (typeof UNCERTAINTY_METHODS)[number], ps: number[][]) =>
   ps
     .map((p, i) => ({ i, u: uncertainty(method, p) }))

@@ -34,14 +34,16 @@ export const activeLearningPage: PageExport = {
     const { run, where } = await latestRunCondition(reader, PIPELINE);
     const queuePerWindow = canonicalRows(
       await reader.rows(
-        `SELECT window_start, window_end, method, count(*) AS queued FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)} GROUP BY window_start, window_end, method`,
+        `SELECT window_start, window_end, method, count(*) AS queued FROM ${reader.from('label_queue')} WHERE ` +
+          `pipeline = ${sqlString(PIPELINE)} GROUP BY window_start, window_end, method`,
       ),
       ['window_start', 'method'],
     );
     const uncertainty = canonicalRows(
       (
         await reader.rows(
-          `SELECT window_start, method, score, top_probability, predicted_label FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)}`,
+          `SELECT window_start, method, score, top_probability, predicted_label FROM ${reader.from('label_queue')} ` +
+            `WHERE pipeline = ${sqlString(PIPELINE)}`,
         )
       ).map((u) => ({ ...u, predicted_class: className(num(u.predicted_label)) })),
       ['window_start', '-score'],
@@ -51,14 +53,16 @@ export const activeLearningPage: PageExport = {
 
     const queued = canonicalRows(
       await reader.rows(
-        `SELECT record_id, model_id, model_version, window_start, method, score, top_probability, predicted_label, reason FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)}`,
+        `SELECT record_id, model_id, model_version, window_start, method, score, top_probability, predicted_label, ` +
+          `reason FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)}`,
       ),
       ['-score', 'record_id'],
     ).slice(0, QUEUE_LISTED);
     const titles = new Map<string, Row>();
     if (queued.length > 0) {
       for (const p of await reader.rows(
-        `SELECT id, title, company, description FROM ${reader.from('postings')} WHERE id IN (${queued.map((q) => sqlString(String(q.record_id))).join(', ')})`,
+        `SELECT id, title, company, description FROM ${reader.from('postings')} WHERE id IN ` +
+          `(${queued.map((q) => sqlString(String(q.record_id))).join(', ')})`,
       ))
         titles.set(String(p.id), p);
     }
@@ -73,18 +77,23 @@ export const activeLearningPage: PageExport = {
       };
     });
     const [waiting] = await reader.rows(
-      `SELECT count(*) AS n FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)} AND record_id NOT IN (SELECT record_id FROM ${reader.from('labels')})`,
+      `SELECT count(*) AS n FROM ${reader.from('label_queue')} WHERE pipeline = ${sqlString(PIPELINE)} AND ` +
+        `record_id NOT IN (SELECT record_id FROM ${reader.from('labels')})`,
     );
 
     const pseudo = canonicalRows(
       await reader.rows(
-        `SELECT window_start, window_end, predictions, confident, accepted, rejected_class_cap, rejected_drift_pause, rejected_own_model, accept_rate, alarm, paused FROM ${reader.from('pseudo_label_windows')} WHERE ${where}`,
+        `SELECT window_start, window_end, predictions, confident, accepted, rejected_class_cap, ` +
+          `rejected_drift_pause, rejected_own_model, accept_rate, alarm, paused ` +
+          `FROM ${reader.from('pseudo_label_windows')} WHERE ${where}`,
       ),
       ['window_start'],
     );
     const training = canonicalRows(
       await reader.rows(
-        `SELECT candidate_version, trigger, pseudo_examples, human_examples, holdout_size, candidate_accuracy, current_accuracy, model_a_accuracy, promoted, started_at FROM ${reader.from('training_runs')} WHERE run_id = ${sqlString(run?.run_id ?? '')}`,
+        `SELECT candidate_version, trigger, pseudo_examples, human_examples, holdout_size, candidate_accuracy, ` +
+          `current_accuracy, model_a_accuracy, promoted, started_at FROM ${reader.from('training_runs')} WHERE ` +
+          `run_id = ${sqlString(run?.run_id ?? '')}`,
       ),
       ['started_at', 'candidate_version'],
     ).map(({ started_at: _started, ...t }) => t);

@@ -36,7 +36,10 @@ export function inForceCondition(reader: WarehouseReader, modelB: string, promot
   const spans = sorted.map((p, i) => {
     const next = sorted[i + 1];
     const until = next ? ` AND posted_at < ${intLiteral(next.in_force_from)}` : '';
-    return `(model_version = ${sqlString(p.version)} AND record_id IN (SELECT id FROM ${reader.from('postings')} WHERE posted_at >= ${intLiteral(p.in_force_from)}${until}))`;
+    return (
+      `(model_version = ${sqlString(p.version)} AND record_id IN (SELECT id FROM ${reader.from('postings')} ` +
+      `WHERE posted_at >= ${intLiteral(p.in_force_from)}${until}))`
+    );
   });
   return `model_id = ${sqlString(modelB)} AND (${spans.join(' OR ')})`;
 }
@@ -82,8 +85,10 @@ export async function afterFirstPromotion(
 
   // Both models on the same postings: those B scored with an in-force version that A scored too.
   const counts = await reader.rows(
-    `SELECT model_id, model_version, count(*) AS records, sum(CASE WHEN ${right} THEN 1 ELSE 0 END) AS correct FROM ${predictions} ` +
-      `WHERE ${labelled} AND ((${byB} AND ${scoredBy(byA)}) OR (${byA} AND ${scoredBy(byB)})) GROUP BY model_id, model_version`,
+    `SELECT model_id, model_version, count(*) AS records, sum(CASE WHEN ${right} THEN 1 ELSE 0 END) AS correct ` +
+      `FROM ${predictions} ` +
+      `WHERE ${labelled} AND ((${byB} AND ${scoredBy(byA)}) OR (${byA} AND ${scoredBy(byB)})) GROUP BY model_id, ` +
+      `model_version`,
   );
   const total = (model: string, column: string) =>
     counts.filter((c) => c.model_id === model).reduce((s, c) => s + (num(c[column]) ?? 0), 0);
@@ -96,7 +101,8 @@ export async function afterFirstPromotion(
 
   const split = await reader.rows(
     `SELECT record_id, model_id, model_version, label, confidence FROM ${predictions} WHERE ${labelled} AND (` +
-      `(${byB} AND ${right} AND ${scoredBy(`${byA} AND ${wrong}`)}) OR (${byA} AND ${wrong} AND ${scoredBy(`${byB} AND ${right}`)}))`,
+      `(${byB} AND ${right} AND ${scoredBy(`${byA} AND ${wrong}`)}) OR (${byA} AND ${wrong} ` +
+      `AND ${scoredBy(`${byB} AND ${right}`)}))`,
   );
   const pairs = new Map<string, { a?: Row; b?: Row }>();
   for (const p of split) {

@@ -45,8 +45,10 @@ export const driftPage: PageExport = {
     const comparison = accuracyWindows(
       canonicalRows(
         await reader.rows(
-          `SELECT window_start, window_end, model_a, model_b, records, agreement, labeled, correct_a, correct_b, accuracy_a, accuracy_b, ` +
-            `estimated_accuracy_a, estimated_accuracy_b, reference_accuracy_a, reference_accuracy_b, estimate_method, estimate_alert_a, estimate_alert_b ` +
+          `SELECT window_start, window_end, model_a, model_b, records, agreement, labeled, correct_a, correct_b, ` +
+            `accuracy_a, accuracy_b, ` +
+            `estimated_accuracy_a, estimated_accuracy_b, reference_accuracy_a, reference_accuracy_b, ` +
+            `estimate_method, estimate_alert_a, estimate_alert_b ` +
             `FROM ${reader.from('model_comparison')} WHERE ${where}`,
         ),
         ['window_start', 'model_a', 'model_b'],
@@ -54,30 +56,37 @@ export const driftPage: PageExport = {
     );
     const metrics = canonicalRows(
       await reader.rows(
-        `SELECT window_start, window_end, window_count, reference_count, model_id, model_version, feature, kind, test, statistic, p_value, threshold, drifted FROM ${reader.from('drift_metrics')} WHERE ${where} AND test <> 'skipped'`,
+        `SELECT window_start, window_end, window_count, reference_count, model_id, model_version, feature, kind, ` +
+          `test, statistic, p_value, threshold, drifted FROM ${reader.from('drift_metrics')} WHERE ${where} AND ` +
+          `test <> 'skipped'`,
       ),
       ['window_start', 'feature', 'test'],
     );
     const skipped = canonicalRows(
       await reader.rows(
-        `SELECT window_start, window_end, window_count FROM ${reader.from('drift_metrics')} WHERE ${where} AND test = 'skipped'`,
+        `SELECT window_start, window_end, window_count FROM ${reader.from('drift_metrics')} WHERE ${where} AND ` +
+          `test = 'skipped'`,
       ),
       ['window_start'],
     );
     const alerts = canonicalRows(
       await reader.rows(
-        `SELECT window_start, window_end, feature, kind, severity, message FROM ${reader.from('drift_alerts')} WHERE ${where}`,
+        `SELECT window_start, window_end, feature, kind, severity, message FROM ${reader.from('drift_alerts')} ` +
+          `WHERE ${where}`,
       ),
       ['window_start', 'feature', 'kind'],
     );
     const keywords = canonicalRows(
       await reader.rows(
-        `SELECT window_start, window_end, term, direction, rank, reference_share, window_share, log_ratio FROM ${reader.from('keyword_skew')} WHERE ${where} AND rank <= ${TOP_TERMS}`,
+        `SELECT window_start, window_end, term, direction, rank, reference_share, window_share, log_ratio ` +
+          `FROM ${reader.from('keyword_skew')} WHERE ${where} AND rank <= ${TOP_TERMS}`,
       ),
       ['window_start', 'direction', 'rank', 'term'],
     );
     const training = await reader.rows(
-      `SELECT model_id, candidate_version, parent, trigger, pseudo_examples, human_examples, holdout_size, candidate_accuracy, current_accuracy, model_a_accuracy, promoted, reason, started_at, trigger_event_time, in_force_from FROM ${reader.from('training_runs')} WHERE run_id = ${sqlString(run?.run_id ?? '')}`,
+      `SELECT model_id, candidate_version, parent, trigger, pseudo_examples, human_examples, holdout_size, ` +
+        `candidate_accuracy, current_accuracy, model_a_accuracy, promoted, reason, started_at, trigger_event_time, ` +
+        `in_force_from FROM ${reader.from('training_runs')} WHERE run_id = ${sqlString(run?.run_id ?? '')}`,
     );
     // Where a version took over in event time: `in_force_from` when B trained in event time (replays); for a live
     // run's hot swap, only the first window whose B predictions it made is known.

@@ -71,7 +71,10 @@ async function storedSeries(reader: WarehouseReader): Promise<StoredSeries[]> {
   for (const r of rows) {
     const key = String(r.key);
     let s = byKey.get(key);
-    if (!s) byKey.set(key, (s = { key, timestamps: [], values: [], scores: [], alerts: [] }));
+    if (!s) {
+      s = { key, timestamps: [], values: [], scores: [], alerts: [] };
+      byKey.set(key, s);
+    }
     s.timestamps.push(num(r.ts)!);
     s.values.push(num(r.value)!);
     s.scores.push(num(r.score)!);
@@ -93,8 +96,8 @@ function nabScores(
 }
 
 /**
- * The series key of an events drift row: ids are `<run id>/<pipeline>/<model id>/<model version>/<key>/<window start>/…`
- * (operators/drift/drift-rows.ts); `details.key` says the same for drift_metrics.
+ * The series key of an events drift row: ids are `<run id>/<pipeline>/<model id>/<model version>/<key>/<window
+ * start>/…` (operators/drift/drift-rows.ts); `details.key` says the same for drift_metrics.
  */
 export function seriesOfDriftId(id: string, runId: string): string | null {
   if (!id.startsWith(`${runId}/`)) return null;
@@ -118,7 +121,8 @@ export const eventsPage: PageExport = {
 
     const alerts = (
       await reader.rows(
-        `SELECT id, window_start, window_end, feature, kind, severity, message, event_time FROM ${reader.from('drift_alerts')} WHERE ${where}`,
+        `SELECT id, window_start, window_end, feature, kind, severity, message, event_time ` +
+          `FROM ${reader.from('drift_alerts')} WHERE ${where}`,
       )
     ).map(({ id, ...a }) => ({
       key: seriesOfDriftId(String(id), run?.run_id ?? ''),
@@ -126,14 +130,16 @@ export const eventsPage: PageExport = {
     }));
     const tests = (
       await reader.rows(
-        `SELECT window_start, window_end, feature, kind, test, statistic, p_value, threshold, drifted, details FROM ${reader.from('drift_metrics')} WHERE ${where} AND kind = 'numeric'`,
+        `SELECT window_start, window_end, feature, kind, test, statistic, p_value, threshold, drifted, details ` +
+          `FROM ${reader.from('drift_metrics')} WHERE ${where} AND kind = 'numeric'`,
       )
     ).map(({ details, ...m }) => ({
       key: (JSON.parse(String(details ?? '{}')) as { key?: string }).key ?? null,
       ...m,
     }));
     const scores = await reader.rows(
-      `SELECT series, alerts, alerts_in_windows, labelled_windows, windows_detected, precision, recall FROM ${reader.from('anomaly_scores')} WHERE ${where}`,
+      `SELECT series, alerts, alerts_in_windows, labelled_windows, windows_detected, precision, recall ` +
+        `FROM ${reader.from('anomaly_scores')} WHERE ${where}`,
     );
 
     // Labelled windows: NAB's file under the data directory, for the series the warehouse holds.

@@ -21,7 +21,8 @@ export const indexPage: PageExport = {
     }
     const postings = await latestRunCondition(reader, 'postings');
     const [totals] = await reader.rows(
-      `SELECT sum(labeled) AS labeled, sum(correct_a) AS correct_a, sum(correct_b) AS correct_b, count(*) AS windows FROM ${reader.from('model_comparison')} WHERE ${postings.where}`,
+      `SELECT sum(labeled) AS labeled, sum(correct_a) AS correct_a, sum(correct_b) AS correct_b, count(*) AS ` +
+        `windows FROM ${reader.from('model_comparison')} WHERE ${postings.where}`,
     );
     const labeled = num(totals?.labeled) ?? 0;
     const alerts = await reader.rows(
@@ -29,7 +30,8 @@ export const indexPage: PageExport = {
     );
     const [bench] = await reader.rows(`SELECT count(*) AS n FROM ${reader.from('bench_runs')}`);
     const latest = await reader.rows(
-      `SELECT id, title, company, description, source, posted_at FROM ${reader.from('postings')} ORDER BY posted_at DESC, id DESC LIMIT ${LATEST_POSTINGS}`,
+      `SELECT id, title, company, description, source, posted_at FROM ${reader.from('postings')} ORDER BY ` +
+        `posted_at DESC, id DESC LIMIT ${LATEST_POSTINGS}`,
     );
     const runs = [...(await reader.latestRuns()).values()];
     // What ran last, per pipeline: the headline's "what ran, when, anything needing attention".

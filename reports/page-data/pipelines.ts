@@ -48,7 +48,8 @@ export const pipelinesPage: PageExport = {
   async export(reader) {
     const runs = canonicalRows(
       await reader.rows(
-        `SELECT run_id, pipeline, mode, transport, warehouse, started_at, ended_at, records_in, records_per_s, e2e_p50_ms, e2e_p99_ms, max_consumer_lag, dead_letters FROM ${reader.from('pipeline_runs')}`,
+        `SELECT run_id, pipeline, mode, transport, warehouse, started_at, ended_at, records_in, records_per_s, ` +
+          `e2e_p50_ms, e2e_p99_ms, max_consumer_lag, dead_letters FROM ${reader.from('pipeline_runs')}`,
       ),
       ['pipeline', 'started_at', 'run_id'],
     );
@@ -56,7 +57,9 @@ export const pipelinesPage: PageExport = {
     const stages: Row[] = [];
     for (const run of latest) {
       const rows = await reader.rows(
-        `SELECT pipeline, stage, stage_index, records_in, records_out, dead_letters, p50_ms, p99_ms FROM ${reader.from('pipeline_metrics')} WHERE run_id = ${sqlString(run.run_id)} AND pipeline = ${sqlString(run.pipeline)}`,
+        `SELECT pipeline, stage, stage_index, records_in, records_out, dead_letters, p50_ms, p99_ms ` +
+          `FROM ${reader.from('pipeline_metrics')} WHERE run_id = ${sqlString(run.run_id)} AND pipeline ` +
+          `= ${sqlString(run.pipeline)}`,
       );
       stages.push(...rows);
     }

@@ -67,7 +67,9 @@ export function markFrontier(rows: Row[]): Row[] {
   const out: Row[] = [];
   for (const group of byModel.values()) {
     const on = paretoFrontier(group, TRADE_OFF_OBJECTIVES);
-    group.forEach((r, i) => out.push({ ...r, pareto: on[i] }));
+    group.forEach((r, i) => {
+      out.push({ ...r, pareto: on[i] });
+    });
   }
   return out;
 }
@@ -83,7 +85,8 @@ export const tradeOffsPage: PageExport = {
     const latest = runs[0];
     if (!latest) return { runs: [], data: { bench_run: null, results: [] } };
     const results = await reader.rows(
-      `SELECT ${RESULT_COLUMNS.join(', ')} FROM ${reader.from('bench_results')} WHERE run_id = ${sqlString(String(latest.run_id))}`,
+      `SELECT ${RESULT_COLUMNS.join(', ')} FROM ${reader.from('bench_results')} WHERE run_id ` +
+        `= ${sqlString(String(latest.run_id))}`,
     );
     // The frontier is about deploying one model variant: one point per configuration, latency from SingleStream.
     const singleStream = markFrontier(results.filter((r) => r.scenario === 'SingleStream'));

@@ -12,7 +12,10 @@ export interface AxisWindow {
   window_end: number;
 }
 
-/** The windows of any of `lists`, once each, by start; `gap_before` when time between it and the previous one is skipped. */
+/**
+ * The windows of any of `lists`, once each, by start; `gap_before` when time between it and the previous one is
+ * skipped.
+ */
 export function windowAxis(...lists: readonly (readonly AxisWindow[])[]): (AxisWindow & { gap_before: boolean })[] {
   const byStart = new Map<number, AxisWindow>();
   for (const w of lists.flat())

@@ -59,7 +59,10 @@ export class CommitTracker {
   track(topic: string, partition: number, nextOffset: number, records = 0, start: number | Float64Array = 0): AckToken {
     const id = `${topic}\u0000${partition}`;
     let queue = this.inFlight.get(id);
-    if (!queue) this.inFlight.set(id, (queue = []));
+    if (!queue) {
+      queue = [];
+      this.inFlight.set(id, queue);
+    }
     const token = new AckToken(
       topic,
       partition,

@@ -19,7 +19,7 @@ const record = (headers: Record<string, string> = {}): StreamRecord<unknown> => 
 });
 
 describe('end-to-end latency accounting', () => {
-  it('starts at the sent-at header when a record has one, else at the read time; replays always at the read time', () => {
+  it('starts at the sent-at header when a record has one, else at the read time; replays at the read time', () => {
     const records = [
       record(),
       record({ [SENT_AT_HEADER]: '900' }),

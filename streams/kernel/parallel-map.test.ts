@@ -37,13 +37,19 @@ async function run(threads: number, n: number) {
     .map('pair', (square) => ({ n: Math.sqrt(square), square }))
     .to(out);
   const committed = new Map<number, number>();
-  await runPipeline(p, { untilIdle: true, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) });
+  await runPipeline(p, {
+    untilIdle: true,
+    onCommit: (o) =>
+      o.forEach((x) => {
+        committed.set(x.partition, x.offset);
+      }),
+  });
   return { out: out.records, deadLetters: deadLetters.values, committed };
 }
 
 describe('parallelMap', () => {
   for (const threads of [0, 2]) {
-    it(`keeps each partition's order, dead-letters what throws and commits every offset (${threads} threads)`, async () => {
+    it(`keeps each partition's order, dead-letters what throws, commits each offset (${threads} threads)`, async () => {
       const { out, deadLetters, committed } = await run(threads, 1_000);
       expect(out.map((r) => r.value.square)).toEqual(out.map((r) => r.value.n * r.value.n));
       for (const partition of [0, 1]) {

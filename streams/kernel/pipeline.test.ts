@@ -24,7 +24,7 @@ function tally(seenAtEnd: number[]): Stage<Item, Item> {
 }
 
 describe('Stream.merge', () => {
-  it('feeds both streams of a pipeline into one stage, which ends once both have ended; every offset is committed', async () => {
+  it('feeds both streams of a pipeline into one stage, which ends once both end; all offsets committed', async () => {
     const transport = new MemoryTransport();
     await transport.ensureTopic('numbers', 2);
     await transport.ensureTopic('words', 1);
@@ -59,7 +59,10 @@ describe('Stream.merge', () => {
     const committed = new Map<string, number>();
     await runPipeline(p, {
       untilIdle: true,
-      onCommit: (o) => o.forEach((x) => committed.set(`${x.topic}/${x.partition}`, x.offset)),
+      onCommit: (o) =>
+        o.forEach((x) => {
+          committed.set(`${x.topic}/${x.partition}`, x.offset);
+        }),
     });
 
     const got = out.values;

@@ -3,7 +3,7 @@ import { MAX_EVENT_TIME, eventTimeProblem, keyProblem } from './record-checks.ts
 import { isWellFormed, safeText, toWellFormed } from './well-formed-text.ts';
 
 describe('what the runtime can carry', () => {
-  it('takes event times that are whole milliseconds from 1970 up to 2200, and says what is wrong with the others', () => {
+  it('takes event times that are whole milliseconds from 1970 to 2200, and says what is wrong with others', () => {
     for (const ok of [0, 1, Date.UTC(2014, 6, 1), MAX_EVENT_TIME - 1]) expect(eventTimeProblem(ok)).toBeUndefined();
     expect(eventTimeProblem(9e18)).toBe(
       '9000000000000000000 is past 2199 (event times must be before 2200-01-01T00:00:00Z)',

@@ -46,7 +46,10 @@ describe('runtime', () => {
       runPipeline(build(flaky), {
         untilIdle: true,
         commitIntervalMs: 5,
-        onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)),
+        onCommit: (o) =>
+          o.forEach((x) => {
+            committed.set(x.partition, x.offset);
+          }),
       }),
     ).rejects.toThrow('disk full');
     // Committed offsets never run ahead of what the sink acknowledged before it failed.
@@ -101,7 +104,7 @@ describe('runtime', () => {
     });
   });
 
-  it('dead-letters records a sink rejects, counts them, and commits past them only once the dead letter is written', async () => {
+  it('dead-letters records a sink rejects, counts them, commits past them once the dead letter is stored', async () => {
     const transport = await topicWith(numbers(100), 1);
     const stored: number[] = [];
     /** Stores every number but those ending in 3, which it hands back to the runtime as rejected. */
@@ -123,7 +126,9 @@ describe('runtime', () => {
     };
     const committed = new Map<number, number>();
     const onCommit = (o: { partition: number; offset: number }[]) =>
-      o.forEach((x) => committed.set(x.partition, x.offset));
+      o.forEach((x) => {
+        committed.set(x.partition, x.offset);
+      });
     // The dead-letter sink is down: the rejected records' offsets must not be committed.
     const down: Sink<DeadLetter> = { name: 'dlq-down', write: async () => Promise.reject(new Error('dlq down')) };
     await expect(runPipeline(build(down), { untilIdle: true, commitIntervalMs: 5, onCommit })).rejects.toThrow(
@@ -164,7 +169,13 @@ describe('runtime', () => {
     evens!.to(even);
     odds!.to(odd);
     const committed = new Map<number, number>();
-    await runPipeline(p, { untilIdle: true, onCommit: (o) => o.forEach((x) => committed.set(x.partition, x.offset)) });
+    await runPipeline(p, {
+      untilIdle: true,
+      onCommit: (o) =>
+        o.forEach((x) => {
+          committed.set(x.partition, x.offset);
+        }),
+    });
     expect(even.values.length).toBe(500);
     expect(odd.values.length).toBe(500);
     const total = [...committed.values()].reduce((a, b) => a + b, 0);

@@ -67,7 +67,7 @@ describe('statefulStage', () => {
     expect(h.committed()).toEqual([3]);
   });
 
-  it('releases what the logic does not hold once the batch is handled, and emits side records with the batch', async () => {
+  it('releases what the logic does not hold once the batch is handled; emits side records with the batch', async () => {
     const stage = statefulStage<number, number>('late', {
       onBatch(records, ctx) {
         const late = records.filter((r) => r.value < 0);
@@ -85,7 +85,7 @@ describe('statefulStage', () => {
     expect(h.committed()).toEqual([4]);
   });
 
-  it('with `only`, the output stands for the chosen batches and the closing state releases the others at once', async () => {
+  it('with `only`, the output stands for the chosen batches; the closing state releases the others now', async () => {
     const refs: BatchRef[] = [];
     const stage = statefulStage<number, number>('pick', {
       onBatch(records, ctx) {

@@ -31,7 +31,10 @@ export interface EmitOptions {
   closes?: Iterable<StateId>;
   /** The records also stand for the current batch (e.g. its late records, or updates its records caused). */
   withBatch?: boolean;
-  /** The records stand for just these batches (held by the closing states or the current batch); the others are acknowledged now. */
+  /**
+   * The records stand for just these batches (held by the closing states or the current batch); the others are
+   * acknowledged now.
+   */
   only?: Iterable<BatchRef>;
 }
 
@@ -48,7 +51,10 @@ export interface StatefulContext<O> {
   emit(records: StreamRecord<O>[], options?: EmitOptions): void;
   /** Emit on a side port whose records have another type (e.g. late records). */
   emitSide(port: Port, records: StreamRecord<unknown>[], options?: EmitOptions): void;
-  /** Forget state `id` without emitting anything (revoked, or discarded with nothing to say): its batches are acknowledged. */
+  /**
+   * Forget state `id` without emitting anything (revoked, or discarded with nothing to say): its batches are
+   * acknowledged.
+   */
   drop(id: StateId): void;
   deadLetter(record: StreamRecord<unknown>, error: unknown): void;
 }
@@ -100,7 +106,10 @@ export function statefulStage<I, O>(name: string, logic: StatefulLogic<I, O>): S
       hold(id) {
         if (current === 0) throw new Error(`${name}: hold() outside a batch: there is nothing to hold`);
         let held = holds.get(id);
-        if (!held) holds.set(id, (held = { tokens: [], seen: new Set(), lastBatch: 0 }));
+        if (!held) {
+          held = { tokens: [], seen: new Set(), lastBatch: 0 };
+          holds.set(id, held);
+        }
         if (held.lastBatch === current) return;
         held.lastBatch = current;
         for (const t of tokens) {
@@ -110,7 +119,10 @@ export function statefulStage<I, O>(name: string, logic: StatefulLogic<I, O>): S
         }
       },
       batch() {
-        if (!ref) refTokens.set((ref = { batchRef: true }), tokens.slice());
+        if (!ref) {
+          ref = { batchRef: true };
+          refTokens.set(ref, tokens.slice());
+        }
         return ref;
       },
       emit: (records, options = {}) => send(records, options, (b) => out.emit(b as Batch<O>, options.port)),

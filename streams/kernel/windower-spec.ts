@@ -32,7 +32,9 @@ export interface WindowClockOptions {
    * `maxKeyLagMs` past its end, so a key that goes quiet does not hold state for ever.
    */
   eventTime?: 'partition' | 'key';
-  /** With `eventTime: 'key'`: how far a key's windows may trail the scope's clock before they close. Default Infinity. */
+  /**
+   * With `eventTime: 'key'`: how far a key's windows may trail the scope's clock before they close. Default Infinity.
+   */
   maxKeyLagMs?: number;
 }
 

@@ -46,7 +46,9 @@ export class StreamWatermark {
     if (time > this.floor) this.floor = time;
   }
 
-  /** Stops waiting for partitions that received nothing for `idleMs` (wall clock); they rejoin with their next record. */
+  /**
+   * Stops waiting for partitions that received nothing for `idleMs` (wall clock); they rejoin with their next record.
+   */
   forgetIdle(now: number, idleMs: number): void {
     for (const [id, seen] of this.newest) if (now - seen.arrival >= idleMs) this.newest.delete(id);
   }

@@ -165,7 +165,10 @@ export class Windower<T, A> {
     return this.ordered(closed);
   }
 
-  /** Drops revoked partitions' windows and what they held. A stream scope keeps its state: it also holds kept partitions' records. */
+  /**
+   * Drops revoked partitions' windows and what they held. A stream scope keeps its state: it also holds kept
+   * partitions' records.
+   */
   revoke(partitions: readonly TopicPartition[], ctx: Holder): void {
     if (this.streamScope) return;
     for (const p of partitions) {
@@ -180,14 +183,20 @@ export class Windower<T, A> {
   private scopeOf(record: StreamRecord<unknown>): Scope<A> {
     const id = this.streamScope ? '*' : `${record.position.topic}\u0000${record.position.partition}`;
     let scope = this.scopes.get(id);
-    if (!scope) this.scopes.set(id, (scope = new Scope<A>()));
+    if (!scope) {
+      scope = new Scope<A>();
+      this.scopes.set(id, scope);
+    }
     return scope;
   }
 
   private setOf(scope: Scope<A>, key: string | null): WindowSet<A> {
     const id = this.perKey ? key : ALL_KEYS;
     let set = scope.sets.get(id);
-    if (!set) scope.sets.set(id, (set = new WindowSet<A>()));
+    if (!set) {
+      set = new WindowSet<A>();
+      scope.sets.set(id, set);
+    }
     return set;
   }
 
@@ -213,7 +222,9 @@ export class Windower<T, A> {
     return accepted;
   }
 
-  /** After an accepted record: the key's clock (per-key time) and the scope's clock move on; windows they pass close. */
+  /**
+   * After an accepted record: the key's clock (per-key time) and the scope's clock move on; windows they pass close.
+   */
   private advanceClocks(scope: Scope<A>, record: StreamRecord<T>, now: number, closed: Window<A>[]): void {
     const scopeTime = this.streamScope ? this.streamClock.observe(record, now) : record.eventTime - this.lateness;
     if (!this.perKey) {

@@ -70,7 +70,7 @@ const ofSeries = (rows: Rows, keys: string[]) =>
   rows.filter((r) => keys.includes(String(r.key)) || keys.some((k) => String(r.id).includes(`/${k}/`)));
 
 describe('events: per-record anomaly scores in a multi-series replay', () => {
-  it('scores a constant series without stopping the run, and leaves the other series exactly as without it', async () => {
+  it('scores a constant series without stopping the run, and leaves the other series as without it', async () => {
     const without = await replay('without', OTHERS);
     const withFlat = await replay('with', [...OTHERS, FLATLINE]);
     const others = OTHERS.map(series);

@@ -8,7 +8,10 @@ import {
   shareOfOne,
 } from '../../config/pipeline-options.ts';
 
-/** The `events` pipeline's options (`--config`: `{"pipelines": {"events": {...}}}`), each checked at start-up. Defaults in brackets. */
+/**
+ * The `events` pipeline's options (`--config`: `{"pipelines": {"events": {...}}}`), each checked at start-up. Defaults
+ * in brackets.
+ */
 export interface EventsOptions {
   /** Tumbling window of the per-series statistics (`events.windows`), in minutes [60]. */
   windowMinutes?: number;
@@ -20,7 +23,10 @@ export interface EventsOptions {
    * independent series interleaved out of order. Files and folders are already read in event-time order.
    */
   eventTime?: 'partition' | 'key';
-  /** With eventTime "key": how far a series' windows may trail the partition's clock before they close, in minutes [no bound]. */
+  /**
+   * With eventTime "key": how far a series' windows may trail the partition's clock before they close, in minutes [no
+   * bound].
+   */
   maxSeriesLagMinutes?: number;
   /** A series silent this long (wall clock) has its open windows closed, in seconds [30]. */
   idleTimeoutSeconds?: number;
@@ -32,7 +38,10 @@ export interface EventsOptions {
   referenceEvents?: number;
   /** Change detector on the rolling z-score ["adwin"]. */
   changeDetector?: 'adwin' | 'page_hinkley';
-  /** Anomaly score from which an event is an `anomaly_alerts` row, in (0, 1] [0.45, operators/anomaly DEFAULT_ALERT_THRESHOLD]. */
+  /**
+   * Anomaly score from which an event is an `anomaly_alerts` row, in (0, 1] [0.45, operators/anomaly
+   * DEFAULT_ALERT_THRESHOLD].
+   */
   anomalyThreshold?: number;
   /** NAB-style labelled anomaly windows to score alerts against [NAB's under DRIFTLINE_DATA_DIR, when there]. */
   labelsFile?: string;

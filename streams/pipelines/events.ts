@@ -90,7 +90,8 @@ function scoreAgainstLabels(drift: Stream<DriftReport>, context: PipelineContext
   const file = nabWindowsFile({ labelsFile: context.options.labelsFile }, context.settings.dataDir);
   if (!file) {
     process.stderr.write(
-      'events: no labelled anomaly windows (config option labelsFile, or NAB under DRIFTLINE_DATA_DIR): alerts are not scored, anomaly_scores stays empty\n',
+      'events: no labelled anomaly windows (config option labelsFile, or NAB under DRIFTLINE_DATA_DIR): alerts are ' +
+        'not scored, anomaly_scores stays empty\n',
     );
     return;
   }
@@ -137,7 +138,8 @@ function scoreAnomalies(events: Stream<Event>, context: PipelineContext<EventsOp
 export const eventsPipeline: PipelineDefinition<EventsOptions> = {
   name: 'events',
   description:
-    'Timestamped numeric events (e.g. NAB series) → per-series window statistics, rolling features, drift and change points scored against labelled anomalies',
+    'Timestamped numeric events (e.g. NAB series) → per-series window statistics, rolling features, drift and ' +
+    'change points scored against labelled anomalies',
   inputTopic: 'events',
   partitions: 4,
   options: eventsOptionRules,

@@ -7,7 +7,10 @@ import {
 } from '../../config/pipeline-options.ts';
 import { type CameraDrift, parseCameraDrift } from '../../connectors/camera/camera-drift.ts';
 
-/** The `frames` pipeline's options (`--config`: `{"pipelines": {"frames": {...}}}`), each checked at start-up. Defaults in brackets. */
+/**
+ * The `frames` pipeline's options (`--config`: `{"pipelines": {"frames": {...}}}`), each checked at start-up. Defaults
+ * in brackets.
+ */
 export interface FramesOptions {
   /** Side of the normalized frame; must match the model when one runs [the model's input size, else 64]. */
   size?: number;

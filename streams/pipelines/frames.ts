@@ -135,7 +135,8 @@ function frameModels(context: PipelineContext<FramesOptions>): FrameModels | nul
   const models = findFrameModels(context.models, id);
   if (typeof models === 'string') {
     say(
-      `inference is off: ${models}; frames are only normalized and stored. Enable it with \`driftline models train frames\` (and \`driftline models quantize ${id} --precision int8\` to run int8 beside fp32)`,
+      `inference is off: ${models}; frames are only normalized and stored. Enable it with \`driftline models train ` +
+        `frames\` (and \`driftline models quantize ${id} --precision int8\` to run int8 beside fp32)`,
     );
     return null;
   }
@@ -143,11 +144,13 @@ function frameModels(context: PipelineContext<FramesOptions>): FrameModels | nul
   say(
     int8
       ? `inference with ${ref(fp32)} (fp32) and ${ref(int8)} (int8) side by side`
-      : `inference with ${ref(fp32)} (fp32) only: it has no int8 variant (\`driftline models quantize ${id} --version ${fp32.version} --precision int8\`)`,
+      : `inference with ${ref(fp32)} (fp32) only: it has no int8 variant (\`driftline models quantize ${id} ` +
+          `--version ${fp32.version} --precision int8\`)`,
   );
   if (!reference)
     say(
-      `drift monitoring is off: no reference profile beside ${ref(fp32)} (retrain with \`driftline models train frames\`)`,
+      `drift monitoring is off: no reference profile beside ${ref(fp32)} (retrain with \`driftline models train ` +
+        `frames\`)`,
     );
   return models;
 }
@@ -184,7 +187,10 @@ function predict(p: Pipeline, frames: Stream<FrameFacts>, models: FrameModels): 
     .map('side-by-side', (v) => ({ input: v.input.input, predictions: [...v.input.predictions, ...v.predictions] }));
 }
 
-/** Drift and labelling windows: count windows of `driftWindowFrames` (default 500), or `driftWindowSeconds` of event time. */
+/**
+ * Drift and labelling windows: count windows of `driftWindowFrames` (default 500), or `driftWindowSeconds` of event
+ * time.
+ */
 function windowsOf(options: FramesOptions): { window: WindowSpec; minWindowSize: number; label: string } {
   const seconds = options.driftWindowSeconds;
   if (seconds !== undefined) {
@@ -210,17 +216,20 @@ function cameraDrift(drift: CameraDrift): Stage<CameraFrame, CameraFrame> {
 /**
  * camera frames → decode → [camera drift] → normalize (grey, tensor, brightness/contrast/sharpness) ─→ warehouse.frames
  *                   ↘ dead letters           │
- *    (with a frames-cnn model registered)    └→ infer fp32, infer int8 (same frames) ─→ warehouse.predictions (a row per model)
- *                                                 (fp32 prediction)                  ├→ uncertainty-sample, pHash dedup → warehouse.label_queue
- *                                                                                    └→ drift-window vs the fp32 version's reference profile
- *                                                                                       (brightness, contrast, sharpness, predicted class)
- *                                                                                       → warehouse.drift_metrics, warehouse.drift_alerts
+ *    (with a frames-cnn model registered)    └→ infer fp32, infer int8 (same frames)
+ *                                                 ├→ warehouse.predictions (a row per model)
+ *                                                 │  on the fp32 prediction:
+ *                                                 ├→ uncertainty-sample, pHash dedup → warehouse.label_queue
+ *                                                 └→ drift-window vs the fp32 version's reference profile
+ *                                                    (brightness, contrast, sharpness, predicted class)
+ *                                                    → warehouse.drift_metrics, warehouse.drift_alerts
  * Options and the camera fault (`drift`): README.md.
  */
 export const framesPipeline: PipelineDefinition<FramesOptions> = {
   name: 'frames',
   description:
-    'Camera frames → decoded, resized, measured → frame statistics; with a frames-cnn model: fp32 and int8 predictions, a label queue, drift',
+    'Camera frames → decoded, resized, measured → frame statistics; with a frames-cnn model: fp32 and int8 ' +
+    'predictions, a label queue, drift',
   inputTopic: 'frames',
   partitions: 4,
   valueSchema: 'CameraFrame',

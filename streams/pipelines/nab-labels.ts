@@ -11,7 +11,9 @@ import type { LabelledWindow } from './nab-scoring.ts';
 /** Where NAB's windows sit under the data directory (DRIFTLINE_DATA_DIR). */
 export const NAB_WINDOWS_PATH = join('events', 'nab', 'labels', 'combined_windows.json');
 
-/** The labels file to score against: the `labelsFile` option, else NAB's under the data directory; undefined if absent. */
+/**
+ * The labels file to score against: the `labelsFile` option, else NAB's under the data directory; undefined if absent.
+ */
 export function nabWindowsFile(options: Record<string, unknown>, dataDir: string | undefined): string | undefined {
   if (options.labelsFile !== undefined) {
     if (typeof options.labelsFile !== 'string')

@@ -35,7 +35,10 @@ export function nabScores(
         const report = record.value;
         if (report.key === null || !labels.has(report.key)) continue;
         let s = series.get(report.key);
-        if (!s) series.set(report.key, (s = { alerts: new Map(), lastEventTime: record.eventTime, last: record }));
+        if (!s) {
+          s = { alerts: new Map(), lastEventTime: record.eventTime, last: record };
+          series.set(report.key, s);
+        }
         s.lastEventTime = Math.max(s.lastEventTime, record.eventTime);
         s.last = record;
         for (const a of report.alerts)

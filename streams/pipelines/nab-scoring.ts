@@ -53,9 +53,13 @@ export function scoreSeries(
 
 const ratio = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 
-/** One line for people: `nyc_taxi: 3 alerts, 3 inside labelled windows — precision 1.000, recall 0.600 (3 of 5 windows)`. */
+/**
+ * One line for people: `nyc_taxi: 3 alerts, 3 inside labelled windows — precision 1.000, recall 0.600 (3 of 5
+ * windows)`.
+ */
 export const formatScore = (s: SeriesScore) =>
-  `${s.series}: ${s.alerts} alerts, ${s.alertsInWindows} inside labelled windows — precision ${ratio(s.precision)}, recall ${ratio(s.recall)} (${s.windowsDetected} of ${s.labelledWindows} windows)`;
+  `${s.series}: ${s.alerts} alerts, ${s.alertsInWindows} inside labelled windows — ` +
+  `precision ${ratio(s.precision)}, recall ${ratio(s.recall)} (${s.windowsDetected} of ${s.labelledWindows} windows)`;
 
 /** The `anomaly_scores` row. `version` is the series' last event time, so a run over more data replaces it. */
 export const anomalyScoreRow = (score: SeriesScore, runId: string, pipeline: string, lastEventTime: number): Row => ({

@@ -15,7 +15,9 @@ import {
  * All but the model ids apply to the ML branch, which runs when Model A is registered. Defaults in brackets.
  */
 export interface PostingsOptions {
-  /** Tumbling window of the ML stages (drift, labelling budget, pseudo-labels, A vs B), in days of posting time [30]. */
+  /**
+   * Tumbling window of the ML stages (drift, labelling budget, pseudo-labels, A vs B), in days of posting time [30].
+   */
   windowDays?: number;
   /** How long after newer postings a posting may still come and count in its window, in days [windowDays]. */
   latenessDays?: number;
@@ -25,7 +27,10 @@ export interface PostingsOptions {
   pseudoThreshold?: number;
   /** Drift windows with fewer postings are reported as skipped [100]. */
   minWindowSize?: number;
-  /** What drift is measured against: Model A's reference profile, or the stream's first `warmUpRecords` postings ["model"]. */
+  /**
+   * What drift is measured against: Model A's reference profile, or the stream's first `warmUpRecords` postings
+   * ["model"].
+   */
   driftReference?: 'model' | 'warm-up';
   /** Postings of the warm-up reference, with `driftReference: "warm-up"` [5000]. */
   warmUpRecords?: number;
@@ -33,7 +38,10 @@ export interface PostingsOptions {
   train?: boolean;
   /** New labels between two fine-tunes of Model B [200]. */
   retrainEvery?: number;
-  /** When B's new versions take effect: at the event time a fine-tune was triggered, or when it finishes ["event-time" in replays, else "wall"]. */
+  /**
+   * When B's new versions take effect: at the event time a fine-tune was triggered, or when it finishes ["event-time"
+   * in replays, else "wall"].
+   */
   trainingClock?: 'event-time' | 'wall';
   /** Registry id of Model A ["postings-a"]. */
   modelA?: string;

@@ -84,7 +84,8 @@ async function* readPostingsAndTruth(
 
 /**
  * postings (scraper JSON, CSV, HN) ─┬─ parse → normalize → schema → human-examples ─┬→ labels → warehouse.labels
- * labels (topic, classified.json)  ─┘   (one stream, in source order)              └→ postings → key by id → event time → warehouse.postings
+ * labels (topic, classified.json)  ─┘   (one stream, in source order)              └→ postings → key by id → event time
+ *                                                                                     → warehouse.postings
  *
  *   postings → infer A ─┬→ drift-window (vs A's reference) → drift_metrics, drift_alerts, keyword_skew
  *                       ├→ pseudo-label (A; paused by dataset drift) → pseudo_labels, pseudo_label_windows
@@ -198,15 +199,13 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
       onVersionInForce: eventTime ? undefined : swapTakesEffect(registry),
     });
     learning?.swapTo(predictB);
-    const scored = toB
-      .through(predictB)
-      .map(
-        'a-and-b',
-        (v): Inferred<JobPosting> => ({
-          input: v.input.input,
-          predictions: [...v.input.predictions, ...v.predictions],
-        }),
-      );
+    const scored = toB.through(predictB).map(
+      'a-and-b',
+      (v): Inferred<JobPosting> => ({
+        input: v.input.input,
+        predictions: [...v.input.predictions, ...v.predictions],
+      }),
+    );
     scored
       .flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime)))
       .to(context.warehouse.sink('predictions', (r) => r.value));
@@ -291,18 +290,16 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
 
     // A vs B per window; labels join by record id however late they come. Accuracy is also estimated from each
     // model's calibrated confidence (CBPE), so a drop is an alert before any label arrives.
-    const comparisons = scored
-      .merge('with-labels', labels)
-      .through(
-        compareModels<Inferred<JobPosting>>('compare-a-b', {
-          pipeline: 'postings',
-          modelA: modelA.id,
-          modelB,
-          window,
-          allowedLatenessMs,
-          estimate: { calibrationFor: calibrations!.calibrationFor },
-        }),
-      );
+    const comparisons = scored.merge('with-labels', labels).through(
+      compareModels<Inferred<JobPosting>>('compare-a-b', {
+        pipeline: 'postings',
+        modelA: modelA.id,
+        modelB,
+        window,
+        allowedLatenessMs,
+        estimate: { calibrationFor: calibrations!.calibrationFor },
+      }),
+    );
     comparisons.to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
     comparisons
       .flatMap('estimate-alert-rows', (c) => estimateAlertRows(c, runId))
@@ -316,7 +313,8 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
       for (const b of new Set([registry.list(modelB)[0]!.version, registry.get(modelB).version]))
         await calibrations!.load(modelB, b);
     });
-    p.onClose(() => Promise.all([predictA.close(), predictB.close()]).then(() => pool.close())); // after the trainer's closer: a fine-tune finishing at the end may still swap
+    // after the trainer's closer: a fine-tune finishing at the end may still swap
+    p.onClose(() => Promise.all([predictA.close(), predictB.close()]).then(() => pool.close()));
     return p;
   },
 };
@@ -324,7 +322,10 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
 /** One line on Model B's event-time training: fine-tunes, promotions, and how long the barrier held the stream. */
 function describeTraining(trainer: ModelBTrainer, barrier: TrainingBarrierStats): string {
   const { runs, promoted } = trainer.stats();
-  return `Model B trained in event time: ${runs} fine-tunes, ${promoted} promoted; the training barrier held the stream ${(barrier.trainingWaitMs / 1000).toFixed(1)} s in ${barrier.trainingWaits} waits`;
+  return (
+    `Model B trained in event time: ${runs} fine-tunes, ${promoted} promoted; the training barrier held the ` +
+    `stream ${(barrier.trainingWaitMs / 1000).toFixed(1)} s in ${barrier.trainingWaits} waits`
+  );
 }
 
 /** A message of the postings stream once parsed: a posting's raw fields or a decoded label. */
@@ -347,7 +348,10 @@ function modelsInUse(registry: ModelRegistry, modelA: { id: string; version: str
   const accuracy = a.metrics.accuracy === undefined ? '' : `, held-out accuracy ${a.metrics.accuracy.toFixed(3)}`;
   const b = registry.list(modelB).length > 0 ? registry.get(modelB) : undefined;
   const bText = b ? `${b.id}@${b.version} (${b.stage})` : `${modelB}: none yet, starts as a copy of A`;
-  return `Model A ${a.id}@${a.version} (${a.stage}, trained ${a.created_at.slice(0, 16)}, dataset ${a.dataset_hash.slice(0, 12)}${accuracy}); Model B ${bText}; manifest ${registry.manifestPath}`;
+  return (
+    `Model A ${a.id}@${a.version} (${a.stage}, trained ${a.created_at.slice(0, 16)}, ` +
+    `dataset ${a.dataset_hash.slice(0, 12)}${accuracy}); Model B ${bText}; manifest ${registry.manifestPath}`
+  );
 }
 
 /** The line a promotion of Model B prints: which version, and the holdout figures it won on. */
@@ -358,10 +362,16 @@ function promotionLine(b: {
   metrics: Record<string, number>;
 }): string {
   const figure = (name: string) => (b.metrics[name] === undefined ? '?' : b.metrics[name]!.toFixed(3));
-  return `promoted Model B ${b.id}@${b.version} to production: holdout accuracy ${figure('holdout_accuracy')} vs ${figure('parent_holdout_accuracy')} for ${b.parent ?? 'its parent'} and ${figure('model_a_holdout_accuracy')} for Model A, on ${b.metrics.holdout_rows ?? '?'} recent labels`;
+  return (
+    `promoted Model B ${b.id}@${b.version} to production: holdout accuracy ${figure('holdout_accuracy')} ` +
+    `vs ${figure('parent_holdout_accuracy')} for ${b.parent ?? 'its parent'} ` +
+    `and ${figure('model_a_holdout_accuracy')} for Model A, on ${b.metrics.holdout_rows ?? '?'} recent labels`
+  );
 }
 
-/** Model A (pinned: production, else latest), its reference profile and labelled class prior; B's id. Null without A. */
+/**
+ * Model A (pinned: production, else latest), its reference profile and labelled class prior; B's id. Null without A.
+ */
 function postingsModels(context: PipelineContext<PostingsOptions>) {
   const registry = context.models;
   const idA = context.options.modelA ?? 'postings-a';

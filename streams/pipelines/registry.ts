@@ -23,7 +23,8 @@ export function pipelineOptions<O>(definition: PipelineDefinition<O>, settings: 
     const other = pipelines.find((p) => p.name === name);
     if (!other)
       throw new Error(
-        `config: no pipeline named "${name}" (under "pipelines"); pipelines: ${pipelines.map((p) => p.name).join(', ')}`,
+        `config: no pipeline named "${name}" (under "pipelines"); ` +
+          `pipelines: ${pipelines.map((p) => p.name).join(', ')}`,
       );
     parseOptions(name, other.options, raw);
   }

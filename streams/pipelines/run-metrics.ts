@@ -61,7 +61,9 @@ export interface RunContext {
   warehouse: Warehouse['kind'];
 }
 
-/** The `pipeline_runs` row of a finished run: throughput, end-to-end latency and consumer lag (column docs: tables.ts). */
+/**
+ * The `pipeline_runs` row of a finished run: throughput, end-to-end latency and consumer lag (column docs: tables.ts).
+ */
 export function pipelineRunRow(context: RunContext, result: RunResult) {
   const seconds = Math.max(result.endedAt - result.startedAt, 1) / 1000;
   return {

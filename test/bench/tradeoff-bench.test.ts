@@ -33,7 +33,7 @@ describe('driftline bench --quick', () => {
     await driftlineOk(['models', 'quantize', 'postings-a', '--version', 'v1', '--precision', 'fp16'], env); // v3
   }, 600_000); // the first file of a run to need Model A trains it
 
-  it('measures every variant on both backends in all three scenarios, into the warehouse and a JSON file that agree', async () => {
+  it('measures each variant on both backends in all 3 scenarios, into a warehouse and JSON that agree', async () => {
     const out = join(work, 'bench.json');
     const printed = await driftlineOk(['bench', '--quick', '--out', out], env);
     const file = JSON.parse(readFileSync(out, 'utf8')) as BenchFile;

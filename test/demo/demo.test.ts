@@ -3,7 +3,8 @@
  * DRIFTLINE_HOME: generated fixtures → models trained → the three pipelines replayed → bench --quick → report. Then
  * the same command again, without the benchmark and the report (DRIFTLINE_DEMO_SKIP: the first run checks those):
  * the trained models are reused, not retrained, and the replays land the same rows again. The demo keeps to its own
- * home (DRIFTLINE_HOME/demo): a run on real data afterwards, in the same DRIFTLINE_HOME, meets none of its models or rows.
+ * home (DRIFTLINE_HOME/demo): a run on real data afterwards, in the same DRIFTLINE_HOME, meets none of its models or
+ * rows.
  */
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,8 @@ const dir = mkdtempSync(join(tmpdir(), 'driftline-demo-'));
 // The demo's own home, and its manifest there: DRIFTLINE_MODELS_MANIFEST names the user's, which the demo must not use.
 const demoHome = join(dir, 'home', 'demo');
 const manifest = join(demoHome, 'models', 'manifest.json');
-// No data directory and no services: the global setup exports KAFKA_BROKERS and CLICKHOUSE_URL, which the demo must not use.
+// No data directory and no services: the global setup exports KAFKA_BROKERS and CLICKHOUSE_URL, which the demo must not
+// use.
 const env = {
   DRIFTLINE_HOME: join(dir, 'home'),
   DRIFTLINE_MODELS_MANIFEST: join(dir, 'user-models.json'),
@@ -59,7 +61,8 @@ beforeAll(async () => {
   first = await demo();
   second = await demo({ DRIFTLINE_DEMO_SKIP: 'bench,report' });
   console.log(
-    `demo: first run ${first.seconds.toFixed(0)} s (${JSON.stringify(first.steps)}), second ${second.seconds.toFixed(0)} s (${JSON.stringify(second.steps)})`,
+    `demo: first run ${first.seconds.toFixed(0)} s (${JSON.stringify(first.steps)}), ` +
+      `second ${second.seconds.toFixed(0)} s (${JSON.stringify(second.steps)})`,
   );
   const db = await (
     await DuckDBInstance.create(join(demoHome, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' })
@@ -102,9 +105,12 @@ describe('driftline demo on generated fixtures', () => {
     expect(first.output).toMatch(/Report +.*report — preview: .*driftline report preview/);
   });
 
-  it('trains Model A and the frame CNN with their int8 variants the first time, and reuses them the second time', () => {
+  it('trains Model A and the frame CNN with their int8 variants the first time, reuses them the second time', () => {
     expect(first.output).toMatch(
-      /models: trained postings-a@v1.*int8 postings-a@v2 quantized; trained frames-cnn@v1.*int8 frames-cnn@v2 quantized/,
+      new RegExp(
+        'models: trained postings-a@v1.*int8 postings-a@v2 quantized; ' +
+          'trained frames-cnn@v1.*int8 frames-cnn@v2 quantized',
+      ),
     );
     expect(second.output).toMatch(
       /models: reused postings-a@v1.*int8 postings-a@v2 reused; reused frames-cnn@v1.*int8 frames-cnn@v2 reused/,
@@ -124,10 +130,11 @@ describe('driftline demo on generated fixtures', () => {
     expect(second.seconds).toBeLessThan(first.seconds);
   });
 
-  it('lands postings, frames and events with predictions by Model A and B and the frame model (fp32 and int8)', async () => {
+  it('lands postings, frames and events with predictions by Model A, B and the frame model (fp32, int8)', async () => {
     const ids = runIds(second);
     const [counts] = await rows(
-      `select (select count(*) from postings) postings, (select count(*) from frames) frames, (select count(*) from events) events`,
+      `select (select count(*) from postings) postings, (select count(*) from frames) frames, (select count(*) ` +
+        `from events) events`,
     );
     expect(num(counts!.postings)).toBeGreaterThan(2000);
     expect(num(counts!.frames)).toBe(600);
@@ -143,7 +150,8 @@ describe('driftline demo on generated fixtures', () => {
     const [xss] = await rows(`select title from postings where id = '${XSS_JOB_ID}'`);
     expect(xss!.title).toBe(XSS_TITLE);
     const runs = await rows(
-      `select pipeline, mode, records_in, dead_letters from pipeline_runs where run_id in ('${ids.postings}', '${ids.frames}', '${ids.events}') order by pipeline`,
+      `select pipeline, mode, records_in, dead_letters from pipeline_runs where run_id in ('${ids.postings}', ` +
+        `'${ids.frames}', '${ids.events}') order by pipeline`,
     );
     expect(runs.map((r) => [r.pipeline, r.mode, num(r.dead_letters)])).toEqual([
       ['events', 'replay', 4],
@@ -154,10 +162,11 @@ describe('driftline demo on generated fixtures', () => {
     expect(reasons.filter((r) => /missing id|'text' must be a string/.test(String(r.error)))).toHaveLength(2);
   });
 
-  it('raises drift alerts in every pipeline: 2026 postings, frames after the lighting fault, the injected anomalies', async () => {
+  it('raises drift alerts in each pipeline: 2026 postings, frames after the lighting fault, anomalies', async () => {
     const ids = runIds(second);
     const alerts = await rows(
-      `select pipeline, min(window_start) AS first_start from drift_alerts where run_id in ('${ids.postings}', '${ids.frames}', '${ids.events}') group by pipeline order by pipeline`,
+      `select pipeline, min(window_start) AS first_start from drift_alerts where run_id in ('${ids.postings}', ` +
+        `'${ids.frames}', '${ids.events}') group by pipeline order by pipeline`,
     );
     expect(alerts.map((a) => a.pipeline)).toEqual(['events', 'frames', 'postings']);
     const keywords = await rows(
@@ -181,7 +190,8 @@ describe('driftline demo on generated fixtures', () => {
 
   it('fine-tunes Model B on the 2026 labels and promotes it over Model A', async () => {
     const runs = await rows(
-      `select run_id, promoted, candidate_accuracy, model_a_accuracy from training_runs where run_id = '${runIds(first).postings}'`,
+      `select run_id, promoted, candidate_accuracy, model_a_accuracy from training_runs where run_id = ` +
+        `'${runIds(first).postings}'`,
     );
     const promoted = runs.filter((r) => num(r.promoted) === 1);
     expect(promoted.length).toBeGreaterThanOrEqual(1);
@@ -192,11 +202,11 @@ describe('driftline demo on generated fixtures', () => {
     expect(num(truth!.n)).toBeGreaterThan(1500);
   });
 
-  it('shows B ahead of A on the labelled postings it scored after its first promotion, as the summary says', async () => {
-    const line =
-      /A vs B +Model B (\d\.\d{3}) vs Model A (\d\.\d{3}) \(\+(\d\.\d{3})\) on the ([\d,]+) labelled postings scored after B's first promotion \(postings-b@(v\d+), in force from (\d{4}-\d\d-\d\d)/.exec(
-        second.output,
-      );
+  it('shows B ahead of A on the labelled postings scored after its first promotion, as the summary says', async () => {
+    const line = new RegExp(
+      String.raw`A vs B +Model B (\d\.\d{3}) vs Model A (\d\.\d{3}) \(\+(\d\.\d{3})\) on the ([\d,]+) labelled ` +
+        String.raw`postings scored after B's first promotion \(postings-b@(v\d+), in force from (\d{4}-\d\d-\d\d)`,
+    ).exec(second.output);
     expect(line, 'the summary line').not.toBeNull();
     const [, b, a, , records, version] = line!;
     expect(Number(b)).toBeGreaterThanOrEqual(Number(a) + 0.1);
@@ -207,10 +217,13 @@ describe('driftline demo on generated fixtures', () => {
       )
     ).map((r) => `'${r.v}'`);
     expect(promoted).toContain(`'${version}'`);
-    const [check] =
-      await rows(`select count(*) n, avg(case when pa.label = l.label then 1 else 0 end) a, avg(case when pb.label = l.label then 1 else 0 end) b
-      from predictions pb join predictions pa on pa.record_id = pb.record_id and pa.model_id = 'postings-a' join labels l on l.record_id = pb.record_id
-      where pb.model_id = 'postings-b' and pb.model_version in (${promoted.join(', ')})`);
+    const [check] = await rows(
+      `select count(*) n, avg(case when pa.label = l.label then 1 else 0 end) a,
+        avg(case when pb.label = l.label then 1 else 0 end) b
+      from predictions pb join predictions pa on pa.record_id = pb.record_id and pa.model_id = 'postings-a'
+        join labels l on l.record_id = pb.record_id
+      where pb.model_id = 'postings-b' and pb.model_version in (${promoted.join(', ')})`,
+    );
     expect(num(check!.n)).toBe(Number(records!.replace(/,/g, '')));
     expect(num(check!.b).toFixed(3)).toBe(b);
     expect(num(check!.a).toFixed(3)).toBe(a);
@@ -229,7 +242,11 @@ describe('driftline demo on generated fixtures', () => {
 
   it('says which Model A and B versions each run uses, and prints a line per promotion of B', async () => {
     expect(first.output).toMatch(
-      /^postings: Model A postings-a@v1 \(production, .*held-out accuracy 0\.9\d\d\); Model B postings-b(@v\d+ \(production\)|: none yet, starts as a copy of A); manifest /m,
+      new RegExp(
+        String.raw`^postings: Model A postings-a@v1 \(production, .*held-out accuracy 0\.9\d\d\); Model ` +
+          String.raw`B postings-b(@v\d+ \(production\)|: none yet, starts as a copy of A); manifest `,
+        'm',
+      ),
     );
     const promotions =
       first.output.match(
@@ -262,7 +279,8 @@ describe('driftline demo on generated fixtures', () => {
     const bySource = await read(
       `select source, count(*) n, count(label) labelled from postings group by source order by source`,
     );
-    // 632 distinct Glassdoor rows, stored without a label (its file name is no longer the project's); 22 Bright Data rows
+    // 632 distinct Glassdoor rows, stored without a label (its file name is no longer the project's); 22 Bright Data
+    // rows
     expect(bySource.map((r) => [r.source, num(r.n), num(r.labelled)])).toEqual([
       ['brightdata-linkedin', 22, 0],
       ['glassdoor', 632, 0],

@@ -56,7 +56,7 @@ beforeAll(async () => {
 });
 
 describe('demo fixtures', () => {
-  it('are deterministic: the same seed writes the same bytes, another seed other bytes; an identical directory is kept', async () => {
+  it('are deterministic: same seed, same bytes; another seed, other bytes; an identical directory stays', async () => {
     const again = join(mkdtempSync(join(tmpdir(), 'driftline-demo-fixtures-')), 'data');
     await ensureFixtures(again);
     const files = allFiles(dir)
@@ -103,14 +103,15 @@ describe('demo fixtures', () => {
     );
   });
 
-  it('HN 2026 runs: postings normalize (but the deleted one), the XSS posting keeps its payloads as text, the truth labels them', async () => {
+  it('HN 2026 runs: postings normalize (but the deleted one), XSS payloads stay text, truth labels them', async () => {
     const runs = FIXTURE_SIZES.hn2026Runs.map((run) => postingsDir('hn-hiring-2026', run));
     const raws = runs.map((r) => join(r, 'raw.json'));
     expect(raws.every((f) => postingsFileKind(f) === 'hn2026')).toBe(true);
     const { postings, rejected } = normalizeAll(await collect(readHn2026(raws)));
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toMatch(/'text' must be a string/);
-    expect(postings.length).toBeGreaterThan(FIXTURE_SIZES.hn2026Runs.length * FIXTURE_SIZES.hn2026PerRun * 0.85); // runs overlap by 10 %
+    // runs overlap by 10 %
+    expect(postings.length).toBeGreaterThan(FIXTURE_SIZES.hn2026Runs.length * FIXTURE_SIZES.hn2026PerRun * 0.85);
     const xss = postings.find((p) => p.id === String(XSS_JOB_ID))!;
     expect(xss.title).toBe(XSS_TITLE);
     expect(xss.description).toContain(XSS_SCRIPT);
@@ -149,7 +150,7 @@ describe('demo fixtures', () => {
       expect(data.heldOut.labels.filter((l) => l === c).length).toBe(FIXTURE_SIZES.framesPerClass * 0.2);
   });
 
-  it('NAB series: every row is a valid event but the two broken ones; each series has a labelled window inside its span', async () => {
+  it('NAB series: every row but the two broken ones is a valid event; each series has a labelled window', async () => {
     const nab = join(dir, 'events', 'nab');
     const files = readdirSync(join(nab, 'data', 'realKnownCause')).map((f) => join(nab, 'data', 'realKnownCause', f));
     const messages: Message[] = await collect(readEventFiles(files));

@@ -9,9 +9,10 @@ import { driftline, exitOf } from './cli.ts';
 const work = mkdtempSync(join(tmpdir(), 'driftline-cli-config-'));
 const events = join(work, 'series', 'cpu.csv');
 mkdirSync(join(work, 'series'));
+const minute = (i: number) => String(i).padStart(2, '0');
 writeFileSync(
   events,
-  `timestamp,value\n${Array.from({ length: 30 }, (_, i) => `2026-01-01 00:${String(i).padStart(2, '0')}:00,${i % 7}`).join('\n')}\n`,
+  `timestamp,value\n${Array.from({ length: 30 }, (_, i) => `2026-01-01 00:${minute(i)}:00,${i % 7}`).join('\n')}\n`,
 );
 
 function config(name: string, pipelines: unknown): string {
@@ -40,7 +41,8 @@ describe('--config pipeline options', () => {
     const file = config('unknown-option', { events: { windowMinute: 15 } });
     const output = await refused(['run', 'events', '--input', events, '--config', file], 'unknown-option');
     expect(output).toContain(
-      'driftline: pipeline "events" has no option "windowMinute" (did you mean "windowMinutes"?); its options are windowMinutes, ',
+      'driftline: pipeline "events" has no option "windowMinute" (did you mean "windowMinutes"?); its options are ' +
+        'windowMinutes, ',
     );
   });
 

@@ -25,7 +25,7 @@ describe('progress and Ctrl-C', () => {
 
   it('produce: periodic lines with records and rate; Ctrl-C prints what was acknowledged, exit 130', async () => {
     const child = driftline(['produce', 'events', NYC_TAXI, '--rate', '1000'], env);
-    await until(child, /produce events · .* records .*\n[^]*produce events · /); // two lines
+    await until(child, /produce events · .* records .*\n[\s\S]*produce events · /); // two lines
     child.kill('SIGINT');
     expect(await exitOf(child)).toBe(130);
     const seen = counts(child.output());

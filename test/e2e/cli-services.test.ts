@@ -60,7 +60,8 @@ describe('unreachable services', () => {
     const { code, lines } = await fails(['produce', 'events', input], env);
     expect(code).toBe(1);
     expect(lines).toHaveLength(1);
-    const expected = `Kafka is not reachable at KAFKA_BROKERS=127\\.0\\.0\\.1:${blackHolePort} \\(no answer within \\d+ s\\)`;
+    const brokers = `127\\.0\\.0\\.1:${blackHolePort}`;
+    const expected = `Kafka is not reachable at KAFKA_BROKERS=${brokers} \\(no answer within \\d+ s\\)`;
     expect(lines[0]).toMatch(new RegExp(expected));
     expect(lines[0]).toContain('npm run services:up');
   });

@@ -76,7 +76,8 @@ describe(`ClickHouse unavailable mid-run (while postings arrive, then ${DOWN_AFT
     expect(await exitOf(run)).toBe(0);
     expect(landed).toBe(HN_2026_POSTINGS);
     console.log(
-      `outage: ClickHouse down ${((Date.now() - downAt) / 1000).toFixed(0)} s incl. recovery; ${landed} postings landed`,
+      `outage: ClickHouse down ${((Date.now() - downAt) / 1000).toFixed(0)} s incl. recovery; ${landed} postings ` +
+        `landed`,
     );
   }, 240_000);
 });

@@ -67,7 +67,7 @@ const alertTimes = (run: Run, series: string) =>
 
 const fileRuns = new Map<string, Run>();
 
-describe('driftline run events: drift and change points on NAB series, scored against the labelled anomaly windows', () => {
+describe('driftline run events: drift and change points on NAB series, scored against labelled anomaly windows', () => {
   for (const series of SERIES) {
     it(`${series}: lands drift metrics and alerts, and counts the alerts inside labelled windows`, async () => {
       const run = await runEvents(['--input', csv(series)], embedded(join(dir, series)));
@@ -101,7 +101,9 @@ describe('driftline run events: drift and change points on NAB series, scored ag
       });
       expect(run.output).toContain(`events: ${series}: ${times.length} alerts, ${inside} inside labelled windows`);
       console.log(
-        `${series}: ${times.length} alerts, ${inside} inside labelled windows: precision ${(inside / times.length).toFixed(3)}, recall ${(detected / windows.length).toFixed(3)} (${detected} of ${windows.length} windows)`,
+        `${series}: ${times.length} alerts, ${inside} inside labelled windows: ` +
+          `precision ${(inside / times.length).toFixed(3)}, recall ${(detected / windows.length).toFixed(3)} ` +
+          `(${detected} of ${windows.length} windows)`,
       );
     }, 120_000);
   }

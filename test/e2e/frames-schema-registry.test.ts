@@ -14,13 +14,21 @@ const registryUrl = inject('SCHEMA_REGISTRY_URL');
 const kafka = testKafka();
 afterAll(() => kafka.close());
 
-async function registry(method: string, path: string, body?: object): Promise<{ status: number; json: any }> {
+/** The fields of the registry's replies that these tests read (a reply has some of them, or is a version list). */
+interface RegistryReply {
+  schema: string;
+  id: number;
+  compatibilityLevel: string;
+  error_code: number;
+}
+
+async function registry(method: string, path: string, body?: object): Promise<{ status: number; json: RegistryReply }> {
   const res = await fetch(`${registryUrl}${path}`, {
     method,
     headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as RegistryReply };
 }
 
 function cameraDir(frames: number): string {
@@ -44,7 +52,7 @@ function envFor(prefix: string) {
 }
 
 describe('frames through Kafka with SCHEMA_REGISTRY_URL set (real registry)', () => {
-  it('publishes Confluent-framed Avro CameraFrames and the frames pipeline decodes them into the warehouse', async () => {
+  it('publishes Confluent-framed Avro CameraFrames; the frames pipeline decodes them into the warehouse', async () => {
     const camera = cameraDir(40);
     const prefix = `${uniqueName('sr')}.`;
     const { home, env } = envFor(prefix);

@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 describe('driftline label import → Kafka labels topic → driftline run labels → ClickHouse', () => {
-  it('publishes the valid labels, dead-letters the bad lines with reason and original bytes, and lands the labels for SQL', async () => {
+  it('publishes valid labels, dead-letters bad lines with reason and raw bytes, lands labels for SQL', async () => {
     const truth = await readHn2026Truth(dataFile('postings', 'hn-hiring-2026'));
     const good = truth.map((l, i) =>
       Buffer.from(
@@ -141,7 +141,7 @@ describe('driftline label import → Kafka labels topic → driftline run labels
     expect(missing.output()).toContain('cannot read label file');
   }, 120_000);
 
-  it('driftline run labels --input <file> lands the same format in the embedded warehouse, bad entries in dead_letters', async () => {
+  it('run labels --input <file> lands the same format in the embedded warehouse, bad in dead_letters', async () => {
     const home = mkdtempSync(join(tmpdir(), 'driftline-labels-embedded-'));
     const file = join(dir, 'array.json');
     const broken = Buffer.concat([
@@ -153,7 +153,8 @@ describe('driftline label import → Kafka labels topic → driftline run labels
       file,
       Buffer.concat([
         Buffer.from(
-          '[\n  {"record_id": "a", "label": "data_science", "labeled_at": "2026-04-01T00:00:00Z"},\n  {"record_id": "b", "label": 5},\n  ',
+          '[\n  {"record_id": "a", "label": "data_science", "labeled_at": "2026-04-01T00:00:00Z"},\n  ' +
+            '{"record_id": "b", "label": 5},\n  ',
         ),
         broken,
         Buffer.from(',\n  {"record_id": 42, "label": 0, "source": "bob"}\n]\n'),

@@ -7,7 +7,7 @@ import { dataFile } from '../data-dir.ts';
 import { driftlineOk } from './cli.ts';
 
 describe('malformed frames end to end (driftline run frames --input → embedded warehouse)', () => {
-  it('dead-letters corrupt JPEGs, zero-byte files and broken PNGs with a reason; valid frames land; exit 0', async () => {
+  it('dead-letters corrupt JPEGs, empty files and broken PNGs with a reason; valid frames land, exit 0', async () => {
     const camera = join(mkdtempSync(join(tmpdir(), 'driftline-frames-')), 'line-camera');
     mkdirSync(camera);
     const source = (n: number) => dataFile('frames', 'neu-det', 'images', `crazing_${n}.jpg`);
@@ -29,7 +29,8 @@ describe('malformed frames end to end (driftline run frames --input → embedded
     }
     // A real PNG header with a damaged data chunk (CRC no longer matches).
     const png = Buffer.from(
-      '89504e470d0a1a0a0000000d49484452000000020000000208000000007b1ac9b80000000c4944415478da63f8ffff3f0005fe02fe0de5a5d80000000049454e44ae426082',
+      '89504e470d0a1a0a0000000d49484452000000020000000208000000007b1ac9b8' +
+        '0000000c4944415478da63f8ffff3f0005fe02fe0de5a5d80000000049454e44ae426082',
       'hex',
     );
     for (let n = 1; n <= 5; n++) {

@@ -23,7 +23,8 @@ const scraped = (i: number, over: Record<string, unknown> = {}) => ({
 });
 
 const CSV_HEADER =
-  'Job Title,Salary Estimate,Job Description,Rating,Company Name,Location,Headquarters,Size,Founded,Type of ownership,Industry,Sector,Revenue,Competitors';
+  'Job Title,Salary Estimate,Job Description,Rating,Company Name,Location,Headquarters,Size,Founded,Type of ' +
+  'ownership,Industry,Sector,Revenue,Competitors';
 
 /** Writes the corpus: valid and malformed records mixed in the files a scraper and an export would deliver. */
 function writeCorpus(dir: string) {
@@ -58,7 +59,8 @@ function writeCorpus(dir: string) {
         ),
       ); // future
     if (i < 30)
-      malformed(JSON.stringify(scraped(600 + i, { timestamp: 'the day after tomorrow', job_posted_time: 'someday' }))); // unparseable
+      // unparseable
+      malformed(JSON.stringify(scraped(600 + i, { timestamp: 'the day after tomorrow', job_posted_time: 'someday' })));
     if (i < 3)
       malformed(
         JSON.stringify(scraped(700 + i, { job_description_formatted: `<p>${'x'.repeat(5 * 1024 * 1024)}</p>` })),
@@ -69,7 +71,8 @@ function writeCorpus(dir: string) {
   const rows = [CSV_HEADER];
   for (let i = 0; i < 20; i++) {
     rows.push(
-      `Software Engineer ${i},$82K-$141K (Glassdoor est.),"Write C++ and Python, module ${i}.",4.4,"MedBill\n4.4","Boone, NC",x,x,x,x,x,x,x,x`,
+      `Software Engineer ${i},$82K-$141K (Glassdoor est.),"Write C++ and Python, ` +
+        `module ${i}.",4.4,"MedBill\n4.4","Boone, NC",x,x,x,x,x,x,x,x`,
     );
     valid += 1;
     rows.push(`Only a title ${i}`); // missing columns
@@ -115,7 +118,8 @@ describe('malformed postings end to end (driftline run --input → embedded ware
       );
       expect(utf8Broken.length).toBe(30);
       console.log(
-        `corpus: ${valid} valid, ${bad} malformed; reasons:\n  ${[...new Set(letters.map((l) => l.error.slice(0, 90)))].slice(0, 12).join('\n  ')}`,
+        `corpus: ${valid} valid, ${bad} malformed; reasons:\n ` +
+          ` ${[...new Set(letters.map((l) => l.error.slice(0, 90)))].slice(0, 12).join('\n  ')}`,
       );
     } finally {
       await warehouse.close();

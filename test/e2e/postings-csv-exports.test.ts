@@ -85,7 +85,7 @@ describe('postings CSV exports', () => {
     expect(dead!.error).toContain('label must be 0 or 1, got "yes"');
   });
 
-  it('takes the map from a JSON file, and refuses a layout it does not know, naming the header and --csv-map', async () => {
+  it('takes the map from a JSON file, refuses a layout it does not know, naming the header and --csv-map', async () => {
     const { env, input } = freshHome();
     writeFileSync(join(input, 'board.csv'), OWN_EXPORT);
     const refused = driftline(['run', 'postings', '--input', input], env);
@@ -106,7 +106,8 @@ describe('postings CSV exports', () => {
     );
     expect(await exitOf(unknownField)).toBe(1);
     expect(unknownField.output()).toContain(
-      'column "Position" maps to unknown field "headline"; fields: title, company, location, description, salary, label',
+      'column "Position" maps to unknown field "headline"; fields: title, company, location, description, salary, ' +
+        'label',
     );
   });
 });

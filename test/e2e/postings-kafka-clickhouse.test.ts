@@ -29,7 +29,7 @@ afterAll(async () => {
 const count = async (sql: string) => Number(((await clickhouse.query(sql)) as [{ n: number }])[0]?.n ?? 0);
 
 describe('postings: Kafka → normalize → ClickHouse', () => {
-  it('lands every posting once in query results, across a SIGKILL and restart; the embedded warehouse gets the same counts', async () => {
+  it('lands every posting once across a SIGKILL and restart; the embedded warehouse gets the same counts', async () => {
     await driftlineOk(['produce', 'postings', dataFile('postings')], env);
 
     // First run: killed without warning once the first insert has landed.

@@ -57,22 +57,25 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
       `SELECT (SELECT uniqExact(id) FROM postings) AS postings,
               (SELECT uniqExact(record_id) FROM predictions WHERE model_id = 'postings-a') AS a,
               (SELECT uniqExact(record_id) FROM predictions WHERE model_id = 'postings-b') AS b,
-              (SELECT count() FROM (SELECT id FROM postings FINAL) p LEFT JOIN (SELECT DISTINCT record_id AS id FROM predictions WHERE model_id = 'postings-b') q USING id WHERE q.id = '') AS missing_b`,
+              (SELECT count() FROM (SELECT id FROM postings FINAL) p LEFT JOIN (SELECT DISTINCT record_id AS id ` +
+        `FROM predictions WHERE model_id = 'postings-b') q USING id WHERE q.id = '') AS missing_b`,
     );
     expect(num(counts!.postings)).toBeGreaterThan(1_000);
     expect(num(counts!.a)).toBe(num(counts!.postings));
     expect(num(counts!.b)).toBe(num(counts!.postings));
     const [probabilities] = await rows(
-      `SELECT min(arraySum(probabilities)) AS lo, max(arraySum(probabilities)) AS hi, min(confidence) AS c FROM predictions`,
+      `SELECT min(arraySum(probabilities)) AS lo, max(arraySum(probabilities)) AS hi, min(confidence) AS c FROM ` +
+        `predictions`,
     );
     expect(num(probabilities!.lo)).toBeGreaterThan(0.999);
     expect(num(probabilities!.hi)).toBeLessThan(1.001);
     expect(num(probabilities!.c)).toBeGreaterThanOrEqual(0.5);
   });
 
-  it('queues uncertain postings within the band and budget, measures drift and compares A with B on the labels', async () => {
+  it('queues uncertain postings within band and budget, measures drift, compares A with B on the labels', async () => {
     const queue = await rows(
-      `SELECT window_start, count() AS n, min(top_probability) AS lo, max(top_probability) AS hi FROM label_queue FINAL GROUP BY window_start`,
+      `SELECT window_start, count() AS n, min(top_probability) AS lo, max(top_probability) AS hi FROM label_queue ` +
+        `FINAL GROUP BY window_start`,
     );
     expect(queue.length).toBeGreaterThan(0);
     for (const w of queue) {
@@ -101,7 +104,8 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
       labeled += num(c.labeled);
     }
     const [truth] = await rows(
-      `SELECT count() AS n FROM (SELECT record_id FROM labels FINAL) l INNER JOIN (SELECT id AS record_id FROM postings FINAL) p USING record_id`,
+      `SELECT count() AS n FROM (SELECT record_id FROM labels FINAL) l INNER JOIN (SELECT id AS record_id FROM ` +
+        `postings FINAL) p USING record_id`,
     );
     expect(num(truth!.n)).toBeGreaterThan(0);
     expect(labeled).toBe(num(truth!.n));
@@ -121,12 +125,15 @@ describe('postings live on Kafka → ClickHouse with Models A and B', () => {
     expect(num(run.records_per_s)).toBeGreaterThan(0);
     expect(num(run.e2e_p50_ms)).toBeGreaterThan(0);
     expect(num(run.e2e_p99_ms)).toBeGreaterThanOrEqual(num(run.e2e_p50_ms));
-    // Sampled against the partitions' high watermarks; small inputs arrive in the consumer's first fetches, so 0 is fine.
+    // Sampled against the partitions' high watermarks; small inputs arrive in the consumer's first fetches, so 0 is
+    // fine.
     expect(run.max_consumer_lag).not.toBeNull();
     expect(num(run.max_consumer_lag)).toBeGreaterThanOrEqual(0);
     expect(num(run.max_consumer_lag)).toBeLessThanOrEqual(num(run.records_in));
     console.log(
-      `postings live run: ${run.records_in} records, ${num(run.records_per_s).toFixed(0)} records/s, e2e p50 ${num(run.e2e_p50_ms).toFixed(0)} ms, p99 ${num(run.e2e_p99_ms).toFixed(0)} ms, max lag ${run.max_consumer_lag}`,
+      `postings live run: ${run.records_in} records, ${num(run.records_per_s).toFixed(0)} records/s, e2e ` +
+        `p50 ${num(run.e2e_p50_ms).toFixed(0)} ms, p99 ${num(run.e2e_p99_ms).toFixed(0)} ms, max ` +
+        `lag ${run.max_consumer_lag}`,
     );
     expect(num(run.ended_at)).toBeGreaterThan(num(run.started_at));
   });

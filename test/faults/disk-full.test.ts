@@ -130,13 +130,14 @@ describe.skipIf(skipReason !== null)('driftline on a disk that fills up under DR
     cleanLog = await readEverything(cleanHome);
   }, 120_000);
 
-  it('loses nothing acknowledged, leaves no torn record or empty warehouse, and finishes once space is freed', async () => {
+  it('loses nothing acknowledged, leaves no torn record or empty warehouse, finishes once space is freed', async () => {
     writeFileSync(join(home, 'filler'), Buffer.alloc(6_000_000)); // about 2 MB left: less than the input needs
 
     const first = driftline(['produce', 'events', ...INPUT], env(home));
     expect(await exitOf(first)).toBe(1);
     const message = new RegExp(
-      `no space left under DRIFTLINE_HOME \\(${home}\\): free space and run again; nothing acknowledged was lost \\((\\d+) records were acknowledged`,
+      `no space left under DRIFTLINE_HOME \\(${home}\\): free space and run again; nothing acknowledged was lost ` +
+        `\\((\\d+) records were acknowledged`,
     );
     expect(first.output()).toMatch(message);
     const acknowledged = Number(message.exec(first.output())![1]);
@@ -159,7 +160,8 @@ describe.skipIf(skipReason !== null)('driftline on a disk that fills up under DR
     const after = await runUntilIdle(home); // returns: no hang at a torn record
 
     console.log(
-      `disk full after ${acknowledged} of ${inputRecords} records; then: ${JSON.stringify(after)}; clean run: ${JSON.stringify(clean)}`,
+      `disk full after ${acknowledged} of ${inputRecords} records; then: ${JSON.stringify(after)}; clean ` +
+        `run: ${JSON.stringify(clean)}`,
     );
     expect(after.recordsIn).toBe(acknowledged + inputRecords); // every acknowledged record was read
     expect(after.recordsIn).toBe(after.landed + after.deadLetters);

@@ -31,7 +31,7 @@ async function lateIfReadInTurn(files: string[]): Promise<number> {
 }
 
 describe('files in event-time order', () => {
-  it('run --input on a NAB folder: no record late, where reading the files in turn makes most of them late', async () => {
+  it('run --input on a NAB folder: no record late, where reading the files in turn makes most late', async () => {
     const files = readdirSync(folder)
       .filter((f) => f.endsWith('.csv'))
       .sort()

@@ -22,7 +22,8 @@ const series = (from: string, count: number) =>
     ...Array.from(
       { length: count },
       (_, i) =>
-        `${new Date(Date.parse(`${from}Z`) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${20 + (i % 7)}`,
+        `${new Date(Date.parse(`${from}Z`) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},` +
+        `${20 + (i % 7)}`,
     ),
   ].join('\n');
 // 10:00–12:00, then 08:00–09:00 in the same file: read after the later readings

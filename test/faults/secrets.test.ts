@@ -1,7 +1,7 @@
 /**
- * Secrets never leave: with a password in CLICKHOUSE_URL (or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD), `run`, `replay` and `report build` work against a ClickHouse
- * that enforces it, and the password is in no output, no file under DRIFTLINE_HOME and no warehouse row; neither is
- * a wrong password in the error of a rejected connection.
+ * Secrets never leave: with a password in CLICKHOUSE_URL (or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD), `run`, `replay`
+ * and `report build` work against a ClickHouse that enforces it, and the password is in no output, no file under
+ * DRIFTLINE_HOME and no warehouse row; neither is a wrong password in the error of a rejected connection.
  *
  * ClickHouse 18.16 has no CREATE USER (users live in its XML config), so the test runs a private server (own ports
  * and data, as the outage test does) whose `users.d/` adds a user `analyst` with a password (stored as its sha256).
@@ -112,7 +112,8 @@ function filesUnder(dir: string): string[] {
 describe('a password in CLICKHOUSE_URL', () => {
   it('is enforced by the server: a wrong or missing one is refused, the right one reads', async () => {
     const select = async (clickhouseUrl: string) => {
-      const client = createClient({ url: clickhouseUrl, log: { level: ClickHouseLogLevel.OFF } }); // failures are expected
+      // failures are expected
+      const client = createClient({ url: clickhouseUrl, log: { level: ClickHouseLogLevel.OFF } });
       try {
         return await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' }).then((r) => r.json());
       } finally {

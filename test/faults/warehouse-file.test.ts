@@ -40,7 +40,8 @@ describe('embedded warehouse file', () => {
         expect(await eventCount(home)).toBe(0);
         const lines = stderr.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith('warehouse:'));
         expect(lines).toEqual([
-          `warehouse: ${join(home, 'warehouse.duckdb')} was left incomplete (${size} bytes, by a crash or a full disk while it was created): creating it again\n`,
+          `warehouse: ${join(home, 'warehouse.duckdb')} was left incomplete (${size} bytes, by a crash or a full ` +
+            `disk while it was created): creating it again\n`,
         ]);
       } finally {
         stderr.mockRestore();

@@ -59,7 +59,7 @@ describe('camera drift option', () => {
     expect(isDrifted({ from: '2026-01-05T10:00:00Z' }, { sequence: 0, captured_at: at })).toBe(true);
   });
 
-  it('lighting: +0.3 raises the measured brightness by about 0.3 (less where pixels clip), re-encoded as lossless PNG', async () => {
+  it('lighting: +0.3 raises measured brightness by about 0.3 (less where pixels clip), as lossless PNG', async () => {
     const frame = jpegFrame('patches_7.jpg');
     expect(await applyCameraDrift(frame, { from: 11, brightness: 0.3 })).toBe(frame); // before `from`: untouched
     const drifted = await applyCameraDrift(frame, { from: 10, brightness: 0.3 });
@@ -88,7 +88,7 @@ describe('camera drift option', () => {
     expect(Buffer.from(otherSeed.data).equals(Buffer.from(noisy.data))).toBe(false);
   });
 
-  it('raw frames keep their encoding; frames that cannot be decoded pass unchanged (normalize rejects them)', async () => {
+  it('raw frames keep their encoding; frames that do not decode pass unchanged (normalize rejects them)', async () => {
     const raw: CameraFrame = {
       camera_id: 'v',
       sequence: 3,
@@ -106,7 +106,7 @@ describe('camera drift option', () => {
     expect(await applyCameraDrift(corrupt, { from: 0, brightness: 0.3 })).toBe(corrupt);
   });
 
-  it('on the camera connector: frames before `from` are the original files, later ones drifted, headers and times kept', async () => {
+  it('camera connector: frames before `from` are the originals, later drifted, headers and times kept', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'driftline-camdrift-')), 'line-2');
     mkdirSync(dir);
     const names = ['crazing_1.jpg', 'inclusion_2.jpg', 'patches_3.jpg', 'scratches_4.jpg'];
@@ -128,7 +128,7 @@ describe('camera drift option', () => {
     }
   });
 
-  it('an image folder read twice gives the same event times: they start at the first file’s modification time', async () => {
+  it('an image folder read twice gives the same event times, from the first file’s modification time', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'driftline-camtime-')), 'line-3');
     mkdirSync(dir);
     for (const n of ['crazing_1.jpg', 'crazing_2.jpg']) copyFileSync(image(n), join(dir, n));

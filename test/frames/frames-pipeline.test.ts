@@ -61,7 +61,10 @@ async function query<T = Record<string, unknown>>(home: string, sql: string): Pr
   }
 }
 
-/** The class in a NEU-DET file name, read here independently of the connector: `rolled-in_scale_12.jpg` → `rolled-in_scale`. */
+/**
+ * The class in a NEU-DET file name, read here independently of the connector: `rolled-in_scale_12.jpg` →
+ * `rolled-in_scale`.
+ */
 const classOf = (file: string) => /^(.+)_\d+\.jpg$/.exec(basename(file))![1]!;
 
 /** `perClass` images of every class, copied into `<tmp>/<camera>/`; the first file's time is a whole second. */
@@ -126,7 +129,7 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     ).toEqual(['crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches']);
   });
 
-  it('all 1,770 frames, lighting shift (+0.3) from frame 1,100: drift flagged within two windows, never before; fp32 and int8 on the same frames', async () => {
+  it('1,770 frames, lighting +0.3 from frame 1,100: drift within 2 windows, never before; fp32, int8', async () => {
     const window = 250;
     const shiftAt = 1100;
     const start = Date.UTC(2026, 0, 5, 6);
@@ -175,10 +178,13 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     const agreement =
       fp32.filter((p) => int8.find((q) => q.record_id === p.record_id)!.label === p.label).length / fp32.length;
     console.log(
-      `accuracy on the same ${fp32.length} frames: fp32 ${accuracy(fp32).toFixed(4)}, int8 ${accuracy(int8).toFixed(4)}; ` +
-        `before the shift fp32 ${accuracy(fp32Before).toFixed(4)} / int8 ${accuracy(int8Before).toFixed(4)}, after fp32 ${accuracy(fp32After).toFixed(4)} / int8 ${accuracy(int8After).toFixed(4)}; ` +
+      `accuracy on the same ${fp32.length} frames: fp32 ${accuracy(fp32).toFixed(4)}, ` +
+        `int8 ${accuracy(int8).toFixed(4)}; ` +
+        `before the shift fp32 ${accuracy(fp32Before).toFixed(4)} / int8 ${accuracy(int8Before).toFixed(4)}, after ` +
+        `fp32 ${accuracy(fp32After).toFixed(4)} / int8 ${accuracy(int8After).toFixed(4)}; ` +
         `fp32 and int8 agree on ${(agreement * 100).toFixed(1)} %\n` +
-        `median latency per frame: fp32 ${median(fp32.map((p) => Number(p.latency_ms))).toFixed(3)} ms, int8 ${median(int8.map((p) => Number(p.latency_ms))).toFixed(3)} ms`,
+        `median latency per frame: fp32 ${median(fp32.map((p) => Number(p.latency_ms))).toFixed(3)} ms, ` +
+        `int8 ${median(int8.map((p) => Number(p.latency_ms))).toFixed(3)} ms`,
     );
     expect(accuracy(fp32Before)).toBeGreaterThan(0.9);
     expect(accuracy(int8Before)).toBeGreaterThanOrEqual(0.98 * accuracy(fp32Before));
@@ -210,7 +216,8 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
       drifted: number;
     }>(
       home,
-      "SELECT window_start, feature, test, statistic, p_value, drifted FROM drift_metrics WHERE run_id = 'shift-run' AND test <> 'psi' ORDER BY window_start, feature",
+      'SELECT window_start, feature, test, statistic, p_value, drifted FROM drift_metrics WHERE run_id = ' +
+        "'shift-run' AND test <> 'psi' ORDER BY window_start, feature",
     );
     const alerts = await query<{ window_start: number; feature: string; message: string }>(
       home,
@@ -221,7 +228,9 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
         .filter((m) => windowOf(m.window_start) === w)
         .map(
           (m) =>
-            `${m.feature} ${m.test} ${Number(m.statistic).toFixed(3)}${m.p_value === null ? '' : ` p=${Number(m.p_value).toPrecision(2)}`}${Number(m.drifted) ? ' DRIFT' : ''}`,
+            `${m.feature} ${m.test} ${Number(m.statistic).toFixed(3)}` +
+            (m.p_value === null ? '' : ` p=${Number(m.p_value).toPrecision(2)}`) +
+            (Number(m.drifted) ? ' DRIFT' : ''),
         );
       console.log(`window ${w} (frames ${w * window}–${w * window + window - 1}): ${line.join(', ')}`);
     }
@@ -238,7 +247,8 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     expect(alerted[0]).toBeLessThanOrEqual(shiftWindow + 1);
     expect(drifted('brightness', alerted[0]!)).toBe(true);
     console.log(
-      `drift alerts in windows ${alerted.join(', ')} (shift in window ${shiftWindow}): ${alerts.map((a) => a.message).join(' | ')}`,
+      `drift alerts in windows ${alerted.join(', ')} (shift in ` +
+        `window ${shiftWindow}): ${alerts.map((a) => a.message).join(' | ')}`,
     );
 
     // Labelling: fp32 predictions only, at most the default budget of 20 per window, distinct frames.
@@ -254,7 +264,7 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     expect(new Set(queued.map((q) => q.record_id)).size).toBe(queued.length);
   }, 600_000);
 
-  it('driftline run frames --input <dir> --until-idle exits 0: both variants, --config camera fault and 1 s drift windows', async () => {
+  it('run frames --input <dir> --until-idle exits 0: both variants, --config camera fault, 1 s windows', async () => {
     const { dir, files } = await cameraFolder('line-7', 10);
     const home = homeWithModels('cli');
     const config = join(work, 'frames-config.json');
@@ -274,7 +284,8 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
       ),
     );
     console.log(
-      `driftline run frames --input (${files.length} frames), two runs side by side: ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `driftline run frames --input (${files.length} frames), two runs side by ` +
+        `side: ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     expect(output).toMatch(/frames: inference with frames-cnn@v1 \(fp32\) and frames-cnn@v2 \(int8\) side by side/);
     expect(output).toMatch(
@@ -314,7 +325,8 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     }
     const windows = await query<{ window_start: number; window_end: number; window_count: number; drifted: number }>(
       home,
-      "SELECT window_start, window_end, window_count, drifted FROM drift_metrics WHERE feature = 'brightness' AND test = 'ks' ORDER BY window_start",
+      "SELECT window_start, window_end, window_count, drifted FROM drift_metrics WHERE feature = 'brightness' AND " +
+        "test = 'ks' ORDER BY window_start",
     );
     expect(windows.map((w) => [Number(w.window_end) - Number(w.window_start), Number(w.window_count)])).toEqual([
       [1000, 30],
@@ -335,7 +347,7 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     }
   }, 300_000);
 
-  it('without a frames model (none registered, or its artifact missing): inference is off, said in one line with how to enable it; frames are still stored', async () => {
+  it('no frames model (none, or no artifact): inference off, one line says the fix; frames stored', async () => {
     const { dir, files } = await cameraFolder('line-8', 2);
     const home = mkdtempSync(join(tmpdir(), 'driftline-frames-nomodel-'));
     const empty = join(home, 'models.json');
@@ -344,7 +356,8 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
       ...embedded(home),
       DRIFTLINE_MODELS_MANIFEST: empty,
     });
-    const lines = output.split('\n').filter((l) => l.startsWith('frames: ') && !l.startsWith('frames: run ')); // but the run summary
+    // but the run summary
+    const lines = output.split('\n').filter((l) => l.startsWith('frames: ') && !l.startsWith('frames: run '));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
       /inference is off: no fp32 frames-cnn model in the registry .* Enable it with `driftline models train frames`/,
@@ -356,12 +369,15 @@ describe('frames pipeline with the frame CNN (fp32 + int8), uncertainty sampling
     const fresh = mkdtempSync(join(tmpdir(), 'driftline-frames-fresh-'));
     const freshOutput = await driftlineOk(['run', 'frames', '--input', dir, '--until-idle'], embedded(fresh));
     expect(freshOutput).toMatch(
-      /frames: inference is off: frames-cnn@v1 is registered but its artifact .*model\.onnx is not here; .*driftline models train frames/,
+      new RegExp(
+        'frames: inference is off: frames-cnn@v1 is registered but its ' +
+          String.raw`artifact .*model\.onnx is not here; .*driftline models train frames`,
+      ),
     );
     expect(Number((await query<{ n: number }>(fresh, 'SELECT count(*) AS n FROM frames'))[0]!.n)).toBe(files.length);
   }, 120_000);
 
-  it('through the real Kafka broker: driftline produce frames, then driftline run frames --until-idle lands fp32 and int8 predictions', async () => {
+  it('real Kafka: produce frames, then run frames --until-idle lands fp32 and int8 predictions', async () => {
     const { dir, files } = await cameraFolder('line-9', 5);
     const home = homeWithModels('kafka');
     const env = {

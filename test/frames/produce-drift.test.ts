@@ -41,7 +41,7 @@ function configFile(pipelines: unknown): string {
 const frameSortKey = (f: CameraFrame) => f.sequence;
 
 describe('driftline produce frames --config (camera drift)', () => {
-  it('publishes the drifted camera: original frames before `from`, brighter PNGs from it on; run frames measures the shift', async () => {
+  it('publishes the drifted camera: originals before `from`, brighter PNGs after; run frames sees it', async () => {
     const camera = cameraFolder();
     const home = mkdtempSync(join(tmpdir(), 'driftline-produce-drift-home-'));
     // Real Kafka for the topic, the embedded warehouse for the run (no ClickHouse needed to read brightness back).

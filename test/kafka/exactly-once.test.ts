@@ -1,9 +1,10 @@
 /**
  * Issue 16 item 6: `driftline run events --exactly-once` on the real broker. Events are produced live while a run
  * reads them; twice, the run is caught with a transaction open (frozen with SIGSTOP at random moments until one
- * is), SIGKILLed and started again; the last run ends at end of input. A read_committed consumer of the output topics (window statistics, late
- * records, dead letters) must then see each expected record exactly once, counted by id; a read_uncommitted
- * consumer also sees the records of the transactions the kills aborted, so it may count some twice (printed).
+ * is), SIGKILLed and started again; the last run ends at end of input. A read_committed consumer of the output topics
+ * (window statistics, late records, dead letters) must then see each expected record exactly once, counted by id; a
+ * read_uncommitted consumer also sees the records of the transactions the kills aborted, so it may count some twice
+ * (printed).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -153,7 +154,7 @@ function counts(ids: string[]): Map<string, number> {
 const duplicates = (seen: Map<string, number>) => [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
 
 describe('exactly once on a real Kafka broker', () => {
-  it('SIGKILL mid-run twice and restart: read_committed sees every window, late record and dead letter once', async () => {
+  it('SIGKILL mid-run twice, restart: read_committed sees every window, late record and dead letter once', async () => {
     const prefix = `${uniqueName('eos')}.`;
     const home = mkdtempSync(join(tmpdir(), 'driftline-eos-'));
     const config = join(home, 'config.json');
@@ -261,9 +262,12 @@ describe('exactly once on a real Kafka broker', () => {
     expect([...committed.dlq.values()].reduce((a, b) => a + b, 0)).toBe(expected.poison);
     const seenUncommitted = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
     console.log(
-      `exactly-once: ${kills} SIGKILLs mid-transaction (${pauses} pauses to catch them); read_committed: ${committed.windows.size} windows, ${committed.late.size} late, ` +
-        `${committed.dlq.size} dead letters, 0 duplicates; read_uncommitted: ${seenUncommitted(uncommitted.windows)} windows ` +
-        `(${duplicates(uncommitted.windows)} duplicates), ${seenUncommitted(uncommitted.late)} late (${duplicates(uncommitted.late)} duplicates), ` +
+      `exactly-once: ${kills} SIGKILLs mid-transaction (${pauses} pauses to catch them); ` +
+        `read_committed: ${committed.windows.size} windows, ${committed.late.size} late, ` +
+        `${committed.dlq.size} dead letters, 0 duplicates; ` +
+        `read_uncommitted: ${seenUncommitted(uncommitted.windows)} windows ` +
+        `(${duplicates(uncommitted.windows)} duplicates), ${seenUncommitted(uncommitted.late)} late ` +
+        `(${duplicates(uncommitted.late)} duplicates), ` +
         `${seenUncommitted(uncommitted.dlq)} dead letters (${duplicates(uncommitted.dlq)} duplicates)`,
     );
   }, 420_000);

@@ -47,7 +47,8 @@ const num = (v: unknown) => Number(v);
 describe('postings pipeline with Models A and B (real 2026 HN postings)', () => {
   it('scores every posting with A and B', async () => {
     const [counts] = await rows(
-      `select count(*) postings, (select count(distinct record_id) from predictions where model_id = 'postings-a') a, (select count(distinct record_id) from predictions where model_id = 'postings-b') b from postings`,
+      `select count(*) postings, (select count(distinct record_id) from predictions where model_id = 'postings-a') ` +
+        `a, (select count(distinct record_id) from predictions where model_id = 'postings-b') b from postings`,
     );
     expect(num(counts!.postings)).toBe(1720);
     expect(num(counts!.a)).toBe(1720);
@@ -56,7 +57,8 @@ describe('postings pipeline with Models A and B (real 2026 HN postings)', () => 
 
   it('queues at most the budget per window, only predictions inside the band', async () => {
     const perWindow = await rows(
-      `select window_start, count(*) n, min(top_probability) lo, max(top_probability) hi from label_queue group by window_start`,
+      `select window_start, count(*) n, min(top_probability) lo, max(top_probability) hi from label_queue group by ` +
+        `window_start`,
     );
     expect(perWindow.length).toBeGreaterThan(2);
     for (const w of perWindow) {
@@ -66,7 +68,7 @@ describe('postings pipeline with Models A and B (real 2026 HN postings)', () => 
     }
   });
 
-  it('finds the 2026 vocabulary drifted against the data A learned from, and pauses pseudo-labelling where the dataset drifted', async () => {
+  it("finds the 2026 vocabulary drifted from A's training data; pauses pseudo-labelling where it drifted", async () => {
     const keywords = await rows(`select window_start, drifted from drift_metrics where feature = 'keywords'`);
     expect(keywords.length).toBeGreaterThan(2);
     expect(keywords.every((k) => num(k.drifted) === 1)).toBe(true);
@@ -75,7 +77,8 @@ describe('postings pipeline with Models A and B (real 2026 HN postings)', () => 
     );
     expect(emerging).toContain('llm');
     const verdicts = await rows(
-      `select d.window_start, d.drifted, w.paused from drift_metrics d join pseudo_label_windows w on w.window_start = d.window_start where d.feature = 'dataset' and d.test = 'share'`,
+      `select d.window_start, d.drifted, w.paused from drift_metrics d join pseudo_label_windows w on ` +
+        `w.window_start = d.window_start where d.feature = 'dataset' and d.test = 'share'`,
     );
     expect(verdicts.length).toBeGreaterThan(2);
     for (const v of verdicts) expect(num(v.paused)).toBe(num(v.drifted));
@@ -89,7 +92,8 @@ describe('postings pipeline with Models A and B (real 2026 HN postings)', () => 
     expect(num(totals!.labeled)).toBe(num(truth!.n));
     const accuracyA = num(totals!.correct_a) / num(totals!.labeled);
     console.log(
-      `Model A: held-out ${heldOutAccuracy.toFixed(4)}, 2026 HN ${accuracyA.toFixed(4)} on ${totals!.labeled} labelled postings; B ${(num(totals!.correct_b) / num(totals!.labeled)).toFixed(4)}`,
+      `Model A: held-out ${heldOutAccuracy.toFixed(4)}, 2026 HN ${accuracyA.toFixed(4)} on ${totals!.labeled} ` +
+        `labelled postings; B ${(num(totals!.correct_b) / num(totals!.labeled)).toFixed(4)}`,
     );
     expect(accuracyA).toBeLessThan(heldOutAccuracy - 0.05);
   });
@@ -105,7 +109,8 @@ describe('postings pipeline with Models A and B (real 2026 HN postings)', () => 
     // A live run swaps B in when a fine-tune finishes (wall clock) and records when the swap took effect: the event
     // time of the first posting the new version scored.
     const scoredBy = await rows(
-      `select p.model_version v, list(distinct po.posted_at) times from predictions p join postings po on po.id = p.record_id where p.model_id = 'postings-b' and p.model_version <> 'v1' group by 1`,
+      `select p.model_version v, list(distinct po.posted_at) times from predictions p join postings po on po.id = ` +
+        `p.record_id where p.model_id = 'postings-b' and p.model_version <> 'v1' group by 1`,
     );
     for (const s of scoredBy) {
       const from = registry.get('postings-b', String(s.v)).in_force_from;
@@ -116,7 +121,9 @@ describe('postings pipeline with Models A and B (real 2026 HN postings)', () => 
       runs
         .map(
           (r) =>
-            `${r.candidate_version}: candidate ${num(r.candidate_accuracy).toFixed(4)} vs current ${num(r.current_accuracy).toFixed(4)} vs A ${num(r.model_a_accuracy).toFixed(4)} → ${num(r.promoted) ? 'promoted' : 'kept'}`,
+            `${r.candidate_version}: candidate ${num(r.candidate_accuracy).toFixed(4)} vs ` +
+            `current ${num(r.current_accuracy).toFixed(4)} vs A ${num(r.model_a_accuracy).toFixed(4)} ` +
+            `→ ${num(r.promoted) ? 'promoted' : 'kept'}`,
         )
         .join('\n'),
     );

@@ -10,7 +10,10 @@ import { tempHome } from './replay-helpers.ts';
 /** A small deterministic PRNG, so a failure can be reproduced. */
 function random(seed: number) {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 /** Messages of two topics of three partitions, each in offset order, with many equal timestamps, in uneven batches. */
@@ -74,7 +77,7 @@ describe('inEventTimeOrder', () => {
     expect(out.map(summary)).toEqual(expectedOrder(input).map(summary));
   });
 
-  it('gives the same order when the input is spilled to disk in many sorted runs, and removes the runs afterwards', async () => {
+  it('gives the same order when the input spills to disk in many sorted runs, and removes them after', async () => {
     const input = interleaved(5_000, 2);
     const spillDir = join(tempHome('spill'), 'spill');
     const out: ConsumedMessage[] = [];
@@ -94,7 +97,7 @@ describe('inEventTimeOrder', () => {
 });
 
 describe('readRecordedTopics on a transport without offsetsForTime', () => {
-  it('reads every partition of every topic from the beginning, keeps from ≤ t < to, and leaves the live group alone', async () => {
+  it("reads each topic's partitions from the start, keeps from ≤ t < to, leaves the live group alone", async () => {
     const transport = new MemoryTransport();
     const sent = new Map<string, number[]>();
     const producer = await transport.producer();

@@ -7,7 +7,9 @@ import { iso, liveTopic, nabTimestamps, replay, replayTopic, tempHome, warehouse
 const embedded = { KAFKA_BROKERS: '', CLICKHOUSE_URL: '', DRIFTLINE_TOPIC_PREFIX: '' };
 const NYC_TAXI = dataFile('events/nab/data/realKnownCause/nyc_taxi.csv');
 
-/** Replays the same input into two fresh homes, side by side (separate processes), and returns both warehouse snapshots. */
+/**
+ * Replays the same input into two fresh homes, side by side (separate processes), and returns both warehouse snapshots.
+ */
 async function replayTwice(args: string[]) {
   const homes = [tempHome('a'), tempHome('b')];
   const runIds = await Promise.all([
@@ -19,7 +21,7 @@ async function replayTwice(args: string[]) {
 }
 
 describe('driftline replay --input (files)', () => {
-  it('events: the same file replayed twice gives identical rows in every table and identical windows, as does `run --input`', async () => {
+  it('events: a file replayed twice gives identical rows in all tables and windows, like `run --input`', async () => {
     const { homes, runIds, snapshots } = await replayTwice(['events', '--input', NYC_TAXI]);
     expect(runIds[0]).toBe('replay-first');
     expect(runIds[1]).toMatch(/^replay-\d{8}T\d{6}-[0-9a-f]{8}$/);

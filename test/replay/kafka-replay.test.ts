@@ -80,7 +80,7 @@ describe('KafkaTransport.offsetsForTime', () => {
 });
 
 describe('driftline replay on a recorded Kafka topic', () => {
-  it('replays identically twice, gives the live run’s windows and metrics, and selects exactly --from/--to', async () => {
+  it('replays identically twice, gives the live run’s windows and metrics, selects exactly --from/--to', async () => {
     const prefix = `${uniqueName('replay')}.`;
     // Real broker for the topics; each run its own embedded DuckDB warehouse, so rows of the runs can be compared.
     const env = (home: string) => ({

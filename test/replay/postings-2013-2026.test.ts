@@ -63,7 +63,8 @@ describe('postings replay 2013 → 2026 (real HN files, monthly windows)', () =>
     expect(recent.every((w) => num(w.drifted) === 1)).toBe(true);
     const oldDrifted = old.filter((w) => num(w.drifted) === 1).length;
     console.log(
-      `keyword drift: ${recent.length}/${recent.length} windows from 2025-11 on, ${oldDrifted}/${old.length} in 2013–2018`,
+      `keyword drift: ${recent.length}/${recent.length} windows from 2025-11 on, ${oldDrifted}/${old.length} in ` +
+        `2013–2018`,
     );
     expect(oldDrifted / old.length).toBeLessThan(0.2);
   });
@@ -75,7 +76,8 @@ describe('postings replay 2013 → 2026 (real HN files, monthly windows)', () =>
     const a = num(t!.a) / num(t!.n);
     const b = num(t!.b) / num(t!.n);
     console.log(
-      `2026 truth (${t!.n} postings): Model A ${a.toFixed(4)} (held-out ${heldOut.toFixed(4)}), Model B as it predicted during the replay ${b.toFixed(4)}`,
+      `2026 truth (${t!.n} postings): Model A ${a.toFixed(4)} (held-out ${heldOut.toFixed(4)}), Model B as it ` +
+        `predicted during the replay ${b.toFixed(4)}`,
     );
     expect(num(t!.n)).toBeGreaterThan(1400);
     expect(a).toBeLessThan(heldOut - 0.05);
@@ -84,13 +86,16 @@ describe('postings replay 2013 → 2026 (real HN files, monthly windows)', () =>
 
   it('promotes Model B at least once, beating A on the human-labelled holdout', async () => {
     const runs = await rows(
-      `select candidate_version, promoted, candidate_accuracy, model_a_accuracy, current_accuracy from training_runs order by finished_at`,
+      `select candidate_version, promoted, candidate_accuracy, model_a_accuracy, current_accuracy from ` +
+        `training_runs order by finished_at`,
     );
     console.log(
       runs
         .map(
           (r) =>
-            `${r.candidate_version}: ${num(r.candidate_accuracy).toFixed(4)} vs current ${num(r.current_accuracy).toFixed(4)} vs A ${num(r.model_a_accuracy).toFixed(4)} → ${num(r.promoted) ? 'promoted' : 'kept'}`,
+            `${r.candidate_version}: ${num(r.candidate_accuracy).toFixed(4)} vs ` +
+            `current ${num(r.current_accuracy).toFixed(4)} vs A ${num(r.model_a_accuracy).toFixed(4)} ` +
+            `→ ${num(r.promoted) ? 'promoted' : 'kept'}`,
         )
         .join('\n'),
     );

@@ -53,7 +53,7 @@ beforeAll(async () => {
 }, 600_000); // the first file of a run to need Model A trains it
 
 describe('postings replay with Model B training', () => {
-  it('training on: identical rows in every table with fine-tunes of 0.1 s and 1 s, and B ahead of A after its promotion', async () => {
+  it('training on: identical rows in all tables with 0.1 s and 1 s fine-tunes; B beats A after promotion', async () => {
     const [fast, slow] = await replayTwice({ retrainEvery: 200 }, [100, 1_000]);
     const runs = parsed(fast!.training_runs);
     expect(runs.length, 'the replay fine-tuned B').toBeGreaterThan(1);
@@ -80,7 +80,9 @@ describe('postings replay with Model B training', () => {
       return rows.filter((p) => Number(p.label) === truth.get(p.record_id)).length / rows.length;
     };
     console.log(
-      `${runs.length} fine-tunes, ${promoted.length} promoted; after the first promotion (${new Date(firstFrom).toISOString()}): A ${accuracy('postings-a').toFixed(3)} vs B ${accuracy('postings-b').toFixed(3)} on ${after.size} labelled postings`,
+      `${runs.length} fine-tunes, ${promoted.length} promoted; after the first promotion ` +
+        `(${new Date(firstFrom).toISOString()}): A ${accuracy('postings-a').toFixed(3)} vs ` +
+        `B ${accuracy('postings-b').toFixed(3)} on ${after.size} labelled postings`,
     );
     expect(after.size).toBeGreaterThan(500);
     expect(accuracy('postings-b')).toBeGreaterThanOrEqual(accuracy('postings-a') + 0.1);

@@ -74,7 +74,8 @@ function inserts(): string[] {
     if (a) out.push(`INSERT INTO predictions VALUES ('${id}/a', 1, '${id}', 'postings-a', 'v1', ${a[0]}, ${a[1]})`);
     for (const [version, label, confidence] of bs)
       out.push(
-        `INSERT INTO predictions VALUES ('${id}/b/${version}', 1, '${id}', 'postings-b', '${version}', ${label}, ${confidence})`,
+        `INSERT INTO predictions VALUES ('${id}/b/${version}', 1, '${id}', 'postings-b', ` +
+          `'${version}', ${label}, ${confidence})`,
       );
   }
   return [...out, redelivered];
@@ -84,12 +85,16 @@ function inserts(): string[] {
 const readerOver = (kind: Warehouse['kind'], query: (sql: string) => Promise<Record<string, unknown>[]>) =>
   warehouseReader({ kind, query } as unknown as Warehouse);
 
+const duckType = (t: string) =>
+  t === 'String' ? 'VARCHAR' : t === 'Int64' ? 'BIGINT' : t === 'Int32' ? 'INTEGER' : 'DOUBLE';
+
 async function duckdb(): Promise<{ reader: WarehouseReader; close: () => Promise<void> }> {
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   for (const [table, columns] of Object.entries(TABLES)) {
     await db.run(
-      `CREATE TABLE ${table} (id VARCHAR PRIMARY KEY, version UBIGINT, ${columns.map(([c, t]) => `${c} ${t === 'String' ? 'VARCHAR' : t === 'Int64' ? 'BIGINT' : t === 'Int32' ? 'INTEGER' : 'DOUBLE'}`).join(', ')})`,
+      `CREATE TABLE ${table} (id VARCHAR PRIMARY KEY, version UBIGINT, ` +
+        `${columns.map(([c, t]) => `${c} ${duckType(t)}`).join(', ')})`,
     );
   }
   for (const sql of inserts()) await db.run(sql.replace('INSERT INTO', 'INSERT OR REPLACE INTO'));
@@ -112,7 +117,8 @@ async function clickhouse(): Promise<{ reader: WarehouseReader; close: () => Pro
   await send(`CREATE DATABASE ${database}`, false);
   for (const [table, columns] of Object.entries(TABLES)) {
     await send(
-      `CREATE TABLE ${table} (id String, version UInt64, ${columns.map(([c, t]) => `${c} ${t}`).join(', ')}) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+      `CREATE TABLE ${table} (id String, version UInt64, ${columns.map(([c, t]) => `${c} ${t}`).join(', ')}) ` +
+        `ENGINE = ReplacingMergeTree(version) ORDER BY id`,
     );
   }
   for (const sql of inserts()) await send(sql);
@@ -171,7 +177,10 @@ describe.each([
     expect(await afterFirstPromotion(reader, models, [])).toBeNull();
     expect(className(0)).toBe('software engineering');
     expect(inForceCondition(reader, 'b', PROMOTIONS)).toMatch(
-      /model_version = 'v2' AND .*posted_at >= 100 AND posted_at < 200.* OR .*model_version = 'v3' AND .*posted_at >= 200\)/,
+      new RegExp(
+        "model_version = 'v2' AND .*posted_at >= 100 AND posted_at " +
+          String.raw`< 200.* OR .*model_version = 'v3' AND .*posted_at >= 200\)`,
+      ),
     );
   });
 });

@@ -167,7 +167,7 @@ describe('page data grouping', () => {
     expect(accuracyWindows([{ labeled: 0 }, { labeled: 2 }]).map((w) => w.charted)).toEqual([true, true]);
   });
 
-  it('builds one window axis from the charted and the tested windows: each once, by start, skipped spans marked', () => {
+  it('builds one window axis from the charted and tested windows: each once, by start, skipped spans marked', () => {
     const charted = [
       { window_start: 500, window_end: 600 },
       { window_start: 600, window_end: 700 },
@@ -314,7 +314,7 @@ describe('report pages: recommendation, stage order, posting headings', () => {
     expect([0.05234, 0.119, 1.6, 26.05, 1234.5, null].map(ms)).toEqual(['0.052', '0.12', '1.6', '26', '1,235', '–']);
   });
 
-  it('orders stages by their recorded dataflow position, else source, processing (most records in first), sinks, dead letters', () => {
+  it('orders stages by recorded dataflow position, else source, processing (most records first), sinks, DLQ', () => {
     const recorded = [
       { stage: 'dead-letters', stage_index: 5, records_in: 2 },
       { stage: 'duckdb:postings', stage_index: 2, records_in: 10 },

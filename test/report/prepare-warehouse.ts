@@ -22,11 +22,12 @@ const XSS_JOB_ID = 99_000_001;
 
 /** A 2026 HN collection run with one job whose text carries the payloads as the scraped HTML escapes them. */
 function writeXssRun(dir: string): void {
-  const escape = (s: string) =>
+  const escapeHtml = (s: string) =>
     s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const text =
-    `${escape(XSS_TITLE)} | Data Scientist | Remote<p>` +
-    `We build models. ${escape(`<script>window.${XSS_FLAG}=3</script>`)} Apply: ${escape(`<img src=x onerror="window.${XSS_FLAG}=4">`)}` +
+    `${escapeHtml(XSS_TITLE)} | Data Scientist | Remote<p>` +
+    `We build models. ${escapeHtml(`<script>window.${XSS_FLAG}=3</script>`)} ` +
+    `Apply: ${escapeHtml(`<img src=x onerror="window.${XSS_FLAG}=4">`)}` +
     '<p>Python, SQL, machine learning, statistics.';
   const time = Date.UTC(2026, 3, 20) / 1000; // the newest posting of the input, so "latest postings" lists it
   mkdirSync(dir, { recursive: true });
@@ -76,7 +77,8 @@ export interface PrepareOptions {
 export async function prepareWarehouse(options: PrepareOptions): Promise<PreparedWarehouse> {
   const dir = mkdtempSync(join(tmpdir(), `driftline-report-${options.name}-`));
   const home = join(dir, 'home');
-  const unique = `${options.name.replace(/\W/g, '_')}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+  const suffix = `${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+  const unique = `${options.name.replace(/\W/g, '_')}_${suffix}`;
   const env: Record<string, string> = {
     DRIFTLINE_HOME: home,
     DRIFTLINE_MODELS_MANIFEST: join(dir, 'models.json'),

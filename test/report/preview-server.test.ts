@@ -15,7 +15,9 @@ const site = join(base, 'site');
 const outside = join(base, 'outside');
 const SECRET = 'not-for-the-browser';
 // The CSP spec's own example: this script's sha256 is qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng=.
-const PAGE = `<!DOCTYPE html><html><head><script>alert('Hello, world.');</script><script src="./a.js"></script></head><body>site</body></html>`;
+const PAGE =
+  `<!DOCTYPE html><html><head><script>alert('Hello, world.');</script><script ` +
+  `src="./a.js"></script></head><body>site</body></html>`;
 let preview: ReturnType<typeof driftline>;
 let port = 0;
 

@@ -65,7 +65,10 @@ function expectedCharts(site?: { bench: boolean; prepared: boolean; dataDir?: st
  */
 async function expectModelBStory(tab: Page): Promise<void> {
   expect(await tab.textContent('[data-headline]')).toMatch(
-    /^After B's first promotion \(v\d+, in force from \d{4}-\d\d-\d\d\), Model B is right on \d+\.\d % of [\d,]+ labelled postings, Model A on \d+\.\d % of the same\.$/,
+    new RegExp(
+      String.raw`^After B's first promotion \(v\d+, in force from \d{4}-\d\d-\d\d\), Model B is ` +
+        String.raw`right on \d+\.\d % of [\d,]+ labelled postings, Model A on \d+\.\d % of the same\.$`,
+    ),
   );
 
   const drawn = await tab.$eval('[data-chart="accuracy"]', (el) => {
@@ -148,7 +151,12 @@ async function expectNoOverflow(tab: Page, page: string): Promise<void> {
 
 /** p50 ≤ p99 in every row of page data that has both (bench results, runs, stages). */
 function expectP50AtMostP99(data: unknown, path = ''): void {
-  if (Array.isArray(data)) return data.forEach((d, i) => expectP50AtMostP99(d, `${path}[${i}]`));
+  if (Array.isArray(data)) {
+    data.forEach((d, i) => {
+      expectP50AtMostP99(d, `${path}[${i}]`);
+    });
+    return;
+  }
   if (data === null || typeof data !== 'object') return;
   const row = data as Record<string, unknown>;
   for (const [p50, p99] of [
@@ -213,7 +221,9 @@ async function expectSharedWindowAxis(tab: Page, dataDir: string): Promise<void>
   expect(Math.max(...slots) - Math.min(...slots), 'equal window slots (px)').toBeLessThan(1.5);
   for (const plot of plots) {
     expect(plot.xs, plot.chart).toHaveLength(accuracy!.xs.length);
-    plot.xs.forEach((x, i) => expect(Math.abs(x - accuracy!.xs[i]!), `${plot.chart}: boundary ${i}`).toBeLessThan(1));
+    plot.xs.forEach((x, i) => {
+      expect(Math.abs(x - accuracy!.xs[i]!), `${plot.chart}: boundary ${i}`).toBeLessThan(1);
+    });
   }
 }
 
@@ -306,7 +316,9 @@ beforeAll(async () => {
   browser = await launched;
   mkdirSync(SCREENSHOTS, { recursive: true });
   console.log(
-    `report site: warehouse ${existing ? `copied from ${existing}` : 'prepared'} in ${((preparedAt - started) / 1000).toFixed(1)} s, built in ${((builtAt - preparedAt) / 1000).toFixed(1)} s, served and browser ready after ${seconds(builtAt)} s more`,
+    `report site: warehouse ${existing ? `copied from ${existing}` : 'prepared'} ` +
+      `in ${((preparedAt - started) / 1000).toFixed(1)} s, built in ${((builtAt - preparedAt) / 1000).toFixed(1)} ` +
+      `s, served and browser ready after ${seconds(builtAt)} s more`,
   );
 }, 1_800_000);
 

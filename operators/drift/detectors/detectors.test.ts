@@ -44,7 +44,7 @@ describe('Adwin = river.drift.ADWIN', () => {
       0.002, 32, 5, 5, 10,
     ]);
     expect(adwin.estimation).toBe(0);
-    const stream = fixtures.streams['mean_shift']!;
+    const stream = fixtures.streams.mean_shift!;
     const first = stream.findIndex((x) => adwin.update(x));
     expect(first).toBe(
       fixtures.adwin.find((c) => c.stream === 'mean_shift' && Object.keys(c.options).length === 0)!.detections[0],

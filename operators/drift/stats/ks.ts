@@ -68,7 +68,7 @@ function ksStatistic(x: Float64Array, y: Float64Array): number {
     if (diff < minDiff) minDiff = diff;
   }
   const minS = Math.min(Math.max(-minDiff, 0), 1);
-  return minS > maxDiff ? minS : maxDiff;
+  return Math.max(minS, maxDiff);
 }
 
 /**

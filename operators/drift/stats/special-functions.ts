@@ -9,11 +9,11 @@
  * Pomeranz, Pelz–Good and Smirnov) and `scipy.special.smirnov` (xsf `cephes/kolmogorov.h`).
  */
 
-const MACHEP = 1.11022302462515654042e-16; // 2^-53, Cephes
-const MAXLOG = 7.09782712893383996732e2; // log(DBL_MAX)
-const MINLOG = -7.451332191019412076235e2; // log(2^-1075)
+const MACHEP = 2 ** -53; // Cephes
+const MAXLOG = 709.782712893384; // log(DBL_MAX)
+const MINLOG = -745.1332191019412; // log(2^-1075)
 const BIG = 4.503599627370496e15; // 2^52: rescaling threshold of the continued fraction
-const BIGINV = 2.22044604925031308085e-16;
+const BIGINV = 2 ** -52;
 
 // Lanczos approximation (g = 7, n = 9): ~1e-15 relative accuracy for x > 0.
 const LANCZOS_G = 7;
@@ -121,8 +121,8 @@ const PI_FOUR = Math.PI ** 4;
 const PI_SIX = Math.PI ** 6;
 // Stirling series coefficients B_2j / (2j (2j − 1)), j = 8 … 1 (highest power first, as np.polyval).
 const STIRLING_COEFFS = [
-  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-  -5.952380952380952381e-4, 7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
+  -0.029550653594771242, 0.00641025641025641, -0.0019175269175269176, 0.0008417508417508417, -0.0005952380952380953,
+  0.0007936507936507937, -0.002777777777777778, 0.08333333333333333,
 ];
 
 /**

@@ -82,7 +82,9 @@ describe('PSI (NumPy reference in the fixture script)', () => {
   it.each(names(fixtures.psi))('%s', (_name, c) => {
     const edges = referenceBinEdges(sample(c.reference), c.bins);
     expect(edges.length).toBe(c.edges.length);
-    edges.forEach((e, i) => expectClose(e, c.edges[i]!, `edge ${i}`));
+    edges.forEach((e, i) => {
+      expectClose(e, c.edges[i]!, `edge ${i}`);
+    });
     const referenceCounts = binCounts(sample(c.reference), edges);
     const currentCounts = binCounts(sample(c.current), edges);
     expect(referenceCounts).toEqual(c.referenceCounts);
@@ -137,7 +139,7 @@ describe('chiSquare = scipy.stats.chisquare(f_obs, f_exp)', () => {
   });
 });
 
-describe('chiSquareFromCounts (drop empty-on-both categories; +0.5 smoothing when the reference has an empty one)', () => {
+describe('chiSquareFromCounts (drops empty-on-both categories; +0.5 smoothing if the reference has an empty)', () => {
   it.each(names(fixtures.chiSquareFromCounts))('%s', (_name, c) => {
     const result = chiSquareFromCounts(c.reference, c.current);
     expectClose(result.statistic, c.statistic, 'statistic');

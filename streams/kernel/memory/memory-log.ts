@@ -55,7 +55,10 @@ export class MemoryTransport implements Transport {
   async consumer(options: ConsumerOptions): Promise<Consumer> {
     for (const t of options.topics) this.partitionsOf(t);
     let groupOffsets = this.committed.get(options.group);
-    if (!groupOffsets) this.committed.set(options.group, (groupOffsets = new Map()));
+    if (!groupOffsets) {
+      groupOffsets = new Map();
+      this.committed.set(options.group, groupOffsets);
+    }
     const offsets = groupOffsets;
     const max = options.maxBatchRecords ?? 10_000;
     const position = new Map<string, number>();

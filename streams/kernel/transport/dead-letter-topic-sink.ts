@@ -6,10 +6,10 @@ import type { Message, Producer, Transport } from './transport.ts';
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
 
 /**
- * Writes each dead letter to `topic`, or by default to `<source topic>.dlq`: the original bytes as the value and the reason, stage and
- * source position as headers (the Kafka Connect convention), so a fixed record can be re-produced as it was.
- * Key and headers are made valid Unicode and the reason bounded, as in the `dead_letters` table: a dead letter's
- * own write must not fail (dead-letter-row.ts).
+ * Writes each dead letter to `topic`, or by default to `<source topic>.dlq`: the original bytes as the value and the
+ * reason, stage and source position as headers (the Kafka Connect convention), so a fixed record can be re-produced as
+ * it was. Key and headers are made valid Unicode and the reason bounded, as in the `dead_letters` table: a dead
+ * letter's own write must not fail (dead-letter-row.ts).
  */
 export function deadLetterTopicSink(transport: Transport, topic?: string): Sink<DeadLetter> {
   let producer: Promise<Producer> | undefined;
@@ -22,7 +22,10 @@ export function deadLetterTopicSink(transport: Transport, topic?: string): Sink<
       for (const { value: d } of records) {
         const target = topic ?? deadLetterTopic(d.position.topic);
         let list = byTopic.get(target);
-        if (!list) byTopic.set(target, (list = []));
+        if (!list) {
+          list = [];
+          byTopic.set(target, list);
+        }
         list.push({
           key: d.key === null ? null : toWellFormed(d.key),
           value: d.original,

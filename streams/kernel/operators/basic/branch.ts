@@ -31,7 +31,9 @@ export function branch<T>(
         routed[port]!.push(record);
       }
       // Every port carries the batch (even empty), so each branch acknowledges independently.
-      routed.forEach((records, i) => ctx.emit(records, { port: branchPort(i), withBatch: true }));
+      routed.forEach((records, i) => {
+        ctx.emit(records, { port: branchPort(i), withBatch: true });
+      });
     },
   });
 }
