@@ -2,7 +2,8 @@
  * Warehouse sink throughput: 200,000 postings-shaped rows (~500 bytes of JSON each) written through the sinks in
  * 10,000-row batches, as the runtime would hand them over; ClickHouse (CLICKHOUSE_URL, default
  * http://127.0.0.1:8123) into a fresh table each repetition, and the embedded DuckDB warehouse in a fresh temp dir.
- * Timings include toRow, validation, serialisation and the durable acknowledgement.
+ * Timings include toRow, validation, serialisation and the durable acknowledgement. Against the raw client and
+ * Quix Streams: bench/peers (bench/README.md).
  *
  *   npx tsx bench/warehouse.bench.ts [rows] [repetitions] [concurrency] [batch]
  */
@@ -12,9 +13,10 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { clickhouseCreateTable } from '../connectors/warehouse/clickhouse-ddl.ts';
 import { clickhouseSink } from '../connectors/warehouse/clickhouse-sink.ts';
-import { postingRow, rowRecords } from '../connectors/warehouse/sample-rows.ts';
+import { rowRecords } from '../connectors/warehouse/sample-rows.ts';
 import type { Row } from '../connectors/warehouse/tables.ts';
 import { openWarehouse } from '../connectors/warehouse/warehouse.ts';
+import { ROW_SHAPES, type ShapeName } from './peers/clickhouse-rows.ts';
 import { formatSpread, spread } from './stats.ts';
 
 const ROWS = Number(process.argv[2] ?? 200_000);
@@ -23,20 +25,9 @@ const CONCURRENCY = Number(process.argv[4] ?? 1);
 const BATCH = Number(process.argv[5] ?? 10_000);
 const URL = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 
-type TableName = 'postings' | 'events';
-/** Two row shapes: postings (~500 B, long text) and events (~100 B, numbers), the extremes of what pipelines write. */
-const shapes: Record<TableName, (i: number) => Row> = {
-  postings: postingRow,
-  events: (i) => ({
-    id: `nab/series-${i % 50}/${1_400_000_000_000 + i}`,
-    version: 0,
-    source: 'nab',
-    key: `series-${i % 50}`,
-    ts: 1_400_000_000_000 + i * 300_000,
-    value: Math.sin(i) * 100,
-    attributes: '{}',
-  }),
-};
+type TableName = ShapeName;
+/** Two row shapes (peers/clickhouse-rows.ts): postings (~500 B, long text) and events (~145 B, numbers). */
+const shapes = ROW_SHAPES;
 const identity = (r: { value: Row }) => r.value;
 
 /** Writes all batches keeping up to `concurrency` writes in flight, like the runtime does. */

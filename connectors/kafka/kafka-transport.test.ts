@@ -9,3 +9,15 @@ transportConformance(
     timeoutMs: 60_000,
   },
 );
+
+// The same contract with kafkajs' producer on the caller's thread (`producerThread: false`).
+transportConformance(
+  'kafka, producer on the main thread',
+  async () =>
+    new KafkaTransport({
+      brokers: process.env.KAFKA_BROKERS!.split(','),
+      clientId: 'conformance-main-thread',
+      producerThread: false,
+    }),
+  { timeoutMs: 60_000 },
+);
