@@ -1,4 +1,4 @@
-/** normalize → enrich → ClickHouse through the raw `@clickhouse/client` (JSONEachRow inserts), as clickhouse.driftline.ts. */
+/** normalize → enrich → ClickHouse through the raw `@clickhouse/client` (JSONEachRow), as clickhouse.driftline.ts. */
 import { createClient } from '@clickhouse/client';
 import { arg, startTiming } from './child.ts';
 import { prepareRow, rawRow, type ShapeName } from './clickhouse-rows.ts';

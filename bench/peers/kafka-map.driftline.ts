@@ -1,4 +1,4 @@
-/** Kafka → JSON decode → map → Kafka through a driftline pipeline; `--root` picks the checkout (a base, or this tree). */
+/** Kafka → JSON decode → map → Kafka through a driftline pipeline; `--root` picks the checkout (a base, or this). */
 import { resolve } from 'node:path';
 import { arg, importFrom, mapValue, startTiming } from './child.ts';
 

@@ -34,7 +34,7 @@ export function producerRequests({ brokers, clientId, ssl, sasl }) {
     };
   }
 
-  /** The connected producer, or null after a failure: the next request connects afresh (a broker may have restarted). */
+  /** The connected producer, or null after a failure: the next request connects afresh (a broker may restart). */
   let producer = null;
 
   function connected() {
