@@ -6,11 +6,11 @@
 //     backend 'onnxruntime' (default) or 'tfjs': the graph run with tfjs ops on the wasm backend (onnx-tfjs.js); tfjs
 //     is only imported by a thread once a tfjs model is loaded in it.
 //   { type: 'run', key, data: ArrayBuffer (float32, transferred), dims, checkFinite }
-//       → { data: ArrayBuffer (transferred), dims, ms, invalid, input: the request's buffer, transferred back for reuse
-//       }
-// `run` also checks every value is finite (the O(rows × features) scan stays off the main thread): rows holding
-// NaN or ±Infinity are left out of the batch the model sees and reported in `invalid` as { row, index, value }; the
-// output then has one row per remaining input row, in order.
+//       → { data: ArrayBuffer (transferred), dims, ms, invalid, input: the request's buffer, transferred back for
+//       reuse }
+// With checkFinite, `run` also finds the rows holding NaN or ±Infinity (infer asks for it only for a batch it saw a
+// bad value in while filling it): they are left out of the batch the model sees and reported in `invalid` as
+// { row, index, value }; the output then has one row per remaining input row, in order.
 //   { type: 'unload', key }
 // `run` blocks this thread while the session computes; the main thread's event loop stays free.
 import { setPriority } from 'node:os';

@@ -43,6 +43,8 @@ export interface RunResult {
   roundTripMs: number;
   /** Time spent waiting for a free thread. */
   queuedMs: number;
+  /** The batch's buffer, handed back by the thread: give it to `release` for reuse. */
+  input: ArrayBuffer;
 }
 
 interface Pending {
@@ -106,8 +108,9 @@ export class InferencePool {
   /**
    * Input buffers the threads handed back: reusing them avoids fresh (zeroed) pages and garbage per batch. Chunks
    * differ in size by a row or so, so a buffer serves any batch it is large enough for (the thread reads `dims`).
+   * `zeroed`: all zeros (its user cleared what it wrote), so sparse rows can be written without zeroing 64 KB rows.
    */
-  private readonly free: ArrayBuffer[] = [];
+  private readonly free: { buffer: ArrayBuffer; zeroed: boolean }[] = [];
   /** Buffers `acquire` handed out: transferred whole even when the batch is a shorter view of them. */
   private readonly pooled = new WeakSet<ArrayBufferLike>();
   private closed = false;
@@ -146,23 +149,34 @@ export class InferencePool {
     await Promise.all(this.workers.map((w) => w.request({ type: 'unload', key })));
   }
 
-  /** A float32 buffer of `length` values for a batch (recycled when possible; contents are not zeroed). */
-  acquire(length: number): Float32Array {
-    // The smallest free buffer that fits, unless it is more than twice the size needed (memory held for nothing).
+  /**
+   * A float32 buffer of `length` values for a batch (recycled when possible): all zeros if `zeroed`, else with
+   * whatever an earlier batch left in it.
+   */
+  acquire(length: number, zeroed = false): Float32Array {
+    // The smallest free buffer that fits, unless it is more than twice the size needed (memory held for nothing);
+    // among those, a zeroed one first when zeros are wanted.
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
-      const size = this.free[i]!.byteLength;
-      if (size >= length * 4 && size <= length * 8 && (best < 0 || size < this.free[best]!.byteLength)) best = i;
+      const { buffer, zeroed: clean } = this.free[i]!;
+      if (buffer.byteLength < length * 4 || buffer.byteLength > length * 8) continue;
+      const current = this.free[best];
+      if (!current) best = i;
+      else if (zeroed && clean !== current.zeroed) best = clean ? i : best;
+      else if (buffer.byteLength < current.buffer.byteLength) best = i;
     }
-    const buffer = best >= 0 ? this.free.splice(best, 1)[0]! : new ArrayBuffer(length * 4);
-    this.pooled.add(buffer);
-    return new Float32Array(buffer, 0, length);
+    const found = best >= 0 ? this.free.splice(best, 1)[0]! : { buffer: new ArrayBuffer(length * 4), zeroed: true };
+    this.pooled.add(found.buffer);
+    // Zero the whole buffer, not just `length`: it goes back as zeroed, and may then serve a longer batch.
+    if (zeroed && !found.zeroed) new Float32Array(found.buffer).fill(0);
+    return new Float32Array(found.buffer, 0, length);
   }
 
-  private recycle(buffer: ArrayBuffer): void {
+  /** Hands a batch's buffer back (`RunResult.input`) for reuse; `zeroed` only if it holds nothing but zeros. */
+  release(buffer: ArrayBuffer, zeroed: boolean): void {
     // Enough for the chunks of a few models in flight at once (infer hands all of a batch's chunks over together).
     if (this.free.length >= MAX_FREE_BUFFERS) this.free.shift();
-    this.free.push(buffer);
+    this.free.push({ buffer, zeroed });
   }
 
   /**
@@ -199,8 +213,8 @@ export class InferencePool {
       ])
         .then(
           (m) => {
-            this.recycle(m.input as ArrayBuffer);
             job.resolve({
+              input: m.input as ArrayBuffer,
               checkMs: m.checkMs as number,
               output: new Float32Array(m.data as ArrayBuffer),
               invalid: m.invalid as InvalidRow[],

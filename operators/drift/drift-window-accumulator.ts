@@ -36,19 +36,28 @@ export function driftAccumulator<T>(features: DriftFeatures<T>) {
 
 function addKeywords(acc: DriftAccumulator, terms: Iterable<string>): void {
   acc.documents++;
+  // Looked up once per document, not per term (created on the first term, as before: no empty map).
+  let mentions: Map<string, number> | undefined;
   const seen = new Set<string>();
   for (const term of terms) {
-    increment(acc.categorical, KEYWORDS_FEATURE, term);
+    mentions ??= categoryCounts(acc.categorical, KEYWORDS_FEATURE);
+    mentions.set(term, (mentions.get(term) ?? 0) + 1);
+    if (seen.has(term)) continue;
     seen.add(term);
+    acc.termDocuments.set(term, (acc.termDocuments.get(term) ?? 0) + 1);
   }
-  for (const term of seen) acc.termDocuments.set(term, (acc.termDocuments.get(term) ?? 0) + 1);
 }
 
 function increment(maps: Map<string, Map<string, number>>, feature: string, category: string): void {
+  const m = categoryCounts(maps, feature);
+  m.set(category, (m.get(category) ?? 0) + 1);
+}
+
+function categoryCounts(maps: Map<string, Map<string, number>>, feature: string): Map<string, number> {
   let m = maps.get(feature);
   if (!m) {
     m = new Map();
     maps.set(feature, m);
   }
-  m.set(category, (m.get(category) ?? 0) + 1);
+  return m;
 }

@@ -45,15 +45,16 @@ export function keywordSkew(
     logRatio: score(w, r),
   });
 
+  const index = indexed(reference);
   const emerging = [];
   for (const [term, w] of windowDf) {
     if (w < minDocs) continue;
-    const s = shift(term, w, reference.documentFrequency[term] ?? 0);
+    const s = shift(term, w, index.frequency.get(term) ?? 0);
     if (s.logRatio > 0) emerging.push(s);
   }
   const vanishing = [];
-  for (const [term, r] of Object.entries(reference.documentFrequency)) {
-    if (r / refDocs < minRefShare) continue;
+  for (const [term, r] of index.byFrequency) {
+    if (r / refDocs < minRefShare) break; // the rest are rarer still
     const s = shift(term, windowDf.get(term) ?? 0, r);
     if (s.logRatio < 0) vanishing.push(s);
   }
@@ -64,4 +65,24 @@ export function keywordSkew(
     ...emerging.slice(0, top).map((s, i): KeywordShift => ({ ...s, direction: 'emerging', rank: i + 1 })),
     ...vanishing.slice(0, top).map((s, i): KeywordShift => ({ ...s, direction: 'vanishing', rank: i + 1 })),
   ];
+}
+
+interface IndexedReference {
+  /** Term → reference df (a Map: lookups in a 20k-key object are slower). */
+  frequency: Map<string, number>;
+  /** The terms, most frequent first: a window's vanishing candidates are a prefix. */
+  byFrequency: [string, number][];
+}
+
+/** Built once per reference: every window report of a run tests against the same one. */
+const indexes = new WeakMap<KeywordReference, IndexedReference>();
+
+function indexed(reference: KeywordReference): IndexedReference {
+  let index = indexes.get(reference);
+  if (!index) {
+    const entries = Object.entries(reference.documentFrequency);
+    index = { frequency: new Map(entries), byFrequency: entries.sort((a, b) => b[1] - a[1]) };
+    indexes.set(reference, index);
+  }
+  return index;
 }

@@ -203,6 +203,8 @@ describe('infer', () => {
       denseStage,
     );
     const { sink, dead } = await predictAll<SparseValue>(values, stage);
+    // Again in reverse order: now the buffers are the ones the sparse run cleared (zeroed), with other rows in them.
+    const again = await predictAll<SparseValue>([...values].reverse(), stage);
     await stage.close();
     await denseStage.close();
     await pool.close();
@@ -213,6 +215,7 @@ describe('infer', () => {
     const strip = (r: Inferred<unknown>) =>
       r.predictions.map(({ label, probabilities, model_id }) => ({ label, probabilities, model_id }));
     expect(sink.values.map(strip)).toEqual(want.sink.values.map(strip));
+    expect(again.sink.values.map(strip).reverse()).toEqual(want.sink.values.map(strip));
   });
 
   it("runs a user's own classifier with other input/output names and preprocessing, from its JSON config", async () => {

@@ -83,8 +83,9 @@ export interface InferOptions<I> {
   /** The Prediction's record_id. Default: the record key, else topic/partition@offset. */
   recordId?: (record: StreamRecord<I>) => string;
   /**
-   * Check every input value is finite (NaN/±Infinity rows become dead letters). Default true. The check is a pass
-   * over all values in the inference thread; turn it off only when upstream already guarantees finite features.
+   * Check every input value is finite (NaN/±Infinity rows become dead letters). Default true. The check is fused
+   * into copying the rows into the batch (for sparse rows, their nonzeros only); turn it off only when upstream
+   * already guarantees finite features.
    */
   checkFinite?: boolean;
   /** Share a pool between stages (then the caller closes it). */

@@ -1,12 +1,12 @@
 /**
  * Inference batches ("chunks") for `infer`: rows [start, end) of an input batch, run on one set of model versions.
- * Splits a run of rows evenly, fills a pool buffer per model, runs it in the inference threads and keeps each
- * model's result (or its failure) for the chunk.
+ * Splits a run of rows evenly, fills a pool buffer per model (checking finiteness as it copies), runs it in the
+ * inference threads and keeps each model's result (or its failure) for the chunk.
  */
 import type { InferencePool } from '../../models/infer/worker-pool.ts';
 import { reasonOf } from '../../streams/kernel/stage.ts';
-import type { InferOptions } from './infer.ts';
-import { type InputRow, densify, finiteValues, isSparse, scatter } from './input-rows.ts';
+import type { InferOptions, SparseRow } from './infer.ts';
+import { type InputRow, clearSparse, copyChecked, densify, scatter } from './input-rows.ts';
 import type { Loaded } from './model-sessions.ts';
 
 export interface ModelResult {
@@ -54,23 +54,24 @@ export class ChunkRunner {
 
   /** Runs the chunk on each of its models at once, storing every model's result in `chunk.results`. */
   async run(rows: InputRow[], chunk: Chunk): Promise<void> {
-    // Sparse rows with finite values are finite throughout (the rest is 0): no need for the thread's dense scan then.
-    let checkFinite = this.options.checkFinite ?? true;
-    if (checkFinite && rows.slice(chunk.start, chunk.end).every((row) => isSparse(row) && finiteValues(row.values)))
-      checkFinite = false;
-    await Promise.all(chunk.models.map((m) => this.runModel(rows, chunk, m, checkFinite)));
+    await Promise.all(chunk.models.map((m) => this.runModel(rows, chunk, m)));
   }
 
-  private async runModel(rows: InputRow[], chunk: Chunk, m: Loaded, checkFinite: boolean): Promise<void> {
+  private async runModel(rows: InputRow[], chunk: Chunk, m: Loaded): Promise<void> {
     const n = chunk.end - chunk.start;
-    const data = this.fill(rows, chunk, m);
+    const check = this.options.checkFinite ?? true;
+    const batch = this.fill(rows, chunk, m, check);
+    // Rows found finite while copied need no scan in the thread; otherwise the thread finds and drops the bad ones.
+    const checkFinite = check && !batch.finite;
     try {
       const {
         output,
         dims,
         invalid,
+        input,
         roundTripMs: ms,
-      } = await this.pool.run(m.key, data, [n, ...this.options.featureShape], checkFinite);
+      } = await this.pool.run(m.key, batch.data, [n, ...this.options.featureShape], checkFinite);
+      this.reuse(input, batch.sparse && !checkFinite ? batch.sparse : undefined);
       const valid = n - invalid.length;
       if (valid > 0 && (dims.length !== 2 || dims[0] !== valid))
         throw new Error(`output has shape [${dims.join(', ')}], expected [${valid}, classes]`);
@@ -92,22 +93,52 @@ export class ChunkRunner {
     }
   }
 
-  /** The chunk's rows in a (reused) pool buffer, through the model's preprocessing if it has one. */
-  private fill(rows: InputRow[], chunk: Chunk, m: Loaded): Float32Array {
+  /**
+   * The chunk's rows in a (reused) pool buffer, through the model's preprocessing if it has one. `finite`: every
+   * value was checked finite on the way (`check`); `sparse`: the rows, when all were sparse and written into a zeroed
+   * buffer (so clearing their nonzeros leaves it zeroed again).
+   */
+  private fill(rows: InputRow[], chunk: Chunk, m: Loaded, check: boolean) {
     const { width } = this;
     const n = chunk.end - chunk.start;
-    const data = this.pool.acquire(n * width);
+    const sparse = m.model.preprocess ? undefined : sparseRows(rows, chunk);
+    const data = this.pool.acquire(n * width, sparse !== undefined);
+    // Preprocessing may turn finite values into NaN: the thread checks its output.
+    let finite = check && !m.model.preprocess;
     for (let i = 0; i < n; i++) {
       const row = rows[chunk.start + i]!;
+      const offset = i * width;
       if (m.model.preprocess) {
         const copy = row instanceof Float32Array ? row.slice() : densify(row, width);
         m.model.preprocess(copy);
-        data.set(copy, i * width);
-      } else if (row instanceof Float32Array) data.set(row, i * width);
-      else scatter(row, data, i * width, width);
+        data.set(copy, offset);
+      } else if (row instanceof Float32Array) {
+        if (check) finite = copyChecked(row, data, offset) && finite;
+        else data.set(row, offset);
+      } else {
+        if (!sparse) data.fill(0, offset, offset + width);
+        finite = scatter(row, data, offset) && finite;
+      }
     }
-    return data;
+    return { data, finite, sparse };
   }
+
+  /** Hands a batch buffer back to the pool: zeroed again if it held only `sparse` rows the thread left in place. */
+  private reuse(input: ArrayBuffer, sparse: SparseRow[] | undefined): void {
+    if (sparse) clearSparse(sparse, new Float32Array(input), this.width);
+    this.pool.release(input, sparse !== undefined);
+  }
+}
+
+/** The chunk's rows if all are sparse, else undefined. */
+function sparseRows(rows: InputRow[], chunk: Chunk): SparseRow[] | undefined {
+  const sparse: SparseRow[] = [];
+  for (let i = chunk.start; i < chunk.end; i++) {
+    const row = rows[i]!;
+    if (row instanceof Float32Array) return undefined;
+    sparse.push(row);
+  }
+  return sparse;
 }
 
 function softmaxRows(data: Float32Array, classes: number): void {

@@ -38,8 +38,7 @@ export function buildRows<I>(
       out.deadLetter(record, new Error(`toInput failed: ${reasonOf(error)}`));
       continue;
     }
-    // Lengths are checked here; finiteness in the inference thread (an O(rows × features) scan), except for
-    // chunks of sparse rows, whose few values runChunk checks itself.
+    // Lengths are checked here; finiteness while the rows are copied into the batch (inference-chunks.ts).
     const problem = rowProblem(row, shape);
     if (problem) {
       out.deadLetter(record, new Error(problem));
@@ -74,25 +73,64 @@ function sparseProblem(row: SparseRow, width: number): string | null {
     return `sparse input has ${row.indices.length} indices but ${row.values.length} values`;
   for (let i = 0; i < row.indices.length; i++) {
     const k = row.indices[i]!;
-    if (!Number.isInteger(k) || k < 0 || k >= width) return `sparse input index ${k} is outside [0, ${width})`;
+    // (k | 0) === k: an integer in int32 range (NaN, fractions and huge values fail), as width is.
+    if ((k | 0) !== k || k < 0 || k >= width) return `sparse input index ${k} is outside [0, ${width})`;
   }
   return null;
 }
 
-/** Every value finite as a float32 (1e39 is a finite number but Infinity once stored in the batch). */
-export function finiteValues(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(Math.fround(values[i]!))) return false;
-  return true;
+// The finiteness checks below add v·0 up: 0 for every finite v, NaN once any v is NaN or ±Infinity; on float32
+// values (Math.fround), so a float64 value that overflows float32 (1e39) counts as Infinity.
+
+/**
+ * Writes a sparse row's nonzeros into `data` at `offset`, which must hold zeros there (a zeroed pool buffer, see
+ * `clearSparse`). Returns whether every value is finite.
+ */
+export function scatter(row: SparseRow, data: Float32Array, offset: number): boolean {
+  const { indices, values } = row;
+  let check = 0;
+  for (let i = 0; i < indices.length; i++) {
+    // Not read back from `data`: a load after the store to a random spot of a 64 KB row costs more than fround.
+    const v = Math.fround(values[i]!);
+    data[offset + indices[i]!] = v;
+    check += v * 0;
+  }
+  return check === 0;
 }
 
-/** Writes a sparse row into `data` at `offset`: zeros, then its values (the pool's buffers are not zeroed). */
-export function scatter(row: SparseRow, data: Float32Array, offset: number, width: number): void {
-  data.fill(0, offset, offset + width);
-  for (let i = 0; i < row.indices.length; i++) data[offset + row.indices[i]!] = row.values[i]!;
+/** Zeroes what `scatter` wrote for `rows`, written from row 0 of `data` on, so the buffer can be reused as zeroed. */
+export function clearSparse(rows: SparseRow[], data: Float32Array, width: number): void {
+  for (let r = 0; r < rows.length; r++) {
+    const { indices } = rows[r]!;
+    const offset = r * width;
+    for (let i = 0; i < indices.length; i++) data[offset + indices[i]!] = 0;
+  }
+}
+
+/** Copies a dense row into `data` at `offset`, checking finiteness in the same pass; returns whether all are finite. */
+export function copyChecked(row: Float32Array, data: Float32Array, offset: number): boolean {
+  const n = row.length;
+  let a = 0;
+  let b = 0;
+  let i = 0;
+  // Two sums: consecutive adds to one sum would wait on each other.
+  for (; i + 1 < n; i += 2) {
+    const x = row[i]!;
+    const y = row[i + 1]!;
+    data[offset + i] = x;
+    data[offset + i + 1] = y;
+    a += x * 0;
+    b += y * 0;
+  }
+  if (i < n) {
+    data[offset + i] = row[i]!;
+    a += row[i]! * 0;
+  }
+  return a + b === 0;
 }
 
 export function densify(row: SparseRow, width: number): Float32Array {
   const dense = new Float32Array(width);
-  scatter(row, dense, 0, width);
+  scatter(row, dense, 0);
   return dense;
 }
