@@ -343,6 +343,41 @@ function evaluate(tf, n, a, v, c, type, opset, prepared) {
   }
 }
 
+/** Throws, naming the op, when the graph uses an op of a custom domain or one this backend does not implement. */
+function checkSupported(graph) {
+  for (const n of graph.node) {
+    if (n.domain && n.domain !== 'ai.onnx')
+      throw new Error(`op ${n.domain}.${n.opType} is not supported by the tfjs backend (custom domain)`);
+    if (!SUPPORTED_OPS.includes(n.opType))
+      throw new Error(
+        `op ${n.opType} (node ${n.name || n.output?.[0]}) is not supported by the tfjs backend ` +
+          `(supported: ${SUPPORTED_OPS.join(', ')})`,
+      );
+  }
+}
+
+/** `wanted` outputs → the runtime nodes they need, in graph order (computed once per set of outputs). */
+function planner(runtime) {
+  const plans = new Map();
+  return (wanted) => {
+    const key = wanted.join('\u0000');
+    let plan = plans.get(key);
+    if (plan) return plan;
+    const needed = new Set(wanted);
+    const keep = new Array(runtime.length).fill(false);
+    for (let i = runtime.length - 1; i >= 0; i--) {
+      const { n } = runtime[i];
+      if (n.output.some((o) => needed.has(o))) {
+        keep[i] = true;
+        for (const name of n.input ?? []) if (name) needed.add(name);
+      }
+    }
+    plan = runtime.filter((_, i) => keep[i]);
+    plans.set(key, plan);
+    return plan;
+  };
+}
+
 /**
  * Loads a serialized ONNX model for the tfjs backend. Throws, naming the op, when the graph uses an op this backend
  * does not implement.
@@ -355,15 +390,7 @@ export async function loadOnnxTfjs(bytes, tfModule) {
   const graph = model.graph;
   if (!graph) throw new Error('ONNX model has no graph');
   const opset = Number((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 17);
-  for (const n of graph.node) {
-    if (n.domain && n.domain !== 'ai.onnx')
-      throw new Error(`op ${n.domain}.${n.opType} is not supported by the tfjs backend (custom domain)`);
-    if (!SUPPORTED_OPS.includes(n.opType))
-      throw new Error(
-        `op ${n.opType} (node ${n.name || n.output?.[0]}) is not supported by the tfjs backend ` +
-          `(supported: ${SUPPORTED_OPS.join(', ')})`,
-      );
-  }
+  checkSupported(graph);
   /** name → { tensor, values?, type } of constants (initializers and folded nodes). */
   const constants = new Map();
   const inputNames = graph.input.map((i) => i.name).filter((name) => !graph.initializer.some((t) => t.name === name));
@@ -414,25 +441,7 @@ export async function loadOnnxTfjs(bytes, tfModule) {
         producedType.set(n.output[0], n.input[2] ? (constants.get(n.input[2])?.type ?? T.UINT8) : T.UINT8);
     }
 
-    /** The runtime nodes needed for `wanted` outputs, in graph order. */
-    const plans = new Map();
-    const planFor = (wanted) => {
-      const key = wanted.join('\u0000');
-      let plan = plans.get(key);
-      if (plan) return plan;
-      const needed = new Set(wanted);
-      const keep = new Array(runtime.length).fill(false);
-      for (let i = runtime.length - 1; i >= 0; i--) {
-        const { n } = runtime[i];
-        if (n.output.some((o) => needed.has(o))) {
-          keep[i] = true;
-          for (const name of n.input ?? []) if (name) needed.add(name);
-        }
-      }
-      plan = runtime.filter((_, i) => keep[i]);
-      plans.set(key, plan);
-      return plan;
-    };
+    const planFor = planner(runtime);
 
     let disposed = false;
     return {
