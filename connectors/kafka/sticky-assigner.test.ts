@@ -28,7 +28,7 @@ describe('sticky assigner', () => {
     expect(await assign(1, { z: [0], a: [], m: [] })).toEqual({ a: [], m: [], z: [0] });
   });
 
-  it('stays with its holder when another member leaves, and goes to another when the holder leaves', async () => {
+  it('leaves it with its holder when another member leaves, and gives it to someone when the holder leaves', async () => {
     expect(await assign(1, { z: [0], m: [] })).toEqual({ m: [], z: [0] });
     expect((await assign(1, { a: [], m: [] })).a).toEqual([0]);
   });
