@@ -93,14 +93,16 @@ export interface RepartitionSourceOptions<T> {
 export function repartitionSource<T>(transport: Transport, options: RepartitionSourceOptions<T>): Source<T> {
   let consumer: Promise<Consumer> | undefined;
   const connect = () =>
-    (consumer ??= transport.ensureTopic(options.topic, 1).then(() =>
-      transport.consumer({
-        group: options.group,
-        topics: [options.topic],
-        fromBeginning: true,
-        stickyAssignment: true,
-      }),
-    ));
+    (consumer ??= transport
+      .ensureTopic(options.topic, 1)
+      .then(() =>
+        transport.consumer({
+          group: options.group,
+          topics: [options.topic],
+          fromBeginning: true,
+          stickyAssignment: true,
+        }),
+      ));
   const gate = new InputGate<T>(options.inputPartitions, options.gateTimeoutMs ?? 30_000);
   const seen = new Set<string>();
   const revokeListeners: Array<(partitions: TopicPartition[]) => void> = [];
