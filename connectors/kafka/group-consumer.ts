@@ -5,14 +5,12 @@ import type {
   Batch as KafkaBatch,
   Consumer as KafkaJsConsumer,
   Kafka,
-  PartitionAssigner,
 } from 'kafkajs';
 import type { KafkaSecurity } from '../../config/kafka-security.ts';
 import { BoundedQueue } from '../../streams/kernel/bounded-queue.ts';
 import type { BrokerOutage } from './broker-outage.ts';
 import { explainKafkaError } from './client-security.ts';
 import type { ConsumerAssignment } from './consumer-assignment.ts';
-import { stickyAssigner } from './sticky-assigner.ts';
 import type {
   ConsumedMessage,
   Consumer,
@@ -65,15 +63,9 @@ async function commitWhileRejoining(
 }
 
 /** The kafkajs consumer driftline reads with: large fetches, commits left to the caller. */
-function kafkaJsConsumer(
-  kafka: Kafka,
-  groupId: string,
-  sessionTimeout: number,
-  assigners?: PartitionAssigner[],
-): KafkaJsConsumer {
+function kafkaJsConsumer(kafka: Kafka, groupId: string, sessionTimeout: number): KafkaJsConsumer {
   return kafka.consumer({
     groupId,
-    ...(assigners ? { partitionAssigners: assigners } : {}),
     sessionTimeout,
     heartbeatInterval: 1_000,
     maxBytesPerPartition: 32 * 1024 * 1024,
@@ -134,8 +126,7 @@ export class GroupConsumer {
   private crashed: Error | null = null;
 
   constructor(private readonly parts: GroupConsumerParts) {
-    const sticky = parts.options.stickyAssignment ? [stickyAssigner(() => parts.assignment.partitions())] : undefined;
-    this.consumer = kafkaJsConsumer(parts.kafka, parts.options.group, parts.sessionTimeoutMs, sticky);
+    this.consumer = kafkaJsConsumer(parts.kafka, parts.options.group, parts.sessionTimeoutMs);
   }
 
   /** Joins the group and starts fetching; resolves once joined and assigned, at the start offsets if any. */

@@ -95,14 +95,7 @@ export function repartitionSource<T>(transport: Transport, options: RepartitionS
   const connect = () =>
     (consumer ??= transport
       .ensureTopic(options.topic, 1)
-      .then(() =>
-        transport.consumer({
-          group: options.group,
-          topics: [options.topic],
-          fromBeginning: true,
-          stickyAssignment: true,
-        }),
-      ));
+      .then(() => transport.consumer({ group: options.group, topics: [options.topic], fromBeginning: true })));
   const gate = new InputGate<T>(options.inputPartitions, options.gateTimeoutMs ?? 30_000);
   const seen = new Set<string>();
   const revokeListeners: Array<(partitions: TopicPartition[]) => void> = [];

@@ -60,11 +60,6 @@ export interface ConsumerOptions {
    * `offsetsForTime`). Honoured by transports that implement `offsetsForTime`; others start as usual.
    */
   startOffsets?: PartitionOffset[];
-  /**
-   * Keep each partition with its member when others join or leave, where the transport can choose (Kafka): for
-   * consumers that keep state per partition. Default: the transport's usual assignment.
-   */
-  stickyAssignment?: boolean;
 }
 
 export interface Consumer {
