@@ -80,10 +80,6 @@ program
     '--exactly-once',
     'Kafka only: write output topics in transactions with the input offsets (read them with read_committed)',
   )
-  .option(
-    '--scale-out',
-    'run as one of N workers in the group: per-partition stages here, stream-wide ones behind a repartition topic',
-  )
   .option('--max-dead-letter-ratio <r>', DEAD_LETTER_HELP, deadLetterRatio)
   .option('--json', JSON_HELP)
   .option('--metrics-port <port>', METRICS_PORT_HELP, portNumber)

@@ -9,8 +9,7 @@ import { lateWarning } from './late-warning.ts';
 import { topicName } from '../streams/pipelines/pipeline-definition.ts';
 import { pipelineNamed, pipelineOptions } from '../streams/pipelines/registry.ts';
 import { liveRunId, recordRun, recordRunMetrics, type RunContext } from '../streams/pipelines/run-metrics.ts';
-import { type RunOptions, type RunResult, runPipeline } from '../streams/kernel/runner.ts';
-import { scaledRun } from './run-scaled.ts';
+import { type RunResult, runPipeline } from '../streams/kernel/runner.ts';
 import { inputFiles, inputMisfit } from './input-fit.ts';
 import { logEnds } from './log-ends.ts';
 import { pipelineProgress } from './progress.ts';
@@ -32,8 +31,6 @@ export interface RunCommandOptions extends MetricsOptions {
   csvMap?: string;
   /** Output topics written in Kafka transactions with the input offsets (connectors/kafka/transaction-outbox.ts). */
   exactlyOnce?: boolean;
-  /** Per-partition stages here, stream-wide ones behind a repartition topic; N workers share a group (run-scaled). */
-  scaleOut?: boolean;
 }
 
 /** `driftline run`: reads the pipeline's topic (or --input files), stops on SIGINT/SIGTERM after draining. */
@@ -57,26 +54,14 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
     : topicSource(transport, { topics, group, partitions: definition.partitions });
   // One id for the live results across restarts: a window redelivered after a restart replaces its rows.
   const runId = liveRunId(group);
-  const context = {
+  const pipeline = definition.build(source, {
     transport,
     warehouse,
     models: ModelRegistry.fromSettings(settings),
     settings,
     options: pipelineConfig,
     runId,
-  };
-  if (options.scaleOut && options.input)
-    throw new Error('--scale-out reads a topic; it does not apply to --input files');
-  const scaled = options.scaleOut
-    ? scaledRun(definition, source, context, {
-        transport,
-        group,
-        topics,
-        inputTopic,
-        partitions: definition.partitions,
-      })
-    : undefined;
-  const pipeline = scaled ? undefined : definition.build(source, context);
+  });
 
   const stop = new AbortController();
   const progress = pipelineProgress(name, { plainEveryMs: settings.progressEveryMs });
@@ -97,7 +82,7 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
         `running ${name} ` +
           `on ${options.input ? `files under ${options.input}` : `${transport.kind} topic ${inputTopic}`}\n`,
       );
-    const runOptions: RunOptions = {
+    const result = await runPipeline(pipeline, {
       untilIdle: options.untilIdle || Boolean(options.input),
       signal: stop.signal,
       inputComplete: options.inputComplete,
@@ -106,8 +91,7 @@ export async function runCommand(name: string, options: RunCommandOptions): Prom
         metrics?.onStart(live);
         if (!options.quiet) progress.onStart(live);
       },
-    };
-    const result = scaled ? await scaled.run(runOptions) : await runPipeline(pipeline!, runOptions);
+    });
     progress.stop();
     await recordRunMetrics(warehouse, runId, name, result.metrics);
     await recordRun(

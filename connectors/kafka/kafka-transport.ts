@@ -8,7 +8,6 @@ import { explainKafkaError, kafkaJsSecurity } from './client-security.ts';
 import { ConsumerAssignment } from './consumer-assignment.ts';
 import { firstContact } from './first-contact.ts';
 import { GroupConsumer, type TransactionalCommit } from './group-consumer.ts';
-import { groupCommittedToEnd } from './group-progress.ts';
 import { packBatch } from './packed-batch.js';
 import { producerRequests } from './producer-requests.js';
 import { type TransactionRequest, TransactionOutbox } from './transaction-outbox.ts';
@@ -259,10 +258,6 @@ export class KafkaTransport implements Transport {
       offset: Number(starts.find((s) => s.partition === e.partition)?.offset ?? e.high),
       end: Number(e.high),
     }));
-  }
-
-  async groupCaughtUp(group: string, topics: string[]): Promise<boolean> {
-    return this.withAdmin(`reading ${group}'s committed offsets`, (admin) => groupCommittedToEnd(admin, group, topics));
   }
 
   async producer(): Promise<Producer> {

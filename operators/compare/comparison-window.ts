@@ -3,14 +3,10 @@ import type { Prediction } from '../../schemas/prediction.ts';
 import type { SourcePosition } from '../../streams/kernel/record.ts';
 import type { ModelComparison } from './compare-models.ts';
 
-/**
- * A model's estimate in a window, from its predictions there. The parts are kept and summed in sorted order when the
- * row is made, so the figure does not depend on the order predictions arrived in (floating-point sums do): one
- * partition or six, one worker or several, give the same row.
- */
+/** A model's estimate in a window, as sums over its predictions there. */
 export interface EstimateSums {
-  calibrated: number[];
-  reference: number[];
+  calibrated: number;
+  reference: number;
   estimated: number;
   /** Predictions that could not be estimated (no calibration for their version, no usable confidence). */
   missing: number;
@@ -40,13 +36,7 @@ export interface ComparisonWindow {
   position: SourcePosition;
 }
 
-const noEstimate = (): EstimateSums => ({
-  calibrated: [],
-  reference: [],
-  estimated: 0,
-  missing: 0,
-  methods: new Set(),
-});
+const noEstimate = (): EstimateSums => ({ calibrated: 0, reference: 0, estimated: 0, missing: 0, methods: new Set() });
 
 export function newComparisonWindow(
   start: number,
@@ -77,8 +67,8 @@ export function addEstimate(sums: EstimateSums, e: PredictionEstimate): void {
     sums.missing++;
     return;
   }
-  sums.calibrated.push(e.calibrated);
-  sums.reference.push(e.reference);
+  sums.calibrated += e.calibrated;
+  sums.reference += e.reference;
   sums.estimated++;
   sums.methods.add(e.method);
 }
@@ -101,16 +91,9 @@ export class Calibrations {
   }
 }
 
-/** The sum of `parts` in ascending order: the same whatever order they were added in. */
-function orderFreeSum(parts: number[]): number {
-  let sum = 0;
-  for (const x of [...parts].sort((a, b) => a - b)) sum += x;
-  return sum;
-}
-
 function summarize(s: EstimateSums, alertMargin: number) {
   if (s.estimated === 0 || s.missing > 0) return { estimated: null, reference: null, alert: null };
-  const [estimated, reference] = [orderFreeSum(s.calibrated) / s.estimated, orderFreeSum(s.reference) / s.estimated];
+  const [estimated, reference] = [s.calibrated / s.estimated, s.reference / s.estimated];
   return { estimated, reference, alert: estimated < reference - alertMargin };
 }
 

@@ -72,11 +72,7 @@ export class SourceLoop {
   }
 
   private async forward(b: SourceBatch<unknown>, readAt: number): Promise<void> {
-    if (b.records.length === 0) {
-      // Nothing to wait for (a repartition source dropped redelivered records): committable at once.
-      this.tracker.track(b.topic, b.partition, b.nextOffset).release();
-      return;
-    }
+    if (b.records.length === 0) return;
     const starts = startTimes(b.records, readAt, this.options.latencyStart);
     const token = this.tracker.track(b.topic, b.partition, b.nextOffset, b.records.length, starts);
     this.lag?.read(b.topic, b.partition, b.nextOffset);

@@ -5,8 +5,6 @@ import type { Warehouse } from '../../connectors/warehouse/warehouse.ts';
 import type { ModelRegistry } from '../../models/registry/registry.ts';
 import type { SchemaName } from '../../schemas/registry.ts';
 import type { Pipeline } from '../kernel/pipeline.ts';
-import type { RepartitionCodec } from '../kernel/repartition.ts';
-import type { Sink } from '../kernel/sink.ts';
 import type { Source } from '../kernel/source.ts';
 
 /**
@@ -64,22 +62,4 @@ export interface PipelineDefinition<O = unknown> {
    */
   read(files: string[], produceOptions?: O, fileOptions?: FileReadOptions): AsyncIterable<Message[]>;
   build(source: Source<Buffer>, context: PipelineContext<O>): Pipeline;
-  /**
-   * The pipeline in two parts for `driftline run <name> --scale-out`: per-record stages on whichever worker reads a
-   * partition, writing into `link`'s repartition topic, and the stream-wide stages reading it in one worker.
-   */
-  buildScaled?(source: Source<Buffer>, context: PipelineContext<O>, link: RepartitionLink): ScaledPipeline;
-}
-
-/** Both ends of a repartition topic (streams/repartition.ts), opened by the command that runs the pipeline. */
-export interface RepartitionLink {
-  sink<T>(codec: RepartitionCodec<T>): Sink<T>;
-  source<T>(codec: RepartitionCodec<T>): Source<T>;
-}
-
-/** A scaled-out pipeline: the per-partition part and the stream-wide part, joined by a repartition topic. */
-export interface ScaledPipeline {
-  perPartition: Pipeline;
-  /** Absent when there is nothing stream-wide to run (postings without Model A). */
-  streamWide?: Pipeline;
 }

@@ -13,12 +13,22 @@ import type { TimedExample } from '../../models/continual/event-time-feed.ts';
 import type { TrainingExample } from '../../models/continual/training-example.ts';
 import { InferencePool } from '../../models/infer/worker-pool.ts';
 import { loadHeldOut } from '../../models/held-out-store.ts';
+import { postingModelFeatures, type ScoredPosting } from '../../models/postings/drift-features.ts';
 import { featurizeSparse, FEATURE_DIM } from '../../models/postings/features.ts';
-import { preparedFeatures, preparePosting, rememberPrepared } from '../../models/postings/prepare-posting.ts';
+import {
+  preparedFeatures,
+  preparedKeywords,
+  preparePosting,
+  rememberPrepared,
+} from '../../models/postings/prepare-posting.ts';
 import { CLASSES } from '../../models/postings/train.ts';
 import type { ModelRegistry } from '../../models/registry/registry.ts';
 import { conformsTo } from '../../operators/basic/conforms-to.ts';
-import { loadReferenceProfile } from '../../operators/drift/reference-profile.ts';
+import { compareModels, modelComparisonRow } from '../../operators/compare/compare-models.ts';
+import { estimateAlertRows } from '../../operators/compare/estimate-alert-rows.ts';
+import { driftAlertRows, driftMetricRows, keywordSkewRows } from '../../operators/drift/drift-rows.ts';
+import { driftWindow } from '../../operators/drift/drift-window.ts';
+import { loadReferenceProfile, type ReferenceProfile } from '../../operators/drift/reference-profile.ts';
 import {
   infer,
   type Inferred,
@@ -27,10 +37,13 @@ import {
   type SparseRow,
 } from '../../operators/infer/infer.ts';
 import { type JobPosting, postedAt } from '../../operators/normalize/index.ts';
-import type { PseudoLabel } from '../../operators/pseudo-label/pseudo-label.ts';
-import { Pipeline, type Stream } from '../kernel/pipeline.ts';
-import type { Source } from '../kernel/source.ts';
-import { postingsStreamWide } from './postings-stream-wide.ts';
+import { pseudoLabel, type PseudoLabel, type PseudoLabelWindow } from '../../operators/pseudo-label/pseudo-label.ts';
+import { pseudoLabelRow, pseudoLabelWindowRow } from '../../operators/pseudo-label/pseudo-label-rows.ts';
+import { postingKey } from '../../operators/uncertainty/near-duplicate.ts';
+import { labelQueueRow } from '../../operators/uncertainty/label-queue-row.ts';
+import { uncertaintySample } from '../../operators/uncertainty/uncertainty-sample.ts';
+import { tumbling } from '../kernel/operators/window/window-spec.ts';
+import { Pipeline } from '../kernel/pipeline.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
 import { humanExamples } from './human-examples.ts';
 import { ModelCalibrations } from './model-calibrations.ts';
@@ -45,6 +58,7 @@ import { type PostingsOptions, postingsOptionRules } from './postings-options.ts
 import { predictionRow } from './prediction-rows.ts';
 import { trainingBarrier, type TrainingBarrierStats } from './training-barrier.ts';
 
+const DAY = 86_400_000;
 /** Set on label messages that travel with the postings (files: `classified.json`); the labels topic needs none. */
 const LABEL_HEADER = 'driftline.record';
 
@@ -94,149 +108,216 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
     'Job postings → normalize → Model A and B → labelling queue, drift, pseudo-labels, A vs B, Model B training',
   inputTopic: 'postings',
   extraTopics: ['labels'],
-  // Six partitions: `run --scale-out` workers share them, and the stream-wide ML stages (one drift verdict, one
-  // labelling budget per month) meet behind a repartition topic (postings-scaled.ts); their windows close on the
-  // slowest partition's clock, so one worker or several close the same windows.
-  partitions: 6,
+  // One partition: the ML stages keep stream-wide windows (one drift verdict, one labelling budget per month)
+  // under one consumer anyway, and one partition gives them one total order, so a live run, a replay and either
+  // transport close the same windows. Inference, the costly part, runs on worker threads whatever the count.
+  partitions: 1,
   options: postingsOptionRules,
   acceptsFile: (f) => isPostingsFile(f) || isClassified(f),
   read: readPostingsAndTruth,
   build(source, context) {
+    const labelsTopic = topicName(context, 'labels');
     const p = new Pipeline('postings').deadLetters(pipelineDeadLetters(context, 'postings'));
     const ml = postingsModels(context);
     const calibrations = ml ? new ModelCalibrations(ml.registry) : undefined;
-    const learning = ml && context.options.train !== false ? modelBLearning(p, context, ml, calibrations!) : undefined;
-    const { labels, postings } = postingsInput(p, source, context, learning);
+    const { options } = context;
+    const learning = ml && options.train !== false ? modelBLearning(p, context, ml, calibrations!) : undefined;
+
+    // Postings and labels stay one stream until human-examples has joined them, so it sees them in source order.
+    const parsed = p
+      .from(source)
+      .map(
+        'parse',
+        (bytes, r): Parsed =>
+          r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label'
+            ? { label: decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }) }
+            : { raw: rawPostingFromMessage(bytes, r.headers) },
+      )
+      // normalize, featurize and the drift keywords from one tokenization; infer and drift-window reuse them
+      .map(
+        'normalize',
+        (v): PostingOrLabelItem => ('raw' in v ? { posting: rememberPrepared(preparePosting(v.raw)) } : v),
+      )
+      .through(conformsTo<PostingOrLabelItem>('schema', 'JobPosting', (v) => ('posting' in v ? v.posting : undefined)));
+    const joined = learning
+      ? parsed.through(humanExamples<PostingOrLabelItem>('human-examples', learning.humanExamples))
+      : parsed;
+    const [labelItems, postingItems] = joined.branch('by-kind', (v) => 'label' in v);
+    const labels = labelItems!.map('label', (v) => (v as { label: Label }).label);
+    labels.to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now())));
+    const postings = postingItems!
+      .map('posting', (v) => (v as { posting: JobPosting }).posting)
+      .keyBy('by-id', (posting) => posting.id)
+      .eventTime('posted', (posting, r) => posting.posted_at ?? r.eventTime);
+    postings.to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime)));
+
     if (!ml) {
       process.stderr.write(
         'postings: no model registered (driftline models train postings): normalizing only, no inference\n',
       );
       return p;
     }
-    const scoring = scorePostings(p, postings, context, ml, learning);
-    postingsStreamWide(
-      { scoredA: scoring.scoredA, scored: scoring.scored, labels },
-      { context, ml, calibrations: calibrations!, learning },
+    const runId = context.runId ?? 'run';
+    const windowDays = options.windowDays ?? 30;
+    const window = tumbling(windowDays * DAY);
+    // Scrape runs and files are not in posting-time order: a posting may come this much after newer ones and count.
+    const allowedLatenessMs = (options.latenessDays ?? windowDays) * DAY;
+    const { registry, modelA, modelB } = ml;
+    process.stderr.write(`postings: ${modelsInUse(registry, modelA, modelB)}\n`);
+
+    // A and B run as two stages on one pool of inference threads: B may have to wait at a training barrier, and the
+    // stages that teach B (drift, pseudo-label) must not wait with it.
+    const pool = new InferencePool({ threads: 1, intraOpNumThreads: 1 });
+    const rows = new WeakMap<JobPosting, SparseRow>(); // B reuses the feature row A was given
+    const featuresOf = (posting: JobPosting) => rows.get(posting) ?? featurizeSparse(posting);
+    const predictA = infer<JobPosting>('infer-a', {
+      models: [{ id: modelA.id, version: modelA.version }],
+      toInput: (posting) => {
+        // a few hundred nonzeros of 16k: no dense row per posting; normalize made it already
+        const row = preparedFeatures(posting) ?? featurizeSparse(posting);
+        rows.set(posting, row);
+        return row;
+      },
+      featureShape: [FEATURE_DIM],
+      resolveModel: registryResolver(registry),
+      pool,
+    });
+    const scoredA = postings.through(predictA);
+    const trainer = learning?.trainer;
+    const eventTime = trainer?.clock === 'event-time';
+    const barrier = eventTime ? trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!) : undefined;
+    const toB = barrier ? scoredA.through(barrier) : scoredA;
+    if (barrier)
+      p.onClose(() => void process.stderr.write(`postings: ${describeTraining(trainer!, barrier.stats())}\n`));
+    const predictB = infer<Inferred<JobPosting>>('infer-b', {
+      models: [{ id: modelB }],
+      toInput: (v) => featuresOf(v.input),
+      featureShape: [FEATURE_DIM],
+      resolveModel: registryResolver(registry),
+      pool,
+      versionAt: eventTime ? (_, t) => trainer!.versionAt(t) : undefined,
+      onVersionInForce: eventTime ? undefined : swapTakesEffect(registry),
+    });
+    learning?.swapTo(predictB);
+    const scored = toB.through(predictB).map(
+      'a-and-b',
+      (v): Inferred<JobPosting> => ({
+        input: v.input.input,
+        predictions: [...v.input.predictions, ...v.predictions],
+      }),
     );
-    if (!learning) registerModelBFromA(ml.registry, ml.modelA, ml.modelB);
+    scored
+      .flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime)))
+      .to(context.warehouse.sink('predictions', (r) => r.value));
+
+    // Labelling queue: where Model B is least sure (B is the model labels train).
+    scored
+      .through(
+        uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', {
+          pipeline: 'postings',
+          prediction: (v) => v.predictions[1]!,
+          window,
+          allowedLatenessMs,
+          budget: options.labelBudget ?? 20,
+          dedupKey: (v) => postingKey(v.input),
+        }),
+      )
+      .to(context.warehouse.sink('label_queue', (r) => labelQueueRow(r.value)));
+
+    // Drift of the data Model A sees, against the data it learned from.
+    const drift = scoredA
+      .map(
+        'as-scored',
+        (v): ScoredPosting => ({
+          title: v.input.title,
+          description: v.input.description,
+          label: v.predictions[0]!.label,
+          confidence: v.predictions[0]!.confidence,
+          keywords: preparedKeywords(v.input),
+        }),
+      )
+      .through(
+        driftWindow('drift-window', {
+          pipeline: 'postings',
+          ...driftReference(options, modelA.profile),
+          features: postingModelFeatures,
+          window,
+          allowedLatenessMs,
+          minWindowSize: options.minWindowSize ?? 100,
+          warn: () => {},
+        }),
+      );
+    drift
+      .flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId))
+      .to(context.warehouse.sink('drift_metrics', (r) => r.value));
+    drift
+      .flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId))
+      .to(context.warehouse.sink('drift_alerts', (r) => r.value));
+    drift
+      .flatMap('keyword-rows', (r) => keywordSkewRows(r, runId))
+      .to(context.warehouse.sink('keyword_skew', (r) => r.value));
+
+    // Pseudo-labels from confident A predictions, paused while the drift-window reports dataset drift.
+    const verdicts = drift
+      .filter('window-reports', (r) => r.kind === 'window')
+      .map('verdict', (r) => ({ drift: { windowStart: r.windowStart, datasetDrift: r.datasetDrift } }));
+    const pseudo = scoredA
+      .map('as-candidate', (v) => ({ prediction: v }))
+      .merge('with-verdicts', verdicts)
+      .through(
+        pseudoLabel<Inferred<JobPosting>>('pseudo-label', {
+          pipeline: 'postings',
+          prediction: (v) => v.predictions[0]!,
+          targetModelId: modelB,
+          classPrior: modelA.prior,
+          window,
+          allowedLatenessMs,
+          threshold: options.pseudoThreshold ?? 0.9,
+          onProgress: learning?.pseudoLabels,
+        }),
+      );
+    const accepted = pseudo
+      .filter('accepted', (v) => v.kind === 'label')
+      .map('label-of', (v) => v as PseudoLabel<Inferred<JobPosting>>);
+    accepted.to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
+    pseudo
+      .filter('windows', (v) => v.kind === 'window')
+      .to(
+        context.warehouse.sink('pseudo_label_windows', (r) =>
+          pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId),
+        ),
+      );
+
+    // A vs B per window; labels join by record id however late they come. Accuracy is also estimated from each
+    // model's calibrated confidence (CBPE), so a drop is an alert before any label arrives.
+    const comparisons = scored.merge('with-labels', labels).through(
+      compareModels<Inferred<JobPosting>>('compare-a-b', {
+        pipeline: 'postings',
+        modelA: modelA.id,
+        modelB,
+        window,
+        allowedLatenessMs,
+        estimate: { calibrationFor: calibrations!.calibrationFor },
+      }),
+    );
+    comparisons.to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
+    comparisons
+      .flatMap('estimate-alert-rows', (c) => estimateAlertRows(c, runId))
+      .to(context.warehouse.sink('drift_alerts', (r) => r.value, { name: 'accuracy-alerts' }));
+
+    if (!learning) registerModelBFromA(registry, modelA, modelB);
     else learning.start();
-    loadCalibrations(p, ml, calibrations!);
-    p.onClose(scoring.close); // after the trainer's closer: a fine-tune finishing at the end may still swap
+    // Estimated accuracy needs each scoring version's calibration before its first window closes.
+    p.onStart(async () => {
+      await calibrations!.load(modelA.id, modelA.version);
+      for (const b of new Set([registry.list(modelB)[0]!.version, registry.get(modelB).version]))
+        await calibrations!.load(modelB, b);
+    });
+    // after the trainer's closer: a fine-tune finishing at the end may still swap
+    p.onClose(() => Promise.all([predictA.close(), predictB.close()]).then(() => pool.close()));
     return p;
   },
 };
-
-/**
- * Parse, normalize and store: postings and labels stay one stream until human-examples has joined them (when Model B
- * learns), so it sees them in source order; then labels and postings (keyed by id, in posting time) part.
- */
-export function postingsInput(
-  p: Pipeline,
-  source: Source<Buffer>,
-  context: PipelineContext<PostingsOptions>,
-  learning?: ModelBLearning,
-): { labels: Stream<Label>; postings: Stream<JobPosting> } {
-  const labelsTopic = topicName(context, 'labels');
-  const parsed = p
-    .from(source)
-    .map(
-      'parse',
-      (bytes, r): Parsed =>
-        r.position.topic === labelsTopic || r.headers[LABEL_HEADER] === 'label'
-          ? { label: decodeLabel(bytes, { classes: CLASSES, now: r.eventTime }) }
-          : { raw: rawPostingFromMessage(bytes, r.headers) },
-    )
-    // normalize, featurize and the drift keywords from one tokenization; infer and drift-window reuse them
-    .map(
-      'normalize',
-      (v): PostingOrLabelItem => ('raw' in v ? { posting: rememberPrepared(preparePosting(v.raw)) } : v),
-    )
-    .through(conformsTo<PostingOrLabelItem>('schema', 'JobPosting', (v) => ('posting' in v ? v.posting : undefined)));
-  const joined = learning
-    ? parsed.through(humanExamples<PostingOrLabelItem>('human-examples', learning.humanExamples))
-    : parsed;
-  const [labelItems, postingItems] = joined.branch('by-kind', (v) => 'label' in v);
-  const labels = labelItems!.map('label', (v) => (v as { label: Label }).label);
-  labels.to(context.warehouse.sink<Label>('labels', (r) => labelRow(r.value, Date.now())));
-  const postings = postingItems!
-    .map('posting', (v) => (v as { posting: JobPosting }).posting)
-    .keyBy('by-id', (posting) => posting.id)
-    .eventTime('posted', (posting, r) => posting.posted_at ?? r.eventTime);
-  postings.to(context.warehouse.sink<JobPosting>('postings', (r) => postingRow(r.value, r.eventTime)));
-  return { labels, postings };
-}
-
-/**
- * Models A and B on every posting (per record: runs wherever the posting's partition is read), their predictions
- * stored. `scoredA` is before the training barrier (the stages that teach B must not wait for it), `scored` after B.
- */
-export function scorePostings(
-  p: Pipeline,
-  postings: Stream<JobPosting>,
-  context: PipelineContext<PostingsOptions>,
-  ml: PostingsModels,
-  learning?: ModelBLearning,
-): ScoredStreams {
-  const { registry, modelA, modelB } = ml;
-  process.stderr.write(`postings: ${modelsInUse(registry, modelA, modelB)}\n`);
-  // A and B run as two stages on one pool of inference threads: B may have to wait at a training barrier, and the
-  // stages that teach B (drift, pseudo-label) must not wait with it.
-  const pool = new InferencePool({ threads: 1, intraOpNumThreads: 1 });
-  const rows = new WeakMap<JobPosting, SparseRow>(); // B reuses the feature row A was given
-  const featuresOf = (posting: JobPosting) => rows.get(posting) ?? featurizeSparse(posting);
-  const predictA = infer<JobPosting>('infer-a', {
-    models: [{ id: modelA.id, version: modelA.version }],
-    toInput: (posting) => {
-      // a few hundred nonzeros of 16k: no dense row per posting; normalize made it already
-      const row = preparedFeatures(posting) ?? featurizeSparse(posting);
-      rows.set(posting, row);
-      return row;
-    },
-    featureShape: [FEATURE_DIM],
-    resolveModel: registryResolver(registry),
-    pool,
-  });
-  const scoredA = postings.through(predictA);
-  const trainer = learning?.trainer;
-  const eventTime = trainer?.clock === 'event-time';
-  const barrier = eventTime ? trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!) : undefined;
-  const toB = barrier ? scoredA.through(barrier) : scoredA;
-  if (barrier) p.onClose(() => void process.stderr.write(`postings: ${describeTraining(trainer!, barrier.stats())}\n`));
-  const predictB = infer<Inferred<JobPosting>>('infer-b', {
-    models: [{ id: modelB }],
-    toInput: (v) => featuresOf(v.input),
-    featureShape: [FEATURE_DIM],
-    resolveModel: registryResolver(registry),
-    pool,
-    versionAt: eventTime ? (_, t) => trainer!.versionAt(t) : undefined,
-    onVersionInForce: eventTime ? undefined : swapTakesEffect(registry),
-  });
-  learning?.swapTo(predictB);
-  const scored = toB.through(predictB).map(
-    'a-and-b',
-    (v): Inferred<JobPosting> => ({
-      input: v.input.input,
-      predictions: [...v.input.predictions, ...v.predictions],
-    }),
-  );
-  scored
-    .flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime)))
-    .to(context.warehouse.sink('predictions', (r) => r.value));
-  const close = async () => {
-    await Promise.all([predictA.close(), predictB.close()]);
-    await pool.close();
-  };
-  return { scoredA, scored, close };
-}
-
-/** Estimated accuracy needs each scoring version's calibration before its first window closes. */
-export function loadCalibrations(p: Pipeline, ml: PostingsModels, calibrations: ModelCalibrations): void {
-  p.onStart(async () => {
-    await calibrations.load(ml.modelA.id, ml.modelA.version);
-    for (const b of new Set([ml.registry.list(ml.modelB)[0]!.version, ml.registry.get(ml.modelB).version]))
-      await calibrations.load(ml.modelB, b);
-  });
-}
 
 /** One line on Model B's event-time training: fine-tunes, promotions, and how long the barrier held the stream. */
 function describeTraining(trainer: ModelBTrainer, barrier: TrainingBarrierStats): string {
@@ -245,16 +326,6 @@ function describeTraining(trainer: ModelBTrainer, barrier: TrainingBarrierStats)
     `Model B trained in event time: ${runs} fine-tunes, ${promoted} promoted; the training barrier held the ` +
     `stream ${(barrier.trainingWaitMs / 1000).toFixed(1)} s in ${barrier.trainingWaits} waits`
   );
-}
-
-export type PostingsModels = NonNullable<ReturnType<typeof postingsModels>>;
-export type ModelBLearning = ReturnType<typeof modelBLearning>;
-
-/** Postings scored by A (before any training barrier) and by A and B; `close` releases the inference threads. */
-interface ScoredStreams {
-  scoredA: Stream<Inferred<JobPosting>>;
-  scored: Stream<Inferred<JobPosting>>;
-  close(): Promise<void>;
 }
 
 /** A message of the postings stream once parsed: a posting's raw fields or a decoded label. */
@@ -301,7 +372,7 @@ function promotionLine(b: {
 /**
  * Model A (pinned: production, else latest), its reference profile and labelled class prior; B's id. Null without A.
  */
-export function postingsModels(context: PipelineContext<PostingsOptions>) {
+function postingsModels(context: PipelineContext<PostingsOptions>) {
   const registry = context.models;
   const idA = context.options.modelA ?? 'postings-a';
   if (registry.list(idA).length === 0) return null;
@@ -320,11 +391,7 @@ export function postingsModels(context: PipelineContext<PostingsOptions>) {
  * With training off, Model B still runs beside A: when it has no version yet, its first one is a copy of A, as the
  * trainer registers it when it starts (so a later run with training on continues from the same B).
  */
-export function registerModelBFromA(
-  registry: ModelRegistry,
-  modelA: { id: string; version: string },
-  modelB: string,
-): void {
+function registerModelBFromA(registry: ModelRegistry, modelA: { id: string; version: string }, modelB: string): void {
   if (registry.list(modelB).length > 0) return;
   const a = registry.get(modelA.id, modelA.version);
   const { bytes } = registry.readModel(a.id, a.version);
@@ -341,11 +408,21 @@ export function registerModelBFromA(
 }
 
 /**
+ * What drift is measured against: Model A's reference profile (its held-out training data, the default), or with
+ * `driftReference: "warm-up"` the stream's own first `warmUpRecords` postings (default 5,000) — for a replay whose
+ * early years are the "before" (HN 2013–2018) when A was trained on another source (Glassdoor).
+ */
+function driftReference(options: PostingsOptions, profile: ReferenceProfile) {
+  if (options.driftReference === 'warm-up') return { warmUpReference: { records: options.warmUpRecords ?? 5000 } };
+  return { reference: profile };
+}
+
+/**
  * Model B's learning in this pipeline: the trainer, what feeds it (human labels joined to their text, accepted
  * pseudo-labels) and how its versions reach infer B — by event time (replays, `trainingClock: "event-time"`: the
  * trainer's timeline, behind the training barrier) or by a hot swap when a fine-tune finishes (live runs).
  */
-export function modelBLearning(
+function modelBLearning(
   p: Pipeline,
   context: PipelineContext<PostingsOptions>,
   ml: NonNullable<ReturnType<typeof postingsModels>>,

@@ -4,7 +4,7 @@ import { eventsPipeline } from './events.ts';
 import { framesPipeline } from './frames.ts';
 import { labelsPipeline } from './labels.ts';
 import type { PipelineDefinition } from './pipeline-definition.ts';
-import { postingsPipeline } from './postings-scaled.ts';
+import { postingsPipeline } from './postings.ts';
 
 export const pipelines: PipelineDefinition[] = [eventsPipeline, postingsPipeline, framesPipeline, labelsPipeline];
 

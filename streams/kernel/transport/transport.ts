@@ -90,11 +90,6 @@ export interface Transport {
    * beginning.
    */
   offsetsForTime?(topic: string, timestamp: number): Promise<TimeOffsets[]>;
-  /**
-   * Optional (Kafka): true once `group` has committed every partition of `topics` up to its end, whichever members
-   * read them: the whole group is done, not only this member (workers scaled out; cli/run-scaled.ts).
-   */
-  groupCaughtUp?(group: string, topics: string[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
