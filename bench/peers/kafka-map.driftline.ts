@@ -1,22 +1,6 @@
 /** Kafka → JSON decode → map → Kafka through a driftline pipeline; `--root` picks the checkout (a base, or this). */
-import { resolve } from 'node:path';
-import { arg, importFrom, mapValue, startTiming } from './child.ts';
-
-const root = resolve(arg('root', resolve(import.meta.dirname, '..', '..')));
-const { KafkaTransport } = await import(`${root}/connectors/kafka/kafka-transport.ts`);
-const { topicSource } = await importFrom(
-  root,
-  'streams/kernel/transport/topic-source.ts',
-  'connectors/topic-source.ts',
-);
-const { topicSink } = await importFrom(root, 'streams/kernel/transport/topic-sink.ts', 'connectors/topic-sink.ts');
-const { decodeJson } = await importFrom(
-  root,
-  'streams/kernel/operators/basic/decode-json.ts',
-  'operators/basic/decode-json.ts',
-);
-const { Pipeline } = await importFrom(root, 'streams/kernel/pipeline.ts', 'streams/pipeline.ts');
-const { runPipeline } = await importFrom(root, 'streams/kernel/runner.ts', 'streams/runner.ts');
+import { arg, mapValue, startTiming } from './child.ts';
+import { decodeJson, KafkaTransport, Pipeline, runPipeline, topicSink, topicSource } from './driftline-modules.ts';
 
 const records = Number(arg('records'));
 const output = arg('output');

@@ -27,3 +27,20 @@ def start_timing():
         print(json.dumps(result), flush=True)
 
     return done
+
+
+def quix_app(**extra):
+    """A Quix Streams app on the bench's broker and group, its JSON input and output topics: (app, source, sink)."""
+    from quixstreams import Application
+
+    app = Application(
+        broker_address=arg("brokers"),
+        consumer_group=arg("group"),
+        auto_offset_reset="earliest",
+        auto_create_topics=False,
+        use_changelog_topics=False,
+        **extra,
+    )
+    source = app.topic(arg("input"), value_deserializer="json")
+    sink = app.topic(arg("output"), value_serializer="json")
+    return app, source, sink

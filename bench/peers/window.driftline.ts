@@ -1,27 +1,14 @@
 /** Tumbling 1 h count per key over the NAB events topic, Kafka to Kafka, through a driftline pipeline (`--root`). */
-import { resolve } from 'node:path';
-import { arg, importFrom, startTiming } from './child.ts';
-
-const root = resolve(arg('root', resolve(import.meta.dirname, '..', '..')));
-const { KafkaTransport } = await import(`${root}/connectors/kafka/kafka-transport.ts`);
-const { topicSource } = await importFrom(
-  root,
-  'streams/kernel/transport/topic-source.ts',
-  'connectors/topic-source.ts',
-);
-const { topicSink } = await importFrom(root, 'streams/kernel/transport/topic-sink.ts', 'connectors/topic-sink.ts');
-const { decodeJson } = await importFrom(
-  root,
-  'streams/kernel/operators/basic/decode-json.ts',
-  'operators/basic/decode-json.ts',
-);
-const { tumbling } = await importFrom(
-  root,
-  'streams/kernel/operators/window/window-spec.ts',
-  'operators/window/window-spec.ts',
-);
-const { Pipeline } = await importFrom(root, 'streams/kernel/pipeline.ts', 'streams/pipeline.ts');
-const { runPipeline } = await importFrom(root, 'streams/kernel/runner.ts', 'streams/runner.ts');
+import { arg, startTiming } from './child.ts';
+import {
+  decodeJson,
+  KafkaTransport,
+  Pipeline,
+  runPipeline,
+  topicSink,
+  topicSource,
+  tumbling,
+} from './driftline-modules.ts';
 
 const records = Number(arg('records'));
 const input = arg('input');

@@ -1,21 +1,10 @@
 """Tumbling 1 h count per key over the NAB events topic in Quix Streams (the shape of window.driftline.ts)."""
 import tempfile
 
-from quixstreams import Application
-
-from peers_common import arg, start_timing
+from peers_common import arg, quix_app, start_timing
 
 records = int(arg("records"))
-app = Application(
-    broker_address=arg("brokers"),
-    consumer_group=arg("group"),
-    auto_offset_reset="earliest",
-    auto_create_topics=False,
-    use_changelog_topics=False,
-    state_dir=tempfile.mkdtemp(prefix="peers-quix-state-"),
-)
-source = app.topic(arg("input"), value_deserializer="json")
-sink = app.topic(arg("output"), value_serializer="json")
+app, source, sink = quix_app(state_dir=tempfile.mkdtemp(prefix="peers-quix-state-"))
 seen = 0
 
 

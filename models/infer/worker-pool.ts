@@ -173,7 +173,7 @@ export class InferencePool {
   }
 
   /** Hands a batch's buffer back (`RunResult.input`) for reuse; `zeroed` only if it holds nothing but zeros. */
-  release(buffer: ArrayBuffer, zeroed: boolean): void {
+  recycle(buffer: ArrayBuffer, zeroed: boolean): void {
     // Enough for the chunks of a few models in flight at once (infer hands all of a batch's chunks over together).
     if (this.free.length >= MAX_FREE_BUFFERS) this.free.shift();
     this.free.push({ buffer, zeroed });

@@ -126,7 +126,7 @@ export class ChunkRunner {
   /** Hands a batch buffer back to the pool: zeroed again if it held only `sparse` rows the thread left in place. */
   private reuse(input: ArrayBuffer, sparse: SparseRow[] | undefined): void {
     if (sparse) clearSparse(sparse, new Float32Array(input), this.width);
-    this.pool.release(input, sparse !== undefined);
+    this.pool.recycle(input, sparse !== undefined);
   }
 }
 

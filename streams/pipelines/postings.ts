@@ -43,7 +43,7 @@ import { postingKey } from '../../operators/uncertainty/near-duplicate.ts';
 import { labelQueueRow } from '../../operators/uncertainty/label-queue-row.ts';
 import { uncertaintySample } from '../../operators/uncertainty/uncertainty-sample.ts';
 import { tumbling } from '../kernel/operators/window/window-spec.ts';
-import { Pipeline } from '../kernel/pipeline.ts';
+import { Pipeline, type Stream } from '../kernel/pipeline.ts';
 import { pipelineDeadLetters } from './dead-letters.ts';
 import { humanExamples } from './human-examples.ts';
 import { ModelCalibrations } from './model-calibrations.ts';
@@ -159,151 +159,22 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
     }
     const runId = context.runId ?? 'run';
     const windowDays = options.windowDays ?? 30;
-    const window = tumbling(windowDays * DAY);
-    // Scrape runs and files are not in posting-time order: a posting may come this much after newer ones and count.
-    const allowedLatenessMs = (options.latenessDays ?? windowDays) * DAY;
     const { registry, modelA, modelB } = ml;
     process.stderr.write(`postings: ${modelsInUse(registry, modelA, modelB)}\n`);
-
-    // A and B run as two stages on one pool of inference threads: B may have to wait at a training barrier, and the
-    // stages that teach B (drift, pseudo-label) must not wait with it.
-    const pool = new InferencePool({ threads: 1, intraOpNumThreads: 1 });
-    const rows = new WeakMap<JobPosting, SparseRow>(); // B reuses the feature row A was given
-    const featuresOf = (posting: JobPosting) => rows.get(posting) ?? featurizeSparse(posting);
-    const predictA = infer<JobPosting>('infer-a', {
-      models: [{ id: modelA.id, version: modelA.version }],
-      toInput: (posting) => {
-        // a few hundred nonzeros of 16k: no dense row per posting; normalize made it already
-        const row = preparedFeatures(posting) ?? featurizeSparse(posting);
-        rows.set(posting, row);
-        return row;
-      },
-      featureShape: [FEATURE_DIM],
-      resolveModel: registryResolver(registry),
-      pool,
-    });
-    const scoredA = postings.through(predictA);
-    const trainer = learning?.trainer;
-    const eventTime = trainer?.clock === 'event-time';
-    const barrier = eventTime ? trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!) : undefined;
-    const toB = barrier ? scoredA.through(barrier) : scoredA;
-    if (barrier)
-      p.onClose(() => void process.stderr.write(`postings: ${describeTraining(trainer!, barrier.stats())}\n`));
-    const predictB = infer<Inferred<JobPosting>>('infer-b', {
-      models: [{ id: modelB }],
-      toInput: (v) => featuresOf(v.input),
-      featureShape: [FEATURE_DIM],
-      resolveModel: registryResolver(registry),
-      pool,
-      versionAt: eventTime ? (_, t) => trainer!.versionAt(t) : undefined,
-      onVersionInForce: eventTime ? undefined : swapTakesEffect(registry),
-    });
-    learning?.swapTo(predictB);
-    const scored = toB.through(predictB).map(
-      'a-and-b',
-      (v): Inferred<JobPosting> => ({
-        input: v.input.input,
-        predictions: [...v.input.predictions, ...v.predictions],
-      }),
-    );
-    scored
-      .flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime)))
-      .to(context.warehouse.sink('predictions', (r) => r.value));
-
-    // Labelling queue: where Model B is least sure (B is the model labels train).
-    scored
-      .through(
-        uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', {
-          pipeline: 'postings',
-          prediction: (v) => v.predictions[1]!,
-          window,
-          allowedLatenessMs,
-          budget: options.labelBudget ?? 20,
-          dedupKey: (v) => postingKey(v.input),
-        }),
-      )
-      .to(context.warehouse.sink('label_queue', (r) => labelQueueRow(r.value)));
-
-    // Drift of the data Model A sees, against the data it learned from.
-    const drift = scoredA
-      .map(
-        'as-scored',
-        (v): ScoredPosting => ({
-          title: v.input.title,
-          description: v.input.description,
-          label: v.predictions[0]!.label,
-          confidence: v.predictions[0]!.confidence,
-          keywords: preparedKeywords(v.input),
-        }),
-      )
-      .through(
-        driftWindow('drift-window', {
-          pipeline: 'postings',
-          ...driftReference(options, modelA.profile),
-          features: postingModelFeatures,
-          window,
-          allowedLatenessMs,
-          minWindowSize: options.minWindowSize ?? 100,
-          warn: () => {},
-        }),
-      );
-    drift
-      .flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId))
-      .to(context.warehouse.sink('drift_metrics', (r) => r.value));
-    drift
-      .flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId))
-      .to(context.warehouse.sink('drift_alerts', (r) => r.value));
-    drift
-      .flatMap('keyword-rows', (r) => keywordSkewRows(r, runId))
-      .to(context.warehouse.sink('keyword_skew', (r) => r.value));
-
-    // Pseudo-labels from confident A predictions, paused while the drift-window reports dataset drift.
-    const verdicts = drift
-      .filter('window-reports', (r) => r.kind === 'window')
-      .map('verdict', (r) => ({ drift: { windowStart: r.windowStart, datasetDrift: r.datasetDrift } }));
-    const pseudo = scoredA
-      .map('as-candidate', (v) => ({ prediction: v }))
-      .merge('with-verdicts', verdicts)
-      .through(
-        pseudoLabel<Inferred<JobPosting>>('pseudo-label', {
-          pipeline: 'postings',
-          prediction: (v) => v.predictions[0]!,
-          targetModelId: modelB,
-          classPrior: modelA.prior,
-          window,
-          allowedLatenessMs,
-          threshold: options.pseudoThreshold ?? 0.9,
-          onProgress: learning?.pseudoLabels,
-        }),
-      );
-    const accepted = pseudo
-      .filter('accepted', (v) => v.kind === 'label')
-      .map('label-of', (v) => v as PseudoLabel<Inferred<JobPosting>>);
-    accepted.to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
-    pseudo
-      .filter('windows', (v) => v.kind === 'window')
-      .to(
-        context.warehouse.sink('pseudo_label_windows', (r) =>
-          pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId),
-        ),
-      );
-
-    // A vs B per window; labels join by record id however late they come. Accuracy is also estimated from each
-    // model's calibrated confidence (CBPE), so a drop is an alert before any label arrives.
-    const comparisons = scored.merge('with-labels', labels).through(
-      compareModels<Inferred<JobPosting>>('compare-a-b', {
-        pipeline: 'postings',
-        modelA: modelA.id,
-        modelB,
-        window,
-        allowedLatenessMs,
-        estimate: { calibrationFor: calibrations!.calibrationFor },
-      }),
-    );
-    comparisons.to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
-    comparisons
-      .flatMap('estimate-alert-rows', (c) => estimateAlertRows(c, runId))
-      .to(context.warehouse.sink('drift_alerts', (r) => r.value, { name: 'accuracy-alerts' }));
+    const ctx: MlBranch = {
+      p,
+      context,
+      ml,
+      runId,
+      window: tumbling(windowDays * DAY),
+      // Scrape runs and files are not in posting-time order: a posting may come this much after newer ones and count.
+      allowedLatenessMs: (options.latenessDays ?? windowDays) * DAY,
+    };
+    const { scoredA, scored, predictA, predictB, pool } = scoreAandB(ctx, postings, learning);
+    labellingQueue(ctx, scored);
+    const drift = driftOfA(ctx, scoredA);
+    pseudoLabels(ctx, scoredA, drift, learning);
+    compareAandB(ctx, scored, labels, calibrations!);
 
     if (!learning) registerModelBFromA(registry, modelA, modelB);
     else learning.start();
@@ -318,6 +189,187 @@ export const postingsPipeline: PipelineDefinition<PostingsOptions> = {
     return p;
   },
 };
+
+/** What every stage of the ML branch shares: the pipeline, its context, the models, the run and the windows. */
+interface MlBranch {
+  p: Pipeline;
+  context: PipelineContext<PostingsOptions>;
+  ml: PostingsModels;
+  runId: string;
+  window: ReturnType<typeof tumbling>;
+  allowedLatenessMs: number;
+}
+
+type PostingsModels = NonNullable<ReturnType<typeof postingsModels>>;
+type Learning = ReturnType<typeof modelBLearning> | undefined;
+
+/**
+ * Model A, then Model B, on one pool of inference threads: B may have to wait at a training barrier, and the stages
+ * that teach B (drift, pseudo-label) must not wait with it. Both predictions go to the warehouse.
+ */
+function scoreAandB(ctx: MlBranch, postings: Stream<JobPosting>, learning: Learning) {
+  const { p, context, ml } = ctx;
+  const { registry, modelA, modelB } = ml;
+  const pool = new InferencePool({ threads: 1, intraOpNumThreads: 1 });
+  const rows = new WeakMap<JobPosting, SparseRow>(); // B reuses the feature row A was given
+  const featuresOf = (posting: JobPosting) => rows.get(posting) ?? featurizeSparse(posting);
+  const predictA = infer<JobPosting>('infer-a', {
+    models: [{ id: modelA.id, version: modelA.version }],
+    toInput: (posting) => {
+      // a few hundred nonzeros of 16k: no dense row per posting; normalize made it already
+      const row = preparedFeatures(posting) ?? featurizeSparse(posting);
+      rows.set(posting, row);
+      return row;
+    },
+    featureShape: [FEATURE_DIM],
+    resolveModel: registryResolver(registry),
+    pool,
+  });
+  const scoredA = postings.through(predictA);
+  const trainer = learning?.trainer;
+  const eventTime = trainer?.clock === 'event-time';
+  const barrier = eventTime ? trainingBarrier<Inferred<JobPosting>>('training-barrier', trainer!) : undefined;
+  const toB = barrier ? scoredA.through(barrier) : scoredA;
+  if (barrier) p.onClose(() => void process.stderr.write(`postings: ${describeTraining(trainer!, barrier.stats())}\n`));
+  const predictB = infer<Inferred<JobPosting>>('infer-b', {
+    models: [{ id: modelB }],
+    toInput: (v) => featuresOf(v.input),
+    featureShape: [FEATURE_DIM],
+    resolveModel: registryResolver(registry),
+    pool,
+    versionAt: eventTime ? (_, t) => trainer!.versionAt(t) : undefined,
+    onVersionInForce: eventTime ? undefined : swapTakesEffect(registry),
+  });
+  learning?.swapTo(predictB);
+  const scored = toB.through(predictB).map(
+    'a-and-b',
+    (v): Inferred<JobPosting> => ({
+      input: v.input.input,
+      predictions: [...v.input.predictions, ...v.predictions],
+    }),
+  );
+  scored
+    .flatMap('prediction-rows', (v, r) => v.predictions.map((x) => predictionRow(x, r.eventTime)))
+    .to(context.warehouse.sink('predictions', (r) => r.value));
+  return { scoredA, scored, predictA, predictB, pool };
+}
+
+/** Labelling queue: where Model B is least sure (B is the model labels train). */
+function labellingQueue(ctx: MlBranch, scored: Stream<Inferred<JobPosting>>): void {
+  scored
+    .through(
+      uncertaintySample<Inferred<JobPosting>>('uncertainty-sample', {
+        pipeline: 'postings',
+        prediction: (v) => v.predictions[1]!,
+        window: ctx.window,
+        allowedLatenessMs: ctx.allowedLatenessMs,
+        budget: ctx.context.options.labelBudget ?? 20,
+        dedupKey: (v) => postingKey(v.input),
+      }),
+    )
+    .to(ctx.context.warehouse.sink('label_queue', (r) => labelQueueRow(r.value)));
+}
+
+/** Drift of the data Model A sees, against the data it learned from: metrics, alerts and keyword skew. */
+function driftOfA(ctx: MlBranch, scoredA: Stream<Inferred<JobPosting>>) {
+  const { context, runId } = ctx;
+  const drift = scoredA
+    .map(
+      'as-scored',
+      (v): ScoredPosting => ({
+        title: v.input.title,
+        description: v.input.description,
+        label: v.predictions[0]!.label,
+        confidence: v.predictions[0]!.confidence,
+        keywords: preparedKeywords(v.input),
+      }),
+    )
+    .through(
+      driftWindow('drift-window', {
+        pipeline: 'postings',
+        ...driftReference(context.options, ctx.ml.modelA.profile),
+        features: postingModelFeatures,
+        window: ctx.window,
+        allowedLatenessMs: ctx.allowedLatenessMs,
+        minWindowSize: context.options.minWindowSize ?? 100,
+        warn: () => {},
+      }),
+    );
+  drift
+    .flatMap('drift-metric-rows', (r) => driftMetricRows(r, runId))
+    .to(context.warehouse.sink('drift_metrics', (r) => r.value));
+  drift
+    .flatMap('drift-alert-rows', (r) => driftAlertRows(r, runId))
+    .to(context.warehouse.sink('drift_alerts', (r) => r.value));
+  drift
+    .flatMap('keyword-rows', (r) => keywordSkewRows(r, runId))
+    .to(context.warehouse.sink('keyword_skew', (r) => r.value));
+  return drift;
+}
+
+/** Pseudo-labels from confident A predictions, paused while the drift-window reports dataset drift. */
+function pseudoLabels(
+  ctx: MlBranch,
+  scoredA: Stream<Inferred<JobPosting>>,
+  drift: ReturnType<typeof driftOfA>,
+  learning: Learning,
+): void {
+  const { context, runId, ml } = ctx;
+  const verdicts = drift
+    .filter('window-reports', (r) => r.kind === 'window')
+    .map('verdict', (r) => ({ drift: { windowStart: r.windowStart, datasetDrift: r.datasetDrift } }));
+  const pseudo = scoredA
+    .map('as-candidate', (v) => ({ prediction: v }))
+    .merge('with-verdicts', verdicts)
+    .through(
+      pseudoLabel<Inferred<JobPosting>>('pseudo-label', {
+        pipeline: 'postings',
+        prediction: (v) => v.predictions[0]!,
+        targetModelId: ml.modelB,
+        classPrior: ml.modelA.prior,
+        window: ctx.window,
+        allowedLatenessMs: ctx.allowedLatenessMs,
+        threshold: context.options.pseudoThreshold ?? 0.9,
+        onProgress: learning?.pseudoLabels,
+      }),
+    );
+  pseudo
+    .filter('accepted', (v) => v.kind === 'label')
+    .map('label-of', (v) => v as PseudoLabel<Inferred<JobPosting>>)
+    .to(context.warehouse.sink('pseudo_labels', (r) => pseudoLabelRow(r.value, 'postings')));
+  pseudo
+    .filter('windows', (v) => v.kind === 'window')
+    .to(
+      context.warehouse.sink('pseudo_label_windows', (r) => pseudoLabelWindowRow(r.value as PseudoLabelWindow, runId)),
+    );
+}
+
+/**
+ * A vs B per window; labels join by record id however late they come. Accuracy is also estimated from each model's
+ * calibrated confidence (CBPE), so a drop is an alert before any label arrives.
+ */
+function compareAandB(
+  ctx: MlBranch,
+  scored: Stream<Inferred<JobPosting>>,
+  labels: Stream<Label>,
+  calibrations: ModelCalibrations,
+): void {
+  const { context, runId, ml } = ctx;
+  const comparisons = scored.merge('with-labels', labels).through(
+    compareModels<Inferred<JobPosting>>('compare-a-b', {
+      pipeline: 'postings',
+      modelA: ml.modelA.id,
+      modelB: ml.modelB,
+      window: ctx.window,
+      allowedLatenessMs: ctx.allowedLatenessMs,
+      estimate: { calibrationFor: calibrations.calibrationFor },
+    }),
+  );
+  comparisons.to(context.warehouse.sink('model_comparison', (r) => modelComparisonRow(r.value, runId)));
+  comparisons
+    .flatMap('estimate-alert-rows', (c) => estimateAlertRows(c, runId))
+    .to(context.warehouse.sink('drift_alerts', (r) => r.value, { name: 'accuracy-alerts' }));
+}
 
 /** One line on Model B's event-time training: fine-tunes, promotions, and how long the barrier held the stream. */
 function describeTraining(trainer: ModelBTrainer, barrier: TrainingBarrierStats): string {
